@@ -1,0 +1,181 @@
+package manifest
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ID identifies a Kubernetes object by API version, kind, namespace and name.
+type ID struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// Group returns the API group of the ID's apiVersion ("" for the core group).
+func (id ID) Group() string {
+	if i := strings.IndexByte(id.APIVersion, '/'); i >= 0 {
+		return id.APIVersion[:i]
+	}
+	return ""
+}
+
+// GroupKind returns "Kind" for the core group and "Kind.group" otherwise, the
+// form kubectl prints.
+func (id ID) GroupKind() string {
+	if g := id.Group(); g != "" {
+		return id.Kind + "." + g
+	}
+	return id.Kind
+}
+
+// String returns "Kind/namespace/name", or "Kind/name" for objects without a namespace.
+func (id ID) String() string {
+	if id.Namespace == "" {
+		return id.Kind + "/" + id.Name
+	}
+	return id.Kind + "/" + id.Namespace + "/" + id.Name
+}
+
+// Less orders IDs by namespace, kind, name and apiVersion, the order gitvend
+// uses wherever it lists objects.
+func (id ID) Less(o ID) bool {
+	if id.Namespace != o.Namespace {
+		return id.Namespace < o.Namespace
+	}
+	if id.Kind != o.Kind {
+		return id.Kind < o.Kind
+	}
+	if id.Name != o.Name {
+		return id.Name < o.Name
+	}
+	return id.APIVersion < o.APIVersion
+}
+
+// Object is one Kubernetes object with the place it was read from.
+type Object struct {
+	ID
+	// Content is the object as a JSON-compatible tree: map[string]any,
+	// []any, string, int64, float64, bool and nil.
+	Content map[string]any
+	// File is the path the object was read from, relative to where reading
+	// started; empty when the object did not come from a file.
+	File string
+	// Line is the 1-based line where the object's document starts, 0 when
+	// unknown.
+	Line int
+	// node is the document's mapping node, used to find the line of a field.
+	node *yaml.Node
+}
+
+// FieldLine returns the line of the field at path (map keys as strings, list
+// indexes as ints) in the object's source file. When the field itself is
+// absent it returns the line of its deepest present parent, and the object's
+// own line when positions are unknown.
+func (o *Object) FieldLine(path ...any) int {
+	n := o.node
+	if n == nil {
+		return o.Line
+	}
+	line := n.Line
+	for _, p := range path {
+		next, keyLine := child(n, p)
+		if next == nil {
+			if keyLine > 0 {
+				return keyLine
+			}
+			return line
+		}
+		if keyLine > 0 {
+			line = keyLine
+		} else {
+			line = next.Line
+		}
+		n = next
+	}
+	return line
+}
+
+// child returns the node under n at step p and the line of its key, if any.
+func child(n *yaml.Node, p any) (*yaml.Node, int) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch k := p.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil, 0
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				return n.Content[i+1], n.Content[i].Line
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
+			return n.Content[k], 0
+		}
+	case int64:
+		return child(n, int(k))
+	case float64:
+		return child(n, int(k))
+	}
+	return nil, 0
+}
+
+// Labels returns metadata.labels as strings.
+func (o *Object) Labels() map[string]string { return stringMap(o.Content, "metadata", "labels") }
+
+// Annotations returns metadata.annotations as strings.
+func (o *Object) Annotations() map[string]string {
+	return stringMap(o.Content, "metadata", "annotations")
+}
+
+func stringMap(m map[string]any, path ...string) map[string]string {
+	v, ok := Lookup(m, path...)
+	if !ok {
+		return nil
+	}
+	src, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(src))
+	for k, v := range src {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// Lookup walks m along path and returns the value found there.
+func Lookup(m map[string]any, path ...string) (any, bool) {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = mm[p]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// Position names where an object came from, for messages: "file:line" or
+// the object's ID when it has no file.
+func (o *Object) Position() string {
+	switch {
+	case o.File != "" && o.Line > 0:
+		return fmt.Sprintf("%s:%d", o.File, o.Line)
+	case o.File != "":
+		return o.File
+	}
+	return o.ID.String()
+}
