@@ -16,6 +16,9 @@ import (
 // included, so that a crafted file cannot exhaust memory.
 const MaxNodes = 1 << 20
 
+// MaxDepth bounds how deeply one document's values may nest.
+const MaxDepth = 128
+
 // Error is a problem with one place of a manifest file.
 type Error struct {
 	File  string // path of the file
@@ -229,6 +232,9 @@ func toValue(n *yaml.Node, budget *int, path string) (any, error) {
 	*budget--
 	if *budget < 0 {
 		return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("document expands to more than %d nodes", MaxNodes)}
+	}
+	if strings.Count(path, ".")+strings.Count(path, "[") > MaxDepth {
+		return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("values nest deeper than %d levels (an alias may refer to itself)", MaxDepth)}
 	}
 	switch n.Kind {
 	case yaml.AliasNode:

@@ -83,7 +83,7 @@ func toNode(v any, rank map[string]int) (*yaml.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, c)
+			n.Content = append(n.Content, stringNode(k), c)
 		}
 		return n, nil
 	case []any:
@@ -97,7 +97,7 @@ func toNode(v any, rank map[string]int) (*yaml.Node, error) {
 		}
 		return n, nil
 	case string:
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
+		return stringNode(t), nil
 	case bool:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(t)}, nil
 	case int:
@@ -108,4 +108,21 @@ func toNode(v any, rank map[string]int) (*yaml.Node, error) {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(t, 'g', -1, 64)}, nil
 	}
 	return nil, fmt.Errorf("encode value: unsupported type %T", v)
+}
+
+// yaml11Bools are the plain scalars that YAML 1.1 parsers, which kubectl
+// and much of the Kubernetes tool chain still use, read as booleans.
+var yaml11Bools = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "n": true, "N": true, "no": true, "No": true, "NO": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+}
+
+// stringNode returns a string scalar that every YAML parser reads back as
+// the same string.
+func stringNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if yaml11Bools[s] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }

@@ -1,0 +1,198 @@
+package request
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gitvend/gitvend/internal/config"
+)
+
+// Kind is the kind of a Request record.
+const Kind = "Request"
+
+// Dir is the folder of the repository that holds requests.
+const Dir = "requests"
+
+// Request is one provisioned thing: a blueprint, where it goes, who owns it
+// and the parameters it was asked with.
+type Request struct {
+	APIVersion string   `yaml:"apiVersion"`
+	Kind       string   `yaml:"kind"`
+	Metadata   Metadata `yaml:"metadata"`
+	Spec       Spec     `yaml:"spec"`
+}
+
+// Metadata names a request.
+type Metadata struct {
+	// Name is a DNS-1123 label, unique within its environment and namespace.
+	Name string `yaml:"name"`
+}
+
+// Spec is what was asked for.
+type Spec struct {
+	Blueprint   string         `yaml:"blueprint"`
+	Environment string         `yaml:"environment"`
+	Namespace   string         `yaml:"namespace"`
+	Owner       string         `yaml:"owner"`
+	Parameters  map[string]any `yaml:"parameters,omitempty"`
+	// TTL, when set, is how long the thing may live, as a duration such as
+	// 168h or 7d.
+	TTL string `yaml:"ttl,omitempty"`
+}
+
+// FieldError is a problem with one field of a request.
+type FieldError struct {
+	Field string // such as "spec.namespace" or "parameters.replicas"
+	Msg   string // what is wrong and what is allowed
+}
+
+// Error formats the problem with its field.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type request\.(\w+)`)
+
+// Parse decodes and validates one Request document. Unknown fields are
+// rejected.
+func Parse(data []byte) (*Request, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var r Request
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FieldError{Field: "request", Msg: "file is empty"}
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := unknownField.FindStringSubmatch(msg); m != nil {
+			return nil, &FieldError{Field: strings.ToLower(m[2]) + "." + m[1], Msg: "unknown field; a Request has apiVersion, kind, metadata.name and spec.{blueprint, environment, namespace, owner, parameters, ttl}"}
+		}
+		return nil, &FieldError{Field: "request", Msg: "invalid YAML: " + msg}
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Validate checks the record's fields (not its parameters, which only the
+// blueprint can judge) and returns every problem.
+func (r *Request) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if r.APIVersion != config.APIVersion {
+		bad("apiVersion", "must be %q, got %q", config.APIVersion, r.APIVersion)
+	}
+	if r.Kind != Kind {
+		bad("kind", "must be %q, got %q", Kind, r.Kind)
+	}
+	label := func(field, v string) {
+		switch {
+		case v == "":
+			bad(field, "is required")
+		case !config.IsDNSLabel(v):
+			bad(field, "must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got %q", v)
+		}
+	}
+	label("metadata.name", r.Metadata.Name)
+	label("spec.blueprint", r.Spec.Blueprint)
+	label("spec.environment", r.Spec.Environment)
+	label("spec.namespace", r.Spec.Namespace)
+	label("spec.owner", r.Spec.Owner)
+	if r.Spec.TTL != "" {
+		if _, err := ParseTTL(r.Spec.TTL); err != nil {
+			bad("spec.ttl", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseTTL reads a duration such as 90m, 168h or 7d; it must be positive.
+func ParseTTL(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, scanErr := fmt.Sscanf(days, "%d", &n); scanErr != nil || fmt.Sprint(n) != days {
+			return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, got %q", s)
+	}
+	return d, nil
+}
+
+// Path is where the record lives in the repository:
+// requests/<environment>/<namespace>/<name>.yaml.
+func (r *Request) Path() string {
+	return path.Join(Dir, r.Spec.Environment, r.Spec.Namespace, r.Metadata.Name+".yaml")
+}
+
+// RenderDir is the folder, next to the record, that holds its rendered
+// manifests.
+func (r *Request) RenderDir() string {
+	return path.Join(Dir, r.Spec.Environment, r.Spec.Namespace, r.Metadata.Name)
+}
+
+// Encode writes the record as YAML with a stable field order, parameters
+// sorted by name.
+func (r *Request) Encode() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(r.node()); err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (r *Request) node() *yaml.Node {
+	str := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+	m := func(kv ...*yaml.Node) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: kv}
+	}
+	spec := m(str("blueprint"), str(r.Spec.Blueprint), str("environment"), str(r.Spec.Environment),
+		str("namespace"), str(r.Spec.Namespace), str("owner"), str(r.Spec.Owner))
+	if len(r.Spec.Parameters) > 0 {
+		keys := make([]string, 0, len(r.Spec.Parameters))
+		for k := range r.Spec.Parameters {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		params := m()
+		for _, k := range keys {
+			var v yaml.Node
+			if err := v.Encode(r.Spec.Parameters[k]); err != nil {
+				v = *str(fmt.Sprint(r.Spec.Parameters[k]))
+			}
+			params.Content = append(params.Content, str(k), &v)
+		}
+		spec.Content = append(spec.Content, str("parameters"), params)
+	}
+	if r.Spec.TTL != "" {
+		spec.Content = append(spec.Content, str("ttl"), str(r.Spec.TTL))
+	}
+	return m(str("apiVersion"), str(r.APIVersion), str("kind"), str(r.Kind),
+		str("metadata"), m(str("name"), str(r.Metadata.Name)), str("spec"), spec)
+}
+
+// New returns a Request with apiVersion and kind set.
+func New(name string, spec Spec) *Request {
+	return &Request{APIVersion: config.APIVersion, Kind: Kind, Metadata: Metadata{Name: name}, Spec: spec}
+}
