@@ -112,7 +112,13 @@ var severities = []string{"deny", "warn", "off"}
 // Permissions in ascending order.
 var permissions = []string{"read", "triage", "write", "maintain", "admin"}
 
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+var (
+	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsPrefix = regexp.MustCompile(`^([a-z0-9][-a-z0-9]{0,61})?\*$`)
+)
+
+// validNamespacePattern accepts a namespace name, or a prefix ending in '*'.
+func validNamespacePattern(p string) bool { return IsDNSLabel(p) || dnsPrefix.MatchString(p) }
 
 // IsDNSLabel tells whether s is a DNS-1123 label (lower case alphanumerics
 // and '-', at most 63 characters, starting and ending alphanumeric).
@@ -199,7 +205,7 @@ func (r *Repo) Validate() error {
 		}
 		teams[t.Name] = true
 		for j, ns := range t.Namespaces {
-			if !IsDNSLabel(strings.TrimSuffix(ns, "*")) && ns != "*" {
+			if !validNamespacePattern(ns) {
 				bad(fmt.Sprintf("%s.namespaces[%d]", f, j), "must be a namespace name or a prefix ending in '*', got %q", ns)
 			}
 		}

@@ -15,6 +15,10 @@ var keyRank = map[string]int{"apiVersion": 1, "kind": 2, "metadata": 3, "spec": 
 // metadataRank orders the keys of metadata.
 var metadataRank = map[string]int{"name": 1, "namespace": 2, "labels": 3, "annotations": 4}
 
+// nestedRank puts "name" first in nested mappings, as in containers,
+// ports, volumes and env lists.
+var nestedRank = map[string]int{"name": 1}
+
 // Encode writes content as one YAML document with a stable key order:
 // apiVersion, kind, metadata, spec first, everything else alphabetically.
 // The same content always gives the same bytes.
@@ -75,7 +79,7 @@ func toNode(v any, rank map[string]int) (*yaml.Node, error) {
 		})
 		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		for _, k := range keys {
-			var childRank map[string]int
+			childRank := nestedRank
 			if rank != nil && k == "metadata" {
 				childRank = metadataRank
 			}
@@ -89,7 +93,7 @@ func toNode(v any, rank map[string]int) (*yaml.Node, error) {
 	case []any:
 		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		for _, e := range t {
-			c, err := toNode(e, nil)
+			c, err := toNode(e, nestedRank)
 			if err != nil {
 				return nil, err
 			}

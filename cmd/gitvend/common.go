@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+)
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gitvend "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return silentExit(exitOK)
+		}
+		return &exitError{code: exitBadUse, err: err}
+	}
+	return nil
+}
+
+// loadCatalog loads the built-in blueprints, then the repository's own
+// blueprints/ (when repoDir has one), then those in extra (when set); later
+// ones override earlier ones of the same name.
+func loadCatalog(ctx context.Context, repoDir, extra string) (*blueprint.Catalog, error) {
+	sources := []blueprint.Source{blueprint.Builtin()}
+	if repoDir != "" {
+		dir := filepath.Join(repoDir, "blueprints")
+		if info, err := os.Stat(dir); err == nil && info.IsDir() {
+			sources = append(sources, blueprint.Source{Root: dir, FS: os.DirFS(dir)})
+		}
+	}
+	if extra != "" {
+		info, err := os.Stat(extra)
+		if err != nil || !info.IsDir() {
+			return nil, usageError("--catalog: %s is not a directory", extra)
+		}
+		sources = append(sources, blueprint.Source{Root: extra, FS: os.DirFS(extra)})
+	}
+	cat, err := blueprint.Load(ctx, sources...)
+	if err != nil {
+		return nil, &exitError{code: exitBadUse, err: fmt.Errorf("load blueprints: %w", err)}
+	}
+	return cat, nil
+}
+
+// version reports the module version the binary was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Version == "" {
+		return "(devel)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

@@ -1,0 +1,227 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/cost"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/policy"
+)
+
+// Problem is input that could not be checked, or a remark about it, at a
+// file and line.
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Report is the outcome of one check.
+type Report struct {
+	// Passed is false when a policy denies or some input could not be read.
+	Passed bool `json:"passed"`
+	// Violations are the policy findings that count, denials and warnings.
+	Violations []policy.Violation `json:"violations"`
+	// Excepted are findings waived by an exception in gitvend.yaml, with its reason.
+	Excepted []policy.Violation `json:"excepted,omitempty"`
+	// Errors are inputs that could not be read (bad YAML, broken kustomizations).
+	Errors []Problem `json:"errors,omitempty"`
+	// Notices are remarks, such as kinds whose scope gitvend cannot know.
+	Notices []Problem `json:"notices,omitempty"`
+	// Cost is the monthly estimate and its change against the base.
+	Cost Cost `json:"cost"`
+	// Budgets are gitvend.yaml's budgets held against the estimate.
+	Budgets []cost.BudgetStatus `json:"budgets,omitempty"`
+	// Objects is how many objects were checked.
+	Objects int `json:"objects"`
+}
+
+// Cost is the cost part of a report.
+type Cost struct {
+	Currency    string  `json:"currency"`
+	Monthly     float64 `json:"monthly"`
+	MonthlyMax  float64 `json:"monthly_max"`
+	BaseMonthly float64 `json:"base_monthly"`
+	Delta       float64 `json:"delta"`
+	// HasBase tells whether a base was compared; without one everything is new.
+	HasBase bool              `json:"has_base"`
+	Objects []cost.ObjectCost `json:"objects"`
+	// Change lists objects added, removed and changed against the base.
+	Change      *cost.Change       `json:"change,omitempty"`
+	ByOwner     map[string]float64 `json:"by_owner,omitempty"`
+	ByNamespace map[string]float64 `json:"by_namespace,omitempty"`
+}
+
+// Denied tells whether any violation is a denial.
+func (r *Report) Denied() bool {
+	for _, v := range r.Violations {
+		if v.Severity == "deny" {
+			return true
+		}
+	}
+	return false
+}
+
+// Checker checks manifests of one desired-state repository. It is built
+// once (the policy engine prepares its queries) and is safe for
+// concurrent use.
+type Checker struct {
+	repoDir string
+	cfg     *config.Repo
+	engine  *policy.Engine
+	prices  func(environment string) cost.Prices
+}
+
+// New reads the repository's gitvend.yaml and its own policies/ (when
+// present) in repoDir and prepares the policy engine.
+func New(ctx context.Context, repoDir string, logger *slog.Logger) (*Checker, error) {
+	cfg, err := config.LoadRepo(repoDir)
+	if err != nil {
+		return nil, err
+	}
+	opts := policy.Options{Settings: cfg.Policy, Logger: logger}
+	if info, err := os.Stat(filepath.Join(repoDir, "policies")); err == nil && info.IsDir() {
+		opts.Extra = os.DirFS(filepath.Join(repoDir, "policies"))
+	}
+	engine, err := policy.New(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(repoDir, config.RepoFile), err)
+	}
+	return NewWith(repoDir, cfg, engine), nil
+}
+
+// NewWith builds a Checker from a configuration and an engine made already.
+func NewWith(repoDir string, cfg *config.Repo, engine *policy.Engine) *Checker {
+	return &Checker{repoDir: repoDir, cfg: cfg, engine: engine, prices: cost.RepoPrices(cfg)}
+}
+
+// Config returns the repository configuration the checker uses.
+func (c *Checker) Config() *config.Repo { return c.cfg }
+
+// Check loads the objects under paths and checks them. When baseDir is not
+// empty, the same paths (relative to the repository) are read under
+// baseDir to compute the cost change; paths missing there count as new.
+func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*Report, error) {
+	objs, loadErr := manifest.Load(paths...)
+	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
+	for _, e := range manifest.Errors(loadErr) {
+		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: e.Msg})
+	}
+	if loadErr != nil && len(rep.Errors) == 0 {
+		return nil, fmt.Errorf("load manifests: %w", loadErr)
+	}
+	subjects := make([]policy.Subject, len(objs))
+	items := make([]cost.Item, len(objs))
+	for i := range objs {
+		o := &objs[i]
+		o.File = c.rel(o.File)
+		ctx := c.context(o)
+		subjects[i] = policy.Subject{Object: o, Context: ctx}
+		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
+		if _, known := manifest.Scope(o.ID); !known {
+			rep.Notices = append(rep.Notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
+				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
+		}
+	}
+	est := cost.Compute(items, c.prices)
+	budgets := cost.CheckBudgets(est, c.cfg.Budgets)
+	rep.Budgets = budgets
+	rep.Cost = Cost{Currency: est.Currency, Monthly: est.Monthly, MonthlyMax: est.MonthlyMax, Delta: est.Monthly,
+		Objects: est.Objects, ByOwner: est.ByOwner, ByNamespace: est.ByNamespace}
+	if rep.Cost.Objects == nil {
+		rep.Cost.Objects = []cost.ObjectCost{}
+	}
+	if baseDir != "" {
+		base, err := c.baseEstimate(paths, baseDir)
+		if err != nil {
+			return nil, err
+		}
+		ch := cost.Compare(base, est)
+		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, ch.BaseMonthly, ch.Delta, &ch
+	}
+	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
+	for _, b := range budgets {
+		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
+			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
+	}
+	res, err := c.engine.Evaluate(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	rep.Violations = append(rep.Violations, res.Violations...)
+	rep.Excepted = res.Excepted
+	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
+	return rep, nil
+}
+
+// context places an object in the repository layout.
+func (c *Checker) context(o *manifest.Object) policy.Context {
+	place := desired.Locate(c.cfg, o.File)
+	ctx := policy.Context{Environment: place.Environment, Request: place.Request, Namespace: place.Namespace}
+	ctx.Owner = o.Labels()[cost.OwnerLabel]
+	if t, ok := c.cfg.Team(ctx.Owner); ok {
+		ctx.AllowedNamespaces = t.Namespaces
+	}
+	return ctx
+}
+
+// rel makes a file path relative to the repository, slash-separated, when
+// it lies inside it.
+func (c *Checker) rel(file string) string {
+	if file == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return file
+	}
+	root, err := filepath.Abs(c.repoDir)
+	if err != nil {
+		return file
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(file)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// baseEstimate estimates the same paths under baseDir.
+func (c *Checker) baseEstimate(paths []string, baseDir string) (cost.Estimate, error) {
+	var basePaths []string
+	for _, p := range paths {
+		rel := c.rel(strings.TrimSuffix(p, "/..."))
+		if filepath.IsAbs(rel) || strings.HasPrefix(rel, "..") {
+			return cost.Estimate{}, fmt.Errorf("path %s: with --base, paths must lie inside the repository %s", p, c.repoDir)
+		}
+		bp := filepath.Join(baseDir, filepath.FromSlash(rel))
+		if _, err := os.Stat(bp); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		basePaths = append(basePaths, bp)
+	}
+	if len(basePaths) == 0 {
+		return cost.Estimate{Currency: cost.DefaultPrices().Currency}, nil
+	}
+	objs, _ := manifest.Load(basePaths...)
+	items := make([]cost.Item, len(objs))
+	for i := range objs {
+		o := &objs[i]
+		if rel, err := filepath.Rel(baseDir, o.File); err == nil {
+			o.File = filepath.ToSlash(rel)
+		}
+		items[i] = cost.Item{Object: o, Environment: desired.Locate(c.cfg, o.File).Environment}
+	}
+	return cost.Compute(items, c.prices), nil
+}
+
+// Policies describes the policies the checker evaluates.
+func (c *Checker) Policies() []policy.Info { return c.engine.Policies() }

@@ -1,0 +1,15 @@
+// Package desired owns the layout of a desired-state repository: where
+// request records, their rendered manifests and the environment roots live;
+// rendering a request into the files that are committed; keeping each
+// environment's kustomization in step with its requests; and verifying that
+// every committed rendered file is exactly what a fresh render gives.
+//
+// Layout:
+//
+//	gitvend.yaml
+//	requests/<environment>/<namespace>/<name>.yaml         the Request
+//	requests/<environment>/<namespace>/<name>/             its rendered manifests
+//	    kustomization.yaml
+//	    <kind>-<object name>.yaml                           one object per file
+//	environments/<environment>/kustomization.yaml           the root kustomize builds
+package desired
