@@ -44,7 +44,11 @@ func Build(fsys filesys.FileSystem, dir string) ([]Object, error) {
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
 	opts.PluginConfig = types.DisabledPluginConfig()
 	k := krusty.MakeKustomizer(opts)
-	rm, err := k.Run(originFS{FileSystem: fsys, root: root}, dir)
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", dir, err)
+	}
+	rm, err := k.Run(originFS{FileSystem: fsys, root: absRoot}, dir)
 	if err != nil {
 		return nil, &Error{File: root, Msg: "kustomize build failed: " + err.Error()}
 	}
@@ -158,8 +162,11 @@ type originFS struct {
 // ReadFile implements filesys.FileSystem.
 func (f originFS) ReadFile(path string) ([]byte, error) {
 	data, err := f.FileSystem.ReadFile(path)
-	if err != nil || filepath.Clean(path) != filepath.Clean(f.root) {
+	if err != nil {
 		return data, err
+	}
+	if abs, absErr := filepath.Abs(path); absErr != nil || abs != f.root {
+		return data, nil
 	}
 	var k map[string]any
 	if err := yaml.Unmarshal(data, &k); err != nil || k == nil {

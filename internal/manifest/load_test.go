@@ -72,3 +72,25 @@ func TestLoadMissingPathAndBrokenKustomization(t *testing.T) {
 		t.Errorf("second error = %v", errs[1])
 	}
 }
+
+func TestLoadRelativePathsKeepSources(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- cm.yaml\n",
+		"app/cm.yaml":            "# note\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+	})
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, filepath.Join(dir, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Load(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || objs[0].File != filepath.Join(rel, "cm.yaml") || objs[0].Line != 2 {
+		t.Fatalf("got %+v, want ConfigMap at %s:2", objs, filepath.Join(rel, "cm.yaml"))
+	}
+}
