@@ -1,0 +1,65 @@
+package cost
+
+import (
+	"math"
+
+	"github.com/gitvend/gitvend/internal/config"
+)
+
+// Budget scopes.
+const (
+	ScopeOwner     = "owner"
+	ScopeNamespace = "namespace"
+)
+
+// BudgetStatus is one budget held against an estimate.
+type BudgetStatus struct {
+	// Scope is ScopeOwner or ScopeNamespace.
+	Scope string `json:"scope"`
+	// Name is the team or the namespace.
+	Name string `json:"name"`
+	// Environment, when set, limits the budget to that environment.
+	Environment string `json:"environment,omitempty"`
+	// Monthly is the estimate of what the budget covers, with HPA-scaled
+	// workloads at minReplicas; MonthlyMax has them at maxReplicas.
+	Monthly    float64 `json:"monthly"`
+	MonthlyMax float64 `json:"monthly_max"`
+	// Limit is the budget's monthly amount.
+	Limit float64 `json:"limit"`
+	// Exceeded is set when Monthly, rounded to cents, is more than Limit.
+	Exceeded bool `json:"exceeded"`
+}
+
+// CheckBudgets holds every budget against est, in the order given. A
+// budget counts the objects whose owner (gitvend.dev/owner label) or
+// namespace it names, in its environment only when it sets one. A budget
+// that names both an owner and a namespace counts the objects matching
+// both and reports the owner scope; one that names neither (which
+// config.Repo.Validate rejects) matches nothing.
+func CheckBudgets(est Estimate, budgets []config.Budget) []BudgetStatus {
+	out := make([]BudgetStatus, 0, len(budgets))
+	for _, b := range budgets {
+		st := BudgetStatus{Scope: ScopeOwner, Name: b.Owner, Environment: b.Environment, Limit: b.Monthly}
+		if b.Owner == "" {
+			st.Scope, st.Name = ScopeNamespace, b.Namespace
+		}
+		for _, o := range est.Objects {
+			if b.Owner == "" && b.Namespace == "" {
+				break
+			}
+			if (b.Owner != "" && o.Owner != b.Owner) ||
+				(b.Namespace != "" && o.Namespace != b.Namespace) ||
+				(b.Environment != "" && o.Environment != b.Environment) {
+				continue
+			}
+			st.Monthly += o.Monthly
+			st.MonthlyMax += o.MaxMonthly()
+		}
+		st.Exceeded = cents(st.Monthly) > cents(st.Limit)
+		out = append(out, st)
+	}
+	return out
+}
+
+// cents rounds an amount to whole cents.
+func cents(v float64) float64 { return math.Round(v * 100) }

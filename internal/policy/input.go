@@ -1,0 +1,152 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// Input is what one evaluation checks.
+type Input struct {
+	// Subjects are the objects to check, each with where it comes from.
+	Subjects []Subject
+	// Cost is the cost estimate the budget policy checks; nil skips it.
+	Cost *CostInput
+}
+
+// Subject is one object to check.
+type Subject struct {
+	Object  *manifest.Object
+	Context Context
+}
+
+// Context says where an object comes from.
+type Context struct {
+	// Environment is the environment the object is rendered for.
+	Environment string
+	// Request is the name of the request that rendered the object, "" for
+	// objects written by hand.
+	Request string
+	// Owner is the team that owns the object.
+	Owner string
+	// Namespace is the namespace the object's request targets, "" when the
+	// object is not from a request.
+	Namespace string
+	// AllowedNamespaces are the namespaces the owner may use (a trailing
+	// "*" matches a prefix); nil when unknown.
+	AllowedNamespaces []string
+}
+
+// CostInput is the monthly cost estimate of the objects, per budget.
+type CostInput struct {
+	// Currency of every amount, such as "USD".
+	Currency string
+	// Budgets are the budgets of gitvend.yaml with the estimate they cover.
+	Budgets []BudgetInput
+}
+
+// BudgetInput is one budget and the estimate it covers.
+type BudgetInput struct {
+	// Scope is "owner" (a team's budget) or "namespace".
+	Scope string
+	// Name is the team or the namespace.
+	Name string
+	// Environment limits the budget to one environment; "" for all.
+	Environment string
+	// Monthly is the estimated monthly cost.
+	Monthly float64
+	// Limit is the budget's monthly amount.
+	Limit float64
+}
+
+// Budget scopes.
+const (
+	ScopeOwner     = "owner"
+	ScopeNamespace = "namespace"
+)
+
+// Scopes an object may have, as policies see them in input.subjects[_].scope.
+const (
+	scopeNamespaced = "namespaced"
+	scopeCluster    = "cluster"
+	scopeUnknown    = ""
+)
+
+// inputValue builds the policies' input directly as an OPA value, without
+// a JSON round trip. params is the constant parameter object.
+func inputValue(in Input, params *ast.Term) (ast.Value, error) {
+	subjects := make([]*ast.Term, len(in.Subjects))
+	for i, s := range in.Subjects {
+		if s.Object == nil {
+			return nil, fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
+		}
+		var content ast.Value = ast.NewObject()
+		if s.Object.Content != nil {
+			v, err := ast.InterfaceToValue(s.Object.Content)
+			if err != nil {
+				return nil, fmt.Errorf("build policy input: %s: %w", s.Object.Position(), err)
+			}
+			content = v
+		}
+		subjects[i] = ast.ObjectTerm(
+			ast.Item(ast.StringTerm("object"), ast.NewTerm(content)),
+			ast.Item(ast.StringTerm("groupKind"), ast.StringTerm(s.Object.GroupKind())),
+			ast.Item(ast.StringTerm("scope"), ast.StringTerm(scopeOf(s.Object.ID))),
+			ast.Item(ast.StringTerm("context"), contextTerm(s.Context)),
+		)
+	}
+	items := [][2]*ast.Term{
+		ast.Item(ast.StringTerm("subjects"), ast.ArrayTerm(subjects...)),
+		ast.Item(ast.StringTerm("params"), params),
+	}
+	if in.Cost != nil {
+		budgets := make([]any, len(in.Cost.Budgets))
+		for i, b := range in.Cost.Budgets {
+			if b.Scope != ScopeOwner && b.Scope != ScopeNamespace {
+				return nil, fmt.Errorf("build policy input: cost.budgets[%d].scope must be %q or %q, got %q", i, ScopeOwner, ScopeNamespace, b.Scope)
+			}
+			budgets[i] = map[string]any{
+				"scope": b.Scope, "name": b.Name, "environment": b.Environment,
+				"monthly": b.Monthly, "limit": b.Limit,
+			}
+		}
+		v, err := ast.InterfaceToValue(map[string]any{"currency": in.Cost.Currency, "budgets": budgets})
+		if err != nil {
+			return nil, fmt.Errorf("build policy input: cost: %w", err)
+		}
+		items = append(items, ast.Item(ast.StringTerm("cost"), ast.NewTerm(v)))
+	}
+	return ast.NewObject(items...), nil
+}
+
+func contextTerm(c Context) *ast.Term {
+	allowed := ast.NullTerm()
+	if c.AllowedNamespaces != nil {
+		ns := make([]*ast.Term, len(c.AllowedNamespaces))
+		for i, n := range c.AllowedNamespaces {
+			ns[i] = ast.StringTerm(n)
+		}
+		allowed = ast.ArrayTerm(ns...)
+	}
+	return ast.ObjectTerm(
+		ast.Item(ast.StringTerm("environment"), ast.StringTerm(c.Environment)),
+		ast.Item(ast.StringTerm("request"), ast.StringTerm(c.Request)),
+		ast.Item(ast.StringTerm("owner"), ast.StringTerm(c.Owner)),
+		ast.Item(ast.StringTerm("namespace"), ast.StringTerm(c.Namespace)),
+		ast.Item(ast.StringTerm("allowedNamespaces"), allowed),
+	)
+}
+
+// scopeOf tells policies whether the kind of id is namespaced.
+func scopeOf(id manifest.ID) string {
+	namespaced, known := manifest.Scope(id)
+	switch {
+	case !known:
+		return scopeUnknown
+	case namespaced:
+		return scopeNamespaced
+	}
+	return scopeCluster
+}
