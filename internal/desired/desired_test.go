@@ -1,0 +1,127 @@
+package desired
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/request"
+)
+
+func TestLocate(t *testing.T) {
+	cfg := config.DefaultRepo()
+	tests := []struct {
+		path string
+		want Place
+	}{
+		{"requests/dev/team-a/web/deployment-web.yaml", Place{Environment: "dev", Namespace: "team-a", Request: "web"}},
+		{"requests/dev/team-a/web.yaml", Place{Environment: "dev", Namespace: "team-a", Request: "web"}},
+		{"./requests/prod/ns/db/kustomization.yaml", Place{Environment: "prod", Namespace: "ns", Request: "db"}},
+		{"environments/prod/extra.yaml", Place{Environment: "prod"}},
+		{"environments/production/extra.yaml", Place{}},
+		{"elsewhere/x.yaml", Place{}},
+	}
+	for _, tt := range tests {
+		if got := Locate(cfg, tt.path); got != tt.want {
+			t.Errorf("Locate(%q) = %+v, want %+v", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestEnvironmentRootKeepsHandWrittenEntries(t *testing.T) {
+	env := config.Environment{Name: "dev", Root: "environments/dev"}
+	existing := []byte(`# dev: hand-written notes stay
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ignored-by-gitvend
+resources:
+  - ../../requests/dev/old/gone
+  - extra.yaml
+  - ../../requests/dev/a/web
+`)
+	got, err := EnvironmentRoot(env, existing, []string{"requests/dev/b/api", "requests/dev/a/web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# dev: hand-written notes stay
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: ignored-by-gitvend
+resources:
+  - extra.yaml
+  - ../../requests/dev/a/web
+  - ../../requests/dev/b/api
+`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("root (-want +got):\n%s", diff)
+	}
+	refs, err := RequestRefs(env, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"requests/dev/a/web", "requests/dev/b/api"}, refs); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+	fresh, err := EnvironmentRoot(env, nil, []string{"requests/dev/a/web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../requests/dev/a/web\n"; string(fresh) != want {
+		t.Errorf("new root = %q, want %q", fresh, want)
+	}
+	if _, err := EnvironmentRoot(env, []byte("resources: 3\n"), nil); err == nil {
+		t.Error("a root whose resources is not a list must be refused")
+	}
+}
+
+func TestRenderIsDeterministicAndDecodes(t *testing.T) {
+	ctx := context.Background()
+	cat, err := blueprint.Load(ctx, blueprint.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request.New("web", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-a", Owner: "a",
+		Parameters: map[string]any{"image": "ghcr.io/acme/web:1.0.0", "ingress": true}})
+	first, err := Render(ctx, cat, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		again, err := Render(ctx, cat, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Files) != len(first.Files) {
+			t.Fatalf("file count changed: %d then %d", len(first.Files), len(again.Files))
+		}
+		for i := range again.Files {
+			if again.Files[i].Path != first.Files[i].Path || !bytes.Equal(again.Files[i].Data, first.Files[i].Data) {
+				t.Fatalf("render is not deterministic at %s", again.Files[i].Path)
+			}
+		}
+	}
+	var paths []string
+	for _, f := range first.Files {
+		paths = append(paths, f.Path)
+	}
+	want := []string{
+		"requests/dev/team-a/web/deployment-web.yaml",
+		"requests/dev/team-a/web/horizontalpodautoscaler-web.yaml",
+		"requests/dev/team-a/web/ingress-web.yaml",
+		"requests/dev/team-a/web/kustomization.yaml",
+		"requests/dev/team-a/web/poddisruptionbudget-web.yaml",
+		"requests/dev/team-a/web/service-web.yaml",
+	}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	for _, o := range first.Objects {
+		if o.Line == 0 || o.File == "" {
+			t.Errorf("%s has no source position", o.ID)
+		}
+	}
+}
