@@ -297,3 +297,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodeKeepsEveryString(t *testing.T) {
+	for _, s := range []string{"\n- x", "  indented\nmore", "a: b", "---", "yes", "line\n", "\ttab\n", "{}", "#c", "x\n\n\n"} {
+		out, err := Encode(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"}, "data": map[string]any{"v": s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := Decode("f.yaml", out)
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("%q: re-decode: %v (%d objects)\n%s", s, err, len(objs), out)
+		}
+		if got := objs[0].Content["data"].(map[string]any)["v"]; got != s {
+			t.Errorf("%q came back as %q\n%s", s, got, out)
+		}
+	}
+}

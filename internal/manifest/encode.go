@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -125,8 +126,12 @@ var yaml11Bools = map[string]bool{
 // the same string.
 func stringNode(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	if yaml11Bools[s] {
+	// Block scalars cannot keep a leading line break or leading blanks on
+	// their first line, so such strings are double-quoted.
+	if yaml11Bools[s] || (strings.Contains(s, "\n") && strings.IndexFunc(s, notBlank) != 0) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
 }
+
+func notBlank(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }
