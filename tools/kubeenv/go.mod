@@ -1,3 +1,7 @@
+// Pins kube-apiserver, etcd and kubectl for the test control plane used by
+// internal/kubetest; build.sh builds them into the repository's bin/.
+// k8s.io/kubernetes points its staging modules at ./staging, so each one is
+// replaced by its published release.
 module github.com/gitvend/gitvend/tools/kubeenv
 
 go 1.26.0
