@@ -19,8 +19,9 @@ type Change struct {
 	BaseMonthlyMax float64 `json:"base_monthly_max"`
 	MonthlyMax     float64 `json:"monthly_max"`
 	// Added, Removed and Changed list objects that appear only in head,
-	// only in base, or in both at a different monthly cost, each ordered
-	// by environment and then by manifest.ID.Less.
+	// only in base, or in both at a different monthly cost (at minReplicas
+	// or at maxReplicas), each ordered by environment and then by
+	// manifest.ID.Less.
 	Added   []ObjectDelta `json:"added,omitempty"`
 	Removed []ObjectDelta `json:"removed,omitempty"`
 	Changed []ObjectDelta `json:"changed,omitempty"`
@@ -34,6 +35,10 @@ type ObjectDelta struct {
 	Head        float64 `json:"head"`
 	// Delta is Head minus Base.
 	Delta float64 `json:"delta"`
+	// BaseMax and HeadMax are the costs at maxReplicas, set only when an
+	// HPA scales the object in base or in head.
+	BaseMax float64 `json:"base_max,omitempty"`
+	HeadMax float64 `json:"head_max,omitempty"`
 }
 
 // minDelta is the smallest change of an object's cost that Compare reports;
@@ -60,27 +65,43 @@ func Compare(base, head Estimate) Change {
 		env string
 		id  manifest.ID
 	}
-	sums := func(objs []ObjectCost) map[key]float64 {
-		m := make(map[key]float64, len(objs))
+	type sum struct {
+		monthly, max float64
+		scaled       bool
+	}
+	sums := func(objs []ObjectCost) map[key]sum {
+		m := make(map[key]sum, len(objs))
 		for _, o := range objs {
-			m[key{o.Environment, o.ID}] += o.Monthly
+			k := key{o.Environment, o.ID}
+			s := m[k]
+			s.monthly += o.Monthly
+			s.max += o.MaxMonthly()
+			s.scaled = s.scaled || o.MaxReplicas > 0
+			m[k] = s
 		}
 		return m
 	}
 	before, after := sums(base.Objects), sums(head.Objects)
 	for k, h := range after {
 		b, ok := before[k]
-		d := ObjectDelta{ID: k.id, Environment: k.env, Base: b, Head: h, Delta: h - b}
+		d := ObjectDelta{ID: k.id, Environment: k.env, Base: b.monthly, Head: h.monthly, Delta: h.monthly - b.monthly}
+		if b.scaled || h.scaled {
+			d.BaseMax, d.HeadMax = b.max, h.max
+		}
 		switch {
 		case !ok:
 			ch.Added = append(ch.Added, d)
-		case math.Abs(d.Delta) > minDelta:
+		case math.Abs(d.Delta) > minDelta || math.Abs(h.max-b.max) > minDelta:
 			ch.Changed = append(ch.Changed, d)
 		}
 	}
 	for k, b := range before {
 		if _, ok := after[k]; !ok {
-			ch.Removed = append(ch.Removed, ObjectDelta{ID: k.id, Environment: k.env, Base: b, Delta: -b})
+			d := ObjectDelta{ID: k.id, Environment: k.env, Base: b.monthly, Delta: -b.monthly}
+			if b.scaled {
+				d.BaseMax = b.max
+			}
+			ch.Removed = append(ch.Removed, d)
 		}
 	}
 	order := func(a, b ObjectDelta) int { return compareKey(a.Environment, a.ID, b.Environment, b.ID) }

@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -132,5 +133,69 @@ func TestCompareCurrency(t *testing.T) {
 	want := Change{Currency: "EUR", BaseMonthly: 5, Delta: -5}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestCompareAutoscaled(t *testing.T) {
+	deployment := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: a
+        resources: {requests: {cpu: 500m, memory: 1Gi}}
+`
+	hpa := func(max int) string {
+		return deployment + `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: ` + strconv.Itoa(max) + "\n"
+	}
+	web := (0.5*cpuHour + 1*ramHour) * month // 14.631025 a replica
+	id := manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
+	tests := []struct {
+		name       string
+		base, head string
+		want       Change
+	}{
+		{
+			name: "only maxReplicas changes",
+			base: hpa(10),
+			head: hpa(20),
+			want: Change{
+				Currency:    "USD",
+				BaseMonthly: 2 * web, BaseMonthlyMax: 10 * web,
+				Monthly: 2 * web, MonthlyMax: 20 * web,
+				Changed: []ObjectDelta{{ID: id, Environment: "dev", Base: 2 * web, Head: 2 * web, BaseMax: 10 * web, HeadMax: 20 * web}},
+			},
+		},
+		{
+			name: "the autoscaler goes away",
+			base: hpa(10),
+			head: deployment,
+			want: Change{
+				Currency:    "USD",
+				BaseMonthly: 2 * web, BaseMonthlyMax: 10 * web,
+				Monthly: 3 * web, MonthlyMax: 3 * web,
+				Delta:   web,
+				Changed: []ObjectDelta{{ID: id, Environment: "dev", Base: 2 * web, Head: 3 * web, Delta: web, BaseMax: 10 * web, HeadMax: 3 * web}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Compare(Compute(Items("dev", decode(t, tt.base)), nil), Compute(Items("dev", decode(t, tt.head)), nil))
+			if diff := cmp.Diff(tt.want, got, approx); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -85,6 +85,32 @@ spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: worker}
   minReplicas: 3
   maxReplicas: 6
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: shop}
+spec:
+  replicas: 0
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: cache-a, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: cache}
+  maxReplicas: lots
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: cache-b, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: cache}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: cache-c, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: example.com/v1, kind: Deployment, name: cache}
+  maxReplicas: 3
 `
 	// One replica a month: web 0.0200425 × 730 = 14.631025,
 	// api 0.035848 × 730 = 26.16904, worker 0.040085 × 730 = 29.26205.
@@ -96,6 +122,15 @@ spec:
 			ID:      manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "api"},
 			Monthly: api, Replicas: 1, CPU: 1, RAMGiB: 1,
 			Notes: []string{"HorizontalPodAutoscaler api-backwards is ignored: spec.minReplicas (5) is more than spec.maxReplicas (2)"},
+		},
+		{
+			// cache-c targets a Deployment of another API group.
+			ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "cache"},
+			Notes: []string{
+				"spec.template.spec: missing; the pod is costed at 0",
+				"HorizontalPodAutoscaler cache-a is ignored: spec.maxReplicas: must be a whole number from 0 to 2147483647, got a string",
+				"HorizontalPodAutoscaler cache-b is ignored: spec.maxReplicas: must be set to a whole number from 1 to 2147483647",
+			},
 		},
 		{
 			ID:      manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"},

@@ -106,11 +106,13 @@ func isCurrencyCode(s string) bool {
 
 // RepoPrices returns the prices of each environment of r: the defaults with
 // the environment's overrides applied. An environment r does not define gets
-// the defaults.
+// the defaults, and so does every environment when r is nil.
 func RepoPrices(r *config.Repo) func(environment string) Prices {
-	byEnv := make(map[string]Prices, len(r.Environments))
-	for _, e := range r.Environments {
-		byEnv[e.Name] = DefaultPrices().With(e.Prices)
+	byEnv := map[string]Prices{}
+	if r != nil {
+		for _, e := range r.Environments {
+			byEnv[e.Name] = DefaultPrices().With(e.Prices)
+		}
 	}
 	return func(environment string) Prices {
 		if p, ok := byEnv[environment]; ok {

@@ -3,6 +3,7 @@ package cost
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -216,9 +217,9 @@ func readScaler(obj *manifest.Object, environment string) (scaler, bool) {
 	s.max = count(spec, "maxReplicas", "spec", 0, &n)
 	switch {
 	case len(n) > 0:
-		s.problem = n[0]
+		s.problem, _, _ = strings.Cut(n[0], "; counted as")
 	case s.max < 1:
-		s.problem = "spec.maxReplicas: must be a whole number of 1 or more"
+		s.problem = "spec.maxReplicas: must be set to a whole number from 1 to 2147483647"
 	case s.min > s.max:
 		s.problem = fmt.Sprintf("spec.minReplicas (%d) is more than spec.maxReplicas (%d)", s.min, s.max)
 	}
