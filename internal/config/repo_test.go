@@ -1,0 +1,125 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseRepo(t *testing.T) {
+	good := `apiVersion: gitvend.dev/v1alpha1
+kind: Config
+environments:
+- name: dev
+- name: prod
+  root: clusters/prod
+  teams: [payments]
+  prices: {cpu: 0.05}
+teams:
+- name: payments
+  namespaces: [team-payments, "payments-*"]
+budgets:
+- owner: payments
+  monthly: 100
+policy:
+  policies:
+    probes: {severity: deny}
+  exceptions:
+  - policy: host-path
+    name: node-exporter
+    reason: needs /proc of the node to export metrics
+`
+	r, err := ParseRepo([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := r.Environment("dev"); e.Root != "environments/dev" {
+		t.Errorf("default root = %q", e.Root)
+	}
+	if e, _ := r.Environment("prod"); e.Root != "clusters/prod" || !e.AllowsTeam("payments") || e.AllowsTeam("search") {
+		t.Errorf("prod = %+v", e)
+	}
+	team, _ := r.Team("payments")
+	for ns, want := range map[string]bool{"team-payments": true, "payments-eu": true, "team-search": false} {
+		if team.MayUse(ns) != want {
+			t.Errorf("MayUse(%q) = %v", ns, !want)
+		}
+	}
+	if r.Intake.Permission != "write" || r.Intake.Label != "gitvend" {
+		t.Errorf("intake defaults = %+v", r.Intake)
+	}
+}
+
+func TestParseRepoErrors(t *testing.T) {
+	head := "apiVersion: gitvend.dev/v1alpha1\nkind: Config\n"
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"empty", "", []string{"file is empty"}},
+		{"not YAML", "a: [", []string{"invalid YAML"}},
+		{"unknown field", head + "environments: [{name: dev, cluster: x}]\n", []string{"line 3: cluster: unknown field; allowed: name, root, teams, prices"}},
+		{"wrong type", head + "environments: [{name: dev}]\nbudgets: [{owner: a, monthly: lots}]\n", []string{"wrong type"}},
+		{"wrong apiVersion", "apiVersion: v1\nkind: Config\nenvironments: [{name: dev}]\n", []string{`apiVersion: must be "gitvend.dev/v1alpha1"`}},
+		{"no environments", head, []string{"environments: must name at least one environment"}},
+		{"bad names", head + "environments: [{name: Dev}, {name: dev}, {name: dev}]\nteams: [{name: a, namespaces: [Bad]}]\n", []string{
+			`teams[0].namespaces[0]: must be a namespace name or a prefix ending in '*', got "Bad"`,
+			`environments[0].name: must be a DNS-1123 label, got "Dev"`,
+			`environments[2].name: environment "dev" is defined twice`,
+		}},
+		{"root outside", head + "environments: [{name: dev, root: ../x}]\n", []string{"environments[0].root: must be a path inside the repository"}},
+		{"unknown team", head + "environments: [{name: dev, teams: [ghost]}]\n", []string{`environments[0].teams[0]: unknown team "ghost"`}},
+		{"negative price", head + "environments: [{name: dev, prices: {gpu: -1}}]\n", []string{"environments[0].prices.gpu: must not be negative"}},
+		{"budget scope", head + "environments: [{name: dev}]\nbudgets: [{monthly: 5}, {namespace: x, monthly: 0, environment: qa}]\n", []string{
+			"budgets[0]: must set exactly one of owner or namespace",
+			`budgets[1].environment: unknown environment "qa"`,
+			"budgets[1].monthly: must be a positive amount",
+		}},
+		{"policy settings", head + "environments: [{name: dev}]\npolicy:\n  policies: {probes: {severity: fatal}}\n  exceptions: [{policy: probes, reason: short}, {reason: a reason long enough}]\n", []string{
+			`policy.policies.probes.severity: must be one of deny, warn, off, got "fatal"`,
+			"policy.exceptions[0]: must match objects by at least one of kind, namespace or name",
+			"policy.exceptions[0].reason: must explain in at least 10 characters",
+			"policy.exceptions[1].policy: is required",
+		}},
+		{"intake", head + "environments: [{name: dev}]\nintake: {permission: owner}\n", []string{`intake.permission: must be one of read, triage, write, maintain, admin, got "owner"`}},
+		{"two documents", head + "environments: [{name: dev}]\n---\nkind: Config\n", []string{"must hold exactly one YAML document"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseRepo([]byte(tt.in))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestPermissionAtLeast(t *testing.T) {
+	tests := []struct {
+		have, want string
+		ok         bool
+	}{
+		{"admin", "write", true}, {"write", "write", true}, {"triage", "write", false},
+		{"read", "read", true}, {"none", "read", false}, {"write", "bogus", false},
+	}
+	for _, tt := range tests {
+		if got := PermissionAtLeast(tt.have, tt.want); got != tt.ok {
+			t.Errorf("PermissionAtLeast(%q, %q) = %v", tt.have, tt.want, got)
+		}
+	}
+}
+
+func FuzzParseRepo(f *testing.F) {
+	f.Add([]byte("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments: [{name: dev}]\n"))
+	f.Add([]byte("budgets: [{owner: a}]\npolicy: {policies: {x: {params: {a: [1]}}}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseRepo(data)
+		if err == nil && (r == nil || len(r.Environments) == 0) {
+			t.Fatalf("accepted a config without environments")
+		}
+	})
+}

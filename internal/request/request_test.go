@@ -1,0 +1,133 @@
+package request
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseAndEncode(t *testing.T) {
+	in := `apiVersion: gitvend.dev/v1alpha1
+kind: Request
+metadata:
+  name: payments-api
+spec:
+  blueprint: web-service
+  environment: dev
+  namespace: team-payments
+  owner: payments
+  parameters:
+    replicas: 3
+    image: ghcr.io/acme/payments:1.4.2
+    note: "a: b"
+  ttl: 7d
+`
+	r, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Path(), "requests/dev/team-payments/payments-api.yaml"; got != want {
+		t.Errorf("Path = %q, want %q", got, want)
+	}
+	if got, want := r.RenderDir(), "requests/dev/team-payments/payments-api"; got != want {
+		t.Errorf("RenderDir = %q, want %q", got, want)
+	}
+	out, err := r.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `apiVersion: gitvend.dev/v1alpha1
+kind: Request
+metadata:
+  name: payments-api
+spec:
+  blueprint: web-service
+  environment: dev
+  namespace: team-payments
+  owner: payments
+  parameters:
+    image: ghcr.io/acme/payments:1.4.2
+    note: 'a: b'
+    replicas: 3
+  ttl: 7d
+`
+	if diff := cmp.Diff(want, string(out)); diff != "" {
+		t.Errorf("Encode (-want +got):\n%s", diff)
+	}
+	again, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(r, again); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"empty", "", []string{"request: file is empty"}},
+		{"syntax", "kind: [", []string{"request: invalid YAML"}},
+		{"unknown field", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nspec: {image: x}\n", []string{"spec.image: unknown field"}},
+		{"everything missing", "apiVersion: v1\nkind: Pod\n", []string{
+			`apiVersion: must be "gitvend.dev/v1alpha1"`, `kind: must be "Request"`, "metadata.name: is required",
+			"spec.blueprint: is required", "spec.environment: is required", "spec.namespace: is required", "spec.owner: is required",
+		}},
+		{"bad labels", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: -x}\nspec: {blueprint: a, environment: dev, namespace: Team, owner: \"a b\", ttl: soon}\n", []string{
+			`metadata.name: must be a DNS-1123 label`, `spec.namespace: must be a DNS-1123 label`, `spec.owner: must be a DNS-1123 label`,
+			`spec.ttl: must be a duration such as 90m, 168h or 7d, got "soon"`,
+		}},
+		{"long name", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: " + strings.Repeat("a", 64) + "}\nspec: {blueprint: a, environment: dev, namespace: n, owner: o}\n", []string{"metadata.name: must be a DNS-1123 label"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.in))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestParseTTL(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"90m", 90 * time.Minute, true}, {"168h", 168 * time.Hour, true}, {"7d", 7 * 24 * time.Hour, true},
+		{"0h", 0, false}, {"-1h", 0, false}, {"1.5d", 0, false}, {"d", 0, false}, {"7days", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := ParseTTL(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseTTL(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: a}\nspec: {blueprint: b, environment: c, namespace: d, owner: e}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Parse(data)
+		if err != nil {
+			return
+		}
+		out, err := r.Encode()
+		if err != nil {
+			t.Fatalf("valid request does not encode: %v", err)
+		}
+		if _, err := Parse(out); err != nil {
+			t.Fatalf("encoded request does not parse again: %v\n%s", err, out)
+		}
+	})
+}
