@@ -40,8 +40,13 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./cmd/...
 
 ## fuzz: a short run of every fuzz target
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/request
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRepo$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzCompute$$' -fuzztime $(FUZZTIME) ./internal/cost
+	$(GO) test -run '^$$' -fuzz '^FuzzRenderParameters$$' -fuzztime $(FUZZTIME) ./internal/blueprint
 
 clean:
 	rm -rf $(BIN)/gitvend
