@@ -98,7 +98,7 @@ func (c *Catalog) Get(name string) (*Blueprint, error) {
 	for _, b := range c.List() {
 		names = append(names, b.Name)
 	}
-	return nil, &Error{Field: "spec.blueprint", Msg: fmt.Sprintf("unknown blueprint %q; available: %s", name, strings.Join(names, ", "))}
+	return nil, &Error{Msg: fmt.Sprintf("unknown blueprint %q; available: %s", name, strings.Join(names, ", "))}
 }
 
 // List returns the loaded blueprints sorted by name.
@@ -117,6 +117,11 @@ func loadBlueprint(ctx context.Context, src Source, dir string) (*Blueprint, err
 	specFile := path.Join(where, SpecFile)
 	if !config.IsDNSLabel(dir) {
 		return nil, &Error{Blueprint: dir, File: where, Msg: "a blueprint folder name must be a DNS-1123 label (lower case letters, digits and '-')"}
+	}
+	if lfs, ok := src.FS.(fs.ReadLinkFS); ok {
+		if info, err := lfs.Lstat(path.Join(dir, SpecFile)); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			return nil, &Error{Blueprint: dir, File: specFile, Msg: "is a symbolic link; blueprint files must be regular files"}
+		}
 	}
 	data, err := fs.ReadFile(src.FS, path.Join(dir, SpecFile))
 	if err != nil {
@@ -159,10 +164,13 @@ func readFiles(fsys fs.FS, dir, where string) (map[string][]byte, error) {
 			if err != nil {
 				return err
 			}
+			rel := strings.TrimPrefix(p, dir+"/")
+			if d.Type()&fs.ModeSymlink != 0 {
+				return &Error{Blueprint: path.Base(dir), File: path.Join(where, rel), Msg: "is a symbolic link; blueprint files must be regular files"}
+			}
 			if d.IsDir() || !d.Type().IsRegular() {
 				return nil
 			}
-			rel := strings.TrimPrefix(p, dir+"/")
 			data, err := fs.ReadFile(fsys, p)
 			if err != nil {
 				return err
@@ -208,8 +216,13 @@ func (b *Blueprint) checkLayout(where string) error {
 	if kustomizationFile(b.files, "base") == "" {
 		fail(path.Join(where, "base"), 0, "", "has no kustomization.yaml; a blueprint needs a kustomize base in base/")
 	}
-	seen := map[string]bool{}
+	names := make([]string, 0, len(b.files))
 	for name := range b.files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]bool{}
+	for _, name := range names {
 		rest, ok := strings.CutPrefix(name, "components/")
 		if !ok {
 			continue

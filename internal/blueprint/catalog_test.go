@@ -3,6 +3,7 @@ package blueprint
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -57,7 +58,10 @@ func folder(spec string, extra map[string]string) fstest.MapFS {
 	}
 	fsys := fstest.MapFS{}
 	for k, v := range files {
-		if v != "" {
+		switch {
+		case strings.HasPrefix(v, "symlink:"):
+			fsys[k] = &fstest.MapFile{Data: []byte(strings.TrimPrefix(v, "symlink:")), Mode: fs.ModeSymlink}
+		case v != "":
 			fsys[k] = &fstest.MapFile{Data: []byte(v)}
 		}
 	}
@@ -233,6 +237,12 @@ func TestLoadErrors(t *testing.T) {
 		{"resource outside the blueprint", folder(header+imageParam, map[string]string{"x/base/kustomization.yaml": "resources:\n- ../../y\n"}), []loadError{
 			{"src/x/base/kustomization.yaml", 0, "resources[0]", `"../../y" is not a file or folder of the blueprint`},
 		}},
+		{"parameter title taken by a request field", folder(header+imageParam+"    title: namespace\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].title", `"namespace" is used twice as a form label`},
+		}},
+		{"symbolic link", folder(header+imageParam, map[string]string{"x/base/link.yaml": "symlink:/etc/passwd"}), []loadError{
+			{"src/x/base/link.yaml", 0, "", "is a symbolic link"},
+		}},
 		{"base does not build", folder(header+imageParam+componentParam, plus(component, map[string]string{"x/base/r.yaml": "kind: [\n"})), []loadError{
 			{"src/x/base/kustomization.yaml", 0, "", "kustomize build"},
 		}},
@@ -289,7 +299,7 @@ func TestCatalogOverride(t *testing.T) {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
 	_, err = c.Get("nope")
-	if err == nil || err.Error() != `spec.blueprint: unknown blueprint "nope"; available: postgres, preview, scheduled-job, team-namespace, web-service, x` {
+	if err == nil || err.Error() != `unknown blueprint "nope"; available: postgres, preview, scheduled-job, team-namespace, web-service, x` {
 		t.Errorf("Get(nope) = %v", err)
 	}
 }

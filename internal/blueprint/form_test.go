@@ -34,7 +34,7 @@ type issueForm struct {
 func parseForm(t *testing.T, data []byte) issueForm {
 	t.Helper()
 	var f issueForm
-	dec := yaml.NewDecoder(bytesReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		t.Fatalf("decode form: %v\n%s", err, data)
@@ -153,5 +153,3 @@ func TestFormRejectsBadEnvironment(t *testing.T) {
 		t.Errorf("Form error = %v", err)
 	}
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

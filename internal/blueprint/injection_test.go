@@ -46,6 +46,8 @@ var hostile = map[string]string{
 	"backslashes":      `\n\t\\`,
 	"crlf":             "a\r\nb: c",
 	"tabs":             "\tkey:\tvalue",
+	"tab-led lines":    "\tx\ny: z",
+	"lone line break":  "\n",
 	"spaces only":      "   ",
 	"empty":            "",
 	"merge key":        "<<: *x",

@@ -242,9 +242,14 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 		allowed = "allowed: " + strings.Join(b.ParameterNames(), ", ")
 	}
 	for _, k := range unknown {
-		errs = append(errs, &Error{Field: "parameters." + k, Msg: "unknown parameter; " + allowed})
+		field := "parameters." + k
+		if !paramName.MatchString(k) {
+			field = "parameters[" + quote(k) + "]"
+		}
+		errs = append(errs, &Error{Field: field, Msg: "unknown parameter; " + allowed})
 	}
 	values := map[string]any{}
+	var templated []*Parameter
 	for _, p := range b.Parameters {
 		v, given := in.Parameters[p.Name]
 		switch {
@@ -256,18 +261,28 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 			}
 			values[p.Name] = got
 		case p.Default != nil && p.defFmt != nil:
-			s := p.defFmt.expand(in, nil, nil)
-			got, err := p.Coerce(s)
-			if err != nil {
-				errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("the default %s gives %s for this request, which is not allowed: %s; give a value", quote(p.Default), quote(s), err.(*Error).Msg)})
-				continue
-			}
-			values[p.Name] = got
+			templated = append(templated, p)
 		case p.Default != nil:
 			values[p.Name] = p.Default
 		case p.Required:
 			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: "is required"})
 		}
+	}
+	// Defaults built from the request, such as a host name, only matter
+	// when their targets are rendered: a preview without an Ingress does
+	// not need a valid host.
+	comps := b.components(values)
+	for _, p := range templated {
+		if !b.used(p, comps) {
+			continue
+		}
+		s := p.defFmt.expand(in, nil, nil)
+		got, err := p.Coerce(s)
+		if err != nil {
+			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("the default %s gives %s for this request, which is not allowed: %s; give a value", quote(p.Default), quote(s), err.(*Error).Msg)})
+			continue
+		}
+		values[p.Name] = got
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -296,4 +311,18 @@ func (b *Blueprint) components(values map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// used tells whether a target of p matches an object of the base or of the
+// given components.
+func (b *Blueprint) used(p *Parameter, comps []string) bool {
+	ids := b.ids(comps)
+	for _, t := range p.Targets {
+		for _, id := range ids {
+			if id.Kind == t.Kind && (t.Name == "" || id.Name == t.Name) {
+				return true
+			}
+		}
+	}
+	return false
 }

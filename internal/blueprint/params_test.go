@@ -129,6 +129,8 @@ func TestResolveErrors(t *testing.T) {
 				`parameters.alpha: unknown parameter; allowed: arg, automount, count, extra, greeting, size, text, tier`,
 				`parameters.zeta: unknown parameter; allowed: arg, automount, count, extra, greeting, size, text, tier`,
 			}},
+		{"unknown parameter with an odd name", with(map[string]any{"a\nb: c": 1}),
+			[]string{`parameters["a\nb: c"]: unknown parameter; allowed: arg, automount, count, extra, greeting, size, text, tier`}},
 		{"request fields", Input{Name: "Bad_Name", Environment: "dev", Owner: "alpha"},
 			[]string{
 				`metadata.name: must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got "Bad_Name"`,
@@ -188,6 +190,16 @@ func TestDefaultPlaceholderTooLong(t *testing.T) {
 	in.Parameters["host"] = "preview.example.com"
 	if _, err := b.Resolve(in); err != nil {
 		t.Fatalf("with an explicit host: %v", err)
+	}
+	// Without the Ingress the host is not used, so its default is not needed.
+	delete(in.Parameters, "host")
+	in.Parameters["ingress"] = "false"
+	values, err := b.Resolve(in)
+	if err != nil {
+		t.Fatalf("without an Ingress: %v", err)
+	}
+	if _, ok := values["host"]; ok {
+		t.Errorf("host = %v without an Ingress, want it left out", values["host"])
 	}
 }
 

@@ -105,7 +105,7 @@ type Parameter struct {
 	defFmt   format         // parsed string default
 	field    string         // "spec.parameters[i]"
 	line     int            // line of the parameter
-	lines    map[string]int // lines of component and components.<option>
+	lines    map[string]int // lines of title, component and components.<option>
 }
 
 // Target is a field a parameter's value is written to.
@@ -410,7 +410,11 @@ func (r *reader) spec(b *Blueprint, n *yaml.Node) {
 		}
 		seen[p.Name] = true
 		if titles[strings.ToLower(p.Title)] {
-			r.fail(item, field+".title", "%q is used twice as a form label; give the parameter a distinct title", p.Title)
+			line := p.lines["title"]
+			if line == 0 {
+				line = p.line
+			}
+			r.failLine(line, field+".title", "%q is used twice as a form label; give the parameter a distinct title", p.Title)
 		}
 		titles[strings.ToLower(p.Title)] = true
 		b.Parameters = append(b.Parameters, p)
@@ -448,7 +452,7 @@ func (r *reader) parameter(n *yaml.Node, field string) *Parameter {
 		return nil
 	}
 	before := len(r.errs)
-	p := &Parameter{field: field, line: deref(n).Line}
+	p := &Parameter{field: field, line: deref(n).Line, lines: map[string]int{}}
 	r.required(m, n, field, "name", "type")
 	if v := m["name"]; v != nil {
 		p.Name = r.str(v, field+".name")
@@ -465,6 +469,7 @@ func (r *reader) parameter(n *yaml.Node, field string) *Parameter {
 	}
 	if v := m["title"]; v != nil {
 		p.Title = r.str(v, field+".title")
+		p.lines["title"] = deref(v).Line
 		if strings.ContainsAny(p.Title, "\r\n#") || strings.TrimSpace(p.Title) != p.Title {
 			r.fail(v, field+".title", "must be a single line without '#' or surrounding spaces")
 		}
@@ -478,8 +483,9 @@ func (r *reader) parameter(n *yaml.Node, field string) *Parameter {
 	if v := m["required"]; v != nil {
 		p.Required = r.boolean(v, field+".required")
 	}
-	for key, allowed := range typeFields {
-		if v := m[key]; v != nil && p.Type != "" && !containsTypeIn(allowed, p.Type) {
+	for _, key := range paramFields {
+		allowed, limited := typeFields[key]
+		if v := m[key]; v != nil && limited && p.Type != "" && !containsTypeIn(allowed, p.Type) {
 			r.fail(v, field+"."+key, "is only allowed for type %s, not %s", allowed[0], p.Type)
 		}
 	}
@@ -515,13 +521,16 @@ func (r *reader) parameter(n *yaml.Node, field string) *Parameter {
 	}
 	if v := m["component"]; v != nil && p.Type == Boolean {
 		p.Component = r.str(v, field+".component")
-		p.lines = map[string]int{"component": deref(v).Line}
+		p.lines["component"] = deref(v).Line
 	}
 	if v := m["components"]; v != nil && p.Type == Enum {
 		comps := r.fields(v, field+".components", p.Options...)
 		p.Components = map[string]string{}
-		p.lines = map[string]int{}
-		for opt, c := range comps {
+		for _, opt := range p.Options {
+			c := comps[opt]
+			if c == nil {
+				continue
+			}
 			p.Components[opt] = r.str(c, field+".components."+opt)
 			p.lines["components."+opt] = deref(c).Line
 		}

@@ -42,9 +42,18 @@ func Render(ctx context.Context, cat Catalog, r *request.Request) (*Rendered, er
 	if err != nil {
 		return nil, fmt.Errorf("spec.blueprint: %w", err)
 	}
+	params := r.Spec.Parameters
+	if _, set := params["ttl"]; r.Spec.TTL != "" && !set && bp.Parameter("ttl") != nil {
+		// A blueprint that records the expiry takes it from spec.ttl.
+		params = make(map[string]any, len(r.Spec.Parameters)+1)
+		for k, v := range r.Spec.Parameters {
+			params[k] = v
+		}
+		params["ttl"] = r.Spec.TTL
+	}
 	out, err := bp.Render(ctx, blueprint.Input{
 		Name: r.Metadata.Name, Namespace: r.Spec.Namespace, Environment: r.Spec.Environment,
-		Owner: r.Spec.Owner, Parameters: r.Spec.Parameters,
+		Owner: r.Spec.Owner, Parameters: params,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -116,8 +117,8 @@ func (s *Server) authenticate(c *call, rt *route) (*rateBucket, error) {
 }
 
 func remoteHost(r *http.Request) string {
-	host, _, found := strings.Cut(r.RemoteAddr, ":")
-	if !found {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
@@ -289,7 +290,26 @@ func (s *Server) repoByID(id int64) *repo {
 	return nil
 }
 
-// TokensIssued counts the installation tokens created since the start.
+// IssueToken creates an installation token without an App JWT, for tests
+// and demos that clone or call the API directly. TokensIssued does not count
+// it.
+func (s *Server) IssueToken(installationID int64) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, found := s.insts[installationID]
+	if !found {
+		return "", fmt.Errorf("issue token for installation %d: %w", installationID, ErrNotFound)
+	}
+	value, err := newTokenValue()
+	if err != nil {
+		return "", fmt.Errorf("issue token: %w", err)
+	}
+	s.tokens[value] = &token{value: value, inst: in, expires: s.now().Add(s.opts.TokenTTL), permissions: maps.Clone(in.permissions)}
+	return value, nil
+}
+
+// TokensIssued counts the installation tokens created through
+// POST /app/installations/{installation_id}/access_tokens.
 func (s *Server) TokensIssued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

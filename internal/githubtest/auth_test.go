@@ -62,6 +62,7 @@ func rawCall(t *testing.T, method, url, auth string) (int, string) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	if err := f.gh.CreateRepo(f.ctx, RepoSpec{Owner: "acme", Name: "other"}); err != nil {
 		t.Fatal(err)
@@ -132,6 +133,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestInstallationTokens(t *testing.T) {
+	t.Parallel()
 	fixed := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string

@@ -303,6 +303,7 @@ var knownUndecodable = map[string]string{
 }
 
 func TestPayloadExamplesDecode(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(conformanceDir(t), "github", "payloads")
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.payload.json"))
 	if err != nil {
@@ -341,6 +342,7 @@ func TestPayloadExamplesDecode(t *testing.T) {
 // GitHub's OpenAPI description, then validates every webhook it sent
 // against the payload schemas and go-github's event types.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	dir := conformanceDir(t)
 	router := openAPIFrom(t, filepath.Join(dir, "github", "openapi", "api.github.com.json"))
 	v := &apiValidator{router: router}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	tok := f.token(t)
 	url := f.gh.URL() + "/repos/acme/infra"
@@ -91,6 +92,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestRateLimitAndETags(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{opts: Options{RateLimit: 4}})
 	tok := f.token(t)
 	get := func(etag string) *http.Response {

@@ -270,20 +270,16 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 		switch {
 		case ch.sha == "":
 		case ch.tree:
-			if err := flush(); err != nil {
-				return "", err
-			}
-			if _, err := g.run(ctx, nil, env, "read-tree", "--prefix="+p+"/", ch.sha); err != nil {
+			entries, err := g.lsTree(ctx, ch.sha, true, "")
+			if err != nil {
 				return "", fmt.Errorf("graft tree at %s: %w", p, err)
 			}
-			grafted, err := g.run(ctx, nil, env, "ls-files", "-z", "--", p+"/")
-			if err != nil {
-				return "", fmt.Errorf("list index: %w", err)
-			}
-			for _, f := range strings.Split(string(grafted), "\x00") {
-				if f != "" {
-					present[f] = true
+			for _, e := range entries {
+				if e.kind == "tree" {
+					continue
 				}
+				fmt.Fprintf(&info, "%s %s\t%s/%s\n", e.mode, e.sha, p, e.path)
+				present[p+"/"+e.path] = true
 			}
 		default:
 			mode := ch.mode

@@ -45,6 +45,7 @@ func commitFile(t *testing.T, repo *git.Repository, path, content, msg string) p
 }
 
 func TestGitPushThroughSmartHTTP(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	auth := &githttp.BasicAuth{Username: "x-access-token", Password: f.token(t)}
 	repo, err := git.CloneContext(f.ctx, memory.NewStorage(), memfs.New(), &git.CloneOptions{URL: f.gh.CloneURL(testRepo), Auth: auth})
@@ -141,6 +142,19 @@ func TestGitPushThroughSmartHTTP(t *testing.T) {
 		}
 	})
 
+	t.Run("a token from IssueToken clones", func(t *testing.T) {
+		tok, err := f.gh.IssueToken(f.inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := git.CloneContext(f.ctx, memory.NewStorage(), nil, &git.CloneOptions{URL: f.gh.CloneURL(testRepo), Auth: &githttp.BasicAuth{Username: "x-access-token", Password: tok}}); err != nil {
+			t.Fatalf("clone: %v", err)
+		}
+		if _, err := f.gh.IssueToken(1); err == nil {
+			t.Fatal("a token for an unknown installation was issued")
+		}
+	})
+
 	t.Run("faults reach git only when asked", func(t *testing.T) {
 		f.gh.SetFaults(Faults{ErrorRate: 1})
 		defer f.gh.SetFaults(Faults{})
@@ -155,6 +169,7 @@ func TestGitPushThroughSmartHTTP(t *testing.T) {
 }
 
 func TestMergePullRequest(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	ctx, gh := f.ctx, f.gh
 	issue, err := gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "Namespace please"})
@@ -229,5 +244,70 @@ func TestMergePullRequest(t *testing.T) {
 	_, err = gh.MergePullRequest(ctx, testRepo, one, "bob")
 	if !errors.Is(err, ErrNotMergeable) {
 		t.Fatalf("merging twice: %v, want ErrNotMergeable", err)
+	}
+}
+
+func TestBuildTree(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	g, err := initBare(ctx, "git", t.TempDir()+"/r.git", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := func(s string) string {
+		sha, err := g.hashBlob(ctx, []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha
+	}
+	base, err := g.buildTree(ctx, "", []treeChange{
+		{path: "a.txt", sha: blob("a")},
+		{path: "dir/b.txt", sha: blob("b")},
+		{path: "dir/sub/c.txt", sha: blob("c")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := g.lsTree(ctx, base, false, "dir")
+	if err != nil || len(sub) != 1 {
+		t.Fatalf("dir entry: %v %v", sub, err)
+	}
+	tests := []struct {
+		name    string
+		changes []treeChange
+		want    []string
+	}{
+		{"add nested", []treeChange{{path: "x/y/z.txt", sha: blob("z")}}, []string{"a.txt", "dir/b.txt", "dir/sub/c.txt", "x/y/z.txt"}},
+		{"delete file", []treeChange{{path: "a.txt"}}, []string{"dir/b.txt", "dir/sub/c.txt"}},
+		{"delete directory", []treeChange{{path: "dir"}}, []string{"a.txt"}},
+		{"directory becomes file", []treeChange{{path: "dir", sha: blob("flat")}}, []string{"a.txt", "dir"}},
+		{"file becomes directory", []treeChange{{path: "a.txt/inner", sha: blob("i")}}, []string{"a.txt/inner", "dir/b.txt", "dir/sub/c.txt"}},
+		{"graft subtree", []treeChange{{path: "copy", sha: sub[0].sha, tree: true}}, []string{"a.txt", "copy/b.txt", "copy/sub/c.txt", "dir/b.txt", "dir/sub/c.txt"}},
+		{"executable", []treeChange{{path: "run.sh", mode: "100755", sha: blob("#!/bin/sh\n")}}, []string{"a.txt", "dir/b.txt", "dir/sub/c.txt", "run.sh"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tree, err := g.buildTree(ctx, base, tc.changes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries, err := g.lsTree(ctx, tree, true, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range entries {
+				if e.kind == "blob" {
+					got = append(got, e.path)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("files (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := g.buildTree(ctx, base, []treeChange{{path: "/", sha: blob("x")}}); err == nil {
+		t.Fatal("an empty path was accepted")
 	}
 }

@@ -22,7 +22,7 @@ func writeGitError(w http.ResponseWriter, status int, msg string) {
 // serveGit serves git's smart HTTP protocol for one repository through git
 // http-backend, with installation tokens as passwords, and turns the ref
 // changes of a push into GitHub's events.
-func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, owner, name string) {
+func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, path, owner, name string) {
 	s.mu.Lock()
 	f := s.drawFault(true)
 	s.mu.Unlock()
@@ -33,8 +33,10 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, owner, name st
 		writeGitError(w, http.StatusBadGateway, "Server Error")
 		return
 	}
-	escaped := r.URL.EscapedPath()
-	rest := escaped[strings.Index(escaped, ".git")+len(".git"):]
+	rest := ""
+	if parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3); len(parts) == 3 {
+		rest = "/" + parts[2]
+	}
 	receive := strings.HasSuffix(rest, "/git-receive-pack") || r.URL.Query().Get("service") == "git-receive-pack"
 	push := r.Method == http.MethodPost && strings.HasSuffix(rest, "/git-receive-pack")
 

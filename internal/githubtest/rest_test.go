@@ -9,6 +9,7 @@ import (
 )
 
 func TestRouteMatching(t *testing.T) {
+	t.Parallel()
 	s := &Server{}
 	s.routes = s.routeTable()
 	tests := []struct {
@@ -56,6 +57,7 @@ func TestRouteMatching(t *testing.T) {
 }
 
 func TestPaginationAndCallCounts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	for i := range 25 {
 		if _, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: fmt.Sprintf("issue %d", i+1)}); err != nil {
@@ -119,6 +121,7 @@ func TestPaginationAndCallCounts(t *testing.T) {
 }
 
 func TestSnapshots(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	ctx, c := f.ctx, f.client
 	n, err := f.gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "Namespace", Body: "please", Labels: []string{"gitvend"}})

@@ -18,9 +18,10 @@ import (
 	"time"
 )
 
-// Options configures a Server. The zero value works for tests that only use
-// the git endpoint and the human actions; App authentication needs AppID and
-// AppPublicKey.
+// Options configures a Server. The zero value serves the human actions,
+// webhooks and inspection; REST and git access need AppID and AppPublicKey,
+// since every installation token is obtained with an App JWT (or with
+// IssueToken).
 type Options struct {
 	// AppID is the GitHub App's numeric id; App JWTs must carry it as issuer.
 	AppID int64
@@ -57,18 +58,18 @@ type Options struct {
 // Server is a running GitHub test double. All methods are safe for
 // concurrent use.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	now      func() time.Time
-	url      string
-	root     string
-	ownsRoot bool
-	gitPath  string
-	ln       net.Listener
-	srv      *http.Server
-	routes   []route
-	hooks    *hookQueue
-	closeMu  sync.Once
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	url       string
+	root      string
+	ownsRoot  bool
+	gitPath   string
+	ln        net.Listener
+	srv       *http.Server
+	routes    []route
+	hooks     *hookQueue
+	closeOnce sync.Once
 
 	mu     sync.Mutex
 	nextID int64
@@ -189,7 +190,7 @@ func (s *Server) botLogin() string { return s.opts.AppSlug + "[bot]" }
 // Close stops the server, waits for in-flight webhook deliveries to end and
 // removes the repositories when the server created their directory.
 func (s *Server) Close() {
-	s.closeMu.Do(func() {
+	s.closeOnce.Do(func() {
 		s.hooks.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -221,7 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path = rest
 	}
 	if owner, name, ok := gitRepoPath(path); ok {
-		s.serveGit(w, r, owner, name)
+		s.serveGit(w, r, path, owner, name)
 		return
 	}
 	s.serveREST(w, r, path)

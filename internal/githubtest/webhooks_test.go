@@ -14,6 +14,7 @@ import (
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 func TestWebhookDelivery(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	if _, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: "Need a namespace", Body: "team: payments", Labels: []string{"gitvend"}}); err != nil {
 		t.Fatal(err)
@@ -56,6 +57,7 @@ func TestWebhookDelivery(t *testing.T) {
 }
 
 func TestWebhookBotIsSender(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	n, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: "x"})
 	if err != nil {
@@ -83,6 +85,7 @@ func TestWebhookBotIsSender(t *testing.T) {
 }
 
 func TestWebhookLossAndRedelivery(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	n, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: "x"})
 	if err != nil {
@@ -196,6 +199,7 @@ func jsonSame(t *testing.T, a, b []byte) bool {
 }
 
 func TestWebhookOrderAndScope(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	if err := f.gh.CreateRepo(f.ctx, RepoSpec{Owner: "acme", Name: "elsewhere"}); err != nil {
 		t.Fatal(err)
