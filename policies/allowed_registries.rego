@@ -32,8 +32,8 @@ full(image) := concat("/", ["docker.io", "library", image]) if {
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s uses image %s from a registry that is not allowed; use an image under one of: %s", [c.label, image, concat(", ", params.registries)]),
-	"path": array.concat(c.path, ["image"]),
+	"message": sprintf("%s uses image %s from a registry that is not allowed; use an image under one of: %s", [lib.label(c), image, concat(", ", params.registries)]),
+	"path": lib.path(c, ["image"]),
 } if {
 	count(params.registries) > 0
 	some c in lib.containers

@@ -26,21 +26,21 @@ normalize(name) := trim_prefix(upper(name), "CAP_")
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s does not drop all capabilities; set securityContext.capabilities.drop: [\"ALL\"]", [c.label]),
-	"path": array.concat(c.path, ["securityContext", "capabilities", "drop"]),
+	"message": sprintf("%s does not drop all capabilities; set securityContext.capabilities.drop: [\"ALL\"]", [lib.label(c)]),
+	"path": lib.path(c, ["securityContext", "capabilities", "drop"]),
 } if {
 	some c in lib.containers
-	drop := object.get(c.sc, ["capabilities", "drop"], [])
+	drop := object.get(c.container, ["securityContext", "capabilities", "drop"], [])
 	not "ALL" in drop
 }
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s adds capability %s; %s", [c.label, name, allowed_text]),
-	"path": array.concat(c.path, ["securityContext", "capabilities", "add", k]),
+	"message": sprintf("%s adds capability %s; %s", [lib.label(c), name, allowed_text]),
+	"path": lib.path(c, ["securityContext", "capabilities", "add", k]),
 } if {
 	some c in lib.containers
-	add := object.get(c.sc, ["capabilities", "add"], [])
+	add := object.get(c.container, ["securityContext", "capabilities", "add"], [])
 	is_array(add)
 	some k, name in add
 	not normalize(name) in allowed

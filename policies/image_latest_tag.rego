@@ -24,8 +24,8 @@ tag(image) := t if {
 
 violation contains {
 	"subject": c.subject,
-	"message": message(c.label, image, tag(image)),
-	"path": array.concat(c.path, ["image"]),
+	"message": message(lib.label(c), image, tag(image)),
+	"path": lib.path(c, ["image"]),
 } if {
 	some c in lib.containers
 	image := c.container.image

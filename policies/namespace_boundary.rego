@@ -20,15 +20,24 @@ metadata := {
 
 params := lib.params(metadata)
 
-# Subjects are checked in two passes that skip the usual case quickly: a
-# namespaced object in its request's namespace, and any namespaced object
-# outside cluster-scoped kinds.
+# Subjects are checked in passes that each skip the usual case quickly: an
+# object in its request's namespace, an object from a request, and any
+# object of a namespaced kind.
 
 violation contains finding if {
 	some i, s in input.subjects
 	ns := object.get(s.object, ["metadata", "namespace"], "")
 	ns != s.context.namespace
 	f := namespace_problem(s, ns)
+	finding := {"subject": i, "message": f[0], "path": f[1]}
+}
+
+violation contains finding if {
+	some i, s in input.subjects
+	s.context.namespace == ""
+	s.scope == "namespaced"
+	object.get(s.object, ["metadata", "namespace"], "") == ""
+	f := namespace_problem(s, "")
 	finding := {"subject": i, "message": f[0], "path": f[1]}
 }
 

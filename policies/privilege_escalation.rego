@@ -15,11 +15,11 @@ metadata := {
 
 violation contains {
 	"subject": c.subject,
-	"message": message(c.label, value),
-	"path": array.concat(c.path, ["securityContext", "allowPrivilegeEscalation"]),
+	"message": message(lib.label(c), value),
+	"path": lib.path(c, ["securityContext", "allowPrivilegeEscalation"]),
 } if {
 	some c in lib.containers
-	value := object.get(c.sc, "allowPrivilegeEscalation", null)
+	value := object.get(c.container, ["securityContext", "allowPrivilegeEscalation"], null)
 	value != false
 }
 

@@ -15,9 +15,9 @@ metadata := {
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s sets securityContext.privileged: true; remove it or set it to false", [c.label]),
-	"path": array.concat(c.path, ["securityContext", "privileged"]),
+	"message": sprintf("%s sets securityContext.privileged: true; remove it or set it to false", [lib.label(c)]),
+	"path": lib.path(c, ["securityContext", "privileged"]),
 } if {
 	some c in lib.containers
-	c.sc.privileged == true
+	object.get(c.container, ["securityContext", "privileged"], null) == true
 }

@@ -20,8 +20,8 @@ probes := {
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s has no %s; add one %s", [c.label, probe, why]),
-	"path": array.concat(c.path, [probe]),
+	"message": sprintf("%s has no %s; add one %s", [lib.label(c), probe, why]),
+	"path": lib.path(c, [probe]),
 } if {
 	some c in lib.containers
 	c.field == "containers"

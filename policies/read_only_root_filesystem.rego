@@ -15,11 +15,11 @@ metadata := {
 
 violation contains {
 	"subject": c.subject,
-	"message": message(c.label, value),
-	"path": array.concat(c.path, ["securityContext", "readOnlyRootFilesystem"]),
+	"message": message(lib.label(c), value),
+	"path": lib.path(c, ["securityContext", "readOnlyRootFilesystem"]),
 } if {
 	some c in lib.containers
-	value := object.get(c.sc, "readOnlyRootFilesystem", null)
+	value := object.get(c.container, ["securityContext", "readOnlyRootFilesystem"], null)
 	value != true
 }
 

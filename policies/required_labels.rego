@@ -19,17 +19,16 @@ metadata := {
 
 params := lib.params(metadata)
 
+# A value v > "" is a non-empty string: "", null and numbers sort before
+# strings in Rego.
 violation contains finding if {
 	some i, s in input.subjects
 	labels := object.get(s.object, ["metadata", "labels"], {})
 	some key in params.labels
-	not labels[key] > ""
+	not object.get(labels, key, "") > ""
 	finding := {
 		"subject": i,
 		"message": sprintf("missing label %s; add it under metadata.labels with a non-empty value", [key]),
 		"path": ["metadata", "labels", key],
 	}
 }
-
-# labels[key] > "" holds for a non-empty string; it fails for a missing key,
-# "", null and numbers, which sort before strings in Rego.

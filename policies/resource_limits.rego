@@ -21,8 +21,8 @@ required := {
 
 violation contains {
 	"subject": c.subject,
-	"message": sprintf("%s does not set resources.%s; set %s", [c.label, concat(".", field), example]),
-	"path": array.concat(c.path, array.concat(["resources"], field)),
+	"message": sprintf("%s does not set resources.%s; set %s", [lib.label(c), concat(".", field), example]),
+	"path": lib.path(c, array.concat(["resources"], field)),
 } if {
 	some c in lib.containers
 	c.field != "ephemeralContainers"

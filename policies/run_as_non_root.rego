@@ -18,44 +18,44 @@ metadata := {
 
 violation contains {"subject": c.subject, "message": f[0], "path": f[1]} if {
 	some c in lib.containers
-	own := object.get(c.sc, "runAsNonRoot", null)
+	own := object.get(c.container, ["securityContext", "runAsNonRoot"], null)
 	own != true
-	pod := object.get(c.pod_sc, "runAsNonRoot", null)
+	pod := object.get(c.pod_spec, ["securityContext", "runAsNonRoot"], null)
 	[own, pod] != [null, true]
 	f := non_root(c, own, pod)
 }
 
 violation contains {"subject": c.subject, "message": f[0], "path": f[1]} if {
 	some c in lib.containers
-	object.get(c.sc, "runAsUser", object.get(c.pod_sc, "runAsUser", null)) == 0
-	f := root_user(c, object.get(c.sc, "runAsUser", null))
+	object.get(c.container, ["securityContext", "runAsUser"], object.get(c.pod_spec, ["securityContext", "runAsUser"], null)) == 0
+	f := root_user(c, object.get(c.container, ["securityContext", "runAsUser"], null))
 }
 
 non_root(c, null, null) := [
-	sprintf("%s may run as root: set securityContext.runAsNonRoot: true on the container or the pod", [c.label]),
-	array.concat(c.path, ["securityContext", "runAsNonRoot"]),
+	sprintf("%s may run as root: set securityContext.runAsNonRoot: true on the container or the pod", [lib.label(c)]),
+	lib.path(c, ["securityContext", "runAsNonRoot"]),
 ]
 
 non_root(c, null, pod) := [
-	sprintf("pod securityContext sets runAsNonRoot: %v, which %s inherits; set it to true", [pod, c.label]),
+	sprintf("pod securityContext sets runAsNonRoot: %v, which %s inherits; set it to true", [pod, lib.label(c)]),
 	array.concat(c.pod_path, ["securityContext", "runAsNonRoot"]),
 ] if {
 	not pod in {null, true}
 }
 
 non_root(c, own, _) := [
-	sprintf("%s sets securityContext.runAsNonRoot: %v; set it to true", [c.label, own]),
-	array.concat(c.path, ["securityContext", "runAsNonRoot"]),
+	sprintf("%s sets securityContext.runAsNonRoot: %v; set it to true", [lib.label(c), own]),
+	lib.path(c, ["securityContext", "runAsNonRoot"]),
 ] if {
 	not own in {null, true}
 }
 
 root_user(c, 0) := [
-	sprintf("%s sets securityContext.runAsUser: 0 (root); use a non-zero user id", [c.label]),
-	array.concat(c.path, ["securityContext", "runAsUser"]),
+	sprintf("%s sets securityContext.runAsUser: 0 (root); use a non-zero user id", [lib.label(c)]),
+	lib.path(c, ["securityContext", "runAsUser"]),
 ]
 
 root_user(c, null) := [
-	sprintf("pod securityContext sets runAsUser: 0 (root), which %s inherits; use a non-zero user id", [c.label]),
+	sprintf("pod securityContext sets runAsUser: 0 (root), which %s inherits; use a non-zero user id", [lib.label(c)]),
 	array.concat(c.pod_path, ["securityContext", "runAsUser"]),
 ]

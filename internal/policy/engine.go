@@ -95,9 +95,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// builtinPrefix is put before the paths of built-in policy files in messages.
-const builtinPrefix = "builtin/"
-
 func toAnyMap(m map[string]map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -112,6 +109,9 @@ func (e *Engine) Evaluate(ctx context.Context, in Input) (Result, error) {
 	res := Result{Violations: []Violation{}}
 	if e.query == nil {
 		return res, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("evaluate policies: %w", err)
 	}
 	start := time.Now()
 	value, err := inputValue(in, e.params)

@@ -1,7 +1,11 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -18,7 +22,9 @@ type Input struct {
 
 // Subject is one object to check.
 type Subject struct {
-	Object  *manifest.Object
+	// Object is the object, with the file and line it was read from.
+	Object *manifest.Object
+	// Context says where the object comes from.
 	Context Context
 }
 
@@ -77,25 +83,9 @@ const (
 // inputValue builds the policies' input directly as an OPA value, without
 // a JSON round trip. params is the constant parameter object.
 func inputValue(in Input, params *ast.Term) (ast.Value, error) {
-	subjects := make([]*ast.Term, len(in.Subjects))
-	for i, s := range in.Subjects {
-		if s.Object == nil {
-			return nil, fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
-		}
-		var content ast.Value = ast.NewObject()
-		if s.Object.Content != nil {
-			v, err := ast.InterfaceToValue(s.Object.Content)
-			if err != nil {
-				return nil, fmt.Errorf("build policy input: %s: %w", s.Object.Position(), err)
-			}
-			content = v
-		}
-		subjects[i] = ast.ObjectTerm(
-			ast.Item(ast.StringTerm("object"), ast.NewTerm(content)),
-			ast.Item(ast.StringTerm("groupKind"), ast.StringTerm(s.Object.GroupKind())),
-			ast.Item(ast.StringTerm("scope"), ast.StringTerm(scopeOf(s.Object.ID))),
-			ast.Item(ast.StringTerm("context"), contextTerm(s.Context)),
-		)
+	subjects, err := subjectTerms(in.Subjects)
+	if err != nil {
+		return nil, err
 	}
 	items := [][2]*ast.Term{
 		ast.Item(ast.StringTerm("subjects"), ast.ArrayTerm(subjects...)),
@@ -119,6 +109,63 @@ func inputValue(in Input, params *ast.Term) (ast.Value, error) {
 		items = append(items, ast.Item(ast.StringTerm("cost"), ast.NewTerm(v)))
 	}
 	return ast.NewObject(items...), nil
+}
+
+// chunk is how many subjects one goroutine converts at a time.
+const chunk = 128
+
+// subjectTerms converts the subjects, in parallel on large inputs: the
+// conversion is a fair part of an evaluation and needs no coordination.
+func subjectTerms(subjects []Subject) ([]*ast.Term, error) {
+	out := make([]*ast.Term, len(subjects))
+	workers := min(runtime.GOMAXPROCS(0), (len(subjects)+chunk-1)/chunk)
+	if workers <= 1 {
+		return out, convertRange(subjects, out, 0, len(subjects))
+	}
+	var next atomic.Int64
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= len(subjects) {
+					return
+				}
+				if err := convertRange(subjects, out, start, min(start+chunk, len(subjects))); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// convertRange converts subjects[start:end] into out[start:end].
+func convertRange(subjects []Subject, out []*ast.Term, start, end int) error {
+	for i := start; i < end; i++ {
+		s := subjects[i]
+		if s.Object == nil {
+			return fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
+		}
+		var content ast.Value = ast.NewObject()
+		if s.Object.Content != nil {
+			v, err := ast.InterfaceToValue(s.Object.Content)
+			if err != nil {
+				return fmt.Errorf("build policy input: %s: %w", s.Object.Position(), err)
+			}
+			content = v
+		}
+		out[i] = ast.ObjectTerm(
+			ast.Item(ast.StringTerm("object"), ast.NewTerm(content)),
+			ast.Item(ast.StringTerm("groupKind"), ast.StringTerm(s.Object.GroupKind())),
+			ast.Item(ast.StringTerm("scope"), ast.StringTerm(scopeOf(s.Object.ID))),
+			ast.Item(ast.StringTerm("context"), contextTerm(s.Context)),
+		)
+	}
+	return nil
 }
 
 func contextTerm(c Context) *ast.Term {

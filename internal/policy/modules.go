@@ -15,6 +15,10 @@ import (
 // maxModuleSize bounds the size of one Rego file.
 const maxModuleSize = 1 << 20
 
+// builtinPrefix is put before the paths of built-in policy files in
+// messages.
+const builtinPrefix = "builtin/"
+
 // extraPrefix is put before the paths of a repository's policy files in
 // messages, since Options.Extra is rooted at the repository's policies/.
 const extraPrefix = "policies/"

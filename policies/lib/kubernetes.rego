@@ -11,10 +11,21 @@
 #    "cost": {"currency", "budgets": [{"scope", "name", "environment",
 #                                      "monthly", "limit"}]}}
 #
-# and every finding a policy reports is an object
+# where groupKind and scope (whether the kind is namespaced, "" when
+# unknown) are computed by gitvend, and context says where the object comes
+# from: the request that rendered it and the namespace that request
+# targets ("" for objects written by hand), and the namespaces its owner
+# may use (null when unknown; a trailing "*" matches a prefix).
 #
-#   {"subject": <index into input.subjects>, "message": <text>,
-#    "path": <field path inside the object, keys as strings, list indexes as numbers>}
+# Every finding a policy reports is an object
+#
+#   {"subject": <index into input.subjects>,
+#    "message": <what is wrong and how to fix it>,
+#    "path": <the offending field inside the object: keys as strings, list
+#             indexes as numbers; gitvend turns it into a line>}
+#
+# A finding about no single object (budget) leaves out subject and path
+# and may carry "namespace" or "name" instead, which exceptions match.
 package gitvend.lib
 
 # pod_spec_paths maps the "Kind.group" of every kind that carries a pod spec
@@ -68,17 +79,20 @@ pods := [pod |
 
 # containers lists every container of every pod spec as
 #
-#   {"subject", "gk", "field", "container", "path", "label", "sc",
-#    "pod_path", "pod_sc"}
+#   {"subject", "gk", "field", "index", "container", "pod_spec", "pod_path"}
 #
-# where field is initContainers, containers or ephemeralContainers, path
-# leads to the container, label names it for messages ("init container
-# setup"), sc is its securityContext and pod_sc the pod's ({} when unset).
-containers := [c |
+# where field is initContainers, containers or ephemeralContainers and
+# index the container's place in that list. The records stay small and
+# cheap to build; label and path below describe a container for findings.
+containers := array.concat(
+	array.concat(containers_in("initContainers"), containers_in("containers")),
+	containers_in("ephemeralContainers"),
+)
+
+# containers_in lists the containers in the pod spec field field.
+containers_in(field) := [c |
 	some pod in pods
-	pod_sc := as_object(object.get(pod.spec, "securityContext", {}))
-	some field, word in container_fields
-	list := object.get(pod.spec, field, [])
+	list := pod.spec[field]
 	is_array(list)
 	some j, container in list
 	is_object(container)
@@ -86,20 +100,18 @@ containers := [c |
 		"subject": pod.subject,
 		"gk": pod.gk,
 		"field": field,
+		"index": j,
 		"container": container,
-		"path": array.concat(pod.path, [field, j]),
-		"label": sprintf("%s %s", [word, object.get(container, "name", sprintf("#%d", [j]))]),
-		"sc": as_object(object.get(container, "securityContext", {})),
+		"pod_spec": pod.spec,
 		"pod_path": pod.path,
-		"pod_sc": pod_sc,
 	}
 ]
 
-# as_object returns x when it is an object and {} otherwise (such as an
-# empty securityContext, which YAML reads as null).
-as_object(x) := x if {
-	is_object(x)
-} else := {}
+# label names the container c for messages, such as "init container setup".
+label(c) := sprintf("%s %s", [container_fields[c.field], object.get(c.container, "name", sprintf("#%d", [c.index]))])
+
+# path returns the path of the field rel below the container c.
+path(c, rel) := array.concat(c.pod_path, array.concat([c.field, c.index], rel))
 
 # params returns the parameters of the policy described by meta: the values
 # set in input.params[meta.id] over the defaults the policy declares.
