@@ -1,0 +1,308 @@
+package request
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Prefix starts every command line.
+const Prefix = "/provision"
+
+// Limits on what one comment may ask, so that a hostile comment costs little.
+const (
+	MaxCommands     = 20   // command lines in one comment
+	MaxArgs         = 64   // key=value pairs in one command
+	MaxCommandBytes = 8192 // bytes in one command line
+)
+
+// Verb says what a command asks for.
+type Verb string
+
+// The verbs of /provision.
+const (
+	// Create asks for a new thing: /provision <blueprint> key=value ...
+	Create Verb = "create"
+	// Set changes fields of the request: /provision set key=value ...
+	Set Verb = "set"
+	// Rerender renders the request again with the current blueprint.
+	Rerender Verb = "rerender"
+	// Destroy asks for the thing to be removed.
+	Destroy Verb = "destroy"
+	// Help asks for the command reference.
+	Help Verb = "help"
+)
+
+// Arg is one key=value pair of a command, in the order written.
+type Arg struct {
+	Key   string
+	Value string
+}
+
+// Command is one /provision line of a comment.
+type Command struct {
+	Verb Verb
+	// Blueprint is the blueprint a Create command names.
+	Blueprint string
+	// Args are the key=value pairs of Create and Set.
+	Args []Arg
+	// Line is the command's line in the comment, from 1.
+	Line int
+}
+
+// CommandError is a command line that could not be read.
+type CommandError struct {
+	Line int    // line of the comment, from 1
+	Text string // the line as written (shortened when long)
+	Msg  string // what is wrong and what is allowed
+}
+
+// Error formats the problem with its line.
+func (e *CommandError) Error() string {
+	return fmt.Sprintf("line %d (%s): %s", e.Line, e.Text, e.Msg)
+}
+
+// Usage is the command reference the bot answers /provision help with.
+const Usage = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n" +
+	"`/provision set key=value …` changes fields of this request\n" +
+	"`/provision rerender` renders it again with the current blueprint\n" +
+	"`/provision destroy` removes it\n" +
+	"`/provision help` shows this list\n" +
+	"Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
+
+// Fields are the keys of a command that set request fields rather than
+// blueprint parameters, with the record field each sets.
+var fieldKeys = map[string]string{
+	"name":        "metadata.name",
+	"environment": "spec.environment",
+	"namespace":   "spec.namespace",
+	"owner":       "spec.owner",
+	"ttl":         "spec.ttl",
+}
+
+// FieldKeys lists the command keys that set request fields, sorted.
+func FieldKeys() []string {
+	keys := make([]string, 0, len(fieldKeys))
+	for k := range fieldKeys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ParseCommands finds the /provision commands of a comment, one per line.
+// Lines quoted with ">" and lines inside fenced code blocks are not
+// commands, so replies that quote a command never run it again. It returns
+// the commands it could read and an error for every line it could not.
+func ParseCommands(text string) ([]Command, []error) {
+	var cmds []Command
+	var errs []error
+	fence := ""
+	for i, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if f := fenceOf(trimmed); f != "" {
+			switch {
+			case fence == "":
+				fence = f
+			case strings.HasPrefix(f, fence[:1]) && len(f) >= len(fence):
+				fence = ""
+			}
+			continue
+		}
+		if fence != "" || !isCommand(trimmed) {
+			continue
+		}
+		n := i + 1
+		if len(cmds)+len(errs) == MaxCommands {
+			errs = append(errs, &CommandError{Line: n, Text: short(trimmed), Msg: fmt.Sprintf("too many commands; at most %d per comment", MaxCommands)})
+			break
+		}
+		cmd, err := parseCommand(trimmed)
+		if err != nil {
+			errs = append(errs, &CommandError{Line: n, Text: short(trimmed), Msg: err.Error()})
+			continue
+		}
+		cmd.Line = n
+		cmds = append(cmds, cmd)
+	}
+	return cmds, errs
+}
+
+// HasCommand reports whether text holds at least one /provision line that
+// ParseCommands would consider, readable or not.
+func HasCommand(text string) bool {
+	cmds, errs := ParseCommands(text)
+	return len(cmds)+len(errs) > 0
+}
+
+func fenceOf(line string) string {
+	for _, c := range []string{"```", "~~~"} {
+		if strings.HasPrefix(line, c) {
+			n := len(line) - len(strings.TrimLeft(line, c[:1]))
+			return line[:n]
+		}
+	}
+	return ""
+}
+
+func isCommand(line string) bool {
+	rest, ok := strings.CutPrefix(line, Prefix)
+	if !ok {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return rest == "" || unicode.IsSpace(r)
+}
+
+func short(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func parseCommand(line string) (Command, error) {
+	if len(line) > MaxCommandBytes {
+		return Command{}, fmt.Errorf("command is %d bytes; at most %d", len(line), MaxCommandBytes)
+	}
+	if !utf8.ValidString(line) {
+		return Command{}, fmt.Errorf("command is not valid UTF-8")
+	}
+	words, err := splitWords(strings.TrimSpace(strings.TrimPrefix(line, Prefix)))
+	if err != nil {
+		return Command{}, err
+	}
+	if len(words) == 0 {
+		return Command{}, fmt.Errorf("missing what to do; use /provision <blueprint> key=value …, set, rerender, destroy or help")
+	}
+	head, rest := words[0], words[1:]
+	if head.quoted || strings.Contains(head.text, "=") {
+		return Command{}, fmt.Errorf("%q is not a verb or blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help", head.text)
+	}
+	var cmd Command
+	switch Verb(head.text) {
+	case Set:
+		cmd.Verb = Set
+		if len(rest) == 0 {
+			return Command{}, fmt.Errorf("set needs at least one key=value, such as /provision set replicas=3")
+		}
+	case Rerender, Destroy, Help:
+		cmd.Verb = Verb(head.text)
+		if len(rest) > 0 {
+			return Command{}, fmt.Errorf("%s takes no arguments, got %q", head.text, rest[0].text)
+		}
+		return cmd, nil
+	default:
+		cmd.Verb = Create
+		cmd.Blueprint = head.text
+	}
+	if len(rest) > MaxArgs {
+		return Command{}, fmt.Errorf("%d key=value pairs; at most %d", len(rest), MaxArgs)
+	}
+	seen := map[string]bool{}
+	for _, w := range rest {
+		key, value, ok := strings.Cut(w.text, "=")
+		if !ok || w.keyQuoted {
+			return Command{}, fmt.Errorf("%q is not key=value; quote values with spaces: key=\"a value\"", w.text)
+		}
+		if !validKey(key) {
+			return Command{}, fmt.Errorf("key %q must be a name of letters, digits, '-' or '_' starting with a letter", key)
+		}
+		if seen[key] {
+			return Command{}, fmt.Errorf("key %q is given twice", key)
+		}
+		seen[key] = true
+		cmd.Args = append(cmd.Args, Arg{Key: key, Value: value})
+	}
+	return cmd, nil
+}
+
+func validKey(k string) bool {
+	if k == "" || len(k) > 63 {
+		return false
+	}
+	for i, r := range k {
+		switch {
+		case r < utf8.RuneSelf && unicode.IsLetter(r):
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+type word struct {
+	text      string
+	quoted    bool // some part of the word was quoted
+	keyQuoted bool // a quote opened before the first '='
+}
+
+// splitWords splits a command into words at blanks; single quotes keep
+// text as it is, double quotes allow \" and \\ escapes.
+func splitWords(s string) ([]word, error) {
+	var words []word
+	var cur strings.Builder
+	var w word
+	inWord := false
+	flush := func() {
+		if inWord {
+			w.text = cur.String()
+			words = append(words, w)
+		}
+		cur.Reset()
+		w = word{}
+		inWord = false
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case unicode.IsSpace(r):
+			flush()
+			i += size
+		case r == '\'' || r == '"':
+			inWord = true
+			w.quoted = true
+			if !strings.Contains(cur.String(), "=") {
+				w.keyQuoted = true
+			}
+			end, err := readQuoted(s, i, &cur)
+			if err != nil {
+				return nil, err
+			}
+			i = end
+		default:
+			inWord = true
+			cur.WriteRune(r)
+			i += size
+		}
+	}
+	flush()
+	return words, nil
+}
+
+// readQuoted copies the quoted text starting at s[start] into b and returns
+// the index after the closing quote.
+func readQuoted(s string, start int, b *strings.Builder) (int, error) {
+	q := s[start]
+	for i := start + 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == q:
+			return i + 1, nil
+		case q == '"' && c == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\'):
+			b.WriteByte(s[i+1])
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return 0, fmt.Errorf("unterminated %c quote", q)
+}

@@ -1,0 +1,101 @@
+package request
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseCommands(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []Command
+		errs []string
+	}{
+		{"create", "/provision web-service name=payments-api image=ghcr.io/acme/pay:1.2 replicas=3",
+			[]Command{{Verb: Create, Blueprint: "web-service", Line: 1, Args: []Arg{
+				{"name", "payments-api"}, {"image", "ghcr.io/acme/pay:1.2"}, {"replicas", "3"}}}}, nil},
+		{"set among prose", "Thanks!\n\n  /provision set replicas=5 host=\"a b\"  \nmore text",
+			[]Command{{Verb: Set, Line: 3, Args: []Arg{{"replicas", "5"}, {"host", "a b"}}}}, nil},
+		{"single quotes keep text", `/provision set greeting='say "hi" \n'`,
+			[]Command{{Verb: Set, Line: 1, Args: []Arg{{"greeting", `say "hi" \n`}}}}, nil},
+		{"double quote escapes", `/provision set greeting="a \"b\" \\ c"`,
+			[]Command{{Verb: Set, Line: 1, Args: []Arg{{"greeting", `a "b" \ c`}}}}, nil},
+		{"empty value", `/provision set host=`,
+			[]Command{{Verb: Set, Line: 1, Args: []Arg{{"host", ""}}}}, nil},
+		{"value with equals and yaml", `/provision set env="a: b" x={} y=---`,
+			[]Command{{Verb: Set, Line: 1, Args: []Arg{{"env", "a: b"}, {"x", "{}"}, {"y", "---"}}}}, nil},
+		{"other verbs", "/provision rerender\n/provision help\n/provision destroy",
+			[]Command{{Verb: Rerender, Line: 1}, {Verb: Help, Line: 2}, {Verb: Destroy, Line: 3}}, nil},
+		{"quoted reply is not a command", "> /provision set replicas=5\nok", nil, nil},
+		{"code fence is not a command", "```\n/provision set replicas=5\n```\n~~~~\n/provision help\n~~~~", nil, nil},
+		{"prefix of another word", "/provisioning set x=1\n/provisionset", nil, nil},
+		{"bare prefix", "/provision", nil, []string{"line 1 (/provision): missing what to do; use /provision <blueprint> key=value …, set, rerender, destroy or help"}},
+		{"set without pairs", "/provision set", nil, []string{"line 1 (/provision set): set needs at least one key=value, such as /provision set replicas=3"}},
+		{"help with args", "/provision help me", nil, []string{`line 1 (/provision help me): help takes no arguments, got "me"`}},
+		{"not key=value", "/provision set replicas", nil, []string{`line 1 (/provision set replicas): "replicas" is not key=value; quote values with spaces: key="a value"`}},
+		{"unterminated quote", `/provision set a="b`, nil, []string{`line 1 (/provision set a="b): unterminated " quote`}},
+		{"bad key", "/provision set 9a=1", nil, []string{`line 1 (/provision set 9a=1): key "9a" must be a name of letters, digits, '-' or '_' starting with a letter`}},
+		{"quoted key", `/provision set "a b"=1`, nil, []string{`line 1 (/provision set "a b"=1): "a b=1" is not key=value; quote values with spaces: key="a value"`}},
+		{"duplicate key", "/provision set a=1 a=2", nil, []string{`line 1 (/provision set a=1 a=2): key "a" is given twice`}},
+		{"verb is key=value", "/provision a=1", nil, []string{`line 1 (/provision a=1): "a=1" is not a verb or blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help`}},
+		{"good and bad lines", "/provision set a=1\n/provision set b", []Command{{Verb: Set, Line: 1, Args: []Arg{{"a", "1"}}}},
+			[]string{`line 2 (/provision set b): "b" is not key=value; quote values with spaces: key="a value"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, errs := ParseCommands(tt.text)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("commands (-want +got):\n%s", diff)
+			}
+			var msgs []string
+			for _, e := range errs {
+				msgs = append(msgs, e.Error())
+			}
+			if diff := cmp.Diff(tt.errs, msgs); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseCommandsLimits(t *testing.T) {
+	many := strings.Repeat("/provision help\n", MaxCommands+5)
+	cmds, errs := ParseCommands(many)
+	if len(cmds) != MaxCommands || len(errs) != 1 {
+		t.Fatalf("got %d commands and %d errors, want %d and 1", len(cmds), len(errs), MaxCommands)
+	}
+	long := "/provision set a=" + strings.Repeat("x", MaxCommandBytes)
+	if _, errs := ParseCommands(long); len(errs) != 1 || !strings.Contains(errs[0].Error(), "at most 8192") {
+		t.Fatalf("long command: %v", errs)
+	}
+	var args []string
+	for i := 0; i <= MaxArgs; i++ {
+		args = append(args, fmt.Sprintf("k%d=v", i))
+	}
+	if _, errs := ParseCommands("/provision set " + strings.Join(args, " ")); len(errs) != 1 {
+		t.Fatalf("too many args: %v", errs)
+	}
+	if _, errs := ParseCommands("/provision set a=\xff"); len(errs) != 1 {
+		t.Fatalf("invalid UTF-8: %v", errs)
+	}
+}
+
+func FuzzParseCommands(f *testing.F) {
+	for _, s := range []string{"/provision web-service a=1 b=\"c d\"", "/provision set x='y'", "```\n/provision help\n```", "/provision set a=\"\\", "> /provision destroy"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cmds, _ := ParseCommands(s)
+		for _, c := range cmds {
+			if len(c.Args) > MaxArgs {
+				t.Fatalf("%d args", len(c.Args))
+			}
+			d := &Draft{}
+			d.Apply(c)
+		}
+	})
+}
