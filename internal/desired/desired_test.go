@@ -3,6 +3,9 @@ package desired
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -123,5 +126,77 @@ func TestRenderIsDeterministicAndDecodes(t *testing.T) {
 		if o.Line == 0 || o.File == "" {
 			t.Errorf("%s has no source position", o.ID)
 		}
+	}
+}
+
+func TestPropose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := blueprint.Load(ctx, blueprint.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request.New("orders", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments",
+		Owner: "payments", Parameters: map[string]any{"image": "ghcr.io/acme/orders:2.0.0"}})
+	c, err := Propose(ctx, dir, cfg, cat, r, "acme/infra#7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range c.Files {
+		paths = append(paths, f.Path)
+	}
+	want := []string{
+		"requests/dev/team-payments/orders.yaml",
+		"requests/dev/team-payments/orders/deployment-orders.yaml",
+		"requests/dev/team-payments/orders/horizontalpodautoscaler-orders.yaml",
+		"requests/dev/team-payments/orders/kustomization.yaml",
+		"requests/dev/team-payments/orders/poddisruptionbudget-orders.yaml",
+		"requests/dev/team-payments/orders/service-orders.yaml",
+		"environments/dev/kustomization.yaml",
+	}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Fatalf("files (-want +got):\n%s", diff)
+	}
+	if got := OriginOf(c.Files[0].Data); got != "acme/infra#7" {
+		t.Fatalf("origin = %q", got)
+	}
+	if !strings.Contains(string(c.Files[len(c.Files)-1].Data), "- ../../requests/dev/team-payments/orders\n") ||
+		!strings.Contains(string(c.Files[len(c.Files)-1].Data), "- search-config.yaml\n") {
+		t.Fatalf("environment root:\n%s", c.Files[len(c.Files)-1].Data)
+	}
+
+	// Written, the same origin may change it; another may not, nor may
+	// anyone change a record written by hand.
+	for _, f := range c.Files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Propose(ctx, dir, cfg, cat, r, "acme/infra#7"); err != nil {
+		t.Fatalf("same origin: %v", err)
+	}
+	_, err = Propose(ctx, dir, cfg, cat, r, "acme/infra#8")
+	if err == nil || err.Error() != "metadata.name: requests/dev/team-payments/orders.yaml already exists (asked for in acme/infra#7); pick another name with /provision set name=…" {
+		t.Fatalf("other origin: %v", err)
+	}
+	hand := request.New("payments-api", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments", Owner: "payments"})
+	if _, err := Propose(ctx, dir, cfg, cat, hand, "acme/infra#9"); err == nil || !strings.Contains(err.Error(), "written by hand") {
+		t.Fatalf("hand-written record: %v", err)
+	}
+	bad := request.New("x", request.Spec{Blueprint: "web-service", Environment: "staging", Namespace: "team-payments", Owner: "payments"})
+	if _, err := Propose(ctx, dir, cfg, cat, bad, "acme/infra#9"); err == nil || !strings.HasPrefix(err.Error(), "spec.environment: unknown environment \"staging\"; this repository has dev, prod") {
+		t.Fatalf("unknown environment: %v", err)
 	}
 }

@@ -1,0 +1,116 @@
+package desired
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/request"
+)
+
+// Change is what one request changes in a repository: files to write and
+// folders to clear first, by slash-separated path from the repository root.
+type Change struct {
+	// Rendered is the request's render.
+	Rendered *Rendered
+	// Delete are folders (or files) removed before Files are written, so
+	// that objects a new render no longer produces disappear.
+	Delete []string
+	// Files are the request record, its rendered files and its
+	// environment's root.
+	Files []File
+}
+
+// ConflictError says a request's path already holds a record from
+// elsewhere.
+type ConflictError struct {
+	Path   string
+	Origin string // the other record's origin, "" when it names none
+}
+
+// Error explains the conflict and what to do.
+func (e *ConflictError) Error() string {
+	from := "written by hand"
+	if e.Origin != "" {
+		from = "asked for in " + e.Origin
+	}
+	return fmt.Sprintf("metadata.name: %s already exists (%s); pick another name with /provision set name=…", e.Path, from)
+}
+
+const originPrefix = "# Requested in "
+
+// OriginHeader is the first line of a request record gitvend writes for a
+// request asked for in origin (such as "acme/infra#12"); it tells later
+// proposals which records they may change.
+func OriginHeader(origin string) string {
+	return originPrefix + origin + ".\n"
+}
+
+// OriginOf reads the origin a record file names in its first line, or "".
+func OriginOf(data []byte) string {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	s, ok := strings.CutPrefix(string(line), originPrefix)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// Propose works out what the request r, asked for in origin, changes in the
+// repository checked out in dir: its record, its rendered files and its
+// environment root. A record at r's path that came from another origin, or
+// was written by hand, is a *ConflictError. Problems with r itself are the
+// render's errors, each naming its field.
+func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *request.Request, origin string) (*Change, error) {
+	env, ok := cfg.Environment(r.Spec.Environment)
+	if !ok {
+		return nil, &request.FieldError{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+	}
+	recordPath := r.Path()
+	if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(recordPath))); err == nil {
+		if other := OriginOf(data); other != origin {
+			return nil, &ConflictError{Path: recordPath, Origin: other}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", recordPath, err)
+	}
+	rendered, err := Render(ctx, cat, r)
+	if err != nil {
+		return nil, err
+	}
+	record, err := r.Encode()
+	if err != nil {
+		return nil, err
+	}
+	records, err := Requests(dir)
+	if err != nil {
+		return nil, err
+	}
+	dirs := []string{r.RenderDir()}
+	for _, rec := range records {
+		if rec.Err == nil && rec.Path != recordPath && rec.Request.Spec.Environment == env.Name {
+			dirs = append(dirs, rec.Request.RenderDir())
+		}
+	}
+	rootPath := path.Join(env.Root, "kustomization.yaml")
+	existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rootPath)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", rootPath, err)
+	}
+	root, err := EnvironmentRoot(env, existing, dirs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Change{Rendered: rendered, Delete: []string{r.RenderDir()}}
+	c.Files = append(c.Files, File{Path: recordPath, Data: append([]byte(OriginHeader(origin)), record...)})
+	c.Files = append(c.Files, rendered.Files...)
+	c.Files = append(c.Files, File{Path: rootPath, Data: root})
+	return c, nil
+}
