@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
@@ -34,13 +33,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // blueprints/ (when repoDir has one), then those in extra (when set); later
 // ones override earlier ones of the same name.
 func loadCatalog(ctx context.Context, repoDir, extra string) (*blueprint.Catalog, error) {
-	sources := []blueprint.Source{blueprint.Builtin()}
-	if repoDir != "" {
-		dir := filepath.Join(repoDir, "blueprints")
-		if info, err := os.Stat(dir); err == nil && info.IsDir() {
-			sources = append(sources, blueprint.Source{Root: dir, FS: os.DirFS(dir)})
-		}
-	}
+	sources := blueprint.RepoSources(repoDir)
 	if extra != "" {
 		info, err := os.Stat(extra)
 		if err != nil || !info.IsDir() {

@@ -103,6 +103,16 @@ func NewWith(repoDir string, cfg *config.Repo, engine *policy.Engine) *Checker {
 	return &Checker{repoDir: repoDir, cfg: cfg, engine: engine, prices: cost.RepoPrices(cfg)}
 }
 
+// For returns a Checker with the same configuration and prepared policies
+// that checks the repository checked out in repoDir. Pull requests are
+// checked this way with their base branch's settings, so a change to
+// gitvend.yaml or policies/ never judges itself.
+func (c *Checker) For(repoDir string) *Checker {
+	cp := *c
+	cp.repoDir = repoDir
+	return &cp
+}
+
 // Config returns the repository configuration the checker uses.
 func (c *Checker) Config() *config.Repo { return c.cfg }
 

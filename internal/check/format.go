@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"text/template"
@@ -34,7 +33,7 @@ type Writer struct {
 func NewWriter(rules []policy.Info) (*Writer, error) {
 	t, err := template.New("summary.md.tmpl").Funcs(template.FuncMap{
 		"money":  cost.FormatMoney,
-		"signed": signedMoney,
+		"signed": cost.FormatDelta,
 		"count":  countSeverity,
 		"object": func(id manifest.ID) string {
 			if id.Kind == "" {
@@ -79,16 +78,6 @@ func (f *Writer) Markdown(w io.Writer, rep *Report) error {
 	}
 	_, err := w.Write(append(bytes.TrimRight(buf.Bytes(), "\n"), '\n'))
 	return err
-}
-
-func signedMoney(currency string, v float64) string {
-	if math.Abs(v) < 0.005 {
-		return "±" + cost.FormatMoney(currency, 0)
-	}
-	if v > 0 {
-		return "+" + cost.FormatMoney(currency, v)
-	}
-	return "−" + cost.FormatMoney(currency, -v)
 }
 
 func countSeverity(vs []policy.Violation, sev string) int {
@@ -190,7 +179,7 @@ func writeText(w io.Writer, rep *Report, color bool) error {
 		fmt.Fprintf(&b, " (up to %s when autoscaled)", cost.FormatMoney(c.Currency, c.MonthlyMax))
 	}
 	if c.HasBase {
-		fmt.Fprintf(&b, ", %s against the base (%s)", signedMoney(c.Currency, c.Delta), cost.FormatMoney(c.Currency, c.BaseMonthly))
+		fmt.Fprintf(&b, ", %s against the base (%s)", cost.FormatDelta(c.Currency, c.Delta), cost.FormatMoney(c.Currency, c.BaseMonthly))
 	}
 	b.WriteString("\n")
 	for _, bs := range rep.Budgets {
@@ -254,7 +243,7 @@ func writeGitHub(w io.Writer, rep *Report) error {
 		annotate("notice", n.File, n.Line, "gitvend", n.Message)
 	}
 	fmt.Fprintf(&b, "::notice title=gitvend cost::%s\n", escapeData(fmt.Sprintf("monthly estimate %s (change %s)",
-		cost.FormatMoney(rep.Cost.Currency, rep.Cost.Monthly), signedMoney(rep.Cost.Currency, rep.Cost.Delta))))
+		cost.FormatMoney(rep.Cost.Currency, rep.Cost.Monthly), cost.FormatDelta(rep.Cost.Currency, rep.Cost.Delta))))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

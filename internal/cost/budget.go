@@ -63,3 +63,15 @@ func CheckBudgets(est Estimate, budgets []config.Budget) []BudgetStatus {
 
 // cents rounds an amount to whole cents.
 func cents(v float64) float64 { return math.Round(v * 100) }
+
+// FormatDelta formats a change of money with its sign: "+$3.00", "−$1.50",
+// or "±$0.00" when it rounds to zero.
+func FormatDelta(currency string, v float64) string {
+	if math.Abs(v) < 0.005 {
+		return "±" + FormatMoney(currency, 0)
+	}
+	if v > 0 {
+		return "+" + FormatMoney(currency, v)
+	}
+	return "−" + FormatMoney(currency, -v)
+}
