@@ -1,0 +1,182 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/gitvend/gitvend/internal/check"
+	"github.com/gitvend/gitvend/internal/github"
+)
+
+// checkers keeps one prepared checker per base commit, so policies compile
+// once per change of the default branch, not once per pull request.
+type checkers struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	by  map[string]*check.Checker // by repo@sha
+	fmt *check.Writer
+}
+
+func newCheckers(log *slog.Logger) *checkers {
+	return &checkers{log: log, by: map[string]*check.Checker{}}
+}
+
+// get returns the checker of the base commit checked out in baseDir.
+func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker, *check.Writer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.by[key]; ok {
+		return ch, c.fmt, nil
+	}
+	ch, err := check.New(ctx, baseDir, c.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := check.NewWriter(ch.Policies())
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(c.by) >= 64 { // bases move on; old ones are not asked for again
+		clear(c.by)
+	}
+	c.by[key], c.fmt = ch, w
+	return ch, w, nil
+}
+
+// check runs policy and cost over the repository checked out in headDir,
+// against the job's base, with the base's settings and policies.
+func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report, error) {
+	ch, _, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
+	if err != nil {
+		return nil, fmt.Errorf("prepare checks: %w", err)
+	}
+	rep, err := ch.For(headDir).Check(ctx, []string{headDir}, w.baseDir)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	b.metrics.checks.WithLabelValues(verdict(rep)).Inc()
+	return rep, nil
+}
+
+func verdict(rep *check.Report) string {
+	if rep.Passed {
+		return "passed"
+	}
+	return "failed"
+}
+
+// postChecks posts the gitvend/policy and gitvend/cost check runs on sha
+// and the summary comment on the pull request. When the runs may exist
+// already (sha was pushed before), it looks first and posts nothing twice.
+func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha string, rep *check.Report, mayExist bool) error {
+	key := w.full + "@" + sha
+	b.mu.Lock()
+	done := b.checked[key]
+	b.mu.Unlock()
+	if !done && mayExist {
+		runs, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, sha)
+		if err != nil {
+			return fmt.Errorf("list check runs: %w", err)
+		}
+		done = hasRuns(runs)
+	}
+	if !done {
+		for _, run := range b.runs(w, sha, rep) {
+			if _, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, run); err != nil {
+				return fmt.Errorf("check run %s: %w", run.Name, err)
+			}
+		}
+		b.remember(key)
+	}
+	_, writer, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
+	if err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	if err := writer.Markdown(&md, rep); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := b.say(ctx, w, in, pr, markerSummary, md.String()); err != nil {
+		return fmt.Errorf("summary comment: %w", err)
+	}
+	return nil
+}
+
+func (b *Bot) remember(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.checked) >= 10000 {
+		clear(b.checked)
+	}
+	b.checked[key] = true
+}
+
+// hasRuns tells whether both of gitvend's check runs are among runs.
+func hasRuns(runs []github.CheckRun) bool {
+	seen := map[string]bool{}
+	for _, r := range runs {
+		seen[r.Name] = true
+	}
+	return seen[CheckPolicy] && seen[CheckCost]
+}
+
+// CheckPR checks pull request number of repository full: both check runs
+// on its head commit and the summary comment. Unless force is set, a head
+// commit that has its runs already is left alone; headSHA, when the caller
+// knows it, lets a commit this process checked be skipped at no cost.
+func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA string, force bool) error {
+	if !force && headSHA != "" {
+		b.mu.Lock()
+		done := b.checked[full+"@"+headSHA]
+		b.mu.Unlock()
+		if done {
+			return nil
+		}
+	}
+	w, err := b.open(ctx, full)
+	if err != nil {
+		return err
+	}
+	defer w.cleanup()
+	pr, err := w.gh.GetPR(ctx, w.owner, w.name, number)
+	if err != nil {
+		return fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	if pr.State != "open" || pr.Base != w.branch {
+		return nil
+	}
+	key := full + "@" + pr.HeadSHA
+	if force {
+		b.mu.Lock()
+		delete(b.checked, key)
+		b.mu.Unlock()
+	} else {
+		b.mu.Lock()
+		done := b.checked[key]
+		b.mu.Unlock()
+		if done {
+			return nil
+		}
+		runs, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)
+		if err != nil {
+			return fmt.Errorf("list check runs: %w", err)
+		}
+		if hasRuns(runs) {
+			b.remember(key)
+			return nil
+		}
+	}
+	headDir, cleanup, err := b.export(ctx, w.repo, pr.HeadSHA, "pr")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	rep, err := b.check(ctx, w, headDir)
+	if err != nil {
+		return err
+	}
+	return b.postChecks(ctx, w, &intake{comments: map[int][]github.Comment{}}, number, pr.HeadSHA, rep, false)
+}

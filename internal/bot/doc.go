@@ -1,0 +1,14 @@
+// Package bot owns gitvend's conversation with a desired-state repository on
+// GitHub: request issues (from forms or /provision commands) are read,
+// authorized and folded into a request; the request is rendered onto the
+// branch gitvend/request-<issue> with one pull request; every pull request
+// gets the gitvend/policy and gitvend/cost check runs and one summary
+// comment; the request issue gets one status comment, edited in place.
+//
+// The bot is level-triggered. SyncIssue and CheckPR read the current state
+// and bring it to what it should be, so webhooks are only hints: a lost one
+// is made up by Resync, a repeated one finds nothing to do, and a crash at
+// any step resumes on the next run with no second pull request or comment.
+// Branches, commits (same inputs, same commit) and the markers of its
+// comments are what make each step safe to repeat.
+package bot

@@ -1,0 +1,137 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitvend/gitvend/internal/request"
+	"github.com/gitvend/gitvend/internal/server"
+)
+
+// Queue runs jobs in the background, one at a time per key.
+type Queue interface {
+	Add(key, id string, job func(ctx context.Context) error) error
+}
+
+// Pushes hears about new commits on a served repository's default branch.
+type Pushes interface {
+	Pushed(ctx context.Context, repo, branch, sha string)
+}
+
+// Dispatcher turns webhooks into bot jobs on a queue. Webhooks are only
+// hints: each job reads the current state from GitHub, so a repeated or
+// reordered delivery does no harm.
+type Dispatcher struct {
+	bot    *Bot
+	queue  Queue
+	pushes Pushes
+}
+
+// NewDispatcher returns a Dispatcher that queues b's jobs on q and tells
+// pushes (when not nil) about pushes to default branches.
+func NewDispatcher(b *Bot, q Queue, pushes Pushes) *Dispatcher {
+	return &Dispatcher{bot: b, queue: q, pushes: pushes}
+}
+
+// HandleWebhook queues the job a webhook asks for, or ignores it.
+func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) error {
+	if !d.bot.Serves(hook.Repo) {
+		return nil
+	}
+	if d.bot.isOwn(hook.Sender) && hook.Event == "issue_comment" {
+		return nil // the bot's own comments never trigger it
+	}
+	job, kind, key := d.route(hook)
+	if job == nil {
+		return nil
+	}
+	// Jobs of one issue or pull request run in order; the bot itself keeps
+	// the syncs of one request apart, whichever thread they came from.
+	return d.queue.Add(hook.Repo+key, hook.DeliveryID, func(ctx context.Context) error {
+		err := job(ctx)
+		result := "ok"
+		if err != nil {
+			result = "error"
+		}
+		d.bot.metrics.jobs.WithLabelValues(kind, result).Inc()
+		return err
+	})
+}
+
+// route picks the job for a webhook, its kind and its queue key suffix.
+func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, string, string) {
+	b, repo := d.bot, hook.Repo
+	switch ev := hook.Payload.(type) {
+	case *gh.IssuesEvent:
+		switch ev.GetAction() {
+		case "labeled":
+			// An issue opened with labels sends labeled too; opened covers it.
+			is := ev.GetIssue()
+			if is.GetUpdatedAt().Sub(is.GetCreatedAt().Time) < 5*time.Second {
+				return nil, "", ""
+			}
+			fallthrough
+		case "opened", "edited", "reopened":
+			n := ev.GetIssue().GetNumber()
+			tr := Trigger{Opened: ev.GetAction() == "opened" || ev.GetAction() == "labeled"}
+			return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
+		}
+	case *gh.IssueCommentEvent:
+		if ev.GetAction() != "created" && ev.GetAction() != "edited" {
+			return nil, "", ""
+		}
+		if !request.HasCommand(ev.GetComment().GetBody()) || b.isOwn(ev.GetComment().GetUser().GetLogin()) {
+			return nil, "", ""
+		}
+		n := ev.GetIssue().GetNumber()
+		tr := Trigger{CommentID: ev.GetComment().GetID()}
+		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
+	case *gh.PullRequestEvent:
+		switch ev.GetAction() {
+		case "opened", "synchronize", "reopened", "ready_for_review":
+			pr := ev.GetPullRequest()
+			return d.pullJob(repo, pr.GetNumber(), pr.GetHead().GetSHA(), false), "pull", fmt.Sprintf("#%d", pr.GetNumber())
+		}
+	case *gh.CheckSuiteEvent:
+		if a := ev.GetAction(); a == "requested" || a == "rerequested" {
+			return d.pullsJob(repo, ev.GetCheckSuite().PullRequests, a == "rerequested"), "pull", "@checks"
+		}
+	case *gh.CheckRunEvent:
+		if ev.GetAction() == "rerequested" {
+			return d.pullsJob(repo, ev.GetCheckRun().PullRequests, true), "pull", "@checks"
+		}
+	case *gh.PushEvent:
+		if d.pushes != nil && !ev.GetDeleted() {
+			branch := strings.TrimPrefix(ev.GetRef(), "refs/heads/")
+			sha := ev.GetAfter()
+			return func(ctx context.Context) error { d.pushes.Pushed(ctx, repo, branch, sha); return nil }, "push", "@push"
+		}
+	}
+	return nil, "", ""
+}
+
+func (d *Dispatcher) issueJob(repo string, n int, tr Trigger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := d.bot.SyncIssue(ctx, repo, n, tr)
+		return err
+	}
+}
+
+func (d *Dispatcher) pullJob(repo string, n int, sha string, force bool) func(context.Context) error {
+	return func(ctx context.Context) error { return d.bot.CheckPR(ctx, repo, n, sha, force) }
+}
+
+func (d *Dispatcher) pullsJob(repo string, prs []*gh.PullRequest, force bool) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, pr := range prs {
+			if err := d.bot.CheckPR(ctx, repo, pr.GetNumber(), pr.GetHead().GetSHA(), force); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,268 @@
+package bot_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/queue"
+	"github.com/gitvend/gitvend/internal/server"
+)
+
+const (
+	appID  = 4242
+	secret = "webhook-s3cret"
+	repo   = "acme/infra"
+)
+
+// harness is gitvend's bot wired as in production (webhook server, queue,
+// GitHub App client, git clones) against the GitHub test double.
+type harness struct {
+	t     *testing.T
+	gh    *githubtest.Server
+	bot   *bot.Bot
+	queue *queue.Queue
+	reg   *prometheus.Registry
+	web   *httptest.Server
+}
+
+// newHarness starts the double with the example desired-state repository,
+// the bot, and people: alice (write, team payments), bob (read), carol
+// (write, no team).
+func newHarness(t *testing.T, opts ...func(*bot.Options)) *harness {
+	t.Helper()
+	ctx := context.Background()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := githubtest.Start(githubtest.Options{AppID: appID, AppPublicKey: &key.PublicKey, WebhookSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gh.Close)
+	if err := gh.CreateRepo(ctx, githubtest.RepoSpec{Owner: "acme", Name: "infra", Files: exampleFiles(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gh.AddInstallation("acme", repo); err != nil {
+		t.Fatal(err)
+	}
+	for user, perm := range map[string]string{"alice": "write", "bob": "read", "carol": "write"} {
+		if err := gh.SetPermission(repo, user, perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gh.SetTeamMembers("acme", "payments", "alice")
+	gh.SetTeamMembers("acme", "platform")
+
+	h := &harness{t: t, gh: gh, reg: prometheus.NewRegistry()}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	app, err := github.NewApp(github.AppConfig{APIURL: gh.URL() + "/", AppID: appID, PrivateKey: pemKey(key)},
+		github.WithLogger(log), github.WithRegisterer(h.reg), github.WithRetryPolicy(fastRetries()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := bot.Options{
+		Clients:    bot.AppClients{App: app},
+		Git:        bot.Clones{Cache: gitrepo.New(t.TempDir(), log), App: app, URL: func(full string) string { return gh.CloneURL(full) }},
+		Login:      gh.BotLogin(),
+		Author:     gitrepo.BotSignature(appID, strings.TrimSuffix(gh.BotLogin(), "[bot]")),
+		Repos:      map[string]string{repo: ""},
+		ScratchDir: t.TempDir(),
+		Logger:     log,
+		Registerer: h.reg,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	if h.bot, err = bot.New(o); err != nil {
+		t.Fatal(err)
+	}
+	h.queue = queue.New(queue.Options{Workers: 4, Capacity: 1000, Logger: log, Registerer: h.reg})
+	qctx, cancel := context.WithCancel(ctx)
+	go h.queue.Run(qctx)
+	srv := server.New(server.Options{Secret: []byte(secret), Handler: bot.NewDispatcher(h.bot, h.queue, nil), Registry: h.reg, Logger: log})
+	h.web = httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		h.web.Close()
+		cancel()
+		sctx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		_ = h.queue.Shutdown(sctx)
+	})
+	gh.SetWebhookURL(h.web.URL + "/webhook")
+	return h
+}
+
+// settle waits until every webhook is delivered and every queued job ran.
+func (h *harness) settle() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		if err := h.gh.WaitIdle(ctx); err != nil {
+			h.t.Fatalf("webhooks: %v", err)
+		}
+		for st := h.queue.Stats(); st.Waiting+st.Running > 0; st = h.queue.Stats() {
+			select {
+			case <-ctx.Done():
+				h.t.Fatalf("queue still busy: %+v", st)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		// A job may have caused new webhooks (the bot's own PR, say).
+		if err := h.gh.WaitIdle(ctx); err != nil {
+			h.t.Fatalf("webhooks: %v", err)
+		}
+		if st := h.queue.Stats(); st.Waiting+st.Running == 0 {
+			return
+		}
+	}
+}
+
+// openForm opens an issue as GitHub does from the blueprint's form.
+func (h *harness) openForm(user, blueprint string, fields map[string]string) int {
+	h.t.Helper()
+	var body strings.Builder
+	for _, label := range []string{"Request name", "Environment", "Namespace", "Owner"} {
+		fmt.Fprintf(&body, "### %s\n\n%s\n\n", label, orNoResponse(fields[label]))
+	}
+	for label, v := range fields {
+		switch label {
+		case "Request name", "Environment", "Namespace", "Owner":
+			continue
+		}
+		fmt.Fprintf(&body, "### %s\n\n%s\n\n", label, orNoResponse(v))
+	}
+	n, err := h.gh.OpenIssue(context.Background(), repo, githubtest.IssueSpec{User: user,
+		Title: "[gitvend] " + blueprint + ": " + fields["Request name"], Body: body.String(), Labels: []string{"gitvend"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func orNoResponse(s string) string {
+	if s == "" {
+		return "_No response_"
+	}
+	return s
+}
+
+func (h *harness) comment(n int, user, body string) {
+	h.t.Helper()
+	if _, err := h.gh.Comment(context.Background(), repo, n, user, body); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) pulls() []githubtest.PullRequest {
+	h.t.Helper()
+	prs, err := h.gh.PullRequests(repo)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return prs
+}
+
+func (h *harness) issue(n int) githubtest.Issue {
+	h.t.Helper()
+	is, err := h.gh.Issue(repo, n)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return is
+}
+
+// botComments are the bot's comments on issue or PR n.
+func (h *harness) botComments(n int) []string {
+	var out []string
+	for _, c := range h.issue(n).Comments {
+		if c.User == h.gh.BotLogin() {
+			out = append(out, c.Body)
+		}
+	}
+	return out
+}
+
+func (h *harness) checkRuns(sha string) map[string]githubtest.CheckRun {
+	h.t.Helper()
+	runs, err := h.gh.CheckRuns(repo)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[string]githubtest.CheckRun{}
+	for _, r := range runs {
+		if r.HeadSHA == sha {
+			if _, dup := out[r.Name]; dup {
+				h.t.Errorf("check run %s posted twice on %.12s", r.Name, sha)
+			}
+			out[r.Name] = r
+		}
+	}
+	return out
+}
+
+func (h *harness) files(ref string) map[string]string {
+	h.t.Helper()
+	files, err := h.gh.Files(context.Background(), repo, ref)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return files
+}
+
+// exampleFiles reads the example desired-state repository.
+func exampleFiles(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("..", "..", "examples", "desired-state")
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func pemKey(key *rsa.PrivateKey) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func fastRetries() github.RetryPolicy {
+	return github.RetryPolicy{MaxAttempts: 6, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxRateLimitWait: 5 * time.Second}
+}

@@ -1,0 +1,42 @@
+package bot
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the bot's service-level measurements.
+type metrics struct {
+	requests *prometheus.CounterVec // request syncs by outcome
+	toPR     prometheus.Histogram   // seconds from the newest input to its PR
+	prs      prometheus.Counter
+	checks   *prometheus.CounterVec // checks by verdict
+	replies  prometheus.Counter
+	jobs     *prometheus.CounterVec // jobs by kind and result
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gitvend_requests_total",
+			Help: "Request issue syncs by outcome: proposed, current, in-branch, invalid, refused, ignored."}, []string{"outcome"}),
+		toPR: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gitvend_request_to_pr_seconds",
+			Help:    "Seconds from a request (or its latest change) being written to its pull request being opened or updated.",
+			Buckets: []float64{0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800}}),
+		prs: prometheus.NewCounter(prometheus.CounterOpts{Name: "gitvend_pull_requests_opened_total",
+			Help: "Pull requests opened for requests."}),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gitvend_checks_total",
+			Help: "Policy and cost checks run, by verdict (passed or failed); failed/total is the policy denial rate."}, []string{"verdict"}),
+		replies: prometheus.NewCounter(prometheus.CounterOpts{Name: "gitvend_command_replies_total",
+			Help: "Replies to commands that were refused, unreadable or asked for help."}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gitvend_bot_jobs_total",
+			Help: "Bot jobs by kind (issue, pull, resync) and result (ok, error)."}, []string{"kind", "result"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.toPR, m.prs, m.checks, m.replies, m.jobs} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,90 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Resync brings every open request issue and every open pull request of
+// repository full to the state it should have: issues without their PR get
+// one, PRs without checks get them. With nothing changed it costs GitHub's
+// rate limit nothing, since every read is a conditional request.
+func (b *Bot) Resync(ctx context.Context, full string) error {
+	owner, name, err := splitRepo(full)
+	if err != nil {
+		return err
+	}
+	gh, err := b.opts.Clients.ForRepo(ctx, owner, name)
+	if err != nil {
+		return fmt.Errorf("client for %s: %w", full, err)
+	}
+	label, err := b.label(ctx, full)
+	if err != nil {
+		return err
+	}
+	issues, err := gh.ListOpenIssues(ctx, owner, name, label)
+	if err != nil {
+		return fmt.Errorf("list request issues of %s: %w", full, err)
+	}
+	var errs []error
+	for _, is := range issues {
+		if is.IsPullRequest {
+			continue
+		}
+		if _, err := b.SyncIssue(ctx, full, is.Number, Trigger{}); err != nil {
+			errs = append(errs, fmt.Errorf("issue #%d: %w", is.Number, err))
+		}
+	}
+	prs, err := gh.ListOpenPRs(ctx, owner, name)
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("list pull requests of %s: %w", full, err))...)
+	}
+	for _, pr := range prs {
+		if err := b.CheckPR(ctx, full, pr.Number, pr.HeadSHA, false); err != nil {
+			errs = append(errs, fmt.Errorf("pull request #%d: %w", pr.Number, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// label is the request label repository full configures.
+func (b *Bot) label(ctx context.Context, full string) (string, error) {
+	w, err := b.open(ctx, full)
+	if err != nil {
+		return "", err
+	}
+	defer w.cleanup()
+	return w.cfg.Intake.Label, nil
+}
+
+// RunResync queues a resync of every served repository at once and then
+// every interval, until ctx ends. Queued behind webhook jobs of the same
+// repository, a resync never races them.
+func (b *Bot) RunResync(ctx context.Context, q Queue, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		for _, full := range b.Repos() {
+			err := q.Add(full, "resync", func(ctx context.Context) error {
+				err := b.Resync(ctx, full)
+				result := "ok"
+				if err != nil {
+					result = "error"
+					b.log.Warn("resync failed", "repo", full, "err", err)
+				}
+				b.metrics.jobs.WithLabelValues("resync", result).Inc()
+				return err
+			})
+			if err != nil {
+				b.log.Warn("resync not queued", "repo", full, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

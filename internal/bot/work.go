@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/config"
+)
+
+// work is what one job knows of its repository: the client, the clone, and
+// the default branch's head checked out with its configuration and catalog.
+type work struct {
+	gh          GitHub
+	repo        Repo
+	owner, name string
+	full        string
+	branch      string // the default branch
+	baseSHA     string
+	baseDir     string
+	cfg         *config.Repo
+	cat         *blueprint.Catalog
+	allowed     map[string]bool // permission answers of this job
+	cleanup     func()
+}
+
+// open prepares a job on repository full: client, fetched clone, and the
+// default branch's head exported into a scratch directory.
+func (b *Bot) open(ctx context.Context, full string) (*work, error) {
+	owner, name, err := splitRepo(full)
+	if err != nil {
+		return nil, err
+	}
+	gh, err := b.opts.Clients.ForRepo(ctx, owner, name)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", full, err)
+	}
+	branch, err := b.branch(ctx, gh, full)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := b.opts.Git.Open(ctx, owner, name)
+	if err != nil {
+		return nil, fmt.Errorf("open clone of %s: %w", full, err)
+	}
+	sha, err := repo.Head(ctx, branch)
+	if err != nil {
+		return nil, fmt.Errorf("head of %s %s: %w", full, branch, err)
+	}
+	dir, cleanup, err := b.export(ctx, repo, sha, "base")
+	if err != nil {
+		return nil, err
+	}
+	w := &work{gh: gh, repo: repo, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: dir,
+		allowed: map[string]bool{}, cleanup: cleanup}
+	if w.cfg, err = config.LoadRepo(dir); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s at %.12s: %w", full, sha, err)
+	}
+	if w.cat, err = blueprint.Load(ctx, blueprint.RepoSources(dir)...); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s at %.12s: blueprints: %w", full, sha, err)
+	}
+	return w, nil
+}
+
+// branch is the desired-state branch of repository full: the configured
+// one, or its default branch, asked once per process.
+func (b *Bot) branch(ctx context.Context, gh GitHub, full string) (string, error) {
+	if br := b.opts.Repos[full]; br != "" {
+		return br, nil
+	}
+	b.mu.Lock()
+	br, ok := b.defaults[full]
+	b.mu.Unlock()
+	if ok {
+		return br, nil
+	}
+	owner, name, _ := splitRepo(full)
+	br, err := gh.DefaultBranch(ctx, owner, name)
+	if err != nil {
+		return "", fmt.Errorf("default branch of %s: %w", full, err)
+	}
+	b.mu.Lock()
+	b.defaults[full] = br
+	b.mu.Unlock()
+	return br, nil
+}
+
+// export checks out commit sha of repo into a scratch directory.
+func (b *Bot) export(ctx context.Context, repo Repo, sha, what string) (string, func(), error) {
+	dir, cleanup, err := b.scratch(what)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := repo.Export(ctx, sha, dir); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("export %.12s: %w", sha, err)
+	}
+	return dir, cleanup, nil
+}

@@ -1,0 +1,496 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// ServerKind is the kind of the server configuration file.
+const ServerKind = "ServerConfig"
+
+// Bounds of the server configuration's sizes.
+const (
+	// MaxWorkers is the most queue workers a server may run.
+	MaxWorkers = 256
+	// MaxCapacity is the most jobs the queue may hold.
+	MaxCapacity = 1_000_000
+	// MinWebhookBytes is the smallest allowed webhook body limit.
+	MinWebhookBytes = 1 << 10
+	// MaxWebhookBytes is GitHub's own cap on a webhook payload (25 MiB),
+	// the largest allowed webhook body limit.
+	MaxWebhookBytes = 25 << 20
+)
+
+// Server is the configuration of `gitvend serve` (and of the commands that
+// reach the target clusters). It is read by LoadServer; a zero Server is not
+// usable.
+type Server struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	// Listen is the host:port of the HTTP server (webhook, metrics, health, status page).
+	Listen string `yaml:"listen"`
+	// PublicURL is the server's address as GitHub users reach it, used for
+	// links such as a check run's details; optional.
+	PublicURL string `yaml:"publicURL"`
+	// WorkDir holds the git clone cache and scratch space.
+	WorkDir        string         `yaml:"workDir"`
+	Log            Log            `yaml:"log"`
+	GitHub         GitHub         `yaml:"github"`
+	Repositories   []Repository   `yaml:"repositories"`
+	Queue          Queue          `yaml:"queue"`
+	Resync         Resync         `yaml:"resync"`
+	LeaderElection LeaderElection `yaml:"leaderElection"`
+	Targets        []Target       `yaml:"targets"`
+}
+
+// Log sets how the server logs.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}
+
+// GitHub holds the GitHub App's identity and secrets.
+type GitHub struct {
+	// APIURL is the REST API root, ending in '/'
+	// (https://ghe.example.com/api/v3/ for GitHub Enterprise Server).
+	APIURL string `yaml:"apiURL"`
+	// AppID is the GitHub App's numeric id.
+	AppID int64 `yaml:"appID"`
+	// PrivateKeyFile holds the App's PEM private key.
+	PrivateKeyFile string `yaml:"privateKeyFile"`
+	// WebhookSecretFile holds the webhook secret.
+	WebhookSecretFile string `yaml:"webhookSecretFile"`
+	// MaxWebhookBytes caps the size of a webhook body.
+	MaxWebhookBytes int64 `yaml:"maxWebhookBytes"`
+
+	// PrivateKey is the PEM text read from PrivateKeyFile or
+	// $GITVEND_GITHUB_PRIVATE_KEY.
+	PrivateKey Secret `yaml:"-" json:"-"`
+	// WebhookSecret is read from WebhookSecretFile or
+	// $GITVEND_GITHUB_WEBHOOK_SECRET.
+	WebhookSecret Secret `yaml:"-" json:"-"`
+}
+
+// Repository is a desired-state repository the App serves.
+type Repository struct {
+	// Name is owner/name.
+	Name string `yaml:"name"`
+	// Branch is the branch that holds the desired state; empty means the
+	// repository's default branch.
+	Branch string `yaml:"branch"`
+}
+
+// Queue sizes the work queue.
+type Queue struct {
+	// Workers is how many jobs run at once.
+	Workers int `yaml:"workers"`
+	// Capacity is how many jobs may wait; a webhook beyond it is answered 503.
+	Capacity int `yaml:"capacity"`
+}
+
+// Resync sets the level-triggered loop.
+type Resync struct {
+	// Interval is how often every repository is brought to its desired state
+	// without a webhook.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// LeaderElection makes one replica of several do the work.
+type LeaderElection struct {
+	Enabled bool `yaml:"enabled"`
+	// Namespace and Name locate the Lease.
+	Namespace     string        `yaml:"namespace"`
+	Name          string        `yaml:"name"`
+	LeaseDuration time.Duration `yaml:"leaseDuration"`
+	RenewDeadline time.Duration `yaml:"renewDeadline"`
+	RetryPeriod   time.Duration `yaml:"retryPeriod"`
+}
+
+// Target is a cluster that serves environments of one repository.
+type Target struct {
+	// Name is a DNS-1123 label, unique among targets.
+	Name string `yaml:"name"`
+	// Repository is one of the server's repositories (owner/name).
+	Repository string `yaml:"repository"`
+	// Kubeconfig is the kubeconfig file; empty means the in-cluster config.
+	Kubeconfig string `yaml:"kubeconfig"`
+	// Context is the kubeconfig context; empty means the current one.
+	Context string `yaml:"context"`
+	// Environments are the repository's environments applied here.
+	Environments []string `yaml:"environments"`
+	// Namespaces objects may be placed in: names, or prefixes ending in
+	// '*' ("*" alone allows every namespace).
+	Namespaces []string `yaml:"namespaces"`
+	// ClusterScopedKinds may be applied (for example Namespace); no other
+	// cluster-scoped object is.
+	ClusterScopedKinds []string `yaml:"clusterScopedKinds"`
+	// Prune deletes objects gitvend applied that left Git.
+	Prune bool `yaml:"prune"`
+	// SelfHeal re-applies Git's state when the cluster drifts.
+	SelfHeal bool `yaml:"selfHeal"`
+	// ReportOnly never writes to the cluster; it reports what would change.
+	ReportOnly bool `yaml:"reportOnly"`
+	// DriftInterval is how often drift is checked without a watch event.
+	DriftInterval time.Duration `yaml:"driftInterval"`
+	// HealthTimeout bounds the wait for applied objects to become ready.
+	HealthTimeout time.Duration `yaml:"healthTimeout"`
+	// InventoryNamespace holds the inventory of what gitvend applied.
+	InventoryNamespace string `yaml:"inventoryNamespace"`
+}
+
+var (
+	githubOwner = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
+	githubRepo  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	kindName    = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
+)
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"json", "text"}
+)
+
+// fieldErrors collects FieldErrors of one section.
+type fieldErrors []error
+
+func (e *fieldErrors) add(field, format string, args ...any) {
+	*e = append(*e, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// nest adds the FieldErrors of a subsection, their paths under prefix.
+func (e *fieldErrors) nest(prefix string, err error) {
+	eachError(err, func(err error) {
+		var fe *FieldError
+		if !errors.As(err, &fe) {
+			*e = append(*e, fmt.Errorf("%s: %w", prefix, err))
+			return
+		}
+		c := *fe
+		c.Field = joinPath(prefix, fe.Field)
+		*e = append(*e, &c)
+	})
+}
+
+func (e fieldErrors) join() error { return errors.Join(e...) }
+
+// eachError calls fn with every error that err joins, or with err itself.
+func eachError(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			eachError(e, fn)
+		}
+		return
+	}
+	fn(err)
+}
+
+// joinPath appends a field path to a prefix: "a" + "b" = "a.b", "a" + "[1]" = "a[1]".
+func joinPath(prefix, field string) string {
+	switch {
+	case field == "":
+		return prefix
+	case prefix == "", strings.HasPrefix(field, "["):
+		return prefix + field
+	}
+	return prefix + "." + field
+}
+
+// Validate checks the whole file and returns every problem, each naming
+// its field path.
+func (s *Server) Validate() error {
+	var errs fieldErrors
+	if s.APIVersion != APIVersion {
+		errs.add("apiVersion", "must be %q, got %q", APIVersion, s.APIVersion)
+	}
+	if s.Kind != ServerKind {
+		errs.add("kind", "must be %q, got %q", ServerKind, s.Kind)
+	}
+	if err := checkListen(s.Listen); err != "" {
+		errs.add("listen", "%s", err)
+	}
+	if s.PublicURL != "" {
+		if err := checkURL(s.PublicURL); err != "" {
+			errs.add("publicURL", "%s", err)
+		}
+	}
+	if strings.TrimSpace(s.WorkDir) == "" {
+		errs.add("workDir", "is required: a directory for the git clone cache")
+	}
+	errs.nest("log", s.Log.Validate())
+	errs.nest("github", s.GitHub.Validate())
+	errs.nest("queue", s.Queue.Validate())
+	errs.nest("resync", s.Resync.Validate())
+	errs.nest("leaderElection", s.LeaderElection.Validate())
+
+	if len(s.Repositories) == 0 {
+		errs.add("repositories", "must name at least one repository (owner/name) the App serves")
+	}
+	repos := map[string]bool{}
+	for i, r := range s.Repositories {
+		f := fmt.Sprintf("repositories[%d]", i)
+		errs.nest(f, r.Validate())
+		if repos[strings.ToLower(r.Name)] {
+			errs.add(f+".name", "repository %q is listed twice", r.Name)
+		}
+		repos[strings.ToLower(r.Name)] = true
+	}
+	targets := map[string]bool{}
+	for i, t := range s.Targets {
+		f := fmt.Sprintf("targets[%d]", i)
+		errs.nest(f, t.Validate())
+		if targets[t.Name] {
+			errs.add(f+".name", "target %q is defined twice", t.Name)
+		}
+		targets[t.Name] = true
+		if t.Repository != "" && !repos[strings.ToLower(t.Repository)] {
+			errs.add(f+".repository", "must be one of repositories (%s), got %q", strings.Join(s.RepositoryNames(), ", "), t.Repository)
+		}
+	}
+	return errs.join()
+}
+
+// checkListen explains what is wrong with a listen address, or returns "".
+func checkListen(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("must be host:port or :port (for example \":8080\"), got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port must be a number from 0 to 65535, got %q", port)
+	}
+	return ""
+}
+
+// checkURL explains what is wrong with an http(s) URL, or returns "". The
+// message never repeats credentials the URL may hold.
+func checkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "must be an absolute http or https URL"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Sprintf("must be an absolute http or https URL, got %q", u.Redacted())
+	}
+	if u.User != nil {
+		return fmt.Sprintf("must not hold credentials, got %q", u.Redacted())
+	}
+	return ""
+}
+
+// Validate checks the log settings.
+func (l Log) Validate() error {
+	var errs fieldErrors
+	if !slices.Contains(logLevels, l.Level) {
+		errs.add("level", "must be one of %s, got %q", strings.Join(logLevels, ", "), l.Level)
+	}
+	if !slices.Contains(logFormats, l.Format) {
+		errs.add("format", "must be one of %s, got %q", strings.Join(logFormats, ", "), l.Format)
+	}
+	return errs.join()
+}
+
+// SlogLevel is Level as a slog.Level (info when Level is not valid).
+func (l Log) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// Validate checks the App settings and that both secrets are present.
+func (g GitHub) Validate() error {
+	var errs fieldErrors
+	if !strings.HasSuffix(g.APIURL, "/") {
+		errs.add("apiURL", "must end in '/'")
+	}
+	if err := checkURL(g.APIURL); err != "" {
+		errs.add("apiURL", "%s", err)
+	}
+	if g.AppID <= 0 {
+		errs.add("appID", "must be the GitHub App's id, a positive number, got %d", g.AppID)
+	}
+	if g.MaxWebhookBytes < MinWebhookBytes || g.MaxWebhookBytes > MaxWebhookBytes {
+		errs.add("maxWebhookBytes", "must be from %d to %d (GitHub's 25 MiB cap), got %d", MinWebhookBytes, MaxWebhookBytes, g.MaxWebhookBytes)
+	}
+	switch {
+	case len(g.PrivateKey) == 0:
+		errs.add("privateKeyFile", "the App's private key is required: name a PEM file or set %s", EnvPrivateKey)
+	case !isPEMPrivateKey(g.PrivateKey):
+		errs.add("privateKeyFile", "the App's private key must be a PEM block of type PRIVATE KEY or RSA PRIVATE KEY")
+	}
+	if len(g.WebhookSecret) == 0 {
+		errs.add("webhookSecretFile", "the webhook secret is required: name a file or set %s", EnvWebhookSecret)
+	}
+	return errs.join()
+}
+
+// Validate checks one repository entry.
+func (r Repository) Validate() error {
+	var errs fieldErrors
+	owner, name, ok := strings.Cut(r.Name, "/")
+	if !ok || !githubOwner.MatchString(owner) || !githubRepo.MatchString(name) || name == "." || name == ".." {
+		errs.add("name", "must be owner/name of a GitHub repository, got %q", r.Name)
+	}
+	if r.Branch != "" && plumbing.NewBranchReferenceName(r.Branch).Validate() != nil {
+		errs.add("branch", "must be a valid git branch name or empty for the default branch, got %q", r.Branch)
+	}
+	return errs.join()
+}
+
+// Validate checks the queue's bounds.
+func (q Queue) Validate() error {
+	var errs fieldErrors
+	if q.Workers < 1 || q.Workers > MaxWorkers {
+		errs.add("workers", "must be from 1 to %d, got %d", MaxWorkers, q.Workers)
+	}
+	if q.Capacity < 1 || q.Capacity > MaxCapacity {
+		errs.add("capacity", "must be from 1 to %d, got %d", MaxCapacity, q.Capacity)
+	}
+	return errs.join()
+}
+
+// Validate checks the resync interval.
+func (r Resync) Validate() error {
+	var errs fieldErrors
+	positive(&errs, "interval", r.Interval)
+	return errs.join()
+}
+
+// Validate checks the Lease's name and that its durations are positive and
+// ordered: retryPeriod < renewDeadline < leaseDuration.
+func (l LeaderElection) Validate() error {
+	var errs fieldErrors
+	if !IsDNSLabel(l.Namespace) {
+		errs.add("namespace", "must be a namespace name (DNS-1123 label), got %q", l.Namespace)
+	}
+	if !IsDNSLabel(l.Name) {
+		errs.add("name", "must be a Lease name (DNS-1123 label), got %q", l.Name)
+	}
+	ok := positive(&errs, "leaseDuration", l.LeaseDuration)
+	ok = positive(&errs, "renewDeadline", l.RenewDeadline) && ok
+	ok = positive(&errs, "retryPeriod", l.RetryPeriod) && ok
+	if ok && l.RenewDeadline >= l.LeaseDuration {
+		errs.add("renewDeadline", "must be shorter than leaseDuration (%s), got %s", l.LeaseDuration, l.RenewDeadline)
+	}
+	if ok && l.RetryPeriod >= l.RenewDeadline {
+		errs.add("retryPeriod", "must be shorter than renewDeadline (%s), got %s", l.RenewDeadline, l.RetryPeriod)
+	}
+	return errs.join()
+}
+
+// positive reports a duration that is not positive; it tells whether d is.
+func positive(errs *fieldErrors, field string, d time.Duration) bool {
+	if d <= 0 {
+		errs.add(field, "must be a positive duration such as 30s, 5m or 1h, got %s", d)
+		return false
+	}
+	return true
+}
+
+// Validate checks one target on its own; Server.Validate checks that its
+// name is unique and its repository is served.
+func (t Target) Validate() error {
+	var errs fieldErrors
+	if !IsDNSLabel(t.Name) {
+		errs.add("name", "must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got %q", t.Name)
+	}
+	if t.Repository == "" {
+		errs.add("repository", "is required: one of repositories (owner/name)")
+	}
+	if len(t.Environments) == 0 {
+		errs.add("environments", "must name at least one environment of the repository")
+	}
+	seen := map[string]bool{}
+	for i, e := range t.Environments {
+		f := fmt.Sprintf("environments[%d]", i)
+		if !IsDNSLabel(e) {
+			errs.add(f, "must be an environment name (DNS-1123 label), got %q", e)
+		}
+		if seen[e] {
+			errs.add(f, "environment %q is listed twice", e)
+		}
+		seen[e] = true
+	}
+	if len(t.Namespaces) == 0 {
+		errs.add("namespaces", "must name at least one namespace or prefix (\"*\" allows all)")
+	}
+	for i, ns := range t.Namespaces {
+		if !validNamespacePattern(ns) {
+			errs.add(fmt.Sprintf("namespaces[%d]", i), "must be a namespace name or a prefix ending in '*', got %q", ns)
+		}
+	}
+	for i, k := range t.ClusterScopedKinds {
+		if !kindName.MatchString(k) {
+			errs.add(fmt.Sprintf("clusterScopedKinds[%d]", i), "must be a Kubernetes kind such as Namespace, got %q", k)
+		}
+	}
+	if t.SelfHeal && t.ReportOnly {
+		errs.add("selfHeal", "cannot be true when reportOnly is: a report-only target is never written to")
+	}
+	positive(&errs, "driftInterval", t.DriftInterval)
+	positive(&errs, "healthTimeout", t.HealthTimeout)
+	if !IsDNSLabel(t.InventoryNamespace) {
+		errs.add("inventoryNamespace", "must be a namespace name (DNS-1123 label), got %q", t.InventoryNamespace)
+	}
+	return errs.join()
+}
+
+// AllowsNamespace tells whether objects may be placed in namespace.
+func (t Target) AllowsNamespace(namespace string) bool {
+	return Team{Namespaces: t.Namespaces}.MayUse(namespace)
+}
+
+// AllowsClusterScopedKind tells whether cluster-scoped objects of kind may be applied.
+func (t Target) AllowsClusterScopedKind(kind string) bool {
+	return slices.Contains(t.ClusterScopedKinds, kind)
+}
+
+// ServesEnvironment tells whether the target applies environment.
+func (t Target) ServesEnvironment(environment string) bool {
+	return slices.Contains(t.Environments, environment)
+}
+
+// RepositoryNames lists the served repositories in file order.
+func (s *Server) RepositoryNames() []string {
+	out := make([]string, len(s.Repositories))
+	for i, r := range s.Repositories {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// Repository returns the served repository called name (owner/name,
+// compared without regard to case, as GitHub does).
+func (s *Server) Repository(name string) (Repository, bool) {
+	for _, r := range s.Repositories {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return Repository{}, false
+}
+
+// Target returns the target called name.
+func (s *Server) Target(name string) (Target, bool) {
+	for _, t := range s.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}

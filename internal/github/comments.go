@@ -1,0 +1,228 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// Comment is an issue or pull request comment.
+type Comment struct {
+	ID        int64
+	User      string
+	Body      string
+	HTMLURL   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func toComment(c *gh.IssueComment) Comment {
+	return Comment{
+		ID: c.GetID(), User: c.GetUser().GetLogin(), Body: c.GetBody(), HTMLURL: c.GetHTMLURL(),
+		CreatedAt: c.GetCreatedAt().Time, UpdatedAt: c.GetUpdatedAt().Time,
+	}
+}
+
+// maxCommentBody is GitHub's limit on a comment body, in characters.
+const maxCommentBody = 65536
+
+func checkBody(body string) error {
+	if strings.TrimSpace(body) == "" {
+		return fmt.Errorf("body: empty; GitHub refuses empty comments")
+	}
+	if n := len([]rune(body)); n > maxCommentBody {
+		return fmt.Errorf("body: %d characters; GitHub allows at most %d", n, maxCommentBody)
+	}
+	return nil
+}
+
+// ListComments returns every comment of an issue or pull request, oldest
+// first.
+func (c *Client) ListComments(ctx context.Context, owner, repo string, number int) ([]Comment, error) {
+	if err := checkArgs(owner, repo, checkNumber("number", number)); err != nil {
+		return nil, err
+	}
+	return c.listComments(ctx, owner, repo, number, time.Time{})
+}
+
+func (c *Client) listComments(ctx context.Context, owner, repo string, number int, since time.Time) ([]Comment, error) {
+	opts := &gh.IssueListCommentsOptions{}
+	if !since.IsZero() {
+		opts.Since = &since
+	}
+	list, err := listAll(ctx, func(lo gh.ListOptions) ([]*gh.IssueComment, *gh.Response, error) {
+		opts.ListOptions = lo
+		return c.gh.Issues.ListComments(ctx, owner, repo, number, opts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list comments of %s/%s#%d: %w", owner, repo, number, err)
+	}
+	out := make([]Comment, 0, len(list))
+	for _, cm := range list {
+		out = append(out, toComment(cm))
+	}
+	return out, nil
+}
+
+// CreateComment posts a comment and returns its id. After an ambiguous
+// failure it looks for the App's comment with the same body, posted
+// meanwhile, before posting again.
+func (c *Client) CreateComment(ctx context.Context, owner, repo string, number int, body string) (int64, error) {
+	if err := checkArgs(owner, repo, checkNumber("number", number), checkBody(body)); err != nil {
+		return 0, err
+	}
+	start := c.app.sh.clock.Now().Add(-time.Minute)
+	var id int64
+	err := c.writeOnce(ctx, "create comment",
+		func(ctx context.Context) error {
+			cm, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body})
+			id = cm.GetID()
+			return convertError(err)
+		},
+		func(ctx context.Context) (bool, error) {
+			found, err := c.findOwnComment(ctx, owner, repo, number, start, func(cm Comment) bool { return cm.Body == body })
+			id = found.ID
+			return id != 0, err
+		})
+	if err != nil {
+		return 0, fmt.Errorf("create comment on %s/%s#%d: %w", owner, repo, number, err)
+	}
+	return id, nil
+}
+
+// findOwnComment returns the App's oldest comment updated since since that
+// satisfies match; a zero Comment when none does.
+func (c *Client) findOwnComment(ctx context.Context, owner, repo string, number int, since time.Time, match func(Comment) bool) (Comment, error) {
+	own, err := c.ownComments(ctx, owner, repo, number, since, match)
+	if err != nil || len(own) == 0 {
+		return Comment{}, err
+	}
+	return own[0], nil
+}
+
+// ownComments lists the App's comments that satisfy match, oldest first.
+func (c *Client) ownComments(ctx context.Context, owner, repo string, number int, since time.Time, match func(Comment) bool) ([]Comment, error) {
+	bot, err := c.botLogin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := c.listComments(ctx, owner, repo, number, since)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(cm Comment) bool { return !strings.EqualFold(cm.User, bot) || !match(cm) }), nil
+}
+
+// markerPattern is what a marker may contain.
+var markerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$`)
+
+// Marker returns the hidden HTML comment that identifies a sticky comment.
+func Marker(marker string) string { return "<!-- gitvend:" + marker + " -->" }
+
+// UpsertComment keeps one comment of the App on an issue or pull request
+// per marker: it finds the App's comment containing Marker(marker) and
+// edits it when body changed, or else creates it, and returns its id. The
+// marker is appended to body when body does not already contain it. Other
+// users' comments are never touched, even if they contain the marker; if
+// earlier failures left several App comments with the marker, the oldest
+// is kept and the others are deleted. Running it again with the same input,
+// after a crash or a failed call, never adds a second comment.
+func (c *Client) UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error) {
+	if !markerPattern.MatchString(marker) {
+		return 0, fmt.Errorf("marker %q: want 1 to 100 characters of letters, digits and . _ : / -, starting with a letter or digit", marker)
+	}
+	tag := Marker(marker)
+	if !strings.Contains(body, tag) {
+		body = strings.TrimRight(body, "\n") + "\n\n" + tag
+	}
+	if err := checkArgs(owner, repo, checkNumber("number", number), checkBody(body)); err != nil {
+		return 0, err
+	}
+	hasTag := func(cm Comment) bool { return strings.Contains(cm.Body, tag) }
+	own, err := c.ownComments(ctx, owner, repo, number, time.Time{}, hasTag)
+	if err != nil {
+		return 0, fmt.Errorf("upsert comment %s on %s/%s#%d: %w", marker, owner, repo, number, err)
+	}
+	if len(own) == 0 {
+		var id int64
+		err := c.writeOnce(ctx, "create comment "+marker,
+			func(ctx context.Context) error {
+				cm, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: &body})
+				id = cm.GetID()
+				return convertError(err)
+			},
+			func(ctx context.Context) (bool, error) {
+				found, err := c.findOwnComment(ctx, owner, repo, number, time.Time{}, hasTag)
+				id = found.ID
+				return id != 0, err
+			})
+		if err != nil {
+			return 0, fmt.Errorf("upsert comment %s on %s/%s#%d: %w", marker, owner, repo, number, err)
+		}
+		return id, nil
+	}
+	keep := own[0]
+	for _, extra := range own[1:] {
+		if _, err := c.gh.Issues.DeleteComment(ctx, owner, repo, extra.ID); err != nil && !errors.Is(convertError(err), ErrNotFound) {
+			return 0, fmt.Errorf("delete duplicate comment %d in %s/%s: %w", extra.ID, owner, repo, convertError(err))
+		}
+		c.log.Info("deleted duplicate sticky comment", "repo", owner+"/"+repo, "number", number, "comment", extra.ID)
+	}
+	if keep.Body != body {
+		if err := c.EditComment(ctx, owner, repo, keep.ID, body); err != nil {
+			return 0, fmt.Errorf("upsert comment %s: %w", marker, err)
+		}
+	}
+	return keep.ID, nil
+}
+
+// EditComment replaces a comment's body.
+func (c *Client) EditComment(ctx context.Context, owner, repo string, commentID int64, body string) error {
+	if err := checkArgs(owner, repo, checkID("comment id", commentID), checkBody(body)); err != nil {
+		return err
+	}
+	if _, _, err := c.gh.Issues.EditComment(ctx, owner, repo, commentID, &gh.IssueComment{Body: &body}); err != nil {
+		return fmt.Errorf("edit comment %d in %s/%s: %w", commentID, owner, repo, convertError(err))
+	}
+	return nil
+}
+
+// reactions GitHub accepts.
+var reactions = []string{"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"}
+
+func checkReaction(content string) error {
+	if !slices.Contains(reactions, content) {
+		return fmt.Errorf("reaction %q: want one of %s", content, strings.Join(reactions, ", "))
+	}
+	return nil
+}
+
+// ReactToIssue adds the App's reaction (+1, -1, laugh, confused, heart,
+// hooray, rocket, eyes) to an issue or pull request; reacting twice the
+// same way is harmless.
+func (c *Client) ReactToIssue(ctx context.Context, owner, repo string, number int, content string) error {
+	if err := checkArgs(owner, repo, checkNumber("number", number), checkReaction(content)); err != nil {
+		return err
+	}
+	if _, _, err := c.gh.Reactions.CreateIssueReaction(ctx, owner, repo, number, content); err != nil {
+		return fmt.Errorf("react %s to %s/%s#%d: %w", content, owner, repo, number, convertError(err))
+	}
+	return nil
+}
+
+// ReactToComment adds the App's reaction to an issue or pull request comment.
+func (c *Client) ReactToComment(ctx context.Context, owner, repo string, commentID int64, content string) error {
+	if err := checkArgs(owner, repo, checkID("comment id", commentID), checkReaction(content)); err != nil {
+		return err
+	}
+	if _, _, err := c.gh.Reactions.CreateIssueCommentReaction(ctx, owner, repo, commentID, content); err != nil {
+		return fmt.Errorf("react %s to comment %d in %s/%s: %w", content, commentID, owner, repo, convertError(err))
+	}
+	return nil
+}

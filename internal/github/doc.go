@@ -1,0 +1,32 @@
+// Package github owns gitvend's calls to GitHub's REST API as a GitHub App.
+//
+// An App (NewApp) signs App JWTs with the App's private key and hands out
+// one Client per installation (App.Installation), whose installation token
+// ghinstallation fetches and renews before it expires; App.Token gives the
+// same token to git for clone and push. Client methods are the operations
+// the bot and the reconciler need (permissions, team membership, reactions,
+// comments, issues, pull requests, check runs with annotations, commit
+// statuses, refs), each taking the repository as owner and repo and
+// returning plain values. A 404 matches ErrNotFound; IsRetryable separates
+// failures worth retrying later (server errors, rate limits, network) from
+// permanent ones; *RateLimitError carries the reset time.
+//
+// Under go-github every call goes through a small transport stack, built
+// per identity (the App itself, or one installation):
+//
+//	ETag cache → auth (ghinstallation) → retrier → observer → net/http
+//
+// The ETag cache turns repeated GETs into conditional requests: a 304 is
+// answered from memory and costs no rate limit. The retrier retries server
+// errors, timeouts and network errors with exponential backoff and jitter,
+// waits out secondary rate limits (Retry-After) and an exhausted primary
+// rate limit (X-RateLimit-Reset) up to RetryPolicy.MaxRateLimitWait, and
+// never repeats a request GitHub may already have acted on (see
+// RetryPolicy). The observer counts calls in Prometheus metrics
+// (gitvend_github_api_calls_total, gitvend_github_rate_limit_remaining,
+// gitvend_github_api_retries_total), logs each call at debug level and
+// warns once per window when the rate limit runs low.
+//
+// Comments the App keeps up to date carry a hidden marker (Marker), which
+// UpsertComment finds again, so a restart never posts a second copy.
+package github

@@ -1,0 +1,17 @@
+// Package gitrepo owns gitvend's local git work on the repositories it
+// serves, through go-git and without a git binary.
+//
+// A Cache keeps one bare clone per repository under its directory
+// (<dir>/<host>/<owner>/<repo>.git), cloned on first Open and fetched on
+// later ones; callers opening the same repository share one Repo, whose
+// operations take turns. Network operations authenticate over HTTPS as
+// "x-access-token" with a token asked from Auth each time, since
+// installation tokens expire.
+//
+// A Repo reads commits (Head, ReadFile, Export into a directory for
+// kustomize and the checks), builds new commits from a parent plus changed
+// and deleted files by writing blobs and trees directly (Commit:
+// deterministic, and no commit when nothing changes), and pushes a commit
+// to a branch (Push: fast-forward or forced; pushing what is already there
+// does nothing).
+package gitrepo

@@ -1,0 +1,265 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Repo is one cached bare clone. Its methods are safe for concurrent use;
+// they take turns, since go-git's on-disk storage is not safe for
+// concurrent writers.
+type Repo struct {
+	path string
+	url  string
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	auth Auth
+	repo *git.Repository
+}
+
+// Path is the clone's directory.
+func (r *Repo) Path() string { return r.path }
+
+// Head returns the commit at the tip of a branch as of the last fetch or
+// push; ErrNotFound when the remote has no such branch.
+func (r *Repo) Head(ctx context.Context, branch string) (string, error) {
+	if err := checkBranch(branch); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ref, err := r.repo.Reference(plumbing.ReferenceName(trackingPrefix+branch), true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return "", fmt.Errorf("head of %s: %w", branch, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("head of %s: %w", branch, err)
+	}
+	return ref.Hash().String(), nil
+}
+
+// commit resolves a commit id. Callers hold r.mu.
+func (r *Repo) commit(sha string) (*object.Commit, error) {
+	if !isSHA(sha) {
+		return nil, fmt.Errorf("commit %q: want a 40-character commit id", sha)
+	}
+	c, err := r.repo.CommitObject(plumbing.NewHash(sha))
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, fmt.Errorf("commit %s: %w", sha, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", sha, err)
+	}
+	return c, nil
+}
+
+// CommitInfo describes a commit.
+type CommitInfo struct {
+	SHA     string
+	Message string
+	Author  Signature
+	// AuthorTime is when the change was authored.
+	AuthorTime time.Time
+	Committer  Signature
+	// Time is when the commit was made (committer time): for a merge
+	// commit, when the pull request was merged.
+	Time    time.Time
+	Parents []string
+}
+
+// CommitInfo returns a commit's message, people, times and parents;
+// ErrNotFound when the clone does not have it.
+func (r *Repo) CommitInfo(ctx context.Context, sha string) (CommitInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(sha)
+	if err != nil {
+		return CommitInfo{}, err
+	}
+	info := CommitInfo{
+		SHA: sha, Message: c.Message,
+		Author: Signature{Name: c.Author.Name, Email: c.Author.Email}, AuthorTime: c.Author.When,
+		Committer: Signature{Name: c.Committer.Name, Email: c.Committer.Email}, Time: c.Committer.When,
+	}
+	for _, p := range c.ParentHashes {
+		info.Parents = append(info.Parents, p.String())
+	}
+	return info, nil
+}
+
+// ReadFile returns a file's content at a commit; ErrNotFound when the
+// commit has no such file.
+func (r *Repo) ReadFile(ctx context.Context, sha, name string) ([]byte, error) {
+	if err := checkPath(name); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(sha)
+	if err != nil {
+		return nil, err
+	}
+	f, err := c.File(name)
+	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, fmt.Errorf("read %s at %s: %w", name, sha, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, sha, err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, sha, err)
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, sha, err)
+	}
+	return b, nil
+}
+
+// Export writes the tree of a commit into dir, which should be new or
+// empty: regular files 0644, executables 0755, symbolic links as links
+// (refused when they point outside dir). Submodules are skipped.
+func (r *Repo) Export(ctx context.Context, sha, dir string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(sha)
+	if err != nil {
+		return err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return fmt.Errorf("read tree of %s: %w", sha, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create export directory: %w", err)
+	}
+	err = tree.Files().ForEach(func(f *object.File) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return exportFile(dir, f)
+	})
+	if err != nil {
+		return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+	}
+	return nil
+}
+
+func exportFile(dir string, f *object.File) error {
+	if err := checkPath(f.Name); err != nil {
+		return fmt.Errorf("tree entry: %w", err)
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(f.Name))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create directory for %s: %w", f.Name, err)
+	}
+	content, err := f.Contents()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", f.Name, err)
+	}
+	switch f.Mode {
+	case filemode.Symlink:
+		target := path.Join(path.Dir(f.Name), content)
+		if path.IsAbs(content) || target == ".." || strings.HasPrefix(target, "../") {
+			return fmt.Errorf("symbolic link %s -> %s points outside the repository", f.Name, content)
+		}
+		return os.Symlink(content, dst)
+	case filemode.Executable:
+		return os.WriteFile(dst, []byte(content), 0o755)
+	case filemode.Regular, filemode.Deprecated:
+		return os.WriteFile(dst, []byte(content), 0o644)
+	}
+	return nil
+}
+
+// Push sets branch on the remote to sha, a commit of this clone. Without
+// force the update must be a fast-forward (else ErrNonFastForward).
+// Pushing the commit the branch already has does nothing.
+func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
+	if err := checkBranch(branch); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.commit(sha); err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	auth, err := r.basicAuth(ctx)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", branch, err)
+	}
+	start := time.Now()
+	spec := config.RefSpec(sha + ":refs/heads/" + branch)
+	if force {
+		spec = "+" + spec
+	}
+	err = r.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: auth})
+	switch {
+	case err == nil:
+		r.log.Info("pushed", "branch", branch, "sha", sha, "force", force, "duration", time.Since(start))
+	case errors.Is(err, git.NoErrAlreadyUpToDate):
+	case strings.Contains(err.Error(), "non-fast-forward") || errors.Is(err, plumbing.ErrObjectNotFound):
+		return fmt.Errorf("push %s to %s: %w: %w", sha, branch, ErrNonFastForward, err)
+	default:
+		return fmt.Errorf("push %s to %s: %w", sha, branch, err)
+	}
+	ref := plumbing.NewHashReference(plumbing.ReferenceName(trackingPrefix+branch), plumbing.NewHash(sha))
+	if err := r.repo.Storer.SetReference(ref); err != nil {
+		return fmt.Errorf("record pushed %s: %w", branch, err)
+	}
+	return nil
+}
+
+// checkBranch rejects names git or GitHub refuse as branches.
+func checkBranch(branch string) error {
+	if branch == "" || strings.HasPrefix(branch, "refs/") || strings.HasPrefix(branch, "/") || strings.HasSuffix(branch, "/") ||
+		strings.HasSuffix(branch, ".lock") || strings.Contains(branch, "..") || strings.Contains(branch, "//") ||
+		strings.ContainsAny(branch, " :~^?*[\\@") {
+		return fmt.Errorf("branch %q: want a branch name such as main or gitvend/request-12", branch)
+	}
+	return nil
+}
+
+// checkPath rejects paths that are not clean, relative and inside the tree.
+func checkPath(p string) error {
+	if p == "" || path.Clean(p) != p || path.IsAbs(p) || p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
+		return fmt.Errorf("path %q: want a clean relative path such as requests/dev/a.yaml", p)
+	}
+	for _, el := range strings.Split(p, "/") {
+		if strings.EqualFold(el, ".git") {
+			return fmt.Errorf("path %q: .git is not allowed", p)
+		}
+	}
+	return nil
+}
+
+// isSHA reports whether s is a full hexadecimal commit id.
+func isSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}

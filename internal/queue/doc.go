@@ -1,0 +1,14 @@
+// Package queue owns gitvend's bounded work queue: the place webhooks and
+// the resync loop put jobs so that an HTTP handler answers at once.
+//
+// Jobs carry a key (a repository, or a repository and issue). Jobs with the
+// same key run one at a time in arrival order; jobs with different keys run
+// concurrently on a fixed number of workers. The queue holds at most
+// Capacity waiting jobs and refuses more with ErrFull, which the webhook
+// server answers with 503: the bot is level-triggered, so the next resync
+// does the work a refused webhook asked for. A job whose error is retryable
+// is tried again with capped exponential backoff, holding back later jobs
+// of its key; a job that panics is logged and never takes its worker down.
+// Shutdown lets the jobs in flight finish within a deadline and abandons the
+// waiting ones.
+package queue

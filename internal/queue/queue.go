@@ -1,0 +1,412 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gitvend/gitvend/internal/logctx"
+)
+
+// ErrFull is returned (wrapped) by Add when Capacity jobs are waiting.
+var ErrFull = errors.New("queue full")
+
+// ErrClosed is returned (wrapped) by Add once Shutdown has begun.
+var ErrClosed = errors.New("queue closed")
+
+// Options configure a Queue. Zero values take the defaults named.
+type Options struct {
+	// Workers is how many jobs run at once (default 1).
+	Workers int
+	// Capacity is how many jobs may wait (default 1000).
+	Capacity int
+	// Logger receives the queue's log lines (default: discarded).
+	Logger *slog.Logger
+	// Registerer gets the queue's metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// MaxAttempts bounds how often a job with retryable errors runs, the
+	// first attempt included (default 5; 1 turns retries off).
+	MaxAttempts int
+	// InitialBackoff is the wait before the first retry (default 1s); each
+	// further wait is about twice the one before, with jitter.
+	InitialBackoff time.Duration
+	// MaxBackoff caps one wait (default 1m).
+	MaxBackoff time.Duration
+	// Retryable tells whether an error is worth another attempt (default
+	// IsRetryable).
+	Retryable func(error) bool
+}
+
+// IsRetryable reports whether err, or an error it wraps, has a
+// Retryable() bool method that returns true.
+func IsRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// Stats is a snapshot of the queue for status pages and tests.
+type Stats struct {
+	Workers   int `json:"workers"`
+	Capacity  int `json:"capacity"`
+	Waiting   int `json:"waiting"`   // accepted, not running (waiting for a worker or a retry)
+	Running   int `json:"running"`   // running now
+	Abandoned int `json:"abandoned"` // dropped by Shutdown or a cancelled Run
+}
+
+// state is where a Queue is in its life.
+type state int
+
+const (
+	stateIdle     state = iota // created, Run not called
+	stateRunning               // workers started
+	stateStopping              // Shutdown or cancelled Run: no new jobs, in-flight ones finishing
+	stateStopped               // workers gone
+)
+
+// Queue is a bounded, keyed work queue. Its methods are safe for
+// concurrent use.
+type Queue struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics
+
+	mu        sync.Mutex
+	cond      *sync.Cond
+	state     state
+	lanes     map[string]*lane
+	ready     []*lane // lanes with a job to run and none running, in arrival order
+	waiting   int
+	running   int
+	abandoned int
+	timers    map[*item]*time.Timer // jobs waiting to be retried
+	jobCtx    context.Context
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the workers have stopped
+}
+
+// lane holds the jobs of one key in arrival order.
+type lane struct {
+	key   string
+	items []*item
+	// busy is true while one of the lane's jobs runs or waits to be retried.
+	busy bool
+}
+
+// item is one accepted job.
+type item struct {
+	lane    *lane
+	id      string
+	job     func(ctx context.Context) error
+	attempt int
+	backoff *backoff.ExponentialBackOff
+}
+
+// New returns a Queue; call Run to start its workers. Jobs added before Run
+// wait for it.
+func New(opts Options) *Queue {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	if opts.Capacity < 1 {
+		opts.Capacity = 1000
+	}
+	if opts.MaxAttempts < 1 {
+		opts.MaxAttempts = 5
+	}
+	if opts.InitialBackoff <= 0 {
+		opts.InitialBackoff = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = time.Minute
+	}
+	if opts.Retryable == nil {
+		opts.Retryable = IsRetryable
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	q := &Queue{
+		opts:    opts,
+		log:     log,
+		metrics: newMetrics(opts.Registerer),
+		lanes:   map[string]*lane{},
+		timers:  map[*item]*time.Timer{},
+		done:    make(chan struct{}),
+	}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// Add queues job under key; id names it in logs (a delivery id, for
+// example). It returns an error wrapping ErrFull when Capacity jobs are
+// waiting, or ErrClosed once the queue is shutting down; it never blocks.
+//
+// The job's context is cancelled when the queue stops without a graceful
+// shutdown or the shutdown's deadline passes; it carries a logger
+// (logctx.LoggerFrom) with the job's key, id and attempt.
+func (q *Queue) Add(key, id string, job func(ctx context.Context) error) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case q.state >= stateStopping:
+		return fmt.Errorf("queue job %s for %s: %w", id, key, ErrClosed)
+	case q.waiting >= q.opts.Capacity:
+		q.metrics.jobs.WithLabelValues(OutcomeRejected).Inc()
+		return fmt.Errorf("queue job %s for %s: %w (%d waiting)", id, key, ErrFull, q.waiting)
+	}
+	l := q.lanes[key]
+	if l == nil {
+		l = &lane{key: key}
+		q.lanes[key] = l
+	}
+	l.items = append(l.items, &item{lane: l, id: id, job: job})
+	q.setWaiting(q.waiting + 1)
+	if !l.busy && len(l.items) == 1 {
+		q.pushReady(l)
+	}
+	return nil
+}
+
+// Run starts the workers and blocks until Shutdown has stopped them or ctx
+// is cancelled. Cancelling ctx is the hard stop: running jobs see their
+// context cancelled, waiting jobs are abandoned, and Run returns once the
+// workers have returned.
+func (q *Queue) Run(ctx context.Context) error {
+	q.mu.Lock()
+	if q.state != stateIdle {
+		q.mu.Unlock()
+		return errors.New("run queue: already started or shut down")
+	}
+	q.state = stateRunning
+	q.jobCtx, q.cancel = context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range q.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.work()
+		}()
+	}
+	q.mu.Unlock()
+	go func() {
+		wg.Wait()
+		q.cancel()
+		q.mu.Lock()
+		q.state = stateStopped
+		q.mu.Unlock()
+		close(q.done)
+	}()
+	select {
+	case <-q.done:
+	case <-ctx.Done():
+		q.stop()
+		<-q.done
+	}
+	return nil
+}
+
+// Shutdown stops the queue gracefully: Add refuses new jobs, waiting jobs
+// are abandoned (the bot's resync does their work later), and jobs in
+// flight may finish until ctx is done, when their context is cancelled and
+// Shutdown returns an error saying how many were still running.
+func (q *Queue) Shutdown(ctx context.Context) error {
+	q.mu.Lock()
+	if q.state == stateIdle {
+		q.abandonLocked()
+		q.state = stateStopped
+		q.mu.Unlock()
+		return nil
+	}
+	q.mu.Unlock()
+	q.stop()
+	select {
+	case <-q.done:
+		return nil
+	case <-ctx.Done():
+		q.mu.Lock()
+		n := q.running
+		q.mu.Unlock()
+		q.cancel()
+		return fmt.Errorf("shut down queue: %d jobs still running: %w", n, ctx.Err())
+	}
+}
+
+// stop moves a running queue to stopping: waiting jobs are abandoned and
+// idle workers return.
+func (q *Queue) stop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.state != stateRunning {
+		return
+	}
+	q.state = stateStopping
+	n := q.abandonLocked()
+	q.log.Info("queue stopping", "abandoned", n, "running", q.running)
+	q.cond.Broadcast()
+}
+
+// abandonLocked drops every waiting job and returns how many there were.
+func (q *Queue) abandonLocked() int {
+	n := q.waiting
+	for it, t := range q.timers {
+		t.Stop()
+		delete(q.timers, it)
+	}
+	q.lanes = map[string]*lane{}
+	q.ready = nil
+	q.abandoned += n
+	q.metrics.jobs.WithLabelValues(OutcomeAbandoned).Add(float64(n))
+	q.setWaiting(0)
+	return n
+}
+
+// Stats returns a snapshot of the queue.
+func (q *Queue) Stats() Stats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return Stats{Workers: q.opts.Workers, Capacity: q.opts.Capacity, Waiting: q.waiting, Running: q.running, Abandoned: q.abandoned}
+}
+
+func (q *Queue) setWaiting(n int) {
+	q.waiting = n
+	q.metrics.depth.Set(float64(n))
+}
+
+func (q *Queue) pushReady(l *lane) {
+	q.ready = append(q.ready, l)
+	q.cond.Signal()
+}
+
+// work runs jobs until the queue stops.
+func (q *Queue) work() {
+	for {
+		it := q.next()
+		if it == nil {
+			return
+		}
+		err, panicked := q.runAttempt(it)
+		q.finish(it, err, panicked)
+	}
+}
+
+// next waits for a job and marks its lane busy; nil means stop.
+func (q *Queue) next() *item {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.ready) == 0 && q.state == stateRunning {
+		q.cond.Wait()
+	}
+	if q.state != stateRunning {
+		return nil
+	}
+	l := q.ready[0]
+	q.ready[0] = nil
+	q.ready = q.ready[1:]
+	it := l.items[0]
+	l.items[0] = nil
+	l.items = l.items[1:]
+	l.busy = true
+	q.setWaiting(q.waiting - 1)
+	q.running++
+	q.metrics.running.Set(float64(q.running))
+	return it
+}
+
+// runAttempt runs one attempt of a job, turning a panic into an error.
+func (q *Queue) runAttempt(it *item) (err error, panicked bool) {
+	it.attempt++
+	ctx, log := logctx.With(logctx.WithLogger(q.jobCtx, q.log), "key", it.lane.key, "job", it.id, "attempt", it.attempt)
+	start := time.Now()
+	defer func() {
+		result := "ok"
+		if r := recover(); r != nil {
+			err, panicked = fmt.Errorf("job panicked: %v", r), true
+			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		switch {
+		case panicked:
+			result = "panic"
+		case err != nil:
+			result = "error"
+		}
+		q.metrics.duration.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	}()
+	return it.job(ctx), false
+}
+
+// finish records an attempt's result and frees or re-arms its lane.
+func (q *Queue) finish(it *item, err error, panicked bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.running--
+	q.metrics.running.Set(float64(q.running))
+	log := q.log.With("key", it.lane.key, "job", it.id, "attempt", it.attempt)
+	retry := err != nil && !panicked && it.attempt < q.opts.MaxAttempts && q.opts.Retryable(err)
+	switch {
+	case retry && q.state == stateRunning:
+		q.scheduleRetry(it, err, log)
+		return
+	case retry:
+		log.Warn("job failed; not retried because the queue is stopping", "err", err)
+		q.abandoned++
+		q.metrics.jobs.WithLabelValues(OutcomeAbandoned).Inc()
+	case panicked:
+		q.metrics.jobs.WithLabelValues(OutcomePanicked).Inc()
+	case err != nil:
+		log.Error("job failed", "err", err, "retryable", q.opts.Retryable(err))
+		q.metrics.jobs.WithLabelValues(OutcomeFailed).Inc()
+	default:
+		log.Debug("job done")
+		q.metrics.jobs.WithLabelValues(OutcomeSucceeded).Inc()
+	}
+	q.release(it.lane)
+}
+
+// scheduleRetry puts a job back at the head of its lane after a backoff;
+// the lane stays busy meanwhile, so later jobs of the key keep their order.
+func (q *Queue) scheduleRetry(it *item, err error, log *slog.Logger) {
+	if it.backoff == nil {
+		it.backoff = &backoff.ExponentialBackOff{
+			InitialInterval:     q.opts.InitialBackoff,
+			RandomizationFactor: 0.2,
+			Multiplier:          2,
+			MaxInterval:         q.opts.MaxBackoff,
+		}
+	}
+	wait := min(it.backoff.NextBackOff(), q.opts.MaxBackoff)
+	log.Warn("job failed; retrying", "err", err, "in", wait)
+	q.metrics.retries.Inc()
+	q.setWaiting(q.waiting + 1)
+	q.timers[it] = time.AfterFunc(wait, func() {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		if _, ok := q.timers[it]; !ok {
+			return // abandoned meanwhile
+		}
+		delete(q.timers, it)
+		l := it.lane
+		l.items = append([]*item{it}, l.items...)
+		l.busy = false
+		q.pushReady(l)
+	})
+}
+
+// release frees a lane after its job finished.
+func (q *Queue) release(l *lane) {
+	l.busy = false
+	switch {
+	case q.state != stateRunning:
+	case len(l.items) > 0:
+		q.pushReady(l)
+	default:
+		delete(q.lanes, l.key)
+	}
+}
