@@ -4,21 +4,26 @@ BIN     := bin
 PKGS    := ./...
 KUBEENV := tools/kubeenv/build.sh
 
-.PHONY: all build test unit vet kube demo bench fuzz clean
+.PHONY: all build test unit vet kube demo bench fuzz clean chart
 
 all: build
 
 ## build: the gitvend binary in bin/
 build:
 	$(GO) build -trimpath -o $(BIN)/gitvend ./cmd/gitvend
+	$(GO) build -trimpath -o $(BIN)/gitvend-demo ./cmd/gitvend-demo
 
 ## kube: kube-apiserver, etcd and kubectl built from Go modules into bin/ (once; ~8 min the first time)
 kube:
 	@if [ -x $(KUBEENV) ]; then bash $(KUBEENV); fi
 
 ## test: every test (vet, Go and Rego unit tests, golden files, real apiserver where needed)
-test: kube vet
+test: kube vet chart
 	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+## chart: the Helm chart's tests (deploy/helm/chart-test, a Go module of its own)
+chart:
+	bash deploy/helm/chart-test/test.sh
 
 ## unit: the tests without building the kube binaries first (those that need them skip)
 unit: vet
@@ -27,13 +32,10 @@ unit: vet
 vet:
 	$(GO) vet $(PKGS)
 
-## demo: the whole story end to end on this machine
-demo: build
-	@echo "make demo plays the story request → pull request → merge → apply → drift."
-	@echo "It arrives with the GitHub and reconcile work; today, try the offline CLI:"
-	$(BIN)/gitvend render --verify --repo examples/desired-state
-	$(BIN)/gitvend check examples/desired-state
-	-$(BIN)/gitvend check cmd/gitvend/testdata/bad
+## demo: the whole story end to end on this machine (GitHub double, real apiserver, gitvend serve)
+demo: kube build
+	@echo "▶ make demo: request issue → PR with checks → /provision set → merge → apply → drift issue → self-heal"
+	$(BIN)/gitvend-demo -gitvend $(BIN)/gitvend -examples examples/desired-state
 
 ## bench: the benchmarks recorded in BENCHMARKS.md
 bench:
@@ -47,6 +49,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRepo$$' -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz '^FuzzCompute$$' -fuzztime $(FUZZTIME) ./internal/cost
 	$(GO) test -run '^$$' -fuzz '^FuzzRenderParameters$$' -fuzztime $(FUZZTIME) ./internal/blueprint
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommands$$' -fuzztime $(FUZZTIME) ./internal/request
+	$(GO) test -run '^$$' -fuzz '^FuzzFormSections$$' -fuzztime $(FUZZTIME) ./internal/request
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadServer$$' -fuzztime $(FUZZTIME) ./internal/config
 
 clean:
-	rm -rf $(BIN)/gitvend
+	rm -rf $(BIN)/gitvend $(BIN)/gitvend-demo

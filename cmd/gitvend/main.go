@@ -48,10 +48,15 @@ type streams struct {
 const usage = `gitvend turns a Git repository into a self-service counter for Kubernetes infrastructure.
 
 Usage:
+  gitvend serve    --config FILE                                 the GitHub App: webhooks, resync, apply, drift
   gitvend render   [--catalog DIR] --request FILE [--out DIR]    render one request (stdout or DIR)
   gitvend render   --verify [--repo DIR]                         exit 1 when a rendered file is stale
   gitvend render   --write  [--repo DIR]                         re-render every request in place
   gitvend check    [--repo DIR] [--base DIR] [--format text|json|markdown|github|sarif] PATH...
+  gitvend apply    --config FILE --target NAME [--repo DIR] [--dry-run] [--format text|json]
+                                                                 apply an environment checkout to a target
+  gitvend drift    --config FILE --target NAME [--repo DIR] [--format text|json]
+                                                                 exit 3 when the target differs from Git
   gitvend forms    [--catalog DIR] [--repo DIR] --out DIR        one GitHub issue form per blueprint
   gitvend version
 
@@ -97,6 +102,12 @@ func run(ctx context.Context, args []string, io streams) error {
 		return runCheck(ctx, rest, io)
 	case "forms":
 		return runForms(ctx, rest, io)
+	case "serve":
+		return runServe(ctx, rest, io)
+	case "apply":
+		return runApply(ctx, rest, io)
+	case "drift":
+		return runDrift(ctx, rest, io)
 	case "version":
 		fmt.Fprintln(io.stdout, "gitvend", version())
 		return nil

@@ -110,6 +110,9 @@ type Resync struct {
 // LeaderElection makes one replica of several do the work.
 type LeaderElection struct {
 	Enabled bool `yaml:"enabled"`
+	// Kubeconfig reaches the cluster that holds the Lease; empty means the
+	// in-cluster configuration (where gitvend itself runs).
+	Kubeconfig string `yaml:"kubeconfig"`
 	// Namespace and Name locate the Lease.
 	Namespace     string        `yaml:"namespace"`
 	Name          string        `yaml:"name"`
@@ -144,7 +147,8 @@ type Target struct {
 	ReportOnly bool `yaml:"reportOnly"`
 	// DriftInterval is how often drift is checked without a watch event.
 	DriftInterval time.Duration `yaml:"driftInterval"`
-	// HealthTimeout bounds the wait for applied objects to become ready.
+	// HealthTimeout bounds the wait for applied objects to become ready; 0
+	// does not wait.
 	HealthTimeout time.Duration `yaml:"healthTimeout"`
 	// InventoryNamespace holds the inventory of what gitvend applied.
 	InventoryNamespace string `yaml:"inventoryNamespace"`
@@ -443,7 +447,9 @@ func (t Target) Validate() error {
 		errs.add("selfHeal", "cannot be true when reportOnly is: a report-only target is never written to")
 	}
 	positive(&errs, "driftInterval", t.DriftInterval)
-	positive(&errs, "healthTimeout", t.HealthTimeout)
+	if t.HealthTimeout < 0 {
+		errs.add("healthTimeout", "must be 0 (do not wait for objects to become ready) or a positive duration, got %s", t.HealthTimeout)
+	}
 	if !IsDNSLabel(t.InventoryNamespace) {
 		errs.add("inventoryNamespace", "must be a namespace name (DNS-1123 label), got %q", t.InventoryNamespace)
 	}

@@ -302,6 +302,7 @@ func (s *Server) resolvePaths(baseDir string) {
 	abs(&s.WorkDir)
 	abs(&s.GitHub.PrivateKeyFile)
 	abs(&s.GitHub.WebhookSecretFile)
+	abs(&s.LeaderElection.Kubeconfig)
 	for i := range s.Targets {
 		abs(&s.Targets[i].Kubeconfig)
 	}

@@ -175,7 +175,7 @@ targets:
 			`line 17: targets[0].repository: must be one of repositories (acme, a/b, A/B), got "other/repo"`,
 			"line 27: targets[1].environments: must name at least one environment of the repository",
 			`line 28: targets[1].namespaces: must name at least one namespace or prefix ("*" allows all)`,
-			"line 29: targets[1].healthTimeout: must be a positive duration such as 30s, 5m or 1h, got -2m0s",
+			"line 29: targets[1].healthTimeout: must be 0 (do not wait for objects to become ready) or a positive duration, got -2m0s",
 			`line 26: targets[1].repository: must be one of repositories (acme, a/b, A/B), got "acme/infra2"`,
 			`line 30: targets[2].name: target "ok" is defined twice`,
 		}, env: secretEnv()},
@@ -276,7 +276,7 @@ func TestServerEnvVars(t *testing.T) {
 		"GITVEND_GITHUB_API_URL", "GITVEND_GITHUB_APP_ID", "GITVEND_GITHUB_PRIVATE_KEY_FILE",
 		"GITVEND_GITHUB_WEBHOOK_SECRET_FILE", "GITVEND_GITHUB_MAX_WEBHOOK_BYTES",
 		"GITVEND_QUEUE_WORKERS", "GITVEND_QUEUE_CAPACITY", "GITVEND_RESYNC_INTERVAL",
-		"GITVEND_LEADER_ELECTION_ENABLED", "GITVEND_LEADER_ELECTION_NAMESPACE", "GITVEND_LEADER_ELECTION_NAME",
+		"GITVEND_LEADER_ELECTION_ENABLED", "GITVEND_LEADER_ELECTION_KUBECONFIG", "GITVEND_LEADER_ELECTION_NAMESPACE", "GITVEND_LEADER_ELECTION_NAME",
 		"GITVEND_LEADER_ELECTION_LEASE_DURATION", "GITVEND_LEADER_ELECTION_RENEW_DEADLINE", "GITVEND_LEADER_ELECTION_RETRY_PERIOD",
 		"GITVEND_GITHUB_PRIVATE_KEY", "GITVEND_GITHUB_WEBHOOK_SECRET",
 	}

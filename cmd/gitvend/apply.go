@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/rollout"
+)
+
+// targetFlags are the flags apply and drift share.
+type targetFlags struct {
+	config, target, repo, format *string
+}
+
+func addTargetFlags(fs interface {
+	String(name, value, usage string) *string
+}) targetFlags {
+	return targetFlags{
+		config: fs.String("config", "", "server configuration file (required)"),
+		target: fs.String("target", "", "target to reach, as named in the configuration (required)"),
+		repo:   fs.String("repo", ".", "checkout of the desired-state repository"),
+		format: fs.String("format", "text", "output format: text or json"),
+	}
+}
+
+// open loads the configuration and builds the target's reconciler.
+func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, rollout.Target, error) {
+	switch {
+	case *f.config == "":
+		return nil, rollout.Target{}, usageError("--config is required")
+	case *f.target == "":
+		return nil, rollout.Target{}, usageError("--target is required")
+	case *f.format != "text" && *f.format != "json":
+		return nil, rollout.Target{}, usageError("--format: unknown format %q; allowed: text, json", *f.format)
+	}
+	cfg, err := config.LoadTargets(*f.config, os.Getenv)
+	if err != nil {
+		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+	}
+	tc, ok := cfg.Target(*f.target)
+	if !ok {
+		var names []string
+		for _, t := range cfg.Targets {
+			names = append(names, t.Name)
+		}
+		return nil, rollout.Target{}, usageError("--target: no target %q in %s; targets: %s", *f.target, *f.config, strings.Join(names, ", "))
+	}
+	t, err := rollout.TargetFromConfig(tc)
+	if err != nil {
+		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+	}
+	t.ReportOnly = t.ReportOnly || reportOnly
+	logger := slog.New(slog.NewTextHandler(io.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: logger})
+	if err != nil {
+		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+	}
+	return rec, t, nil
+}
+
+func runApply(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("apply", io.stderr)
+	f := addTargetFlags(fs)
+	dryRun := fs.Bool("dry-run", false, "server-side dry run: report what would change, write nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	rec, t, err := f.open(io, *dryRun)
+	if err != nil {
+		return err
+	}
+	objs, err := reconcile.Desired(ctx, *f.repo, t.Target)
+	if err != nil {
+		return &exitError{code: exitBadUse, err: err}
+	}
+	res, applyErr := rec.Apply(ctx, objs, revision(ctx, *f.repo))
+	if res != nil {
+		if err := writeResult(io.stdout, res, *f.format); err != nil {
+			return err
+		}
+	}
+	if applyErr != nil {
+		return &exitError{code: exitFailed, err: applyErr}
+	}
+	if res.Count(reconcile.Failed)+res.Count(reconcile.Refused) > 0 || !res.Healthy() {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+func writeResult(w io.Writer, res *reconcile.Result, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tOBJECT\tSTATUS\tMESSAGE")
+	for _, o := range res.Objects {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", o.Action, o.ID, o.Status, o.Message)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	mode := ""
+	if res.DryRun {
+		mode = " (dry run: nothing was written)"
+	}
+	_, err := fmt.Fprintf(w, "target %s: %s in %s%s\n", res.Target, res.Summary(), res.Duration.Round(1e6), mode)
+	return err
+}
+
+func runDrift(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("drift", io.stderr)
+	f := addTargetFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	rec, t, err := f.open(io, true)
+	if err != nil {
+		return err
+	}
+	objs, err := reconcile.Desired(ctx, *f.repo, t.Target)
+	if err != nil {
+		return &exitError{code: exitBadUse, err: err}
+	}
+	rep, err := rec.Drift(ctx, objs)
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	rep.Revision = revision(ctx, *f.repo)
+	if *f.format == "json" {
+		enc := json.NewEncoder(io.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := writeDrift(io.stdout, rep); err != nil {
+		return err
+	}
+	if rep.HasDrift() {
+		return silentExit(exitDrifted)
+	}
+	return nil
+}
+
+func writeDrift(w io.Writer, rep *reconcile.DriftReport) error {
+	if !rep.HasDrift() {
+		_, err := fmt.Fprintf(w, "target %s: no drift in %d objects\n", rep.Target, rep.Checked)
+		return err
+	}
+	for _, o := range rep.Objects {
+		switch {
+		case o.Missing:
+			fmt.Fprintf(w, "%s: missing from the cluster\n", o.ID)
+		case o.Error != "":
+			fmt.Fprintf(w, "%s: could not compare: %s\n", o.ID, o.Error)
+		default:
+			fmt.Fprintf(w, "%s:\n", o.ID)
+			for _, c := range o.Changes {
+				fmt.Fprintf(w, "  %s: git %s, live %s\n", c.Path, orNone(c.Git), orNone(c.Live))
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "target %s: %d of %d objects drifted\n", rep.Target, len(rep.Objects), rep.Checked)
+	return err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(absent)"
+	}
+	return s
+}
+
+// revision is the commit checked out in dir, or "" outside a Git work tree.
+func revision(ctx context.Context, dir string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

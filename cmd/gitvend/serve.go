@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/leader"
+	"github.com/gitvend/gitvend/internal/queue"
+	"github.com/gitvend/gitvend/internal/rollout"
+	"github.com/gitvend/gitvend/internal/server"
+)
+
+// shutdownGrace bounds how long jobs in flight may finish after a signal.
+const shutdownGrace = 20 * time.Second
+
+func runServe(ctx context.Context, args []string, io streams) error {
+	fs := newFlags("serve", io.stderr)
+	path := fs.String("config", "", "server configuration file (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return usageError("--config is required")
+	}
+	cfg, err := config.LoadServer(*path, os.Getenv)
+	if err != nil {
+		return &exitError{code: exitBadUse, err: err}
+	}
+	log := newLogger(cfg.Log, io.stderr)
+	log.Info("starting gitvend", "version", version(), "config", cfg)
+	svc, err := newService(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return svc.run(ctx)
+}
+
+// newLogger builds the process logger the configuration asks for.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.SlogLevel()}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// service is gitvend serve: the webhook server and queue on every replica,
+// the resync loop and the rollout on the leader.
+type service struct {
+	cfg     *config.Server
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	app     *github.App
+	bot     *bot.Bot
+	queue   *queue.Queue
+	rollout *rollout.Rollout
+	server  *server.Server
+	elector *leader.Elector // nil without leader election
+}
+
+func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*service, error) {
+	s := &service{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	s.app, err = github.NewApp(github.AppConfig{APIURL: cfg.GitHub.APIURL, AppID: cfg.GitHub.AppID, PrivateKey: []byte(cfg.GitHub.PrivateKey)},
+		github.WithLogger(log), github.WithRegisterer(s.reg))
+	if err != nil {
+		return nil, &exitError{code: exitBadUse, err: err}
+	}
+	login, err := s.botLogin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{"git", "scratch"} {
+		if err := os.MkdirAll(filepath.Join(cfg.WorkDir, dir), 0o750); err != nil {
+			return nil, fmt.Errorf("workDir: %w", err)
+		}
+	}
+	clones := bot.Clones{Cache: gitrepo.New(filepath.Join(cfg.WorkDir, "git"), log), App: s.app, URL: cloneURL(cfg.GitHub.APIURL)}
+	clients := bot.AppClients{App: s.app}
+	branches := map[string]string{}
+	for _, r := range cfg.Repositories {
+		branches[r.Name] = r.Branch
+	}
+	scratch := filepath.Join(cfg.WorkDir, "scratch")
+	s.bot, err = bot.New(bot.Options{Clients: clients, Git: clones, Login: login,
+		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
+		Repos:  branches, ScratchDir: scratch, Logger: log, Registerer: s.reg})
+	if err != nil {
+		return nil, err
+	}
+	var targets []rollout.Target
+	for _, tc := range cfg.Targets {
+		t, err := rollout.TargetFromConfig(tc)
+		if err != nil {
+			return nil, &exitError{code: exitBadUse, err: err}
+		}
+		targets = append(targets, t)
+	}
+	s.rollout, err = rollout.New(rollout.Options{Clients: rolloutClients{clients}, Git: rolloutGit{clones}, Branches: branches,
+		DefaultBranch: func(ctx context.Context, owner, repo string) (string, error) {
+			c, err := clients.Client(ctx, owner, repo)
+			if err != nil {
+				return "", err
+			}
+			return c.DefaultBranch(ctx, owner, repo)
+		},
+		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg})
+	if err != nil {
+		return nil, err
+	}
+	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, Logger: log, Registerer: s.reg})
+	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
+		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
+		ShutdownTimeout: shutdownGrace})
+	if le := cfg.LeaderElection; le.Enabled {
+		rc, err := rollout.RESTConfig(le.Kubeconfig, "")
+		if err != nil {
+			return nil, fmt.Errorf("leaderElection: %w", err)
+		}
+		s.elector, err = leader.New(rc, leader.Options{Namespace: le.Namespace, Name: le.Name, LeaseDuration: le.LeaseDuration,
+			RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: log, Registerer: s.reg})
+		if err != nil {
+			return nil, fmt.Errorf("leaderElection: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// botLogin asks GitHub who the App's bot user is, retrying for a while:
+// GitHub may be briefly unreachable when the process starts.
+func (s *service) botLogin(ctx context.Context) (string, error) {
+	deadline := time.Now().Add(time.Minute)
+	for wait := time.Second; ; wait = min(wait*2, 10*time.Second) {
+		login, err := s.app.BotLogin(ctx)
+		if err == nil {
+			return login, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("reach GitHub at %s: %w", s.cfg.GitHub.APIURL, err)
+		}
+		s.log.Warn("GitHub not reachable yet", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// run serves until ctx ends, then shuts down: no new webhooks, jobs in
+// flight finish within the grace period, queued ones are left to the next
+// resync, and the leader gives up its Lease after its work returned.
+func (s *service) run(ctx context.Context) error {
+	qctx, stopQueue := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopQueue()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.queue.Run(qctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("queue stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if s.elector == nil {
+			s.lead(ctx)
+			return
+		}
+		if err := s.elector.Run(ctx, s.lead); err != nil && ctx.Err() == nil {
+			s.log.Error("leader election stopped", "err", err)
+		}
+	}()
+	s.log.Info("serving", "listen", s.cfg.Listen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
+	serveErr := s.server.Run(ctx, s.cfg.Listen)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := s.queue.Shutdown(sctx); err != nil {
+		s.log.Warn("queue shutdown", "err", err)
+	}
+	stopQueue()
+	wg.Wait()
+	s.log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return serveErr
+	}
+	return nil
+}
+
+// lead is the work of the leader: the resync loop and the rollout.
+func (s *service) lead(ctx context.Context) {
+	s.log.Info("leading: resync and reconcile")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.bot.RunResync(ctx, s.queue, s.cfg.Resync.Interval)
+	}()
+	if err := s.rollout.Run(ctx); err != nil {
+		s.log.Error("rollout stopped", "err", err)
+	}
+	wg.Wait()
+}
+
+// ready answers /readyz: GitHub reachable with the App's credentials.
+func (s *service) ready(ctx context.Context) error {
+	_, err := s.app.BotLogin(ctx)
+	return err
+}
+
+// status is what the status page shows.
+func (s *service) status() any {
+	st := map[string]any{
+		"version":      version(),
+		"repositories": s.cfg.RepositoryNames(),
+		"queue":        s.queue.Stats(),
+		"leader":       s.elector == nil || s.elector.IsLeader(),
+	}
+	var targets []string
+	for _, t := range s.cfg.Targets {
+		targets = append(targets, t.Name)
+	}
+	st["targets"] = targets
+	return st
+}
+
+// cloneURL derives the git URL of a repository from the API URL:
+// https://github.com/ for api.github.com, the host of a GitHub Enterprise
+// server for .../api/v3/, and the API root itself otherwise.
+func cloneURL(apiURL string) func(string) string {
+	base := apiURL
+	if u, err := url.Parse(apiURL); err == nil {
+		switch {
+		case u.Host == "api.github.com":
+			base = "https://github.com/"
+		case strings.HasSuffix(u.Path, "/api/v3/"):
+			u.Path = strings.TrimSuffix(u.Path, "api/v3/")
+			base = u.String()
+		}
+	}
+	return func(full string) string { return strings.TrimSuffix(base, "/") + "/" + full + ".git" }
+}
+
+// rolloutClients and rolloutGit hand the rollout the same clients and
+// clones the bot uses.
+type rolloutClients struct{ bot.AppClients }
+
+func (c rolloutClients) ForRepo(ctx context.Context, owner, repo string) (rollout.GitHub, error) {
+	cl, err := c.Client(ctx, owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+type rolloutGit struct{ bot.Clones }
+
+func (g rolloutGit) Open(ctx context.Context, owner, repo string) (rollout.Repo, error) {
+	r, err := g.Clone(ctx, owner, repo)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}

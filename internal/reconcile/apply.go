@@ -1,0 +1,476 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+	"github.com/fluxcd/pkg/ssa"
+	ssaerrors "github.com/fluxcd/pkg/ssa/errors"
+	"github.com/fluxcd/pkg/ssa/utils"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// item is one desired object on its way through an apply.
+type item struct {
+	obj    *unstructured.Unstructured
+	key    key
+	digest digest
+	// existed tells whether the object was live before the apply; known
+	// when listed is set.
+	existed, listed bool
+	liveRV          string
+	res             ObjectResult
+}
+
+func (it *item) fail(err error) {
+	it.res.Action, it.res.Message, it.res.retryable = Failed, err.Error(), retryable(err)
+}
+
+// done tells whether the item reached the cluster's state (or, report-only,
+// was compared with it).
+func (it *item) done() bool {
+	switch it.res.Action {
+	case Created, Configured, Unchanged, Recreated:
+		return true
+	}
+	return false
+}
+
+// Apply brings the target to objs, the desired state at revision, with
+// server-side apply as field manager gitvend, setting the
+// app.kubernetes.io/managed-by label to gitvend on objects that lack it.
+// Objects the target's allow-lists refuse are reported and left out; CRDs,
+// Namespaces and other cluster-wide prerequisites are applied first and
+// waited for; then the rest, concurrently. The inventory records what was
+// applied, objects that left Git are pruned when the target prunes, and
+// the applied objects are waited for up to the target's HealthTimeout.
+// A report-only target is only dry-run.
+//
+// The Result lists every object; the error is an *ApplyError when some
+// object failed or was refused, an *EmptyRenderError when objs is empty
+// while the inventory is not, or another error when the inventory could
+// not be read or written. Applying again converges.
+func (r *Reconciler) Apply(ctx context.Context, objs []*unstructured.Unstructured, revision string) (*Result, error) {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	return r.apply(ctx, objs, revision, false)
+}
+
+// Heal applies the objects of the last Apply again, so that fields changed
+// since are restored. It returns an error when nothing was applied yet or
+// the target is report-only.
+func (r *Reconciler) Heal(ctx context.Context) (*Result, error) {
+	if r.target.ReportOnly {
+		return nil, fmt.Errorf("heal target %s: the target is report-only", r.target.Name)
+	}
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	objs, rev, ok, _ := r.lastApply()
+	if !ok {
+		return nil, fmt.Errorf("heal target %s: nothing applied yet", r.target.Name)
+	}
+	return r.apply(ctx, objs, rev, true)
+}
+
+func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructured, revision string, heal bool) (*Result, error) {
+	start := time.Now()
+	res := &Result{Target: r.target.Name, Revision: revision, DryRun: r.target.ReportOnly}
+	log := r.log.With("revision", revision)
+	finish := func(err error) (*Result, error) {
+		res.Duration = time.Since(start)
+		res.sort()
+		if err == nil {
+			err = res.err()
+		}
+		r.metrics.observeApply(r.target.Name, res, err)
+		if err != nil {
+			log.Warn("apply finished with errors", "summary", res.Summary(), "duration", res.Duration, "err", err)
+		} else {
+			log.Info("apply finished", "summary", res.Summary(), "duration", res.Duration)
+		}
+		return res, err
+	}
+
+	items, err := r.prepare(ctx, objs)
+	if err != nil {
+		return finish(err)
+	}
+	inv, err := r.readInventory(ctx)
+	if err != nil {
+		return finish(failAll(res, items, err))
+	}
+	if len(objs) == 0 && len(inv.entries) > 0 {
+		return finish(&EmptyRenderError{Target: r.target.Name, Inventory: len(inv.entries)})
+	}
+	if !r.target.ReportOnly {
+		// Record what is about to be applied first, so that an apply
+		// cut short never leaves an object gitvend created unrecorded.
+		if err := r.writeInventory(ctx, inv.with(applicable(items)), inv); err != nil {
+			return finish(failAll(res, items, err))
+		}
+	}
+	pre, rest := stages(items)
+	r.applyStage(ctx, pre, nil)
+	if !r.target.ReportOnly {
+		r.waitEstablished(ctx, pre)
+	}
+	r.applyStage(ctx, rest, createdNamespaces(pre))
+
+	stale := inv.without(items)
+	keep := stale
+	var pruned []ObjectResult
+	if r.target.Prune {
+		if anyFailed(items) {
+			log.Warn("not pruning: some objects failed to apply", "stale", len(stale))
+		} else {
+			pruned, keep = r.prune(ctx, stale, items)
+		}
+	}
+	var invErr error
+	if !r.target.ReportOnly {
+		next := newInventory(revision, append(kept(items, inv), keep...))
+		invErr = r.writeInventory(ctx, next, inv.with(applicable(items)))
+		if invErr == nil && r.target.HealthTimeout > 0 {
+			res.HealthChecked = true
+			res.HealthTimedOut = r.checkHealth(ctx, items, r.target.HealthTimeout)
+		}
+	}
+	if !heal {
+		r.recordApply(objs, revision)
+	}
+	for _, it := range items {
+		res.Objects = append(res.Objects, it.res)
+	}
+	res.Objects = append(res.Objects, pruned...)
+	if invErr != nil {
+		return finish(fmt.Errorf("record inventory of target %s: %w", r.target.Name, invErr))
+	}
+	return finish(nil)
+}
+
+func anyFailed(items []*item) bool {
+	for _, it := range items {
+		if it.res.Action == Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// failAll marks every object not yet decided as failed with err and returns
+// the error the apply ends with.
+func failAll(res *Result, items []*item, err error) error {
+	for _, it := range items {
+		if it.res.Action == "" {
+			it.fail(err)
+		}
+		res.Objects = append(res.Objects, it.res)
+	}
+	return fmt.Errorf("apply to target %s: %w", res.Target, err)
+}
+
+// prepare turns the desired objects into items: copies with cluster-scoped
+// objects stripped of a namespace and the managed-by label set to gitvend
+// where it is absent (so that every applied object carries gitvend's
+// ownership, even one whose only fields are its name), duplicates and
+// objects the target refuses already decided.
+func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructured) ([]*item, error) {
+	crdScopes := map[schema.GroupKind]bool{}
+	for _, o := range objs {
+		if keyOf(o).isCRD() {
+			group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
+			scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
+			crdScopes[schema.GroupKind{Group: group, Kind: kind}] = scope != "Cluster"
+		}
+	}
+	items := make([]*item, 0, len(objs))
+	seen := map[key]bool{}
+	for _, o := range objs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("prepare apply: %w", err)
+		}
+		it := &item{obj: o.DeepCopy()}
+		it.key = keyOf(it.obj)
+		it.res.ID = idOf(it.obj)
+		items = append(items, it)
+		if it.key.Kind == "" || it.key.Name == "" || it.obj.GetAPIVersion() == "" {
+			it.res.Action, it.res.Message = Failed, "object needs apiVersion, kind and metadata.name"
+			continue
+		}
+		namespaced, err := r.namespaced(it.obj, crdScopes)
+		if err != nil {
+			it.fail(fmt.Errorf("find the scope of %s: %w", it.key.Kind, err))
+			continue
+		}
+		if !namespaced && it.obj.GetNamespace() != "" {
+			it.obj.SetNamespace("")
+			it.key.Namespace, it.res.ID.Namespace = "", ""
+		}
+		if _, ok := it.obj.GetLabels()[LabelManagedBy]; !ok {
+			labels := it.obj.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[LabelManagedBy] = ManagedBy
+			it.obj.SetLabels(labels)
+		}
+		if seen[it.key] {
+			it.res.Action, it.res.Message = Failed, "the object appears twice in the desired state"
+			continue
+		}
+		seen[it.key] = true
+		if reason := r.target.refusal(it.key, namespaced); reason != "" {
+			it.res.Action, it.res.Message = Refused, reason
+			continue
+		}
+		if it.digest, err = digestOf(it.obj); err != nil {
+			it.fail(err)
+		}
+	}
+	return items, nil
+}
+
+// namespaced tells whether u's kind is namespaced: from the built-in kinds,
+// the CRDs applied along with it, or the cluster's discovery.
+func (r *Reconciler) namespaced(u *unstructured.Unstructured, crdScopes map[schema.GroupKind]bool) (bool, error) {
+	if ns, known := manifest.Scope(idOf(u)); known {
+		return ns, nil
+	}
+	gvk := u.GroupVersionKind()
+	if ns, ok := crdScopes[gvk.GroupKind()]; ok {
+		return ns, nil
+	}
+	m, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return false, err
+	}
+	return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
+}
+
+// stages splits the items to apply into cluster-wide prerequisites (CRDs,
+// Namespaces, ClusterRoles, classes) and the rest.
+func stages(items []*item) (pre, rest []*item) {
+	for _, it := range items {
+		switch {
+		case it.res.Action != "":
+		case utils.IsClusterDefinition(it.obj) || utils.IsClassDefinition(it.obj):
+			pre = append(pre, it)
+		default:
+			rest = append(rest, it)
+		}
+	}
+	return pre, rest
+}
+
+// createdNamespaces lists the namespaces a report-only apply would create,
+// in whose absence a dry-run of their objects cannot succeed.
+func createdNamespaces(pre []*item) map[string]bool {
+	out := map[string]bool{}
+	for _, it := range pre {
+		if it.key.isNamespace() && it.res.Action == Created {
+			out[it.key.Name] = true
+		}
+	}
+	return out
+}
+
+// applyStage applies items concurrently. Objects the list of live objects
+// shows absent are created with one apply request; objects unchanged since
+// gitvend last compared them are reported unchanged; the rest go through
+// ssa's dry-run, compare and apply.
+func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespaces map[string]bool) {
+	if len(items) == 0 {
+		return
+	}
+	r.listLive(ctx, items)
+	r.forEach(len(items), func(i int) {
+		it := items[i]
+		switch {
+		case ctx.Err() != nil:
+			it.fail(fmt.Errorf("apply cut short: %w", ctx.Err()))
+		case r.target.ReportOnly:
+			r.dryRun(ctx, it, newNamespaces)
+		case it.listed && !it.existed:
+			r.create(ctx, it)
+		case it.listed && r.seen.matches(it.key, it.digest, it.liveRV):
+			it.res.Action = Unchanged
+		default:
+			r.ssaApply(ctx, it)
+		}
+	})
+}
+
+// create applies an object the cluster does not have.
+func (r *Reconciler) create(ctx context.Context, it *item) {
+	obj := it.obj.DeepCopy()
+	if err := r.applyOwn(ctx, obj); err != nil {
+		it.fail(applyError(err))
+		return
+	}
+	it.res.Action = Created
+	r.seen.put(it.key, it.digest, obj.GetResourceVersion(), nil)
+}
+
+// ssaApply lets ssa compare the object with a server-side dry-run and
+// apply it when it differs.
+func (r *Reconciler) ssaApply(ctx context.Context, it *item) {
+	entry, err := r.rm.Apply(ctx, it.obj.DeepCopy(), ssa.DefaultApplyOptions())
+	switch {
+	case err != nil && immutable(err) && optedIn(it.obj):
+		r.recreate(ctx, it)
+		return
+	case err != nil:
+		it.fail(applyError(err))
+		return
+	}
+	switch entry.Action {
+	case ssa.CreatedAction:
+		it.res.Action = Created
+		r.seen.forget(it.key)
+	case ssa.UnchangedAction:
+		it.res.Action = Unchanged
+		if it.listed {
+			r.seen.put(it.key, it.digest, it.liveRV, nil)
+		}
+	default:
+		it.res.Action = Configured
+		r.seen.forget(it.key)
+	}
+}
+
+// recreate deletes the live object, exactly the version read, waits until
+// it is gone and creates it from Git.
+func (r *Reconciler) recreate(ctx context.Context, it *item) {
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(it.obj.GroupVersionKind())
+	nn := client.ObjectKeyFromObject(it.obj)
+	if err := r.client.Get(ctx, nn, live); err != nil && !apierrors.IsNotFound(err) {
+		it.fail(fmt.Errorf("read before recreating: %w", err))
+		return
+	} else if err == nil {
+		uid := live.GetUID()
+		err := r.client.Delete(ctx, live, client.Preconditions{UID: &uid},
+			client.PropagationPolicy(metav1.DeletePropagationBackground))
+		if err != nil && !apierrors.IsNotFound(err) {
+			it.fail(fmt.Errorf("delete to recreate: %w", err))
+			return
+		}
+		err = wait.PollUntilContextTimeout(ctx, r.interval/4, stageTimeout, true, func(ctx context.Context) (bool, error) {
+			err := r.client.Get(ctx, nn, live)
+			if apierrors.IsNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		})
+		if err != nil {
+			it.fail(fmt.Errorf("wait for the old object to go before recreating: %w", err))
+			return
+		}
+	}
+	r.create(ctx, it)
+	if it.res.Action == Created {
+		it.res.Action = Recreated
+		it.res.Message = "an immutable field changed; deleted and created again as " + RecreateAnnotation + " allows"
+	}
+}
+
+// dryRun reports what applying the object would do, writing nothing.
+func (r *Reconciler) dryRun(ctx context.Context, it *item, newNamespaces map[string]bool) {
+	entry, _, _, err := r.rm.Diff(ctx, it.obj.DeepCopy(), ssa.DefaultDiffOptions())
+	switch {
+	case err != nil && apierrors.IsNotFound(err) && newNamespaces[it.key.Namespace]:
+		it.res.Action, it.res.Message = Created, "its namespace is created by the same apply"
+	case err != nil && immutable(err) && optedIn(it.obj):
+		it.res.Action = Recreated
+		it.res.Message = "an immutable field changed; would be deleted and created again as " + RecreateAnnotation + " allows"
+	case err != nil:
+		it.fail(applyError(err))
+	case entry.Action == ssa.CreatedAction:
+		it.res.Action = Created
+	case entry.Action == ssa.UnchangedAction:
+		it.res.Action = Unchanged
+	default:
+		it.res.Action = Configured
+	}
+}
+
+// immutable tells whether the API server refused a change to an immutable
+// field. ssa's own test also takes every invalid object for one, which
+// would let an invalid change delete the live object.
+func immutable(err error) bool {
+	return apierrors.IsInvalid(unwrapDryRun(err)) && strings.Contains(err.Error(), "immutable")
+}
+
+// optedIn tells whether the object allows gitvend to recreate it.
+func optedIn(u *unstructured.Unstructured) bool {
+	return u.GetAnnotations()[RecreateAnnotation] == "true"
+}
+
+// applyError turns an error from applying an object into what the result
+// says.
+func applyError(err error) error {
+	if immutable(err) {
+		return fmt.Errorf("an immutable field changed and the API server refuses the update; set the annotation %s: \"true\" on the object in Git to let gitvend delete and recreate it: %w", RecreateAnnotation, unwrapDryRun(err))
+	}
+	return unwrapDryRun(err)
+}
+
+// unwrapDryRun returns the API server's error inside ssa's dry-run error,
+// whose own message repeats the object's name.
+func unwrapDryRun(err error) error {
+	var dr *ssaerrors.DryRunErr
+	if errors.As(err, &dr) && dr.Unwrap() != nil {
+		return dr.Unwrap()
+	}
+	return err
+}
+
+// waitEstablished waits for the CRDs and Namespaces just applied to be
+// established, so that the objects that need them can be applied; those
+// that are not in time are marked failed.
+func (r *Reconciler) waitEstablished(ctx context.Context, pre []*item) {
+	var wait []*item
+	for _, it := range pre {
+		if (it.key.isCRD() || it.key.isNamespace()) && (it.res.Action == Created || it.res.Action == Configured || it.res.Action == Recreated) {
+			wait = append(wait, it)
+		}
+	}
+	if len(wait) == 0 {
+		return
+	}
+	timeout := r.target.HealthTimeout
+	if timeout <= 0 {
+		timeout = stageTimeout
+	}
+	statuses, _ := r.waitStatus(ctx, wait, timeout)
+	for _, it := range wait {
+		if s := statuses[it.key]; s.status != string(status.CurrentStatus) {
+			it.res.Action = Failed
+			it.res.Message = fmt.Sprintf("applied but not established within %s (status %s)", timeout, orUnknown(s.status))
+			if s.message != "" {
+				it.res.Message += ": " + s.message
+			}
+			it.res.retryable = true
+		}
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return s
+}

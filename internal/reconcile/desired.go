@@ -1,0 +1,63 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// Desired builds, with kustomize, the root of every environment t serves in
+// the desired-state repository checked out in repoDir (roots come from its
+// gitvend.yaml) and returns their objects merged, in environment order then
+// kustomize's order. An object built by two environments must be identical
+// in both. A failed build is an error, never an empty result.
+func Desired(ctx context.Context, repoDir string, t Target) ([]*unstructured.Unstructured, error) {
+	repo, err := config.LoadRepo(repoDir)
+	if err != nil {
+		return nil, fmt.Errorf("load repository configuration: %w", err)
+	}
+	if len(t.Environments) == 0 {
+		return nil, fmt.Errorf("build target %s: it serves no environment", t.Name)
+	}
+	fsys := filesys.MakeFsOnDisk()
+	var out []*unstructured.Unstructured
+	from := map[key]string{}
+	index := map[key]int{}
+	for _, name := range t.Environments {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+		}
+		env, ok := repo.Environment(name)
+		if !ok {
+			return nil, fmt.Errorf("build target %s: environment %q is not defined in %s (defined: %v)", t.Name, name, config.RepoFile, repo.EnvironmentNames())
+		}
+		objs, err := manifest.Build(fsys, filepath.Join(repoDir, filepath.FromSlash(env.Root)))
+		if err != nil {
+			return nil, fmt.Errorf("build environment %s: %w", name, err)
+		}
+		for _, o := range objs {
+			if manifest.IsGitvendKind(o.ID) {
+				continue
+			}
+			u := &unstructured.Unstructured{Object: o.Content}
+			u = u.DeepCopy()
+			k := keyOf(u)
+			if prev, dup := from[k]; dup {
+				if !equality.Semantic.DeepEqual(out[index[k]].Object, u.Object) {
+					return nil, fmt.Errorf("build target %s: %s is built by environments %s and %s with different content", t.Name, k, prev, name)
+				}
+				continue
+			}
+			from[k], index[k] = name, len(out)
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

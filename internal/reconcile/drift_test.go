@@ -1,0 +1,173 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestDrift(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	objs := objects(t, f.ns, basicObjects)
+	mustApply(t, r, objs, "rev1")
+	deploy := "deployment/web"
+
+	// Each check runs twice: with the Reconciler that applied, which
+	// reuses comparisons of objects that did not change, and with a new
+	// one, which dry-runs every object.
+	check := func(t *testing.T, want []ObjectDrift) {
+		t.Helper()
+		for name, r := range map[string]*Reconciler{"same": r, "new": f.reconciler(t)} {
+			rep, err := r.Drift(t.Context(), objs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Checked != len(objs) {
+				t.Errorf("%s reconciler checked %d objects, want %d", name, rep.Checked, len(objs))
+			}
+			if diff := cmp.Diff(want, rep.Objects); diff != "" {
+				t.Errorf("%s reconciler: drift (-want +got):\n%s", name, diff)
+			}
+		}
+	}
+	cmID := idOf(objs[0])
+	deployID := idOf(objs[2])
+	for _, step := range []struct {
+		name    string
+		kubectl []string
+		want    []ObjectDrift
+	}{
+		{name: "right after apply, defaults do not count"},
+		{
+			name:    "another manager scales replicas Git does not set",
+			kubectl: []string{"-n", f.ns, "scale", deploy, "--replicas=5"},
+		},
+		{
+			name:    "another manager adds a label",
+			kubectl: []string{"-n", f.ns, "label", "configmap/settings", "team=search"},
+		},
+		{
+			name:    "a field gitvend set is patched",
+			kubectl: []string{"-n", f.ns, "patch", "configmap/settings", "-p", `{"data":{"mode":"turbo"}}`},
+			want: []ObjectDrift{{ID: cmID, Changes: []FieldChange{
+				{Path: "data.mode", Git: `"fast"`, Live: `"turbo"`},
+			}}},
+		},
+		{
+			name:    "the patch is reverted",
+			kubectl: []string{"-n", f.ns, "patch", "configmap/settings", "-p", `{"data":{"mode":"fast"}}`},
+		},
+		{
+			name:    "an edit of the image",
+			kubectl: []string{"-n", f.ns, "set", "image", deploy, "app=ghcr.io/acme/web:6.6.6"},
+			want: []ObjectDrift{{ID: deployID, Changes: []FieldChange{
+				{Path: "spec.template.spec.containers[name=app].image", Git: `"ghcr.io/acme/web:1.0.0"`, Live: `"ghcr.io/acme/web:6.6.6"`},
+			}}},
+		},
+		{
+			name:    "an object is deleted by hand",
+			kubectl: []string{"-n", f.ns, "delete", "configmap/settings"},
+			want: []ObjectDrift{
+				{ID: cmID, Missing: true},
+				{ID: deployID, Changes: []FieldChange{
+					{Path: "spec.template.spec.containers[name=app].image", Git: `"ghcr.io/acme/web:1.0.0"`, Live: `"ghcr.io/acme/web:6.6.6"`},
+				}},
+			},
+		},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if step.kubectl != nil {
+				f.kubectl(t, step.kubectl...)
+			}
+			check(t, step.want)
+		})
+	}
+
+	t.Run("heal restores Git's state and keeps other managers' fields", func(t *testing.T) {
+		res, err := r.Heal(t.Context())
+		if err != nil {
+			t.Fatalf("Heal: %v (%v)", err, failures(res))
+		}
+		want := map[string]Action{
+			"ConfigMap/" + f.ns + "/settings": Created,
+			"Service/" + f.ns + "/web":        Unchanged,
+			"Deployment/" + f.ns + "/web":     Configured,
+		}
+		checkActions(t, res, want)
+		check(t, nil)
+		live, _ := f.get(t, "apps/v1", "Deployment", f.ns, "web")
+		if n, _, _ := unstructured.NestedInt64(live.Object, "spec", "replicas"); n != 5 {
+			t.Errorf("replicas = %d after heal, want the 5 another manager set", n)
+		}
+	})
+}
+
+func TestDriftMasksSecrets(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	objs := objects(t, f.ns, `
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: %[1]s}
+stringData:
+  password: git-secret-value
+  user: admin-user-value
+`)
+	mustApply(t, r, objs, "rev1")
+	// "stolen-value" and "added-value", base64-encoded.
+	f.kubectl(t, "-n", f.ns, "patch", "secret/creds", "-p",
+		`{"data":{"password":"c3RvbGVuLXZhbHVl","extra":"YWRkZWQtdmFsdWU="},"metadata":{"annotations":{"note":"leaked-annotation"}}}`)
+	rep, err := r.Drift(t.Context(), objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Objects) != 1 || len(rep.Objects[0].Changes) == 0 {
+		t.Fatalf("drift = %+v, want changes to the Secret", rep.Objects)
+	}
+	paths := map[string]bool{}
+	for _, c := range rep.Objects[0].Changes {
+		paths[c.Path] = true
+	}
+	if !paths["data.password"] {
+		t.Errorf("changes %+v do not name data.password", rep.Objects[0].Changes)
+	}
+	body, err := rep.Markdown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{
+		"git-secret-value", "Z2l0LXNlY3JldC12YWx1ZQ", // Git's value, plain and base64
+		"stolen-value", "c3RvbGVuLXZhbHVl",
+		"added-value", "YWRkZWQtdmFsdWU",
+		"admin-user-value", "YWRtaW4tdXNlci12YWx1ZQ",
+	} {
+		for name, text := range map[string]string{"markdown": body, "json": string(js)} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s report contains the secret value %q:\n%s", name, secret, text)
+			}
+		}
+	}
+	if !strings.Contains(body, Masked) {
+		t.Errorf("markdown does not show masked values:\n%s", body)
+	}
+}
+
+func TestDriftIgnoresRefusedObjects(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	rep, err := r.Drift(t.Context(), []*unstructured.Unstructured{configMapObject("kube-public", "elsewhere")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Checked != 0 || rep.HasDrift() {
+		t.Errorf("refused object was compared: %+v", rep)
+	}
+}

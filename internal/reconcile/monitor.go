@@ -1,0 +1,107 @@
+package reconcile
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// ReportFunc receives every drift report, for example
+// DriftReporter.Report.
+type ReportFunc func(context.Context, *DriftReport) error
+
+// Monitor checks the target for drift until ctx ends, comparing the
+// cluster with the objects of the last Apply: when the watches start after
+// every Apply, whenever Watch reports a change to a managed object, and
+// every DriftInterval as the backstop. Every report goes to report. When
+// the target self-heals and drift is found, the objects are applied again
+// and checked once more, so that the next report shows the healed state.
+// Failed checks are logged and tried again at the next occasion. Monitor
+// waits for the first Apply before it checks anything.
+func (r *Reconciler) Monitor(ctx context.Context, report ReportFunc) error {
+	var tick <-chan time.Time
+	if r.target.DriftInterval > 0 {
+		t := time.NewTicker(r.target.DriftInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		objs, rev, ok, applied := r.lastApply()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-applied:
+				continue
+			}
+		}
+		wctx, stop := context.WithCancel(ctx)
+		trigger := make(chan struct{}, 1)
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			err := r.Watch(wctx, objs, func() {
+				select {
+				case trigger <- struct{}{}:
+				default:
+				}
+			})
+			if err != nil {
+				r.log.Warn("watch managed objects", "err", err)
+			}
+		}()
+		for again := true; again; {
+			select {
+			case <-ctx.Done():
+				stop()
+				<-watchDone
+				return nil
+			case <-applied:
+				again = false
+			case <-trigger:
+				r.checkDrift(ctx, objs, rev, report)
+			case <-tick:
+				r.checkDrift(ctx, objs, rev, report)
+			}
+		}
+		stop()
+		<-watchDone
+	}
+}
+
+// checkDrift runs one drift check, reports it and heals when the target
+// self-heals.
+func (r *Reconciler) checkDrift(ctx context.Context, objs []*unstructured.Unstructured, rev string, report ReportFunc) {
+	rep, err := r.Drift(ctx, objs)
+	if err != nil {
+		r.log.Warn("check drift", "err", err)
+		return
+	}
+	rep.Revision = rev
+	r.send(ctx, report, rep)
+	if !rep.HasDrift() || !r.target.SelfHeal || r.target.ReportOnly {
+		return
+	}
+	res, err := r.Heal(ctx)
+	if err != nil {
+		r.log.Warn("self-heal", "err", err)
+	} else {
+		r.log.Info("self-healed", "summary", res.Summary())
+	}
+	if rep, err = r.Drift(ctx, objs); err != nil {
+		r.log.Warn("check drift after self-heal", "err", err)
+		return
+	}
+	rep.Revision = rev
+	r.send(ctx, report, rep)
+}
+
+func (r *Reconciler) send(ctx context.Context, report ReportFunc, rep *DriftReport) {
+	if report == nil {
+		return
+	}
+	if err := report(ctx, rep); err != nil {
+		r.log.Warn("report drift", "err", err)
+	}
+}

@@ -1,0 +1,217 @@
+package reconcile
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// FieldManager is the server-side apply field manager of everything gitvend
+// applies.
+const FieldManager = "gitvend"
+
+// RecreateAnnotation, set to "true" on an object in Git, lets gitvend delete
+// and recreate the object when a change touches an immutable field.
+const RecreateAnnotation = "gitvend.dev/recreate"
+
+// Labels gitvend reads on live objects and sets on its inventory.
+const (
+	// LabelManagedBy set to ManagedBy marks an object as gitvend's.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is the value of LabelManagedBy on gitvend's objects.
+	ManagedBy = "gitvend"
+	// LabelTarget names the target an inventory belongs to.
+	LabelTarget = "gitvend.dev/target"
+)
+
+// Defaults of Options.
+const (
+	DefaultConcurrency  = 8
+	DefaultPollInterval = time.Second
+	DefaultDebounce     = 200 * time.Millisecond
+	// defaultQPS and defaultBurst replace client-go's low client-side rate
+	// limit when the rest.Config sets none; the API server's priority and
+	// fairness does the real limiting.
+	defaultQPS   = 500
+	defaultBurst = 1000
+	// stageTimeout bounds the wait for CRDs and Namespaces to be
+	// established when the target sets no HealthTimeout.
+	stageTimeout = time.Minute
+)
+
+// Options tune a Reconciler. The zero value is usable.
+type Options struct {
+	// Logger receives operational logs; none when nil.
+	Logger *slog.Logger
+	// Registerer receives the reconcile metrics; none when nil. Reconcilers
+	// of several targets may share one: the metrics carry a target label.
+	Registerer prometheus.Registerer
+	// Concurrency bounds the requests made at once while applying, diffing
+	// and pruning (DefaultConcurrency when 0).
+	Concurrency int
+	// PollInterval is how often health is polled (DefaultPollInterval
+	// when 0).
+	PollInterval time.Duration
+	// Debounce is how long Watch gathers changes before it notifies
+	// (DefaultDebounce when 0).
+	Debounce time.Duration
+}
+
+// Reconciler applies desired objects to one target and finds drift there.
+// Its methods are safe for concurrent use; applies to the same target are
+// serialised.
+type Reconciler struct {
+	target    Target
+	log       *slog.Logger
+	client    client.Client
+	meta      metadata.Interface
+	discovery discovery.DiscoveryInterface
+	mapper    meta.RESTMapper
+	rm        *ssa.ResourceManager
+	poller    *polling.StatusPoller
+	metrics   *metrics
+	workers   int
+	interval  time.Duration
+	debounce  time.Duration
+
+	applyMu sync.Mutex // one apply at a time
+	seen    *seenCache
+
+	mu       sync.Mutex
+	last     []*unstructured.Unstructured // objects of the last apply
+	lastRev  string
+	applied  chan struct{} // closed and replaced after every apply
+	hasApply bool
+}
+
+// New returns a Reconciler for target t on the cluster cfg points at. It
+// checks t but does not contact the cluster.
+func New(cfg *rest.Config, t Target, opts Options) (*Reconciler, error) {
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("check target %q: %w", t.Name, err)
+	}
+	if cfg == nil {
+		return nil, fmt.Errorf("create reconciler for target %s: no cluster configuration", t.Name)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	logger = logger.With("target", t.Name)
+	cfg = rest.CopyConfig(cfg)
+	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
+		cfg.WarningHandler = warningLogger{logger}
+	}
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg.QPS, cfg.Burst = defaultQPS, defaultBurst
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create HTTP client for target %s: %w", t.Name, err)
+	}
+	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("create REST mapper for target %s: %w", t.Name, err)
+	}
+	c, err := client.New(cfg, client.Options{HTTPClient: httpClient, Mapper: mapper})
+	if err != nil {
+		return nil, fmt.Errorf("create client for target %s: %w", t.Name, err)
+	}
+	mc, err := metadata.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("create metadata client for target %s: %w", t.Name, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("create discovery client for target %s: %w", t.Name, err)
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	poller := polling.NewStatusPoller(c, mapper, polling.Options{})
+	r := &Reconciler{
+		target:    t,
+		log:       logger.With("target", t.Name),
+		client:    c,
+		meta:      mc,
+		discovery: dc,
+		mapper:    mapper,
+		rm:        ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: "gitvend.dev"}),
+		poller:    poller,
+		metrics:   m,
+		workers:   orDefault(opts.Concurrency, DefaultConcurrency),
+		interval:  orDefault(opts.PollInterval, DefaultPollInterval),
+		debounce:  orDefault(opts.Debounce, DefaultDebounce),
+		seen:      newSeenCache(),
+		applied:   make(chan struct{}),
+	}
+	r.rm.SetConcurrency(r.workers)
+	return r, nil
+}
+
+// warningLogger logs the warnings the API server sends (deprecated APIs,
+// unknown fields) instead of printing them to standard error.
+type warningLogger struct{ log *slog.Logger }
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w warningLogger) HandleWarningHeader(_ int, _ string, text string) {
+	w.log.Warn("API server warning", "warning", text)
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Target returns the target the Reconciler applies to.
+func (r *Reconciler) Target() Target { return r.target }
+
+// recordApply remembers the objects of an apply for Heal and Monitor and
+// wakes whoever waits for the next apply.
+func (r *Reconciler) recordApply(objs []*unstructured.Unstructured, revision string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last, r.lastRev, r.hasApply = objs, revision, true
+	close(r.applied)
+	r.applied = make(chan struct{})
+}
+
+// lastApply returns the objects and revision of the last apply, and a
+// channel closed by the next one.
+func (r *Reconciler) lastApply() ([]*unstructured.Unstructured, string, bool, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last, r.lastRev, r.hasApply, r.applied
+}
+
+// forEach runs fn for every index below n, at most r.workers at a time,
+// and returns when all are done.
+func (r *Reconciler) forEach(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.workers)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}

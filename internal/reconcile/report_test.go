@@ -1,0 +1,206 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	wjsondiff "github.com/wI2L/jsondiff"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+func sampleReport() *DriftReport {
+	many := make([]FieldChange, maxBodyChanges+2)
+	for i := range many {
+		many[i] = FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: `"a"`, Live: `"b"`}
+	}
+	return &DriftReport{
+		Target:   "prod",
+		Revision: "0123456789abcdef0123456789abcdef01234567",
+		Checked:  12,
+		Objects: []ObjectDrift{
+			{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "team-payments", Name: "many"}, Changes: many},
+			{ID: manifest.ID{APIVersion: "v1", Kind: "Secret", Namespace: "team-payments", Name: "creds"}, Changes: []FieldChange{
+				{Path: "data.password", Git: `"` + Masked + `"`, Live: `"` + Masked + `"`},
+			}},
+			{ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-payments", Name: "payments-api"}, Changes: []FieldChange{
+				{Path: "metadata.labels[gitvend.dev/owner]", Git: `"payments"`},
+				{Path: "spec.template.spec.containers[name=app].image", Git: `"ghcr.io/acme/payments:1.4.2"`, Live: `"ghcr.io/acme/payments:1.4.3"`},
+				{Path: "spec.template.spec.containers[name=app].args", Git: `["--a|b"]`, Live: "[\"`x`\"]"},
+			}},
+			{ID: manifest.ID{APIVersion: "v1", Kind: "Service", Namespace: "team-payments", Name: "payments-api"}, Missing: true},
+			{ID: manifest.ID{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Namespace: "team-payments", Name: "web"}, Error: "dry-run failed:\nadmission webhook denied"},
+		},
+	}
+}
+
+func TestDriftMarkdownGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rep  *DriftReport
+	}{
+		{"drift", sampleReport()},
+		{"one-object", &DriftReport{Target: "dev", Checked: 1, Objects: []ObjectDrift{
+			{ID: manifest.ID{APIVersion: "v1", Kind: "Namespace", Name: "team-search"}, Missing: true},
+		}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.rep.Markdown()
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := tc.rep.Markdown()
+			if got != again {
+				t.Fatal("the same report rendered twice differs")
+			}
+			golden := filepath.Join("testdata", tc.name+".golden.md")
+			if os.Getenv("UPDATE") == "1" {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (regenerate with UPDATE=1): %v", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("markdown (-want +got), regenerate with UPDATE=1:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDriftTitleIsStable(t *testing.T) {
+	if got := sampleReport().Title(); got != "Drift on target prod" {
+		t.Errorf("title = %q", got)
+	}
+}
+
+func TestChanges(t *testing.T) {
+	live := map[string]any{
+		"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "app", "image": "x:1"},
+			map[string]any{"image": "y:1"},
+		}},
+		"data": map[string]any{"password": "bGl2ZQ=="},
+	}
+	patch := wjsondiff.Patch{
+		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/0/image", Value: "x:2", OldValue: "x:1"},
+		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/1/image", Value: "y:2", OldValue: "y:1"},
+		{Type: wjsondiff.OperationAdd, Path: "/metadata/labels/a~1b", Value: "v"},
+		{Type: wjsondiff.OperationRemove, Path: "/data/password", OldValue: "bGl2ZQ=="},
+		{Type: wjsondiff.OperationAdd, Path: "/data", Value: map[string]any{"k": "c2VjcmV0"}},
+	}
+	for _, tc := range []struct {
+		name   string
+		secret bool
+		want   []FieldChange
+	}{
+		{"plain", false, []FieldChange{
+			{Path: "data", Git: `{"k":"c2VjcmV0"}`},
+			{Path: "data.password", Live: `"bGl2ZQ=="`},
+			{Path: "metadata.labels[a/b]", Git: `"v"`},
+			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
+			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
+		}},
+		{"secret", true, []FieldChange{
+			{Path: "data", Git: `{"k":"(masked)"}`},
+			{Path: "data.password", Live: `"(masked)"`},
+			{Path: "metadata.labels[a/b]", Git: `"v"`},
+			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
+			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, changes(patch, live, tc.secret)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// recordingTracker records the calls a DriftReporter makes.
+type recordingTracker struct {
+	calls []string
+	fail  error
+}
+
+func (r *recordingTracker) OpenOrUpdate(_ context.Context, title, body string) (int, error) {
+	if r.fail != nil {
+		return 0, r.fail
+	}
+	r.calls = append(r.calls, "open "+title+": "+firstLine(body, "differ"))
+	return 7, nil
+}
+
+func (r *recordingTracker) Resolve(_ context.Context, title, comment string) error {
+	if r.fail != nil {
+		return r.fail
+	}
+	r.calls = append(r.calls, "resolve "+title+": "+comment)
+	return nil
+}
+
+// firstLine returns the first line of s containing substr.
+func firstLine(s, substr string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestDriftReporter(t *testing.T) {
+	tracker := &recordingTracker{}
+	rep := NewDriftReporter(tracker, nil)
+	clean := &DriftReport{Target: "prod", Revision: "abc", Checked: 2}
+	drift := &DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: []ObjectDrift{
+		{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "b"}, Missing: true},
+	}}
+	more := &DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: append(drift.Objects,
+		ObjectDrift{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "c"}, Missing: true})}
+
+	steps := []struct {
+		rep  *DriftReport
+		want []string
+	}{
+		// Nothing known at start: a clean report resolves any issue left open.
+		{clean, []string{"resolve Drift on target prod: The live objects on target prod match Git again at `abc`."}},
+		{clean, nil},
+		{drift, []string{"open Drift on target prod: Live objects on target **prod** differ from Git at `abc`: 1 of 2 objects."}},
+		{drift, nil},
+		{more, []string{"open Drift on target prod: Live objects on target **prod** differ from Git at `abc`: 2 of 2 objects."}},
+		{clean, []string{"resolve Drift on target prod: The live objects on target prod match Git again at `abc`."}},
+		{clean, nil},
+	}
+	for i, s := range steps {
+		tracker.calls = nil
+		if err := rep.Report(t.Context(), s.rep); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if diff := cmp.Diff(s.want, tracker.calls); diff != "" {
+			t.Errorf("step %d calls (-want +got):\n%s", i, diff)
+		}
+	}
+
+	t.Run("a failed call is tried again", func(t *testing.T) {
+		tracker.fail = errors.New("github down")
+		if err := rep.Report(t.Context(), drift); err == nil {
+			t.Fatal("no error from a failing tracker")
+		}
+		tracker.fail, tracker.calls = nil, nil
+		if err := rep.Report(t.Context(), drift); err != nil {
+			t.Fatal(err)
+		}
+		if len(tracker.calls) != 1 {
+			t.Errorf("calls after recovery = %v, want one open", tracker.calls)
+		}
+	})
+}

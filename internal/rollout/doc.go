@@ -1,0 +1,9 @@
+// Package rollout owns what happens after a merge: the desired-state
+// branch of each served repository is applied to its targets (through
+// package reconcile) after every push and on an interval; each apply is
+// reported on GitHub as a commit status gitvend/apply/<target>, a comment on
+// the merged pull request, and the request issues it resolves closed with
+// what now exists where; and every target is watched for drift, kept as one
+// GitHub issue per target that is edited in place and closed when the drift
+// is gone.
+package rollout

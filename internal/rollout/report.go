@@ -1,0 +1,217 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)\b`)
+
+// report tells the merged pull request what its merge did on every target,
+// and closes each request issue it resolves with what now exists where.
+// Both comments are kept under markers, so a repeated report edits them.
+func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied) error {
+	full := owner + "/" + name
+	body := applyComment(sha, applied)
+	if !r.once(fmt.Sprintf("%s#%d", full, prNumber), body) {
+		return nil
+	}
+	fail := func(err error) error {
+		r.forget(fmt.Sprintf("%s#%d", full, prNumber))
+		return err
+	}
+	if _, err := gh.UpsertComment(ctx, owner, name, prNumber, "apply", body); err != nil {
+		return fail(fmt.Errorf("comment on #%d: %w", prNumber, err))
+	}
+	pr, err := gh.GetPR(ctx, owner, name, prNumber)
+	if err != nil {
+		return fail(fmt.Errorf("get pull request #%d: %w", prNumber, err))
+	}
+	for _, m := range closingRef.FindAllStringSubmatch(pr.Body, -1) {
+		n, _ := strconv.Atoi(m[1])
+		text, err := existsWhere(dir, fmt.Sprintf("%s#%d", full, n), sha, applied)
+		if err != nil {
+			return fail(err)
+		}
+		if text == "" {
+			continue // not a request issue
+		}
+		if _, err := gh.UpsertComment(ctx, owner, name, n, "applied", text); err != nil {
+			return fail(fmt.Errorf("comment on request issue #%d: %w", n, err))
+		}
+		if err := gh.CloseIssue(ctx, owner, name, n, ""); err != nil {
+			return fail(fmt.Errorf("close request issue #%d: %w", n, err))
+		}
+	}
+	return nil
+}
+
+// applyComment is the merged pull request's comment: per target, what the
+// apply changed.
+func applyComment(sha string, applied []Applied) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "### gitvend applied `%.12s`\n\n", sha)
+	sb.WriteString("| target | result |\n|---|---|\n")
+	for _, a := range applied {
+		state, desc := statusOf(a)
+		icon := "✅"
+		if state != "success" {
+			icon = "❌"
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s %s |\n", a.Target, icon, desc)
+	}
+	for _, a := range applied {
+		if a.Result == nil {
+			continue
+		}
+		var rows []string
+		for _, o := range a.Result.Objects {
+			if o.Action == reconcile.Unchanged {
+				continue
+			}
+			row := fmt.Sprintf("| %s | `%s` | %s |", o.Action, o.ID, o.Status)
+			if o.Message != "" {
+				row = fmt.Sprintf("| %s | `%s` | %s: %s |", o.Action, o.ID, o.Status, strings.ReplaceAll(o.Message, "|", `\|`))
+			}
+			rows = append(rows, row)
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&sb, "\n<details><summary>%s: %d changes</summary>\n\n| action | object | status |\n|---|---|---|\n%s\n\n</details>\n",
+			a.Target, len(rows), strings.Join(rows, "\n"))
+	}
+	return sb.String()
+}
+
+// existsWhere lists the objects of the request asked for in origin on
+// every target, or "" when no record of the repository names that origin.
+func existsWhere(dir, origin, sha string, applied []Applied) (string, error) {
+	records, err := desired.Requests(dir)
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	for _, rec := range records {
+		if rec.Err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rec.Path)))
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", rec.Path, err)
+		}
+		if desired.OriginOf(data) != origin {
+			continue
+		}
+		rendered, err := renderedIDs(dir, rec)
+		if err != nil {
+			return "", err
+		}
+		for _, a := range applied {
+			if a.Result == nil {
+				continue
+			}
+			for _, o := range a.Result.Objects {
+				if rendered[o.ID.String()] {
+					status := o.Status
+					if status == "" {
+						status = string(o.Action)
+					}
+					lines = append(lines, fmt.Sprintf("| `%s` | `%s` | %s |", a.Target, o.ID, status))
+				}
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return "", nil
+	}
+	sort.Strings(lines)
+	return fmt.Sprintf("🚀 Applied in `%.12s`. What this request made, and where:\n\n| target | object | status |\n|---|---|---|\n%s\n",
+		sha, strings.Join(lines, "\n")), nil
+}
+
+// renderedIDs reads the identities of a record's rendered objects.
+func renderedIDs(dir string, rec desired.Record) (map[string]bool, error) {
+	objs, err := manifestsUnder(filepath.Join(dir, filepath.FromSlash(rec.Request.RenderDir())))
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]bool{}
+	for _, o := range objs {
+		if o.Labels()[blueprint.LabelRequest] == rec.Request.Metadata.Name {
+			ids[o.ID.String()] = true
+		}
+	}
+	return ids, nil
+}
+
+// tracker keeps drift issues as GitHub issues of a repository, one per
+// title, labelled gitvend-drift; a drift that comes back reopens its issue.
+type tracker struct {
+	r           *Rollout
+	owner, name string
+}
+
+// OpenOrUpdate opens the drift issue or brings its body up to date.
+func (t *tracker) OpenOrUpdate(ctx context.Context, title, body string) (int, error) {
+	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
+	if err != nil {
+		return 0, err
+	}
+	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
+	switch {
+	case errors.Is(err, github.ErrNotFound):
+		is, err = gh.CreateIssue(ctx, t.owner, t.name, github.NewIssue{Title: title, Body: body, Labels: []string{DriftLabel}})
+		if err != nil {
+			return 0, fmt.Errorf("open drift issue: %w", err)
+		}
+		return is.Number, nil
+	case err != nil:
+		return 0, fmt.Errorf("find drift issue: %w", err)
+	}
+	edit := github.IssueEdit{}
+	if is.Body != body {
+		edit.Body = &body
+	}
+	if is.State != "open" {
+		open := "open"
+		edit.State = &open
+	}
+	if edit.Body != nil || edit.State != nil {
+		if _, err := gh.EditIssue(ctx, t.owner, t.name, is.Number, edit); err != nil {
+			return 0, fmt.Errorf("update drift issue #%d: %w", is.Number, err)
+		}
+	}
+	return is.Number, nil
+}
+
+// Resolve closes the open drift issue with a comment.
+func (t *tracker) Resolve(ctx context.Context, title, comment string) error {
+	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
+	if err != nil {
+		return err
+	}
+	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
+	if errors.Is(err, github.ErrNotFound) || (err == nil && is.State != "open") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find drift issue: %w", err)
+	}
+	if err := gh.CloseIssue(ctx, t.owner, t.name, is.Number, comment); err != nil {
+		return fmt.Errorf("close drift issue #%d: %w", is.Number, err)
+	}
+	return nil
+}

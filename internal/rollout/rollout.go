@@ -1,0 +1,235 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/rest"
+
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// StatusPrefix starts the commit status context of every target:
+// gitvend/apply/<target>.
+const StatusPrefix = "gitvend/apply/"
+
+// DriftLabel marks drift issues.
+const DriftLabel = "gitvend-drift"
+
+// GitHub is what a rollout asks of GitHub for one installation.
+type GitHub interface {
+	SetStatus(ctx context.Context, owner, repo, sha, statusContext, state, description, targetURL string) error
+	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
+	GetIssue(ctx context.Context, owner, repo string, number int) (github.Issue, error)
+	UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error)
+	CloseIssue(ctx context.Context, owner, repo string, number int, comment string) error
+	FindIssueByTitle(ctx context.Context, owner, repo, title string, labels ...string) (github.Issue, error)
+	CreateIssue(ctx context.Context, owner, repo string, spec github.NewIssue) (github.Issue, error)
+	EditIssue(ctx context.Context, owner, repo string, number int, edit github.IssueEdit) (github.Issue, error)
+}
+
+// Clients hands out the GitHub client that serves a repository.
+type Clients interface {
+	ForRepo(ctx context.Context, owner, repo string) (GitHub, error)
+}
+
+// Repo is a local clone as a rollout reads it.
+type Repo interface {
+	Fetch(ctx context.Context) error
+	Head(ctx context.Context, branch string) (string, error)
+	Export(ctx context.Context, sha, dir string) error
+	CommitInfo(ctx context.Context, sha string) (gitrepo.CommitInfo, error)
+}
+
+// Git opens the local clone of a repository.
+type Git interface {
+	Open(ctx context.Context, owner, repo string) (Repo, error)
+}
+
+// Target is a reconcile target together with its cluster and the
+// repository whose environments it serves.
+type Target struct {
+	reconcile.Target
+	// Repo is owner/name.
+	Repo string
+	// Config reaches the cluster.
+	Config *rest.Config
+}
+
+// Options configure a Rollout.
+type Options struct {
+	Clients Clients
+	Git     Git
+	// Branches maps each served repository (owner/name) to the branch that
+	// holds its desired state ("" asks GitHub through DefaultBranch).
+	Branches map[string]string
+	// DefaultBranch finds a repository's default branch when Branches does
+	// not name one.
+	DefaultBranch func(ctx context.Context, owner, repo string) (string, error)
+	Targets       []Target
+	// Interval is how often every target is reconciled without a push.
+	Interval time.Duration
+	// ScratchDir holds temporary checkouts.
+	ScratchDir string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Rollout applies the desired state of repositories to their targets after
+// every push to the desired-state branch and on an interval, reports each
+// apply on GitHub (commit status, a comment on the merged pull request, the
+// request issue closed with what now exists where), and watches every
+// target for drift, reported as one issue per target.
+type Rollout struct {
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	recs    map[string]*reconcile.Reconciler // by target name
+	kick    chan string                      // repositories to reconcile now
+
+	mu       sync.Mutex
+	reported map[string]string // "repo@sha" → the report already posted for it
+}
+
+// New builds a Rollout and the reconciler of every target.
+func New(opts Options) (*Rollout, error) {
+	if opts.Clients == nil || opts.Git == nil {
+		return nil, errors.New("rollout: Clients and Git are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 5 * time.Minute
+	}
+	if opts.ScratchDir == "" {
+		opts.ScratchDir = os.TempDir()
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, recs: map[string]*reconcile.Reconciler{},
+		kick: make(chan string, 64), reported: map[string]string{}}
+	for _, t := range opts.Targets {
+		if _, ok := opts.Branches[t.Repo]; !ok {
+			return nil, fmt.Errorf("target %s: repository %q is not served", t.Name, t.Repo)
+		}
+		rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: opts.Logger, Registerer: opts.Registerer})
+		if err != nil {
+			return nil, err
+		}
+		r.recs[t.Name] = rec
+	}
+	return r, nil
+}
+
+// Pushed tells the rollout that branch of repo moved to sha; a push to the
+// desired-state branch is reconciled at once. It never blocks.
+func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
+	want, ok := r.opts.Branches[repo]
+	if !ok || (want != "" && want != branch) {
+		return
+	}
+	select {
+	case r.kick <- repo:
+	default: // a reconcile of every repository is already due
+	}
+}
+
+// Run reconciles every repository at once, after every push and every
+// Interval, and monitors every target for drift, until ctx ends. Run it on
+// one replica at a time (the leader).
+func (r *Rollout) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, t := range r.opts.Targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.monitor(ctx, t)
+		}()
+	}
+	defer wg.Wait()
+	tick := time.NewTicker(r.opts.Interval)
+	defer tick.Stop()
+	due := map[string]bool{}
+	for repo := range r.opts.Branches {
+		due[repo] = true
+	}
+	backoff := time.Second
+	var retry <-chan time.Time
+	for {
+		failed := false
+		for repo := range due {
+			if err := r.Sync(ctx, repo); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				r.log.Warn("reconcile failed; retrying", "repo", repo, "err", err, "in", backoff)
+				failed = true
+				continue
+			}
+			delete(due, repo)
+		}
+		if failed {
+			retry = time.After(backoff)
+			backoff = min(backoff*2, r.opts.Interval)
+		} else {
+			retry, backoff = nil, time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case repo := <-r.kick:
+			due[repo] = true
+		case <-tick.C:
+			for repo := range r.opts.Branches {
+				due[repo] = true
+			}
+		case <-retry:
+		}
+	}
+}
+
+// monitor reports the drift of one target until ctx ends.
+func (r *Rollout) monitor(ctx context.Context, t Target) {
+	owner, name, _ := strings.Cut(t.Repo, "/")
+	reporter := reconcile.NewDriftReporter(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
+	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
+		r.metrics.observeDrift(t.Name, rep)
+		return reporter.Report(ctx, rep)
+	}
+	if err := r.recs[t.Name].Monitor(ctx, report); err != nil && ctx.Err() == nil {
+		r.log.Error("drift monitor stopped", "target", t.Name, "err", err)
+	}
+}
+
+// Reconciler returns the reconciler of a target, or nil.
+func (r *Rollout) Reconciler(target string) *reconcile.Reconciler { return r.recs[target] }
+
+func (r *Rollout) client(ctx context.Context, repo string) (GitHub, string, string, error) {
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok {
+		return nil, "", "", fmt.Errorf("repository %q: must be owner/name", repo)
+	}
+	gh, err := r.opts.Clients.ForRepo(ctx, owner, name)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("client for %s: %w", repo, err)
+	}
+	return gh, owner, name, nil
+}

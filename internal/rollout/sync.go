@@ -1,0 +1,159 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// Applied is the outcome of one reconcile of one target.
+type Applied struct {
+	Target string
+	Result *reconcile.Result // nil when the render failed
+	Err    error
+}
+
+// Sync reconciles every target of repository repo with the head of its
+// desired-state branch and reports the outcome on GitHub. It returns an
+// error when some target did not converge, so the caller tries again.
+func (r *Rollout) Sync(ctx context.Context, repo string) error {
+	gh, owner, name, err := r.client(ctx, repo)
+	if err != nil {
+		return err
+	}
+	branch := r.opts.Branches[repo]
+	if branch == "" {
+		if r.opts.DefaultBranch == nil {
+			return fmt.Errorf("%s: no branch configured", repo)
+		}
+		if branch, err = r.opts.DefaultBranch(ctx, owner, name); err != nil {
+			return fmt.Errorf("default branch of %s: %w", repo, err)
+		}
+	}
+	clone, err := r.opts.Git.Open(ctx, owner, name)
+	if err != nil {
+		return fmt.Errorf("open clone of %s: %w", repo, err)
+	}
+	if err := clone.Fetch(ctx); err != nil {
+		return fmt.Errorf("fetch %s: %w", repo, err)
+	}
+	sha, err := clone.Head(ctx, branch)
+	if err != nil {
+		return fmt.Errorf("head of %s %s: %w", repo, branch, err)
+	}
+	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-rollout-")
+	if err != nil {
+		return fmt.Errorf("make scratch directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := clone.Export(ctx, sha, dir); err != nil {
+		return fmt.Errorf("export %.12s: %w", sha, err)
+	}
+	var applied []Applied
+	for _, t := range r.opts.Targets {
+		if t.Repo != repo {
+			continue
+		}
+		applied = append(applied, r.applyTarget(ctx, t, dir, sha))
+	}
+	var errs []error
+	for _, a := range applied {
+		state, desc := statusOf(a)
+		if r.once(repo+"@"+sha+"/"+a.Target, state+desc) {
+			if err := gh.SetStatus(ctx, owner, name, sha, StatusPrefix+a.Target, state, desc, ""); err != nil {
+				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
+				r.forget(repo + "@" + sha + "/" + a.Target)
+			}
+		}
+		if a.Err != nil {
+			errs = append(errs, fmt.Errorf("target %s: %w", a.Target, a.Err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	info, err := clone.CommitInfo(ctx, sha)
+	if err != nil {
+		return fmt.Errorf("read commit %.12s: %w", sha, err)
+	}
+	for _, a := range applied {
+		r.metrics.mergeToApplied.WithLabelValues(a.Target).Observe(r.now().Sub(info.Time).Seconds())
+	}
+	if pr := mergedPR(info.Message); pr > 0 {
+		if err := r.report(ctx, gh, owner, name, pr, sha, dir, applied); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyTarget renders and applies one target.
+func (r *Rollout) applyTarget(ctx context.Context, t Target, dir, sha string) Applied {
+	objs, err := reconcile.Desired(ctx, dir, t.Target)
+	if err != nil {
+		return Applied{Target: t.Name, Err: fmt.Errorf("render: %w", err)}
+	}
+	res, err := r.recs[t.Name].Apply(ctx, objs, sha)
+	r.metrics.observeApply(t.Name, res, err)
+	return Applied{Target: t.Name, Result: res, Err: err}
+}
+
+// statusOf turns an apply into a commit status state and description.
+func statusOf(a Applied) (string, string) {
+	switch {
+	case a.Result == nil:
+		return "error", "render failed: " + a.Err.Error()
+	case a.Err != nil || a.Result.Count(reconcile.Failed) > 0:
+		return "failure", a.Result.Summary()
+	case a.Result.Count(reconcile.Refused) > 0:
+		return "failure", a.Result.Summary() + " (refused by the target's allow-lists)"
+	case !a.Result.Healthy():
+		return "failure", a.Result.Summary() + "; not healthy in time"
+	case a.Result.DryRun:
+		return "success", "report only: " + a.Result.Summary()
+	}
+	return "success", a.Result.Summary()
+}
+
+var mergeMessage = []*regexp.Regexp{
+	regexp.MustCompile(`^Merge pull request #(\d+) `),
+	regexp.MustCompile(`\(#(\d+)\)$`), // squash merges
+}
+
+// mergedPR reads the pull request a merge commit's message names, or 0.
+func mergedPR(message string) int {
+	first, _, _ := strings.Cut(message, "\n")
+	for _, re := range mergeMessage {
+		if m := re.FindStringSubmatch(strings.TrimSpace(first)); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+	}
+	return 0
+}
+
+// once tells whether value is new for key, and records it.
+func (r *Rollout) once(key, value string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reported[key] == value {
+		return false
+	}
+	if len(r.reported) > 10000 {
+		clear(r.reported)
+	}
+	r.reported[key] = value
+	return true
+}
+
+func (r *Rollout) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.reported, key)
+}
