@@ -35,7 +35,7 @@ const (
 // harness is gitvend's bot wired as in production (webhook server, queue,
 // GitHub App client, git clones) against the GitHub test double.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	gh    *githubtest.Server
 	bot   *bot.Bot
 	queue *queue.Queue
@@ -46,7 +46,7 @@ type harness struct {
 // newHarness starts the double with the example desired-state repository,
 // the bot, and people: alice (write, team payments), bob (read), carol
 // (write, no team).
-func newHarness(t *testing.T, opts ...func(*bot.Options)) *harness {
+func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -230,7 +230,7 @@ func (h *harness) files(ref string) map[string]string {
 }
 
 // exampleFiles reads the example desired-state repository.
-func exampleFiles(t *testing.T) map[string]string {
+func exampleFiles(t testing.TB) map[string]string {
 	t.Helper()
 	root := filepath.Join("..", "..", "examples", "desired-state")
 	files := map[string]string{}
@@ -256,7 +256,7 @@ func pemKey(key *rsa.PrivateKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
