@@ -11,6 +11,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/rollout"
@@ -60,6 +63,7 @@ func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, r
 	}
 	t.ReportOnly = t.ReportOnly || reportOnly
 	logger := slog.New(slog.NewTextHandler(io.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
 	rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: logger})
 	if err != nil {
 		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/config"
@@ -43,6 +45,7 @@ func runServe(ctx context.Context, args []string, io streams) error {
 		return &exitError{code: exitBadUse, err: err}
 	}
 	log := newLogger(cfg.Log, io.stderr)
+	ctrllog.SetLogger(logr.FromSlogHandler(log.Handler()))
 	log.Info("starting gitvend", "version", version(), "config", cfg)
 	svc, err := newService(ctx, cfg, log)
 	if err != nil {

@@ -84,6 +84,9 @@ type Bot struct {
 	now     func() time.Time
 	checks  *checkers
 
+	baseMu sync.Mutex
+	bases  map[string]*baseTree // the newest base checkout per repository
+
 	mu       sync.Mutex
 	locks    map[string]*lock  // per request: one sync at a time
 	checked  map[string]bool   // repo@sha whose check runs this process posted
@@ -123,7 +126,7 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: newCheckers(opts.Logger), locks: map[string]*lock{}, checked: map[string]bool{}, defaults: map[string]string{}}, nil
+	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: newCheckers(opts.Logger), locks: map[string]*lock{}, bases: map[string]*baseTree{}, checked: map[string]bool{}, defaults: map[string]string{}}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name.

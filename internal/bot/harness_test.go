@@ -114,7 +114,7 @@ func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 // settle waits until every webhook is delivered and every queued job ran.
 func (h *harness) settle() {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for {
 		if err := h.gh.WaitIdle(ctx); err != nil {

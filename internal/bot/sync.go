@@ -11,6 +11,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/logctx"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -65,7 +66,7 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 // syncIssue is SyncIssue on an issue read, its request locked.
 func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
 	number := issue.Number
-	log := b.log.With("repo", w.full, "issue", number)
+	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, number))
 	if issue.State != "open" {
 		return OutcomeIgnored, nil
 	}
@@ -110,9 +111,14 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	change, err := desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, fmt.Sprintf("%s#%d", w.full, number))
 	if err != nil {
 		in.problems = messages(err)
+		log.Info("request invalid", "problems", len(in.problems))
 		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
 	}
-	return b.propose(ctx, w, in, change)
+	o, err := b.propose(ctx, w, in, change)
+	if err == nil {
+		log.Info("request synced", "outcome", o, "name", req.Metadata.Name, "blueprint", req.Spec.Blueprint)
+	}
+	return o, err
 }
 
 // judge checks the draft against its blueprint and the repository's teams

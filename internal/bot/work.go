@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
@@ -47,21 +48,64 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 	if err != nil {
 		return nil, fmt.Errorf("head of %s %s: %w", full, branch, err)
 	}
+	base, err := b.base(ctx, repo, full, sha)
+	if err != nil {
+		return nil, err
+	}
+	return &work{gh: gh, repo: repo, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: base.dir,
+		cfg: base.cfg, cat: base.cat, allowed: map[string]bool{}, cleanup: func() { b.release(base) }}, nil
+}
+
+// baseTree is a default branch head checked out once and shared, read-only,
+// by the jobs that run on it, with its configuration and catalog loaded.
+type baseTree struct {
+	key   string // repo@sha
+	dir   string
+	cfg   *config.Repo
+	cat   *blueprint.Catalog
+	users int
+	stale bool // a newer head replaced it; removed when its last user leaves
+}
+
+// base returns the checkout of sha, making it when it is new.
+func (b *Bot) base(ctx context.Context, repo Repo, full, sha string) (*baseTree, error) {
+	key := full + "@" + sha
+	b.baseMu.Lock()
+	defer b.baseMu.Unlock()
+	if t := b.bases[full]; t != nil && t.key == key {
+		t.users++
+		return t, nil
+	}
 	dir, cleanup, err := b.export(ctx, repo, sha, "base")
 	if err != nil {
 		return nil, err
 	}
-	w := &work{gh: gh, repo: repo, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: dir,
-		allowed: map[string]bool{}, cleanup: cleanup}
-	if w.cfg, err = config.LoadRepo(dir); err != nil {
+	t := &baseTree{key: key, dir: dir, users: 1}
+	if t.cfg, err = config.LoadRepo(dir); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("%s at %.12s: %w", full, sha, err)
 	}
-	if w.cat, err = blueprint.Load(ctx, blueprint.RepoSources(dir)...); err != nil {
+	if t.cat, err = blueprint.Load(ctx, blueprint.RepoSources(dir)...); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("%s at %.12s: blueprints: %w", full, sha, err)
 	}
-	return w, nil
+	if old := b.bases[full]; old != nil {
+		old.stale = true
+		if old.users == 0 {
+			_ = os.RemoveAll(old.dir)
+		}
+	}
+	b.bases[full] = t
+	return t, nil
+}
+
+// release ends a job's use of a base checkout.
+func (b *Bot) release(t *baseTree) {
+	b.baseMu.Lock()
+	defer b.baseMu.Unlock()
+	if t.users--; t.users == 0 && t.stale {
+		_ = os.RemoveAll(t.dir)
+	}
 }
 
 // branch is the desired-state branch of repository full: the configured

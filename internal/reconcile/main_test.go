@@ -19,6 +19,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/manifest"
 )
 
 var kube kubetest.Shared
@@ -152,6 +153,17 @@ func objects(t testing.TB, ns, yamlText string) []*unstructured.Unstructured {
 		t.Fatalf("parse objects: %v", err)
 	}
 	return objs
+}
+
+// stub returns an object with only the identity of id, for calls that
+// need an object to name what they act on.
+func stub(id manifest.ID) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(id.APIVersion)
+	u.SetKind(id.Kind)
+	u.SetNamespace(id.Namespace)
+	u.SetName(id.Name)
+	return u
 }
 
 // actions maps each object of a result to its action.

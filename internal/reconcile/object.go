@@ -42,17 +42,6 @@ func idOf(u *unstructured.Unstructured) manifest.ID {
 	return manifest.ID{APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
 }
 
-// stub returns an object with only the identity of id, for calls that need
-// an object to name what they act on.
-func stub(id manifest.ID) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion(id.APIVersion)
-	u.SetKind(id.Kind)
-	u.SetNamespace(id.Namespace)
-	u.SetName(id.Name)
-	return u
-}
-
 // compareIDs orders IDs as manifest.ID.Less does, for slices.SortFunc.
 func compareIDs(a, b manifest.ID) int {
 	switch {

@@ -39,7 +39,7 @@ const (
 
 // Defaults of Options.
 const (
-	DefaultConcurrency  = 8
+	DefaultConcurrency  = 16
 	DefaultPollInterval = time.Second
 	DefaultDebounce     = 200 * time.Millisecond
 	// defaultQPS and defaultBurst replace client-go's low client-side rate
