@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/kubetest"
+)
+
+// TestApplyAndDrift drives `gitvend apply` and `gitvend drift` against a
+// real apiserver, without the GitHub App: dry run, apply, no drift, a
+// change by hand found as drift (exit 3), and bad usage (exit 2).
+func TestApplyAndDrift(t *testing.T) {
+	env := kubetest.ForTest(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gitvend.yaml")
+	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`apiVersion: gitvend.dev/v1alpha1
+kind: ServerConfig
+github:
+  appID: 1
+repositories:
+- name: acme/infra
+targets:
+- name: dev
+  repository: acme/infra
+  kubeconfig: %s
+  environments: [dev]
+  namespaces: ["team-*"]
+  clusterScopedKinds: [Namespace]
+  healthTimeout: 0s
+`, env.KubeconfigPath())), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := "../../examples/desired-state"
+	base := []string{"--config", cfg, "--target", "dev", "--repo", repo}
+
+	code, out, errOut := gitvend(t, append([]string{"apply", "--dry-run"}, base...)...)
+	if code != 0 || !strings.Contains(out, "dry run: nothing was written") || !strings.Contains(out, "created") {
+		t.Fatalf("apply --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if err := env.Kubectl(context.Background(), "get", "namespace", "team-payments").Run(); err == nil {
+		t.Fatal("the dry run created a namespace")
+	}
+	code, out, errOut = gitvend(t, append([]string{"apply", "--format", "json"}, base...)...)
+	var res struct {
+		Target  string
+		Objects []struct{ Action string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Target != "dev" || len(res.Objects) == 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, _ := gitvend(t, append([]string{"drift"}, base...)...); code != 0 || !strings.Contains(out, "no drift") {
+		t.Fatalf("drift after apply: exit %d\n%s", code, out)
+	}
+	if out, err := env.Kubectl(context.Background(), "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge",
+		"-p", `{"data":{"index.shards":"5"}}`).CombinedOutput(); err != nil {
+		t.Fatalf("kubectl patch: %v: %s", err, out)
+	}
+	code, out, _ = gitvend(t, append([]string{"drift"}, base...)...)
+	if code != exitDrifted || !strings.Contains(out, `data[index.shards]: git "3", live "5"`) {
+		t.Fatalf("drift after a change by hand: exit %d\n%s", code, out)
+	}
+
+	for _, args := range [][]string{
+		{"apply", "--target", "dev"},
+		{"apply", "--config", cfg},
+		{"drift", "--config", cfg, "--target", "nope"},
+		{"drift", "--config", cfg, "--target", "dev", "--format", "yaml"},
+	} {
+		if code, _, errOut := gitvend(t, args...); code != exitBadUse || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, errOut)
+		}
+	}
+}

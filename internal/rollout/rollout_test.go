@@ -1,0 +1,224 @@
+package rollout_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/rollout"
+)
+
+const repo = "acme/infra"
+
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	os.Exit(m.Run())
+}
+
+type clients struct{ bot.AppClients }
+
+func (c clients) ForRepo(ctx context.Context, owner, name string) (rollout.GitHub, error) {
+	cl, err := c.Client(ctx, owner, name)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+type clones struct{ bot.Clones }
+
+func (c clones) Open(ctx context.Context, owner, name string) (rollout.Repo, error) {
+	r, err := c.Clone(ctx, owner, name)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// TestRolloutReportsAndTracksDrift applies the example repository to a
+// real apiserver through the GitHub double: a commit status on the head,
+// a drift issue when a managed field is changed by hand and closed when it
+// is reverted (the target does not self-heal), and a refusal that fails
+// the status when a commit places an object outside the target's
+// namespaces, even though it reached the default branch.
+func TestRolloutReportsAndTracksDrift(t *testing.T) {
+	env := kubetest.ForTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := githubtest.Start(githubtest.Options{AppID: 7, AppPublicKey: &key.PublicKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gh.Close()
+	if err := gh.CreateRepo(ctx, githubtest.RepoSpec{Owner: "acme", Name: "infra", Files: exampleFiles(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gh.AddInstallation("acme", repo); err != nil {
+		t.Fatal(err)
+	}
+	app, err := github.NewApp(github.AppConfig{APIURL: gh.URL() + "/", AppID: 7,
+		PrivateKey: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := rollout.Target{Repo: repo, Config: env.Config(), Target: reconcile.Target{
+		Name: "dev", Environments: []string{"dev"}, Namespaces: []string{"team-*"}, ClusterScopedKinds: []string{"Namespace"},
+		Prune: true, DriftInterval: time.Hour}}
+	r, err := rollout.New(rollout.Options{
+		Clients:  clients{bot.AppClients{App: app}},
+		Git:      clones{bot.Clones{Cache: gitrepo.New(t.TempDir(), nil), App: app, URL: gh.CloneURL}},
+		Branches: map[string]string{repo: "main"},
+		Targets:  []rollout.Target{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	branches, err := gh.Branches(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := branches["main"]
+	waitFor(t, "status success on the head", func() bool { return statusOf(t, gh, head) == "success" })
+
+	// A change by hand is drift: one issue, closed when reverted.
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"9"}}`)
+	var drift githubtest.Issue
+	waitFor(t, "a drift issue", func() bool {
+		drift = issueTitled(t, gh, "Drift on target dev")
+		return drift.State == "open"
+	})
+	if !strings.Contains(drift.Body, "ConfigMap team-search/search-settings") || !strings.Contains(drift.Body, `"9"`) {
+		t.Errorf("drift issue body:\n%s", drift.Body)
+	}
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"3"}}`)
+	waitFor(t, "the drift issue to close", func() bool { return issueTitled(t, gh, "Drift on target dev").State == "closed" })
+
+	// An object outside the target's namespaces is refused at apply time.
+	root := exampleFiles(t)["environments/dev/kustomization.yaml"]
+	sha, err := gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "Sneak a ConfigMap into kube-system",
+		Files: map[string]string{
+			"environments/dev/evil.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: evil\n  namespace: kube-system\n",
+			"environments/dev/kustomization.yaml": strings.Replace(root, "  - search-config.yaml\n", "  - search-config.yaml\n  - evil.yaml\n", 1),
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "a failed status on the commit", func() bool { return statusOf(t, gh, sha) == "failure" })
+	if err := env.Kubectl(ctx, "get", "configmap", "evil", "-n", "kube-system").Run(); err == nil {
+		t.Error("the refused ConfigMap exists")
+	}
+	if got := issuesTitled(t, gh, "Drift on target dev"); got != 1 {
+		t.Errorf("%d drift issues, want 1", got)
+	}
+}
+
+func statusOf(t *testing.T, gh *githubtest.Server, sha string) string {
+	all, err := gh.Statuses(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := ""
+	for _, st := range all {
+		if st.SHA == sha && st.Context == rollout.StatusPrefix+"dev" {
+			state = st.State
+		}
+	}
+	return state
+}
+
+func issueTitled(t *testing.T, gh *githubtest.Server, title string) githubtest.Issue {
+	all, err := gh.Issues(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, is := range all {
+		if is.Title == title {
+			return is
+		}
+	}
+	return githubtest.Issue{}
+}
+
+func issuesTitled(t *testing.T, gh *githubtest.Server, title string) int {
+	all, err := gh.Issues(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, is := range all {
+		if is.Title == title {
+			n++
+		}
+	}
+	return n
+}
+
+func kubectl(t *testing.T, env *kubetest.Env, args ...string) {
+	t.Helper()
+	if out, err := env.Kubectl(context.Background(), args...).CombinedOutput(); err != nil {
+		t.Fatalf("kubectl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func exampleFiles(t *testing.T) map[string]string {
+	t.Helper()
+	root := filepath.Join("..", "..", "examples", "desired-state")
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+

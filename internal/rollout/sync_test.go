@@ -1,0 +1,48 @@
+package rollout
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+func TestMergedPR(t *testing.T) {
+	for msg, want := range map[string]int{
+		"Merge pull request #12 from acme/gitvend/request-3\n\ngitvend: orders": 12,
+		"gitvend: orders (web-service) in dev/team-payments (#7)":                7,
+		"Update files":                   0,
+		"Fix #3 and (#4) later\n\n(#5)": 0,
+	} {
+		if got := mergedPR(msg); got != want {
+			t.Errorf("mergedPR(%q) = %d, want %d", msg, got, want)
+		}
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	obj := func(a reconcile.Action, status string) reconcile.ObjectResult {
+		return reconcile.ObjectResult{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: string(a)}, Action: a, Status: status}
+	}
+	tests := []struct {
+		name        string
+		a           Applied
+		state, desc string
+	}{
+		{"render failed", Applied{Err: errors.New("kustomize: boom")}, "error", "render failed: kustomize: boom"},
+		{"applied", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Created, ""), obj(reconcile.Unchanged, "")}}}, "success", "1 created, 1 unchanged"},
+		{"refused", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Refused, "")}}}, "failure", "1 refused (refused by the target's allow-lists)"},
+		{"failed", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Failed, "")}}, Err: errors.New("x")}, "failure", "1 failed"},
+		{"unhealthy", Applied{Result: &reconcile.Result{HealthTimedOut: true, Objects: []reconcile.ObjectResult{obj(reconcile.Created, "InProgress")}}}, "failure", "1 created; not healthy in time"},
+		{"report only", Applied{Result: &reconcile.Result{DryRun: true, Objects: []reconcile.ObjectResult{obj(reconcile.Configured, "")}}}, "success", "report only: 1 configured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state, desc := statusOf(tt.a)
+			if state != tt.state || desc != tt.desc {
+				t.Errorf("statusOf = %q, %q; want %q, %q", state, desc, tt.state, tt.desc)
+			}
+		})
+	}
+}
