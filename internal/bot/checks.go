@@ -35,6 +35,7 @@ func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker
 	if err != nil {
 		return nil, nil, err
 	}
+	ch = ch.CachingBases() // the base checkout never changes while shared
 	w, err := check.NewWriter(ch.Policies())
 	if err != nil {
 		return nil, nil, err
@@ -59,6 +60,16 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report
 	}
 	b.metrics.checks.WithLabelValues(verdict(rep)).Inc()
 	return rep, nil
+}
+
+// checkCommit checks commit sha of the job's repository.
+func (b *Bot) checkCommit(ctx context.Context, w *work, sha string) (*check.Report, error) {
+	dir, cleanup, err := b.export(ctx, w.repo, sha, "head")
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	return b.check(ctx, w, dir)
 }
 
 func verdict(rep *check.Report) string {
@@ -169,12 +180,7 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 			return nil
 		}
 	}
-	headDir, cleanup, err := b.export(ctx, w.repo, pr.HeadSHA, "pr")
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	rep, err := b.check(ctx, w, headDir)
+	rep, err := b.checkCommit(ctx, w, pr.HeadSHA)
 	if err != nil {
 		return err
 	}

@@ -187,15 +187,14 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, c *desired.Chang
 	}
 	branch := branchFor(in.issue.Number)
 	fresh := in.pr == nil || in.pr.HeadSHA != sha
-	if err := w.repo.Push(ctx, sha, branch, true); err != nil {
-		return "", fmt.Errorf("push %s: %w", branch, err)
+	// The push and the checks of the new commit run side by side; the pull
+	// request waits for both.
+	pushed := make(chan error, 1)
+	go func() { pushed <- w.repo.Push(ctx, sha, branch, true) }()
+	rep, err := b.checkCommit(ctx, w, sha)
+	if perr := <-pushed; perr != nil {
+		return "", fmt.Errorf("push %s: %w", branch, perr)
 	}
-	headDir, cleanup, err := b.export(ctx, w.repo, sha, "head")
-	if err != nil {
-		return "", err
-	}
-	defer cleanup()
-	rep, err := b.check(ctx, w, headDir)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/cost"
@@ -78,6 +79,22 @@ type Checker struct {
 	cfg     *config.Repo
 	engine  *policy.Engine
 	prices  func(environment string) cost.Prices
+	bases   *baseMemo // nil unless CachingBases
+}
+
+// baseMemo remembers base estimates by base directory and paths.
+type baseMemo struct {
+	mu sync.Mutex
+	by map[string]cost.Estimate
+}
+
+// CachingBases returns a Checker (sharing the prepared policies) that
+// estimates each base directory and set of paths once and remembers it:
+// for bases that never change, such as commits checked out once.
+func (c *Checker) CachingBases() *Checker {
+	cp := *c
+	cp.bases = &baseMemo{by: map[string]cost.Estimate{}}
+	return &cp
 }
 
 // New reads the repository's gitvend.yaml and its own policies/ (when
@@ -206,6 +223,32 @@ func (c *Checker) rel(file string) string {
 
 // baseEstimate estimates the same paths under baseDir.
 func (c *Checker) baseEstimate(paths []string, baseDir string) (cost.Estimate, error) {
+	if c.bases == nil {
+		return c.estimateBase(paths, baseDir)
+	}
+	var rels []string
+	for _, p := range paths {
+		rels = append(rels, c.rel(p))
+	}
+	key := baseDir + "\x00" + strings.Join(rels, "\x00")
+	c.bases.mu.Lock()
+	defer c.bases.mu.Unlock()
+	if est, ok := c.bases.by[key]; ok {
+		return est, nil
+	}
+	est, err := c.estimateBase(paths, baseDir)
+	if err != nil {
+		return est, err
+	}
+	if len(c.bases.by) >= 32 {
+		clear(c.bases.by)
+	}
+	c.bases.by[key] = est
+	return est, nil
+}
+
+// estimateBase estimates the same paths under baseDir.
+func (c *Checker) estimateBase(paths []string, baseDir string) (cost.Estimate, error) {
 	var basePaths []string
 	for _, p := range paths {
 		rel := c.rel(strings.TrimSuffix(p, "/..."))

@@ -92,6 +92,11 @@ func BenchmarkServeStory(b *testing.B) {
 		}))
 	}
 	b.StopTimer()
+	if keep := os.Getenv("GITVEND_BENCH_LOG"); keep != "" {
+		if data, err := os.ReadFile(srv.Log); err == nil {
+			_ = os.WriteFile(keep, data, 0o600)
+		}
+	}
 	report := func(name string, d []time.Duration) {
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		b.ReportMetric(float64(d[len(d)/2].Milliseconds()), name+"-p50-ms")
