@@ -143,10 +143,7 @@ func TestRefusals(t *testing.T) {
 	// bob may only read the repository.
 	n := h.openForm("bob", "web-service", paymentsForm)
 	// carol may write, but prod admits only payments and platform.
-	prod := map[string]string{}
-	for k, v := range paymentsForm {
-		prod[k] = v
-	}
+	prod := form("orders")
 	prod["Environment"] = "prod"
 	m := h.openForm("carol", "web-service", prod)
 	h.settle()
@@ -185,12 +182,7 @@ func TestRedeliveryAndLostWebhook(t *testing.T) {
 
 	// A lost webhook is made up by the resync.
 	h.gh.DropWebhooks(1)
-	second := map[string]string{}
-	for k, v := range paymentsForm {
-		second[k] = v
-	}
-	second["Request name"] = "invoices"
-	m := h.openForm("alice", "web-service", second)
+	m := h.openForm("alice", "web-service", form("invoices"))
 	h.settle()
 	if prs := h.pulls(); len(prs) != 1 {
 		t.Fatalf("the dropped webhook was acted on: %d PRs", len(prs))
@@ -230,12 +222,7 @@ func TestFaultsManyRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f := map[string]string{}
-			for k, v := range paymentsForm {
-				f[k] = v
-			}
-			f["Request name"] = fmt.Sprintf("svc-%02d", i)
-			numbers[i] = h.openForm("alice", "web-service", f)
+			numbers[i] = h.openForm("alice", "web-service", form(fmt.Sprintf("svc-%02d", i)))
 		}()
 	}
 	wg.Wait()

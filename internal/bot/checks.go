@@ -88,19 +88,11 @@ func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha s
 	done := b.checked[key]
 	b.mu.Unlock()
 	if !done && mayExist {
-		runs, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, sha)
+		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, sha)
 		if err != nil {
 			return fmt.Errorf("list check runs: %w", err)
 		}
-		done = hasRuns(runs)
-	}
-	if !done {
-		for _, run := range b.runs(w, sha, rep) {
-			if _, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, run); err != nil {
-				return fmt.Errorf("check run %s: %w", run.Name, err)
-			}
-		}
-		b.remember(key)
+		done = hasRuns(existing)
 	}
 	_, writer, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
 	if err != nil {
@@ -109,6 +101,14 @@ func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha s
 	var md bytes.Buffer
 	if err := writer.Markdown(&md, rep); err != nil {
 		return fmt.Errorf("summary: %w", err)
+	}
+	if !done {
+		for _, run := range runs(sha, rep, md.String()) {
+			if _, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, run); err != nil {
+				return fmt.Errorf("check run %s: %w", run.Name, err)
+			}
+		}
+		b.remember(key)
 	}
 	if err := b.say(ctx, w, in, pr, markerSummary, md.String()); err != nil {
 		return fmt.Errorf("summary comment: %w", err)
@@ -171,11 +171,11 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 		if done {
 			return nil
 		}
-		runs, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)
+		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)
 		if err != nil {
 			return fmt.Errorf("list check runs: %w", err)
 		}
-		if hasRuns(runs) {
+		if hasRuns(existing) {
 			b.remember(key)
 			return nil
 		}

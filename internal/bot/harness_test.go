@@ -7,10 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -232,20 +230,7 @@ func (h *harness) files(ref string) map[string]string {
 // exampleFiles reads the example desired-state repository.
 func exampleFiles(t testing.TB) map[string]string {
 	t.Helper()
-	root := filepath.Join("..", "..", "examples", "desired-state")
-	files := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		files[filepath.ToSlash(rel)] = string(data)
-		return nil
-	})
+	files, err := githubtest.ReadFiles(filepath.Join("..", "..", "examples", "desired-state"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package bot
 
 import (
-	"bytes"
 	"fmt"
-	"strings"
 
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
@@ -11,10 +9,17 @@ import (
 	"github.com/gitvend/gitvend/internal/policy"
 )
 
+// maxSummary is a little under GitHub's limit on a check run summary.
+const maxSummary = 65000
+
 // runs builds the two check runs of a report: gitvend/policy fails on any
 // denial or unreadable input and annotates every finding at its file and
-// line; gitvend/cost fails past a budget and lists the change.
-func (b *Bot) runs(w *work, sha string, rep *check.Report) []github.CheckRunSpec {
+// line; gitvend/cost fails past a budget. Both carry the report's Markdown
+// summary, the same the pull request's summary comment shows.
+func runs(sha string, rep *check.Report, summary string) []github.CheckRunSpec {
+	if len(summary) > maxSummary {
+		summary = summary[:maxSummary] + "\n\n… (cut; the summary comment on the pull request has all of it)"
+	}
 	deny, warn := count(rep.Violations)
 	policyRun := github.CheckRunSpec{Name: CheckPolicy, HeadSHA: sha, Status: "completed", Conclusion: "success"}
 	switch {
@@ -29,7 +34,7 @@ func (b *Bot) runs(w *work, sha string, rep *check.Report) []github.CheckRunSpec
 	default:
 		policyRun.Title = fmt.Sprintf("passed: %d objects", rep.Objects)
 	}
-	policyRun.Summary = policySummary(rep)
+	policyRun.Summary = summary
 	for _, v := range rep.Violations {
 		policyRun.Annotations = append(policyRun.Annotations, annotation(v))
 	}
@@ -44,17 +49,13 @@ func (b *Bot) runs(w *work, sha string, rep *check.Report) []github.CheckRunSpec
 	if rep.Cost.HasBase {
 		costRun.Title += fmt.Sprintf(" (%s)", cost.FormatDelta(cur, rep.Cost.Delta))
 	}
-	var over []string
 	for _, bs := range rep.Budgets {
 		if bs.Exceeded {
-			over = append(over, fmt.Sprintf("%s %s: %s of %s", bs.Scope, bs.Name, cost.FormatMoney(cur, bs.Monthly), cost.FormatMoney(cur, bs.Limit)))
+			costRun.Conclusion = "failure"
+			costRun.Title += fmt.Sprintf(", over the %s budget of %s", bs.Scope, bs.Name)
 		}
 	}
-	if len(over) > 0 {
-		costRun.Conclusion = "failure"
-		costRun.Title += ", over budget"
-	}
-	costRun.Summary = costSummary(rep, over)
+	costRun.Summary = summary
 	return []github.CheckRunSpec{policyRun, costRun}
 }
 
@@ -84,67 +85,6 @@ func count(vs []policy.Violation) (deny, warn int) {
 		}
 	}
 	return deny, warn
-}
-
-func policySummary(rep *check.Report) string {
-	var sb strings.Builder
-	deny, warn := count(rep.Violations)
-	fmt.Fprintf(&sb, "%d objects checked: %d denied, %d warnings, %d excepted.\n", rep.Objects, deny, warn, len(rep.Excepted))
-	if len(rep.Violations) > 0 {
-		sb.WriteString("\n| | policy | object | where | message |\n|---|---|---|---|---|\n")
-		for _, v := range rep.Violations {
-			fmt.Fprintf(&sb, "| %s | `%s` | `%s` | %s | %s |\n", v.Severity, v.Policy, v.ID, where(v.File, v.Line), cell(v.Message))
-		}
-	}
-	if len(rep.Excepted) > 0 {
-		sb.WriteString("\nExceptions from gitvend.yaml:\n\n")
-		for _, v := range rep.Excepted {
-			fmt.Fprintf(&sb, "- `%s` on `%s`: %s\n", v.Policy, v.ID, cell(v.Exception))
-		}
-	}
-	return sb.String()
-}
-
-func costSummary(rep *check.Report, over []string) string {
-	var sb bytes.Buffer
-	cur := rep.Cost.Currency
-	fmt.Fprintf(&sb, "Monthly estimate: **%s**", cost.FormatMoney(cur, rep.Cost.Monthly))
-	if rep.Cost.MonthlyMax > rep.Cost.Monthly {
-		fmt.Fprintf(&sb, " (up to %s when autoscaled)", cost.FormatMoney(cur, rep.Cost.MonthlyMax))
-	}
-	if rep.Cost.HasBase {
-		fmt.Fprintf(&sb, ", %s against the base branch (%s)", cost.FormatDelta(cur, rep.Cost.Delta), cost.FormatMoney(cur, rep.Cost.BaseMonthly))
-	}
-	sb.WriteString(".\n")
-	if ch := rep.Cost.Change; ch != nil && len(ch.Added)+len(ch.Removed)+len(ch.Changed) > 0 {
-		sb.WriteString("\n| change | object | monthly delta |\n|---|---|---:|\n")
-		for _, group := range []struct {
-			name  string
-			items []cost.ObjectDelta
-		}{{"added", ch.Added}, {"removed", ch.Removed}, {"changed", ch.Changed}} {
-			for _, o := range group.items {
-				fmt.Fprintf(&sb, "| %s | `%s` | %s |\n", group.name, o.ID, cost.FormatDelta(cur, o.Delta))
-			}
-		}
-	}
-	for _, o := range over {
-		fmt.Fprintf(&sb, "\n❌ over budget: %s", o)
-	}
-	return sb.String()
-}
-
-func where(file string, line int) string {
-	switch {
-	case file == "":
-		return "—"
-	case line > 0:
-		return fmt.Sprintf("`%s:%d`", file, line)
-	}
-	return "`" + file + "`"
-}
-
-func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
 }
 
 func money(cur string, v float64) string { return cost.FormatMoney(cur, v) }

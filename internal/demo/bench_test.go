@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -65,7 +64,7 @@ func BenchmarkServeMemory(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(w.Close)
-	s, err := demo.NewServe(w, buildGitvend(b))
+	s, err := demo.NewServe(w, gitvendBinary(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -239,16 +238,6 @@ func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-}
-
-// buildGitvend builds cmd/gitvend into a temporary directory.
-func buildGitvend(tb testing.TB) string {
-	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "gitvend")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gitvend").CombinedOutput(); err != nil {
-		tb.Fatalf("build gitvend: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // waitApplied polls the GitHub double until every target's latest commit

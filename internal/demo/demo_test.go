@@ -23,7 +23,7 @@ var (
 )
 
 // gitvendBinary builds cmd/gitvend once per test binary.
-func gitvendBinary(t *testing.T) string {
+func gitvendBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gitvend-bin-")

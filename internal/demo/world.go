@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,29 +142,14 @@ targets:
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
 
-// readTree reads every file under dir, by slash-separated relative path.
+// readTree reads the desired-state repository in dir.
 func readTree(dir string) (map[string]string, error) {
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		files[filepath.ToSlash(rel)] = string(data)
-		return nil
-	})
+	files, err := githubtest.ReadFiles(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dir, err)
+		return nil, err
 	}
-	if len(files) == 0 || !strings.Contains(files["gitvend.yaml"], "environments") {
-		return nil, fmt.Errorf("%s is not a desired-state repository (no gitvend.yaml)", dir)
+	if !strings.Contains(files["gitvend.yaml"], "environments") {
+		return nil, fmt.Errorf("%s is not a desired-state repository (no gitvend.yaml with environments)", dir)
 	}
 	return files, nil
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,22 +199,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// exampleFiles reads the example desired-state repository.
 func exampleFiles(t *testing.T) map[string]string {
 	t.Helper()
-	root := filepath.Join("..", "..", "examples", "desired-state")
-	files := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		files[filepath.ToSlash(rel)] = string(data)
-		return nil
-	})
+	files, err := githubtest.ReadFiles(filepath.Join("..", "..", "examples", "desired-state"))
 	if err != nil {
 		t.Fatal(err)
 	}
