@@ -3,11 +3,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gitvend/gitvend/internal/demo"
@@ -17,9 +21,10 @@ func main() {
 	bin := flag.String("gitvend", "bin/gitvend", "the gitvend binary to run as the server")
 	examples := flag.String("examples", "examples/desired-state", "the desired-state repository the demo starts from")
 	keep := flag.Bool("keep", false, "keep the demo's files (configuration, server log) after it ends")
+	stay := flag.Bool("stay", false, "keep everything running after the story until interrupted (Ctrl-C), to look around")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *bin, *examples, *keep)
+	err := run(ctx, *bin, *examples, *keep, *stay)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -27,7 +32,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, bin, examples string, keep bool) error {
+func run(ctx context.Context, bin, examples string, keep, stay bool) error {
 	dir, err := os.MkdirTemp("", "gitvend-demo-")
 	if err != nil {
 		return err
@@ -61,10 +66,45 @@ func run(ctx context.Context, bin, examples string, keep bool) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nAudit: one pull request per request, no repeated comment, check run or drift issue.\n")
-	fmt.Fprintf(out, "\nWhere to look (until the demo exits):\n")
-	fmt.Fprintf(out, "  metrics      %s/metrics   (gitvend_requests_total, gitvend_request_to_pr_seconds, gitvend_merge_to_applied_seconds, …)\n", srv.URL())
+	fmt.Fprintf(out, "\nFrom %s/metrics:\n", srv.URL())
+	if err := printMetrics(out, srv.URL()+"/metrics"); err != nil {
+		fmt.Fprintf(out, "  (could not read them: %v)\n", err)
+	}
+	when := "until the demo exits; run with -stay to look around"
+	if stay {
+		when = "until you press Ctrl-C"
+	}
+	fmt.Fprintf(out, "\nWhere to look (%s):\n", when)
+	fmt.Fprintf(out, "  metrics      %s/metrics\n", srv.URL())
 	fmt.Fprintf(out, "  status page  %s/\n", srv.URL())
 	fmt.Fprintf(out, "  repository   git clone %s  →  requests/dev/team-payments/orders.yaml and orders/\n", w.GH.CloneURL(demo.Repo))
-	fmt.Fprintf(out, "  server log   %s%s\n", srv.Log, map[bool]string{true: "", false: " (removed at exit; run with -keep to keep it)"}[keep])
+	fmt.Fprintf(out, "  cluster      kubectl --kubeconfig %s get all -n team-payments\n", w.Kube.KubeconfigPath())
+	fmt.Fprintf(out, "  server log   %s%s\n", srv.Log, map[bool]string{true: "", false: " (removed at exit; -keep keeps it)"}[keep])
+	if stay {
+		<-ctx.Done()
+	}
+	fmt.Fprintln(out, "\nStopping gitvend serve, the kube-apiserver, etcd and the GitHub double.")
 	return nil
+}
+
+// printMetrics prints the service-level series of a Prometheus text page.
+func printMetrics(out io.Writer, url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for _, prefix := range []string{"gitvend_requests_total", "gitvend_request_to_pr_seconds_sum", "gitvend_request_to_pr_seconds_count",
+			"gitvend_checks_total", "gitvend_applies_total", "gitvend_merge_to_applied_seconds_count", "gitvend_drift_objects",
+			"gitvend_drift_resolve_seconds_count", "gitvend_github_rate_limit_remaining", "gitvend_leader"} {
+			if strings.HasPrefix(line, prefix) {
+				fmt.Fprintf(out, "  %s\n", line)
+			}
+		}
+	}
+	return sc.Err()
 }
