@@ -246,3 +246,23 @@ func TestFaultsManyRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestIssueEditRerenders(t *testing.T) {
+	h := newHarness(t)
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	pr := h.onePR(n)
+	body := h.issue(n).Body
+	edited := strings.Replace(body, "ghcr.io/acme/orders:2.1.0", "ghcr.io/acme/orders:2.2.0", 1)
+	if err := h.gh.EditIssueBody(context.Background(), repo, n, "alice", edited); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	again := h.onePR(n)
+	if again.Number != pr.Number || again.HeadSHA == pr.HeadSHA {
+		t.Fatalf("PR after the edit: %+v (was %+v)", again, pr)
+	}
+	if got := h.files(again.Head)["requests/dev/team-payments/orders/deployment-orders.yaml"]; !strings.Contains(got, "ghcr.io/acme/orders:2.2.0") {
+		t.Errorf("rendered Deployment after the edit:\n%s", got)
+	}
+}

@@ -97,12 +97,12 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 			return d.pullJob(repo, pr.GetNumber(), pr.GetHead().GetSHA(), false), "pull", fmt.Sprintf("#%d", pr.GetNumber())
 		}
 	case *gh.CheckSuiteEvent:
-		if a := ev.GetAction(); a == "requested" || a == "rerequested" {
-			return d.pullsJob(repo, ev.GetCheckSuite().PullRequests, a == "rerequested"), "pull", "@checks"
+		if a, cs := ev.GetAction(), ev.GetCheckSuite(); cs != nil && (a == "requested" || a == "rerequested") {
+			return d.pullsJob(repo, cs.PullRequests, a == "rerequested"), "pull", "@checks"
 		}
 	case *gh.CheckRunEvent:
-		if ev.GetAction() == "rerequested" {
-			return d.pullsJob(repo, ev.GetCheckRun().PullRequests, true), "pull", "@checks"
+		if cr := ev.GetCheckRun(); cr != nil && ev.GetAction() == "rerequested" {
+			return d.pullsJob(repo, cr.PullRequests, true), "pull", "@checks"
 		}
 	case *gh.PushEvent:
 		if d.pushes != nil && !ev.GetDeleted() {
