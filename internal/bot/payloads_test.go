@@ -35,7 +35,9 @@ func (offline) ForRepo(context.Context, string, string) (bot.GitHub, error) {
 
 type noGit struct{}
 
-func (noGit) Open(context.Context, string, string) (bot.Repo, error) { return nil, errors.New("no git") }
+func (noGit) Open(context.Context, string, string) (bot.Repo, error) {
+	return nil, errors.New("no git")
+}
 
 // TestEveryRealPayloadThroughTheDispatcher posts every example payload
 // GitHub publishes to the webhook server with the bot's dispatcher behind

@@ -208,4 +208,3 @@ func exampleFiles(t *testing.T) map[string]string {
 	}
 	return files
 }
-

@@ -11,8 +11,8 @@ import (
 func TestMergedPR(t *testing.T) {
 	for msg, want := range map[string]int{
 		"Merge pull request #12 from acme/gitvend/request-3\n\ngitvend: orders": 12,
-		"gitvend: orders (web-service) in dev/team-payments (#7)":                7,
-		"Update files":                   0,
+		"gitvend: orders (web-service) in dev/team-payments (#7)":               7,
+		"Update files":                  0,
 		"Fix #3 and (#4) later\n\n(#5)": 0,
 	} {
 		if got := mergedPR(msg); got != want {
