@@ -57,10 +57,19 @@ func (c clones) Open(ctx context.Context, owner, name string) (rollout.Repo, err
 // is reverted (the target does not self-heal), and a refusal that fails
 // the status when a commit places an object outside the target's
 // namespaces, even though it reached the default branch.
-func TestRolloutReportsAndTracksDrift(t *testing.T) {
-	env := kubetest.ForTest(t)
+// fixture is a rollout of the example repository to one target, running.
+type fixture struct {
+	env *kubetest.Env
+	gh  *githubtest.Server
+	r   *rollout.Rollout
+}
+
+// start runs a rollout of the example repository on the GitHub double to
+// target dev (team-* namespaces, prune, no self-heal) on env, until the
+// test ends.
+func start(t *testing.T, env *kubetest.Env) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +78,7 @@ func TestRolloutReportsAndTracksDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gh.Close()
+	t.Cleanup(gh.Close)
 	if err := gh.CreateRepo(ctx, githubtest.RepoSpec{Owner: "acme", Name: "infra", Files: exampleFiles(t)}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +107,25 @@ func TestRolloutReportsAndTracksDrift(t *testing.T) {
 		defer close(done)
 		_ = r.Run(ctx)
 	}()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &fixture{env: env, gh: gh, r: r}
+}
 
-	branches, err := gh.Branches(ctx, repo)
+// head is the default branch's head commit.
+func (f *fixture) head(t *testing.T) string {
+	t.Helper()
+	branches, err := f.gh.Branches(context.Background(), repo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := branches["main"]
+	return branches["main"]
+}
+
+func TestRolloutReportsAndTracksDrift(t *testing.T) {
+	env := kubetest.ForTest(t)
+	f := start(t, env)
+	gh, r, ctx := f.gh, f.r, context.Background()
+	head := f.head(t)
 	waitFor(t, "status success on the head", func() bool { return statusOf(t, gh, head) == "success" })
 
 	// A change by hand is drift: one issue, closed when reverted.
@@ -207,4 +228,35 @@ func exampleFiles(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// TestRolloutConvergesAfterTheAPIServerReturns: with the apiserver down, a
+// push gives a failed (or error) status; once it is back, the retried
+// reconcile converges and the same commit gets success.
+func TestRolloutConvergesAfterTheAPIServerReturns(t *testing.T) {
+	env := kubetest.ForTest(t)
+	f := start(t, env)
+	ctx := context.Background()
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, f.head(t)) == "success" })
+	if err := env.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	sha, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "More shards",
+		Files: map[string]string{"environments/dev/search-config.yaml": strings.Replace(exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"4"`, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "a failed status while the apiserver is down", func() bool {
+		st := statusOf(t, f.gh, sha)
+		return st == "failure" || st == "error"
+	})
+	if err := env.StartAPIServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "success once the apiserver is back", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	out, err := env.Kubectl(ctx, "get", "configmap", "search-settings", "-n", "team-search", "-o", "jsonpath={.data.index\\.shards}").CombinedOutput()
+	if err != nil || string(out) != "4" {
+		t.Fatalf("index.shards after convergence: %q %v", out, err)
+	}
 }
