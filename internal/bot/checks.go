@@ -3,48 +3,106 @@ package bot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/gitvend/gitvend/internal/check"
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
 )
 
-// checkers keeps one prepared checker per base commit, so policies compile
-// once per change of the default branch, not once per pull request.
+// checkers keeps one prepared checker per base commit, and shares the
+// compiled policies between commits whose gitvend.yaml and policies/ are
+// the same, so policies compile once per change of the rules, not once per
+// merge or pull request.
 type checkers struct {
-	log *slog.Logger
-	mu  sync.Mutex
-	by  map[string]*check.Checker // by repo@sha
-	fmt *check.Writer
+	log      *slog.Logger
+	mu       sync.Mutex
+	byBase   map[string]prepared // by repo@sha
+	byPolicy map[string]prepared // by fingerprint of the rules
+}
+
+type prepared struct {
+	ch *check.Checker
+	w  *check.Writer
 }
 
 func newCheckers(log *slog.Logger) *checkers {
-	return &checkers{log: log, by: map[string]*check.Checker{}}
+	return &checkers{log: log, byBase: map[string]prepared{}, byPolicy: map[string]prepared{}}
 }
 
 // get returns the checker of the base commit checked out in baseDir.
 func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker, *check.Writer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ch, ok := c.by[key]; ok {
-		return ch, c.fmt, nil
+	if p, ok := c.byBase[key]; ok {
+		return p.ch, p.w, nil
 	}
-	ch, err := check.New(ctx, baseDir, c.log)
+	fp, err := rulesFingerprint(baseDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	ch = ch.CachingBases() // the base checkout never changes while shared
-	w, err := check.NewWriter(ch.Policies())
+	rules, ok := c.byPolicy[fp]
+	if !ok {
+		ch, err := check.New(ctx, baseDir, c.log)
+		if err != nil {
+			return nil, nil, err
+		}
+		w, err := check.NewWriter(ch.Policies())
+		if err != nil {
+			return nil, nil, err
+		}
+		rules = prepared{ch: ch, w: w}
+		if len(c.byPolicy) >= 16 {
+			clear(c.byPolicy)
+		}
+		c.byPolicy[fp] = rules
+	}
+	// The base checkout never changes while it is shared: its estimate can
+	// be remembered.
+	p := prepared{ch: rules.ch.For(baseDir).CachingBases(), w: rules.w}
+	if len(c.byBase) >= 64 { // bases move on; old ones are not asked for again
+		clear(c.byBase)
+	}
+	c.byBase[key] = p
+	return p.ch, p.w, nil
+}
+
+// rulesFingerprint hashes what a checker is made of: gitvend.yaml and the
+// repository's policies/.
+func rulesFingerprint(dir string) (string, error) {
+	h := sha256.New()
+	cfg, err := os.ReadFile(filepath.Join(dir, config.RepoFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", config.RepoFile, err)
+	}
+	h.Write(cfg)
+	err = filepath.WalkDir(filepath.Join(dir, "policies"), func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", filepath.ToSlash(p[len(dir):]), len(data))
+		h.Write(data)
+		return nil
+	})
 	if err != nil {
-		return nil, nil, err
+		return "", fmt.Errorf("read policies: %w", err)
 	}
-	if len(c.by) >= 64 { // bases move on; old ones are not asked for again
-		clear(c.by)
-	}
-	c.by[key], c.fmt = ch, w
-	return ch, w, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // check runs policy and cost over the repository checked out in headDir,

@@ -63,6 +63,10 @@ func BenchmarkServeStory(b *testing.B) {
 			return len(runs) == 2, err
 		}))
 		toPR = append(toPR, time.Since(start))
+		if os.Getenv("GITVEND_BENCH_PR_ONLY") != "" {
+			toApply, toDrift = append(toApply, 0), append(toDrift, 0)
+			continue
+		}
 
 		start = time.Now()
 		sha, err := w.GH.MergePullRequest(ctx, Repo, pr.Number, Carol)
