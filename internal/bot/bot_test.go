@@ -20,13 +20,13 @@ var paymentsForm = map[string]string{
 	"Image":        "ghcr.io/acme/orders:2.1.0",
 }
 
-// onePR returns the only pull request of issue n's branch, failing when
-// there is none or more than one.
+// onePR returns the only open pull request of issue n's branch, failing
+// when there is none or more than one.
 func (h *harness) onePR(n int) githubtest.PullRequest {
 	h.t.Helper()
 	var found []githubtest.PullRequest
 	for _, pr := range h.pulls() {
-		if pr.Head == fmt.Sprintf("%s%d", bot.BranchPrefix, n) {
+		if pr.Head == fmt.Sprintf("%s%d", bot.BranchPrefix, n) && pr.State == "open" {
 			found = append(found, pr)
 		}
 	}
@@ -264,5 +264,54 @@ func TestIssueEditRerenders(t *testing.T) {
 	}
 	if got := h.files(again.Head)["requests/dev/team-payments/orders/deployment-orders.yaml"]; !strings.Contains(got, "ghcr.io/acme/orders:2.2.0") {
 		t.Errorf("rendered Deployment after the edit:\n%s", got)
+	}
+}
+
+func TestDestroyAfterMerge(t *testing.T) {
+	h := newHarness(t)
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	pr := h.onePR(n)
+	if _, err := h.gh.MergePullRequest(context.Background(), repo, pr.Number, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if h.issue(n).State != "closed" {
+		t.Fatalf("issue #%d still open after the merge", n)
+	}
+	if _, ok := h.files("main")["requests/dev/team-payments/orders.yaml"]; !ok {
+		t.Fatal("the merge did not bring the request")
+	}
+
+	// /provision destroy on the closed issue proposes the removal.
+	h.comment(n, "alice", "/provision destroy")
+	h.settle()
+	removal := h.onePR(n)
+	if removal.Number == pr.Number || !strings.HasPrefix(removal.Title, "gitvend: remove orders") {
+		t.Fatalf("removal PR: %+v", removal)
+	}
+	files := h.files(removal.Head)
+	for p := range files {
+		if strings.HasPrefix(p, "requests/dev/team-payments/orders") {
+			t.Errorf("the removal keeps %s", p)
+		}
+	}
+	if strings.Contains(files["environments/dev/kustomization.yaml"], "orders") {
+		t.Errorf("the environment root still names the request:\n%s", files["environments/dev/kustomization.yaml"])
+	}
+	if runs := h.checkRuns(removal.HeadSHA); len(runs) != 2 {
+		t.Errorf("check runs on the removal: %+v", runs)
+	}
+	if got := h.botComments(n); !strings.Contains(strings.Join(got, "\n"), fmt.Sprintf("#%d removes **orders**", removal.Number)) {
+		t.Errorf("status after destroy: %q", got)
+	}
+
+	// Destroying what was never merged says so.
+	m := h.openForm("alice", "web-service", form("never"))
+	h.settle()
+	h.comment(m, "alice", "/provision destroy")
+	h.settle()
+	if got := strings.Join(h.botComments(m), "\n"); !strings.Contains(got, "nothing to remove") {
+		t.Errorf("destroy of an unmerged request: %q", got)
 	}
 }

@@ -150,8 +150,10 @@ func (b *Bot) applyComment(ctx context.Context, w *work, in *intake, c thread) e
 			in.people = nil
 			in.problems = nil
 		case request.Destroy:
-			return b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"User": c.User,
-				"Errors": []string{fmt.Sprintf("line %d: destroy is done by a pull request that removes the request's folder under requests/; close this issue to drop a request that was never merged", cmd.Line)}, "Usage": request.Usage}))
+			if in.draft == nil {
+				return b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"User": c.User,
+					"Errors": []string{fmt.Sprintf("line %d: there is no request here to remove", cmd.Line)}, "Usage": request.Usage}))
+			}
 		}
 		if in.draft != nil {
 			in.draft.Apply(cmd)

@@ -67,7 +67,9 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
 	number := issue.Number
 	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, number))
-	if issue.State != "open" {
+	if issue.State != "open" && tr.CommentID == 0 {
+		// A closed request issue only wakes for a new command, such as
+		// /provision destroy once its request was applied.
 		return OutcomeIgnored, nil
 	}
 	if tr.CommentID != 0 {
@@ -108,13 +110,17 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		log.Info("request invalid", "problems", len(in.problems))
 		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
 	}
-	change, err := desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, fmt.Sprintf("%s#%d", w.full, number))
+	origin := fmt.Sprintf("%s#%d", w.full, number)
+	if in.draft.Destroy {
+		return b.withdraw(ctx, w, in, req, origin)
+	}
+	change, err := desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, origin)
 	if err != nil {
 		in.problems = messages(err)
 		log.Info("request invalid", "problems", len(in.problems))
 		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
 	}
-	o, err := b.propose(ctx, w, in, change)
+	o, err := b.propose(ctx, w, in, req, change)
 	if err == nil {
 		log.Info("request synced", "outcome", o, "name", req.Metadata.Name, "blueprint", req.Spec.Blueprint)
 	}
@@ -165,8 +171,13 @@ func (b *Bot) judge(in *intake, w *work) (*request.Request, error) {
 
 // propose commits the change onto the request's branch, opens or updates its
 // pull request, checks it, and tells the issue.
-func (b *Bot) propose(ctx context.Context, w *work, in *intake, c *desired.Change) (Outcome, error) {
-	r := c.Rendered.Request
+func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Request, c *desired.Change) (Outcome, error) {
+	verb, message := "proposes", fmt.Sprintf("Request %s: %s in %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
+	title := fmt.Sprintf("gitvend: %s (%s) in %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
+	if c.Rendered == nil {
+		verb, message = "removes", fmt.Sprintf("Remove request %s: %s from %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
+		title = fmt.Sprintf("gitvend: remove %s (%s) from %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
+	}
 	files := make(map[string][]byte, len(c.Files))
 	for _, f := range c.Files {
 		files[f.Path] = f.Data
@@ -175,7 +186,7 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, c *desired.Chang
 		Parent:  w.baseSHA,
 		Files:   files,
 		Delete:  c.Delete,
-		Message: fmt.Sprintf("Request %s: %s in %s/%s\n\nAsked for in %s#%d by @%s.\n", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace, w.full, in.issue.Number, strings.Join(in.people, ", @")),
+		Message: fmt.Sprintf("%s\n\nAsked for in %s#%d by @%s.\n", message, w.full, in.issue.Number, strings.Join(in.people, ", @")),
 		Author:  b.opts.Author,
 		Time:    in.latest.UTC(),
 	})
@@ -198,8 +209,7 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, c *desired.Chang
 	if err != nil {
 		return "", err
 	}
-	body := mustRender("pr-body.md.tmpl", prBody(w, in, c, rep))
-	title := fmt.Sprintf("gitvend: %s (%s) in %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
+	body := mustRender("pr-body.md.tmpl", prBody(w, in, r, c, rep))
 	outcome := OutcomeProposed
 	var pr github.PullRequest
 	switch {
@@ -224,10 +234,27 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, c *desired.Chang
 	if err := b.postChecks(ctx, w, in, pr.Number, sha, rep, !fresh); err != nil {
 		return "", err
 	}
-	status := mustRender("status.md.tmpl", map[string]any{"PR": pr.Number, "Name": r.Metadata.Name,
+	status := mustRender("status.md.tmpl", map[string]any{"PR": pr.Number, "Verb": verb, "Name": r.Metadata.Name,
 		"Blueprint": r.Spec.Blueprint, "Environment": r.Spec.Environment, "Namespace": r.Spec.Namespace,
 		"Passed": rep.Passed, "Cost": money(rep.Cost.Currency, rep.Cost.Monthly)})
 	return b.finish(ctx, w, in, outcome, status)
+}
+
+// withdraw proposes removing the request from the repository.
+func (b *Bot) withdraw(ctx context.Context, w *work, in *intake, r *request.Request, origin string) (Outcome, error) {
+	change, err := desired.Withdraw(w.baseDir, w.cfg, r, origin)
+	switch {
+	case errors.Is(err, desired.ErrNotInBranch):
+		data := map[string]any{"NotMerged": true, "Name": r.Metadata.Name, "Base": w.branch}
+		if in.pr != nil {
+			data["KeptPR"] = in.pr.Number
+		}
+		return b.finish(ctx, w, in, OutcomeInvalid, mustRender("status.md.tmpl", data))
+	case err != nil:
+		in.problems = messages(err)
+		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
+	}
+	return b.propose(ctx, w, in, r, change)
 }
 
 // finish writes the issue's status comment and counts the outcome.

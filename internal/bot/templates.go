@@ -10,6 +10,7 @@ import (
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/request"
 )
 
 //go:embed templates/*.md.tmpl
@@ -42,19 +43,22 @@ type paramRow struct {
 }
 
 // prBody is the data of a request's pull request body.
-func prBody(w *work, in *intake, c *desired.Change, rep *check.Report) map[string]any {
+// A removal (c.Rendered nil) lists no parameters or objects.
+func prBody(w *work, in *intake, r *request.Request, c *desired.Change, rep *check.Report) map[string]any {
 	var params []paramRow
-	for name, v := range c.Rendered.Parameters {
-		_, given := in.draft.Parameters[name]
-		params = append(params, paramRow{Name: name, Value: v, Given: given})
-	}
-	sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
 	var objects []string
-	for _, o := range c.Rendered.Objects {
-		objects = append(objects, o.ID.String())
+	if c.Rendered != nil {
+		for name, v := range c.Rendered.Parameters {
+			_, given := in.draft.Parameters[name]
+			params = append(params, paramRow{Name: name, Value: v, Given: given})
+		}
+		sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
+		for _, o := range c.Rendered.Objects {
+			objects = append(objects, o.ID.String())
+		}
 	}
 	return map[string]any{
-		"Request": c.Rendered.Request, "Requester": in.people[0], "Issue": in.issue.Number,
+		"Request": r, "Requester": in.people[0], "Issue": in.issue.Number, "Remove": c.Rendered == nil,
 		"Parameters": params, "Objects": objects, "Report": rep, "Base": w.branch,
 	}
 }

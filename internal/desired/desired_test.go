@@ -3,6 +3,7 @@ package desired
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,6 +195,23 @@ func TestPropose(t *testing.T) {
 	hand := request.New("payments-api", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments", Owner: "payments"})
 	if _, err := Propose(ctx, dir, cfg, cat, hand, "acme/infra#9"); err == nil || !strings.Contains(err.Error(), "written by hand") {
 		t.Fatalf("hand-written record: %v", err)
+	}
+	w, err := Withdraw(dir, cfg, r, "acme/infra#7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"requests/dev/team-payments/orders.yaml", "requests/dev/team-payments/orders"}, w.Delete); diff != "" {
+		t.Errorf("withdraw deletes (-want +got):\n%s", diff)
+	}
+	if len(w.Files) != 1 || strings.Contains(string(w.Files[0].Data), "orders") || !strings.Contains(string(w.Files[0].Data), "payments-api") {
+		t.Errorf("environment root after withdraw:\n%s", w.Files[0].Data)
+	}
+	if _, err := Withdraw(dir, cfg, r, "acme/infra#8"); err == nil || !strings.Contains(err.Error(), "asked for in acme/infra#7") {
+		t.Errorf("withdraw from another origin: %v", err)
+	}
+	gone := request.New("nothing", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments", Owner: "payments"})
+	if _, err := Withdraw(dir, cfg, gone, "acme/infra#7"); !errors.Is(err, ErrNotInBranch) {
+		t.Errorf("withdraw of a request not in the repository: %v", err)
 	}
 	bad := request.New("x", request.Spec{Blueprint: "web-service", Environment: "staging", Namespace: "team-payments", Owner: "payments"})
 	if _, err := Propose(ctx, dir, cfg, cat, bad, "acme/infra#9"); err == nil || !strings.HasPrefix(err.Error(), "spec.environment: unknown environment \"staging\"; this repository has dev, prod") {

@@ -28,6 +28,10 @@ type Change struct {
 	Files []File
 }
 
+// ErrNotInBranch says a request to remove is not in the repository: it
+// was never merged, or was removed already.
+var ErrNotInBranch = errors.New("the request is not in the repository")
+
 // ConflictError says a request's path already holds a record from
 // elsewhere.
 type ConflictError struct {
@@ -89,22 +93,7 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 	if err != nil {
 		return nil, err
 	}
-	records, err := Requests(dir)
-	if err != nil {
-		return nil, err
-	}
-	dirs := []string{r.RenderDir()}
-	for _, rec := range records {
-		if rec.Err == nil && rec.Path != recordPath && rec.Request.Spec.Environment == env.Name {
-			dirs = append(dirs, rec.Request.RenderDir())
-		}
-	}
-	rootPath := path.Join(env.Root, "kustomization.yaml")
-	existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rootPath)))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", rootPath, err)
-	}
-	root, err := EnvironmentRoot(env, existing, dirs)
+	root, rootPath, err := rootWith(dir, env, r, true)
 	if err != nil {
 		return nil, err
 	}
@@ -113,4 +102,60 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 	c.Files = append(c.Files, rendered.Files...)
 	c.Files = append(c.Files, File{Path: rootPath, Data: root})
 	return c, nil
+}
+
+// Withdraw works out what removing the request r, asked for in origin,
+// changes in the repository checked out in dir: its record and rendered
+// folder deleted and its environment root no longer naming it. The
+// reconciler then prunes what it applied for it. A record from another
+// origin, or written by hand, is a *ConflictError; no record at all is
+// ErrNotInBranch.
+func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (*Change, error) {
+	env, ok := cfg.Environment(r.Spec.Environment)
+	if !ok {
+		return nil, &request.FieldError{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r.Path())))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, ErrNotInBranch
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", r.Path(), err)
+	}
+	if other := OriginOf(data); other != origin {
+		return nil, &ConflictError{Path: r.Path(), Origin: other}
+	}
+	root, rootPath, err := rootWith(dir, env, r, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Change{Delete: []string{r.Path(), r.RenderDir()}, Files: []File{{Path: rootPath, Data: root}}}, nil
+}
+
+// rootWith is env's kustomization naming every request of the repository
+// in dir in that environment, with r (include) or without it.
+func rootWith(dir string, env config.Environment, r *request.Request, include bool) ([]byte, string, error) {
+	records, err := Requests(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	var dirs []string
+	if include {
+		dirs = append(dirs, r.RenderDir())
+	}
+	for _, rec := range records {
+		if rec.Err == nil && rec.Path != r.Path() && rec.Request.Spec.Environment == env.Name {
+			dirs = append(dirs, rec.Request.RenderDir())
+		}
+	}
+	rootPath := path.Join(env.Root, "kustomization.yaml")
+	existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rootPath)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("read %s: %w", rootPath, err)
+	}
+	root, err := EnvironmentRoot(env, existing, dirs)
+	if err != nil {
+		return nil, "", err
+	}
+	return root, rootPath, nil
 }

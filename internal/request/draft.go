@@ -28,6 +28,9 @@ type Draft struct {
 	// Parameters hold the values given, as written; a blueprint coerces
 	// them to their types.
 	Parameters map[string]string
+	// Destroy is set when the last word was /provision destroy: the thing
+	// is to be removed rather than provisioned.
+	Destroy bool
 }
 
 // FormField maps a form section heading to the request field it fills:
@@ -121,12 +124,17 @@ func (d *Draft) setKey(key, value string) error {
 }
 
 // Apply changes the draft as cmd asks. A Create command replaces the draft;
-// Set changes the fields it names. Other verbs leave the draft as it is.
+// Set changes the fields it names (and takes back a Destroy); Destroy marks
+// the draft for removal. Other verbs leave the draft as it is.
 func (d *Draft) Apply(cmd Command) {
 	switch cmd.Verb {
 	case Create:
 		*d = Draft{Blueprint: cmd.Blueprint, Parameters: map[string]string{}}
 	case Set:
+		d.Destroy = false
+	case Destroy:
+		d.Destroy = true
+		return
 	default:
 		return
 	}
