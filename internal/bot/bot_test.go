@@ -271,11 +271,25 @@ func TestDestroyAfterMerge(t *testing.T) {
 	h := newHarness(t)
 	n := h.openForm("alice", "web-service", paymentsForm)
 	h.settle()
+	h.comment(h.onePR(n).Number, "alice", "/provision set minReplicas=3")
+	h.settle()
 	pr := h.onePR(n)
 	if _, err := h.gh.MergePullRequest(context.Background(), repo, pr.Number, "carol"); err != nil {
 		t.Fatal(err)
 	}
 	h.settle()
+	// The merged request is what the issue and its (now closed) PR asked
+	// for: a resync finds nothing to propose.
+	if err := h.bot.Resync(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	h.comment(n, "alice", "/provision rerender")
+	h.settle()
+	for _, p := range h.pulls() {
+		if p.State == "open" {
+			t.Fatalf("a pull request was opened after the merge: %+v", p)
+		}
+	}
 	if h.issue(n).State != "closed" {
 		t.Fatalf("issue #%d still open after the merge", n)
 	}

@@ -217,6 +217,12 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 	if pr.State != "open" || pr.Base != w.branch {
 		return nil
 	}
+	if n := issueOfBranch(pr.Head); n > 0 {
+		// A request's own pull request: its sync posts the checks too, so
+		// the two take turns.
+		unlock := b.lockRequest(full, n)
+		defer unlock()
+	}
 	key := full + "@" + pr.HeadSHA
 	if force {
 		b.mu.Lock()

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/github"
 )
@@ -14,6 +15,7 @@ type GitHub interface {
 
 	GetIssue(ctx context.Context, owner, repo string, number int) (github.Issue, error)
 	ListOpenIssues(ctx context.Context, owner, repo string, labels ...string) ([]github.Issue, error)
+	ListIssuesSince(ctx context.Context, owner, repo string, since time.Time, labels ...string) ([]github.Issue, error)
 	AddLabels(ctx context.Context, owner, repo string, number int, labels ...string) error
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
 	UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error)
@@ -22,7 +24,7 @@ type GitHub interface {
 	ReactToIssue(ctx context.Context, owner, repo string, number int, content string) error
 	ReactToComment(ctx context.Context, owner, repo string, commentID int64, content string) error
 
-	FindPRByHead(ctx context.Context, owner, repo, branch string) (github.PullRequest, error)
+	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	ListOpenPRs(ctx context.Context, owner, repo string) ([]github.PullRequest, error)
 	CreatePR(ctx context.Context, owner, repo string, pr github.NewPR) (github.PullRequest, error)

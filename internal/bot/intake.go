@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -49,14 +48,20 @@ type intake struct {
 // and people it must refuse get a reply on their comment.
 func (b *Bot) gather(ctx context.Context, w *work, issue *github.Issue, cat *blueprint.Catalog) (*intake, error) {
 	in := &intake{issue: issue, latest: issue.CreatedAt, comments: map[int][]github.Comment{}}
-	pr, err := w.gh.FindPRByHead(ctx, w.owner, w.name, branchFor(issue.Number))
-	switch {
-	case err == nil:
-		in.pr = &pr
-	case !errors.Is(err, github.ErrNotFound):
-		return nil, fmt.Errorf("find pull request: %w", err)
+	// Every pull request the request ever had (merged or closed ones too)
+	// holds commands that shaped it.
+	prs, err := w.gh.ListPRsByHead(ctx, w.owner, w.name, branchFor(issue.Number))
+	if err != nil {
+		return nil, fmt.Errorf("find pull requests: %w", err)
 	}
-	comments, err := b.threads(ctx, w, in, issue.Number)
+	numbers := []int{issue.Number}
+	for i := range prs {
+		numbers = append(numbers, prs[i].Number)
+		if prs[i].State == "open" && in.pr == nil {
+			in.pr = &prs[i]
+		}
+	}
+	comments, err := b.threads(ctx, w, in, numbers)
 	if err != nil {
 		return nil, err
 	}
@@ -82,14 +87,10 @@ func (b *Bot) gather(ctx context.Context, w *work, issue *github.Issue, cat *blu
 	return in, nil
 }
 
-// threads lists the comments of the issue and of its pull request, oldest
+// threads lists the comments of the issue and its pull requests, oldest
 // first.
-func (b *Bot) threads(ctx context.Context, w *work, in *intake, number int) ([]thread, error) {
+func (b *Bot) threads(ctx context.Context, w *work, in *intake, numbers []int) ([]thread, error) {
 	var all []thread
-	numbers := []int{number}
-	if in.pr != nil {
-		numbers = append(numbers, in.pr.Number)
-	}
 	for _, n := range numbers {
 		cs, err := w.gh.ListComments(ctx, w.owner, w.name, n)
 		if err != nil {

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// ClosedWindow is how far back a resync looks for closed request issues
+// with new commands.
+const ClosedWindow = 24 * time.Hour
+
 // Resync brings every open request issue and every open pull request of
 // repository full to the state it should have: issues without their PR get
 // one, PRs without checks get them. With nothing changed it costs GitHub's
@@ -28,11 +32,21 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	if err != nil {
 		return fmt.Errorf("list request issues of %s: %w", full, err)
 	}
+	// Closed request issues updated lately may hold commands whose
+	// webhooks were lost (a /provision destroy, say). The window starts on
+	// a whole hour, so that the same conditional request repeats within it.
+	since := b.now().Add(-ClosedWindow).Truncate(time.Hour)
+	recent, err := gh.ListIssuesSince(ctx, owner, name, since, label)
+	if err != nil {
+		return fmt.Errorf("list recent request issues of %s: %w", full, err)
+	}
 	var errs []error
-	for _, is := range issues {
-		if is.IsPullRequest {
+	seen := map[int]bool{}
+	for _, is := range append(issues, recent...) {
+		if is.IsPullRequest || seen[is.Number] {
 			continue
 		}
+		seen[is.Number] = true
 		if _, err := b.SyncIssue(ctx, full, is.Number, Trigger{}); err != nil {
 			errs = append(errs, fmt.Errorf("issue #%d: %w", is.Number, err))
 		}

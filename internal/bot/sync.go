@@ -67,11 +67,6 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
 	number := issue.Number
 	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, number))
-	if issue.State != "open" && tr.CommentID == 0 {
-		// A closed request issue only wakes for a new command, such as
-		// /provision destroy once its request was applied.
-		return OutcomeIgnored, nil
-	}
 	if tr.CommentID != 0 {
 		if err := w.gh.ReactToComment(ctx, w.owner, w.name, tr.CommentID, "eyes"); err != nil {
 			return "", fmt.Errorf("react to comment: %w", err)
@@ -84,6 +79,12 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	in, err := b.gather(ctx, w, issue, w.cat)
 	if err != nil {
 		return "", err
+	}
+	if issue.State != "open" && in.latest.Before(issue.ClosedAt) {
+		// A closed request issue only acts on commands written after it
+		// closed (or in the same second: GitHub's times are in seconds),
+		// such as /provision destroy once its request was applied.
+		return OutcomeIgnored, nil
 	}
 	switch {
 	case in.refusal != "":

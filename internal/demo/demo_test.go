@@ -119,7 +119,7 @@ func TestStoryWithRestarts(t *testing.T) {
 	done := make(chan struct{})
 	// Kills come at varied moments, some soon after a start (before the
 	// Lease is won), some while jobs and applies run.
-	after := []time.Duration{1500 * time.Millisecond, 6 * time.Second, 3 * time.Second, 8 * time.Second, 2 * time.Second, 5 * time.Second}
+	after := []time.Duration{800 * time.Millisecond, 5 * time.Second, 1200 * time.Millisecond, 6 * time.Second, 2 * time.Second, 5 * time.Second}
 	go func() {
 		defer close(done)
 		for i := 0; ; i++ {

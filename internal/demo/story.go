@@ -36,7 +36,7 @@ const (
 // Play runs the story to its end.
 func (s *Story) Play(ctx context.Context) error {
 	s.start = time.Now()
-	steps := []func(context.Context) error{s.request, s.fix, s.merge, s.cluster, s.drift}
+	steps := []func(context.Context) error{s.request, s.fix, s.merge, s.cluster, s.drift, s.destroy}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -206,6 +206,52 @@ func (s *Story) drift(ctx context.Context) error {
 	return nil
 }
 
+// destroy: the team no longer needs the service; a command on the closed
+// request issue proposes its removal, and the merge prunes it.
+func (s *Story) destroy(ctx context.Context) error {
+	if _, err := s.W.GH.Comment(ctx, Repo, s.Issue, Alice, "We moved orders into payments-api.\n/provision destroy"); err != nil {
+		return err
+	}
+	s.say("▶ %s comments on the closed issue #%d: /provision destroy", Alice, s.Issue)
+	var pr githubtest.PullRequest
+	if err := s.wait(ctx, "the removal pull request with both checks", func() (bool, error) {
+		p, ok, err := s.pullOf(s.Issue)
+		if err != nil || !ok || p.Number == s.PR || p.State != "open" {
+			return false, err
+		}
+		pr = p
+		runs, err := s.runs(p.HeadSHA)
+		return len(runs) == 2, err
+	}); err != nil {
+		return err
+	}
+	s.say("  gitvend opened PR #%d %q", pr.Number, pr.Title)
+	if err := s.showChecks(pr.HeadSHA); err != nil {
+		return err
+	}
+	sha, err := s.W.GH.MergePullRequest(ctx, Repo, pr.Number, Carol)
+	if err != nil {
+		return err
+	}
+	s.say("▶ %s merges PR #%d (merge commit %.7s)", Carol, pr.Number, sha)
+	var status githubtest.Status
+	if err := s.wait(ctx, "the apply status of the removal", func() (bool, error) {
+		st, ok, err := s.status(sha)
+		status = st
+		return ok && st.State == "success", err
+	}); err != nil {
+		return err
+	}
+	s.say("  commit status %s on %.7s: %s — %s", status.Context, sha, status.State, status.Description)
+	out, err := s.W.Kube.Kubectl(ctx, "get", "deployment,service,hpa,pdb", "-n", "team-payments", "-l", "gitvend.dev/request=orders").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kubectl get: %v: %s", err, out)
+	}
+	s.say("▶ kubectl get deployment,service,hpa,pdb -n team-payments -l gitvend.dev/request=orders")
+	s.detail(string(out))
+	return nil
+}
+
 // showChecks prints the two check runs of sha.
 func (s *Story) showChecks(sha string) error {
 	runs, err := s.runs(sha)
@@ -222,17 +268,24 @@ func (s *Story) showChecks(sha string) error {
 	return nil
 }
 
+// pullOf is the open pull request of a request issue, or else its latest
+// merged one.
 func (s *Story) pullOf(issue int) (githubtest.PullRequest, bool, error) {
 	prs, err := s.W.GH.PullRequests(Repo)
 	if err != nil {
 		return githubtest.PullRequest{}, false, err
 	}
+	var found githubtest.PullRequest
+	ok := false
 	for _, p := range prs {
-		if p.Head == fmt.Sprintf("gitvend/request-%d", issue) {
-			return p, true, nil
+		if p.Head == fmt.Sprintf("gitvend/request-%d", issue) && (p.State == "open" || p.Merged) {
+			found, ok = p, true
+			if p.State == "open" {
+				return p, true, nil
+			}
 		}
 	}
-	return githubtest.PullRequest{}, false, nil
+	return found, ok, nil
 }
 
 func (s *Story) runs(sha string) (map[string]githubtest.CheckRun, error) {
@@ -303,11 +356,13 @@ func Audit(gh *githubtest.Server) error {
 	}
 	heads := map[string]int{}
 	for _, p := range prs {
-		heads[p.Head]++
+		if p.State == "open" {
+			heads[p.Head]++
+		}
 	}
 	for h, n := range heads {
 		if n > 1 {
-			problems = append(problems, fmt.Sprintf("%d pull requests from %s", n, h))
+			problems = append(problems, fmt.Sprintf("%d open pull requests from %s", n, h))
 		}
 	}
 	issues, err := gh.Issues(Repo)

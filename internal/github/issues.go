@@ -81,6 +81,20 @@ func (c *Client) ListOpenIssues(ctx context.Context, owner, repo string, labels 
 	return list, nil
 }
 
+// ListIssuesSince returns the issues, open or closed, that carry every
+// given label and were updated at or after since, pull requests left out,
+// newest first.
+func (c *Client) ListIssuesSince(ctx context.Context, owner, repo string, since time.Time, labels ...string) ([]Issue, error) {
+	if err := checkArgs(owner, repo); err != nil {
+		return nil, err
+	}
+	list, err := c.listIssues(ctx, owner, repo, &gh.IssueListByRepoOptions{State: "all", Since: since, Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("list issues of %s/%s updated since %s: %w", owner, repo, since.Format(time.RFC3339), err)
+	}
+	return list, nil
+}
+
 func (c *Client) listIssues(ctx context.Context, owner, repo string, opts *gh.IssueListByRepoOptions) ([]Issue, error) {
 	list, err := listAll(ctx, func(lo gh.ListOptions) ([]*gh.Issue, *gh.Response, error) {
 		opts.ListOptions = lo

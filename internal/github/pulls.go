@@ -92,6 +92,25 @@ func (c *Client) FindPRByHead(ctx context.Context, owner, repo, branch string) (
 	return PullRequest{}, fmt.Errorf("find pull request from %s in %s/%s: %w", branch, owner, repo, ErrNotFound)
 }
 
+// ListPRsByHead returns every pull request, open or closed, whose head is
+// branch of the same repository, newest first.
+func (c *Client) ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]PullRequest, error) {
+	if err := checkArgs(owner, repo, checkBranch("branch", branch)); err != nil {
+		return nil, err
+	}
+	list, err := c.listPRs(ctx, owner, repo, &gh.PullRequestListOptions{State: "all", Head: owner + ":" + branch})
+	if err != nil {
+		return nil, fmt.Errorf("list pull requests from %s in %s/%s: %w", branch, owner, repo, err)
+	}
+	out := list[:0]
+	for _, p := range list {
+		if p.Head == branch {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
 // ListOpenPRs returns the open pull requests, newest first.
 func (c *Client) ListOpenPRs(ctx context.Context, owner, repo string) ([]PullRequest, error) {
 	if err := checkArgs(owner, repo); err != nil {
