@@ -147,7 +147,7 @@ func TestStoryWithRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kills < 3 {
+	if kills < 2 {
 		t.Errorf("only %d kills happened during the story", kills)
 	}
 	if err := s.Start(context.Background()); err != nil {

@@ -332,3 +332,25 @@ func optional(s string) *string {
 	}
 	return &s
 }
+
+// StatusState returns the state of the newest commit status with context
+// statusContext on sha ("error", "failure", "pending" or "success"), or ""
+// when there is none.
+func (c *Client) StatusState(ctx context.Context, owner, repo, sha, statusContext string) (string, error) {
+	if err := checkArgs(owner, repo); err != nil {
+		return "", err
+	}
+	list, err := listAll(ctx, func(lo gh.ListOptions) ([]*gh.RepoStatus, *gh.Response, error) {
+		return c.gh.Repositories.ListStatuses(ctx, owner, repo, sha, &lo)
+	})
+	if err != nil {
+		return "", fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, convertError(err))
+	}
+	// GitHub lists the newest first.
+	for _, st := range list {
+		if st.GetContext() == statusContext {
+			return st.GetState(), nil
+		}
+	}
+	return "", nil
+}

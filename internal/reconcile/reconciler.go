@@ -215,3 +215,11 @@ func (r *Reconciler) forEach(n int, fn func(i int)) {
 	}
 	wg.Wait()
 }
+
+// Observe makes objs at revision the state the reconciler watches for
+// drift, as if it had just applied them, without writing anything: for a
+// revision already applied (by an earlier process, say), so that drift is
+// reported rather than quietly overwritten by a fresh apply.
+func (r *Reconciler) Observe(objs []*unstructured.Unstructured, revision string) {
+	r.recordApply(objs, revision)
+}

@@ -28,6 +28,7 @@ const DriftLabel = "gitvend-drift"
 // GitHub is what a rollout asks of GitHub for one installation.
 type GitHub interface {
 	SetStatus(ctx context.Context, owner, repo, sha, statusContext, state, description, targetURL string) error
+	StatusState(ctx context.Context, owner, repo, sha, statusContext string) (string, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	GetIssue(ctx context.Context, owner, repo string, number int) (github.Issue, error)
 	UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error)
@@ -101,6 +102,7 @@ type Rollout struct {
 
 	mu       sync.Mutex
 	reported map[string]string // "repo@sha" → the report already posted for it
+	applied  map[string]string // target → the revision last applied in full
 }
 
 // New builds a Rollout and the reconciler of every target.
@@ -125,7 +127,7 @@ func New(opts Options) (*Rollout, error) {
 		return nil, err
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, recs: map[string]*reconcile.Reconciler{},
-		kick: make(chan string, 64), reported: map[string]string{}}
+		kick: make(chan string, 64), reported: map[string]string{}, applied: map[string]string{}}
 	for _, t := range opts.Targets {
 		if _, ok := opts.Branches[t.Repo]; !ok {
 			return nil, fmt.Errorf("target %s: repository %q is not served", t.Name, t.Repo)

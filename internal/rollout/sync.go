@@ -60,7 +60,29 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		if t.Repo != repo {
 			continue
 		}
-		applied = append(applied, r.applyTarget(ctx, t, dir, sha))
+		current, err := r.current(ctx, gh, owner, name, t, sha)
+		if err != nil {
+			return err
+		}
+		if current {
+			// Applied in full already: only watched. Changes made by hand
+			// since are drift, reported (and healed where the target
+			// asks), never quietly overwritten by a periodic apply.
+			if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
+				r.recs[t.Name].Observe(objs, sha)
+			}
+			continue
+		}
+		a := r.applyTarget(ctx, t, dir, sha)
+		if a.Err == nil {
+			r.mu.Lock()
+			r.applied[t.Name] = sha
+			r.mu.Unlock()
+		}
+		applied = append(applied, a)
+	}
+	if len(applied) == 0 {
+		return nil
 	}
 	var errs []error
 	for _, a := range applied {
@@ -91,6 +113,28 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		}
 	}
 	return nil
+}
+
+// current tells whether target t has sha applied in full: this process
+// applied it, or (after a restart) its commit status on sha says success.
+func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t Target, sha string) (bool, error) {
+	r.mu.Lock()
+	last, known := r.applied[t.Name]
+	r.mu.Unlock()
+	if known {
+		return last == sha, nil
+	}
+	state, err := gh.StatusState(ctx, owner, name, sha, StatusPrefix+t.Name)
+	if err != nil {
+		return false, fmt.Errorf("status of %s on %.12s: %w", t.Name, sha, err)
+	}
+	r.mu.Lock()
+	r.applied[t.Name] = "" // asked once per process
+	if state == "success" {
+		r.applied[t.Name] = sha
+	}
+	r.mu.Unlock()
+	return state == "success", nil
 }
 
 // applyTarget renders and applies one target.
