@@ -86,16 +86,8 @@ func (s *Story) request(ctx context.Context) error {
 	}
 	s.Issue = n
 	s.say("▶ %s opens issue #%d from the web-service form: service orders in dev/team-payments, image %s", Alice, n, badImage)
-	var pr githubtest.PullRequest
-	if err := s.wait(ctx, "the pull request with both checks", func() (bool, error) {
-		p, ok, err := s.pullOf(n)
-		if err != nil || !ok {
-			return false, err
-		}
-		pr = p
-		runs, err := s.runs(p.HeadSHA)
-		return len(runs) == 2, err
-	}); err != nil {
+	pr, err := s.awaitPR(ctx, "the pull request with both checks", func(githubtest.PullRequest, map[string]githubtest.CheckRun) bool { return true })
+	if err != nil {
 		return err
 	}
 	s.PR = pr.Number
@@ -114,16 +106,10 @@ func (s *Story) fix(ctx context.Context) error {
 		return err
 	}
 	s.say("▶ %s comments on PR #%d: %s", Alice, s.PR, cmd)
-	var pr githubtest.PullRequest
-	if err := s.wait(ctx, "the updated pull request to pass", func() (bool, error) {
-		p, ok, err := s.pullOf(s.Issue)
-		if err != nil || !ok || p.HeadSHA == before.HeadSHA {
-			return false, err
-		}
-		pr = p
-		runs, err := s.runs(p.HeadSHA)
-		return len(runs) == 2 && runs["gitvend/policy"].Conclusion == "success", err
-	}); err != nil {
+	pr, err := s.awaitPR(ctx, "the updated pull request to pass", func(p githubtest.PullRequest, runs map[string]githubtest.CheckRun) bool {
+		return p.HeadSHA != before.HeadSHA && runs["gitvend/policy"].Conclusion == "success"
+	})
+	if err != nil {
 		return err
 	}
 	s.say("  gitvend re-rendered onto the same PR #%d (new head %.7s); it is the only PR of issue #%d", pr.Number, pr.HeadSHA, s.Issue)
@@ -132,20 +118,9 @@ func (s *Story) fix(ctx context.Context) error {
 
 // merge: a reviewer merges; gitvend applies and reports.
 func (s *Story) merge(ctx context.Context) error {
-	sha, err := s.W.GH.MergePullRequest(ctx, Repo, s.PR, Carol)
-	if err != nil {
+	if _, err := s.mergeAndAwait(ctx, s.PR, "reviews and merges"); err != nil {
 		return err
 	}
-	s.say("▶ %s reviews and merges PR #%d (merge commit %.7s)", Carol, s.PR, sha)
-	var status githubtest.Status
-	if err := s.wait(ctx, "the apply status on the merge commit", func() (bool, error) {
-		st, ok, err := s.status(sha)
-		status = st
-		return ok && st.State == "success", err
-	}); err != nil {
-		return err
-	}
-	s.say("  commit status %s on %.7s: %s — %s", status.Context, sha, status.State, status.Description)
 	if err := s.wait(ctx, "the request issue to be closed", func() (bool, error) {
 		is, err := s.W.GH.Issue(Repo, s.Issue)
 		return err == nil && is.State == "closed" && s.botSays(is, "What this request made"), err
@@ -213,43 +188,59 @@ func (s *Story) destroy(ctx context.Context) error {
 		return err
 	}
 	s.say("▶ %s comments on the closed issue #%d: /provision destroy", Alice, s.Issue)
-	var pr githubtest.PullRequest
-	if err := s.wait(ctx, "the removal pull request with both checks", func() (bool, error) {
-		p, ok, err := s.pullOf(s.Issue)
-		if err != nil || !ok || p.Number == s.PR || p.State != "open" {
-			return false, err
-		}
-		pr = p
-		runs, err := s.runs(p.HeadSHA)
-		return len(runs) == 2, err
-	}); err != nil {
+	pr, err := s.awaitPR(ctx, "the removal pull request with both checks", func(p githubtest.PullRequest, _ map[string]githubtest.CheckRun) bool {
+		return p.Number != s.PR && p.State == "open"
+	})
+	if err != nil {
 		return err
 	}
 	s.say("  gitvend opened PR #%d %q", pr.Number, pr.Title)
 	if err := s.showChecks(pr.HeadSHA); err != nil {
 		return err
 	}
-	sha, err := s.W.GH.MergePullRequest(ctx, Repo, pr.Number, Carol)
-	if err != nil {
+	if _, err := s.mergeAndAwait(ctx, pr.Number, "merges"); err != nil {
 		return err
 	}
-	s.say("▶ %s merges PR #%d (merge commit %.7s)", Carol, pr.Number, sha)
+	return s.cluster(ctx)
+}
+
+// awaitPR waits for the pull request of issue that want accepts to have
+// both checks posted.
+func (s *Story) awaitPR(ctx context.Context, what string, want func(githubtest.PullRequest, map[string]githubtest.CheckRun) bool) (githubtest.PullRequest, error) {
+	var pr githubtest.PullRequest
+	err := s.wait(ctx, what, func() (bool, error) {
+		p, ok, err := s.pullOf(s.Issue)
+		if err != nil || !ok {
+			return false, err
+		}
+		runs, err := s.runs(p.HeadSHA)
+		if err != nil || len(runs) != 2 {
+			return false, err
+		}
+		pr = p
+		return want(p, runs), nil
+	})
+	return pr, err
+}
+
+// mergeAndAwait merges pull request n as the reviewer and waits for the
+// apply status on the merge commit.
+func (s *Story) mergeAndAwait(ctx context.Context, n int, how string) (string, error) {
+	sha, err := s.W.GH.MergePullRequest(ctx, Repo, n, Carol)
+	if err != nil {
+		return "", err
+	}
+	s.say("▶ %s %s PR #%d (merge commit %.7s)", Carol, how, n, sha)
 	var status githubtest.Status
-	if err := s.wait(ctx, "the apply status of the removal", func() (bool, error) {
+	if err := s.wait(ctx, "the apply status on the merge commit", func() (bool, error) {
 		st, ok, err := s.status(sha)
 		status = st
 		return ok && st.State == "success", err
 	}); err != nil {
-		return err
+		return "", err
 	}
 	s.say("  commit status %s on %.7s: %s — %s", status.Context, sha, status.State, status.Description)
-	out, err := s.W.Kube.Kubectl(ctx, "get", "deployment,service,hpa,pdb", "-n", "team-payments", "-l", "gitvend.dev/request=orders").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("kubectl get: %v: %s", err, out)
-	}
-	s.say("▶ kubectl get deployment,service,hpa,pdb -n team-payments -l gitvend.dev/request=orders")
-	s.detail(string(out))
-	return nil
+	return sha, nil
 }
 
 // showChecks prints the two check runs of sha.
