@@ -329,3 +329,24 @@ func TestDestroyAfterMerge(t *testing.T) {
 		t.Errorf("destroy of an unmerged request: %q", got)
 	}
 }
+
+func TestProvisionCommandOnAPlainIssue(t *testing.T) {
+	h := newHarness(t)
+	n, err := h.gh.OpenIssue(context.Background(), repo, githubtest.IssueSpec{User: "alice", Title: "We need a nightly job", Body: "For the ledger export."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.comment(n, "alice", `Here goes:
+/provision scheduled-job name=ledger-export environment=dev namespace=team-payments owner=payments image=ghcr.io/acme/export:1.0.0 schedule="0 3 * * *"`)
+	h.settle()
+	pr := h.onePR(n)
+	if !strings.Contains(h.files(pr.Head)["requests/dev/team-payments/ledger-export.yaml"], "blueprint: scheduled-job") {
+		t.Errorf("record:\n%s", h.files(pr.Head)["requests/dev/team-payments/ledger-export.yaml"])
+	}
+	if is := h.issue(n); !strings.Contains(strings.Join(is.Labels, ","), "gitvend") {
+		t.Errorf("the request issue was not labelled: %v", is.Labels)
+	}
+	if got := h.botComments(n); len(got) != 1 || !strings.Contains(got[0], "proposes **ledger-export**") {
+		t.Errorf("status: %q", got)
+	}
+}
