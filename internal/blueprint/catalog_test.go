@@ -134,6 +134,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad name", folder(header+"  - name: Max_Replicas\n    type: integer\n    targets: [{kind: Deployment, path: spec.replicas}]\n", nil), []loadError{
 			{"src/x/blueprint.yaml", 7, "spec.parameters[0].name", `must be a lowerCamel identifier`},
 		}},
+		{"atLeast names no integer parameter", folder(header+imageParam+"  - name: n\n    type: integer\n    atLeast: image\n    targets: [{kind: Deployment, path: spec.replicas}]\n"+
+			"  - name: m\n    type: integer\n    atLeast: m\n    targets: [{kind: Deployment, path: spec.minReadySeconds}]\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 14, "spec.parameters[1].atLeast", `must name an integer parameter of this blueprint, got "image"`},
+			{"src/x/blueprint.yaml", 18, "spec.parameters[2].atLeast", `must name another parameter, not m itself`},
+		}},
 		{"declared twice", folder(header+imageParam+imageParam, nil), []loadError{
 			{"src/x/blueprint.yaml", 12, "spec.parameters[1].name", `parameter "image" is declared twice`},
 		}},

@@ -79,6 +79,9 @@ func (p *Parameter) Allowed() string {
 		case p.Maximum != nil:
 			fmt.Fprintf(&b, " of at most %d", *p.Maximum)
 		}
+		if p.AtLeast != "" {
+			fmt.Fprintf(&b, ", and at least %s", p.AtLeast)
+		}
 	case Boolean:
 		b.WriteString("true or false")
 	case Enum:
@@ -271,6 +274,13 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 	// Defaults built from the request, such as a host name, only matter
 	// when their targets are rendered: a preview without an Ingress does
 	// not need a valid host.
+	for _, p := range b.Parameters {
+		v, ok1 := values[p.Name].(int64)
+		floor, ok2 := values[p.AtLeast].(int64)
+		if p.AtLeast != "" && ok1 && ok2 && v < floor {
+			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("must be at least %s (%d), got %d", p.AtLeast, floor, v)})
+		}
+	}
 	comps := b.components(values)
 	for _, p := range templated {
 		if !b.used(p, comps) {

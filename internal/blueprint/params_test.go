@@ -229,3 +229,39 @@ func TestAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveAtLeast(t *testing.T) {
+	cat, err := Load(context.Background(), Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := cat.Get("web-service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(params map[string]any) Input {
+		params["image"] = "ghcr.io/acme/web:1.0.0"
+		return Input{Name: "web", Namespace: "team-a", Environment: "dev", Owner: "a", Parameters: params}
+	}
+	for _, tt := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{"minReplicas": 5, "maxReplicas": 3}, "parameters.maxReplicas: must be at least minReplicas (5), got 3"},
+		{map[string]any{"maxReplicas": "1"}, "parameters.maxReplicas: must be at least minReplicas (2), got 1"},
+		{map[string]any{"minReplicas": 3, "maxReplicas": 3}, ""},
+		{map[string]any{"minReplicas": 8}, "parameters.maxReplicas: must be at least minReplicas (8), got 5"},
+	} {
+		_, err := web.Resolve(in(tt.params))
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("Resolve(%v) = %q, want %q", tt.params, got, tt.want)
+		}
+	}
+	if got := web.Parameter("maxReplicas").Allowed(); !strings.HasSuffix(got, "from 1 to 20, and at least minReplicas") {
+		t.Errorf("Allowed() = %q", got)
+	}
+}

@@ -89,6 +89,9 @@ type Parameter struct {
 	MinLength, MaxLength *int
 	// Minimum and Maximum bound an integer.
 	Minimum, Maximum *int64
+	// AtLeast names another integer parameter this one may not be below,
+	// such as maxReplicas at least minReplicas.
+	AtLeast string
 	// Options are the values an enum allows.
 	Options []string
 	// Min and Max bound a quantity; empty when unbounded.
@@ -419,6 +422,18 @@ func (r *reader) spec(b *Blueprint, n *yaml.Node) {
 		titles[strings.ToLower(p.Title)] = true
 		b.Parameters = append(b.Parameters, p)
 	}
+	// atLeast must name another integer parameter.
+	for _, p := range b.Parameters {
+		if p.AtLeast == "" {
+			continue
+		}
+		switch other := b.Parameter(p.AtLeast); {
+		case p.AtLeast == p.Name:
+			r.failLine(p.lines["atLeast"], p.field+".atLeast", "must name another parameter, not %s itself", p.Name)
+		case other == nil || other.Type != Integer:
+			r.failLine(p.lines["atLeast"], p.field+".atLeast", "must name an integer parameter of this blueprint, got %q", p.AtLeast)
+		}
+	}
 	// {param:x} must name another parameter.
 	for _, p := range b.Parameters {
 		for _, t := range p.Targets {
@@ -434,13 +449,13 @@ func (r *reader) spec(b *Blueprint, n *yaml.Node) {
 }
 
 var paramFields = []string{"name", "title", "description", "type", "required", "default",
-	"pattern", "minLength", "maxLength", "minimum", "maximum", "options", "min", "max",
+	"pattern", "minLength", "maxLength", "minimum", "maximum", "atLeast", "options", "min", "max",
 	"targets", "component", "components"}
 
 // typeFields lists the fields that only some types allow.
 var typeFields = map[string][]Type{
 	"pattern": {String}, "minLength": {String}, "maxLength": {String},
-	"minimum": {Integer}, "maximum": {Integer},
+	"minimum": {Integer}, "maximum": {Integer}, "atLeast": {Integer},
 	"options": {Enum}, "components": {Enum},
 	"min": {Quantity}, "max": {Quantity},
 	"component": {Boolean},
@@ -518,6 +533,10 @@ func (r *reader) parameter(n *yaml.Node, field string) *Parameter {
 	}
 	if p.Type == Enum && len(p.Options) == 0 && m["options"] == nil {
 		r.fail(n, field+".options", "is required for an enum: list the allowed values")
+	}
+	if v := m["atLeast"]; v != nil && p.Type == Integer {
+		p.AtLeast = r.str(v, field+".atLeast")
+		p.lines["atLeast"] = deref(v).Line
 	}
 	if v := m["component"]; v != nil && p.Type == Boolean {
 		p.Component = r.str(v, field+".component")
