@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/logctx"
 )
 
 // checkers keeps one prepared checker per base commit, and shares the
@@ -215,6 +217,12 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 		return fmt.Errorf("get pull request #%d: %w", number, err)
 	}
 	if pr.State != "open" || pr.Base != w.branch {
+		return nil
+	}
+	if pr.HeadRepo != "" && !strings.EqualFold(pr.HeadRepo, full) {
+		// The clone fetches this repository's branches only; a fork's
+		// commits are out of its reach.
+		logctx.LoggerFrom(ctx).Info("pull request from a fork not checked", "repo", full, "pr", number, "head", pr.HeadRepo)
 		return nil
 	}
 	if n := issueOfBranch(pr.Head); n > 0 {
