@@ -13,6 +13,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
@@ -285,11 +286,16 @@ func TestLostLeadershipCancelsWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := lease(t, cfg, ns)
-	l.Spec.HolderIdentity = ptr.To("intruder")
-	l.Spec.LeaseDurationSeconds = ptr.To[int32](3600)
-	l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
-	if _, err := cs.CoordinationV1().Leases(ns).Update(t.Context(), l, metav1.UpdateOptions{}); err != nil {
+	// The leader renews the Lease meanwhile: read it again on a conflict.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		l := lease(t, cfg, ns)
+		l.Spec.HolderIdentity = ptr.To("intruder")
+		l.Spec.LeaseDurationSeconds = ptr.To[int32](3600)
+		l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+		_, err := cs.CoordinationV1().Leases(ns).Update(t.Context(), l, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatalf("take the Lease: %v", err)
 	}
 	took := waitFor(t, renewDeadline+5*time.Second, "the work is cancelled", func() bool { return active.Load() == 0 && !r.IsLeader() })
