@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -210,7 +211,9 @@ func TestRBACAgainstAPIServer(t *testing.T) {
 
 	cfg := impersonate(env.Config(), "gitvend")
 	gitvend := newCluster(t, cfg)
-	objs := rendered(t, "team-rbac")
+	// A namespace of its own per run: without a namespace controller, a
+	// deleted namespace stays Terminating for the life of the apiserver.
+	objs := rendered(t, fmt.Sprintf("team-rbac-%d", time.Now().UnixNano()%1e6))
 	kinds := map[string]bool{}
 	for _, o := range objs {
 		kinds[o.Kind] = true
