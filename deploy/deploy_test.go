@@ -1,8 +1,6 @@
 package deploy_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -14,14 +12,7 @@ import (
 
 var kube kubetest.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := kube.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { kube.Main(m) }
 
 // build runs kustomize on dir as `kubectl kustomize` does.
 func build(t *testing.T, dir string) []byte {

@@ -144,9 +144,7 @@ func verdict(rep *check.Report) string {
 // already (sha was pushed before), it looks first and posts nothing twice.
 func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha string, rep *check.Report, mayExist bool) error {
 	key := w.full + "@" + sha
-	b.mu.Lock()
-	done := b.checked[key]
-	b.mu.Unlock()
+	done := b.wasChecked(key)
 	if !done && mayExist {
 		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, sha)
 		if err != nil {
@@ -176,6 +174,14 @@ func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha s
 	return nil
 }
 
+// wasChecked tells whether this process posted the check runs of repo@sha.
+func (b *Bot) wasChecked(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.checked[key]
+}
+
+// remember records that the check runs of repo@sha are posted.
 func (b *Bot) remember(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -199,13 +205,8 @@ func hasRuns(runs []github.CheckRun) bool {
 // commit that has its runs already is left alone; headSHA, when the caller
 // knows it, lets a commit this process checked be skipped at no cost.
 func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA string, force bool) error {
-	if !force && headSHA != "" {
-		b.mu.Lock()
-		done := b.checked[full+"@"+headSHA]
-		b.mu.Unlock()
-		if done {
-			return nil
-		}
+	if !force && headSHA != "" && b.wasChecked(full+"@"+headSHA) {
+		return nil
 	}
 	w, err := b.open(ctx, full)
 	if err != nil {
@@ -237,10 +238,7 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 		delete(b.checked, key)
 		b.mu.Unlock()
 	} else {
-		b.mu.Lock()
-		done := b.checked[key]
-		b.mu.Unlock()
-		if done {
+		if b.wasChecked(key) {
 			return nil
 		}
 		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)

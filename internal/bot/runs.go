@@ -86,5 +86,3 @@ func count(vs []policy.Violation) (deny, warn int) {
 	}
 	return deny, warn
 }
-
-func money(cur string, v float64) string { return cost.FormatMoney(cur, v) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
@@ -237,7 +238,7 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 	}
 	status := mustRender("status.md.tmpl", map[string]any{"PR": pr.Number, "Verb": verb, "Name": r.Metadata.Name,
 		"Blueprint": r.Spec.Blueprint, "Environment": r.Spec.Environment, "Namespace": r.Spec.Namespace,
-		"Passed": rep.Passed, "Cost": money(rep.Cost.Currency, rep.Cost.Monthly)})
+		"Passed": rep.Passed, "Cost": cost.FormatMoney(rep.Cost.Currency, rep.Cost.Monthly)})
 	return b.finish(ctx, w, in, outcome, status)
 }
 

@@ -2,6 +2,7 @@ package kubetest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -94,6 +95,18 @@ func (s *Shared) Env(t testing.TB) *Env {
 		t.Fatalf("start shared control plane: %v", s.err)
 	}
 	return s.env
+}
+
+// Main runs the tests of m and stops the shared control plane after them,
+// then exits with their result (1 when the stop fails): a TestMain of one
+// line, `func TestMain(m *testing.M) { kube.Main(m) }`.
+func (s *Shared) Main(m *testing.M) {
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // Stop stops the shared control plane if it was started. A later Env call

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,12 +27,7 @@ func TestMain(m *testing.M) {
 	// controller-runtime, under envtest and ssa, logs through a global
 	// logger that complains when it is never set.
 	ctrllog.SetLogger(logr.Discard())
-	code := m.Run()
-	if err := kube.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
+	kube.Main(m)
 }
 
 // writeCounter counts the requests that change the cluster: every method

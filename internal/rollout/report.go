@@ -14,6 +14,7 @@ import (
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
@@ -144,9 +145,9 @@ func existsWhere(dir, origin, sha string, applied []Applied) (string, error) {
 
 // renderedIDs reads the identities of a record's rendered objects.
 func renderedIDs(dir string, rec desired.Record) (map[string]bool, error) {
-	objs, err := manifestsUnder(filepath.Join(dir, filepath.FromSlash(rec.Request.RenderDir())))
+	objs, err := manifest.Load(filepath.Join(dir, filepath.FromSlash(rec.Request.RenderDir())))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load %s: %w", rec.Request.RenderDir(), err)
 	}
 	ids := map[string]bool{}
 	for _, o := range objs {

@@ -8,7 +8,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitvend/gitvend/internal/config"
-	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
@@ -48,13 +47,4 @@ func RESTConfig(kubeconfig, context string) (*rest.Config, error) {
 		return nil, fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
 	}
 	return cfg, nil
-}
-
-// manifestsUnder loads the objects of a rendered request folder.
-func manifestsUnder(dir string) ([]manifest.Object, error) {
-	objs, err := manifest.Load(dir)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	return objs, nil
 }
