@@ -7,6 +7,8 @@ import (
 	"log/slog"
 
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // Client calls GitHub as one installation of the App. It is safe for
@@ -65,14 +67,16 @@ func listAll[T any](ctx context.Context, fetch func(gh.ListOptions) ([]T, *gh.Re
 // repeated blindly (a new comment, issue or pull request). The transport
 // does not repeat it after a server error or a timeout, since GitHub may
 // have acted; writeOnce instead waits, asks find whether the write took
-// effect, and writes again only when it did not.
+// effect, and writes again only when it did not. It is the only layer that
+// repeats such a write, and only after a retryable error (package retry)
+// other than a rate limit, which the transport has already waited out.
 func (c *Client) writeOnce(ctx context.Context, what string, write func(context.Context) error, find func(context.Context) (bool, error)) error {
 	p := c.app.sh.policy
 	bo := p.backoff()
 	for attempt := 1; ; attempt++ {
 		err := write(ctx)
 		var rl *RateLimitError
-		if err == nil || !IsRetryable(err) || errors.As(err, &rl) || attempt >= p.MaxAttempts {
+		if err == nil || retry.IsTerminal(err) || errors.As(err, &rl) || attempt >= p.MaxAttempts || ctx.Err() != nil {
 			return err
 		}
 		c.log.Debug("github write failed, checking whether it happened", "what", what, "attempt", attempt, "err", err)
@@ -110,10 +114,10 @@ func checkID(field string, id int64) error {
 }
 
 // checkArgs validates a repository and joins the results of the caller's
-// other checks.
+// other checks; a bad argument is terminal.
 func checkArgs(owner, repo string, more ...error) error {
 	if err := checkRepo(owner, repo); err != nil {
-		return err
+		return retry.Terminal(err)
 	}
-	return errors.Join(more...)
+	return retry.Terminal(errors.Join(more...))
 }

@@ -7,9 +7,10 @@
 // the bot and the reconciler need (permissions, team membership, reactions,
 // comments, issues, pull requests, check runs with annotations, commit
 // statuses, refs), each taking the repository as owner and repo and
-// returning plain values. A 404 matches ErrNotFound; IsRetryable separates
-// failures worth retrying later (server errors, rate limits, network) from
-// permanent ones; *RateLimitError carries the reset time.
+// returning plain values. A 404 matches ErrNotFound. Errors follow package
+// retry: client errors (4xx but 408, 409, 429 and rate limits) and bad
+// arguments are terminal; server errors, rate limits, timeouts and network
+// failures are retryable; *RateLimitError carries the reset time.
 //
 // Under go-github every call goes through a small transport stack, built
 // per identity (the App itself, or one installation):

@@ -1,7 +1,6 @@
 package github
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,12 +12,14 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // ErrNotFound is matched (errors.Is) by errors for things GitHub answers 404
 // for: a missing repository, issue, pull request, comment, check run or ref,
-// or one the installation cannot see.
-var ErrNotFound = errors.New("not found")
+// or one the installation cannot see. It is terminal.
+var ErrNotFound = retry.Terminal(errors.New("not found"))
 
 // APIError is an answer from GitHub that is not a success.
 type APIError struct {
@@ -43,10 +44,25 @@ func (e *APIError) Unwrap() error {
 	return nil
 }
 
-// Retryable reports whether the same call may succeed later: server errors
-// and 429 are, client errors are not.
-func (e *APIError) Retryable() bool {
-	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
+// Terminal reports whether the same call cannot succeed later (see package
+// retry). Client errors are terminal: bad credentials (401), forbidden
+// (403), missing (404), invalid (422) and the rest of 4xx, except
+//
+//   - 408 and 429, and a 403 about a rate limit: GitHub asks to come back;
+//   - 409: the thing changed meanwhile (a branch moved, a merge raced); a
+//     job that reads the state again may succeed.
+//
+// Server errors (5xx) and 202 (accepted, not done yet) are retryable.
+func (e *APIError) Terminal() bool {
+	switch {
+	case e.Status < 400 || e.Status >= 500:
+		return false
+	case e.Status == http.StatusRequestTimeout, e.Status == http.StatusConflict, e.Status == http.StatusTooManyRequests:
+		return false
+	case e.Status == http.StatusForbidden && strings.Contains(strings.ToLower(e.Message), "rate limit"):
+		return false
+	}
+	return true
 }
 
 // RateLimitError says GitHub refused a call because a rate limit is
@@ -70,8 +86,8 @@ func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("github %s rate limit exceeded until %s: %s", kind, e.Reset.UTC().Format(time.RFC3339), e.Message)
 }
 
-// Retryable is always true: the call may be made again after Reset.
-func (e *RateLimitError) Retryable() bool { return true }
+// Terminal is always false: the call may be made again after Reset.
+func (e *RateLimitError) Terminal() bool { return false }
 
 // TimeoutError says GitHub did not answer one attempt within
 // RetryPolicy.AttemptTimeout. It is retryable; it does not match
@@ -86,29 +102,11 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("github did not answer within %s: %v", e.After, e.Err)
 }
 
-// Retryable is always true.
-func (e *TimeoutError) Retryable() bool { return true }
+// Terminal is always false: a later attempt may be answered in time.
+func (e *TimeoutError) Terminal() bool { return false }
 
 // Timeout marks the error as a timeout for net.Error users.
 func (e *TimeoutError) Timeout() bool { return true }
-
-// retryable is implemented by the typed errors of this package.
-type retryable interface{ Retryable() bool }
-
-// IsRetryable reports whether err is worth retrying later with the same
-// input: rate limits, server errors and network failures are; validation
-// errors, missing things, permissions and the caller's own cancellation are
-// not.
-func IsRetryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var r retryable
-	if errors.As(err, &r) {
-		return r.Retryable()
-	}
-	return isNetworkError(err)
-}
 
 // isNetworkError reports failures of the connection itself.
 func isNetworkError(err error) bool {

@@ -15,6 +15,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // noJitter makes backoff waits exact.
@@ -30,7 +31,7 @@ func TestRetryServerErrors(t *testing.T) {
 	f.gh.SetFaults(githubtest.Faults{ErrorRate: 1})
 	_, err := f.client.DefaultBranch(ctx, owner, repoName)
 	var ae *APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || !IsRetryable(err) {
+	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || !retry.IsRetryable(err) {
 		t.Fatalf("error = %v, want a retryable 502", err)
 	}
 	if n := f.calls("GET /repos/{owner}/{repo}"); n != 3 {
@@ -56,7 +57,7 @@ func TestPOSTNotRepeatedAfterServerError(t *testing.T) {
 	}
 	f.gh.SetFaults(githubtest.Faults{ErrorRate: 1})
 	_, err := f.client.CreateComment(ctx, owner, repoName, n, "hello")
-	if err == nil || !IsRetryable(err) {
+	if err == nil || !retry.IsRetryable(err) {
 		t.Fatalf("error = %v, want a retryable error", err)
 	}
 	// One POST, then the check for it failed too; a blind retry would
@@ -66,6 +67,29 @@ func TestPOSTNotRepeatedAfterServerError(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "checking whether it happened") {
 		t.Errorf("error %q does not say the check failed", err)
+	}
+}
+
+func TestWriteOnceStopsAtTerminalError(t *testing.T) {
+	f := newFixture(t, fixtureOptions{policy: noJitter})
+	ctx := context.Background()
+	if _, err := f.app.BotLogin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.gh.ResetCalls()
+	_, err := f.client.CreateComment(ctx, owner, repoName, 9999, "hello")
+	if !errors.Is(err, ErrNotFound) || !retry.IsTerminal(err) {
+		t.Fatalf("error = %v, want a terminal ErrNotFound", err)
+	}
+	// Neither repeated nor looked for: a 404 says the write did not happen.
+	if got := f.calls("POST /repos/{owner}/{repo}/issues/{issue_number}/comments"); got != 1 {
+		t.Errorf("POSTs = %d, want 1", got)
+	}
+	if got := f.calls("GET /repos/{owner}/{repo}/issues/{issue_number}/comments"); got != 0 {
+		t.Errorf("lookups = %d, want 0", got)
+	}
+	if got := f.clock.slept(); len(got) != 0 {
+		t.Errorf("waits = %v, want none", got)
 	}
 }
 
@@ -93,7 +117,7 @@ func TestSecondaryRateLimit(t *testing.T) {
 			f.gh.SetFaults(githubtest.Faults{RateLimitRate: 1, RetryAfter: 3 * time.Second})
 			_, err := f.client.CreateComment(ctx, owner, repoName, n, "hi")
 			var rl *RateLimitError
-			if !errors.As(err, &rl) || !rl.Secondary || !IsRetryable(err) {
+			if !errors.As(err, &rl) || !rl.Secondary || !retry.IsRetryable(err) {
 				t.Fatalf("error = %v, want a secondary *RateLimitError", err)
 			}
 			if rl.Reset.Before(f.clock.Now()) {
@@ -143,7 +167,7 @@ func TestPrimaryRateLimit(t *testing.T) {
 		f.gh.ResetCalls()
 		_, err := f.client.CreateComment(ctx, owner, repoName, n, "one too many")
 		var rl *RateLimitError
-		if !errors.As(err, &rl) || rl.Secondary || !IsRetryable(err) || rl.Reset.Before(time.Now().Add(50*time.Minute)) {
+		if !errors.As(err, &rl) || rl.Secondary || !retry.IsRetryable(err) || rl.Reset.Before(time.Now().Add(50*time.Minute)) {
 			t.Fatalf("error = %v, want a primary *RateLimitError resetting in about an hour", err)
 		}
 		if got := f.gh.Calls().Total; got != 0 {
@@ -181,7 +205,7 @@ func TestAttemptTimeout(t *testing.T) {
 	f.gh.SetFaults(githubtest.Faults{Latency: time.Second})
 	_, err := f.client.DefaultBranch(ctx, owner, repoName)
 	var te *TimeoutError
-	if !errors.As(err, &te) || !IsRetryable(err) {
+	if !errors.As(err, &te) || !retry.IsRetryable(err) {
 		t.Fatalf("error = %v, want a retryable *TimeoutError", err)
 	}
 	if got := f.counter(t, "gitvend_github_api_retries_total", "reason", "timeout"); got != 1 {
@@ -197,8 +221,8 @@ func TestCancelDuringWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := f.client.GetIssue(ctx, owner, repoName, n)
-	if !errors.Is(err, context.DeadlineExceeded) || IsRetryable(err) {
-		t.Fatalf("error = %v, want the caller's deadline, not retryable", err)
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, new(*TimeoutError)) {
+		t.Fatalf("error = %v, want the caller's deadline, not an attempt timeout", err)
 	}
 }
 
@@ -270,33 +294,56 @@ func TestRouteOf(t *testing.T) {
 	}
 }
 
-func TestIsRetryable(t *testing.T) {
+func TestClassification(t *testing.T) {
 	resp := func(code int) *http.Response {
 		return &http.Response{StatusCode: code, Request: &http.Request{Method: "GET", URL: mustURL(t, "https://api.github.com/repos/a/b")}}
 	}
+	status := func(code int, message string) error {
+		return convertError(&gh.ErrorResponse{Response: resp(code), Message: message})
+	}
 	tests := []struct {
-		name string
-		err  error
-		want bool
+		name         string
+		err          error
+		wantTerminal bool
 	}{
-		{"nil", nil, false},
-		{"502", convertError(&gh.ErrorResponse{Response: resp(502)}), true},
-		{"422", convertError(&gh.ErrorResponse{Response: resp(422)}), false},
-		{"404", convertError(&gh.ErrorResponse{Response: resp(404)}), false},
-		{"primary", convertError(&gh.RateLimitError{}), true},
-		{"secondary", convertError(&gh.AbuseRateLimitError{}), true},
-		{"timeout", fmt.Errorf("get: %w", &TimeoutError{Err: errors.New("slow")}), true},
-		{"canceled", fmt.Errorf("get: %w", context.Canceled), false},
-		{"plain", errors.New("boom"), false},
+		{"202 accepted, not done", convertError(&gh.AcceptedError{}), false},
+		{"400", status(400, "Problems parsing JSON"), true},
+		{"401", status(401, "Bad credentials"), true},
+		{"403 forbidden", status(403, "Resource not accessible by integration"), true},
+		{"403 about a rate limit", status(403, "You have exceeded a secondary rate limit"), false},
+		{"404", status(404, "Not Found"), true},
+		{"404, wrapped", fmt.Errorf("get issue: %w", status(404, "Not Found")), true},
+		{"ErrNotFound, wrapped", fmt.Errorf("find issue: %w", ErrNotFound), true},
+		{"408", status(408, "Request Timeout"), false},
+		{"409 conflict", status(409, "Head branch was modified"), false},
+		{"410", status(410, "Issues are disabled"), true},
+		{"422", status(422, "Validation Failed"), true},
+		{"429", status(429, "Too Many Requests"), false},
+		{"500", status(500, ""), false},
+		{"502", status(502, ""), false},
+		{"503", status(503, ""), false},
+		{"primary rate limit", convertError(&gh.RateLimitError{}), false},
+		{"secondary rate limit", convertError(&gh.AbuseRateLimitError{}), false},
+		{"attempt timeout", fmt.Errorf("get: %w", &TimeoutError{Err: errors.New("slow")}), false},
+		{"caller cancelled", fmt.Errorf("get: %w", context.Canceled), false},
+		{"unknown", errors.New("boom"), false},
+		{"bad repository", checkArgs("", "repo"), true},
+		{"bad number", checkArgs("owner", "repo", checkNumber("number", 0)), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsRetryable(tt.err); got != tt.want {
-				t.Errorf("IsRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := retry.IsTerminal(tt.err); got != tt.wantTerminal {
+				t.Errorf("IsTerminal(%v) = %v, want %v", tt.err, got, tt.wantTerminal)
+			}
+			if got := retry.IsRetryable(tt.err); got == tt.wantTerminal {
+				t.Errorf("IsRetryable(%v) = %v, want %v", tt.err, got, !tt.wantTerminal)
 			}
 		})
 	}
-	if err := convertError(&gh.ErrorResponse{Response: resp(404)}); !errors.Is(err, ErrNotFound) {
+	if err := checkArgs("owner", "repo", nil); err != nil {
+		t.Errorf("good arguments: %v", err)
+	}
+	if err := status(404, "Not Found"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("404 %v does not match ErrNotFound", err)
 	}
 }
