@@ -16,15 +16,19 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // ErrNotFound is matched by errors for a missing branch, commit or file.
-var ErrNotFound = errors.New("not found")
+// It is terminal.
+var ErrNotFound = retry.Terminal(errors.New("not found"))
 
 // ErrNonFastForward is matched by Push errors when the branch has moved to
 // a commit that is not an ancestor of the pushed one; push with force, or
-// fetch and rebuild on the new tip.
-var ErrNonFastForward = errors.New("non-fast-forward update")
+// fetch and rebuild on the new tip. It is terminal: the same push fails
+// again.
+var ErrNonFastForward = retry.Terminal(errors.New("non-fast-forward update"))
 
 // Auth returns the password for one fetch or push over HTTPS, sent with
 // user "x-access-token". Installation tokens expire within an hour, so it
@@ -57,11 +61,11 @@ func New(dir string, logger *slog.Logger) *Cache {
 // wait for one another.
 func (c *Cache) Open(ctx context.Context, cloneURL string, auth Auth) (*Repo, error) {
 	if auth == nil {
-		return nil, errors.New("auth: missing; want a function returning an installation token")
+		return nil, retry.Terminal(errors.New("auth: missing; want a function returning an installation token"))
 	}
 	path, err := c.pathFor(cloneURL)
 	if err != nil {
-		return nil, err
+		return nil, retry.Terminal(err)
 	}
 	c.mu.Lock()
 	r, ok := c.repos[path]
@@ -217,7 +221,20 @@ func (r *Repo) fetchLocked(ctx context.Context) error {
 		r.log.Debug("fetched", "duration", time.Since(start))
 	case errors.Is(err, git.NoErrAlreadyUpToDate), errors.Is(err, transport.ErrEmptyRemoteRepository):
 	default:
-		return fmt.Errorf("fetch %s: %w", r.url, err)
+		return fmt.Errorf("fetch %s: %w", r.url, refused(err))
 	}
 	return nil
+}
+
+// refused marks the failures of a fetch or push that trying again cannot
+// fix as terminal: the remote refused the credentials (401, 403) or has no
+// such repository (GitHub answers 404 to an installation that cannot see
+// it). Network and server failures stay retryable.
+func refused(err error) error {
+	switch {
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
+		errors.Is(err, transport.ErrInvalidAuthMethod), errors.Is(err, transport.ErrRepositoryNotFound):
+		return retry.Terminal(err)
+	}
+	return err
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // Signature is a commit author.
@@ -68,7 +70,7 @@ func (s *CommitSpec) validate() error {
 			errs = append(errs, fmt.Errorf("delete: path %q is also in files", p))
 		}
 	}
-	return errors.Join(errs...)
+	return retry.Terminal(errors.Join(errs...))
 }
 
 // Commit builds a commit from its parent's tree plus spec's changes, by
@@ -208,7 +210,7 @@ func (b *treeBuilder) set(root *dirNode, p string, content []byte) error {
 			item = &treeItem{mode: filemode.Dir, dir: &dirNode{entries: map[string]*treeItem{}}}
 			d.entries[el] = item
 		case item.mode != filemode.Dir:
-			return fmt.Errorf("%s is a file; delete it first to make it a directory", strings.Join(elems[:i+1], "/"))
+			return retry.Terminal(fmt.Errorf("%s is a file; delete it first to make it a directory", strings.Join(elems[:i+1], "/")))
 		}
 		var err error
 		if d, err = b.subdir(item); err != nil {
@@ -220,7 +222,7 @@ func (b *treeBuilder) set(root *dirNode, p string, content []byte) error {
 	if old, ok := d.entries[name]; ok {
 		switch old.mode {
 		case filemode.Dir:
-			return fmt.Errorf("%s is a directory; delete it first to make it a file", p)
+			return retry.Terminal(fmt.Errorf("%s is a directory; delete it first to make it a file", p))
 		case filemode.Executable:
 			mode = filemode.Executable
 		}

@@ -14,4 +14,10 @@
 // deterministic, and no commit when nothing changes), and pushes a commit
 // to a branch (Push: fast-forward or forced; pushing what is already there
 // does nothing).
+//
+// Errors follow package retry. A Repo never retries by itself: a failed
+// fetch or push is retryable when the network or the server failed, and
+// terminal when the remote refused the credentials or has no such
+// repository, when a push is not a fast-forward (ErrNonFastForward), when
+// a branch, commit or file is missing (ErrNotFound), and for bad arguments.
 package gitrepo

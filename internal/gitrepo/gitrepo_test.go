@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 const fullName = "acme/infra"
@@ -514,6 +515,91 @@ func TestInputErrors(t *testing.T) {
 			err := tt.call()
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v, want it to mention %q", err, tt.want)
+			}
+			if !retry.IsTerminal(err) {
+				t.Errorf("error %v is not terminal", err)
+			}
+		})
+	}
+}
+
+func TestErrorClassification(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.open(t)
+	head, _ := r.Head(ctx, "main")
+	first := mustCommit(t, r, head, "a.yaml", "one")
+	sibling := mustCommit(t, r, head, "a.yaml", "two")
+	if err := r.Push(ctx, first, "topic", false); err != nil {
+		t.Fatal(err)
+	}
+	withAuth := func(auth Auth, call func() error) func() error {
+		return func() error {
+			saved := r.auth
+			r.mu.Lock()
+			r.auth = auth
+			r.mu.Unlock()
+			defer func() { r.mu.Lock(); r.auth = saved; r.mu.Unlock() }()
+			return call()
+		}
+	}
+	withFaults := func(call func() error) func() error {
+		return func() error {
+			f.gh.SetFaults(githubtest.Faults{ErrorRate: 1, GitHTTP: true})
+			defer f.gh.SetFaults(githubtest.Faults{})
+			return call()
+		}
+	}
+	stale := func(t *testing.T) Auth {
+		tok, err := f.gh.IssueToken(f.inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.gh.ExpireTokens()
+		return func(context.Context) (string, error) { return tok, nil }
+	}
+	tests := []struct {
+		name         string
+		call         func(t *testing.T) func() error
+		wantTerminal bool
+	}{
+		{"push not a fast-forward", func(t *testing.T) func() error {
+			return func() error { return r.Push(ctx, sibling, "topic", false) }
+		}, true},
+		{"fetch with an expired token", func(t *testing.T) func() error { return withAuth(stale(t), func() error { return r.Fetch(ctx) }) }, true},
+		{"push with an expired token", func(t *testing.T) func() error {
+			return withAuth(stale(t), func() error { return r.Push(ctx, sibling, "other", false) })
+		}, true},
+		{"repository not found", func(t *testing.T) func() error {
+			return func() error { _, err := f.cache.Open(ctx, f.gh.CloneURL("acme/missing"), f.auth); return err }
+		}, true},
+		{"token refused by GitHub", func(t *testing.T) func() error {
+			return withAuth(func(context.Context) (string, error) { return "", retry.Terminal(errors.New("401 Bad credentials")) },
+				func() error { return r.Fetch(ctx) })
+		}, true},
+		{"token unavailable", func(t *testing.T) func() error {
+			return withAuth(func(context.Context) (string, error) { return "", errors.New("502 Bad Gateway") },
+				func() error { return r.Fetch(ctx) })
+		}, false},
+		{"fetch answered 502", func(t *testing.T) func() error { return withFaults(func() error { return r.Fetch(ctx) }) }, false},
+		{"push answered 502", func(t *testing.T) func() error {
+			return withFaults(func() error { return r.Push(ctx, sibling, "third", false) })
+		}, false},
+		{"connection refused", func(t *testing.T) func() error {
+			return func() error {
+				_, err := New(t.TempDir(), nil).Open(ctx, "http://127.0.0.1:1/acme/infra.git", f.auth)
+				return err
+			}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call(t)()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := retry.IsTerminal(err); got != tt.wantTerminal {
+				t.Errorf("IsTerminal(%v) = %v, want %v", err, got, tt.wantTerminal)
 			}
 		})
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // Repo is one cached bare clone. Its methods are safe for concurrent use;
@@ -57,7 +59,7 @@ func (r *Repo) Head(ctx context.Context, branch string) (string, error) {
 // commit resolves a commit id. Callers hold r.mu.
 func (r *Repo) commit(sha string) (*object.Commit, error) {
 	if !isSHA(sha) {
-		return nil, fmt.Errorf("commit %q: want a 40-character commit id", sha)
+		return nil, retry.Terminal(fmt.Errorf("commit %q: want a 40-character commit id", sha))
 	}
 	c, err := r.repo.CommitObject(plumbing.NewHash(sha))
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
@@ -179,7 +181,7 @@ func exportFile(dir string, f *object.File) error {
 	case filemode.Symlink:
 		target := path.Join(path.Dir(f.Name), content)
 		if path.IsAbs(content) || target == ".." || strings.HasPrefix(target, "../") {
-			return fmt.Errorf("symbolic link %s -> %s points outside the repository", f.Name, content)
+			return retry.Terminal(fmt.Errorf("symbolic link %s -> %s points outside the repository", f.Name, content))
 		}
 		return os.Symlink(content, dst)
 	case filemode.Executable:
@@ -217,9 +219,9 @@ func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
 		r.log.Info("pushed", "branch", branch, "sha", sha, "force", force, "duration", time.Since(start))
 	case errors.Is(err, git.NoErrAlreadyUpToDate):
 	case strings.Contains(err.Error(), "non-fast-forward") || errors.Is(err, plumbing.ErrObjectNotFound):
-		return fmt.Errorf("push %s to %s: %w: %w", sha, branch, ErrNonFastForward, err)
+		return retry.Terminal(fmt.Errorf("push %s to %s: %w: %w", sha, branch, ErrNonFastForward, err))
 	default:
-		return fmt.Errorf("push %s to %s: %w", sha, branch, err)
+		return fmt.Errorf("push %s to %s: %w", sha, branch, refused(err))
 	}
 	ref := plumbing.NewHashReference(plumbing.ReferenceName(trackingPrefix+branch), plumbing.NewHash(sha))
 	if err := r.repo.Storer.SetReference(ref); err != nil {
@@ -233,7 +235,7 @@ func checkBranch(branch string) error {
 	if branch == "" || strings.HasPrefix(branch, "refs/") || strings.HasPrefix(branch, "/") || strings.HasSuffix(branch, "/") ||
 		strings.HasSuffix(branch, ".lock") || strings.Contains(branch, "..") || strings.Contains(branch, "//") ||
 		strings.ContainsAny(branch, " :~^?*[\\@") {
-		return fmt.Errorf("branch %q: want a branch name such as main or gitvend/request-12", branch)
+		return retry.Terminal(fmt.Errorf("branch %q: want a branch name such as main or gitvend/request-12", branch))
 	}
 	return nil
 }
@@ -241,11 +243,11 @@ func checkBranch(branch string) error {
 // checkPath rejects paths that are not clean, relative and inside the tree.
 func checkPath(p string) error {
 	if p == "" || path.Clean(p) != p || path.IsAbs(p) || p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
-		return fmt.Errorf("path %q: want a clean relative path such as requests/dev/a.yaml", p)
+		return retry.Terminal(fmt.Errorf("path %q: want a clean relative path such as requests/dev/a.yaml", p))
 	}
 	for _, el := range strings.Split(p, "/") {
 		if strings.EqualFold(el, ".git") {
-			return fmt.Errorf("path %q: .git is not allowed", p)
+			return retry.Terminal(fmt.Errorf("path %q: .git is not allowed", p))
 		}
 	}
 	return nil
