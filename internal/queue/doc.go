@@ -7,8 +7,10 @@
 // Capacity waiting jobs and refuses more with ErrFull, which the webhook
 // server answers with 503: the bot is level-triggered, so the next resync
 // does the work a refused webhook asked for. A job whose error is retryable
-// is tried again with capped exponential backoff, holding back later jobs
-// of its key; a job that panics is logged and never takes its worker down.
+// (package retry: anything not marked terminal) is tried again, up to
+// MaxAttempts, with capped exponential backoff, holding back later jobs of
+// its key; a job whose error is terminal runs once; a job that panics is
+// logged, runs once and never takes its worker down.
 // Shutdown lets the jobs in flight finish within a deadline and abandons the
 // waiting ones.
 package queue

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitvend/gitvend/internal/logctx"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // ErrFull is returned (wrapped) by Add when Capacity jobs are waiting.
@@ -31,24 +32,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer gets the queue's metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// MaxAttempts bounds how often a job with retryable errors runs, the
-	// first attempt included (default 5; 1 turns retries off).
+	// MaxAttempts bounds how often a job whose errors are retryable (see
+	// package retry) runs, the first attempt included (default 5; 1 turns
+	// retries off). A job whose error is terminal runs once.
 	MaxAttempts int
 	// InitialBackoff is the wait before the first retry (default 1s); each
 	// further wait is about twice the one before, with jitter.
 	InitialBackoff time.Duration
 	// MaxBackoff caps one wait (default 1m).
 	MaxBackoff time.Duration
-	// Retryable tells whether an error is worth another attempt (default
-	// IsRetryable).
-	Retryable func(error) bool
-}
-
-// IsRetryable reports whether err, or an error it wraps, has a
-// Retryable() bool method that returns true.
-func IsRetryable(err error) bool {
-	var r interface{ Retryable() bool }
-	return errors.As(err, &r) && r.Retryable()
 }
 
 // Stats is a snapshot of the queue for status pages and tests.
@@ -125,9 +117,6 @@ func New(opts Options) *Queue {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Minute
-	}
-	if opts.Retryable == nil {
-		opts.Retryable = IsRetryable
 	}
 	log := opts.Logger
 	if log == nil {
@@ -349,19 +338,20 @@ func (q *Queue) finish(it *item, err error, panicked bool) {
 	q.running--
 	q.metrics.running.Set(float64(q.running))
 	log := q.log.With("key", it.lane.key, "job", it.id, "attempt", it.attempt)
-	retry := err != nil && !panicked && it.attempt < q.opts.MaxAttempts && q.opts.Retryable(err)
+	retryable := !panicked && retry.IsRetryable(err)
+	again := retryable && it.attempt < q.opts.MaxAttempts
 	switch {
-	case retry && q.state == stateRunning:
+	case again && q.state == stateRunning:
 		q.scheduleRetry(it, err, log)
 		return
-	case retry:
+	case again:
 		log.Warn("job failed; not retried because the queue is stopping", "err", err)
 		q.abandoned++
 		q.metrics.jobs.WithLabelValues(OutcomeAbandoned).Inc()
 	case panicked:
 		q.metrics.jobs.WithLabelValues(OutcomePanicked).Inc()
 	case err != nil:
-		log.Error("job failed", "err", err, "retryable", q.opts.Retryable(err))
+		log.Error("job failed", "err", err, "retryable", retryable)
 		q.metrics.jobs.WithLabelValues(OutcomeFailed).Inc()
 	default:
 		log.Debug("job done")

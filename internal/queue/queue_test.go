@@ -12,18 +12,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gitvend/gitvend/internal/logctx"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
-// retryableErr is an error with a Retryable method.
-type retryableErr struct{ retry bool }
+// classifiedErr is an error that says whether it is terminal.
+type classifiedErr struct{ terminal bool }
 
-func (e retryableErr) Error() string   { return fmt.Sprintf("retryable=%v", e.retry) }
-func (e retryableErr) Retryable() bool { return e.retry }
+func (e classifiedErr) Error() string  { return fmt.Sprintf("terminal=%v", e.terminal) }
+func (e classifiedErr) Terminal() bool { return e.terminal }
+
+var (
+	// unavailable is an error nobody marked: retryable.
+	unavailable = errors.New("service unavailable")
+	// badInput is marked terminal.
+	badInput = retry.Terminal(errors.New("bad input"))
+	// gitFailure is what a fetch through go-git returns when the server
+	// answers 502.
+	gitFailure = fmt.Errorf("fetch https://github.com/acme/infra.git: %w",
+		plumbing.NewUnexpectedError(errors.New(`unexpected requesting "https://github.com/acme/infra.git/info/refs" status code: 502`)))
+)
 
 // lockedBuffer is a log sink safe for concurrent writers.
 type lockedBuffer struct {
@@ -224,10 +237,14 @@ func TestRetry(t *testing.T) {
 		wantAttempts int
 		wantOutcome  string
 	}{
-		{"succeeds after two retryable errors", []error{retryableErr{true}, fmt.Errorf("wrapped: %w", retryableErr{true})}, 3, OutcomeSucceeded},
-		{"permanent error is not retried", []error{errors.New("bad input")}, 1, OutcomeFailed},
-		{"Retryable false is not retried", []error{retryableErr{false}}, 1, OutcomeFailed},
-		{"gives up after MaxAttempts", []error{retryableErr{true}, retryableErr{true}, retryableErr{true}, retryableErr{true}}, 3, OutcomeFailed},
+		{"succeeds after two retryable errors", []error{unavailable, fmt.Errorf("wrapped: %w", classifiedErr{false})}, 3, OutcomeSucceeded},
+		{"terminal error is attempted once", []error{badInput}, 1, OutcomeFailed},
+		{"wrapped terminal error is attempted once", []error{fmt.Errorf("sync: %w", badInput)}, 1, OutcomeFailed},
+		{"error type saying terminal is attempted once", []error{classifiedErr{true}}, 1, OutcomeFailed},
+		{"git error is retried", []error{gitFailure}, 2, OutcomeSucceeded},
+		{"joined errors, one retryable, are retried", []error{errors.Join(badInput, unavailable)}, 2, OutcomeSucceeded},
+		{"joined terminal errors are attempted once", []error{errors.Join(badInput, classifiedErr{true})}, 1, OutcomeFailed},
+		{"gives up after MaxAttempts", []error{unavailable, gitFailure, unavailable, unavailable}, 3, OutcomeFailed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,7 +381,7 @@ func TestRunContextCancelIsHardStop(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- q.Run(ctx) }()
 	started := make(chan struct{})
-	_ = q.Add("k", "retrying", func(context.Context) error { close(started); return retryableErr{true} })
+	_ = q.Add("k", "retrying", func(context.Context) error { close(started); return unavailable })
 	recv(t, started, "job")
 	waitFor(t, "the retry to be scheduled", func() bool { return q.Stats().Waiting == 1 })
 	cancel()
