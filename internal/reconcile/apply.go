@@ -155,7 +155,7 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	}
 	res.Objects = append(res.Objects, pruned...)
 	if invErr != nil {
-		return finish(fmt.Errorf("record inventory of target %s: %w", r.target.Name, invErr))
+		return finish(fmt.Errorf("record inventory of target %s: %w", r.target.Name, classify(invErr)))
 	}
 	return finish(nil)
 }
@@ -178,7 +178,7 @@ func failAll(res *Result, items []*item, err error) error {
 		}
 		res.Objects = append(res.Objects, it.res)
 	}
-	return fmt.Errorf("apply to target %s: %w", res.Target, err)
+	return fmt.Errorf("apply to target %s: %w", res.Target, classify(err))
 }
 
 // prepare turns the desired objects into items: copies with cluster-scoped

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 func TestApplyCreatesThenWritesNothing(t *testing.T) {
@@ -125,7 +126,7 @@ data: {k: v}
 		if !errors.As(err, &empty) || empty.Inventory != 3 {
 			t.Fatalf("Apply(nil) error = %v, want EmptyRenderError with 3 objects", err)
 		}
-		if !strings.Contains(err.Error(), "render is empty") || IsRetryable(err) {
+		if !strings.Contains(err.Error(), "render is empty") || retry.IsRetryable(err) {
 			t.Errorf("error %q should say the render is empty and not be retryable", err)
 		}
 		if len(res.Objects) != 0 {
@@ -229,7 +230,7 @@ data: {k: %[3]s}
 	before := uid()
 
 	res, err := r.Apply(t.Context(), frozen("", "two"), "rev2")
-	if err == nil || IsRetryable(err) {
+	if err == nil || retry.IsRetryable(err) {
 		t.Fatalf("immutable change: error = %v, want a permanent error", err)
 	}
 	o := res.Objects[0]
@@ -338,7 +339,7 @@ func TestApplyConvergesAfterTheAPIServerGoesAway(t *testing.T) {
 	if err == nil {
 		t.Fatal("apply with the API server gone returned no error")
 	}
-	if !IsRetryable(err) {
+	if !retry.IsRetryable(err) {
 		t.Errorf("error %v is not retryable", err)
 	}
 	if res.Count(Failed) == 0 {

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // Action is what an apply did, or in report-only mode would do, to one object.
@@ -156,6 +157,10 @@ type ApplyError struct {
 	Retryable bool
 }
 
+// Terminal reports whether applying again cannot succeed (see package
+// retry): something was refused or failed for good.
+func (e *ApplyError) Terminal() bool { return !e.Retryable }
+
 // Error implements error.
 func (e *ApplyError) Error() string {
 	var parts []string
@@ -181,22 +186,21 @@ func (e *EmptyRenderError) Error() string {
 	return fmt.Sprintf("apply to target %s: the render is empty but the inventory lists %d objects; refusing to apply and prune (remove the objects from Git one change at a time, or delete the inventory ConfigMap to start over)", e.Target, e.Inventory)
 }
 
-// IsRetryable tells whether err is a passing condition, so that trying
-// again later may succeed: an *ApplyError marked retryable, or an error
-// talking to the API server (unavailable, timeout, throttled, conflict).
-func IsRetryable(err error) bool {
-	var ae *ApplyError
-	if errors.As(err, &ae) {
-		return ae.Retryable
+// Terminal is always true: the same render is refused again.
+func (e *EmptyRenderError) Terminal() bool { return true }
+
+// classify marks an error from the API server terminal (package retry)
+// unless it is a passing condition.
+func classify(err error) error {
+	if err == nil || retryable(err) {
+		return err
 	}
-	var ee *EmptyRenderError
-	if errors.As(err, &ee) {
-		return false
-	}
-	return retryable(err)
+	return retry.Terminal(err)
 }
 
-// retryable classifies one error from the API server.
+// retryable classifies one error from the API server: unavailable,
+// timeouts, throttling, conflicts and failed connections pass; refusals
+// (forbidden, invalid, not found) do not.
 func retryable(err error) bool {
 	if err == nil {
 		return false
