@@ -16,6 +16,7 @@ import (
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // StatusPrefix starts the commit status context of every target:
@@ -174,13 +175,18 @@ func (r *Rollout) Run(ctx context.Context) error {
 		due[repo] = true
 	}
 	backoff := time.Second
-	var retry <-chan time.Time
+	var again <-chan time.Time
 	for {
 		failed := false
 		for repo := range due {
 			if err := r.Sync(ctx, repo); err != nil {
 				if ctx.Err() != nil {
 					return nil
+				}
+				if retry.IsTerminal(err) {
+					r.log.Error("reconcile failed; trying again at the next push or interval", "repo", repo, "err", err)
+					delete(due, repo)
+					continue
 				}
 				r.log.Warn("reconcile failed; retrying", "repo", repo, "err", err, "in", backoff)
 				failed = true
@@ -189,10 +195,10 @@ func (r *Rollout) Run(ctx context.Context) error {
 			delete(due, repo)
 		}
 		if failed {
-			retry = time.After(backoff)
+			again = time.After(backoff)
 			backoff = min(backoff*2, r.opts.Interval)
 		} else {
-			retry, backoff = nil, time.Second
+			again, backoff = nil, time.Second
 		}
 		select {
 		case <-ctx.Done():
@@ -203,7 +209,7 @@ func (r *Rollout) Run(ctx context.Context) error {
 			for repo := range r.opts.Branches {
 				due[repo] = true
 			}
-		case <-retry:
+		case <-again:
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // Applied is the outcome of one reconcile of one target.
@@ -141,7 +142,8 @@ func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t 
 func (r *Rollout) applyTarget(ctx context.Context, t Target, dir, sha string) Applied {
 	objs, err := reconcile.Desired(ctx, dir, t.Target)
 	if err != nil {
-		return Applied{Target: t.Name, Err: fmt.Errorf("render: %w", err)}
+		// The same commit renders the same way: only a new one can fix it.
+		return Applied{Target: t.Name, Err: retry.Terminal(fmt.Errorf("render: %w", err))}
 	}
 	res, err := r.recs[t.Name].Apply(ctx, objs, sha)
 	r.metrics.observeApply(t.Name, res, err)
