@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // work is what one job knows of its repository: the client, the clone, and
@@ -83,11 +84,11 @@ func (b *Bot) base(ctx context.Context, repo Repo, full, sha string) (*baseTree,
 	t := &baseTree{key: key, dir: dir, users: 1}
 	if t.cfg, err = config.LoadRepo(dir); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("%s at %.12s: %w", full, sha, err)
+		return nil, retry.Terminal(fmt.Errorf("%s at %.12s: %w", full, sha, err)) // fixed by a new commit only
 	}
 	if t.cat, err = blueprint.Load(ctx, blueprint.RepoSources(dir)...); err != nil {
 		cleanup()
-		return nil, fmt.Errorf("%s at %.12s: blueprints: %w", full, sha, err)
+		return nil, retry.Terminal(fmt.Errorf("%s at %.12s: blueprints: %w", full, sha, err))
 	}
 	if old := b.bases[full]; old != nil {
 		old.stale = true
