@@ -24,6 +24,7 @@ import (
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/leader"
 	"github.com/gitvend/gitvend/internal/queue"
+	"github.com/gitvend/gitvend/internal/retry"
 	"github.com/gitvend/gitvend/internal/rollout"
 	"github.com/gitvend/gitvend/internal/server"
 )
@@ -146,8 +147,9 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	return s, nil
 }
 
-// botLogin asks GitHub who the App's bot user is, retrying for a while:
-// GitHub may be briefly unreachable when the process starts.
+// botLogin asks GitHub who the App's bot user is, retrying retryable
+// errors for a while: GitHub may be briefly unreachable when the process
+// starts. A terminal error (a wrong App id or key) fails at once.
 func (s *service) botLogin(ctx context.Context) (string, error) {
 	deadline := time.Now().Add(time.Minute)
 	for wait := time.Second; ; wait = min(wait*2, 10*time.Second) {
@@ -155,7 +157,7 @@ func (s *service) botLogin(ctx context.Context) (string, error) {
 		if err == nil {
 			return login, nil
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || retry.IsTerminal(err) {
 			return "", fmt.Errorf("reach GitHub at %s: %w", s.cfg.GitHub.APIURL, err)
 		}
 		s.log.Warn("GitHub not reachable yet", "err", err, "retry_in", wait)

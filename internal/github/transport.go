@@ -170,7 +170,8 @@ func (t *retrier) repeatable(req *http.Request) bool {
 }
 
 // retrier sends a request again after failures, as RetryPolicy says, and
-// waits out rate limits.
+// waits out rate limits. What it gives up on goes up as a retryable error
+// (package retry); the layers above decide whether to try again later.
 type retrier struct {
 	sh       *shared
 	identity string

@@ -66,6 +66,8 @@
 //	rollout            the sync of a repository   retryable errors: soon, with         1s doubling to the interval; terminal
 //	                                              backoff; terminal errors: at the     ones wait for the next push or interval
 //	                                              next push or interval
+//	serve (startup)    asking GitHub for the      retryable errors                     1s doubling to 10s, for a minute; a
+//	                   bot's login                                                     terminal error (bad App key) fails at once
 //
 // The layers multiply (a GET failing with 502 throughout is sent up to 5
 // times per job attempt, in up to 5 job attempts) but their waits grow
