@@ -41,8 +41,9 @@
 //
 // # Who retries what
 //
-// Each layer repeats work at its own time scale, and none retries a
-// terminal error:
+// Each layer repeats work at its own time scale, and none repeats a
+// terminal error; only the periodic resync and rollout interval, which redo
+// all the work anyway, come back to it, after someone has fixed its cause:
 //
 //	layer              repeats                    on                                   attempts, waits
 //	-----------------  -------------------------  -----------------------------------  --------------------------------------
@@ -61,8 +62,8 @@
 //	                   out 429 Retry-After)                                            which; applying again converges
 //	queue              one job (a webhook's or    retryable errors; terminal errors    Options: 5 attempts, 1s doubling to 1m,
 //	                   a resync's)                and panics run once                  ±20%; later jobs of the key wait
-//	bot resync         every open request and     anything: it is the backstop         every resync interval, unbounded
-//	                   pull request of a repo
+//	bot resync         every open request and     nothing: it redoes the work          every resync interval, whatever the
+//	                   pull request of a repo     periodically, as the backstop        last outcome
 //	rollout            the sync of a repository   retryable errors: soon, with         1s doubling to the interval; terminal
 //	                                              backoff; terminal errors: at the     ones wait for the next push or interval
 //	                                              next push or interval
