@@ -22,7 +22,7 @@ import (
 // a tier's group do verb on resource in the team's namespace.
 type access struct {
 	group, resource, subresource, verb, name string
-	allowed                                bool
+	allowed                                  bool
 }
 
 // TestTeamNamespaceTiersAgainstAPIServer installs a team namespace in a
