@@ -1,6 +1,10 @@
-# Tenancy: what a request renders stays in the namespace it targets, what
-# a team writes by hand stays in the team's namespaces, and cluster-scoped
-# objects, which every tenant shares, need the platform's permission.
+# Tenancy: what a request renders stays in the namespace it targets, which
+# its owner must be allowed to use, what is written by hand stays in
+# namespaces a team of gitvend.yaml claims, and cluster-scoped objects,
+# which every tenant shares, need the platform's permission. The owner in
+# each subject's context comes from where the object lies (the request
+# record that rendered it, or the team that claims its namespace), never
+# from the object's own gitvend.dev/owner label, which must agree with it.
 package gitvend.policies.namespace_boundary
 
 import data.gitvend.lib
@@ -9,8 +13,8 @@ metadata := {
 	"id": "namespace-boundary",
 	"severity": "deny",
 	"title": "Namespace boundary",
-	"description": "A namespaced object must be in the namespace its request targets or, for objects not from a request, in one of its owner's namespaces. Cluster-scoped objects are allowed only for the kinds in policy.clusterScopedKinds, and a request may create the Namespace it targets.",
-	"fix": "Set metadata.namespace to the request's namespace; to allow a cluster-scoped kind, add it to policy.clusterScopedKinds in gitvend.yaml.",
+	"description": "A namespaced object must be in the namespace its request targets, which the request's owner must be allowed to use, or, for objects not from a request, in a namespace a team of gitvend.yaml claims. The owner comes from the object's path and the team map, and its gitvend.dev/owner label must name it. Cluster-scoped objects are allowed only for the kinds in policy.clusterScopedKinds, and a request may create the Namespace it targets.",
+	"fix": "Set metadata.namespace to the request's namespace; give every request record an owner from the teams of gitvend.yaml that may use its namespace; to allow a cluster-scoped kind, add it to policy.clusterScopedKinds in gitvend.yaml.",
 	"params": {"clusterScopedKinds": {
 		"type": "string-array",
 		"default": [],
@@ -21,8 +25,9 @@ metadata := {
 params := lib.params(metadata)
 
 # Subjects are checked in passes that each skip the usual case quickly: an
-# object in its request's namespace, an object from a request, and any
-# object of a namespaced kind.
+# object in its request's namespace, an object from a request, any object
+# of a namespaced kind, an owner that is known and may use the request's
+# namespace, and a label that agrees with the owner.
 
 violation contains finding if {
 	some i, s in input.subjects
@@ -47,6 +52,66 @@ violation contains finding if {
 	f := cluster_problem(s)
 	finding := {"subject": i, "message": f[0], "path": f[1]}
 }
+
+violation contains finding if {
+	some i, s in input.subjects
+	not is_array(s.context.allowedNamespaces)
+	f := owner_problem(s)
+	finding := {"subject": i, "message": f, "path": ["metadata", "namespace"]}
+}
+
+violation contains finding if {
+	some i, s in input.subjects
+	s.context.namespace != ""
+	is_array(s.context.allowedNamespaces)
+	not lib.namespace_matches(s.context.namespace, s.context.allowedNamespaces)
+	finding := {
+		"subject": i,
+		"message": sprintf("%s comes from request %s for namespace %s, which team %s may not use; team %s may use %s", [s.object.kind, s.context.request, s.context.namespace, s.context.owner, s.context.owner, namespaces_text(s.context.allowedNamespaces)]),
+		"path": ["metadata", "namespace"],
+	}
+}
+
+violation contains finding if {
+	some i, s in input.subjects
+	s.context.owner != ""
+	label := object.get(s.object, ["metadata", "labels", owner_label], s.context.owner)
+	label != s.context.owner
+	finding := {
+		"subject": i,
+		"message": sprintf("%s is labelled %s: %v, but it belongs to team %s (%s); set the label to %s", [s.object.kind, owner_label, label, s.context.owner, owner_source(s.context), s.context.owner]),
+		"path": ["metadata", "labels", owner_label],
+	}
+}
+
+namespaces_text(list) := concat(", ", list) if {
+	count(list) > 0
+} else := "no namespace"
+
+# owner_label names an object's owner for cost reports; gitvend sets it on
+# what it renders.
+owner_label := "gitvend.dev/owner"
+
+# owner_problem returns the message for a subject s whose owner is not a
+# team of gitvend.yaml.
+owner_problem(s) := sprintf("%s comes from request %s, which has no valid record %s to name its owner; add the record, or move the object out of requests/", [s.object.kind, s.context.request, record(s.context)]) if {
+	s.context.request != ""
+	s.context.owner == ""
+} else := sprintf("%s comes from request %s, whose owner %s is not a team of gitvend.yaml; set spec.owner in %s to a team that may use namespace %s", [s.object.kind, s.context.request, s.context.owner, record(s.context), s.context.namespace]) if {
+	s.context.request != ""
+} else := sprintf("%s is in namespace %s, which no team of gitvend.yaml claims, so it has no owner; add the namespace to a team's namespaces in gitvend.yaml (a bare \"*\" claims none)", [s.object.kind, ns]) if {
+	namespaced(s)
+	ns := object.get(s.object, ["metadata", "namespace"], "")
+	ns != ""
+}
+
+# record is the path of the request record of ctx.
+record(ctx) := sprintf("requests/%s/%s/%s.yaml", [ctx.environment, ctx.namespace, ctx.request])
+
+# owner_source says where the owner of ctx comes from.
+owner_source(ctx) := sprintf("the owner of request %s", [ctx.request]) if {
+	ctx.request != ""
+} else := "the team that claims its namespace"
 
 # namespace_problem returns [message, path] when the namespace ns of a
 # namespaced subject s is wrong.
@@ -151,7 +216,7 @@ namespace_hint(ctx) := sprintf("a request may only create the namespace it targe
 	ctx.namespace != ""
 } else := sprintf("allowed are %s", [concat(", ", ctx.allowedNamespaces)]) if {
 	is_array(ctx.allowedNamespaces)
-} else := "add Namespace to policy.clusterScopedKinds in gitvend.yaml to allow it"
+} else := "no team of gitvend.yaml claims it; add it to a team's namespaces, or add Namespace to policy.clusterScopedKinds in gitvend.yaml to allow it"
 
 allowed_kinds_text := "none are allowed" if {
 	count(params.clusterScopedKinds) == 0

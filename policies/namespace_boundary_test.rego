@@ -74,8 +74,85 @@ test_hand_written_object_outside_owner_namespaces if {
 	}}
 }
 
-test_unknown_owner_namespaces_allow_any if {
-	count(findings([subject(config_map("anything"), "namespaced", unknown_ctx)])) == 0
+# An object written by hand in a namespace no team claims has no owner,
+# whatever its own label says.
+test_hand_written_unknown_owner_denied if {
+	obj := object.union(config_map("kube-system"), {"metadata": {"labels": {"gitvend.dev/owner": "platform"}}})
+	findings([subject(obj, "namespaced", unknown_ctx)]) == {{
+		"subject": 0,
+		"message": "ConfigMap is in namespace kube-system, which no team of gitvend.yaml claims, so it has no owner; add the namespace to a team's namespaces in gitvend.yaml (a bare \"*\" claims none)",
+		"path": ["metadata", "namespace"],
+	}}
+}
+
+# A single tenant (a repository without teams) may use every namespace.
+test_single_tenant_uses_any_namespace if {
+	ctx := object.union(unknown_ctx, {"allowedNamespaces": ["*"]})
+	count(findings([subject(config_map("anything"), "namespaced", ctx)])) == 0
+}
+
+# Unknown owners of hand-written cluster-scoped objects are left to the
+# allow-list of cluster-scoped kinds.
+test_hand_written_cluster_scoped_without_owner if {
+	count(findings_with_kinds([subject(cluster_role, "cluster", unknown_ctx)], ["ClusterRole"])) == 0
+}
+
+record_ctx(owner, allowed) := object.union(request_ctx, {"owner": owner, "allowedNamespaces": allowed})
+
+test_rendered_without_record_denied if {
+	ctx := object.union(request_ctx, {"owner": "", "namespace": "kube-system", "request": "x", "allowedNamespaces": null})
+	findings([subject(config_map("kube-system"), "namespaced", ctx)]) == {{
+		"subject": 0,
+		"message": "ConfigMap comes from request x, which has no valid record requests/dev/kube-system/x.yaml to name its owner; add the record, or move the object out of requests/",
+		"path": ["metadata", "namespace"],
+	}}
+}
+
+test_rendered_owner_not_a_team_denied if {
+	findings([subject(config_map("team-a"), "namespaced", record_ctx("ghosts", null))]) == {{
+		"subject": 0,
+		"message": "ConfigMap comes from request app, whose owner ghosts is not a team of gitvend.yaml; set spec.owner in requests/dev/team-a/app.yaml to a team that may use namespace team-a",
+		"path": ["metadata", "namespace"],
+	}}
+}
+
+# A request whose namespace its owner may not use is denied on every
+# object it renders, the Namespace included.
+test_rendered_namespace_owner_may_not_use[kind] if {
+	some kind in ["ConfigMap", "Namespace"]
+	ctx := object.union(request_ctx, {"namespace": "kube-system", "request": "x", "allowedNamespaces": ["team-a", "payments-*"]})
+	obj := {"ConfigMap": config_map("kube-system"), "Namespace": namespace_object("kube-system")}[kind]
+	scope := {"ConfigMap": "namespaced", "Namespace": "cluster"}[kind]
+	findings([subject(obj, scope, ctx)]) == {{
+		"subject": 0,
+		"message": sprintf("%s comes from request x for namespace kube-system, which team payments may not use; team payments may use team-a, payments-*", [kind]),
+		"path": ["metadata", "namespace"],
+	}}
+}
+
+test_rendered_namespace_owner_without_namespaces if {
+	ctx := record_ctx("payments", [])
+	got := findings([subject(config_map("team-a"), "namespaced", ctx)])
+	{f.message | some f in got} == {"ConfigMap comes from request app for namespace team-a, which team payments may not use; team payments may use no namespace"}
+}
+
+# The owner label must name the owner the path gives; a label cannot make
+# an object another team's.
+test_owner_label_must_agree if {
+	lying := object.union(config_map("team-a"), {"metadata": {"labels": {"gitvend.dev/owner": "platform"}}})
+	honest := object.union(config_map("team-a"), {"metadata": {"labels": {"gitvend.dev/owner": "payments"}}})
+	findings([
+		subject(lying, "namespaced", request_ctx),
+		subject(honest, "namespaced", request_ctx),
+		subject(config_map("team-a"), "namespaced", request_ctx),
+		subject(lying, "namespaced", object.union(hand_written_ctx, {"owner": ""})),
+	]) == {{
+		"subject": 0,
+		"message": "ConfigMap is labelled gitvend.dev/owner: platform, but it belongs to team payments (the owner of request app); set the label to payments",
+		"path": ["metadata", "labels", "gitvend.dev/owner"],
+	}}
+	got := findings([subject(lying, "namespaced", hand_written_ctx)])
+	{f.message | some f in got} == {"ConfigMap is labelled gitvend.dev/owner: platform, but it belongs to team payments (the team that claims its namespace); set the label to payments"}
 }
 
 test_request_may_create_its_namespace if {
@@ -114,7 +191,7 @@ test_cluster_scoped_kind_allow_list[kinds] if {
 test_allow_list_message if {
 	got := findings_with_kinds([subject(namespace_object("x"), "cluster", unknown_ctx), subject(cluster_role, "cluster", unknown_ctx)], ["PriorityClass"])
 	{f.message | some f in got} == {
-		"Namespace x is not a namespace its owner may create; add Namespace to policy.clusterScopedKinds in gitvend.yaml to allow it",
+		"Namespace x is not a namespace its owner may create; no team of gitvend.yaml claims it; add it to a team's namespaces, or add Namespace to policy.clusterScopedKinds in gitvend.yaml to allow it",
 		"ClusterRole.rbac.authorization.k8s.io is cluster-scoped and shared by every tenant; allowed are PriorityClass (policy.clusterScopedKinds in gitvend.yaml)",
 	}
 }

@@ -147,10 +147,11 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	}
 	subjects := make([]policy.Subject, len(objs))
 	items := make([]cost.Item, len(objs))
+	own := c.owners()
 	for i := range objs {
 		o := &objs[i]
 		o.File = c.rel(o.File)
-		ctx := c.context(o)
+		ctx := own.context(o)
 		subjects[i] = policy.Subject{Object: o, Context: ctx}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
 		if _, known := manifest.Scope(o.ID); !known {
@@ -187,17 +188,6 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	rep.Excepted = res.Excepted
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
 	return rep, nil
-}
-
-// context places an object in the repository layout.
-func (c *Checker) context(o *manifest.Object) policy.Context {
-	place := desired.Locate(c.cfg, o.File)
-	ctx := policy.Context{Environment: place.Environment, Request: place.Request, Namespace: place.Namespace}
-	ctx.Owner = o.Labels()[cost.OwnerLabel]
-	if t, ok := c.cfg.Team(ctx.Owner); ok {
-		ctx.AllowedNamespaces = t.Namespaces
-	}
-	return ctx
 }
 
 // rel makes a file path relative to the repository, slash-separated, when

@@ -46,7 +46,12 @@ func TestBuiltinBlueprintsPassPolicies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, f := range r.Files {
+			record, err := req.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := append([]desired.File{{Path: req.Path(), Data: record}}, r.Files...)
+			for _, f := range files {
 				p := filepath.Join(repo, f.Path)
 				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 					t.Fatal(err)

@@ -63,6 +63,7 @@ func Build(fsys filesys.FileSystem, dir string) ([]Object, error) {
 				return nil, fmt.Errorf("build %s: %w", dir, err)
 			}
 		}
+		retagKYAML11Bools(r.YNode())
 		m, err := r.Map()
 		if err != nil {
 			return nil, fmt.Errorf("build %s: %w", dir, err)

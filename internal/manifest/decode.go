@@ -120,6 +120,7 @@ func decodeDocument(file string, doc *yaml.Node) ([]Object, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{File: file, Line: root.Line, Msg: "a document must be a mapping with apiVersion, kind and metadata"}
 	}
+	retagYAML11Bools(root)
 	budget := MaxNodes
 	v, err := toValue(root, &budget, "")
 	if err != nil {

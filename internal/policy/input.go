@@ -35,13 +35,18 @@ type Context struct {
 	// Request is the name of the request that rendered the object, "" for
 	// objects written by hand.
 	Request string
-	// Owner is the team that owns the object.
+	// Owner is the team that owns the object: the owner named by the
+	// record of the request that rendered it or, for objects written by
+	// hand, the team that claims the object's namespace in gitvend.yaml;
+	// never the object's own label, which whoever writes it chooses. ""
+	// when there is none.
 	Owner string
 	// Namespace is the namespace the object's request targets, "" when the
 	// object is not from a request.
 	Namespace string
 	// AllowedNamespaces are the namespaces the owner may use (a trailing
-	// "*" matches a prefix); nil when unknown.
+	// "*" matches a prefix); nil when the owner is not a team of
+	// gitvend.yaml, which the namespace-boundary policy denies.
 	AllowedNamespaces []string
 }
 

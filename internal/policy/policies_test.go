@@ -382,6 +382,68 @@ metadata:
 			want: []want{{[4]string{"v1", "ConfigMap", "team-b", "b"}, "b", "ConfigMap is in namespace team-b, which team payments may not use; move it to one of team-a, payments-*"}},
 		},
 		{
+			name: "YAML 1.1 booleans read as kubectl reads them", policy: "host-namespaces", severity: "deny",
+			yaml: `apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+  namespace: team-a
+spec:
+  hostNetwork: yes #@net
+  hostPID: "yes"
+  hostIPC: off
+  containers:
+    - name: agent
+      image: ghcr.io/acme/agent:3.1
+`,
+			want: []want{{[4]string{"v1", "Pod", "team-a", "agent"}, "net", "pod spec sets hostNetwork: true, which shares the node's network namespace with the pod; remove it or set it to false"}},
+		},
+		{
+			name: "cluster-admin for every authenticated user", policy: "rbac", severity: "deny",
+			yaml: `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: everyone
+  namespace: team-a
+  labels: {gitvend.dev/owner: platform}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: cluster-admin #@role
+subjects:
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: system:authenticated #@group
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: all
+  namespace: team-a
+rules:
+  - apiGroups: [""]
+    resources: [pods]
+    verbs: ["*"] #@verbs
+`,
+			want: []want{
+				{[4]string{"rbac.authorization.k8s.io/v1", "RoleBinding", "team-a", "everyone"}, "role", "RoleBinding grants ClusterRole cluster-admin in its namespace, including the right to change the namespace's RBAC; bind a Role of the namespace that lists what is needed"},
+				{[4]string{"rbac.authorization.k8s.io/v1", "RoleBinding", "team-a", "everyone"}, "group", "RoleBinding grants its role to group system:authenticated, which is every authenticated user of the cluster; bind the team's own group instead"},
+				{[4]string{"rbac.authorization.k8s.io/v1", "Role", "team-a", "all"}, "verbs", "Role rules[0] uses \"*\" in verbs, which also matches every verb Kubernetes adds later; list the verbs it needs"},
+			},
+		},
+		{
+			name: "owner from the path, not the label", policy: "namespace-boundary", severity: "deny",
+			yaml: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: team-a
+  labels:
+    gitvend.dev/owner: platform #@label
+`,
+			want: []want{{[4]string{"v1", "ConfigMap", "team-a", "settings"}, "label", "ConfigMap is labelled gitvend.dev/owner: platform, but it belongs to team payments (the owner of request web); set the label to payments"}},
+		},
+		{
 			name: "images from other registries", policy: "allowed-registries", severity: "deny",
 			settings: &config.Policy{Policies: map[string]config.PolicySetting{
 				"allowed-registries": {Params: map[string]any{"registries": []any{"ghcr.io/acme/", "docker.io/library/"}}},

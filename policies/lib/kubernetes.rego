@@ -14,8 +14,12 @@
 # where groupKind and scope (whether the kind is namespaced, "" when
 # unknown) are computed by gitvend, and context says where the object comes
 # from: the request that rendered it and the namespace that request
-# targets ("" for objects written by hand), and the namespaces its owner
-# may use (null when unknown; a trailing "*" matches a prefix).
+# targets ("" for objects written by hand), its owner (the owner named by
+# that request's record or, for objects written by hand, the team of
+# gitvend.yaml that claims the object's namespace; never the object's own
+# label; "" when there is none) and the namespaces that owner may use (null
+# when the owner is not a team of gitvend.yaml; a trailing "*" matches a
+# prefix).
 #
 # Every finding a policy reports is an object
 #

@@ -1,0 +1,137 @@
+package check
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/policy"
+	"github.com/gitvend/gitvend/internal/request"
+)
+
+// maxRecordSize bounds the request records read to find an owner.
+const maxRecordSize = 1 << 20
+
+// owners places the objects of one check in the repository layout and
+// names the team that owns each. The owner never comes from the object's
+// own gitvend.dev/owner label, which whoever writes the object chooses:
+//
+//   - an object under requests/<env>/<namespace>/<name>/ is owned by the
+//     owner of the request record requests/<env>/<namespace>/<name>.yaml
+//     that rendered it, and must stay in that namespace, which the owner
+//     must be allowed to use;
+//   - any other object (hand-written in an environment root) is owned by
+//     the team of gitvend.yaml that claims its namespace most specifically:
+//     a namespace named exactly, else the longest prefix. A bare "*" lets a
+//     team request things in any namespace, but claims none: the author of
+//     a hand-written file is not known, and the catch-all would otherwise
+//     let any file into any namespace as the most trusted team's.
+//
+// An owner that is not a team of gitvend.yaml is unknown, and the
+// namespace-boundary policy denies its namespaced objects. A repository
+// that declares no teams has a single tenant, which may use every
+// namespace.
+type owners struct {
+	repoDir string
+	cfg     *config.Repo
+	records map[string]string // owner by record path; "" when unusable
+}
+
+func (c *Checker) owners() *owners {
+	return &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}}
+}
+
+// context places o, whose File is relative to the repository.
+func (w *owners) context(o *manifest.Object) policy.Context {
+	place := desired.Locate(w.cfg, o.File)
+	ctx := policy.Context{Environment: place.Environment, Request: place.Request, Namespace: place.Namespace}
+	if place.Request != "" {
+		ctx.Owner = w.recordOwner(place)
+	}
+	if len(w.cfg.Teams) == 0 {
+		ctx.AllowedNamespaces = []string{"*"}
+		return ctx
+	}
+	if place.Request == "" {
+		ns := o.Namespace
+		if o.GroupKind() == "Namespace" {
+			ns = o.Name
+		}
+		ctx.Owner = claimant(w.cfg.Teams, ns)
+	}
+	if t, ok := w.cfg.Team(ctx.Owner); ok {
+		ctx.AllowedNamespaces = t.Namespaces
+	}
+	return ctx
+}
+
+// recordOwner returns the owner named by the request record of place, or
+// "" when the record is missing, invalid or not the one its path names.
+func (w *owners) recordOwner(place desired.Place) string {
+	rel := path.Join(request.Dir, place.Environment, place.Namespace, place.Request+".yaml")
+	if owner, ok := w.records[rel]; ok {
+		return owner
+	}
+	owner := ""
+	if data, err := readInside(w.repoDir, rel); err == nil {
+		if r, err := request.Parse(data); err == nil && r.Path() == rel {
+			owner = r.Spec.Owner
+		}
+	}
+	w.records[rel] = owner
+	return owner
+}
+
+// readInside reads the file rel of the repository in dir without leaving
+// it: links that point outside are refused.
+func readInside(dir, rel string) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open repository: %w", err)
+	}
+	defer root.Close()
+	f, err := root.Open(rel)
+	if err != nil {
+		return nil, fmt.Errorf("open request record: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRecordSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read request record: %w", err)
+	}
+	if len(data) > maxRecordSize {
+		return nil, fmt.Errorf("read request record: %s is larger than %d bytes", rel, maxRecordSize)
+	}
+	return data, nil
+}
+
+// claimant returns the team that claims namespace ns most specifically, or
+// "" when none does: a team that names ns exactly comes before one with a
+// matching prefix, a longer prefix before a shorter one, and an earlier
+// team before a later one. A bare "*" claims nothing.
+func claimant(teams []config.Team, ns string) string {
+	if ns == "" {
+		return ""
+	}
+	best, rank := "", -1
+	for _, t := range teams {
+		for _, p := range t.Namespaces {
+			r := -1
+			switch prefix, isPrefix := strings.CutSuffix(p, "*"); {
+			case p == ns:
+				r = len(p) + 1
+			case isPrefix && prefix != "" && strings.HasPrefix(ns, prefix):
+				r = len(prefix)
+			}
+			if r > rank {
+				best, rank = t.Name, r
+			}
+		}
+	}
+	return best
+}
