@@ -15,11 +15,11 @@ import (
 // Serve runs `gitvend serve` as a child process, as an operator would, so
 // that it can be stopped, killed and started again.
 type Serve struct {
-	Bin    string // the gitvend binary
-	Config string // its configuration file
+	Bin     string // the gitvend binary
+	Config  string // its configuration file
 	Addr    string // host:port of its public listener (the webhook)
 	OpsAddr string // host:port of its ops listener (metrics, status page)
-	Log    string // file its output is appended to
+	Log     string // file its output is appended to
 
 	cmd  *exec.Cmd
 	done chan struct{}
