@@ -130,9 +130,8 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	}
 	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, Logger: log, Registerer: s.reg})
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
-		MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight,
-		Handler:          bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
-		ShutdownTimeout: shutdownGrace})
+		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
+		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight})
 	if le := cfg.LeaderElection; le.Enabled {
 		rc, err := rollout.RESTConfig(le.Kubeconfig, "")
 		if err != nil {
