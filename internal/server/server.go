@@ -178,16 +178,19 @@ func (s *Server) OpsHandler() http.Handler { return s.ops }
 
 // Run listens on addr (the public listener) and opsAddr (the ops
 // listener), both host:port, and serves until ctx ends, then shuts down
-// gracefully within Options.ShutdownTimeout.
+// gracefully within Options.ShutdownTimeout. An empty opsAddr serves no
+// ops routes.
 func (s *Server) Run(ctx context.Context, addr, opsAddr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	opsLn, err := net.Listen("tcp", opsAddr)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("listen on %s: %w", opsAddr, err)
+	var opsLn net.Listener
+	if opsAddr != "" {
+		if opsLn, err = net.Listen("tcp", opsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", opsAddr, err)
+		}
 	}
 	return s.Serve(ctx, ln, opsLn)
 }

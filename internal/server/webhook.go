@@ -174,12 +174,8 @@ func (s *Server) readVerified(ctx context.Context, r *http.Request, contentType 
 		limit = r.ContentLength
 	}
 	share := roundUp(limit + 1)
-	wctx, cancel := context.WithTimeout(ctx, s.opts.InFlightWait)
-	err := s.inFlight.Acquire(wctx, share)
-	cancel()
-	if err != nil {
-		return nil, &verdict{http.StatusServiceUnavailable, OutcomeBusy, "busy: too many webhook bytes in flight, retry later",
-			fmt.Errorf("wait %s for %d bytes of webhook budget: %w", s.opts.InFlightWait, share, err)}
+	if err := s.acquire(ctx, share); err != nil {
+		return nil, &verdict{http.StatusServiceUnavailable, OutcomeBusy, "busy: too many webhook bytes in flight, retry later", err}
 	}
 	defer s.inFlight.Release(share)
 	b, ok, err := readSigned(r.Body, limit, s.opts.Secret, want)
@@ -198,6 +194,20 @@ func (s *Server) readVerified(ctx context.Context, r *http.Request, contentType 
 		return nil, &verdict{http.StatusBadRequest, OutcomeBadRequest, "body is not a form with a payload field", err}
 	}
 	return payload, nil
+}
+
+// acquire takes n bytes of the webhook budget, waiting up to
+// Options.InFlightWait for them.
+func (s *Server) acquire(ctx context.Context, n int64) error {
+	if s.inFlight.TryAcquire(n) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.InFlightWait)
+	defer cancel()
+	if err := s.inFlight.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("wait %s for %d bytes of webhook budget: %w", s.opts.InFlightWait, n, err)
+	}
+	return nil
 }
 
 func tooLarge(limit int64) verdict {
