@@ -46,10 +46,11 @@ type Options struct {
 	Secret []byte
 	// MaxBodyBytes caps a webhook body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
-	// MaxBytesInFlight bounds the webhook body bytes held at once across
-	// all deliveries (default 4 × MaxBodyBytes; never less than one body of
-	// MaxBodyBytes). A delivery that does not fit waits, then is answered
-	// 503.
+	// MaxBytesInFlight bounds the webhook body bytes held at once, while
+	// they are read and their signature checked, across all deliveries
+	// (default 4 × MaxBodyBytes; never less than one body of MaxBodyBytes).
+	// A delivery that does not fit waits up to InFlightWait, then is
+	// answered 503.
 	MaxBytesInFlight int64
 	// InFlightWait bounds how long a delivery waits for room within
 	// MaxBytesInFlight (default DefaultInFlightWait).

@@ -117,8 +117,9 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 // Nothing of an unsigned delivery is read: the signature header is checked
 // first. The body is then read within a share of Options.MaxBytesInFlight,
 // its HMAC computed as it streams in, and parsed only once the HMAC
-// matched; the share and the body's memory are given back before the
-// handler runs.
+// matched. The share covers the raw body until it is verified and copied
+// out; the verified payload and what is parsed from it, which only the
+// secret's holder can send, are outside it.
 func (s *Server) receive(ctx context.Context, r *http.Request, received time.Time) (context.Context, verdict) {
 	if len(s.opts.Secret) == 0 {
 		return ctx, verdict{http.StatusUnauthorized, OutcomeBadSignature, "signature cannot be verified", errors.New("no webhook secret configured")}
