@@ -57,7 +57,7 @@ func run(ctx context.Context, bin, examples string, keep, stay bool) error {
 		return err
 	}
 	defer func() { _ = srv.Stop() }()
-	fmt.Fprintf(out, "  gitvend serve running at %s (log: %s)\n\n", srv.URL(), srv.Log)
+	fmt.Fprintf(out, "  gitvend serve running at %s, metrics and status page at %s (log: %s)\n\n", srv.URL(), srv.OpsURL(), srv.Log)
 	story := &demo.Story{W: w, Out: out}
 	if err := story.Play(ctx); err != nil {
 		return fmt.Errorf("%w (server log: %s)", err, srv.Log)
@@ -66,8 +66,8 @@ func run(ctx context.Context, bin, examples string, keep, stay bool) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nAudit: one pull request per request, no repeated comment, check run or drift issue.\n")
-	fmt.Fprintf(out, "\nFrom %s/metrics:\n", srv.URL())
-	if err := printMetrics(out, srv.URL()+"/metrics"); err != nil {
+	fmt.Fprintf(out, "\nFrom %s/metrics:\n", srv.OpsURL())
+	if err := printMetrics(out, srv.OpsURL()+"/metrics"); err != nil {
 		fmt.Fprintf(out, "  (could not read them: %v)\n", err)
 	}
 	when := "until the demo exits; run with -stay to look around"
@@ -75,8 +75,8 @@ func run(ctx context.Context, bin, examples string, keep, stay bool) error {
 		when = "until you press Ctrl-C"
 	}
 	fmt.Fprintf(out, "\nWhere to look (%s):\n", when)
-	fmt.Fprintf(out, "  metrics      %s/metrics\n", srv.URL())
-	fmt.Fprintf(out, "  status page  %s/\n", srv.URL())
+	fmt.Fprintf(out, "  metrics      %s/metrics\n", srv.OpsURL())
+	fmt.Fprintf(out, "  status page  %s/\n", srv.OpsURL())
 	fmt.Fprintf(out, "  repository   git clone %s  →  requests/dev/team-payments/orders.yaml and orders/\n", w.GH.CloneURL(demo.Repo))
 	fmt.Fprintf(out, "  cluster      kubectl --kubeconfig %s get all -n team-payments\n", w.Kube.KubeconfigPath())
 	fmt.Fprintf(out, "  server log   %s%s\n", srv.Log, map[bool]string{true: "", false: " (removed at exit; -keep keeps it)"}[keep])

@@ -132,7 +132,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, Logger: log, Registerer: s.reg})
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
 		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
-		ShutdownTimeout: shutdownGrace})
+		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight})
 	if le := cfg.LeaderElection; le.Enabled {
 		rc, err := rollout.RESTConfig(le.Kubeconfig, "")
 		if err != nil {
@@ -193,8 +193,8 @@ func (s *service) run(ctx context.Context) error {
 			s.log.Error("leader election stopped", "err", err)
 		}
 	}()
-	s.log.Info("serving", "listen", s.cfg.Listen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
-	serveErr := s.server.Run(ctx, s.cfg.Listen)
+	s.log.Info("serving", "listen", s.cfg.Listen, "opsListen", s.cfg.OpsListen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
+	serveErr := s.server.Run(ctx, s.cfg.Listen, s.cfg.OpsListen)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.queue.Shutdown(sctx); err != nil {

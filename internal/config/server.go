@@ -29,6 +29,9 @@ const (
 	// MaxWebhookBytes is GitHub's own cap on a webhook payload (25 MiB),
 	// the largest allowed webhook body limit.
 	MaxWebhookBytes = 25 << 20
+	// MaxWebhookBytesInFlight is the largest allowed bound on webhook body
+	// bytes held at once.
+	MaxWebhookBytesInFlight = 1 << 30
 )
 
 // Server is the configuration of `gitvend serve` (and of the commands that
@@ -37,8 +40,14 @@ const (
 type Server struct {
 	APIVersion string `yaml:"apiVersion"`
 	Kind       string `yaml:"kind"`
-	// Listen is the host:port of the HTTP server (webhook, metrics, health, status page).
+	// Listen is the host:port of the public HTTP listener, the one GitHub
+	// reaches: POST /webhook and the probes.
 	Listen string `yaml:"listen"`
+	// OpsListen is the host:port of the ops listener: /metrics, the status
+	// page and the probes. They name repositories, targets and
+	// installations, so it defaults to loopback; a deployment opens it to
+	// the cluster, never to GitHub.
+	OpsListen string `yaml:"opsListen"`
 	// PublicURL is the server's address as GitHub users reach it, used for
 	// links such as a check run's details; optional.
 	PublicURL string `yaml:"publicURL"`
@@ -74,6 +83,10 @@ type GitHub struct {
 	WebhookSecretFile string `yaml:"webhookSecretFile"`
 	// MaxWebhookBytes caps the size of a webhook body.
 	MaxWebhookBytes int64 `yaml:"maxWebhookBytes"`
+	// MaxWebhookBytesInFlight bounds the webhook body bytes held at once
+	// across all deliveries; a delivery beyond it waits, then is answered
+	// 503. At least MaxWebhookBytes.
+	MaxWebhookBytesInFlight int64 `yaml:"maxWebhookBytesInFlight"`
 
 	// PrivateKey is the PEM text read from PrivateKeyFile or
 	// $GITVEND_GITHUB_PRIVATE_KEY.
@@ -226,6 +239,11 @@ func (s *Server) Validate() error {
 	if err := checkListen(s.Listen); err != "" {
 		errs.add("listen", "%s", err)
 	}
+	if err := checkListen(s.OpsListen); err != "" {
+		errs.add("opsListen", "%s", err)
+	} else if samePort(s.Listen, s.OpsListen) {
+		errs.add("opsListen", "must use another port than listen (%s), got %q", s.Listen, s.OpsListen)
+	}
 	if s.PublicURL != "" {
 		if err := checkURL(s.PublicURL); err != "" {
 			errs.add("publicURL", "%s", err)
@@ -279,6 +297,13 @@ func checkListen(addr string) string {
 	return ""
 }
 
+// samePort tells whether two listen addresses name the same non-zero port.
+func samePort(a, b string) bool {
+	_, pa, errA := net.SplitHostPort(a)
+	_, pb, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && pa == pb && pa != "0"
+}
+
 // checkURL explains what is wrong with an http(s) URL, or returns "". The
 // message never repeats credentials the URL may hold.
 func checkURL(raw string) string {
@@ -330,6 +355,9 @@ func (g GitHub) Validate() error {
 	}
 	if g.MaxWebhookBytes < MinWebhookBytes || g.MaxWebhookBytes > MaxWebhookBytes {
 		errs.add("maxWebhookBytes", "must be from %d to %d (GitHub's 25 MiB cap), got %d", MinWebhookBytes, MaxWebhookBytes, g.MaxWebhookBytes)
+	}
+	if g.MaxWebhookBytesInFlight < g.MaxWebhookBytes || g.MaxWebhookBytesInFlight > MaxWebhookBytesInFlight {
+		errs.add("maxWebhookBytesInFlight", "must be from maxWebhookBytes (%d) to %d, got %d", g.MaxWebhookBytes, MaxWebhookBytesInFlight, g.MaxWebhookBytesInFlight)
 	}
 	switch {
 	case len(g.PrivateKey) == 0:

@@ -267,11 +267,13 @@ func (s *Server) applyDefaults(present map[string]int) {
 		}
 	}
 	set("listen", func() { s.Listen = ":8080" })
+	set("opsListen", func() { s.OpsListen = "127.0.0.1:9090" })
 	set("workDir", func() { s.WorkDir = "/var/lib/gitvend" })
 	set("log.level", func() { s.Log.Level = "info" })
 	set("log.format", func() { s.Log.Format = "json" })
 	set("github.apiURL", func() { s.GitHub.APIURL = "https://api.github.com/" })
 	set("github.maxWebhookBytes", func() { s.GitHub.MaxWebhookBytes = MaxWebhookBytes })
+	set("github.maxWebhookBytesInFlight", func() { s.GitHub.MaxWebhookBytesInFlight = 4 * MaxWebhookBytes })
 	set("queue.workers", func() { s.Queue.Workers = 4 })
 	set("queue.capacity", func() { s.Queue.Capacity = 1000 })
 	set("resync.interval", func() { s.Resync.Interval = 5 * time.Minute })

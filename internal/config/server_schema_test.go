@@ -93,6 +93,8 @@ func TestServerSchemaRejects(t *testing.T) {
 		{"cluster-scoped kind", minimal + fmt.Sprintf(target, ", clusterScopedKinds: [namespace]")},
 		{"selfHeal and reportOnly", minimal + fmt.Sprintf(target, ", selfHeal: true, reportOnly: true")},
 		{"listen without port", minimal + "listen: localhost\n"},
+		{"ops listen without port", minimal + "opsListen: localhost\n"},
+		{"bytes in flight too many", strings.Replace(minimal, "appID: 7", "appID: 7, maxWebhookBytesInFlight: 2000000000", 1)},
 	}
 	schema := compileServerSchema(t)
 	for _, tt := range tests {

@@ -43,11 +43,11 @@ func TestLoadServerExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Server{
-		APIVersion: APIVersion, Kind: ServerKind, Listen: ":8080", WorkDir: "/var/lib/gitvend",
+		APIVersion: APIVersion, Kind: ServerKind, Listen: ":8080", OpsListen: "127.0.0.1:9090", WorkDir: "/var/lib/gitvend",
 		Log: Log{Level: "info", Format: "json"},
 		GitHub: GitHub{APIURL: "https://api.github.com/", AppID: 12345,
 			PrivateKeyFile: "/etc/gitvend/github/private-key.pem", WebhookSecretFile: "/etc/gitvend/github/webhook-secret",
-			MaxWebhookBytes: 26214400, PrivateKey: Secret(testKey), WebhookSecret: Secret(testWebhookSecret)},
+			MaxWebhookBytes: 26214400, MaxWebhookBytesInFlight: 104857600, PrivateKey: Secret(testKey), WebhookSecret: Secret(testWebhookSecret)},
 		Repositories: []Repository{{Name: "acme/infra"}},
 		Queue:        Queue{Workers: 4, Capacity: 1000},
 		Resync:       Resync{Interval: 5 * time.Minute},
@@ -77,9 +77,10 @@ func TestParseServerDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Server{
-		APIVersion: APIVersion, Kind: ServerKind, Listen: ":8080", WorkDir: "/var/lib/gitvend",
-		Log:          Log{Level: "info", Format: "json"},
-		GitHub:       GitHub{APIURL: "https://api.github.com/", AppID: 7, MaxWebhookBytes: MaxWebhookBytes, PrivateKey: Secret(testKey), WebhookSecret: Secret(testWebhookSecret)},
+		APIVersion: APIVersion, Kind: ServerKind, Listen: ":8080", OpsListen: "127.0.0.1:9090", WorkDir: "/var/lib/gitvend",
+		Log: Log{Level: "info", Format: "json"},
+		GitHub: GitHub{APIURL: "https://api.github.com/", AppID: 7, MaxWebhookBytes: MaxWebhookBytes, MaxWebhookBytesInFlight: 4 * MaxWebhookBytes,
+			PrivateKey: Secret(testKey), WebhookSecret: Secret(testWebhookSecret)},
 		Repositories: []Repository{{Name: "acme/infra"}},
 		Queue:        Queue{Workers: 4, Capacity: 1000},
 		Resync:       Resync{Interval: 5 * time.Minute},
@@ -102,7 +103,7 @@ func TestParseServerErrors(t *testing.T) {
 	}{
 		{name: "empty", in: "", want: []string{"file is empty"}},
 		{name: "two documents", in: minimal + "---\nkind: x\n", want: []string{"must hold exactly one YAML document"}},
-		{name: "not a mapping", in: "- a\n", want: []string{"line 1: must be a mapping with the fields apiVersion, kind, listen, publicURL, workDir, log, github, repositories, queue, resync, leaderElection, targets"}},
+		{name: "not a mapping", in: "- a\n", want: []string{"line 1: must be a mapping with the fields apiVersion, kind, listen, opsListen, publicURL, workDir, log, github, repositories, queue, resync, leaderElection, targets"}},
 		{name: "unknown fields with paths", in: minimal + "queue: {workers: 2, threads: 3}\ntargets:\n- name: a\n  repository: acme/infra\n  environments: [dev]\n  namespaces: [x]\n- name: b\n  namespace: [x]\n", want: []string{
 			"line 5: queue.threads: unknown field; allowed: workers, capacity",
 			"line 12: targets[1].namespace: unknown field; allowed: name, repository, kubeconfig, context, environments, namespaces, clusterScopedKinds, prune, selfHeal, reportOnly, driftInterval, healthTimeout, inventoryNamespace",
@@ -179,6 +180,15 @@ targets:
 			`line 26: targets[1].repository: must be one of repositories (acme, a/b, A/B), got "acme/infra2"`,
 			`line 30: targets[2].name: target "ok" is defined twice`,
 		}, env: secretEnv()},
+		{name: "ops listener on the public port", in: minimal + "listen: ':8080'\nopsListen: '127.0.0.1:8080'\n", env: secretEnv(), want: []string{
+			`line 6: opsListen: must use another port than listen (:8080), got "127.0.0.1:8080"`,
+		}},
+		{name: "ops listener without port", in: minimal + "opsListen: localhost\n", env: secretEnv(), want: []string{
+			`line 5: opsListen: must be host:port or :port (for example ":8080"), got "localhost"`,
+		}},
+		{name: "bytes in flight below one body", in: strings.Replace(minimal, "appID: 7", "appID: 7, maxWebhookBytes: 4096, maxWebhookBytesInFlight: 2048", 1), env: secretEnv(), want: []string{
+			"line 3: github.maxWebhookBytesInFlight: must be from maxWebhookBytes (4096) to 1073741824, got 2048",
+		}},
 		{name: "retry period ordering", in: minimal + "leaderElection: {retryPeriod: 10s}\n", env: secretEnv(), want: []string{
 			"line 5: leaderElection.retryPeriod: must be shorter than renewDeadline (10s), got 10s",
 		}},
@@ -245,6 +255,8 @@ func TestParseServerMergeKeys(t *testing.T) {
 func TestServerEnvOverrides(t *testing.T) {
 	env := secretEnv(
 		"GITVEND_LISTEN", "127.0.0.1:9000",
+		"GITVEND_OPS_LISTEN", ":9001",
+		"GITVEND_GITHUB_MAX_WEBHOOK_BYTES_IN_FLIGHT", "4096",
 		"GITVEND_PUBLIC_URL", "https://gitvend.example.com/",
 		"GITVEND_WORK_DIR", "/tmp/gv",
 		"GITVEND_LOG_LEVEL", "debug",
@@ -260,9 +272,9 @@ func TestServerEnvOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []any{s.Listen, s.PublicURL, s.WorkDir, s.Log.Level, s.GitHub.AppID, s.GitHub.APIURL, s.GitHub.MaxWebhookBytes,
+	got := []any{s.Listen, s.OpsListen, s.GitHub.MaxWebhookBytesInFlight, s.PublicURL, s.WorkDir, s.Log.Level, s.GitHub.AppID, s.GitHub.APIURL, s.GitHub.MaxWebhookBytes,
 		s.Queue.Workers, s.Resync.Interval, s.LeaderElection.Enabled, s.LeaderElection.LeaseDuration}
-	want := []any{"127.0.0.1:9000", "https://gitvend.example.com/", "/tmp/gv", "debug", int64(99), "https://ghe.example.com/api/v3/", int64(2048),
+	want := []any{"127.0.0.1:9000", ":9001", int64(4096), "https://gitvend.example.com/", "/tmp/gv", "debug", int64(99), "https://ghe.example.com/api/v3/", int64(2048),
 		8, 90 * time.Second, true, 30 * time.Second}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("overrides (-want +got):\n%s", d)
@@ -271,10 +283,11 @@ func TestServerEnvOverrides(t *testing.T) {
 
 func TestServerEnvVars(t *testing.T) {
 	want := []string{
-		"GITVEND_API_VERSION", "GITVEND_KIND", "GITVEND_LISTEN", "GITVEND_PUBLIC_URL", "GITVEND_WORK_DIR",
+		"GITVEND_API_VERSION", "GITVEND_KIND", "GITVEND_LISTEN", "GITVEND_OPS_LISTEN", "GITVEND_PUBLIC_URL", "GITVEND_WORK_DIR",
 		"GITVEND_LOG_LEVEL", "GITVEND_LOG_FORMAT",
 		"GITVEND_GITHUB_API_URL", "GITVEND_GITHUB_APP_ID", "GITVEND_GITHUB_PRIVATE_KEY_FILE",
 		"GITVEND_GITHUB_WEBHOOK_SECRET_FILE", "GITVEND_GITHUB_MAX_WEBHOOK_BYTES",
+		"GITVEND_GITHUB_MAX_WEBHOOK_BYTES_IN_FLIGHT",
 		"GITVEND_QUEUE_WORKERS", "GITVEND_QUEUE_CAPACITY", "GITVEND_RESYNC_INTERVAL",
 		"GITVEND_LEADER_ELECTION_ENABLED", "GITVEND_LEADER_ELECTION_KUBECONFIG", "GITVEND_LEADER_ELECTION_NAMESPACE", "GITVEND_LEADER_ELECTION_NAME",
 		"GITVEND_LEADER_ELECTION_LEASE_DURATION", "GITVEND_LEADER_ELECTION_RENEW_DEADLINE", "GITVEND_LEADER_ELECTION_RETRY_PERIOD",

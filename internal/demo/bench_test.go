@@ -101,12 +101,12 @@ func BenchmarkServeMemory(b *testing.B) {
 	}
 	pid := s.PID()
 	applied, _ := memoryOf(b, pid)
-	checks0 := driftChecks(b, s.URL())
+	checks0 := driftChecks(b, s.OpsURL())
 	cpu0, start := cpuOf(b, pid), time.Now()
 	time.Sleep(benchDrift) // the idle window being measured
 	cpu := cpuOf(b, pid) - cpu0
 	idle := time.Since(start)
-	checks := driftChecks(b, s.URL()) - checks0
+	checks := driftChecks(b, s.OpsURL()) - checks0
 	rss, peak := memoryOf(b, pid)
 	b.Logf("RSS %.1f MB right after the applies, %.1f MB after %s idle; peak %.1f MB; CPU %.2fs over %s, %d drift checks in it",
 		mb(applied), mb(rss), benchDrift, mb(peak), cpu.Seconds(), idle.Round(time.Millisecond), checks)

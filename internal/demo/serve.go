@@ -15,38 +15,46 @@ import (
 // Serve runs `gitvend serve` as a child process, as an operator would, so
 // that it can be stopped, killed and started again.
 type Serve struct {
-	Bin    string // the gitvend binary
-	Config string // its configuration file
-	Addr   string // host:port it listens on
-	Log    string // file its output is appended to
+	Bin     string // the gitvend binary
+	Config  string // its configuration file
+	Addr    string // host:port of its public listener (the webhook)
+	OpsAddr string // host:port of its ops listener (metrics, status page)
+	Log     string // file its output is appended to
 
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// NewServe prepares a server for world w with binary bin on a free
-// loopback port, and points the GitHub double's webhooks at it.
+// NewServe prepares a server for world w with binary bin on two free
+// loopback ports, and points the GitHub double's webhooks at the public one.
 func NewServe(w *World, bin string) (*Serve, error) {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	cfg, err := w.WriteConfig(addrs[0], addrs[1])
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cfg, err := w.WriteConfig(addr)
-	if err != nil {
-		return nil, err
-	}
-	w.GH.SetWebhookURL("http://" + addr + "/webhook")
-	return &Serve{Bin: bin, Config: cfg, Addr: addr, Log: filepath.Join(w.Dir, "serve.log")}, nil
+	w.GH.SetWebhookURL("http://" + addrs[0] + "/webhook")
+	return &Serve{Bin: bin, Config: cfg, Addr: addrs[0], OpsAddr: addrs[1], Log: filepath.Join(w.Dir, "serve.log")}, nil
 }
 
-// URL is the server's base URL.
+// URL is the base URL of the server's public listener.
 func (s *Serve) URL() string { return "http://" + s.Addr }
+
+// OpsURL is the base URL of the server's ops listener: /metrics and the
+// status page.
+func (s *Serve) OpsURL() string { return "http://" + s.OpsAddr }
 
 // Start starts the process and waits until it answers /readyz.
 func (s *Serve) Start(ctx context.Context) error {

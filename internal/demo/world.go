@@ -97,12 +97,13 @@ func (w *World) Close() {
 }
 
 // WriteConfig writes the server configuration of gitvend serve listening
-// on listen, and returns its path.
-func (w *World) WriteConfig(listen string) (string, error) {
+// on listen and opsListen, and returns its path.
+func (w *World) WriteConfig(listen, opsListen string) (string, error) {
 	cfg := fmt.Sprintf(`# gitvend serve, as the demo runs it: the GitHub double and a real API server on loopback.
 apiVersion: gitvend.dev/v1alpha1
 kind: ServerConfig
 listen: %q
+opsListen: %q
 workDir: work
 log:
   level: info
@@ -137,7 +138,7 @@ targets:
   # The demo's API server runs no controllers, so Deployments never report
   # ready: do not wait for them.
   healthTimeout: 0s
-`, listen, w.GH.URL(), AppID, Repo, w.Kube.KubeconfigPath(), Target, Repo, w.Kube.KubeconfigPath())
+`, listen, opsListen, w.GH.URL(), AppID, Repo, w.Kube.KubeconfigPath(), Target, Repo, w.Kube.KubeconfigPath())
 	path := filepath.Join(w.Dir, "gitvend.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }

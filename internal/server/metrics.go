@@ -17,7 +17,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		webhooks: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "gitvend_webhooks_total",
 			Help: "Webhook deliveries by event type (\"other\" for types not handled) and outcome: " +
-				"accepted, duplicate, ignored, bad_signature, too_large, bad_request, queue_full, error.",
+				"accepted, duplicate, ignored, bad_signature, too_large, bad_request, queue_full, busy, error.",
 		}, []string{"event", "outcome"}),
 		latency: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gitvend_webhook_duration_seconds",

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,11 +19,13 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 )
 
 // Defaults of Options.
 const (
 	DefaultMaxBodyBytes    = 25 << 20 // GitHub's own cap on a webhook payload
+	DefaultInFlightWait    = 5 * time.Second
 	DefaultDedupSize       = 10_000
 	DefaultDedupTTL        = 24 * time.Hour
 	DefaultReadyTimeout    = 5 * time.Second
@@ -43,13 +46,22 @@ type Options struct {
 	Secret []byte
 	// MaxBodyBytes caps a webhook body (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// MaxBytesInFlight bounds the webhook body bytes held at once, while
+	// they are read and their signature checked, across all deliveries
+	// (default 4 × MaxBodyBytes; never less than one body of MaxBodyBytes).
+	// A delivery that does not fit waits up to InFlightWait, then is
+	// answered 503.
+	MaxBytesInFlight int64
+	// InFlightWait bounds how long a delivery waits for room within
+	// MaxBytesInFlight (default DefaultInFlightWait).
+	InFlightWait time.Duration
 	// Handler receives the accepted deliveries.
 	Handler WebhookHandler
 	// Events are the event types handed on; others are answered 202 and
 	// dropped (default DefaultEvents()).
 	Events []string
-	// Registry gets the server's metrics and is what /metrics serves
-	// (default: a new registry).
+	// Registry gets the server's metrics and is what /metrics on the ops
+	// listener serves (default: a new registry).
 	Registry *prometheus.Registry
 	// Logger receives the server's log lines (default: discarded).
 	Logger *slog.Logger
@@ -57,10 +69,11 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// ReadyTimeout bounds one call of Ready (default DefaultReadyTimeout).
 	ReadyTimeout time.Duration
-	// Status returns what the status page shows, rendered as JSON (optional).
+	// Status returns what the status page on the ops listener shows,
+	// rendered as JSON (optional).
 	Status func() any
-	// DedupSize and DedupTTL bound the memory of delivery ids seen
-	// (defaults DefaultDedupSize and DefaultDedupTTL).
+	// DedupSize and DedupTTL bound the memory of delivery ids and of
+	// signed bodies seen (defaults DefaultDedupSize and DefaultDedupTTL).
 	DedupSize int
 	DedupTTL  time.Duration
 	// ShutdownTimeout bounds the graceful shutdown Run does when its
@@ -69,25 +82,39 @@ type Options struct {
 }
 
 // Server is gitvend's HTTP server. Create it with New.
+//
+// It has two listeners. The public one, the only one GitHub must reach,
+// serves POST /webhook and the probes GET /healthz and GET /readyz. The ops
+// one serves GET /metrics, the status page at GET / and the probes (with
+// /readyz?verbose giving the reason); it names repositories, targets and
+// installations, so it belongs on loopback or a port only the cluster
+// reaches.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	events  map[string]bool
-	metrics *metrics
-	handler http.Handler
-	started time.Time
+	opts     Options
+	log      *slog.Logger
+	events   map[string]bool
+	metrics  *metrics
+	handler  http.Handler
+	ops      http.Handler
+	started  time.Time
+	inFlight *semaphore.Weighted
 
-	seenMu sync.Mutex
-	seen   *expirable.LRU[string, struct{}]
+	seenMu     sync.Mutex
+	seenIDs    *expirable.LRU[string, struct{}]
+	seenBodies *expirable.LRU[string, struct{}]
 
 	srvMu sync.Mutex
-	srv   *http.Server
+	srvs  []*http.Server
 }
 
 // New returns a Server; Handler serves its routes, Run listens.
 func New(opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	opts.MaxBytesInFlight = max(cmp.Or(opts.MaxBytesInFlight, 4*opts.MaxBodyBytes), roundUp(opts.MaxBodyBytes+1))
+	if opts.InFlightWait <= 0 {
+		opts.InFlightWait = DefaultInFlightWait
 	}
 	if len(opts.Events) == 0 {
 		opts.Events = DefaultEvents()
@@ -112,90 +139,136 @@ func New(opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:    opts,
-		log:     log,
-		events:  map[string]bool{},
-		metrics: newMetrics(opts.Registry),
-		started: time.Now(),
-		seen:    expirable.NewLRU[string, struct{}](opts.DedupSize, nil, opts.DedupTTL),
+		opts:       opts,
+		log:        log,
+		events:     map[string]bool{},
+		metrics:    newMetrics(opts.Registry),
+		started:    time.Now(),
+		inFlight:   semaphore.NewWeighted(opts.MaxBytesInFlight),
+		seenIDs:    expirable.NewLRU[string, struct{}](opts.DedupSize, nil, opts.DedupTTL),
+		seenBodies: expirable.NewLRU[string, struct{}](opts.DedupSize, nil, opts.DedupTTL),
 	}
 	for _, e := range opts.Events {
 		s.events[e] = true
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhook", s.serveWebhook)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusOK, "ok") })
-	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
+	healthz := func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusOK, "ok") }
+
+	public := http.NewServeMux()
+	public.HandleFunc("POST /webhook", s.serveWebhook)
+	public.HandleFunc("GET /healthz", healthz)
+	public.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.serveReady(w, r, false) })
+	s.handler = s.recoverPanics(public)
+
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", healthz)
+	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.serveReady(w, r, true) })
+	ops.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}))
-	mux.HandleFunc("GET /{$}", s.serveStatus)
-	s.handler = s.recoverPanics(mux)
+	ops.HandleFunc("GET /{$}", s.serveStatus)
+	s.ops = s.recoverPanics(ops)
 	return s
 }
 
-// Handler returns the server's routes, for tests or another listener.
+// Handler returns the public listener's routes: /webhook and the probes.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Run listens on addr (host:port) and serves until ctx ends, then shuts
-// down gracefully within Options.ShutdownTimeout.
-func (s *Server) Run(ctx context.Context, addr string) error {
+// OpsHandler returns the ops listener's routes: /metrics, the status page
+// and the probes.
+func (s *Server) OpsHandler() http.Handler { return s.ops }
+
+// Run listens on addr (the public listener) and opsAddr (the ops
+// listener), both host:port, and serves until ctx ends, then shuts down
+// gracefully within Options.ShutdownTimeout. An empty opsAddr serves no
+// ops routes.
+func (s *Server) Run(ctx context.Context, addr, opsAddr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return s.Serve(ctx, ln)
+	var opsLn net.Listener
+	if opsAddr != "" {
+		if opsLn, err = net.Listen("tcp", opsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", opsAddr, err)
+		}
+	}
+	return s.Serve(ctx, ln, opsLn)
 }
 
-// Serve is Run on a listener the caller opened; it closes ln.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+// Serve is Run on listeners the caller opened; it closes them. A nil opsLn
+// serves no ops routes. When either listener fails, both stop.
+func (s *Server) Serve(ctx context.Context, ln, opsLn net.Listener) error {
+	type listener struct {
+		ln      net.Listener
+		handler http.Handler
+		name    string
+	}
+	all := []listener{{ln, s.handler, "public"}}
+	if opsLn != nil {
+		all = append(all, listener{opsLn, s.ops, "ops"})
 	}
 	s.srvMu.Lock()
-	if s.srv != nil {
+	if s.srvs != nil {
 		s.srvMu.Unlock()
-		ln.Close()
+		for _, l := range all {
+			l.ln.Close()
+		}
 		return errors.New("serve: server already started")
 	}
-	s.srv = srv
+	for _, l := range all {
+		s.srvs = append(s.srvs, &http.Server{
+			Handler:           l.handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       time.Minute,
+			WriteTimeout:      time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		})
+	}
+	srvs := s.srvs
 	s.srvMu.Unlock()
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("http server listening", "addr", ln.Addr().String())
+	errc := make(chan error, len(all))
+	for i, l := range all {
+		go func() {
+			err := srvs[i].Serve(l.ln)
+			if !errors.Is(err, http.ErrServerClosed) {
+				err = fmt.Errorf("serve http (%s listener): %w", l.name, err)
+			} else {
+				err = nil
+			}
+			errc <- err
+		}()
+		s.log.Info("http server listening", "listener", l.name, "addr", l.ln.Addr().String())
+	}
+	var serveErr error
 	select {
-	case err := <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return fmt.Errorf("serve http: %w", err)
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 	defer cancel()
-	return s.Shutdown(sctx)
+	return errors.Join(serveErr, s.Shutdown(sctx))
 }
 
-// Shutdown stops accepting connections and waits, until ctx ends, for the
-// requests in flight to finish.
+// Shutdown stops accepting connections on both listeners and waits, until
+// ctx ends, for the requests in flight to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.srvMu.Lock()
-	srv := s.srv
+	srvs := s.srvs
 	s.srvMu.Unlock()
-	if srv == nil {
+	if srvs == nil {
 		return nil
 	}
-	if err := srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("shut down http server: %w", err)
+	var errs []error
+	for _, srv := range srvs {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http server: %w", err))
+		}
 	}
 	s.log.Info("http server stopped")
-	return nil
+	return errors.Join(errs...)
 }
 
 // recoverPanics answers 500 and logs instead of letting a panic in a
@@ -215,8 +288,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// serveReady answers /readyz from Options.Ready; ?verbose adds the reason.
-func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+// serveReady answers /readyz from Options.Ready; with verbose allowed,
+// ?verbose adds the reason.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, verbose bool) {
 	if s.opts.Ready == nil {
 		reply(w, http.StatusOK, "ok")
 		return
@@ -226,7 +300,7 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if err := s.opts.Ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		msg := "not ready"
-		if r.URL.Query().Has("verbose") {
+		if verbose && r.URL.Query().Has("verbose") {
 			msg += ": " + err.Error()
 		}
 		reply(w, http.StatusServiceUnavailable, msg)

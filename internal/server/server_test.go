@@ -304,35 +304,43 @@ func TestProbesStatusAndMetrics(t *testing.T) {
 		}
 	})
 	f.send(t, delivery{event: "issues", id: "1", body: issuePayload})
-	get := func(method, path string) *httptest.ResponseRecorder {
-		w := httptest.NewRecorder()
-		f.srv.Handler().ServeHTTP(w, httptest.NewRequest(method, path, nil))
-		return w
-	}
 	tests := []struct {
 		name, method, path string
+		ops                bool // ask the ops listener, not the public one
 		setup              func()
 		code               int
 		contains           string
 	}{
-		{"healthz", "GET", "/healthz", nil, 200, "ok"},
-		{"readyz ready", "GET", "/readyz", nil, 200, "ok"},
-		{"readyz not ready", "GET", "/readyz", func() { readyErr = errors.New("github unreachable") }, 503, "not ready\n"},
-		{"readyz verbose", "GET", "/readyz?verbose", nil, 503, "not ready: github unreachable"},
-		{"metrics", "GET", "/metrics", nil, 200, `gitvend_webhooks_total{event="issues",outcome="accepted"} 1`},
-		{"status page", "GET", "/", nil, 200, `&#34;waiting&#34;: 3`},
-		{"status page escapes", "GET", "/", nil, 200, "&lt;script&gt;"},
-		{"unknown path", "GET", "/nope", nil, 404, ""},
-		{"POST to a probe", "POST", "/healthz", nil, 405, ""},
+		{"healthz", "GET", "/healthz", false, nil, 200, "ok"},
+		{"healthz on ops", "GET", "/healthz", true, nil, 200, "ok"},
+		{"readyz ready", "GET", "/readyz", false, nil, 200, "ok"},
+		{"readyz not ready", "GET", "/readyz", false, func() { readyErr = errors.New("github unreachable") }, 503, "not ready\n"},
+		{"readyz verbose on ops", "GET", "/readyz?verbose", true, nil, 503, "not ready: github unreachable"},
+		{"readyz verbose on public keeps the reason", "GET", "/readyz?verbose", false, nil, 503, "not ready\n"},
+		{"metrics", "GET", "/metrics", true, nil, 200, `gitvend_webhooks_total{event="issues",outcome="accepted"} 1`},
+		{"status page", "GET", "/", true, nil, 200, `&#34;waiting&#34;: 3`},
+		{"status page escapes", "GET", "/", true, nil, 200, "&lt;script&gt;"},
+		{"unknown path", "GET", "/nope", false, nil, 404, ""},
+		{"unknown path on ops", "GET", "/nope", true, nil, 404, ""},
+		{"webhook not on ops", "POST", "/webhook", true, nil, 404, ""},
+		{"POST to a probe", "POST", "/healthz", false, nil, 405, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup()
 			}
-			w := get(tt.method, tt.path)
+			h := f.srv.Handler()
+			if tt.ops {
+				h = f.srv.OpsHandler()
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, nil))
 			if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.contains) {
 				t.Errorf("%s %s = %d\n%s\nwant %d containing %q", tt.method, tt.path, w.Code, w.Body.String(), tt.code, tt.contains)
+			}
+			if !tt.ops && strings.Contains(w.Body.String(), "github unreachable") {
+				t.Errorf("the public listener tells why it is not ready:\n%s", w.Body.String())
 			}
 			if strings.Contains(w.Body.String(), "<script>") {
 				t.Errorf("status page does not escape:\n%s", w.Body.String())
@@ -344,7 +352,7 @@ func TestProbesStatusAndMetrics(t *testing.T) {
 func TestPanicOutsideWebhook(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.Status = func() any { panic("status broke") } })
 	w := httptest.NewRecorder()
-	f.srv.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	f.srv.OpsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 500 || !strings.Contains(f.logs.String(), "status broke") {
 		t.Errorf("status panic: %d; logs:\n%s", w.Code, f.logs)
 	}
@@ -352,20 +360,29 @@ func TestPanicOutsideWebhook(t *testing.T) {
 
 func TestServeAndShutdown(t *testing.T) {
 	f := newFixture(t, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var lns []net.Listener
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- f.srv.Serve(ctx, ln) }()
-	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
-	if err != nil {
-		t.Fatal(err)
+	go func() { done <- f.srv.Serve(ctx, lns[0], lns[1]) }()
+	for _, ln := range lns {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("healthz over TCP on %s = %d", ln.Addr(), resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("healthz over TCP = %d", resp.StatusCode)
+	if err := f.srv.Serve(ctx, newListener(t), nil); err == nil {
+		t.Error("a second Serve was accepted")
 	}
 	cancel()
 	select {
@@ -376,9 +393,31 @@ func TestServeAndShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after its context ended")
 	}
-	if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
-		t.Error("server still answers after shutdown")
+	for _, ln := range lns {
+		if _, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+			t.Errorf("server still answers on %s after shutdown", ln.Addr())
+		}
 	}
+}
+
+func TestRunRefusesABusyPort(t *testing.T) {
+	taken := newListener(t)
+	f := newFixture(t, nil)
+	err := f.srv.Run(context.Background(), "127.0.0.1:0", taken.Addr().String())
+	if err == nil || !strings.Contains(err.Error(), "listen on "+taken.Addr().String()) {
+		t.Errorf("Run with the ops port taken: %v", err)
+	}
+}
+
+// newListener opens a loopback listener closed at the end of the test.
+func newListener(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
 }
 
 func TestSpaceSeparatedTimestamps(t *testing.T) {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +58,7 @@ const (
 	OutcomeTooLarge     = "too_large"
 	OutcomeBadRequest   = "bad_request"
 	OutcomeQueueFull    = "queue_full"
+	OutcomeBusy         = "busy"
 	OutcomeError        = "error"
 )
 
@@ -79,8 +81,11 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	event, delivery := clip(r.Header.Get(eventHeader)), clip(r.Header.Get(deliveryHeader))
 	ctx := logctx.WithLogger(r.Context(), s.log.With("delivery", delivery, "event", event))
-	ctx, v := s.receive(ctx, w, r, start)
+	ctx, v := s.receive(ctx, r, start)
 	log := logctx.LoggerFrom(ctx)
+	if v.outcome == OutcomeBusy {
+		w.Header().Set("Retry-After", "5")
+	}
 
 	reply(w, v.status, v.msg)
 	label := "other"
@@ -108,26 +113,31 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 
 // receive checks, parses and hands on one delivery. The returned context
 // carries the delivery's logger, with the repository once it is known.
-func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Request, received time.Time) (context.Context, verdict) {
+//
+// Nothing of an unsigned delivery is read: the signature header is checked
+// first. The body is then read within a share of Options.MaxBytesInFlight,
+// its HMAC computed as it streams in, and parsed only once the HMAC
+// matched. The share covers the raw body until it is verified and copied
+// out; the verified payload and what is parsed from it, which only the
+// secret's holder can send, are outside it.
+func (s *Server) receive(ctx context.Context, r *http.Request, received time.Time) (context.Context, verdict) {
 	if len(s.opts.Secret) == 0 {
 		return ctx, verdict{http.StatusUnauthorized, OutcomeBadSignature, "signature cannot be verified", errors.New("no webhook secret configured")}
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		return ctx, tooLarge(s.opts.MaxBodyBytes)
 	}
-	if !strings.HasPrefix(r.Header.Get(sigHeader), "sha256=") {
+	want, ok := parseSignature(r.Header.Get(sigHeader))
+	if !ok {
 		return ctx, verdict{http.StatusUnauthorized, OutcomeBadSignature, "missing or malformed " + sigHeader, nil}
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (ct != "application/json" && ct != "application/x-www-form-urlencoded") {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (ct != "application/json" && ct != "application/x-www-form-urlencoded") {
 		return ctx, verdict{http.StatusUnsupportedMediaType, OutcomeBadRequest, "Content-Type must be application/json or application/x-www-form-urlencoded", nil}
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-	payload, err := gh.ValidatePayload(r, s.opts.Secret)
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return ctx, tooLarge(s.opts.MaxBodyBytes)
-		}
-		return ctx, verdict{http.StatusUnauthorized, OutcomeBadSignature, "invalid signature", err}
+	payload, v := s.readVerified(ctx, r, ct, want)
+	if v != nil {
+		return ctx, *v
 	}
 
 	event, delivery := r.Header.Get(eventHeader), r.Header.Get(deliveryHeader)
@@ -137,20 +147,68 @@ func (s *Server) receive(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if !s.events[event] {
 		return ctx, verdict{http.StatusAccepted, OutcomeIgnored, "ignored: event not handled", nil}
 	}
-	if !s.markSeen(delivery) {
+	// The delivery id is not signed: a replay of a signed body under a
+	// new id is caught by the body's own HMAC.
+	key := seenKey{delivery: delivery, body: hex.EncodeToString(want)}
+	if !s.markSeen(key) {
 		return ctx, verdict{http.StatusOK, OutcomeDuplicate, "duplicate delivery", nil}
 	}
 	hook, err := parse(event, delivery, payload, received)
 	if err != nil {
-		s.forget(delivery)
+		s.forget(key)
 		return ctx, verdict{http.StatusBadRequest, OutcomeBadRequest, "payload does not parse as a " + clip(event) + " event", err}
 	}
 	ctx, _ = logctx.With(ctx, "repo", hook.Repo, "installation", hook.InstallationID)
 	if v := s.handOn(ctx, hook); v.outcome != OutcomeAccepted {
-		s.forget(delivery)
+		s.forget(key)
 		return ctx, v
 	}
 	return ctx, verdict{http.StatusAccepted, OutcomeAccepted, "accepted", nil}
+}
+
+// readVerified reads the body within a share of the bytes in flight and
+// returns its JSON payload once its HMAC equals want; otherwise it returns
+// how to answer.
+func (s *Server) readVerified(ctx context.Context, r *http.Request, contentType string, want []byte) ([]byte, *verdict) {
+	limit := s.opts.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		limit = r.ContentLength
+	}
+	share := roundUp(limit + 1)
+	if err := s.acquire(ctx, share); err != nil {
+		return nil, &verdict{http.StatusServiceUnavailable, OutcomeBusy, "busy: too many webhook bytes in flight, retry later", err}
+	}
+	defer s.inFlight.Release(share)
+	b, ok, err := readSigned(r.Body, limit, s.opts.Secret, want)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		v := tooLarge(s.opts.MaxBodyBytes)
+		return nil, &v
+	case err != nil:
+		return nil, &verdict{http.StatusBadRequest, OutcomeBadRequest, "body could not be read", err}
+	case !ok:
+		b.release()
+		return nil, &verdict{http.StatusUnauthorized, OutcomeBadSignature, "invalid signature", errors.New("payload signature check failed")}
+	}
+	payload, err := b.payload(contentType)
+	if err != nil {
+		return nil, &verdict{http.StatusBadRequest, OutcomeBadRequest, "body is not a form with a payload field", err}
+	}
+	return payload, nil
+}
+
+// acquire takes n bytes of the webhook budget, waiting up to
+// Options.InFlightWait for them.
+func (s *Server) acquire(ctx context.Context, n int64) error {
+	if s.inFlight.TryAcquire(n) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.InFlightWait)
+	defer cancel()
+	if err := s.inFlight.Acquire(ctx, n); err != nil {
+		return fmt.Errorf("wait %s for %d bytes of webhook budget: %w", s.opts.InFlightWait, n, err)
+	}
+	return nil
 }
 
 func tooLarge(limit int64) verdict {
@@ -178,22 +236,32 @@ func (s *Server) handOn(ctx context.Context, hook Webhook) (v verdict) {
 	}
 }
 
-// markSeen records a delivery id; false means it was seen before.
-func (s *Server) markSeen(id string) bool {
+// seenKey identifies a delivery twice over: by its delivery id, which GitHub
+// keeps on a redelivery, and by the HMAC of its signed body, which a replay
+// under a new id cannot change.
+type seenKey struct{ delivery, body string }
+
+// markSeen records a delivery; false means its id or its body was seen
+// before.
+func (s *Server) markSeen(k seenKey) bool {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
-	if _, ok := s.seen.Peek(id); ok {
+	_, id := s.seenIDs.Peek(k.delivery)
+	_, body := s.seenBodies.Peek(k.body)
+	if id || body {
 		return false
 	}
-	s.seen.Add(id, struct{}{})
+	s.seenIDs.Add(k.delivery, struct{}{})
+	s.seenBodies.Add(k.body, struct{}{})
 	return true
 }
 
 // forget lets a delivery that was not handed on be tried again.
-func (s *Server) forget(id string) {
+func (s *Server) forget(k seenKey) {
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
-	s.seen.Remove(id)
+	s.seenIDs.Remove(k.delivery)
+	s.seenBodies.Remove(k.body)
 }
 
 // parse turns a verified payload into a Webhook.

@@ -2,9 +2,14 @@ package deploytest
 
 import (
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -25,11 +30,19 @@ const (
 	WorkDir    = "/var/lib/gitvend"
 )
 
+// Container ports: the public listener (the webhook, exposed to GitHub)
+// and the ops listener (metrics and the status page, never exposed to it).
+const (
+	HTTPPort = 8080
+	OpsPort  = 9090
+)
+
 // Want names the optional parts an installation has.
 type Want struct {
 	// Namespace: the installation creates its namespace itself.
 	Namespace bool
-	// ServiceMonitor: the installation has a ServiceMonitor for the Service.
+	// ServiceMonitor: the installation has a ServiceMonitor, and the
+	// Service on the ops port it scrapes.
 	ServiceMonitor bool
 }
 
@@ -45,7 +58,7 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 		}
 	}
 	count := map[string]int{
-		"Deployment": 1, "Service": 1, "ServiceAccount": 1, "PodDisruptionBudget": 1, "ConfigMap": 1,
+		"Deployment": 1, "Service": 1 + boolCount(want.ServiceMonitor), "ServiceAccount": 1, "PodDisruptionBudget": 1, "ConfigMap": 1,
 		"Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Secret": 0,
 		"Namespace": boolCount(want.Namespace), "ServiceMonitor": boolCount(want.ServiceMonitor),
 	}
@@ -63,14 +76,22 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 		return
 	}
 	var (
-		dep appsv1.Deployment
-		svc corev1.Service
-		sa  corev1.ServiceAccount
-		cm  corev1.ConfigMap
-		pdb policyv1.PodDisruptionBudget
+		dep      appsv1.Deployment
+		svc, ops corev1.Service
+		sa       corev1.ServiceAccount
+		cm       corev1.ConfigMap
+		pdb      policyv1.PodDisruptionBudget
 	)
 	convert(t, byKind["Deployment"][0], &dep)
-	convert(t, byKind["Service"][0], &svc)
+	for _, o := range byKind["Service"] {
+		var s corev1.Service
+		convert(t, o, &s)
+		if targetsPort(&s, "ops") {
+			ops = s
+		} else {
+			svc = s
+		}
+	}
 	convert(t, byKind["ServiceAccount"][0], &sa)
 	convert(t, byKind["ConfigMap"][0], &cm)
 	convert(t, byKind["PodDisruptionBudget"][0], &pdb)
@@ -80,8 +101,10 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 	if !selects(dep.Spec.Selector.MatchLabels, pods) {
 		t.Errorf("Deployment selector %v does not select its pods %v", dep.Spec.Selector.MatchLabels, pods)
 	}
-	if _, ok := cm.Data["config.yaml"]; !ok {
+	if data, ok := cm.Data["config.yaml"]; !ok {
 		t.Errorf("ConfigMap %s has no config.yaml", cm.Name)
+	} else {
+		verifyListeners(t, data)
 	}
 	verifyService(t, &svc, pods)
 	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.String() != "1" {
@@ -99,7 +122,8 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 		}
 	}
 	if want.ServiceMonitor {
-		verifyServiceMonitor(t, byKind["ServiceMonitor"][0], &svc)
+		verifyMetricsService(t, &ops, &svc, pods)
+		verifyServiceMonitor(t, byKind["ServiceMonitor"][0], &ops, &svc)
 	}
 }
 
@@ -221,14 +245,12 @@ func verifyContainer(t testing.TB, c *corev1.Container) {
 			t.Errorf("container has no %s limit", r)
 		}
 	}
-	port := ""
+	ports := map[int32]string{}
 	for _, p := range c.Ports {
-		if p.ContainerPort == 8080 {
-			port = p.Name
-		}
+		ports[p.ContainerPort] = p.Name
 	}
-	if port != "http" {
-		t.Errorf("container port 8080 is named %q, want http", port)
+	if d := cmp.Diff(map[int32]string{HTTPPort: "http", OpsPort: "ops"}, ports); d != "" {
+		t.Errorf("container ports (-want +got):\n%s", d)
 	}
 	for _, p := range []struct {
 		name  string
@@ -239,6 +261,36 @@ func verifyContainer(t testing.TB, c *corev1.Container) {
 			t.Errorf("%s probe %+v, want an HTTP GET of %s on port http", p.name, p.probe, p.path)
 		}
 	}
+}
+
+// verifyListeners holds the server configuration's listen addresses
+// against the container ports: the webhook on http, metrics and the status
+// page on ops, reachable from outside the pod (by Prometheus and the
+// kubelet).
+func verifyListeners(t testing.TB, data string) {
+	t.Helper()
+	var cfg struct {
+		Listen    string `yaml:"listen"`
+		OpsListen string `yaml:"opsListen"`
+	}
+	if err := yaml.Unmarshal([]byte(data), &cfg); err != nil {
+		t.Errorf("config.yaml: %v", err)
+		return
+	}
+	for _, l := range []struct {
+		field, addr string
+		port        int
+	}{{"listen", cfg.Listen, HTTPPort}, {"opsListen", cfg.OpsListen, OpsPort}} {
+		host, port, err := net.SplitHostPort(l.addr)
+		if err != nil || port != strconv.Itoa(l.port) || (host != "" && host != "0.0.0.0" && host != "::") {
+			t.Errorf("config.yaml %s: %q, want \":%d\", the container port", l.field, l.addr, l.port)
+		}
+	}
+}
+
+// targetsPort tells whether a Service routes to the container port name.
+func targetsPort(svc *corev1.Service, name string) bool {
+	return slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.TargetPort.String() == name })
 }
 
 func verifyService(t testing.TB, svc *corev1.Service, pods labels.Set) {
@@ -257,7 +309,30 @@ func verifyService(t testing.TB, svc *corev1.Service, pods labels.Set) {
 	}
 }
 
-func verifyServiceMonitor(t testing.TB, o manifest.Object, svc *corev1.Service) {
+// verifyMetricsService checks the Service the ServiceMonitor scrapes: the
+// ops port alone, and labels of its own, so that nothing selecting the
+// public Service reaches the ops port.
+func verifyMetricsService(t testing.TB, ops, public *corev1.Service, pods labels.Set) {
+	t.Helper()
+	if ops.Name == "" {
+		t.Error("no Service routes to the container port ops")
+		return
+	}
+	if ops.Spec.Type != "" && ops.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Errorf("Service %s type %s, want ClusterIP", ops.Name, ops.Spec.Type)
+	}
+	if !selects(ops.Spec.Selector, pods) {
+		t.Errorf("Service %s selector %v does not select gitvend's pods %v", ops.Name, ops.Spec.Selector, pods)
+	}
+	if len(ops.Spec.Ports) != 1 || ops.Spec.Ports[0].Name != "ops" || ops.Spec.Ports[0].TargetPort.String() != "ops" {
+		t.Errorf("Service %s ports %+v, want one, ops to the container port named ops", ops.Name, ops.Spec.Ports)
+	}
+	if ops.Labels["app.kubernetes.io/component"] == public.Labels["app.kubernetes.io/component"] {
+		t.Errorf("Service %s has the component label of the public Service %s", ops.Name, public.Name)
+	}
+}
+
+func verifyServiceMonitor(t testing.TB, o manifest.Object, svc, public *corev1.Service) {
 	t.Helper()
 	selector, _ := manifest.Lookup(o.Content, "spec", "selector", "matchLabels")
 	sel := map[string]string{}
@@ -267,18 +342,21 @@ func verifyServiceMonitor(t testing.TB, o manifest.Object, svc *corev1.Service) 
 		}
 	}
 	if !selects(sel, svc.Labels) {
-		t.Errorf("ServiceMonitor selector %v does not select the Service's labels %v", sel, svc.Labels)
+		t.Errorf("ServiceMonitor selector %v does not select the metrics Service's labels %v", sel, svc.Labels)
+	}
+	if selects(sel, public.Labels) {
+		t.Errorf("ServiceMonitor selector %v selects the public Service %s", sel, public.Name)
 	}
 	endpoints, _ := manifest.Lookup(o.Content, "spec", "endpoints")
 	list, _ := endpoints.([]any)
 	ok := false
 	for _, e := range list {
-		if m, _ := e.(map[string]any); m["port"] == "http" && m["path"] == "/metrics" {
+		if m, _ := e.(map[string]any); m["port"] == "ops" && m["path"] == "/metrics" {
 			ok = true
 		}
 	}
 	if !ok {
-		t.Errorf("ServiceMonitor endpoints %v, want /metrics on port http", endpoints)
+		t.Errorf("ServiceMonitor endpoints %v, want /metrics on port ops", endpoints)
 	}
 }
 

@@ -24,6 +24,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: server
 {{- end }}
 
+{{/* Labels that select the metrics Service, which routes to the ops port. */}}
+{{- define "gitvend.metricsLabels" -}}
+app.kubernetes.io/name: {{ include "gitvend.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
 {{/* Labels of every object; gitvend's required-labels policy asks for app.kubernetes.io/name and gitvend.dev/owner. */}}
 {{- define "gitvend.labels" -}}
 app.kubernetes.io/name: {{ include "gitvend.name" . }}
