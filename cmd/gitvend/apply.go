@@ -14,9 +14,9 @@ import (
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
-	"github.com/gitvend/gitvend/internal/rollout"
 )
 
 // targetFlags are the flags apply and drift share.
@@ -36,18 +36,18 @@ func addTargetFlags(fs interface {
 }
 
 // open loads the configuration and builds the target's reconciler.
-func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, rollout.Target, error) {
+func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, cluster.Connection, error) {
 	switch {
 	case *f.config == "":
-		return nil, rollout.Target{}, usageError("--config is required")
+		return nil, cluster.Connection{}, usageError("--config is required")
 	case *f.target == "":
-		return nil, rollout.Target{}, usageError("--target is required")
+		return nil, cluster.Connection{}, usageError("--target is required")
 	case *f.format != "text" && *f.format != "json":
-		return nil, rollout.Target{}, usageError("--format: unknown format %q; allowed: text, json", *f.format)
+		return nil, cluster.Connection{}, usageError("--format: unknown format %q; allowed: text, json", *f.format)
 	}
 	cfg, err := config.LoadTargets(*f.config, os.Getenv)
 	if err != nil {
-		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
 	}
 	tc, ok := cfg.Target(*f.target)
 	if !ok {
@@ -55,18 +55,21 @@ func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, r
 		for _, t := range cfg.Targets {
 			names = append(names, t.Name)
 		}
-		return nil, rollout.Target{}, usageError("--target: no target %q in %s; targets: %s", *f.target, *f.config, strings.Join(names, ", "))
+		return nil, cluster.Connection{}, usageError("--target: no target %q in %s; targets: %s", *f.target, *f.config, strings.Join(names, ", "))
 	}
-	t, err := rollout.TargetFromConfig(tc)
+	if reportOnly {
+		// A report-only run writes nothing, so it heals nothing either.
+		tc.ReportOnly, tc.SelfHeal = true, false
+	}
+	t, err := cluster.Connect(tc)
 	if err != nil {
-		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
 	}
-	t.ReportOnly = t.ReportOnly || reportOnly
 	logger := slog.New(slog.NewTextHandler(io.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
 	rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: logger})
 	if err != nil {
-		return nil, rollout.Target{}, &exitError{code: exitBadUse, err: err}
+		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
 	}
 	return rec, t, nil
 }

@@ -28,11 +28,18 @@ repositories:
 targets:
 - name: dev
   repository: acme/infra
-  kubeconfig: %s
+  kubeconfig: %[1]s
   environments: [dev]
   namespaces: ["team-*"]
   clusterScopedKinds: [Namespace]
   healthTimeout: 0s
+- name: heal
+  repository: acme/infra
+  kubeconfig: %[1]s
+  environments: [dev]
+  namespaces: ["team-*"]
+  clusterScopedKinds: [Namespace]
+  selfHeal: true
 `, env.KubeconfigPath())), 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +64,10 @@ targets:
 	}
 	if code, out, _ := gitvend(t, append([]string{"drift"}, base...)...); code != 0 || !strings.Contains(out, "no drift") {
 		t.Fatalf("drift after apply: exit %d\n%s", code, out)
+	}
+	// drift only reports, also on a target that heals itself when served.
+	if code, out, errOut := gitvend(t, "drift", "--config", cfg, "--target", "heal", "--repo", repo); code != 0 || !strings.Contains(out, "no drift") {
+		t.Fatalf("drift on a self-healing target: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if out, err := env.Kubectl(context.Background(), "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge",
 		"-p", `{"data":{"index.shards":"5"}}`).CombinedOutput(); err != nil {

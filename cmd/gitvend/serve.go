@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
@@ -96,35 +96,27 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 			return nil, fmt.Errorf("workDir: %w", err)
 		}
 	}
-	clones := bot.Clones{Cache: gitrepo.New(filepath.Join(cfg.WorkDir, "git"), log), App: s.app, URL: cloneURL(cfg.GitHub.APIURL)}
-	clients := bot.AppClients{App: s.app}
+	cache := gitrepo.New(filepath.Join(cfg.WorkDir, "git"), log)
 	branches := map[string]string{}
 	for _, r := range cfg.Repositories {
 		branches[r.Name] = r.Branch
 	}
 	scratch := filepath.Join(cfg.WorkDir, "scratch")
-	s.bot, err = bot.New(bot.Options{Clients: clients, Git: clones, Login: login,
+	s.bot, err = bot.New(bot.Options{Clients: bot.AppClients{App: s.app}, Git: bot.Clones{Cache: cache, App: s.app, URL: s.app.CloneURL}, Login: login,
 		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
 		Repos:  branches, ScratchDir: scratch, Logger: log, Registerer: s.reg})
 	if err != nil {
 		return nil, err
 	}
-	var targets []rollout.Target
+	var targets []cluster.Connection
 	for _, tc := range cfg.Targets {
-		t, err := rollout.TargetFromConfig(tc)
+		t, err := cluster.Connect(tc)
 		if err != nil {
 			return nil, &exitError{code: exitBadUse, err: err}
 		}
 		targets = append(targets, t)
 	}
-	s.rollout, err = rollout.New(rollout.Options{Clients: rolloutClients{clients}, Git: rolloutGit{clones}, Branches: branches,
-		DefaultBranch: func(ctx context.Context, owner, repo string) (string, error) {
-			c, err := clients.Client(ctx, owner, repo)
-			if err != nil {
-				return "", err
-			}
-			return c.DefaultBranch(ctx, owner, repo)
-		},
+	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
 		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg})
 	if err != nil {
 		return nil, err
@@ -134,7 +126,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
 		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight})
 	if le := cfg.LeaderElection; le.Enabled {
-		rc, err := rollout.RESTConfig(le.Kubeconfig, "")
+		rc, err := cluster.RESTConfig(le.Kubeconfig, "")
 		if err != nil {
 			return nil, fmt.Errorf("leaderElection: %w", err)
 		}
@@ -244,43 +236,4 @@ func (s *service) status() any {
 	}
 	st["targets"] = targets
 	return st
-}
-
-// cloneURL derives the git URL of a repository from the API URL:
-// https://github.com/ for api.github.com, the host of a GitHub Enterprise
-// server for .../api/v3/, and the API root itself otherwise.
-func cloneURL(apiURL string) func(string) string {
-	base := apiURL
-	if u, err := url.Parse(apiURL); err == nil {
-		switch {
-		case u.Host == "api.github.com":
-			base = "https://github.com/"
-		case strings.HasSuffix(u.Path, "/api/v3/"):
-			u.Path = strings.TrimSuffix(u.Path, "api/v3/")
-			base = u.String()
-		}
-	}
-	return func(full string) string { return strings.TrimSuffix(base, "/") + "/" + full + ".git" }
-}
-
-// rolloutClients and rolloutGit hand the rollout the same clients and
-// clones the bot uses.
-type rolloutClients struct{ bot.AppClients }
-
-func (c rolloutClients) ForRepo(ctx context.Context, owner, repo string) (rollout.GitHub, error) {
-	cl, err := c.Client(ctx, owner, repo)
-	if err != nil {
-		return nil, err
-	}
-	return cl, nil
-}
-
-type rolloutGit struct{ bot.Clones }
-
-func (g rolloutGit) Open(ctx context.Context, owner, repo string) (rollout.Repo, error) {
-	r, err := g.Clone(ctx, owner, repo)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }

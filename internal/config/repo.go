@@ -8,6 +8,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // RepoFile is the name of the repository configuration file.
@@ -112,13 +114,10 @@ var severities = []string{"deny", "warn", "off"}
 // Permissions in ascending order.
 var permissions = []string{"read", "triage", "write", "maintain", "admin"}
 
-var (
-	dnsLabel  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	dnsPrefix = regexp.MustCompile(`^([a-z0-9][-a-z0-9]{0,61})?\*$`)
-)
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // validNamespacePattern accepts a namespace name, or a prefix ending in '*'.
-func validNamespacePattern(p string) bool { return IsDNSLabel(p) || dnsPrefix.MatchString(p) }
+func validNamespacePattern(p string) bool { return cluster.IsNamespacePattern(p) }
 
 // IsDNSLabel tells whether s is a DNS-1123 label (lower case alphanumerics
 // and '-', at most 63 characters, starting and ending alphanumeric).
@@ -308,12 +307,7 @@ func (r *Repo) Team(name string) (Team, bool) {
 
 // MayUse tells whether namespace is one of the team's namespaces.
 func (t Team) MayUse(namespace string) bool {
-	for _, p := range t.Namespaces {
-		if p == namespace || (strings.HasSuffix(p, "*") && strings.HasPrefix(namespace, strings.TrimSuffix(p, "*"))) {
-			return true
-		}
-	}
-	return false
+	return cluster.NamespaceAllowed(t.Namespaces, namespace)
 }
 
 // AllowsTeam tells whether team may request things in the environment.

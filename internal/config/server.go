@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // ServerKind is the kind of the server configuration file.
@@ -52,14 +54,14 @@ type Server struct {
 	// links such as a check run's details; optional.
 	PublicURL string `yaml:"publicURL"`
 	// WorkDir holds the git clone cache and scratch space.
-	WorkDir        string         `yaml:"workDir"`
-	Log            Log            `yaml:"log"`
-	GitHub         GitHub         `yaml:"github"`
-	Repositories   []Repository   `yaml:"repositories"`
-	Queue          Queue          `yaml:"queue"`
-	Resync         Resync         `yaml:"resync"`
-	LeaderElection LeaderElection `yaml:"leaderElection"`
-	Targets        []Target       `yaml:"targets"`
+	WorkDir        string           `yaml:"workDir"`
+	Log            Log              `yaml:"log"`
+	GitHub         GitHub           `yaml:"github"`
+	Repositories   []Repository     `yaml:"repositories"`
+	Queue          Queue            `yaml:"queue"`
+	Resync         Resync           `yaml:"resync"`
+	LeaderElection LeaderElection   `yaml:"leaderElection"`
+	Targets        []cluster.Target `yaml:"targets"`
 }
 
 // Log sets how the server logs.
@@ -134,43 +136,9 @@ type LeaderElection struct {
 	RetryPeriod   time.Duration `yaml:"retryPeriod"`
 }
 
-// Target is a cluster that serves environments of one repository.
-type Target struct {
-	// Name is a DNS-1123 label, unique among targets.
-	Name string `yaml:"name"`
-	// Repository is one of the server's repositories (owner/name).
-	Repository string `yaml:"repository"`
-	// Kubeconfig is the kubeconfig file; empty means the in-cluster config.
-	Kubeconfig string `yaml:"kubeconfig"`
-	// Context is the kubeconfig context; empty means the current one.
-	Context string `yaml:"context"`
-	// Environments are the repository's environments applied here.
-	Environments []string `yaml:"environments"`
-	// Namespaces objects may be placed in: names, or prefixes ending in
-	// '*' ("*" alone allows every namespace).
-	Namespaces []string `yaml:"namespaces"`
-	// ClusterScopedKinds may be applied (for example Namespace); no other
-	// cluster-scoped object is.
-	ClusterScopedKinds []string `yaml:"clusterScopedKinds"`
-	// Prune deletes objects gitvend applied that left Git.
-	Prune bool `yaml:"prune"`
-	// SelfHeal re-applies Git's state when the cluster drifts.
-	SelfHeal bool `yaml:"selfHeal"`
-	// ReportOnly never writes to the cluster; it reports what would change.
-	ReportOnly bool `yaml:"reportOnly"`
-	// DriftInterval is how often drift is checked without a watch event.
-	DriftInterval time.Duration `yaml:"driftInterval"`
-	// HealthTimeout bounds the wait for applied objects to become ready; 0
-	// does not wait.
-	HealthTimeout time.Duration `yaml:"healthTimeout"`
-	// InventoryNamespace holds the inventory of what gitvend applied.
-	InventoryNamespace string `yaml:"inventoryNamespace"`
-}
-
 var (
 	githubOwner = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
 	githubRepo  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
-	kindName    = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
 )
 
 var (
@@ -185,11 +153,15 @@ func (e *fieldErrors) add(field, format string, args ...any) {
 	*e = append(*e, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// nest adds the FieldErrors of a subsection, their paths under prefix.
+// nest adds the FieldErrors of a subsection, their paths under prefix; a
+// target's own problems (cluster.FieldError) become FieldErrors.
 func (e *fieldErrors) nest(prefix string, err error) {
 	eachError(err, func(err error) {
 		var fe *FieldError
-		if !errors.As(err, &fe) {
+		var ce *cluster.FieldError
+		if errors.As(err, &ce) {
+			fe = &FieldError{Field: ce.Field, Msg: ce.Msg}
+		} else if !errors.As(err, &fe) {
 			*e = append(*e, fmt.Errorf("%s: %w", prefix, err))
 			return
 		}
@@ -274,13 +246,16 @@ func (s *Server) Validate() error {
 	for i, t := range s.Targets {
 		f := fmt.Sprintf("targets[%d]", i)
 		errs.nest(f, t.Validate())
+		switch {
+		case t.Repository == "":
+			errs.add(f+".repository", "is required: one of repositories (owner/name)")
+		case !repos[strings.ToLower(t.Repository)]:
+			errs.add(f+".repository", "must be one of repositories (%s), got %q", strings.Join(s.RepositoryNames(), ", "), t.Repository)
+		}
 		if targets[t.Name] {
 			errs.add(f+".name", "target %q is defined twice", t.Name)
 		}
 		targets[t.Name] = true
-		if t.Repository != "" && !repos[strings.ToLower(t.Repository)] {
-			errs.add(f+".repository", "must be one of repositories (%s), got %q", strings.Join(s.RepositoryNames(), ", "), t.Repository)
-		}
 	}
 	return errs.join()
 }
@@ -434,71 +409,6 @@ func positive(errs *fieldErrors, field string, d time.Duration) bool {
 	return true
 }
 
-// Validate checks one target on its own; Server.Validate checks that its
-// name is unique and its repository is served.
-func (t Target) Validate() error {
-	var errs fieldErrors
-	if !IsDNSLabel(t.Name) {
-		errs.add("name", "must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got %q", t.Name)
-	}
-	if t.Repository == "" {
-		errs.add("repository", "is required: one of repositories (owner/name)")
-	}
-	if len(t.Environments) == 0 {
-		errs.add("environments", "must name at least one environment of the repository")
-	}
-	seen := map[string]bool{}
-	for i, e := range t.Environments {
-		f := fmt.Sprintf("environments[%d]", i)
-		if !IsDNSLabel(e) {
-			errs.add(f, "must be an environment name (DNS-1123 label), got %q", e)
-		}
-		if seen[e] {
-			errs.add(f, "environment %q is listed twice", e)
-		}
-		seen[e] = true
-	}
-	if len(t.Namespaces) == 0 {
-		errs.add("namespaces", "must name at least one namespace or prefix (\"*\" allows all)")
-	}
-	for i, ns := range t.Namespaces {
-		if !validNamespacePattern(ns) {
-			errs.add(fmt.Sprintf("namespaces[%d]", i), "must be a namespace name or a prefix ending in '*', got %q", ns)
-		}
-	}
-	for i, k := range t.ClusterScopedKinds {
-		if !kindName.MatchString(k) {
-			errs.add(fmt.Sprintf("clusterScopedKinds[%d]", i), "must be a Kubernetes kind such as Namespace, got %q", k)
-		}
-	}
-	if t.SelfHeal && t.ReportOnly {
-		errs.add("selfHeal", "cannot be true when reportOnly is: a report-only target is never written to")
-	}
-	positive(&errs, "driftInterval", t.DriftInterval)
-	if t.HealthTimeout < 0 {
-		errs.add("healthTimeout", "must be 0 (do not wait for objects to become ready) or a positive duration, got %s", t.HealthTimeout)
-	}
-	if !IsDNSLabel(t.InventoryNamespace) {
-		errs.add("inventoryNamespace", "must be a namespace name (DNS-1123 label), got %q", t.InventoryNamespace)
-	}
-	return errs.join()
-}
-
-// AllowsNamespace tells whether objects may be placed in namespace.
-func (t Target) AllowsNamespace(namespace string) bool {
-	return Team{Namespaces: t.Namespaces}.MayUse(namespace)
-}
-
-// AllowsClusterScopedKind tells whether cluster-scoped objects of kind may be applied.
-func (t Target) AllowsClusterScopedKind(kind string) bool {
-	return slices.Contains(t.ClusterScopedKinds, kind)
-}
-
-// ServesEnvironment tells whether the target applies environment.
-func (t Target) ServesEnvironment(environment string) bool {
-	return slices.Contains(t.Environments, environment)
-}
-
 // RepositoryNames lists the served repositories in file order.
 func (s *Server) RepositoryNames() []string {
 	out := make([]string, len(s.Repositories))
@@ -520,11 +430,11 @@ func (s *Server) Repository(name string) (Repository, bool) {
 }
 
 // Target returns the target called name.
-func (s *Server) Target(name string) (Target, bool) {
+func (s *Server) Target(name string) (cluster.Target, bool) {
 	for _, t := range s.Targets {
 		if t.Name == name {
 			return t, true
 		}
 	}
-	return Target{}, false
+	return cluster.Target{}, false
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // Environment variables that carry the secrets; they take precedence over
@@ -285,9 +287,9 @@ func (s *Server) applyDefaults(present map[string]int) {
 	set("leaderElection.retryPeriod", func() { le.RetryPeriod = 2 * time.Second })
 	for i := range s.Targets {
 		t, f := &s.Targets[i], fmt.Sprintf("targets[%d].", i)
-		set(f+"driftInterval", func() { t.DriftInterval = 5 * time.Minute })
-		set(f+"healthTimeout", func() { t.HealthTimeout = 2 * time.Minute })
-		set(f+"inventoryNamespace", func() { t.InventoryNamespace = "gitvend-system" })
+		set(f+"driftInterval", func() { t.DriftInterval = cluster.DefaultDriftInterval })
+		set(f+"healthTimeout", func() { t.HealthTimeout = cluster.DefaultHealthTimeout })
+		set(f+"inventoryNamespace", func() { t.InventoryNamespace = cluster.DefaultInventoryNamespace })
 	}
 }
 

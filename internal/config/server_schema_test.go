@@ -87,6 +87,8 @@ func TestServerSchemaRejects(t *testing.T) {
 		{"capacity too big", minimal + "queue: {capacity: 2000000}\n"},
 		{"duration without unit", minimal + "resync: {interval: 300}\n"},
 		{"negative duration", minimal + "leaderElection: {leaseDuration: -15s}\n"},
+		{"zero duration that must be positive", minimal + "resync: {interval: 0s}\n"},
+		{"zero drift interval", minimal + fmt.Sprintf(target, ", driftInterval: 0m0.0s")},
 		{"target name not a label", minimal + strings.Replace(fmt.Sprintf(target, ""), "name: dev", "name: Dev", 1)},
 		{"target without environments", minimal + strings.Replace(fmt.Sprintf(target, ""), "environments: [dev], ", "", 1)},
 		{"namespace pattern", minimal + strings.Replace(fmt.Sprintf(target, ""), "'*'", "'*-x'", 1)},

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // testKey is a syntactically valid PEM private key block.
@@ -53,7 +55,7 @@ func TestLoadServerExample(t *testing.T) {
 		Resync:       Resync{Interval: 5 * time.Minute},
 		LeaderElection: LeaderElection{Enabled: true, Namespace: "gitvend-system", Name: "gitvend",
 			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second},
-		Targets: []Target{{Name: "dev", Repository: "acme/infra", Kubeconfig: "/etc/gitvend/kube/dev.kubeconfig",
+		Targets: []cluster.Target{{Name: "dev", Repository: "acme/infra", Kubeconfig: "/etc/gitvend/kube/dev.kubeconfig",
 			Environments: []string{"dev"}, Namespaces: []string{"team-*", "preview-*"},
 			ClusterScopedKinds: []string{"Namespace"}, Prune: true,
 			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system"}},
@@ -86,7 +88,7 @@ func TestParseServerDefaults(t *testing.T) {
 		Resync:       Resync{Interval: 5 * time.Minute},
 		LeaderElection: LeaderElection{Namespace: "gitvend-system", Name: "gitvend",
 			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second},
-		Targets: []Target{{Name: "dev", Repository: "acme/infra", Environments: []string{"dev"}, Namespaces: []string{"*"},
+		Targets: []cluster.Target{{Name: "dev", Repository: "acme/infra", Environments: []string{"dev"}, Namespaces: []string{"*"},
 			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system"}},
 	}
 	if d := cmp.Diff(want, s); d != "" {
@@ -188,6 +190,10 @@ targets:
 		}},
 		{name: "bytes in flight below one body", in: strings.Replace(minimal, "appID: 7", "appID: 7, maxWebhookBytes: 4096, maxWebhookBytesInFlight: 2048", 1), env: secretEnv(), want: []string{
 			"line 3: github.maxWebhookBytesInFlight: must be from maxWebhookBytes (4096) to 1073741824, got 2048",
+		}},
+		{name: "target without repository", in: minimal + "targets: [{name: dev, environments: [dev], namespaces: ['*'], driftInterval: 0s}]\n", env: secretEnv(), want: []string{
+			"line 5: targets[0].driftInterval: must be a positive duration such as 30s, 5m or 1h, got 0s",
+			"line 5: targets[0].repository: is required: one of repositories (owner/name)",
 		}},
 		{name: "retry period ordering", in: minimal + "leaderElection: {retryPeriod: 10s}\n", env: secretEnv(), want: []string{
 			"line 5: leaderElection.retryPeriod: must be shorter than renewDeadline (10s), got 10s",

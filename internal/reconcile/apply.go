@@ -232,7 +232,7 @@ func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructu
 			continue
 		}
 		seen[it.key] = true
-		if reason := r.target.refusal(it.key, namespaced); reason != "" {
+		if reason := refusal(r.target, it.key, namespaced); reason != "" {
 			it.res.Action, it.res.Message = Refused, reason
 			continue
 		}

@@ -365,8 +365,8 @@ func TestApplyConvergesAfterTheAPIServerGoesAway(t *testing.T) {
 func TestApplyExampleEnvironment(t *testing.T) {
 	f := newFixture(t)
 	repo := exampleRepo(t)
-	f.target = Target{Name: f.ns, Environments: []string{"dev"},
-		Namespaces: []string{"team-payments", "team-search"}, ClusterScopedKinds: []string{"Namespace"}, Prune: true}
+	f.target.Namespaces = []string{"team-payments", "team-search"}
+	f.target.ClusterScopedKinds = []string{"Namespace"}
 	objs, err := Desired(t.Context(), repo, f.target)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -18,7 +19,7 @@ import (
 // gitvend.yaml) and returns their objects merged, in environment order then
 // kustomize's order. An object built by two environments must be identical
 // in both. A failed build is an error, never an empty result.
-func Desired(ctx context.Context, repoDir string, t Target) ([]*unstructured.Unstructured, error) {
+func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstructured.Unstructured, error) {
 	repo, err := config.LoadRepo(repoDir)
 	if err != nil {
 		return nil, fmt.Errorf("load repository configuration: %w", err)

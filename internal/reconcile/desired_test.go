@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -24,7 +25,7 @@ func exampleRepo(t testing.TB) string {
 
 func TestDesired(t *testing.T) {
 	repo := exampleRepo(t)
-	objs, err := Desired(t.Context(), repo, Target{Name: "dev", Environments: []string{"dev"}})
+	objs, err := Desired(t.Context(), repo, cluster.Target{Name: "dev", Environments: []string{"dev"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestDesired(t *testing.T) {
 			t.Errorf("%s missing from the dev environment (%d objects)", want, len(objs))
 		}
 	}
-	prod, err := Desired(t.Context(), repo, Target{Name: "prod", Environments: []string{"prod"}})
+	prod, err := Desired(t.Context(), repo, cluster.Target{Name: "prod", Environments: []string{"prod"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestDesiredErrors(t *testing.T) {
 		{"conflicting environments", exampleRepo(t), []string{"dev", "prod"}, "with different content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			objs, err := Desired(t.Context(), tc.repo, Target{Name: "x", Environments: tc.envs})
+			objs, err := Desired(t.Context(), tc.repo, cluster.Target{Name: "x", Environments: tc.envs})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.want)
 			}

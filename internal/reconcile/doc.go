@@ -11,6 +11,6 @@
 // metadata and fields owned by other managers (an autoscaler's replicas)
 // never count, while an edit of a field gitvend set always does. Drift is
 // noticed quickly by watching the managed objects, with an interval as the
-// backstop, and reported as one issue per target through a small
-// IssueTracker interface the caller implements.
+// backstop, and handed to the caller as a DriftReport (a ReportFunc): this
+// package speaks of the cluster only, never of how drift is presented.
 package reconcile

@@ -63,12 +63,6 @@ type FieldChange struct {
 // HasDrift tells whether any object differs from Git.
 func (d *DriftReport) HasDrift() bool { return len(d.Objects) > 0 }
 
-// Title is the stable title of the target's drift issue.
-func (d *DriftReport) Title() string { return DriftTitle(d.Target) }
-
-// DriftTitle is the stable title of target's drift issue.
-func DriftTitle(target string) string { return "Drift on target " + target }
-
 // Drift compares Git's objects with the live ones: each object is applied
 // as a server-side dry-run (field manager gitvend) and the result compared
 // with the live object, so that defaults, status, server-set metadata and

@@ -163,7 +163,7 @@ func decodeInventory(revision string, data []byte) (*inventory, error) {
 // readInventory reads the target's inventory; a missing one is empty.
 func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
 	cm := &corev1.ConfigMap{}
-	nn := client.ObjectKey{Namespace: r.target.inventoryNamespace(), Name: r.target.inventoryName()}
+	nn := client.ObjectKey{Namespace: r.target.InventoryNamespace, Name: inventoryName(r.target)}
 	if err := r.client.Get(ctx, nn, cm); err != nil {
 		if apierrors.IsNotFound(err) {
 			return &inventory{}, nil
@@ -195,8 +195,8 @@ func (r *Reconciler) writeInventory(ctx context.Context, inv, prev *inventory) e
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
 		"metadata": map[string]any{
-			"name":      r.target.inventoryName(),
-			"namespace": r.target.inventoryNamespace(),
+			"name":      inventoryName(r.target),
+			"namespace": r.target.InventoryNamespace,
 			"labels":    map[string]any{LabelManagedBy: ManagedBy, LabelTarget: r.target.Name},
 		},
 		"data": map[string]any{
@@ -212,17 +212,17 @@ func (r *Reconciler) writeInventory(ctx context.Context, inv, prev *inventory) e
 			"apiVersion": "v1",
 			"kind":       "Namespace",
 			"metadata": map[string]any{
-				"name":   r.target.inventoryNamespace(),
+				"name":   r.target.InventoryNamespace,
 				"labels": map[string]any{LabelManagedBy: ManagedBy},
 			},
 		}}
 		if err := r.applyOwn(ctx, ns); err != nil {
-			return fmt.Errorf("create inventory namespace %s: %w", r.target.inventoryNamespace(), err)
+			return fmt.Errorf("create inventory namespace %s: %w", r.target.InventoryNamespace, err)
 		}
 		err = r.applyOwn(ctx, cm)
 	}
 	if err != nil {
-		return fmt.Errorf("write inventory %s/%s: %w", r.target.inventoryNamespace(), r.target.inventoryName(), err)
+		return fmt.Errorf("write inventory %s/%s: %w", r.target.InventoryNamespace, inventoryName(r.target), err)
 	}
 	return nil
 }

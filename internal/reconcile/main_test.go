@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/kubetest"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -73,7 +74,7 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 type fixture struct {
 	env    *kubetest.Env
 	ns     string
-	target Target
+	target cluster.Target
 	writes *writeCounter
 	client client.Client
 }
@@ -92,9 +93,10 @@ func newFixtureOn(t testing.TB, env *kubetest.Env) *fixture {
 		t.Fatalf("create client: %v", err)
 	}
 	return &fixture{
-		env:    env,
-		ns:     ns,
-		target: Target{Name: ns, Environments: []string{"dev"}, Namespaces: []string{ns}, Prune: true},
+		env: env,
+		ns:  ns,
+		target: cluster.Target{Name: ns, Environments: []string{"dev"}, Namespaces: []string{ns}, Prune: true,
+			DriftInterval: cluster.DefaultDriftInterval, InventoryNamespace: cluster.DefaultInventoryNamespace},
 		writes: &writeCounter{},
 		client: c,
 	}

@@ -7,8 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ReportFunc receives every drift report, for example
-// DriftReporter.Report.
+// ReportFunc receives every drift report, for the caller to present (the
+// rollout keeps it as the target's drift issue).
 type ReportFunc func(context.Context, *DriftReport) error
 
 // Monitor checks the target for drift until ctx ends, comparing the
@@ -20,12 +20,8 @@ type ReportFunc func(context.Context, *DriftReport) error
 // Failed checks are logged and tried again at the next occasion. Monitor
 // waits for the first Apply before it checks anything.
 func (r *Reconciler) Monitor(ctx context.Context, report ReportFunc) error {
-	var tick <-chan time.Time
-	if r.target.DriftInterval > 0 {
-		t := time.NewTicker(r.target.DriftInterval)
-		defer t.Stop()
-		tick = t.C
-	}
+	tick := time.NewTicker(r.target.DriftInterval)
+	defer tick.Stop()
 	for {
 		objs, rev, ok, applied := r.lastApply()
 		if !ok {
@@ -61,7 +57,7 @@ func (r *Reconciler) Monitor(ctx context.Context, report ReportFunc) error {
 				again = false
 			case <-trigger:
 				r.checkDrift(ctx, objs, rev, report)
-			case <-tick:
+			case <-tick.C:
 				r.checkDrift(ctx, objs, rev, report)
 			}
 		}

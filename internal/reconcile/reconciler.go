@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // FieldManager is the server-side apply field manager of everything gitvend
@@ -74,7 +76,7 @@ type Options struct {
 // Its methods are safe for concurrent use; applies to the same target are
 // serialised.
 type Reconciler struct {
-	target    Target
+	target    cluster.Target
 	log       *slog.Logger
 	client    client.Client
 	meta      metadata.Interface
@@ -99,7 +101,7 @@ type Reconciler struct {
 
 // New returns a Reconciler for target t on the cluster cfg points at. It
 // checks t but does not contact the cluster.
-func New(cfg *rest.Config, t Target, opts Options) (*Reconciler, error) {
+func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("check target %q: %w", t.Name, err)
 	}
@@ -180,7 +182,7 @@ func orDefault[T int | time.Duration](v, def T) T {
 }
 
 // Target returns the target the Reconciler applies to.
-func (r *Reconciler) Target() Target { return r.target }
+func (r *Reconciler) Target() cluster.Target { return r.target }
 
 // recordApply remembers the objects of an apply for Heal and Monitor and
 // wakes whoever waits for the next apply.

@@ -5,5 +5,7 @@
 // the merged pull request, and the request issues it resolves closed with
 // what now exists where; and every target is watched for drift, kept as one
 // GitHub issue per target that is edited in place and closed when the drift
-// is gone.
+// is gone. Everything GitHub shows of an apply or a drift (status, comments,
+// the drift issue's title and body) is written here; package reconcile
+// speaks of the cluster only.
 package rollout

@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/desired"
-	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
@@ -156,63 +154,4 @@ func renderedIDs(dir string, rec desired.Record) (map[string]bool, error) {
 		}
 	}
 	return ids, nil
-}
-
-// tracker keeps drift issues as GitHub issues of a repository, one per
-// title, labelled gitvend-drift; a drift that comes back reopens its issue.
-type tracker struct {
-	r           *Rollout
-	owner, name string
-}
-
-// OpenOrUpdate opens the drift issue or brings its body up to date.
-func (t *tracker) OpenOrUpdate(ctx context.Context, title, body string) (int, error) {
-	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
-	if err != nil {
-		return 0, err
-	}
-	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
-	switch {
-	case errors.Is(err, github.ErrNotFound):
-		is, err = gh.CreateIssue(ctx, t.owner, t.name, github.NewIssue{Title: title, Body: body, Labels: []string{DriftLabel}})
-		if err != nil {
-			return 0, fmt.Errorf("open drift issue: %w", err)
-		}
-		return is.Number, nil
-	case err != nil:
-		return 0, fmt.Errorf("find drift issue: %w", err)
-	}
-	edit := github.IssueEdit{}
-	if is.Body != body {
-		edit.Body = &body
-	}
-	if is.State != "open" {
-		open := "open"
-		edit.State = &open
-	}
-	if edit.Body != nil || edit.State != nil {
-		if _, err := gh.EditIssue(ctx, t.owner, t.name, is.Number, edit); err != nil {
-			return 0, fmt.Errorf("update drift issue #%d: %w", is.Number, err)
-		}
-	}
-	return is.Number, nil
-}
-
-// Resolve closes the open drift issue with a comment.
-func (t *tracker) Resolve(ctx context.Context, title, comment string) error {
-	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
-	if err != nil {
-		return err
-	}
-	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
-	if errors.Is(err, github.ErrNotFound) || (err == nil && is.State != "open") {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("find drift issue: %w", err)
-	}
-	if err := gh.CloseIssue(ctx, t.owner, t.name, is.Number, comment); err != nil {
-		return fmt.Errorf("close drift issue #%d: %w", is.Number, err)
-	}
-	return nil
 }

@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/client-go/rest"
 
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/reconcile"
@@ -22,9 +24,6 @@ import (
 // StatusPrefix starts the commit status context of every target:
 // gitvend/apply/<target>.
 const StatusPrefix = "gitvend/apply/"
-
-// DriftLabel marks drift issues.
-const DriftLabel = "gitvend-drift"
 
 // GitHub is what a rollout asks of GitHub for one installation.
 type GitHub interface {
@@ -37,34 +36,18 @@ type GitHub interface {
 	FindIssueByTitle(ctx context.Context, owner, repo, title string, labels ...string) (github.Issue, error)
 	CreateIssue(ctx context.Context, owner, repo string, spec github.NewIssue) (github.Issue, error)
 	EditIssue(ctx context.Context, owner, repo string, number int, edit github.IssueEdit) (github.Issue, error)
+	DefaultBranch(ctx context.Context, owner, repo string) (string, error)
 }
 
-// Clients hands out the GitHub client that serves a repository.
+// Clients hands out the GitHub client that serves a repository, such as
+// a *github.App.
 type Clients interface {
-	ForRepo(ctx context.Context, owner, repo string) (GitHub, error)
+	ForRepo(ctx context.Context, owner, repo string) (*github.Client, error)
 }
 
-// Repo is a local clone as a rollout reads it.
-type Repo interface {
-	Fetch(ctx context.Context) error
-	Head(ctx context.Context, branch string) (string, error)
-	Export(ctx context.Context, sha, dir string) error
-	CommitInfo(ctx context.Context, sha string) (gitrepo.CommitInfo, error)
-}
-
-// Git opens the local clone of a repository.
+// Git opens the local clone of a repository, such as gitrepo.Clones.
 type Git interface {
-	Open(ctx context.Context, owner, repo string) (Repo, error)
-}
-
-// Target is a reconcile target together with its cluster and the
-// repository whose environments it serves.
-type Target struct {
-	reconcile.Target
-	// Repo is owner/name.
-	Repo string
-	// Config reaches the cluster.
-	Config *rest.Config
+	Open(ctx context.Context, owner, repo string) (*gitrepo.Repo, error)
 }
 
 // Options configure a Rollout.
@@ -72,12 +55,11 @@ type Options struct {
 	Clients Clients
 	Git     Git
 	// Branches maps each served repository (owner/name) to the branch that
-	// holds its desired state ("" asks GitHub through DefaultBranch).
+	// holds its desired state ("" for the repository's default branch).
 	Branches map[string]string
-	// DefaultBranch finds a repository's default branch when Branches does
-	// not name one.
-	DefaultBranch func(ctx context.Context, owner, repo string) (string, error)
-	Targets       []Target
+	// Targets are the clusters the repositories are applied to, each with
+	// the client configuration that reaches it.
+	Targets []cluster.Connection
 	// Interval is how often every target is reconciled without a push.
 	Interval time.Duration
 	// ScratchDir holds temporary checkouts.
@@ -94,17 +76,28 @@ type Options struct {
 // request issue closed with what now exists where), and watches every
 // target for drift, reported as one issue per target.
 type Rollout struct {
-	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *metrics
-	recs    map[string]*reconcile.Reconciler // by target name
-	kick    chan string                      // repositories to reconcile now
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	branches *desired.Branches
+	targets  []*targetState
+	kick     chan string // repositories to reconcile now
 
 	mu       sync.Mutex
-	reported map[string]string // "repo@sha" → the report already posted for it
-	applied  map[string]string // target → the revision last applied in full
+	reported *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
+	applied  map[string]string          // target → the revision last applied in full
 }
+
+// targetState is what a Rollout keeps of one target while it runs.
+type targetState struct {
+	cluster.Connection
+	rec *reconcile.Reconciler
+}
+
+// maxReported bounds how many posted reports a Rollout remembers, the
+// least recently used forgotten first.
+const maxReported = 10000
 
 // New builds a Rollout and the reconciler of every target.
 func New(opts Options) (*Rollout, error) {
@@ -127,17 +120,21 @@ func New(opts Options) (*Rollout, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, recs: map[string]*reconcile.Reconciler{},
-		kick: make(chan string, 64), reported: map[string]string{}, applied: map[string]string{}}
+	reported, err := lru.New[string, string](maxReported)
+	if err != nil {
+		return nil, fmt.Errorf("rollout: %w", err)
+	}
+	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
+		kick: make(chan string, 64), reported: reported, applied: map[string]string{}}
 	for _, t := range opts.Targets {
-		if _, ok := opts.Branches[t.Repo]; !ok {
-			return nil, fmt.Errorf("target %s: repository %q is not served", t.Name, t.Repo)
+		if _, ok := opts.Branches[t.Repository]; !ok {
+			return nil, fmt.Errorf("target %s: repository %q is not served", t.Name, t.Repository)
 		}
 		rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: opts.Logger, Registerer: opts.Registerer})
 		if err != nil {
 			return nil, err
 		}
-		r.recs[t.Name] = rec
+		r.targets = append(r.targets, &targetState{Connection: t, rec: rec})
 	}
 	return r, nil
 }
@@ -160,7 +157,7 @@ func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
 // one replica at a time (the leader).
 func (r *Rollout) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, t := range r.opts.Targets {
+	for _, t := range r.targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -215,20 +212,27 @@ func (r *Rollout) Run(ctx context.Context) error {
 }
 
 // monitor reports the drift of one target until ctx ends.
-func (r *Rollout) monitor(ctx context.Context, t Target) {
-	owner, name, _ := strings.Cut(t.Repo, "/")
-	reporter := reconcile.NewDriftReporter(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
+func (r *Rollout) monitor(ctx context.Context, t *targetState) {
+	owner, name, _ := strings.Cut(t.Repository, "/")
+	issue := newDriftIssue(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
 	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
 		r.metrics.observeDrift(t.Name, rep)
-		return reporter.Report(ctx, rep)
+		return issue.Report(ctx, rep)
 	}
-	if err := r.recs[t.Name].Monitor(ctx, report); err != nil && ctx.Err() == nil {
+	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {
 		r.log.Error("drift monitor stopped", "target", t.Name, "err", err)
 	}
 }
 
 // Reconciler returns the reconciler of a target, or nil.
-func (r *Rollout) Reconciler(target string) *reconcile.Reconciler { return r.recs[target] }
+func (r *Rollout) Reconciler(target string) *reconcile.Reconciler {
+	for _, t := range r.targets {
+		if t.Name == target {
+			return t.rec
+		}
+	}
+	return nil
+}
 
 func (r *Rollout) client(ctx context.Context, repo string) (GitHub, string, string, error) {
 	owner, name, ok := strings.Cut(repo, "/")

@@ -15,12 +15,11 @@ import (
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/kubetest"
-	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/rollout"
 )
 
@@ -29,26 +28,6 @@ const repo = "acme/infra"
 func TestMain(m *testing.M) {
 	ctrllog.SetLogger(logr.Discard())
 	os.Exit(m.Run())
-}
-
-type clients struct{ bot.AppClients }
-
-func (c clients) ForRepo(ctx context.Context, owner, name string) (rollout.GitHub, error) {
-	cl, err := c.Client(ctx, owner, name)
-	if err != nil {
-		return nil, err
-	}
-	return cl, nil
-}
-
-type clones struct{ bot.Clones }
-
-func (c clones) Open(ctx context.Context, owner, name string) (rollout.Repo, error) {
-	r, err := c.Clone(ctx, owner, name)
-	if err != nil {
-		return nil, err
-	}
-	return r, nil
 }
 
 // TestRolloutReportsAndTracksDrift applies the example repository to a
@@ -90,14 +69,14 @@ func start(t *testing.T, env *kubetest.Env) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := rollout.Target{Repo: repo, Config: env.Config(), Target: reconcile.Target{
-		Name: "dev", Environments: []string{"dev"}, Namespaces: []string{"team-*"}, ClusterScopedKinds: []string{"Namespace"},
-		Prune: true, DriftInterval: time.Hour}}
+	target := cluster.Connection{Config: env.Config(), Target: cluster.Target{
+		Name: "dev", Repository: repo, Environments: []string{"dev"}, Namespaces: []string{"team-*"}, ClusterScopedKinds: []string{"Namespace"},
+		Prune: true, DriftInterval: time.Hour, InventoryNamespace: cluster.DefaultInventoryNamespace}}
 	r, err := rollout.New(rollout.Options{
-		Clients:  clients{bot.AppClients{App: app}},
-		Git:      clones{bot.Clones{Cache: gitrepo.New(t.TempDir(), nil), App: app, URL: gh.CloneURL}},
+		Clients:  app,
+		Git:      gitrepo.Clones{Cache: gitrepo.New(t.TempDir(), nil), Remote: app},
 		Branches: map[string]string{repo: "main"},
-		Targets:  []rollout.Target{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
+		Targets:  []cluster.Connection{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,13 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // noClients hands out no client; the syncs under test fail before one is used.
 type noClients struct{}
 
-func (noClients) ForRepo(context.Context, string, string) (GitHub, error) { return nil, nil }
+func (noClients) ForRepo(context.Context, string, string) (*github.Client, error) { return nil, nil }
 
 // failingGit counts Opens and fails each with err.
 type failingGit struct {
@@ -21,7 +23,7 @@ type failingGit struct {
 	opens atomic.Int32
 }
 
-func (g *failingGit) Open(context.Context, string, string) (Repo, error) {
+func (g *failingGit) Open(context.Context, string, string) (*gitrepo.Repo, error) {
 	g.opens.Add(1)
 	return nil, g.err
 }

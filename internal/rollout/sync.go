@@ -28,14 +28,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	if err != nil {
 		return err
 	}
-	branch := r.opts.Branches[repo]
-	if branch == "" {
-		if r.opts.DefaultBranch == nil {
-			return fmt.Errorf("%s: no branch configured", repo)
-		}
-		if branch, err = r.opts.DefaultBranch(ctx, owner, name); err != nil {
-			return fmt.Errorf("default branch of %s: %w", repo, err)
-		}
+	branch, err := r.branches.Resolve(ctx, gh, repo)
+	if err != nil {
+		return err
 	}
 	clone, err := r.opts.Git.Open(ctx, owner, name)
 	if err != nil {
@@ -57,8 +52,8 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		return fmt.Errorf("export %.12s: %w", sha, err)
 	}
 	var applied []Applied
-	for _, t := range r.opts.Targets {
-		if t.Repo != repo {
+	for _, t := range r.targets {
+		if t.Repository != repo {
 			continue
 		}
 		current, err := r.current(ctx, gh, owner, name, t, sha)
@@ -70,7 +65,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			// since are drift, reported (and healed where the target
 			// asks), never quietly overwritten by a periodic apply.
 			if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
-				r.recs[t.Name].Observe(objs, sha)
+				t.rec.Observe(objs, sha)
 			}
 			continue
 		}
@@ -118,7 +113,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 
 // current tells whether target t has sha applied in full: this process
 // applied it, or (after a restart) its commit status on sha says success.
-func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t Target, sha string) (bool, error) {
+func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t *targetState, sha string) (bool, error) {
 	r.mu.Lock()
 	last, known := r.applied[t.Name]
 	r.mu.Unlock()
@@ -139,13 +134,13 @@ func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t 
 }
 
 // applyTarget renders and applies one target.
-func (r *Rollout) applyTarget(ctx context.Context, t Target, dir, sha string) Applied {
+func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha string) Applied {
 	objs, err := reconcile.Desired(ctx, dir, t.Target)
 	if err != nil {
 		// The same commit renders the same way: only a new one can fix it.
 		return Applied{Target: t.Name, Err: retry.Terminal(fmt.Errorf("render: %w", err))}
 	}
-	res, err := r.recs[t.Name].Apply(ctx, objs, sha)
+	res, err := t.rec.Apply(ctx, objs, sha)
 	r.metrics.observeApply(t.Name, res, err)
 	return Applied{Target: t.Name, Result: res, Err: err}
 }
@@ -188,18 +183,14 @@ func mergedPR(message string) int {
 func (r *Rollout) once(key, value string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.reported[key] == value {
+	if last, ok := r.reported.Get(key); ok && last == value {
 		return false
 	}
-	if len(r.reported) > 10000 {
-		clear(r.reported)
-	}
-	r.reported[key] = value
+	r.reported.Add(key, value)
 	return true
 }
 
+// forget drops what once recorded for key, so that it is posted again.
 func (r *Rollout) forget(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.reported, key)
+	r.reported.Remove(key)
 }

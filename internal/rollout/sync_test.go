@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
@@ -44,5 +46,40 @@ func TestStatusOf(t *testing.T) {
 				t.Errorf("statusOf = %q, %q; want %q, %q", state, desc, tt.state, tt.desc)
 			}
 		})
+	}
+}
+
+func TestOnceRemembersTheRecentReports(t *testing.T) {
+	reported, err := lru.New[string, string](3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rollout{reported: reported}
+	steps := []struct {
+		do         string // "once" or "forget"
+		key, value string
+		want       bool // once's answer
+	}{
+		{"once", "a", "1", true},
+		{"once", "a", "1", false},
+		{"once", "a", "2", true}, // a changed report is posted again
+		{"forget", "a", "", false},
+		{"once", "a", "2", true}, // a failed post is tried again
+		{"once", "b", "1", true},
+		{"once", "c", "1", true},
+		{"once", "a", "2", false}, // a is the most recently used now
+		{"once", "d", "1", true},  // evicts b, the least recently used
+		{"once", "a", "2", false},
+		{"once", "c", "1", false},
+		{"once", "b", "1", true},
+	}
+	for i, s := range steps {
+		if s.do == "forget" {
+			r.forget(s.key)
+			continue
+		}
+		if got := r.once(s.key, s.value); got != s.want {
+			t.Errorf("step %d: once(%s, %s) = %v, want %v", i, s.key, s.value, got, s.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package reconcile
+package rollout
 
 import (
 	"context"
@@ -10,26 +10,26 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	wjsondiff "github.com/wI2L/jsondiff"
 
 	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
-func sampleReport() *DriftReport {
-	many := make([]FieldChange, maxBodyChanges+2)
+func sampleReport() *reconcile.DriftReport {
+	many := make([]reconcile.FieldChange, maxBodyChanges+2)
 	for i := range many {
-		many[i] = FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: `"a"`, Live: `"b"`}
+		many[i] = reconcile.FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: `"a"`, Live: `"b"`}
 	}
-	return &DriftReport{
+	return &reconcile.DriftReport{
 		Target:   "prod",
 		Revision: "0123456789abcdef0123456789abcdef01234567",
 		Checked:  12,
-		Objects: []ObjectDrift{
+		Objects: []reconcile.ObjectDrift{
 			{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "team-payments", Name: "many"}, Changes: many},
-			{ID: manifest.ID{APIVersion: "v1", Kind: "Secret", Namespace: "team-payments", Name: "creds"}, Changes: []FieldChange{
-				{Path: "data.password", Git: `"` + Masked + `"`, Live: `"` + Masked + `"`},
+			{ID: manifest.ID{APIVersion: "v1", Kind: "Secret", Namespace: "team-payments", Name: "creds"}, Changes: []reconcile.FieldChange{
+				{Path: "data.password", Git: `"` + reconcile.Masked + `"`, Live: `"` + reconcile.Masked + `"`},
 			}},
-			{ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-payments", Name: "payments-api"}, Changes: []FieldChange{
+			{ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-payments", Name: "payments-api"}, Changes: []reconcile.FieldChange{
 				{Path: "metadata.labels[gitvend.dev/owner]", Git: `"payments"`},
 				{Path: "spec.template.spec.containers[name=app].image", Git: `"ghcr.io/acme/payments:1.4.2"`, Live: `"ghcr.io/acme/payments:1.4.3"`},
 				{Path: "spec.template.spec.containers[name=app].args", Git: `["--a|b"]`, Live: "[\"`x`\"]"},
@@ -43,19 +43,19 @@ func sampleReport() *DriftReport {
 func TestDriftMarkdownGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		rep  *DriftReport
+		rep  *reconcile.DriftReport
 	}{
 		{"drift", sampleReport()},
-		{"one-object", &DriftReport{Target: "dev", Checked: 1, Objects: []ObjectDrift{
+		{"one-object", &reconcile.DriftReport{Target: "dev", Checked: 1, Objects: []reconcile.ObjectDrift{
 			{ID: manifest.ID{APIVersion: "v1", Kind: "Namespace", Name: "team-search"}, Missing: true},
 		}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.rep.Markdown()
+			got, err := driftBody(tc.rep)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := tc.rep.Markdown()
+			again, _ := driftBody(tc.rep)
 			if got != again {
 				t.Fatal("the same report rendered twice differs")
 			}
@@ -77,55 +77,12 @@ func TestDriftMarkdownGolden(t *testing.T) {
 }
 
 func TestDriftTitleIsStable(t *testing.T) {
-	if got := sampleReport().Title(); got != "Drift on target prod" {
+	if got := DriftTitle(sampleReport().Target); got != "Drift on target prod" {
 		t.Errorf("title = %q", got)
 	}
 }
 
-func TestChanges(t *testing.T) {
-	live := map[string]any{
-		"spec": map[string]any{"containers": []any{
-			map[string]any{"name": "app", "image": "x:1"},
-			map[string]any{"image": "y:1"},
-		}},
-		"data": map[string]any{"password": "bGl2ZQ=="},
-	}
-	patch := wjsondiff.Patch{
-		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/0/image", Value: "x:2", OldValue: "x:1"},
-		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/1/image", Value: "y:2", OldValue: "y:1"},
-		{Type: wjsondiff.OperationAdd, Path: "/metadata/labels/a~1b", Value: "v"},
-		{Type: wjsondiff.OperationRemove, Path: "/data/password", OldValue: "bGl2ZQ=="},
-		{Type: wjsondiff.OperationAdd, Path: "/data", Value: map[string]any{"k": "c2VjcmV0"}},
-	}
-	for _, tc := range []struct {
-		name   string
-		secret bool
-		want   []FieldChange
-	}{
-		{"plain", false, []FieldChange{
-			{Path: "data", Git: `{"k":"c2VjcmV0"}`},
-			{Path: "data.password", Live: `"bGl2ZQ=="`},
-			{Path: "metadata.labels[a/b]", Git: `"v"`},
-			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
-			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
-		}},
-		{"secret", true, []FieldChange{
-			{Path: "data", Git: `{"k":"(masked)"}`},
-			{Path: "data.password", Live: `"(masked)"`},
-			{Path: "metadata.labels[a/b]", Git: `"v"`},
-			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
-			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, changes(patch, live, tc.secret)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// recordingTracker records the calls a DriftReporter makes.
+// recordingTracker records the calls a driftIssue makes.
 type recordingTracker struct {
 	calls []string
 	fail  error
@@ -157,18 +114,18 @@ func firstLine(s, substr string) string {
 	return ""
 }
 
-func TestDriftReporter(t *testing.T) {
+func TestDriftIssue(t *testing.T) {
 	tracker := &recordingTracker{}
-	rep := NewDriftReporter(tracker, nil)
-	clean := &DriftReport{Target: "prod", Revision: "abc", Checked: 2}
-	drift := &DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: []ObjectDrift{
+	rep := newDriftIssue(tracker, nil)
+	clean := &reconcile.DriftReport{Target: "prod", Revision: "abc", Checked: 2}
+	drift := &reconcile.DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: []reconcile.ObjectDrift{
 		{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "b"}, Missing: true},
 	}}
-	more := &DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: append(drift.Objects,
-		ObjectDrift{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "c"}, Missing: true})}
+	more := &reconcile.DriftReport{Target: "prod", Revision: "abc", Checked: 2, Objects: append(drift.Objects,
+		reconcile.ObjectDrift{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "c"}, Missing: true})}
 
 	steps := []struct {
-		rep  *DriftReport
+		rep  *reconcile.DriftReport
 		want []string
 	}{
 		// Nothing known at start: a clean report resolves any issue left open.

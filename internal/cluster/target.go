@@ -1,0 +1,165 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Defaults the server configuration gives a target's fields it leaves out.
+const (
+	// DefaultDriftInterval is how often drift is checked besides watching
+	// the managed objects.
+	DefaultDriftInterval = 5 * time.Minute
+	// DefaultHealthTimeout bounds the wait for applied objects to become
+	// ready.
+	DefaultHealthTimeout = 2 * time.Minute
+	// DefaultInventoryNamespace holds the inventory of what gitvend applied.
+	DefaultInventoryNamespace = "gitvend-system"
+)
+
+// Target is a cluster gitvend applies the environments of one desired-state
+// repository to. The server configuration decodes it from targets[]; Validate
+// checks it on its own (the server configuration checks in addition that its
+// name is unique and its repository served).
+type Target struct {
+	// Name is a DNS-1123 label, used in the inventory's name and in the
+	// commit status context gitvend/apply/<name>.
+	Name string `yaml:"name"`
+	// Repository is the desired-state repository (owner/name) whose
+	// environments the target serves.
+	Repository string `yaml:"repository"`
+	// Kubeconfig is the kubeconfig file; empty means the in-cluster
+	// configuration.
+	Kubeconfig string `yaml:"kubeconfig"`
+	// Context is the kubeconfig context; empty means the current one.
+	Context string `yaml:"context"`
+	// Environments of the repository applied here.
+	Environments []string `yaml:"environments"`
+	// Namespaces objects may be placed in: names, or prefixes ending in '*'
+	// such as "team-*" ("*" alone allows every namespace).
+	Namespaces []string `yaml:"namespaces"`
+	// ClusterScopedKinds may be applied, such as Namespace; any other
+	// cluster-scoped object is refused. A Namespace must in addition be
+	// allowed by Namespaces.
+	ClusterScopedKinds []string `yaml:"clusterScopedKinds"`
+	// Prune deletes objects gitvend applied that left Git.
+	Prune bool `yaml:"prune"`
+	// SelfHeal re-applies Git's state when the cluster drifts.
+	SelfHeal bool `yaml:"selfHeal"`
+	// ReportOnly never writes: apply becomes a server-side dry-run report
+	// and drift is only reported.
+	ReportOnly bool `yaml:"reportOnly"`
+	// DriftInterval is how often drift is checked without a watch event,
+	// the backstop to watching the managed objects; it must be positive.
+	DriftInterval time.Duration `yaml:"driftInterval"`
+	// HealthTimeout bounds the wait for applied objects to become ready;
+	// 0 skips the wait.
+	HealthTimeout time.Duration `yaml:"healthTimeout"`
+	// InventoryNamespace holds the inventory of what gitvend applied.
+	InventoryNamespace string `yaml:"inventoryNamespace"`
+}
+
+// FieldError is a problem with one field of a target: its path, such as
+// "environments[1]", and what is wrong and what is allowed.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+// Error formats the problem with its field path.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+var (
+	namespacePrefix = regexp.MustCompile(`^([a-z0-9][-a-z0-9]{0,61})?\*$`)
+	kindName        = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
+)
+
+// Validate checks the target and returns every problem, each a *FieldError
+// naming the field and what is allowed.
+func (t Target) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !isDNSLabel(t.Name) {
+		bad("name", "must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got %q", t.Name)
+	}
+	if len(t.Environments) == 0 {
+		bad("environments", "must name at least one environment of the repository")
+	}
+	for i, e := range t.Environments {
+		f := fmt.Sprintf("environments[%d]", i)
+		if !isDNSLabel(e) {
+			bad(f, "must be an environment name (DNS-1123 label), got %q", e)
+		}
+		if slices.Index(t.Environments, e) != i {
+			bad(f, "environment %q is listed twice", e)
+		}
+	}
+	if len(t.Namespaces) == 0 {
+		bad("namespaces", "must name at least one namespace or prefix (\"*\" allows all)")
+	}
+	for i, p := range t.Namespaces {
+		if !IsNamespacePattern(p) {
+			bad(fmt.Sprintf("namespaces[%d]", i), "must be a namespace name or a prefix ending in '*', got %q", p)
+		}
+	}
+	for i, k := range t.ClusterScopedKinds {
+		if !kindName.MatchString(k) {
+			bad(fmt.Sprintf("clusterScopedKinds[%d]", i), "must be a Kubernetes kind such as Namespace, got %q", k)
+		}
+	}
+	if t.SelfHeal && t.ReportOnly {
+		bad("selfHeal", "cannot be true when reportOnly is: a report-only target is never written to")
+	}
+	if t.DriftInterval <= 0 {
+		bad("driftInterval", "must be a positive duration such as 30s, 5m or 1h, got %s", t.DriftInterval)
+	}
+	if t.HealthTimeout < 0 {
+		bad("healthTimeout", "must be 0 (do not wait for objects to become ready) or a positive duration, got %s", t.HealthTimeout)
+	}
+	if !isDNSLabel(t.InventoryNamespace) {
+		bad("inventoryNamespace", "must be a namespace name (DNS-1123 label), got %q", t.InventoryNamespace)
+	}
+	return errors.Join(errs...)
+}
+
+// AllowsNamespace tells whether objects may be placed in namespace.
+func (t Target) AllowsNamespace(namespace string) bool {
+	return NamespaceAllowed(t.Namespaces, namespace)
+}
+
+// AllowsClusterScopedKind tells whether cluster-scoped objects of kind may
+// be applied.
+func (t Target) AllowsClusterScopedKind(kind string) bool {
+	return slices.Contains(t.ClusterScopedKinds, kind)
+}
+
+// ServesEnvironment tells whether the target applies environment.
+func (t Target) ServesEnvironment(environment string) bool {
+	return slices.Contains(t.Environments, environment)
+}
+
+// IsNamespacePattern tells whether p is a namespace name, or a prefix of
+// one ending in '*' ("*" alone matches every namespace).
+func IsNamespacePattern(p string) bool { return isDNSLabel(p) || namespacePrefix.MatchString(p) }
+
+// NamespaceAllowed tells whether namespace matches one of patterns: a name
+// equal to it, or a prefix ending in '*' that it starts with.
+func NamespaceAllowed(patterns []string, namespace string) bool {
+	for _, p := range patterns {
+		if p == namespace || (strings.HasSuffix(p, "*") && strings.HasPrefix(namespace, strings.TrimSuffix(p, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDNSLabel tells whether s is a DNS-1123 label.
+func isDNSLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }

@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// valid is a target every check accepts.
+func valid() Target {
+	return Target{Name: "prod", Repository: "acme/infra", Environments: []string{"prod"}, Namespaces: []string{"team-*", "payments"},
+		ClusterScopedKinds: []string{"Namespace"}, DriftInterval: time.Minute, HealthTimeout: time.Minute,
+		InventoryNamespace: DefaultInventoryNamespace}
+}
+
+func TestTargetValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*Target)
+		want   []string // "field: message"
+	}{
+		{"valid", func(*Target) {}, nil},
+		{"no health wait", func(t *Target) { t.HealthTimeout = 0 }, nil},
+		{"every namespace, no cluster-scoped kind", func(t *Target) { t.Namespaces, t.ClusterScopedKinds = []string{"*"}, nil }, nil},
+		{"bad name", func(t *Target) { t.Name = "Prod_1" }, []string{
+			`name: must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got "Prod_1"`}},
+		{"no environments", func(t *Target) { t.Environments = nil }, []string{
+			"environments: must name at least one environment of the repository"}},
+		{"bad and repeated environments", func(t *Target) { t.Environments = []string{"prod", "Dev", "prod"} }, []string{
+			`environments[1]: must be an environment name (DNS-1123 label), got "Dev"`,
+			`environments[2]: environment "prod" is listed twice`}},
+		{"no namespaces", func(t *Target) { t.Namespaces = nil }, []string{
+			`namespaces: must name at least one namespace or prefix ("*" allows all)`}},
+		{"bad namespace patterns", func(t *Target) { t.Namespaces = []string{"*", "team-*", "te*am", "UPPER", "*-x"} }, []string{
+			`namespaces[2]: must be a namespace name or a prefix ending in '*', got "te*am"`,
+			`namespaces[3]: must be a namespace name or a prefix ending in '*', got "UPPER"`,
+			`namespaces[4]: must be a namespace name or a prefix ending in '*', got "*-x"`}},
+		{"bad kind", func(t *Target) { t.ClusterScopedKinds = []string{"namespace"} }, []string{
+			`clusterScopedKinds[0]: must be a Kubernetes kind such as Namespace, got "namespace"`}},
+		{"self-heal when report-only", func(t *Target) { t.SelfHeal, t.ReportOnly = true, true }, []string{
+			"selfHeal: cannot be true when reportOnly is: a report-only target is never written to"}},
+		// The drift interval is the backstop to watching the objects: a
+		// watch that fails or misses an event must not leave drift unseen,
+		// so there is no "watch alone" setting.
+		{"zero drift interval", func(t *Target) { t.DriftInterval = 0 }, []string{
+			"driftInterval: must be a positive duration such as 30s, 5m or 1h, got 0s"}},
+		{"negative durations", func(t *Target) { t.DriftInterval, t.HealthTimeout = -1, -time.Second }, []string{
+			"driftInterval: must be a positive duration such as 30s, 5m or 1h, got -1ns",
+			"healthTimeout: must be 0 (do not wait for objects to become ready) or a positive duration, got -1s"}},
+		{"no inventory namespace", func(t *Target) { t.InventoryNamespace = "" }, []string{
+			`inventoryNamespace: must be a namespace name (DNS-1123 label), got ""`}},
+		{"bad inventory namespace", func(t *Target) { t.InventoryNamespace = "gitvend system" }, []string{
+			`inventoryNamespace: must be a namespace name (DNS-1123 label), got "gitvend system"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tgt := valid()
+			tc.change(&tgt)
+			var got []string
+			for _, e := range joined(tgt.Validate()) {
+				var fe *FieldError
+				if !errors.As(e, &fe) {
+					t.Errorf("error %v is not a *FieldError", e)
+					continue
+				}
+				got = append(got, fe.Error())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func joined(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestTargetAllows(t *testing.T) {
+	tgt := valid()
+	for _, tc := range []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"exact namespace", tgt.AllowsNamespace("payments"), true},
+		{"prefixed namespace", tgt.AllowsNamespace("team-search"), true},
+		{"the bare prefix is no match for team-*", tgt.AllowsNamespace("team"), false},
+		{"other namespace", tgt.AllowsNamespace("kube-system"), false},
+		{"every namespace", Target{Namespaces: []string{"*"}}.AllowsNamespace("kube-system"), true},
+		{"no namespace", Target{}.AllowsNamespace("a"), false},
+		{"listed kind", tgt.AllowsClusterScopedKind("Namespace"), true},
+		{"other kind", tgt.AllowsClusterScopedKind("ClusterRole"), false},
+		{"served environment", tgt.ServesEnvironment("prod"), true},
+		{"other environment", tgt.ServesEnvironment("dev"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+}
+
+func TestIsNamespacePattern(t *testing.T) {
+	for _, tc := range []struct {
+		p    string
+		want bool
+	}{
+		{"*", true}, {"team-*", true}, {"payments", true}, {"a", true},
+		{"", false}, {"*-x", false}, {"te*am", false}, {"UPPER", false}, {"-a*", false}, {"a**", false},
+	} {
+		t.Run(tc.p, func(t *testing.T) {
+			if got := IsNamespacePattern(tc.p); got != tc.want {
+				t.Errorf("IsNamespacePattern(%q) = %v, want %v", tc.p, got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"text/template"
+
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// DriftLabel marks drift issues.
+const DriftLabel = "gitvend-drift"
+
+// Bounds of a drift issue body, which GitHub caps at 65,536 characters.
+const (
+	maxBodyObjects = 40
+	maxBodyChanges = 25
+)
+
+// DriftTitle is the stable title of a target's drift issue.
+func DriftTitle(target string) string { return "Drift on target " + target }
+
+//go:embed templates/drift.md.tmpl
+var templateFS embed.FS
+
+// driftTemplate renders a drift report as an issue body; it is parsed once
+// and never changed.
+var driftTemplate = template.Must(template.New("drift.md.tmpl").Funcs(template.FuncMap{
+	"code":  code,
+	"value": orAbsent,
+	"text":  func(s string) string { return strings.ReplaceAll(s, "\n", " ") },
+}).ParseFS(templateFS, "templates/drift.md.tmpl"))
+
+// code writes s as a Markdown code span that is safe inside a table cell.
+func code(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || len(fence) > 1 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+func orAbsent(s string) string {
+	if s == "" {
+		return "_(absent)_"
+	}
+	return code(s)
+}
+
+// bodyObject is an object as the issue body shows it.
+type bodyObject struct {
+	reconcile.ObjectDrift
+	Shown []reconcile.FieldChange
+	More  int
+}
+
+// driftBody renders a drift report as the body of the target's drift
+// issue: per object, a table of the fields that differ with Git's and the
+// live value. The same report always gives the same text.
+func driftBody(d *reconcile.DriftReport) (string, error) {
+	view := struct {
+		*reconcile.DriftReport
+		Shown []bodyObject
+		More  int
+	}{DriftReport: d}
+	for i, o := range d.Objects {
+		if i == maxBodyObjects {
+			view.More = len(d.Objects) - i
+			break
+		}
+		b := bodyObject{ObjectDrift: o, Shown: o.Changes}
+		if len(o.Changes) > maxBodyChanges {
+			b.Shown, b.More = o.Changes[:maxBodyChanges], len(o.Changes)-maxBodyChanges
+		}
+		view.Shown = append(view.Shown, b)
+	}
+	var buf bytes.Buffer
+	if err := driftTemplate.Execute(&buf, view); err != nil {
+		return "", fmt.Errorf("render drift report: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// issueTracker keeps one issue per title.
+type issueTracker interface {
+	// OpenOrUpdate opens an issue with title and body, or sets the body of
+	// the open issue with that title, and returns its number.
+	OpenOrUpdate(ctx context.Context, title, body string) (int, error)
+	// Resolve closes the open issue with title, if any, after commenting.
+	Resolve(ctx context.Context, title, comment string) error
+}
+
+// driftIssue keeps the drift issue of one target up to date: opened when
+// drift appears, its body edited in place when the drift changes, closed
+// with a comment when the drift is gone. It calls the tracker only when
+// something changed since its last call. It is safe for concurrent use.
+type driftIssue struct {
+	tracker issueTracker
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	known bool // whether the tracker has been brought in line once
+	open  bool
+	body  string
+}
+
+// newDriftIssue returns a driftIssue that reports through tracker.
+func newDriftIssue(tracker issueTracker, logger *slog.Logger) *driftIssue {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &driftIssue{tracker: tracker, log: logger}
+}
+
+// Report brings the target's drift issue in line with rep.
+func (d *driftIssue) Report(ctx context.Context, rep *reconcile.DriftReport) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	title := DriftTitle(rep.Target)
+	if !rep.HasDrift() {
+		if d.known && !d.open {
+			return nil
+		}
+		comment := fmt.Sprintf("The live objects on target %s match Git again", rep.Target)
+		if rep.Revision != "" {
+			comment += " at `" + rep.Revision + "`"
+		}
+		if err := d.tracker.Resolve(ctx, title, comment+"."); err != nil {
+			return fmt.Errorf("resolve drift issue of target %s: %w", rep.Target, err)
+		}
+		if d.known {
+			d.log.Info("drift resolved", "target", rep.Target)
+		}
+		d.known, d.open, d.body = true, false, ""
+		return nil
+	}
+	body, err := driftBody(rep)
+	if err != nil {
+		return err
+	}
+	if d.known && d.open && d.body == body {
+		return nil
+	}
+	number, err := d.tracker.OpenOrUpdate(ctx, title, body)
+	if err != nil {
+		return fmt.Errorf("report drift of target %s: %w", rep.Target, err)
+	}
+	d.known, d.open, d.body = true, true, body
+	d.log.Info("drift reported", "target", rep.Target, "issue", number, "objects", len(rep.Objects))
+	return nil
+}
+
+// tracker keeps drift issues as GitHub issues of a repository, one per
+// title, labelled gitvend-drift; a drift that comes back reopens its issue.
+type tracker struct {
+	r           *Rollout
+	owner, name string
+}
+
+// OpenOrUpdate opens the drift issue or brings its body up to date.
+func (t *tracker) OpenOrUpdate(ctx context.Context, title, body string) (int, error) {
+	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
+	if err != nil {
+		return 0, err
+	}
+	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
+	switch {
+	case errors.Is(err, github.ErrNotFound):
+		is, err = gh.CreateIssue(ctx, t.owner, t.name, github.NewIssue{Title: title, Body: body, Labels: []string{DriftLabel}})
+		if err != nil {
+			return 0, fmt.Errorf("open drift issue: %w", err)
+		}
+		return is.Number, nil
+	case err != nil:
+		return 0, fmt.Errorf("find drift issue: %w", err)
+	}
+	edit := github.IssueEdit{}
+	if is.Body != body {
+		edit.Body = &body
+	}
+	if is.State != "open" {
+		open := "open"
+		edit.State = &open
+	}
+	if edit.Body != nil || edit.State != nil {
+		if _, err := gh.EditIssue(ctx, t.owner, t.name, is.Number, edit); err != nil {
+			return 0, fmt.Errorf("update drift issue #%d: %w", is.Number, err)
+		}
+	}
+	return is.Number, nil
+}
+
+// Resolve closes the open drift issue with a comment.
+func (t *tracker) Resolve(ctx context.Context, title, comment string) error {
+	gh, _, _, err := t.r.client(ctx, t.owner+"/"+t.name)
+	if err != nil {
+		return err
+	}
+	is, err := gh.FindIssueByTitle(ctx, t.owner, t.name, title, DriftLabel)
+	if errors.Is(err, github.ErrNotFound) || (err == nil && is.State != "open") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find drift issue: %w", err)
+	}
+	if err := gh.CloseIssue(ctx, t.owner, t.name, is.Number, comment); err != nil {
+		return fmt.Errorf("close drift issue #%d: %w", is.Number, err)
+	}
+	return nil
+}
