@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // DefaultInventoryNamespace is where a target's inventory lives when
@@ -53,11 +54,11 @@ var (
 )
 
 // Validate checks the target and returns every problem, each a
-// *config.FieldError naming the field and what is allowed.
+// *field.Error naming the field and what is allowed.
 func (t Target) Validate() error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &config.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if !config.IsDNSLabel(t.Name) {
 		bad("name", "must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got %q", t.Name)

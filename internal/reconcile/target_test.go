@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 func TestTargetValidate(t *testing.T) {
@@ -41,7 +42,7 @@ func TestTargetValidate(t *testing.T) {
 			err := tgt.Validate()
 			var got []string
 			for _, e := range joined(err) {
-				var fe *config.FieldError
+				var fe *field.Error
 				if !errors.As(e, &fe) || fe.Msg == "" {
 					t.Errorf("error %v is not a FieldError with a message", e)
 					continue
