@@ -237,3 +237,27 @@ func TestDecodeBoundsAliases(t *testing.T) {
 		t.Errorf("problems (-want +got):\n%s", d)
 	}
 }
+
+// FuzzUnmarshal decodes arbitrary bytes: it never panics, and every
+// problem is an *Error of the file.
+func FuzzUnmarshal(f *testing.F) {
+	f.Add([]byte("name: a\nitems: [{kind: K, n: 1}]\nbyname: {x: {kind: K}}\n"))
+	f.Add([]byte("name: a\ninner: &x {kind: K}\nitems: [*x, {<<: *x, n: 2}]\n"))
+	f.Add([]byte("- &a [*a]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out testDoc
+		_, err := Unmarshal("f.yaml", data, &out)
+		if err == nil {
+			return
+		}
+		all := All(err)
+		if len(all) == 0 {
+			t.Fatalf("error without an *Error: %v", err)
+		}
+		for _, e := range all {
+			if e.File != "f.yaml" || e.Msg == "" {
+				t.Fatalf("bad problem %+v", e)
+			}
+		}
+	})
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/field"
 )
 
