@@ -50,9 +50,9 @@ type Catalog struct {
 // Load reads the blueprints of every source. A blueprint of a later source
 // replaces one of the same name from an earlier source, so repository-local
 // blueprints override the built-ins. Problems are joined into the returned
-// error, each an *Error naming the blueprint, file and field, while the
-// catalog still holds every blueprint that loaded; Get reports the problem
-// for a blueprint that failed.
+// error, each a *field.Error naming the file (inside the blueprint's
+// folder), line and field, while the catalog still holds every blueprint
+// that loaded; Get reports the problem for a blueprint that failed.
 func Load(ctx context.Context, sources ...Source) (*Catalog, error) {
 	c := &Catalog{blueprints: map[string]*Blueprint{}, broken: map[string]error{}}
 	var errs []error

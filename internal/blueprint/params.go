@@ -105,7 +105,7 @@ func (p *Parameter) Allowed() string {
 // parameter's bounds. v may be a value decoded from YAML or JSON or a string
 // given in a command: "3" is accepted for an integer, "true" and "false"
 // for a boolean. The result is a string (string, enum, quantity), an int64
-// or a bool. A failure is an *Error naming "parameters.<name>".
+// or a bool. A failure is a *field.Error naming "parameters.<name>".
 func (p *Parameter) Coerce(v any) (any, error) {
 	bad := func(hint string) error {
 		return &field.Error{Field: "parameters." + p.Name, Msg: "must be " + p.Allowed() + ", got " + quote(v) + hint}
@@ -231,7 +231,7 @@ func integer(v any) (int64, bool) {
 // Resolve checks the input's request fields and parameters and returns the
 // effective value of every parameter that has one (given or default), by
 // name. Unknown and missing parameters and bad values are all reported,
-// joined, each as an *Error naming its field.
+// joined, each as a *field.Error naming its field.
 func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 	errs := []error{in.validate()}
 	var unknown []string
