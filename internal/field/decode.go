@@ -67,8 +67,8 @@ func Unmarshal(file string, data []byte, out any) (Lines, error) {
 }
 
 // Parse reads data as exactly one YAML document and returns its document
-// node. An empty file, a syntax error and a second document are each an
-// *Error.
+// node. An empty file (or one that holds only null), a syntax error and a
+// second document are each an *Error.
 func Parse(file string, data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -78,7 +78,7 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 		}
 		return nil, YAMLError(file, err)
 	}
-	if len(doc.Content) == 0 {
+	if len(doc.Content) == 0 || isNull(deref(doc.Content[0])) {
 		return nil, &Error{File: file, Msg: "file is empty"}
 	}
 	var extra yaml.Node
@@ -186,7 +186,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, line int) {
 		n = n.Content[0]
 	}
 	n = deref(n)
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+	if isNull(n) {
 		return
 	}
 	if path != "" {
@@ -308,6 +308,8 @@ func (w *walker) keys(n *yaml.Node, path string, taken map[string]bool, chain ma
 		}
 	}
 }
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
 
 // deref follows aliases to the node they name.
 func deref(n *yaml.Node) *yaml.Node {

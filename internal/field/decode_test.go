@@ -197,6 +197,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"empty", "", problem{0, "", "file is empty"}},
 		{"only a comment", "# nothing\n", problem{0, "", "file is empty"}},
+		{"only null", "---\n~\n", problem{0, "", "file is empty"}},
 		{"syntax", "a: [\n", problem{1, "", "invalid YAML: did not find expected node content"}},
 		{"two documents", "a: 1\n---\nb: 2\n", problem{2, "", "must hold exactly one YAML document"}},
 	}
