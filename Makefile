@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCommands$$' -fuzztime $(FUZZTIME) ./internal/request
 	$(GO) test -run '^$$' -fuzz '^FuzzFormSections$$' -fuzztime $(FUZZTIME) ./internal/request
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadServer$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/field
 
 clean:
 	rm -rf $(BIN)/gitvend $(BIN)/gitvend-demo

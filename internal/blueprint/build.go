@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	kyamlpkg "sigs.k8s.io/yaml"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // BaseName is the name base objects use for the request name: an object
@@ -88,7 +90,7 @@ func (b *Blueprint) kustomization(in Input, comps []string) (*ktypes.Kustomizati
 		}
 		to := renamed(id, in.Name)
 		if len(to) > maxNameLength {
-			return nil, &Error{Field: "metadata.name", Msg: fmt.Sprintf("%q is too long for blueprint %s: its %s %q would be named %q (%d characters; at most %d)", in.Name, b.Name, id.Kind, id.Name, to, len(to), maxNameLength)}
+			return nil, &field.Error{Field: "metadata.name", Msg: fmt.Sprintf("%q is too long for blueprint %s: its %s %q would be named %q (%d characters; at most %d)", in.Name, b.Name, id.Kind, id.Name, to, len(to), maxNameLength)}
 		}
 		op, err := json.Marshal([]map[string]string{{"op": "replace", "path": "/metadata/name", "value": to}})
 		if err != nil {

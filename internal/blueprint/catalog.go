@@ -16,6 +16,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/templates"
 )
 
@@ -49,16 +50,16 @@ type Catalog struct {
 // Load reads the blueprints of every source. A blueprint of a later source
 // replaces one of the same name from an earlier source, so repository-local
 // blueprints override the built-ins. Problems are joined into the returned
-// error, each an *Error naming the blueprint, file and field, while the
-// catalog still holds every blueprint that loaded; Get reports the problem
-// for a blueprint that failed.
+// error, each a *field.Error naming the file (inside the blueprint's
+// folder), line and field, while the catalog still holds every blueprint
+// that loaded; Get reports the problem for a blueprint that failed.
 func Load(ctx context.Context, sources ...Source) (*Catalog, error) {
 	c := &Catalog{blueprints: map[string]*Blueprint{}, broken: map[string]error{}}
 	var errs []error
 	for _, src := range sources {
 		entries, err := fs.ReadDir(src.FS, ".")
 		if err != nil {
-			errs = append(errs, &Error{File: src.Root, Msg: "cannot read blueprints: " + err.Error()})
+			errs = append(errs, &field.Error{File: src.Root, Msg: "cannot read blueprints: " + err.Error()})
 			continue
 		}
 		for _, e := range entries {
@@ -98,7 +99,7 @@ func (c *Catalog) Get(name string) (*Blueprint, error) {
 	for _, b := range c.List() {
 		names = append(names, b.Name)
 	}
-	return nil, &Error{Msg: fmt.Sprintf("unknown blueprint %q; available: %s", name, strings.Join(names, ", "))}
+	return nil, &field.Error{Msg: fmt.Sprintf("unknown blueprint %q; available: %s", name, strings.Join(names, ", "))}
 }
 
 // List returns the loaded blueprints sorted by name.
@@ -116,22 +117,22 @@ func loadBlueprint(ctx context.Context, src Source, dir string) (*Blueprint, err
 	where := path.Join(src.Root, dir)
 	specFile := path.Join(where, SpecFile)
 	if !config.IsDNSLabel(dir) {
-		return nil, &Error{Blueprint: dir, File: where, Msg: "a blueprint folder name must be a DNS-1123 label (lower case letters, digits and '-')"}
+		return nil, &field.Error{File: where, Msg: "a blueprint folder name must be a DNS-1123 label (lower case letters, digits and '-')"}
 	}
 	if lfs, ok := src.FS.(fs.ReadLinkFS); ok {
 		if info, err := lfs.Lstat(path.Join(dir, SpecFile)); err == nil && info.Mode()&fs.ModeSymlink != 0 {
-			return nil, &Error{Blueprint: dir, File: specFile, Msg: "is a symbolic link; blueprint files must be regular files"}
+			return nil, &field.Error{File: specFile, Msg: "is a symbolic link; blueprint files must be regular files"}
 		}
 	}
 	data, err := fs.ReadFile(src.FS, path.Join(dir, SpecFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{Blueprint: dir, File: specFile, Msg: "is missing; a blueprint folder holds blueprint.yaml and a kustomize base in base/"}
+			return nil, &field.Error{File: specFile, Msg: "is missing; a blueprint folder holds blueprint.yaml and a kustomize base in base/"}
 		}
-		return nil, &Error{Blueprint: dir, File: specFile, Msg: "cannot read: " + err.Error()}
+		return nil, &field.Error{File: specFile, Msg: "cannot read: " + err.Error()}
 	}
 	if len(data) > MaxFileSize {
-		return nil, &Error{Blueprint: dir, File: specFile, Msg: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}
+		return nil, &field.Error{File: specFile, Msg: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}
 	}
 	b, err := parseSpec(dir, specFile, data)
 	if err != nil {
@@ -166,7 +167,7 @@ func readFiles(fsys fs.FS, dir, where string) (map[string][]byte, error) {
 			}
 			rel := strings.TrimPrefix(p, dir+"/")
 			if d.Type()&fs.ModeSymlink != 0 {
-				return &Error{Blueprint: path.Base(dir), File: path.Join(where, rel), Msg: "is a symbolic link; blueprint files must be regular files"}
+				return &field.Error{File: path.Join(where, rel), Msg: "is a symbolic link; blueprint files must be regular files"}
 			}
 			if d.IsDir() || !d.Type().IsRegular() {
 				return nil
@@ -177,21 +178,21 @@ func readFiles(fsys fs.FS, dir, where string) (map[string][]byte, error) {
 			}
 			switch total += len(data); {
 			case len(data) > MaxFileSize:
-				return &Error{Blueprint: path.Base(dir), File: path.Join(where, rel), Msg: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}
+				return &field.Error{File: path.Join(where, rel), Msg: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}
 			case total > MaxTotalSize:
-				return &Error{Blueprint: path.Base(dir), File: where, Msg: fmt.Sprintf("files add up to more than %d bytes", MaxTotalSize)}
+				return &field.Error{File: where, Msg: fmt.Sprintf("files add up to more than %d bytes", MaxTotalSize)}
 			case len(files) >= MaxFiles:
-				return &Error{Blueprint: path.Base(dir), File: where, Msg: fmt.Sprintf("holds more than %d files", MaxFiles)}
+				return &field.Error{File: where, Msg: fmt.Sprintf("holds more than %d files", MaxFiles)}
 			}
 			files[rel] = data
 			return nil
 		})
 		if err != nil {
-			var e *Error
+			var e *field.Error
 			if errors.As(err, &e) {
 				return nil, e
 			}
-			return nil, &Error{Blueprint: path.Base(dir), File: path.Join(where, sub), Msg: "cannot read: " + err.Error()}
+			return nil, &field.Error{File: path.Join(where, sub), Msg: "cannot read: " + err.Error()}
 		}
 	}
 	return files, nil
@@ -209,8 +210,8 @@ type kustomizationRefs struct {
 // and that kustomizations only use the blueprint's own files.
 func (b *Blueprint) checkLayout(where string) error {
 	var errs []error
-	fail := func(file string, line int, field, format string, args ...any) {
-		errs = append(errs, &Error{Blueprint: b.Name, File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+	fail := func(file string, line int, path, format string, args ...any) {
+		errs = append(errs, &field.Error{File: file, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	dirs := []string{"base"}
 	if kustomizationFile(b.files, "base") == "" {
@@ -265,10 +266,10 @@ func (b *Blueprint) checkLayout(where string) error {
 	}
 	used := map[string]bool{}
 	for _, p := range b.Parameters {
-		check := func(c, field string) {
+		check := func(c, key string) {
 			used[c] = true
 			if !contains(b.Components, c) {
-				fail(b.file, p.lines[field], p.field+"."+field, "component %q does not exist; components: %s", c, listOrNone(b.Components))
+				fail(b.file, b.lines.Of(p.field+"."+key), p.field+"."+key, "component %q does not exist; components: %s", c, listOrNone(b.Components))
 			}
 		}
 		if p.Component != "" {
@@ -320,7 +321,7 @@ func (b *Blueprint) checkBuilds(ctx context.Context, where string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			errs = append(errs, &Error{Blueprint: b.Name, File: path.Join(where, file), Msg: err.Error()})
+			errs = append(errs, &field.Error{File: path.Join(where, file), Msg: err.Error()})
 			if c == "" {
 				break // every component build would fail the same way
 			}
@@ -336,7 +337,7 @@ func (b *Blueprint) checkBuilds(ctx context.Context, where string) error {
 		inBase[r.CurId().String()] = true
 	}
 	if len(b.baseIDs) == 0 {
-		errs = append(errs, &Error{Blueprint: b.Name, File: path.Join(where, "base"), Msg: "the base produces no objects"})
+		errs = append(errs, &field.Error{File: path.Join(where, "base"), Msg: "the base produces no objects"})
 	}
 	for _, c := range b.Components {
 		for _, r := range builds[c].Resources() {
@@ -356,7 +357,7 @@ func (b *Blueprint) checkBuilds(ctx context.Context, where string) error {
 					}
 					found = true
 					if err := setScalar(r.YNode(), t.steps, probe()); err != nil {
-						errs = append(errs, &Error{Blueprint: b.Name, File: b.file, Line: t.line, Field: t.field + ".path",
+						errs = append(errs, &field.Error{File: b.file, Line: t.line, Field: t.field + ".path",
 							Msg: fmt.Sprintf("does not resolve in %s %s: %v", r.GetKind(), r.GetName(), err)})
 					}
 				}
@@ -366,7 +367,7 @@ func (b *Blueprint) checkBuilds(ctx context.Context, where string) error {
 				if t.Name != "" {
 					what += " named " + t.Name
 				}
-				errs = append(errs, &Error{Blueprint: b.Name, File: b.file, Line: t.line, Field: t.field,
+				errs = append(errs, &field.Error{File: b.file, Line: t.line, Field: t.field,
 					Msg: fmt.Sprintf("matches no object: the base and components have no %s; they have %s", what, b.objectList())})
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 const header = `apiVersion: gitvend.dev/v1alpha1
@@ -117,7 +119,7 @@ func TestLoadErrors(t *testing.T) {
 			{"src/x/blueprint.yaml", 3, "metadata.name", `must equal the folder name "x", got "y"`},
 		}},
 		{"invalid YAML", folder("spec: [\n", nil), []loadError{
-			{"src/x/blueprint.yaml", 0, "", "invalid YAML"},
+			{"src/x/blueprint.yaml", 1, "", "invalid YAML: did not find expected node content"},
 		}},
 		{"two documents", folder(header+imageParam+"---\nkind: Other\n", nil), []loadError{
 			{"src/x/blueprint.yaml", 12, "", "must hold exactly one YAML document"},
@@ -127,6 +129,28 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"unknown parameter field", folder(header+imageParam+"    color: red\n", nil), []loadError{
 			{"src/x/blueprint.yaml", 12, "spec.parameters[0].color", "unknown field; allowed: name, title, description, type"},
+		}},
+		{"every unknown field", folder(header+imageParam+"    color: red\n    size: 3\n"+
+			"  - name: n\n    type: string\n    targets:\n    - kind: Deployment\n      path: spec.x\n      paths: y\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].color", "unknown field; allowed: name, title, description, type, required, default, pattern, minLength, maxLength, minimum, maximum, atLeast, options, min, max, targets, component, components"},
+			{"src/x/blueprint.yaml", 13, "spec.parameters[0].size", "unknown field; allowed: name, title"},
+			{"src/x/blueprint.yaml", 19, "spec.parameters[1].targets[0].paths", "unknown field; allowed: kind, name, path, format"},
+		}},
+		{"field set twice", folder(header+imageParam+"    type: integer\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].type", "is set twice (first on line 8)"},
+		}},
+		{"required not a boolean", folder(header+imageParam+"    required: maybe\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].required", `must be true or false, got "maybe"`},
+		}},
+		{"unknown field and bad name", folder(header+"  - name: Bad\n    type: string\n    colour: red\n    targets: [{kind: Deployment, path: spec.x}]\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 9, "spec.parameters[0].colour", "unknown field"},
+			{"src/x/blueprint.yaml", 7, "spec.parameters[0].name", "must be a lowerCamel identifier"},
+		}},
+		{"null default", folder(header+imageParam+"    default: ~\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].default", "must not be null; leave the default out instead"},
+		}},
+		{"default not a scalar", folder(header+imageParam+"    default: [a]\n", nil), []loadError{
+			{"src/x/blueprint.yaml", 12, "spec.parameters[0].default", "must be a single value, not a list"},
 		}},
 		{"bad type", folder(header+"  - name: n\n    type: float\n    targets: [{kind: Deployment, path: spec.replicas}]\n", nil), []loadError{
 			{"src/x/blueprint.yaml", 8, "spec.parameters[0].type", `must be one of string, integer, boolean, enum, quantity, got "float"`},
@@ -161,7 +185,7 @@ func TestLoadErrors(t *testing.T) {
 			{"src/x/blueprint.yaml", 9, "spec.parameters[0].minimum", "must not exceed maximum (1), got 5"},
 		}},
 		{"bound not an integer", folder(header+"  - name: n\n    type: integer\n    maximum: lots\n    targets: [{kind: Deployment, path: spec.replicas}]\n", nil), []loadError{
-			{"src/x/blueprint.yaml", 9, "spec.parameters[0].maximum", `must be an integer, got "lots"`},
+			{"src/x/blueprint.yaml", 9, "spec.parameters[0].maximum", `must be a whole number, got "lots"`},
 		}},
 		{"bad quantity bound", folder(header+"  - name: n\n    type: quantity\n    max: huge\n    targets: [{kind: Deployment, path: spec.replicas}]\n", nil), []loadError{
 			{"src/x/blueprint.yaml", 9, "spec.parameters[0].max", `must be a quantity such as 500m or 2Gi, got "huge"`},
@@ -259,9 +283,9 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatal("Load succeeded, want errors")
 			}
 			var got []loadError
-			for _, e := range Errors(err) {
-				if e.Blueprint != "x" {
-					t.Errorf("error %q does not name the blueprint", e)
+			for _, e := range field.All(err) {
+				if !strings.HasPrefix(e.File, "src/x") {
+					t.Errorf("error %q does not name a file of the blueprint", e)
 				}
 				got = append(got, loadError{File: e.File, Line: e.Line, Field: e.Field, Msg: e.Msg})
 			}
@@ -276,7 +300,7 @@ func TestLoadErrors(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("errors (-want +got):\n%s\nfull error:\n%v", diff, err)
 			}
-			if _, getErr := c.Get("x"); getErr == nil || !errors.Is(getErr, Errors(err)[0]) {
+			if _, getErr := c.Get("x"); getErr == nil || !errors.Is(getErr, field.All(err)[0]) {
 				t.Errorf("Get(x) = %v, want the load error", getErr)
 			}
 		})

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // FormLabel is the GitHub label request issues carry.
@@ -74,7 +76,7 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 	}
 	for i, e := range envs {
 		if e == "" || strings.ContainsAny(e, "\r\n") {
-			return nil, &Error{Field: fmt.Sprintf("environments[%d]", i), Msg: fmt.Sprintf("must be a non-empty single-line name, got %s", quote(e))}
+			return nil, &field.Error{Field: fmt.Sprintf("environments[%d]", i), Msg: fmt.Sprintf("must be a non-empty single-line name, got %s", quote(e))}
 		}
 	}
 	field := func(kind, id, label, description, placeholder string, options []string, def int, required bool) *yaml.Node {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -27,7 +28,7 @@ func FuzzRenderParameters(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		out, err := b.Render(context.Background(), with(map[string]any{"text": value}))
 		if err != nil {
-			errs := Errors(err)
+			errs := field.All(err)
 			if len(errs) != 1 || errs[0].Field != "parameters.text" {
 				t.Fatalf("render failed without naming parameters.text: %v", err)
 			}
@@ -53,7 +54,7 @@ func FuzzRenderParameters(f *testing.F) {
 		in.Parameters = map[string]any{"image": value}
 		wout, err := ws.Render(context.Background(), in)
 		if err != nil {
-			if errs := Errors(err); len(errs) != 1 || errs[0].Field != "parameters.image" {
+			if errs := field.All(err); len(errs) != 1 || errs[0].Field != "parameters.image" {
 				t.Fatalf("web-service render failed without naming parameters.image: %v", err)
 			}
 			return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -176,7 +177,7 @@ func TestInjectionRefusedByPatterns(t *testing.T) {
 						in.Parameters["ingress"] = true
 					}
 					_, err := bp.Render(context.Background(), in)
-					errs := Errors(err)
+					errs := field.All(err)
 					if len(errs) != 1 || errs[0].Field != "parameters."+param {
 						t.Fatalf("want one error on parameters.%s, got %v", param, err)
 					}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // Input is what a request asks a blueprint for.
@@ -38,9 +39,9 @@ func (in Input) validate() error {
 	} {
 		switch {
 		case f.value == "":
-			errs = append(errs, &Error{Field: f.field, Msg: "is required"})
+			errs = append(errs, &field.Error{Field: f.field, Msg: "is required"})
 		case !config.IsDNSLabel(f.value):
-			errs = append(errs, &Error{Field: f.field, Msg: fmt.Sprintf("must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got %s", quote(f.value))})
+			errs = append(errs, &field.Error{Field: f.field, Msg: fmt.Sprintf("must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got %s", quote(f.value))})
 		}
 	}
 	return errors.Join(errs...)
@@ -104,10 +105,10 @@ func (p *Parameter) Allowed() string {
 // parameter's bounds. v may be a value decoded from YAML or JSON or a string
 // given in a command: "3" is accepted for an integer, "true" and "false"
 // for a boolean. The result is a string (string, enum, quantity), an int64
-// or a bool. A failure is an *Error naming "parameters.<name>".
+// or a bool. A failure is a *field.Error naming "parameters.<name>".
 func (p *Parameter) Coerce(v any) (any, error) {
 	bad := func(hint string) error {
-		return &Error{Field: "parameters." + p.Name, Msg: "must be " + p.Allowed() + ", got " + quote(v) + hint}
+		return &field.Error{Field: "parameters." + p.Name, Msg: "must be " + p.Allowed() + ", got " + quote(v) + hint}
 	}
 	switch p.Type {
 	case String:
@@ -119,7 +120,7 @@ func (p *Parameter) Coerce(v any) (any, error) {
 			return nil, bad("")
 		}
 		if !utf8.ValidString(s) {
-			return nil, &Error{Field: "parameters." + p.Name, Msg: "must be valid UTF-8 text"}
+			return nil, &field.Error{Field: "parameters." + p.Name, Msg: "must be valid UTF-8 text"}
 		}
 		n := utf8.RuneCountInString(s)
 		if (p.MinLength != nil && n < *p.MinLength) || (p.MaxLength != nil && n > *p.MaxLength) ||
@@ -169,7 +170,7 @@ func (p *Parameter) Coerce(v any) (any, error) {
 		}
 		return s, nil
 	}
-	return nil, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("has unknown type %q", p.Type)}
+	return nil, &field.Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("has unknown type %q", p.Type)}
 }
 
 // text turns a scalar into a string; floats only when allowFloat.
@@ -230,7 +231,7 @@ func integer(v any) (int64, bool) {
 // Resolve checks the input's request fields and parameters and returns the
 // effective value of every parameter that has one (given or default), by
 // name. Unknown and missing parameters and bad values are all reported,
-// joined, each as an *Error naming its field.
+// joined, each as a *field.Error naming its field.
 func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 	errs := []error{in.validate()}
 	var unknown []string
@@ -245,11 +246,11 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 		allowed = "allowed: " + strings.Join(b.ParameterNames(), ", ")
 	}
 	for _, k := range unknown {
-		field := "parameters." + k
+		path := "parameters." + k
 		if !paramName.MatchString(k) {
-			field = "parameters[" + quote(k) + "]"
+			path = "parameters[" + quote(k) + "]"
 		}
-		errs = append(errs, &Error{Field: field, Msg: "unknown parameter; " + allowed})
+		errs = append(errs, &field.Error{Field: path, Msg: "unknown parameter; " + allowed})
 	}
 	values := map[string]any{}
 	var templated []*Parameter
@@ -268,7 +269,7 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 		case p.Default != nil:
 			values[p.Name] = p.Default
 		case p.Required:
-			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: "is required"})
+			errs = append(errs, &field.Error{Field: "parameters." + p.Name, Msg: "is required"})
 		}
 	}
 	// Defaults built from the request, such as a host name, only matter
@@ -278,7 +279,7 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 		v, ok1 := values[p.Name].(int64)
 		floor, ok2 := values[p.AtLeast].(int64)
 		if p.AtLeast != "" && ok1 && ok2 && v < floor {
-			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("must be at least %s (%d), got %d", p.AtLeast, floor, v)})
+			errs = append(errs, &field.Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("must be at least %s (%d), got %d", p.AtLeast, floor, v)})
 		}
 	}
 	comps := b.components(values)
@@ -289,7 +290,7 @@ func (b *Blueprint) Resolve(in Input) (map[string]any, error) {
 		s := p.defFmt.expand(in, nil, nil)
 		got, err := p.Coerce(s)
 		if err != nil {
-			errs = append(errs, &Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("the default %s gives %s for this request, which is not allowed: %s; give a value", quote(p.Default), quote(s), err.(*Error).Msg)})
+			errs = append(errs, &field.Error{Field: "parameters." + p.Name, Msg: fmt.Sprintf("the default %s gives %s for this request, which is not allowed: %s; give a value", quote(p.Default), quote(s), err.(*field.Error).Msg)})
 			continue
 		}
 		values[p.Name] = got

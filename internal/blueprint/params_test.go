@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // sink loads the test blueprint that has every parameter type.
@@ -149,7 +151,7 @@ func TestResolveErrors(t *testing.T) {
 				t.Fatal("Resolve succeeded, want an error")
 			}
 			var got []string
-			for _, e := range Errors(err) {
+			for _, e := range field.All(err) {
 				got = append(got, e.Error())
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -167,7 +169,7 @@ func TestRequiredParameter(t *testing.T) {
 	}
 	_, err = b.Resolve(request)
 	var got []string
-	for _, e := range Errors(err) {
+	for _, e := range field.All(err) {
 		got = append(got, e.Error())
 	}
 	if diff := cmp.Diff([]string{"parameters.image: is required"}, got); diff != "" {
@@ -183,7 +185,7 @@ func TestDefaultPlaceholderTooLong(t *testing.T) {
 	in := Input{Name: strings.Repeat("a", 40), Namespace: strings.Repeat("b", 30), Environment: "dev", Owner: "alpha",
 		Parameters: map[string]any{"image": "ghcr.io/acme/web:1.0.0"}}
 	_, err = b.Resolve(in)
-	errs := Errors(err)
+	errs := field.All(err)
 	if len(errs) != 1 || errs[0].Field != "parameters.host" || !strings.Contains(errs[0].Msg, "give a value") {
 		t.Fatalf("want one error on parameters.host asking for a value, got %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -43,7 +44,7 @@ func (b *Blueprint) Render(ctx context.Context, in Input) (Output, error) {
 		if ctx.Err() != nil {
 			return Output{}, fmt.Errorf("render blueprint %s: %w", b.Name, ctx.Err())
 		}
-		return Output{}, &Error{Blueprint: b.Name, File: b.Source, Msg: err.Error()}
+		return Output{}, &field.Error{File: b.Source, Msg: err.Error()}
 	}
 	// The base name of every rendered object, for targets that name one.
 	origin := map[string]string{}
@@ -72,7 +73,7 @@ func (b *Blueprint) Render(ctx context.Context, in Input) (Output, error) {
 					continue
 				}
 				if err := setScalar(r.YNode(), t.steps, valueNode(p, t, in, v, values)); err != nil {
-					return Output{}, &Error{Blueprint: b.Name, File: b.file, Line: t.line, Field: t.field + ".path",
+					return Output{}, &field.Error{File: b.file, Line: t.line, Field: t.field + ".path",
 						Msg: fmt.Sprintf("cannot set parameter %s in %s %s: %v", p.Name, r.GetKind(), r.GetName(), err)}
 				}
 			}
@@ -82,11 +83,11 @@ func (b *Blueprint) Render(ctx context.Context, in Input) (Output, error) {
 	for _, r := range resources {
 		v, err := nodeValue(r.YNode(), 0)
 		if err != nil {
-			return Output{}, &Error{Blueprint: b.Name, File: b.Source, Msg: fmt.Sprintf("%s %s: %v", r.GetKind(), r.GetName(), err)}
+			return Output{}, &field.Error{File: b.Source, Msg: fmt.Sprintf("%s %s: %v", r.GetKind(), r.GetName(), err)}
 		}
 		content, ok := v.(map[string]any)
 		if !ok {
-			return Output{}, &Error{Blueprint: b.Name, File: b.Source, Msg: fmt.Sprintf("%s %s is not a mapping", r.GetKind(), r.GetName())}
+			return Output{}, &field.Error{File: b.Source, Msg: fmt.Sprintf("%s %s is not a mapping", r.GetKind(), r.GetName())}
 		}
 		o := manifest.Object{Content: content}
 		o.APIVersion, _ = content["apiVersion"].(string)

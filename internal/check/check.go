@@ -10,9 +10,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/policy"
 )
@@ -82,10 +85,38 @@ type Checker struct {
 	bases   *baseMemo // nil unless CachingBases
 }
 
-// baseMemo remembers base estimates by base directory and paths.
+// baseCacheSize is how many base estimates a caching Checker remembers.
+const baseCacheSize = 32
+
+// baseMemo remembers the most recently used base estimates by base
+// directory and paths.
 type baseMemo struct {
-	mu sync.Mutex
-	by map[string]cost.Estimate
+	mu  sync.Mutex // held while an estimate is made, so each is made once
+	lru *simplelru.LRU[string, cost.Estimate]
+}
+
+func newBaseMemo(size int) *baseMemo {
+	l, err := simplelru.NewLRU[string, cost.Estimate](size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("base estimate cache of size %d: %v", size, err))
+	}
+	return &baseMemo{lru: l}
+}
+
+// get returns the estimate remembered for key, or makes it with estimate
+// and remembers it, forgetting the least recently used one when full.
+func (m *baseMemo) get(key string, estimate func() (cost.Estimate, error)) (cost.Estimate, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if est, ok := m.lru.Get(key); ok {
+		return est, nil
+	}
+	est, err := estimate()
+	if err != nil {
+		return est, err
+	}
+	m.lru.Add(key, est)
+	return est, nil
 }
 
 // CachingBases returns a Checker (sharing the prepared policies) that
@@ -93,7 +124,7 @@ type baseMemo struct {
 // for bases that never change, such as commits checked out once.
 func (c *Checker) CachingBases() *Checker {
 	cp := *c
-	cp.bases = &baseMemo{by: map[string]cost.Estimate{}}
+	cp.bases = newBaseMemo(baseCacheSize)
 	return &cp
 }
 
@@ -139,7 +170,7 @@ func (c *Checker) Config() *config.Repo { return c.cfg }
 func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*Report, error) {
 	objs, loadErr := manifest.Load(paths...)
 	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
-	for _, e := range manifest.Errors(loadErr) {
+	for _, e := range field.All(loadErr) {
 		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: e.Msg})
 	}
 	if loadErr != nil && len(rep.Errors) == 0 {
@@ -221,20 +252,7 @@ func (c *Checker) baseEstimate(paths []string, baseDir string) (cost.Estimate, e
 		rels = append(rels, c.rel(p))
 	}
 	key := baseDir + "\x00" + strings.Join(rels, "\x00")
-	c.bases.mu.Lock()
-	defer c.bases.mu.Unlock()
-	if est, ok := c.bases.by[key]; ok {
-		return est, nil
-	}
-	est, err := c.estimateBase(paths, baseDir)
-	if err != nil {
-		return est, err
-	}
-	if len(c.bases.by) >= 32 {
-		clear(c.bases.by)
-	}
-	c.bases.by[key] = est
-	return est, nil
+	return c.bases.get(key, func() (cost.Estimate, error) { return c.estimateBase(paths, baseDir) })
 }
 
 // estimateBase estimates the same paths under baseDir.

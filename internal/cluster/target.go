@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // Defaults the server configuration gives a target's fields it leaves out.
@@ -65,27 +67,17 @@ type Target struct {
 	InventoryNamespace string `yaml:"inventoryNamespace"`
 }
 
-// FieldError is a problem with one field of a target: its path, such as
-// "environments[1]", and what is wrong and what is allowed.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-// Error formats the problem with its field path.
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
 var (
 	namespacePrefix = regexp.MustCompile(`^([a-z0-9][-a-z0-9]{0,61})?\*$`)
 	kindName        = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
 )
 
-// Validate checks the target and returns every problem, each a *FieldError
+// Validate checks the target and returns every problem, each a *field.Error
 // naming the field and what is allowed.
 func (t Target) Validate() error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if !isDNSLabel(t.Name) {
 		bad("name", "must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got %q", t.Name)

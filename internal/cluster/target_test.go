@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // valid is a target every check accepts.
@@ -59,9 +61,9 @@ func TestTargetValidate(t *testing.T) {
 			tc.change(&tgt)
 			var got []string
 			for _, e := range joined(tgt.Validate()) {
-				var fe *FieldError
+				var fe *field.Error
 				if !errors.As(e, &fe) {
-					t.Errorf("error %v is not a *FieldError", e)
+					t.Errorf("error %v is not a *field.Error", e)
 					continue
 				}
 				got = append(got, fe.Error())

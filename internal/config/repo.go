@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // RepoFile is the name of the repository configuration file.
@@ -150,13 +150,17 @@ func LoadRepo(dir string) (*Repo, error) {
 	return r, nil
 }
 
-// ParseRepo decodes and validates gitvend.yaml.
+// ParseRepo decodes gitvend.yaml strictly (unknown fields rejected) and
+// validates it. Every problem is a *field.Error with its field path and
+// line.
 func ParseRepo(data []byte) (*Repo, error) {
 	var r Repo
-	if err := decodeStrict(bytes.NewReader(data), &r); err != nil {
+	lines, err := field.Unmarshal("", data, &r)
+	if err != nil {
 		return nil, err
 	}
 	if err := r.Validate(); err != nil {
+		lines.Locate(err)
 		return nil, err
 	}
 	r.defaults()
@@ -181,8 +185,8 @@ func (r *Repo) defaults() {
 // field path.
 func (r *Repo) Validate() error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if r.APIVersion != APIVersion {
 		bad("apiVersion", "must be %q, got %q", APIVersion, r.APIVersion)
@@ -267,11 +271,11 @@ func (r *Repo) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (p Prices) validate(field string, bad func(field, format string, args ...any)) {
+func (p Prices) validate(path string, bad func(path, format string, args ...any)) {
 	for name, v := range map[string]*float64{"cpu": p.CPU, "ramGiB": p.RAMGiB, "gpu": p.GPU,
 		"storageGB": p.StorageGB, "loadBalancer": p.LoadBalancer, "spotCPU": p.SpotCPU, "spotRAMGiB": p.SpotRAMGiB} {
 		if v != nil && *v < 0 {
-			bad(field+"."+name, "must not be negative, got %v", *v)
+			bad(path+"."+name, "must not be negative, got %v", *v)
 		}
 	}
 }

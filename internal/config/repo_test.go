@@ -57,13 +57,22 @@ func TestParseRepoErrors(t *testing.T) {
 	}{
 		{"empty", "", []string{"file is empty"}},
 		{"not YAML", "a: [", []string{"invalid YAML"}},
-		{"unknown field", head + "environments: [{name: dev, cluster: x}]\n", []string{"line 3: cluster: unknown field; allowed: name, root, teams, prices"}},
-		{"wrong type", head + "environments: [{name: dev}]\nbudgets: [{owner: a, monthly: lots}]\n", []string{"wrong type"}},
+		{"unknown field", head + "environments: [{name: dev, cluster: x}]\n", []string{"line 3: environments[0].cluster: unknown field; allowed: name, root, teams, prices"}},
+		{"every unknown field", head + "environments:\n- name: dev\n  cluster: x\npolicy:\n  policies: {probes: {level: deny}}\nowners: []\n", []string{
+			"line 5: environments[0].cluster: unknown field; allowed: name, root, teams, prices",
+			"line 7: policy.policies.probes.level: unknown field; allowed: severity, params",
+			"line 8: owners: unknown field; allowed: apiVersion, kind, environments, teams, budgets, policy, intake",
+		}},
+		{"wrong type", head + "environments: [{name: dev}]\nbudgets: [{owner: a, monthly: lots}]\n", []string{`line 4: budgets[0].monthly: must be a number, got "lots"`}},
 		{"wrong apiVersion", "apiVersion: v1\nkind: Config\nenvironments: [{name: dev}]\n", []string{`apiVersion: must be "gitvend.dev/v1alpha1"`}},
 		{"no environments", head, []string{"environments: must name at least one environment"}},
+		{"line of the closest parent", head + "environments: [{name: dev}]\nbudgets:\n- namespace: x\n  monthly: 5\n  environment: qa\n- {monthly: 5}\n", []string{
+			`line 7: budgets[0].environment: unknown environment "qa"`,
+			"line 8: budgets[1]: must set exactly one of owner or namespace",
+		}},
 		{"bad names", head + "environments: [{name: Dev}, {name: dev}, {name: dev}]\nteams: [{name: a, namespaces: [Bad]}]\n", []string{
 			`teams[0].namespaces[0]: must be a namespace name or a prefix ending in '*', got "Bad"`,
-			`environments[0].name: must be a DNS-1123 label, got "Dev"`,
+			`line 3: environments[0].name: must be a DNS-1123 label, got "Dev"`,
 			`environments[2].name: environment "dev" is defined twice`,
 		}},
 		{"root outside", head + "environments: [{name: dev, root: ../x}]\n", []string{"environments[0].root: must be a path inside the repository"}},

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // ServerKind is the kind of the server configuration file.
@@ -146,57 +147,23 @@ var (
 	logFormats = []string{"json", "text"}
 )
 
-// fieldErrors collects FieldErrors of one section.
+// fieldErrors collects the problems of one section, each a *field.Error.
 type fieldErrors []error
 
-func (e *fieldErrors) add(field, format string, args ...any) {
-	*e = append(*e, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+func (e *fieldErrors) add(path, format string, args ...any) {
+	*e = append(*e, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// nest adds the FieldErrors of a subsection, their paths under prefix; a
-// target's own problems (cluster.FieldError) become FieldErrors.
+// nest adds the problems of a subsection, their paths under prefix.
 func (e *fieldErrors) nest(prefix string, err error) {
-	eachError(err, func(err error) {
-		var fe *FieldError
-		var ce *cluster.FieldError
-		if errors.As(err, &ce) {
-			fe = &FieldError{Field: ce.Field, Msg: ce.Msg}
-		} else if !errors.As(err, &fe) {
-			*e = append(*e, fmt.Errorf("%s: %w", prefix, err))
-			return
-		}
+	for _, fe := range field.All(err) {
 		c := *fe
-		c.Field = joinPath(prefix, fe.Field)
+		c.Field = field.Join(prefix, fe.Field)
 		*e = append(*e, &c)
-	})
+	}
 }
 
 func (e fieldErrors) join() error { return errors.Join(e...) }
-
-// eachError calls fn with every error that err joins, or with err itself.
-func eachError(err error, fn func(error)) {
-	if err == nil {
-		return
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			eachError(e, fn)
-		}
-		return
-	}
-	fn(err)
-}
-
-// joinPath appends a field path to a prefix: "a" + "b" = "a.b", "a" + "[1]" = "a[1]".
-func joinPath(prefix, field string) string {
-	switch {
-	case field == "":
-		return prefix
-	case prefix == "", strings.HasPrefix(field, "["):
-		return prefix + field
-	}
-	return prefix + "." + field
-}
 
 // Validate checks the whole file and returns every problem, each naming
 // its field path.

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // Environment variables that carry the secrets; they take precedence over
@@ -76,28 +77,12 @@ func parseServer(data []byte, baseDir string, env func(string) string, secrets b
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &FieldError{Msg: "file is empty"}
-		}
-		return nil, yamlError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, &FieldError{Msg: "must hold exactly one YAML document"}
-	}
-	w := walker{present: map[string]int{}}
-	w.walk(&doc, reflect.TypeFor[Server](), "", 0)
-	if len(w.errs) > 0 {
-		return nil, w.errs.join()
-	}
 	var s Server
-	if err := doc.Decode(&s); err != nil {
-		return nil, yamlError(err)
+	lines, err := field.Unmarshal("", data, &s)
+	if err != nil {
+		return nil, err
 	}
-	s.applyDefaults(w.present)
+	s.applyDefaults(lines)
 	s.resolvePaths(baseDir)
 	overridden, envErrs := s.applyEnv(env)
 	if envErrs != nil {
@@ -107,130 +92,20 @@ func parseServer(data []byte, baseDir string, env func(string) string, secrets b
 	if secrets {
 		loadErrs = s.GitHub.loadSecrets(env)
 	}
-	err := s.Validate()
+	err = s.Validate()
 	if !secrets {
 		var kept []error
-		eachError(err, func(e error) {
-			var fe *FieldError
-			if !errors.As(e, &fe) || !secretFields[fe.Field] {
-				kept = append(kept, e)
+		for _, fe := range field.All(err) {
+			if !secretFields[fe.Field] {
+				kept = append(kept, fe)
 			}
-		})
+		}
 		err = errors.Join(kept...)
 	}
 	if err != nil || loadErrs != nil {
-		return nil, annotate(loadErrs, err, w.present, overridden)
+		return nil, annotate(loadErrs, err, lines, overridden)
 	}
 	return &s, nil
-}
-
-// walker checks a YAML node tree against the Go type it decodes into, so
-// that unknown fields and mistyped values are reported with their paths.
-// It records the line of every field that is set (not null).
-type walker struct {
-	present map[string]int
-	errs    fieldErrors
-}
-
-func (w *walker) fail(line int, field, format string, args ...any) {
-	w.errs = append(w.errs, &FieldError{Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, line int) {
-	if n.Kind == yaml.DocumentNode {
-		if len(n.Content) == 0 {
-			return
-		}
-		n = n.Content[0]
-	}
-	n = deref(n)
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		return
-	}
-	if path != "" {
-		w.present[path] = line
-	}
-	switch {
-	case t.Kind() == reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			w.fail(n.Line, path, "must be a mapping with the fields %s", strings.Join(yamlNames(t), ", "))
-			return
-		}
-		w.walkMapping(n, t, path)
-	case t.Kind() == reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			w.fail(n.Line, path, "must be a list")
-			return
-		}
-		for i, c := range n.Content {
-			w.walk(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), c.Line)
-		}
-	case n.Kind != yaml.ScalarNode:
-		w.fail(n.Line, path, "must be %s", describeType(t))
-	default:
-		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			w.fail(n.Line, path, "must be %s, got %q", describeType(t), n.Value)
-		}
-	}
-}
-
-func (w *walker) walkMapping(n *yaml.Node, t reflect.Type, path string) {
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.ShortTag() == "!!merge" {
-			w.walkMerge(v, t, path)
-			continue
-		}
-		field := joinPath(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			w.fail(k.Line, field, "is set twice (first on line %d)", first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		f, ok := fieldByYAMLName(t, k.Value)
-		if !ok {
-			w.fail(k.Line, field, "unknown field; allowed: %s", strings.Join(yamlNames(t), ", "))
-			continue
-		}
-		w.walk(v, f.Type, field, k.Line)
-	}
-}
-
-// walkMerge checks the mappings a "<<" merge key brings in.
-func (w *walker) walkMerge(v *yaml.Node, t reflect.Type, path string) {
-	v = deref(v)
-	maps := []*yaml.Node{v}
-	if v.Kind == yaml.SequenceNode {
-		maps = v.Content
-	}
-	for _, m := range maps {
-		if m = deref(m); m.Kind != yaml.MappingNode {
-			w.fail(m.Line, path, "a merge key (<<) must bring in a mapping")
-			continue
-		}
-		w.walkMapping(m, t, path)
-	}
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-// describeType says in words what a scalar of type t looks like.
-func describeType(t reflect.Type) string {
-	switch {
-	case t == reflect.TypeFor[time.Duration]():
-		return "a duration such as 30s, 5m or 1h"
-	case t.Kind() == reflect.Bool:
-		return "true or false"
-	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
-		return "a whole number"
-	}
-	return "a string"
 }
 
 // yamlFields calls fn with each field of struct type t that has a YAML name.
@@ -243,26 +118,9 @@ func yamlFields(t reflect.Type, fn func(name string, f reflect.StructField)) {
 	}
 }
 
-func yamlNames(t reflect.Type) []string {
-	var out []string
-	yamlFields(t, func(name string, _ reflect.StructField) { out = append(out, name) })
-	return out
-}
-
-func fieldByYAMLName(t reflect.Type, key string) (reflect.StructField, bool) {
-	var found reflect.StructField
-	ok := false
-	yamlFields(t, func(name string, f reflect.StructField) {
-		if name == key {
-			found, ok = f, true
-		}
-	})
-	return found, ok
-}
-
 // applyDefaults fills the fields the file leaves out (present holds the
 // paths it sets).
-func (s *Server) applyDefaults(present map[string]int) {
+func (s *Server) applyDefaults(present field.Lines) {
 	set := func(path string, apply func()) {
 		if _, ok := present[path]; !ok {
 			apply()
@@ -332,7 +190,7 @@ func (s *Server) applyEnv(env func(string) string) (map[string]string, error) {
 			return
 		}
 		if err := setScalar(v, raw); err != nil {
-			errs.add(name, "overrides %s: must be %s, got %q", path, describeType(v.Type()), raw)
+			errs.add(name, "overrides %s: %v", path, err)
 			return
 		}
 		overridden[path] = name
@@ -382,14 +240,15 @@ func camelWords(s string) []string {
 	return append(words, s[start:])
 }
 
-// setScalar parses raw into a string, bool, integer or duration field.
+// setScalar parses raw into a string, bool, integer or duration field as
+// strictly as the file's values are read.
 func setScalar(v reflect.Value, raw string) error {
-	n := yaml.Node{Kind: yaml.ScalarNode, Value: raw}
 	if v.Kind() == reflect.String {
 		v.SetString(raw)
 		return nil
 	}
-	return n.Decode(v.Addr().Interface())
+	_, err := field.Decode("", &yaml.Node{Kind: yaml.ScalarNode, Value: raw}, v.Addr().Interface())
+	return err
 }
 
 // loadSecrets reads the private key and webhook secret from the
@@ -448,52 +307,26 @@ func readSecretFile(file string) (Secret, error) {
 // annotate merges the errors of loading secrets and of validation: a
 // field that failed to load is not reported again as missing, an error
 // gets its line from the file, or the variable that set its value.
-func annotate(loadErrs, validateErrs error, present map[string]int, overridden map[string]string) error {
+func annotate(loadErrs, validateErrs error, lines field.Lines, overridden map[string]string) error {
 	failed := map[string]bool{}
 	var out []error
-	add := func(err error) {
-		var fe *FieldError
-		if !errors.As(err, &fe) {
-			out = append(out, err)
-			return
-		}
+	add := func(fe *field.Error) {
 		c := *fe
 		if name, ok := overridden[c.Field]; ok {
 			c.Msg += " (set by " + name + ")"
 		} else if c.Line == 0 {
-			c.Line = lineOf(present, c.Field)
+			c.Line = lines.Of(c.Field)
 		}
 		out = append(out, &c)
 	}
-	eachError(loadErrs, func(err error) {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			failed[fe.Field] = true
-		}
-		add(err)
-	})
-	eachError(validateErrs, func(err error) {
-		var fe *FieldError
-		if errors.As(err, &fe) && failed[fe.Field] {
-			return
-		}
-		add(err)
-	})
-	return errors.Join(out...)
-}
-
-// lineOf finds the line of a field path, or of its closest parent the
-// file sets ("github" for a missing "github.privateKeyFile").
-func lineOf(present map[string]int, field string) int {
-	for field != "" {
-		if line, ok := present[field]; ok {
-			return line
-		}
-		i := strings.LastIndexAny(field, ".[")
-		if i < 0 {
-			break
-		}
-		field = field[:i]
+	for _, fe := range field.All(loadErrs) {
+		failed[fe.Field] = true
+		add(fe)
 	}
-	return 0
+	for _, fe := range field.All(validateErrs) {
+		if !failed[fe.Field] {
+			add(fe)
+		}
+	}
+	return errors.Join(out...)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // compileServerSchema compiles the embedded schema.
@@ -146,14 +148,15 @@ func TestServerSchemaCoversFields(t *testing.T) {
 				t.Errorf("%s: schema must set additionalProperties: false", path)
 			}
 			props, _ := node["properties"].(map[string]any)
-			names := yamlNames(typ)
+			var names []string
+			yamlFields(typ, func(name string, _ reflect.StructField) { names = append(names, name) })
 			for name := range props {
 				if !slices.Contains(names, name) {
 					t.Errorf("%s: schema property %q is no field of %s", path, name, typ)
 				}
 			}
 			yamlFields(typ, func(name string, f reflect.StructField) {
-				p := joinPath(path, name)
+				p := field.Join(path, name)
 				child, ok := props[name].(map[string]any)
 				if !ok {
 					t.Errorf("%s: field of %s is missing from the schema", p, typ)

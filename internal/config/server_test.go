@@ -104,7 +104,7 @@ func TestParseServerErrors(t *testing.T) {
 		want []string // the error's lines, exactly
 	}{
 		{name: "empty", in: "", want: []string{"file is empty"}},
-		{name: "two documents", in: minimal + "---\nkind: x\n", want: []string{"must hold exactly one YAML document"}},
+		{name: "two documents", in: minimal + "---\nkind: x\n", want: []string{"line 5: must hold exactly one YAML document"}},
 		{name: "not a mapping", in: "- a\n", want: []string{"line 1: must be a mapping with the fields apiVersion, kind, listen, opsListen, publicURL, workDir, log, github, repositories, queue, resync, leaderElection, targets"}},
 		{name: "unknown fields with paths", in: minimal + "queue: {workers: 2, threads: 3}\ntargets:\n- name: a\n  repository: acme/infra\n  environments: [dev]\n  namespaces: [x]\n- name: b\n  namespace: [x]\n", want: []string{
 			"line 5: queue.threads: unknown field; allowed: workers, capacity",

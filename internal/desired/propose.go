@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -75,7 +76,7 @@ func OriginOf(data []byte) string {
 func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *request.Request, origin string) (*Change, error) {
 	env, ok := cfg.Environment(r.Spec.Environment)
 	if !ok {
-		return nil, &request.FieldError{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+		return nil, &field.Error{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
 	}
 	recordPath := r.Path()
 	if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(recordPath))); err == nil {
@@ -113,7 +114,7 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (*Change, error) {
 	env, ok := cfg.Environment(r.Spec.Environment)
 	if !ok {
-		return nil, &request.FieldError{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+		return nil, &field.Error{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r.Path())))
 	switch {

@@ -10,6 +10,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // originAnnotation is where kustomize records the file a resource came from.
@@ -50,7 +52,7 @@ func Build(fsys filesys.FileSystem, dir string) ([]Object, error) {
 	}
 	rm, err := k.Run(originFS{FileSystem: fsys, root: absRoot}, dir)
 	if err != nil {
-		return nil, &Error{File: root, Msg: "kustomize build failed: " + err.Error()}
+		return nil, &field.Error{File: root, Msg: "kustomize build failed: " + err.Error()}
 	}
 	sources := map[string][]Object{}
 	objs := make([]Object, 0, rm.Size())

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // MaxNodes bounds how many YAML nodes one document may expand to, aliases
@@ -19,56 +20,9 @@ const MaxNodes = 1 << 20
 // MaxDepth bounds how deeply one document's values may nest.
 const MaxDepth = 128
 
-// Error is a problem with one place of a manifest file.
-type Error struct {
-	File  string // path of the file
-	Line  int    // 1-based line, 0 when unknown
-	Field string // the field at fault, such as "metadata.name"; may be empty
-	Msg   string // what is wrong and what is allowed
-}
-
-// Error formats the problem as "file:line: field: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// Errors returns every *Error joined into err, in order.
-func Errors(err error) []*Error {
-	var out []*Error
-	var walk func(error)
-	walk = func(err error) {
-		if err == nil {
-			return
-		}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var e *Error
-		if errors.As(err, &e) {
-			out = append(out, e)
-		}
-	}
-	walk(err)
-	return out
-}
-
 // Decode reads every YAML document of data as a Kubernetes object. Empty
 // documents are skipped and a v1 List is expanded into its items. Documents
-// that are not objects give an *Error each (joined into the returned error)
+// that are not objects give a *field.Error each (joined into the returned error)
 // while the valid ones are still returned; a syntax error stops decoding at
 // its line.
 func Decode(file string, data []byte) ([]Object, error) {
@@ -82,7 +36,7 @@ func Decode(file string, data []byte) ([]Object, error) {
 			break
 		}
 		if err != nil {
-			errs = append(errs, syntaxError(file, err))
+			errs = append(errs, field.YAMLError(file, err))
 			break
 		}
 		got, err := decodeDocument(file, &doc)
@@ -94,21 +48,6 @@ func Decode(file string, data []byte) ([]Object, error) {
 	return objs, errors.Join(errs...)
 }
 
-// syntaxError turns a yaml.v3 error into an *Error with the line it names.
-func syntaxError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				line = n
-				msg = strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
-}
-
 func decodeDocument(file string, doc *yaml.Node) ([]Object, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, nil
@@ -118,18 +57,18 @@ func decodeDocument(file string, doc *yaml.Node) ([]Object, error) {
 		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{File: file, Line: root.Line, Msg: "a document must be a mapping with apiVersion, kind and metadata"}
+		return nil, &field.Error{File: file, Line: root.Line, Msg: "a document must be a mapping with apiVersion, kind and metadata"}
 	}
 	retagYAML11Bools(root)
 	budget := MaxNodes
 	v, err := toValue(root, &budget, "")
 	if err != nil {
-		var e *Error
+		var e *field.Error
 		if errors.As(err, &e) {
 			e.File = file
 			return nil, e
 		}
-		return nil, &Error{File: file, Line: root.Line, Msg: err.Error()}
+		return nil, &field.Error{File: file, Line: root.Line, Msg: err.Error()}
 	}
 	content := v.(map[string]any)
 	if isList(content) {
@@ -152,7 +91,7 @@ func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object,
 	items, ok := content["items"].([]any)
 	itemsNode, _ := child(root, "items")
 	if !ok || itemsNode == nil {
-		return nil, &Error{File: file, Line: root.Line, Field: "items", Msg: "must be a list of objects"}
+		return nil, &field.Error{File: file, Line: root.Line, Field: "items", Msg: "must be a list of objects"}
 	}
 	var objs []Object
 	var errs []error
@@ -160,7 +99,7 @@ func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object,
 		m, ok := it.(map[string]any)
 		n, _ := child(itemsNode, i)
 		if !ok || n == nil {
-			errs = append(errs, &Error{File: file, Line: itemsNode.Line, Field: fmt.Sprintf("items[%d]", i), Msg: "must be an object"})
+			errs = append(errs, &field.Error{File: file, Line: itemsNode.Line, Field: fmt.Sprintf("items[%d]", i), Msg: "must be an object"})
 			continue
 		}
 		obj, err := newObject(file, n, m)
@@ -176,34 +115,34 @@ func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object,
 // newObject checks the identity fields of content and builds an Object.
 func newObject(file string, node *yaml.Node, content map[string]any) (Object, error) {
 	o := Object{Content: content, File: file, Line: node.Line, node: node}
-	field := func(path ...string) (string, error) {
+	identity := func(path ...string) (string, error) {
 		v, ok := Lookup(content, path...)
 		name := strings.Join(path, ".")
 		line := o.FieldLine(anyPath(path)...)
 		if !ok || v == nil {
-			return "", &Error{File: file, Line: line, Field: name, Msg: "is required"}
+			return "", &field.Error{File: file, Line: line, Field: name, Msg: "is required"}
 		}
 		s, ok := v.(string)
 		if !ok || s == "" {
-			return "", &Error{File: file, Line: line, Field: name, Msg: "must be a non-empty string"}
+			return "", &field.Error{File: file, Line: line, Field: name, Msg: "must be a non-empty string"}
 		}
 		return s, nil
 	}
 	var errs []error
 	var err error
-	if o.APIVersion, err = field("apiVersion"); err != nil {
+	if o.APIVersion, err = identity("apiVersion"); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Kind, err = field("kind"); err != nil {
+	if o.Kind, err = identity("kind"); err != nil {
 		errs = append(errs, err)
 	}
 	if md, ok := content["metadata"]; ok {
 		if _, isMap := md.(map[string]any); !isMap {
-			errs = append(errs, &Error{File: file, Line: o.FieldLine("metadata"), Field: "metadata", Msg: "must be a mapping"})
+			errs = append(errs, &field.Error{File: file, Line: o.FieldLine("metadata"), Field: "metadata", Msg: "must be a mapping"})
 		}
 	}
 	if len(errs) == 0 {
-		if o.Name, err = field("metadata", "name"); err != nil {
+		if o.Name, err = identity("metadata", "name"); err != nil {
 			if _, hasGenerate := Lookup(content, "metadata", "generateName"); !hasGenerate {
 				errs = append(errs, err)
 			}
@@ -211,7 +150,7 @@ func newObject(file string, node *yaml.Node, content map[string]any) (Object, er
 		if ns, ok := Lookup(content, "metadata", "namespace"); ok && ns != nil {
 			s, isString := ns.(string)
 			if !isString {
-				errs = append(errs, &Error{File: file, Line: o.FieldLine("metadata", "namespace"), Field: "metadata.namespace", Msg: "must be a string"})
+				errs = append(errs, &field.Error{File: file, Line: o.FieldLine("metadata", "namespace"), Field: "metadata.namespace", Msg: "must be a string"})
 			}
 			o.Namespace = s
 		}
@@ -232,15 +171,15 @@ func anyPath(path []string) []any {
 func toValue(n *yaml.Node, budget *int, path string) (any, error) {
 	*budget--
 	if *budget < 0 {
-		return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("document expands to more than %d nodes", MaxNodes)}
+		return nil, &field.Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("document expands to more than %d nodes", MaxNodes)}
 	}
 	if strings.Count(path, ".")+strings.Count(path, "[") > MaxDepth {
-		return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("values nest deeper than %d levels (an alias may refer to itself)", MaxDepth)}
+		return nil, &field.Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("values nest deeper than %d levels (an alias may refer to itself)", MaxDepth)}
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
-			return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: "unknown alias"}
+			return nil, &field.Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: "unknown alias"}
 		}
 		return toValue(n.Alias, budget, path)
 	case yaml.DocumentNode:
@@ -263,7 +202,7 @@ func toValue(n *yaml.Node, budget *int, path string) (any, error) {
 	case yaml.ScalarNode:
 		return scalarValue(n, path)
 	}
-	return nil, &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: "unsupported YAML node"}
+	return nil, &field.Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: "unsupported YAML node"}
 }
 
 func mappingValue(n *yaml.Node, budget *int, path string) (map[string]any, error) {
@@ -277,11 +216,11 @@ func mappingValue(n *yaml.Node, budget *int, path string) (map[string]any, error
 			continue
 		}
 		if k.Kind != yaml.ScalarNode || (k.Tag != "!!str" && k.Tag != "!!int" && k.Tag != "!!bool" && k.Tag != "!!float" && k.Tag != "!!null") {
-			return nil, &Error{Line: k.Line, Field: strings.TrimPrefix(path, "."), Msg: "mapping keys must be strings"}
+			return nil, &field.Error{Line: k.Line, Field: strings.TrimPrefix(path, "."), Msg: "mapping keys must be strings"}
 		}
 		key := k.Value
 		if explicit[key] {
-			return nil, &Error{Line: k.Line, Field: strings.TrimPrefix(path+"."+key, "."), Msg: "key is defined twice"}
+			return nil, &field.Error{Line: k.Line, Field: strings.TrimPrefix(path+"."+key, "."), Msg: "key is defined twice"}
 		}
 		explicit[key] = true
 		val, err := toValue(v, budget, path+"."+key)
@@ -302,7 +241,7 @@ func mappingValue(n *yaml.Node, budget *int, path string) (map[string]any, error
 			}
 			mm, ok := v.(map[string]any)
 			if !ok {
-				return nil, &Error{Line: s.Line, Field: strings.TrimPrefix(path, "."), Msg: "merge key (<<) must refer to a mapping"}
+				return nil, &field.Error{Line: s.Line, Field: strings.TrimPrefix(path, "."), Msg: "merge key (<<) must refer to a mapping"}
 			}
 			for k, val := range mm {
 				if _, set := out[k]; !set {
@@ -316,7 +255,7 @@ func mappingValue(n *yaml.Node, budget *int, path string) (map[string]any, error
 
 func scalarValue(n *yaml.Node, path string) (any, error) {
 	bad := func(what string) error {
-		return &Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("%q is not a valid %s", n.Value, what)}
+		return &field.Error{Line: n.Line, Field: strings.TrimPrefix(path, "."), Msg: fmt.Sprintf("%q is not a valid %s", n.Value, what)}
 	}
 	switch n.ShortTag() {
 	case "!!null":

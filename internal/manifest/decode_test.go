@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 func TestDecode(t *testing.T) {
@@ -113,7 +115,7 @@ data:
 				t.Errorf("lines (-want +got):\n%s", diff)
 			}
 			var got []string
-			for _, e := range Errors(err) {
+			for _, e := range field.All(err) {
 				got = append(got, e.Error())
 			}
 			if len(got) != len(tt.wantErr) {
@@ -290,7 +292,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("decoded object does not encode: %v", encErr)
 			}
 		}
-		for _, e := range Errors(err) {
+		for _, e := range field.All(err) {
 			if e.File != "fuzz.yaml" || e.Msg == "" {
 				t.Fatalf("error without file or message: %#v", e)
 			}

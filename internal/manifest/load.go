@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // MaxFileSize bounds the size of one manifest file.
@@ -44,7 +46,7 @@ type loader struct {
 
 func (l *loader) path(p string, explicit bool) {
 	if !l.fsys.Exists(p) {
-		l.errs = append(l.errs, &Error{File: p, Msg: "no such file or directory"})
+		l.errs = append(l.errs, &field.Error{File: p, Msg: "no such file or directory"})
 		return
 	}
 	if !l.fsys.IsDir(p) {
@@ -64,7 +66,7 @@ func (l *loader) path(p string, explicit bool) {
 	}
 	entries, err := l.fsys.ReadDir(p)
 	if err != nil {
-		l.errs = append(l.errs, &Error{File: p, Msg: err.Error()})
+		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
 		return
 	}
 	sort.Strings(entries)
@@ -89,16 +91,16 @@ func (l *loader) path(p string, explicit bool) {
 func (l *loader) file(p string) {
 	info, err := os.Stat(p)
 	if err != nil {
-		l.errs = append(l.errs, &Error{File: p, Msg: err.Error()})
+		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
 		return
 	}
 	if info.Size() > MaxFileSize {
-		l.errs = append(l.errs, &Error{File: p, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)})
+		l.errs = append(l.errs, &field.Error{File: p, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)})
 		return
 	}
 	data, err := l.fsys.ReadFile(p)
 	if err != nil {
-		l.errs = append(l.errs, &Error{File: p, Msg: err.Error()})
+		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
 		return
 	}
 	objs, err := Decode(p, data)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 func writeTree(t *testing.T, files map[string]string) string {
@@ -52,7 +54,7 @@ func TestLoad(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("objects (-want +got):\n%s", diff)
 	}
-	errs := Errors(err)
+	errs := field.All(err)
 	if len(errs) != 1 || !strings.HasSuffix(errs[0].File, "loose/bad.yaml") || errs[0].Line == 0 {
 		t.Errorf("errors = %v, want one syntax error in loose/bad.yaml with a line", err)
 	}
@@ -61,7 +63,7 @@ func TestLoad(t *testing.T) {
 func TestLoadMissingPathAndBrokenKustomization(t *testing.T) {
 	dir := writeTree(t, map[string]string{"k/kustomization.yaml": "resources:\n- missing.yaml\n"})
 	_, err := Load(filepath.Join(dir, "nope"), filepath.Join(dir, "k"))
-	errs := Errors(err)
+	errs := field.All(err)
 	if len(errs) != 2 {
 		t.Fatalf("errors = %v, want two", err)
 	}

@@ -40,7 +40,7 @@ type Engine struct {
 
 // New loads and compiles the built-in policies and opts.Extra, reads every
 // policy's metadata, validates opts.Settings against it and prepares the
-// evaluation query. Settings errors are *config.FieldError values (joined)
+// evaluation query. Settings errors are *field.Error values (joined)
 // naming the field, such as "policy.policies.<id>.params.<name>".
 func New(ctx context.Context, opts Options) (*Engine, error) {
 	log := opts.Logger

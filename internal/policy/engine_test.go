@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // TestPoliciesInfo checks the built-in library against the ids and default
@@ -55,7 +56,7 @@ func TestPoliciesInfo(t *testing.T) {
 	}
 }
 
-// fieldErrors lists the *config.FieldError values joined into err.
+// fieldErrors lists the *field.Error values joined into err.
 func fieldErrors(err error) []string {
 	var out []string
 	var walk func(error)
@@ -66,7 +67,7 @@ func fieldErrors(err error) []string {
 			}
 			return
 		}
-		var fe *config.FieldError
+		var fe *field.Error
 		if errors.As(err, &fe) {
 			out = append(out, fe.Error())
 		} else if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // clusterScopedParam is the namespace-boundary parameter that
@@ -25,13 +26,13 @@ type settings struct {
 }
 
 // checkSettings validates s against the policies defs and returns the
-// settings in effect. Every problem is a *config.FieldError naming its
+// settings in effect. Every problem is a *field.Error naming its
 // field path in gitvend.yaml.
 func checkSettings(s config.Policy, defs map[string]*policyDef) (settings, error) {
 	out := settings{severity: map[string]string{}, params: map[string]map[string]any{}}
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &config.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	known := "known policies are " + strings.Join(sortedKeys(defs), ", ")
 	for id, d := range defs {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // Prefix starts every command line.
@@ -52,18 +54,6 @@ type Command struct {
 	Line int
 }
 
-// CommandError is a command line that could not be read.
-type CommandError struct {
-	Line int    // line of the comment, from 1
-	Text string // the line as written (shortened when long)
-	Msg  string // what is wrong and what is allowed
-}
-
-// Error formats the problem with its line.
-func (e *CommandError) Error() string {
-	return fmt.Sprintf("line %d (%s): %s", e.Line, e.Text, e.Msg)
-}
-
 // Usage is the command reference the bot answers /provision help with.
 const Usage = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n" +
 	"`/provision set key=value …` changes fields of this request\n" +
@@ -95,7 +85,9 @@ func FieldKeys() []string {
 // ParseCommands finds the /provision commands of a comment, one per line.
 // Lines quoted with ">" and lines inside fenced code blocks are not
 // commands, so replies that quote a command never run it again. It returns
-// the commands it could read and an error for every line it could not.
+// the commands it could read and an error for every line it could not: a
+// *field.Error with the line of the comment (from 1), the command as
+// written (shortened when long) as its field, and what is wrong.
 func ParseCommands(text string) ([]Command, []error) {
 	var cmds []Command
 	var errs []error
@@ -116,12 +108,12 @@ func ParseCommands(text string) ([]Command, []error) {
 		}
 		n := i + 1
 		if len(cmds)+len(errs) == MaxCommands {
-			errs = append(errs, &CommandError{Line: n, Text: short(trimmed), Msg: fmt.Sprintf("too many commands; at most %d per comment", MaxCommands)})
+			errs = append(errs, &field.Error{Line: n, Field: short(trimmed), Msg: fmt.Sprintf("too many commands; at most %d per comment", MaxCommands)})
 			break
 		}
 		cmd, err := parseCommand(trimmed)
 		if err != nil {
-			errs = append(errs, &CommandError{Line: n, Text: short(trimmed), Msg: err.Error()})
+			errs = append(errs, &field.Error{Line: n, Field: short(trimmed), Msg: err.Error()})
 			continue
 		}
 		cmd.Line = n

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // NoResponse is what GitHub writes under a form field left empty.
@@ -57,7 +59,7 @@ func BlueprintFromTitle(title string) string {
 // Text before the first heading is ignored.
 func FormSections(body string) (map[string]string, error) {
 	if len(body) > MaxBodyBytes {
-		return nil, &FieldError{Field: "issue body", Msg: fmt.Sprintf("is %d bytes; at most %d", len(body), MaxBodyBytes)}
+		return nil, &field.Error{Field: "issue body", Msg: fmt.Sprintf("is %d bytes; at most %d", len(body), MaxBodyBytes)}
 	}
 	sections := map[string]string{}
 	label := ""
@@ -116,7 +118,7 @@ func (d *Draft) setKey(key, value string) error {
 	default:
 		p, ok := strings.CutPrefix(key, "spec.parameters.")
 		if !ok || p == "" {
-			return &FieldError{Field: key, Msg: "is not a request field"}
+			return &field.Error{Field: key, Msg: "is not a request field"}
 		}
 		d.Parameters[p] = value
 	}
@@ -156,7 +158,7 @@ func (d *Draft) Apply(cmd Command) {
 func (d *Draft) Request(params map[string]any) (*Request, error) {
 	var errs []error
 	if d.Blueprint == "" {
-		errs = append(errs, &FieldError{Field: "spec.blueprint", Msg: "is required: start with /provision <blueprint> or open the issue from a gitvend form"})
+		errs = append(errs, &field.Error{Field: "spec.blueprint", Msg: "is required: start with /provision <blueprint> or open the issue from a gitvend form"})
 	}
 	r := New(d.Name, Spec{
 		Blueprint:   d.Blueprint,
@@ -166,14 +168,11 @@ func (d *Draft) Request(params map[string]any) (*Request, error) {
 		Parameters:  params,
 		TTL:         d.TTL,
 	})
-	if err := r.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			var fe *FieldError
-			if errors.As(e, &fe) && fe.Field == "spec.blueprint" && d.Blueprint == "" {
-				continue
-			}
-			errs = append(errs, e)
+	for _, fe := range field.All(r.Validate()) {
+		if fe.Field == "spec.blueprint" && d.Blueprint == "" {
+			continue
 		}
+		errs = append(errs, fe)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -206,11 +205,4 @@ func DraftOf(r *Request) *Draft {
 		d.Parameters[k] = fmt.Sprint(v)
 	}
 	return d
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

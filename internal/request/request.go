@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 )
 
 // Kind is the kind of a Request record.
@@ -49,34 +48,29 @@ type Spec struct {
 	TTL string `yaml:"ttl,omitempty"`
 }
 
-// FieldError is a problem with one field of a request.
-type FieldError struct {
-	Field string // such as "spec.namespace" or "parameters.replicas"
-	Msg   string // what is wrong and what is allowed
-}
-
-// Error formats the problem with its field.
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-var unknownField = regexp.MustCompile(`field (\S+) not found in type request\.(\w+)`)
+// FieldError is the problem with one field of a request.
+//
+// Deprecated: use field.Error; this alias only keeps older callers
+// compiling.
+type FieldError = field.Error
 
 // Parse decodes and validates one Request document. Unknown fields are
-// rejected.
+// rejected. Every problem is a *field.Error with its field path and, when
+// the document shows it, its line; problems of the file as a whole name
+// the field "request".
 func Parse(data []byte) (*Request, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var r Request
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &FieldError{Field: "request", Msg: "file is empty"}
+	lines, err := field.Unmarshal("", data, &r)
+	if err != nil {
+		for _, e := range field.All(err) {
+			if e.Field == "" {
+				e.Field = "request"
+			}
 		}
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := unknownField.FindStringSubmatch(msg); m != nil {
-			return nil, &FieldError{Field: strings.ToLower(m[2]) + "." + m[1], Msg: "unknown field; a Request has apiVersion, kind, metadata.name and spec.{blueprint, environment, namespace, owner, parameters, ttl}"}
-		}
-		return nil, &FieldError{Field: "request", Msg: "invalid YAML: " + msg}
+		return nil, err
 	}
 	if err := r.Validate(); err != nil {
+		lines.Locate(err)
 		return nil, err
 	}
 	return &r, nil
@@ -86,8 +80,8 @@ func Parse(data []byte) (*Request, error) {
 // blueprint can judge) and returns every problem.
 func (r *Request) Validate() error {
 	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &field.Error{Field: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if r.APIVersion != config.APIVersion {
 		bad("apiVersion", "must be %q, got %q", config.APIVersion, r.APIVersion)
@@ -95,12 +89,12 @@ func (r *Request) Validate() error {
 	if r.Kind != Kind {
 		bad("kind", "must be %q, got %q", Kind, r.Kind)
 	}
-	label := func(field, v string) {
+	label := func(path, v string) {
 		switch {
 		case v == "":
-			bad(field, "is required")
+			bad(path, "is required")
 		case !config.IsDNSLabel(v):
-			bad(field, "must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got %q", v)
+			bad(path, "must be a DNS-1123 label: at most 63 lower case letters, digits and '-', starting and ending with a letter or digit; got %q", v)
 		}
 	}
 	label("metadata.name", r.Metadata.Name)

@@ -73,12 +73,21 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", []string{"request: file is empty"}},
 		{"syntax", "kind: [", []string{"request: invalid YAML"}},
 		{"unknown field", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nspec: {image: x}\n", []string{"spec.image: unknown field"}},
+		{"every unknown field with its line", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: a, team: x}\nspec:\n  image: x\nstatus: {}\n", []string{
+			"line 3: metadata.team: unknown field; allowed: name",
+			"line 5: spec.image: unknown field; allowed: blueprint, environment, namespace, owner, parameters, ttl",
+			"line 6: status: unknown field; allowed: apiVersion, kind, metadata, spec",
+		}},
+		{"wrong type", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nspec: {parameters: [a], ttl: {a: b}}\n", []string{
+			"line 3: spec.parameters: must be a mapping", "line 3: spec.ttl: must be a string",
+		}},
+		{"not a mapping", "- a\n", []string{"line 1: request: must be a mapping with the fields apiVersion, kind, metadata, spec"}},
 		{"everything missing", "apiVersion: v1\nkind: Pod\n", []string{
 			`apiVersion: must be "gitvend.dev/v1alpha1"`, `kind: must be "Request"`, "metadata.name: is required",
 			"spec.blueprint: is required", "spec.environment: is required", "spec.namespace: is required", "spec.owner: is required",
 		}},
 		{"bad labels", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: -x}\nspec: {blueprint: a, environment: dev, namespace: Team, owner: \"a b\", ttl: soon}\n", []string{
-			`metadata.name: must be a DNS-1123 label`, `spec.namespace: must be a DNS-1123 label`, `spec.owner: must be a DNS-1123 label`,
+			`line 3: metadata.name: must be a DNS-1123 label`, `line 4: spec.namespace: must be a DNS-1123 label`, `spec.owner: must be a DNS-1123 label`,
 			`spec.ttl: must be a duration such as 90m, 168h or 7d, got "soon"`,
 		}},
 		{"long name", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata: {name: " + strings.Repeat("a", 64) + "}\nspec: {blueprint: a, environment: dev, namespace: n, owner: o}\n", []string{"metadata.name: must be a DNS-1123 label"}},
