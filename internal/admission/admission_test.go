@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,23 +58,12 @@ func writer(login string, teams map[string]bool) Person {
 	return Person{Login: login, Permission: "write", Teams: teams}
 }
 
-// messages are the problems in a joined error, sorted.
+// messages are the problems in a joined error, one a line, sorted.
 func messages(err error) []string {
 	if err == nil {
 		return nil
 	}
-	var out []string
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		out = append(out, e.Error())
-	}
-	walk(err)
+	out := strings.Split(err.Error(), "\n")
 	sort.Strings(out)
 	return out
 }
