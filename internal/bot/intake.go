@@ -175,7 +175,7 @@ func (b *Bot) fold(w *work, f *facts) *intake {
 func (b *Bot) foldComment(w *work, in *intake, c comment) {
 	cmds, errs := request.ParseCommands(c.Body)
 	if r := admission.Authorize(w.cfg, in.person(c.User)); r != nil {
-		in.reply(c, refusalData{User: r.User, Reason: r.Reason}.render())
+		in.reply(c, refusalText(r))
 		return
 	}
 	if len(errs) > 0 {

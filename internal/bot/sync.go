@@ -85,7 +85,7 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	switch {
 	case in.refusal != nil:
 		log.Info("request refused", "user", in.refusal.User)
-		return b.finish(ctx, w, in, OutcomeRefused, refusalData{User: in.refusal.User, Reason: in.refusal.Reason}.render())
+		return b.finish(ctx, w, in, OutcomeRefused, refusalText(in.refusal))
 	case in.draft == nil:
 		return OutcomeIgnored, nil
 	}
@@ -93,14 +93,12 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return "", err
 	}
 	decision, err := b.admit(ctx, w, in)
-	switch {
-	case errors.As(err, new(*teamError)):
+	if err != nil {
 		return "", err
-	case err != nil:
-		in.problems = append(in.problems, messages(err)...)
-	case decision.Refusal != nil:
+	}
+	if decision.Refusal != nil {
 		log.Info("request refused", "user", decision.Refusal.User)
-		return b.finish(ctx, w, in, OutcomeRefused, refusalData{User: decision.Refusal.User, Reason: decision.Refusal.Reason}.render())
+		return b.finish(ctx, w, in, OutcomeRefused, refusalText(decision.Refusal))
 	}
 	if len(in.problems) > 0 {
 		log.Info("request invalid", "problems", len(in.problems))
@@ -130,17 +128,22 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 }
 
 // admit asks GitHub the team memberships admission needs, one at a time,
-// and returns admission's decision on the draft.
+// and returns admission's decision on the draft. The problems admission
+// finds with the draft join in.problems; the error is GitHub's.
 func (b *Bot) admit(ctx context.Context, w *work, in *intake) (admission.Decision, error) {
 	ai := in.admissionInput(w)
 	for q, ok := admission.Next(ai); ok; q, ok = admission.Next(ai) {
 		member, err := w.gh.IsTeamMember(ctx, w.owner, q.Team, q.User)
 		if err != nil {
-			return admission.Decision{}, &teamError{q: q, err: err}
+			return admission.Decision{}, fmt.Errorf("team %s membership of %s: %w", q.Team, q.User, err)
 		}
 		ai.Answer(q, member)
 	}
-	return admission.Admit(ai)
+	d, err := admission.Admit(ai)
+	if err != nil {
+		in.problems = append(in.problems, messages(err)...)
+	}
+	return d, nil
 }
 
 // propose commits the change onto the request's branch, opens or updates
@@ -195,19 +198,6 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 	rv.status.PR = pr.Number
 	return b.finish(ctx, w, in, outcome, rv.status.render())
 }
-
-// teamError is a failure to ask GitHub about a team membership, as
-// opposed to admission's field errors.
-type teamError struct {
-	q   admission.Question
-	err error
-}
-
-func (e *teamError) Error() string {
-	return fmt.Sprintf("team %s membership of %s: %v", e.q.Team, e.q.User, e.err)
-}
-
-func (e *teamError) Unwrap() error { return e.err }
 
 // messages splits a joined error into its messages, sorted.
 func messages(err error) []string {

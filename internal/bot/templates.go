@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/template"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/request"
@@ -70,6 +71,11 @@ type refusalData struct {
 }
 
 func (d refusalData) render() string { return mustRender("refusal.md.tmpl", d) }
+
+// refusalText is the answer to admission's refusal r.
+func refusalText(r *admission.Refusal) string {
+	return refusalData{User: r.User, Reason: r.Reason}.render()
+}
 
 // replyData answers a comment: the commands' help, or why they could not
 // be read.
