@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitvend/gitvend/internal/gitrepo"
@@ -39,11 +40,11 @@ type Clients interface {
 
 // Git opens the local clone of a repository.
 type Git interface {
-	Open(ctx context.Context, owner, repo string) (Repo, error)
+	Open(ctx context.Context, owner, repo string) (Clone, error)
 }
 
-// Repo is a local clone: what the bot reads, commits and pushes.
-type Repo interface {
+// Clone is a local clone: what the bot reads, commits and pushes.
+type Clone interface {
 	Fetch(ctx context.Context) error
 	Head(ctx context.Context, branch string) (string, error)
 	Export(ctx context.Context, sha, dir string) error
@@ -83,15 +84,18 @@ type Bot struct {
 	metrics *metrics
 	now     func() time.Time
 	checks  *checkers
+	onePR   *onePRPerRequest
+	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
 
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
 
 	mu       sync.Mutex
-	locks    map[string]*lock  // per request: one sync at a time
-	checked  map[string]bool   // repo@sha whose check runs this process posted
 	defaults map[string]string // default branches by repository
 }
+
+// checkedSize is how many commits with posted check runs a Bot remembers.
+const checkedSize = 10000
 
 // New builds a Bot.
 func New(opts Options) (*Bot, error) {
@@ -126,7 +130,16 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: newCheckers(opts.Logger), locks: map[string]*lock{}, bases: map[string]*baseTree{}, checked: map[string]bool{}, defaults: map[string]string{}}, nil
+	checks, err := newCheckers(opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	checked, err := lru.New[string, struct{}](checkedSize)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
+		checked: checked, bases: map[string]*baseTree{}, defaults: map[string]string{}}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name.
@@ -152,25 +165,6 @@ func splitRepo(full string) (string, string, error) {
 	return owner, name, nil
 }
 
-// branchFor is the branch of the request asked for in issue n.
-func branchFor(n int) string { return fmt.Sprintf("%s%d", BranchPrefix, n) }
-
-// issueOfBranch reads the issue number from a request branch, or 0.
-func issueOfBranch(branch string) int {
-	rest, ok := strings.CutPrefix(branch, BranchPrefix)
-	if !ok {
-		return 0
-	}
-	n := 0
-	for _, c := range rest {
-		if c < '0' || c > '9' || n > 1e9 {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
 // scratch makes a temporary directory that cleanup removes.
 func (b *Bot) scratch(prefix string) (string, func(), error) {
 	dir, err := os.MkdirTemp(b.opts.ScratchDir, "gitvend-"+prefix+"-")
@@ -183,34 +177,4 @@ func (b *Bot) scratch(prefix string) (string, func(), error) {
 // isOwn tells whether a comment or issue author is the bot itself.
 func (b *Bot) isOwn(login string) bool {
 	return strings.EqualFold(login, b.opts.Login)
-}
-
-// lock is a mutex shared by the jobs of one request.
-type lock struct {
-	sync.Mutex
-	users int
-}
-
-// lockRequest makes the syncs of one request run one at a time, whichever
-// queue key brought them (a comment on the issue or on its pull request),
-// so that two never both open its pull request. It returns the unlock.
-func (b *Bot) lockRequest(full string, issue int) func() {
-	key := fmt.Sprintf("%s#%d", full, issue)
-	b.mu.Lock()
-	l := b.locks[key]
-	if l == nil {
-		l = &lock{}
-		b.locks[key] = l
-	}
-	l.users++
-	b.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		b.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(b.locks, key)
-		}
-		b.mu.Unlock()
-	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
@@ -23,12 +25,12 @@ import (
 // checkers keeps one prepared checker per base commit, and shares the
 // compiled policies between commits whose gitvend.yaml and policies/ are
 // the same, so policies compile once per change of the rules, not once per
-// merge or pull request.
+// merge or pull request. Both are bounded, least recently used first out.
 type checkers struct {
 	log      *slog.Logger
-	mu       sync.Mutex
-	byBase   map[string]prepared // by repo@sha
-	byPolicy map[string]prepared // by fingerprint of the rules
+	mu       sync.Mutex                   // one preparation at a time
+	byBase   *lru.Cache[string, prepared] // by repo@sha
+	byPolicy *lru.Cache[string, prepared] // by fingerprint of the rules
 }
 
 type prepared struct {
@@ -36,22 +38,36 @@ type prepared struct {
 	w  *check.Writer
 }
 
-func newCheckers(log *slog.Logger) *checkers {
-	return &checkers{log: log, byBase: map[string]prepared{}, byPolicy: map[string]prepared{}}
+// How many base commits and rule sets the checkers keep prepared.
+const (
+	basesKept = 64 // bases move on; old ones are not asked for again
+	rulesKept = 16
+)
+
+func newCheckers(log *slog.Logger) (*checkers, error) {
+	byBase, err := lru.New[string, prepared](basesKept)
+	if err != nil {
+		return nil, fmt.Errorf("checkers: %w", err)
+	}
+	byPolicy, err := lru.New[string, prepared](rulesKept)
+	if err != nil {
+		return nil, fmt.Errorf("checkers: %w", err)
+	}
+	return &checkers{log: log, byBase: byBase, byPolicy: byPolicy}, nil
 }
 
 // get returns the checker of the base commit checked out in baseDir.
 func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker, *check.Writer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.byBase[key]; ok {
+	if p, ok := c.byBase.Get(key); ok {
 		return p.ch, p.w, nil
 	}
 	fp, err := rulesFingerprint(baseDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	rules, ok := c.byPolicy[fp]
+	rules, ok := c.byPolicy.Get(fp)
 	if !ok {
 		ch, err := check.New(ctx, baseDir, c.log)
 		if err != nil {
@@ -62,18 +78,12 @@ func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker
 			return nil, nil, err
 		}
 		rules = prepared{ch: ch, w: w}
-		if len(c.byPolicy) >= 16 {
-			clear(c.byPolicy)
-		}
-		c.byPolicy[fp] = rules
+		c.byPolicy.Add(fp, rules)
 	}
 	// The base checkout never changes while it is shared: its estimate can
 	// be remembered.
 	p := prepared{ch: rules.ch.For(baseDir).CachingBases(), w: rules.w}
-	if len(c.byBase) >= 64 { // bases move on; old ones are not asked for again
-		clear(c.byBase)
-	}
-	c.byBase[key] = p
+	c.byBase.Add(key, p)
 	return p.ch, p.w, nil
 }
 
@@ -124,12 +134,26 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report
 
 // checkCommit checks commit sha of the job's repository.
 func (b *Bot) checkCommit(ctx context.Context, w *work, sha string) (*check.Report, error) {
-	dir, cleanup, err := b.export(ctx, w.repo, sha, "head")
+	dir, cleanup, err := b.export(ctx, w.clone, sha, "head")
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
 	return b.check(ctx, w, dir)
+}
+
+// summary is the Markdown summary of a report, as the summary comment and
+// both check runs show it.
+func (b *Bot) summary(ctx context.Context, w *work, rep *check.Report) (string, error) {
+	_, writer, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
+	if err != nil {
+		return "", err
+	}
+	var md bytes.Buffer
+	if err := writer.Markdown(&md, rep); err != nil {
+		return "", fmt.Errorf("summary: %w", err)
+	}
+	return md.String(), nil
 }
 
 func verdict(rep *check.Report) string {
@@ -139,56 +163,14 @@ func verdict(rep *check.Report) string {
 	return "failed"
 }
 
-// postChecks posts the gitvend/policy and gitvend/cost check runs on sha
-// and the summary comment on the pull request. When the runs may exist
-// already (sha was pushed before), it looks first and posts nothing twice.
-func (b *Bot) postChecks(ctx context.Context, w *work, in *intake, pr int, sha string, rep *check.Report, mayExist bool) error {
-	key := w.full + "@" + sha
-	done := b.wasChecked(key)
-	if !done && mayExist {
-		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, sha)
-		if err != nil {
-			return fmt.Errorf("list check runs: %w", err)
-		}
-		done = hasRuns(existing)
-	}
-	_, writer, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
-	if err != nil {
-		return err
-	}
-	var md bytes.Buffer
-	if err := writer.Markdown(&md, rep); err != nil {
-		return fmt.Errorf("summary: %w", err)
-	}
-	if !done {
-		for _, run := range runs(sha, rep, md.String()) {
-			if _, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, run); err != nil {
-				return fmt.Errorf("check run %s: %w", run.Name, err)
-			}
-		}
-		b.remember(key)
-	}
-	if err := b.say(ctx, w, in, pr, markerSummary, md.String()); err != nil {
-		return fmt.Errorf("summary comment: %w", err)
-	}
-	return nil
-}
-
 // wasChecked tells whether this process posted the check runs of repo@sha.
 func (b *Bot) wasChecked(key string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.checked[key]
+	return b.checked.Contains(key)
 }
 
 // remember records that the check runs of repo@sha are posted.
 func (b *Bot) remember(key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.checked) >= 10000 {
-		clear(b.checked)
-	}
-	b.checked[key] = true
+	b.checked.Add(key, struct{}{})
 }
 
 // hasRuns tells whether both of gitvend's check runs are among runs.
@@ -229,21 +211,19 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 	if n := issueOfBranch(pr.Head); n > 0 {
 		// A request's own pull request: its sync posts the checks too, so
 		// the two take turns.
-		unlock := b.lockRequest(full, n)
+		unlock := b.onePR.lock(full, n)
 		defer unlock()
 	}
 	key := full + "@" + pr.HeadSHA
+	var existing []github.CheckRun
 	if force {
-		b.mu.Lock()
-		delete(b.checked, key)
-		b.mu.Unlock()
+		b.checked.Remove(key)
 	} else {
 		if b.wasChecked(key) {
 			return nil
 		}
-		existing, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)
-		if err != nil {
-			return fmt.Errorf("list check runs: %w", err)
+		if existing, err = b.listChecks(ctx, w, pr.HeadSHA, true); err != nil {
+			return err
 		}
 		if hasRuns(existing) {
 			b.remember(key)
@@ -254,5 +234,10 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 	if err != nil {
 		return err
 	}
-	return b.postChecks(ctx, w, &intake{comments: map[int][]github.Comment{}}, number, pr.HeadSHA, rep, false)
+	summary, err := b.summary(ctx, w, rep)
+	if err != nil {
+		return err
+	}
+	// A re-run asked for (force) posts new runs, whatever exists.
+	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, runs(pr.HeadSHA, rep, summary), summary, existing)
 }

@@ -40,7 +40,7 @@ type Clones struct {
 }
 
 // Open returns the clone of owner/repo.
-func (c Clones) Open(ctx context.Context, owner, repo string) (Repo, error) {
+func (c Clones) Open(ctx context.Context, owner, repo string) (Clone, error) {
 	return c.Clone(ctx, owner, repo)
 }
 

@@ -5,6 +5,22 @@
 // gets the gitvend/policy and gitvend/cost check runs and one summary
 // comment; the request issue gets one status comment, edited in place.
 //
+// The bot routes webhooks to jobs (Dispatcher) and keeps each job thin:
+//
+//	read     the issue, its pull requests, their comments and the
+//	         permissions of the people who asked (intake.go)
+//	fold     the form and commands into a draft and the replies, without I/O
+//	admit    the draft: every rule about who may ask for what lives in
+//	         package admission, which also names the team memberships to ask
+//	plan     the commit, pull request, check runs and comments that should
+//	         exist, without I/O (plan.go)
+//	execute  the plan with one idempotent ensure per object: the branch, the
+//	         pull request, each sticky comment, the check runs (execute.go,
+//	         on the Ensure operations of package github)
+//
+// One pull request per request is promised, and kept, in one place:
+// onePRPerRequest.
+//
 // The bot is level-triggered. SyncIssue and CheckPR read the current state
 // and bring it to what it should be, so webhooks are only hints: a lost one
 // is made up by Resync, a repeated one finds nothing to do, and a crash at

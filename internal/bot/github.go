@@ -7,7 +7,9 @@ import (
 	"github.com/gitvend/gitvend/internal/github"
 )
 
-// GitHub is what the bot asks of GitHub for one installation.
+// GitHub is what the bot asks of GitHub for one installation: reads, and
+// the idempotent Ensure operations its executor makes GitHub match a plan
+// with.
 type GitHub interface {
 	Permission(ctx context.Context, owner, repo, user string) (string, error)
 	IsTeamMember(ctx context.Context, org, teamSlug, user string) (bool, error)
@@ -18,18 +20,15 @@ type GitHub interface {
 	ListIssuesSince(ctx context.Context, owner, repo string, since time.Time, labels ...string) ([]github.Issue, error)
 	AddLabels(ctx context.Context, owner, repo string, number int, labels ...string) error
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
-	UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, body string) (int64, error)
-	EditComment(ctx context.Context, owner, repo string, commentID int64, body string) error
+	EnsureComment(ctx context.Context, owner, repo string, t *github.Thread, marker, body string) (int64, error)
 	ReactToIssue(ctx context.Context, owner, repo string, number int, content string) error
 	ReactToComment(ctx context.Context, owner, repo string, commentID int64, content string) error
 
 	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	ListOpenPRs(ctx context.Context, owner, repo string) ([]github.PullRequest, error)
-	CreatePR(ctx context.Context, owner, repo string, pr github.NewPR) (github.PullRequest, error)
-	EditPR(ctx context.Context, owner, repo string, number int, edit github.PREdit) (github.PullRequest, error)
+	EnsurePR(ctx context.Context, owner, repo string, spec github.NewPR, open *github.PullRequest) (github.PullRequest, github.Ensured, error)
 
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]github.CheckRun, error)
-	CreateCheckRun(ctx context.Context, owner, repo string, run github.CheckRunSpec) (github.CheckRun, error)
+	EnsureCheckRuns(ctx context.Context, owner, repo string, runs []github.CheckRunSpec, existing []github.CheckRun) (github.Ensured, error)
 }

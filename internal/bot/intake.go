@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/blueprint"
-	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/request"
 )
@@ -22,83 +22,115 @@ type Trigger struct {
 	CommentID int64
 }
 
-// thread is a comment with the issue or pull request it was written on.
-type thread struct {
-	github.Comment
-	number int
+// facts are what one job read from GitHub about a request issue.
+type facts struct {
+	issue *github.Issue
+	prs   []github.PullRequest // every pull request of the request, newest first
+	open  *github.PullRequest  // the open one of prs, nil when none
+	// threads are the comments of the issue and of each of prs, by number.
+	threads map[int]*github.Thread
+	// perms are the repository permissions of the people who asked.
+	perms map[string]string
 }
 
-// intake is one request issue read and judged: the draft its form and
-// commands give, or why there is none.
+// intake is a request issue folded into a draft, without I/O: the draft its
+// form and commands give, or why there is none, and the replies its
+// comments should have.
 type intake struct {
 	issue    *github.Issue
 	pr       *github.PullRequest // the request's open PR, nil when none
 	draft    *request.Draft
-	people   []string  // who shaped the draft: the form's author, then commanders
-	latest   time.Time // when the newest input the draft used was written
-	refusal  string    // set when someone without permission asked
-	problems []string  // why the draft cannot be rendered
-	// comments are the comments listed of the issue and its PR, by number,
-	// so that the bot's own comments are found without listing again.
-	comments map[int][]github.Comment
+	people   []string           // who shaped the draft: the form's author, then commanders
+	latest   time.Time          // when the newest input the draft used was written
+	refusal  *admission.Refusal // set when the form's author may not ask
+	problems []string           // why the draft cannot be rendered
+	replies  []reply            // answers to comments, one per comment
+	perms    map[string]string  // repository permissions, by login
+	threads  map[int]*github.Thread
 }
 
-// gather reads an issue, its comments and those of its PR, and folds the
-// form and every authorized command into a draft. Commands it cannot read
-// and people it must refuse get a reply on their comment.
-func (b *Bot) gather(ctx context.Context, w *work, issue *github.Issue, cat *blueprint.Catalog) (*intake, error) {
-	in := &intake{issue: issue, latest: issue.CreatedAt, comments: map[int][]github.Comment{}}
+// reply is the bot's answer to one comment, kept on the comment's thread
+// under the marker reply-<comment id>.
+type reply struct {
+	number int
+	marker string
+	body   string
+}
+
+// comment is a comment with the issue or pull request it was written on.
+type comment struct {
+	github.Comment
+	number int
+}
+
+// read reads an issue's pull requests, the comments of the issue and of
+// each of them, and the permissions of the people who asked in them.
+func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue) (*facts, error) {
+	f := &facts{issue: issue, threads: map[int]*github.Thread{}, perms: map[string]string{}}
 	// Every pull request the request ever had (merged or closed ones too)
 	// holds commands that shaped it.
-	prs, err := w.gh.ListPRsByHead(ctx, w.owner, w.name, branchFor(issue.Number))
-	if err != nil {
-		return nil, fmt.Errorf("find pull requests: %w", err)
-	}
-	numbers := []int{issue.Number}
-	for i := range prs {
-		numbers = append(numbers, prs[i].Number)
-		if prs[i].State == "open" && in.pr == nil {
-			in.pr = &prs[i]
-		}
-	}
-	comments, err := b.threads(ctx, w, in, numbers)
-	if err != nil {
+	var err error
+	if f.prs, f.open, err = b.onePR.find(ctx, w, issue.Number); err != nil {
 		return nil, err
 	}
-	if bp := request.BlueprintFromTitle(issue.Title); bp != "" && hasLabel(issue, w.cfg.Intake.Label) {
-		if ok, err := b.authorize(ctx, w, issue.User); err != nil {
-			return nil, err
-		} else if !ok {
-			in.refusal = b.refusalText(w, issue.User)
-			return in, nil
-		}
-		d, err := b.formDraft(issue, bp, cat)
-		if err != nil {
-			in.problems = append(in.problems, err.Error())
-		}
-		in.draft = d
-		in.people = append(in.people, issue.User)
+	numbers := []int{issue.Number}
+	for _, pr := range f.prs {
+		numbers = append(numbers, pr.Number)
 	}
-	for _, c := range comments {
-		if err := b.applyComment(ctx, w, in, c); err != nil {
-			return nil, err
-		}
-	}
-	return in, nil
-}
-
-// threads lists the comments of the issue and its pull requests, oldest
-// first.
-func (b *Bot) threads(ctx context.Context, w *work, in *intake, numbers []int) ([]thread, error) {
-	var all []thread
 	for _, n := range numbers {
 		cs, err := w.gh.ListComments(ctx, w.owner, w.name, n)
 		if err != nil {
 			return nil, fmt.Errorf("list comments of #%d: %w", n, err)
 		}
-		in.comments[n] = cs
-		for _, c := range cs {
-			all = append(all, thread{Comment: c, number: n})
+		f.threads[n] = &github.Thread{Number: n, Comments: cs}
+	}
+	logins, form := b.askers(w, issue, comments(f.threads))
+	for i, login := range logins {
+		perm, err := w.gh.Permission(ctx, w.owner, w.name, login)
+		if err != nil {
+			return nil, fmt.Errorf("permission of %s: %w", login, err)
+		}
+		f.perms[login] = perm
+		if i == 0 && form && admission.Authorize(w.cfg, admission.Person{Login: login, Permission: perm}) != nil {
+			break // the form's author is refused: no command counts
+		}
+	}
+	return f, nil
+}
+
+// askers are the people whose permission the intake needs, in order: the
+// form's author when the issue is a request form (form true), then the
+// authors of comments with commands.
+func (b *Bot) askers(w *work, issue *github.Issue, all []comment) ([]string, bool) {
+	var logins []string
+	form := request.BlueprintFromTitle(issue.Title) != "" && hasLabel(issue, w.cfg.Intake.Label)
+	if form {
+		logins = append(logins, issue.User)
+	}
+	for _, c := range all {
+		if b.commands(c) {
+			logins = appendUnique(logins, c.User)
+		}
+	}
+	return logins, form
+}
+
+// commands tells whether c is someone's comment with commands, readable or
+// not, rather than the bot's own or one without any.
+func (b *Bot) commands(c comment) bool {
+	if b.isOwn(c.User) || strings.Contains(c.Body, markerPrefix) {
+		return false
+	}
+	cmds, errs := request.ParseCommands(c.Body)
+	return len(cmds)+len(errs) > 0
+}
+
+// comments are the comments of every thread, oldest first.
+func comments(threads map[int]*github.Thread) []comment {
+	var all []comment
+	for n, t := range threads {
+		for _, c := range t.Comments {
+			all = append(all, comment{Comment: c, number: n})
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool {
@@ -107,44 +139,63 @@ func (b *Bot) threads(ctx context.Context, w *work, in *intake, numbers []int) (
 		}
 		return all[i].ID < all[j].ID
 	})
-	return all, nil
+	return all
 }
 
-// applyComment folds the commands of one comment into the draft. A comment
+// fold works out the request an issue asks for from what read found: the
+// form (when the issue is one and its author may ask) and then every
+// command of someone who may ask, oldest first, fold into a draft.
+// Commands that cannot be read, or that come from someone who may not
+// ask, change nothing and get a reply instead.
+func (b *Bot) fold(w *work, f *facts) *intake {
+	issue := f.issue
+	in := &intake{issue: issue, pr: f.open, latest: issue.CreatedAt, perms: f.perms, threads: f.threads}
+	if bp := request.BlueprintFromTitle(issue.Title); bp != "" && hasLabel(issue, w.cfg.Intake.Label) {
+		if r := admission.Authorize(w.cfg, in.person(issue.User)); r != nil {
+			in.refusal = r
+			return in
+		}
+		d, err := formDraft(issue, bp, w.cat)
+		if err != nil {
+			in.problems = append(in.problems, err.Error())
+		}
+		in.draft = d
+		in.people = append(in.people, issue.User)
+	}
+	for _, c := range comments(f.threads) {
+		if b.commands(c) {
+			b.foldComment(w, in, c)
+		}
+	}
+	return in
+}
+
+// foldComment folds the commands of one comment into the draft. A comment
 // with any unreadable command changes nothing and gets a reply saying why.
-func (b *Bot) applyComment(ctx context.Context, w *work, in *intake, c thread) error {
-	if b.isOwn(c.User) || strings.Contains(c.Body, markerPrefix) {
-		return nil
-	}
+func (b *Bot) foldComment(w *work, in *intake, c comment) {
 	cmds, errs := request.ParseCommands(c.Body)
-	if len(cmds)+len(errs) == 0 {
-		return nil
-	}
-	ok, err := b.authorize(ctx, w, c.User)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return b.reply(ctx, w, in, c, mustRender("refusal.md.tmpl", map[string]any{"User": c.User, "Reason": b.refusalReason(w)}))
+	if r := admission.Authorize(w.cfg, in.person(c.User)); r != nil {
+		in.reply(c, refusalText(r))
+		return
 	}
 	if len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
 			msgs[i] = e.Error()
 		}
-		return b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"User": c.User, "Errors": msgs, "Usage": request.Usage}))
+		in.reply(c, replyData{User: c.User, Errors: msgs, Usage: request.Usage}.render())
+		return
 	}
 	for _, cmd := range cmds {
 		switch cmd.Verb {
 		case request.Help:
-			if err := b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"Help": true, "Usage": request.Usage})); err != nil {
-				return err
-			}
+			in.reply(c, replyData{Help: true, Usage: request.Usage}.render())
 			continue
 		case request.Set:
 			if in.draft == nil {
-				return b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"User": c.User,
-					"Errors": []string{fmt.Sprintf("line %d: there is no request to change yet; start one with /provision <blueprint> key=value …", cmd.Line)}, "Usage": request.Usage}))
+				in.reply(c, replyData{User: c.User, Usage: request.Usage,
+					Errors: []string{fmt.Sprintf("line %d: there is no request to change yet; start one with /provision <blueprint> key=value …", cmd.Line)}}.render())
+				return
 			}
 		case request.Create:
 			in.draft = &request.Draft{}
@@ -152,8 +203,9 @@ func (b *Bot) applyComment(ctx context.Context, w *work, in *intake, c thread) e
 			in.problems = nil
 		case request.Destroy:
 			if in.draft == nil {
-				return b.reply(ctx, w, in, c, mustRender("reply.md.tmpl", map[string]any{"User": c.User,
-					"Errors": []string{fmt.Sprintf("line %d: there is no request here to remove", cmd.Line)}, "Usage": request.Usage}))
+				in.reply(c, replyData{User: c.User, Usage: request.Usage,
+					Errors: []string{fmt.Sprintf("line %d: there is no request here to remove", cmd.Line)}}.render())
+				return
 			}
 		}
 		if in.draft != nil {
@@ -164,11 +216,38 @@ func (b *Bot) applyComment(ctx context.Context, w *work, in *intake, c thread) e
 			}
 		}
 	}
-	return nil
+}
+
+// reply sets the answer to comment c; a later answer to the same comment
+// replaces an earlier one.
+func (in *intake) reply(c comment, body string) {
+	marker := fmt.Sprintf("reply-%d", c.ID)
+	for i := range in.replies {
+		if in.replies[i].marker == marker {
+			in.replies[i].body = body
+			return
+		}
+	}
+	in.replies = append(in.replies, reply{number: c.number, marker: marker, body: body})
+}
+
+// person is login with the permission GitHub reported.
+func (in *intake) person(login string) admission.Person {
+	return admission.Person{Login: login, Permission: in.perms[login]}
+}
+
+// admissionInput is the draft and the people who shaped it, for
+// admission.
+func (in *intake) admissionInput(w *work) admission.Input {
+	people := make([]admission.Person, len(in.people))
+	for i, login := range in.people {
+		people[i] = in.person(login)
+	}
+	return admission.Input{Config: w.cfg, Catalog: w.cat, Draft: in.draft, People: people}
 }
 
 // formDraft reads the issue form of blueprint bp from the issue body.
-func (b *Bot) formDraft(issue *github.Issue, bp string, cat *blueprint.Catalog) (*request.Draft, error) {
+func formDraft(issue *github.Issue, bp string, cat *blueprint.Catalog) (*request.Draft, error) {
 	blue, err := cat.Get(bp)
 	if err != nil {
 		return &request.Draft{Blueprint: bp, Parameters: map[string]string{}}, fmt.Errorf("spec.blueprint: %w", err)
@@ -182,100 +261,6 @@ func (b *Bot) formDraft(issue *github.Issue, bp string, cat *blueprint.Catalog) 
 		fields = append(fields, request.FormField{Label: f.Label, Key: f.Key})
 	}
 	return request.DraftFromForm(bp, sections, fields)
-}
-
-// authorize tells whether user has the permission the repository asks of
-// requesters.
-func (b *Bot) authorize(ctx context.Context, w *work, user string) (bool, error) {
-	if ok, seen := w.allowed[user]; seen {
-		return ok, nil
-	}
-	perm, err := w.gh.Permission(ctx, w.owner, w.name, user)
-	if err != nil {
-		return false, fmt.Errorf("permission of %s: %w", user, err)
-	}
-	ok := config.PermissionAtLeast(perm, w.cfg.Intake.Permission)
-	w.allowed[user] = ok
-	return ok, nil
-}
-
-func (b *Bot) refusalReason(w *work) string {
-	return fmt.Sprintf("requests in this repository need %s permission or more.", w.cfg.Intake.Permission)
-}
-
-func (b *Bot) refusalText(w *work, user string) string {
-	return mustRender("refusal.md.tmpl", map[string]any{"User": user, "Reason": b.refusalReason(w)})
-}
-
-// allowEnvironment checks that everyone who shaped the draft belongs to a
-// team the draft's environment admits, when it names any.
-func (b *Bot) allowEnvironment(ctx context.Context, w *work, in *intake) (string, error) {
-	env, ok := w.cfg.Environment(in.draft.Environment)
-	if !ok || len(env.Teams) == 0 {
-		return "", nil
-	}
-	for _, user := range in.people {
-		member := false
-		for _, team := range env.Teams {
-			ok, err := w.gh.IsTeamMember(ctx, w.owner, team, user)
-			if err != nil {
-				return "", fmt.Errorf("team %s membership of %s: %w", team, user, err)
-			}
-			if ok {
-				member = true
-				break
-			}
-		}
-		if !member {
-			return mustRender("refusal.md.tmpl", map[string]any{"User": user,
-				"Reason": fmt.Sprintf("only members of %s may request things in %s.", strings.Join(env.Teams, ", "), env.Name)}), nil
-		}
-	}
-	return "", nil
-}
-
-// reply answers one comment, on the thread it was written in, once: the
-// answer is kept under a marker of that comment and edited in place.
-func (b *Bot) reply(ctx context.Context, w *work, in *intake, c thread, body string) error {
-	if err := b.say(ctx, w, in, c.number, fmt.Sprintf("reply-%d", c.ID), body); err != nil {
-		return fmt.Errorf("reply to comment %d: %w", c.ID, err)
-	}
-	b.metrics.replies.Inc()
-	return nil
-}
-
-// say keeps the bot's one comment with marker on issue or PR number: it is
-// created once and edited in place when body changes. When the job listed
-// the thread's comments already, they are used instead of listing again.
-func (b *Bot) say(ctx context.Context, w *work, in *intake, number int, marker, body string) error {
-	known, listed := in.comments[number]
-	if !listed {
-		_, err := w.gh.UpsertComment(ctx, w.owner, w.name, number, marker, body)
-		return err
-	}
-	tag := github.Marker(marker)
-	if !strings.Contains(body, tag) {
-		body = strings.TrimRight(body, "\n") + "\n\n" + tag
-	}
-	for i, c := range known {
-		if !b.isOwn(c.User) || !strings.Contains(c.Body, tag) {
-			continue
-		}
-		if c.Body == body {
-			return nil
-		}
-		if err := w.gh.EditComment(ctx, w.owner, w.name, c.ID, body); err != nil {
-			return err
-		}
-		known[i].Body = body
-		return nil
-	}
-	id, err := w.gh.CreateComment(ctx, w.owner, w.name, number, body)
-	if err != nil {
-		return err
-	}
-	in.comments[number] = append(known, github.Comment{ID: id, User: b.opts.Login, Body: body})
-	return nil
 }
 
 func hasLabel(issue *github.Issue, label string) bool {

@@ -35,7 +35,7 @@ func (offline) ForRepo(context.Context, string, string) (bot.GitHub, error) {
 
 type noGit struct{}
 
-func (noGit) Open(context.Context, string, string) (bot.Repo, error) {
+func (noGit) Open(context.Context, string, string) (bot.Clone, error) {
 	return nil, errors.New("no git")
 }
 

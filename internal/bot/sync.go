@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
-	"github.com/gitvend/gitvend/internal/blueprint"
-	"github.com/gitvend/gitvend/internal/cost"
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
-	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/logctx"
 	"github.com/gitvend/gitvend/internal/request"
 )
@@ -35,7 +32,7 @@ const (
 // pull request for it with both checks, and a status comment on the issue.
 // It is safe to call any number of times.
 func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger) (Outcome, error) {
-	unlock := b.lockRequest(full, number)
+	unlock := b.onePR.lock(full, number)
 	defer func() { unlock() }()
 	w, err := b.open(ctx, full)
 	if err != nil {
@@ -64,21 +61,19 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 	return b.syncIssue(ctx, w, &got, tr)
 }
 
-// syncIssue is SyncIssue on an issue read, its request locked.
+// syncIssue is SyncIssue on an issue read, its request locked: read, fold
+// and admit the request, then plan and execute its proposal.
 func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
-	number := issue.Number
-	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, number))
-	if tr.CommentID != 0 {
-		if err := w.gh.ReactToComment(ctx, w.owner, w.name, tr.CommentID, "eyes"); err != nil {
-			return "", fmt.Errorf("react to comment: %w", err)
-		}
-	} else if tr.Opened && hasLabel(issue, w.cfg.Intake.Label) {
-		if err := w.gh.ReactToIssue(ctx, w.owner, w.name, number, "eyes"); err != nil {
-			return "", fmt.Errorf("react to issue: %w", err)
-		}
+	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, issue.Number))
+	if err := b.acknowledge(ctx, w, issue, tr); err != nil {
+		return "", err
 	}
-	in, err := b.gather(ctx, w, issue, w.cat)
+	f, err := b.read(ctx, w, issue)
 	if err != nil {
+		return "", err
+	}
+	in := b.fold(w, f)
+	if err := b.answer(ctx, w, in); err != nil {
 		return "", err
 	}
 	if issue.State != "open" && in.latest.Before(issue.ClosedAt) {
@@ -88,39 +83,42 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return OutcomeIgnored, nil
 	}
 	switch {
-	case in.refusal != "":
-		log.Info("request refused", "user", issue.User)
-		return b.finish(ctx, w, in, OutcomeRefused, in.refusal)
+	case in.refusal != nil:
+		log.Info("request refused", "user", in.refusal.User)
+		return b.finish(ctx, w, in, OutcomeRefused, refusalText(in.refusal))
 	case in.draft == nil:
 		return OutcomeIgnored, nil
 	}
-	if !hasLabel(issue, w.cfg.Intake.Label) {
-		if err := w.gh.AddLabels(ctx, w.owner, w.name, number, w.cfg.Intake.Label); err != nil {
-			return "", fmt.Errorf("label issue: %w", err)
-		}
-	}
-	if refusal, err := b.allowEnvironment(ctx, w, in); err != nil {
+	if err := b.ensureLabel(ctx, w, issue); err != nil {
 		return "", err
-	} else if refusal != "" {
-		return b.finish(ctx, w, in, OutcomeRefused, refusal)
 	}
-	req, err := b.judge(in, w)
+	decision, err := b.admit(ctx, w, in)
 	if err != nil {
-		in.problems = append(in.problems, messages(err)...)
+		return "", err
+	}
+	if decision.Refusal != nil {
+		log.Info("request refused", "user", decision.Refusal.User)
+		return b.finish(ctx, w, in, OutcomeRefused, refusalText(decision.Refusal))
 	}
 	if len(in.problems) > 0 {
 		log.Info("request invalid", "problems", len(in.problems))
-		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
+		return b.finish(ctx, w, in, OutcomeInvalid, invalidStatus(in, w.cat).render())
 	}
-	origin := fmt.Sprintf("%s#%d", w.full, number)
+	req := decision.Request
+	origin := fmt.Sprintf("%s#%d", w.full, issue.Number)
+	var change *desired.Change
 	if in.draft.Destroy {
-		return b.withdraw(ctx, w, in, req, origin)
+		change, err = desired.Withdraw(w.baseDir, w.cfg, req, origin)
+		if errors.Is(err, desired.ErrNotInBranch) {
+			return b.finish(ctx, w, in, OutcomeInvalid, notMergedStatus(req.Metadata.Name, w.branch, in.pr).render())
+		}
+	} else {
+		change, err = desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, origin)
 	}
-	change, err := desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, origin)
 	if err != nil {
 		in.problems = messages(err)
 		log.Info("request invalid", "problems", len(in.problems))
-		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
+		return b.finish(ctx, w, in, OutcomeInvalid, invalidStatus(in, w.cat).render())
 	}
 	o, err := b.propose(ctx, w, in, req, change)
 	if err == nil {
@@ -129,173 +127,79 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	return o, err
 }
 
-// judge checks the draft against its blueprint and the repository's teams
-// and returns the request record it gives.
-func (b *Bot) judge(in *intake, w *work) (*request.Request, error) {
-	d := in.draft
-	bp, err := w.cat.Get(d.Blueprint)
-	if err != nil {
-		return nil, &request.FieldError{Field: "spec.blueprint", Msg: fmt.Sprintf("%v; blueprints here: %s", err, strings.Join(catalogNames(w.cat), ", "))}
-	}
-	var errs []error
-	given := make(map[string]any, len(d.Parameters))
-	typed := make(map[string]any, len(d.Parameters))
-	for k, v := range d.Parameters {
-		given[k] = v
-		if p := bp.Parameter(k); p != nil {
-			if t, err := p.Coerce(v); err == nil {
-				typed[k] = t
-			}
+// admit asks GitHub the team memberships admission needs, one at a time,
+// and returns admission's decision on the draft. The problems admission
+// finds with the draft join in.problems; the error is GitHub's.
+func (b *Bot) admit(ctx context.Context, w *work, in *intake) (admission.Decision, error) {
+	ai := in.admissionInput(w)
+	for q, ok := admission.Next(ai); ok; q, ok = admission.Next(ai) {
+		member, err := w.gh.IsTeamMember(ctx, w.owner, q.Team, q.User)
+		if err != nil {
+			return admission.Decision{}, fmt.Errorf("team %s membership of %s: %w", q.Team, q.User, err)
 		}
+		ai.Answer(q, member)
 	}
-	if _, err := bp.Resolve(blueprint.Input{Name: d.Name, Namespace: d.Namespace, Environment: d.Environment, Owner: d.Owner, Parameters: given}); err != nil {
-		errs = append(errs, err)
-	}
-	if _, ok := w.cfg.Environment(d.Environment); d.Environment != "" && !ok {
-		errs = append(errs, &request.FieldError{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", d.Environment, strings.Join(w.cfg.EnvironmentNames(), ", "))})
-	}
-	if len(w.cfg.Teams) > 0 && d.Owner != "" {
-		if team, ok := w.cfg.Team(d.Owner); !ok {
-			errs = append(errs, &request.FieldError{Field: "spec.owner", Msg: fmt.Sprintf("unknown team %q; teams here: %s", d.Owner, strings.Join(teamNames(w), ", "))})
-		} else if d.Namespace != "" && !team.MayUse(d.Namespace) {
-			errs = append(errs, &request.FieldError{Field: "spec.namespace", Msg: fmt.Sprintf("team %s may not use namespace %q; it may use %s", team.Name, d.Namespace, strings.Join(team.Namespaces, ", "))})
-		}
-	}
-	r, err := d.Request(typed)
+	d, err := admission.Admit(ai)
 	if err != nil {
-		errs = append(errs, err)
+		in.problems = append(in.problems, messages(err)...)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return r, nil
+	return d, nil
 }
 
-// propose commits the change onto the request's branch, opens or updates its
-// pull request, checks it, and tells the issue.
+// propose commits the change onto the request's branch, opens or updates
+// its one pull request, checks it, and tells the issue.
 func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Request, c *desired.Change) (Outcome, error) {
-	verb, message := "proposes", fmt.Sprintf("Request %s: %s in %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
-	title := fmt.Sprintf("gitvend: %s (%s) in %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
-	if c.Rendered == nil {
-		verb, message = "removes", fmt.Sprintf("Remove request %s: %s from %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
-		title = fmt.Sprintf("gitvend: remove %s (%s) from %s/%s", r.Metadata.Name, r.Spec.Blueprint, r.Spec.Environment, r.Spec.Namespace)
-	}
-	files := make(map[string][]byte, len(c.Files))
-	for _, f := range c.Files {
-		files[f.Path] = f.Data
-	}
-	sha, err := w.repo.Commit(ctx, gitrepo.CommitSpec{
-		Parent:  w.baseSHA,
-		Files:   files,
-		Delete:  c.Delete,
-		Message: fmt.Sprintf("%s\n\nAsked for in %s#%d by @%s.\n", message, w.full, in.issue.Number, strings.Join(in.people, ", @")),
-		Author:  b.opts.Author,
-		Time:    in.latest.UTC(),
-	})
+	p := planProposal(w, in, r, c, b.opts.Author)
+	sha, err := w.clone.Commit(ctx, p.commit)
 	if err != nil {
 		return "", fmt.Errorf("commit request: %w", err)
 	}
 	if sha == w.baseSHA {
-		return b.finish(ctx, w, in, OutcomeInBranch, mustRender("status.md.tmpl", map[string]any{"InBranch": true, "Name": r.Metadata.Name, "Base": w.branch}))
+		return b.finish(ctx, w, in, OutcomeInBranch, inBranchStatus(r.Metadata.Name, w.branch).render())
 	}
-	branch := branchFor(in.issue.Number)
 	fresh := in.pr == nil || in.pr.HeadSHA != sha
 	// The push and the checks of the new commit run side by side; the pull
 	// request waits for both.
 	pushed := make(chan error, 1)
-	go func() { pushed <- w.repo.Push(ctx, sha, branch, true) }()
+	go func() { pushed <- b.ensureBranch(ctx, w, branchFor(in.issue.Number), sha) }()
 	rep, err := b.checkCommit(ctx, w, sha)
 	if perr := <-pushed; perr != nil {
-		return "", fmt.Errorf("push %s: %w", branch, perr)
+		return "", perr
 	}
 	if err != nil {
 		return "", err
 	}
-	body := mustRender("pr-body.md.tmpl", prBody(w, in, r, c, rep))
-	outcome := OutcomeProposed
-	var pr github.PullRequest
-	switch {
-	case in.pr == nil:
-		pr, err = w.gh.CreatePR(ctx, w.owner, w.name, github.NewPR{Title: title, Head: branch, Base: w.branch, Body: body})
-		if err != nil {
-			return "", fmt.Errorf("open pull request: %w", err)
-		}
-		b.metrics.prs.Inc()
-		in.comments[pr.Number] = []github.Comment{} // a new pull request has none
-	case in.pr.Title != title || in.pr.Body != body:
-		pr, err = w.gh.EditPR(ctx, w.owner, w.name, in.pr.Number, github.PREdit{Title: &title, Body: &body})
-		if err != nil {
-			return "", fmt.Errorf("edit pull request #%d: %w", in.pr.Number, err)
-		}
-	default:
-		pr = *in.pr
-	}
-	if !fresh && in.pr.Title == title && in.pr.Body == body {
-		outcome = OutcomeCurrent
-	}
-	if err := b.postChecks(ctx, w, in, pr.Number, sha, rep, !fresh); err != nil {
+	summary, err := b.summary(ctx, w, rep)
+	if err != nil {
 		return "", err
 	}
-	status := mustRender("status.md.tmpl", map[string]any{"PR": pr.Number, "Verb": verb, "Name": r.Metadata.Name,
-		"Blueprint": r.Spec.Blueprint, "Environment": r.Spec.Environment, "Namespace": r.Spec.Namespace,
-		"Passed": rep.Passed, "Cost": cost.FormatMoney(rep.Cost.Currency, rep.Cost.Monthly)})
-	return b.finish(ctx, w, in, outcome, status)
-}
-
-// withdraw proposes removing the request from the repository.
-func (b *Bot) withdraw(ctx context.Context, w *work, in *intake, r *request.Request, origin string) (Outcome, error) {
-	change, err := desired.Withdraw(w.baseDir, w.cfg, r, origin)
-	switch {
-	case errors.Is(err, desired.ErrNotInBranch):
-		data := map[string]any{"NotMerged": true, "Name": r.Metadata.Name, "Base": w.branch}
-		if in.pr != nil {
-			data["KeptPR"] = in.pr.Number
-		}
-		return b.finish(ctx, w, in, OutcomeInvalid, mustRender("status.md.tmpl", data))
-	case err != nil:
-		in.problems = messages(err)
-		return b.finish(ctx, w, in, OutcomeInvalid, b.problemText(in, w))
+	rv := planReview(w, in, r, c, p, sha, rep, summary)
+	pr, did, err := b.onePR.ensure(ctx, w, in.issue.Number, p.title, rv.body, w.branch, in.pr)
+	if err != nil {
+		return "", err
 	}
-	return b.propose(ctx, w, in, r, change)
-}
-
-// finish writes the issue's status comment and counts the outcome.
-func (b *Bot) finish(ctx context.Context, w *work, in *intake, o Outcome, status string) (Outcome, error) {
-	if err := b.say(ctx, w, in, in.issue.Number, markerStatus, status); err != nil {
-		return "", fmt.Errorf("status comment: %w", err)
-	}
-	b.metrics.requests.WithLabelValues(string(o)).Inc()
-	if o == OutcomeProposed && in.issue.CreatedAt.Before(b.now()) {
-		b.metrics.toPR.Observe(b.now().Sub(in.latest).Seconds())
-	}
-	return o, nil
-}
-
-func (b *Bot) problemText(in *intake, w *work) string {
-	data := map[string]any{"Errors": in.problems}
-	if in.pr != nil {
-		data["KeptPR"] = in.pr.Number
-	}
-	if in.draft != nil {
-		if bp, err := w.cat.Get(in.draft.Blueprint); err == nil {
-			data["Allowed"] = allowedText(bp)
+	if did == github.Created {
+		b.metrics.prs.Inc()
+		if in.threads[pr.Number] == nil {
+			in.threads[pr.Number] = &github.Thread{Number: pr.Number} // a new pull request has none
 		}
 	}
-	return mustRender("status.md.tmpl", data)
-}
-
-// allowedText lists a blueprint's parameters and what each allows.
-func allowedText(bp *blueprint.Blueprint) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "<details><summary>Parameters of %s</summary>\n\n", bp.Name)
-	for _, p := range bp.Parameters {
-		fmt.Fprintf(&sb, "- `%s`: %s\n", p.Name, p.Allowed())
+	outcome := OutcomeProposed
+	if !fresh && did == github.Unchanged {
+		outcome = OutcomeCurrent
 	}
-	sb.WriteString("\n</details>")
-	return sb.String()
+	existing, err := b.listChecks(ctx, w, sha, !fresh)
+	if err != nil {
+		return "", err
+	}
+	if err := b.ensureChecks(ctx, w, pr.Number, in.threads[pr.Number], sha, rv.runs, rv.summary, existing); err != nil {
+		return "", err
+	}
+	rv.status.PR = pr.Number
+	return b.finish(ctx, w, in, outcome, rv.status.render())
 }
 
-// messages splits a joined error into its messages.
+// messages splits a joined error into its messages, sorted.
 func messages(err error) []string {
 	var out []string
 	var walk func(error)
@@ -311,20 +215,4 @@ func messages(err error) []string {
 	walk(err)
 	sort.Strings(out)
 	return out
-}
-
-func catalogNames(cat *blueprint.Catalog) []string {
-	var names []string
-	for _, bp := range cat.List() {
-		names = append(names, bp.Name)
-	}
-	return names
-}
-
-func teamNames(w *work) []string {
-	var names []string
-	for _, t := range w.cfg.Teams {
-		names = append(names, t.Name)
-	}
-	return names
 }

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"sort"
 	"text/template"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
-	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -25,9 +24,10 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"warned": func(r *check.Report) int { _, w := count(r.Violations); return w },
 }).ParseFS(templateFS, "templates/*.md.tmpl"))
 
-// mustRender renders a template. Its data is built here from plain values,
-// so an execution error is a programming error as well; the text says so
-// rather than panicking in the middle of a job.
+// mustRender renders a template. Its data is one of the typed values
+// below, built here from plain values, so an execution error is a
+// programming error as well; the text says so rather than panicking in the
+// middle of a job.
 func mustRender(name string, data any) string {
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
@@ -36,29 +36,76 @@ func mustRender(name string, data any) string {
 	return buf.String()
 }
 
+// statusData is the request issue's status comment. Exactly one of its
+// cases applies, tried in this order: PR set (a pull request proposes or
+// removes the request), NotMerged (nothing to remove), InBranch (nothing to
+// propose), or else Errors (the request does not render).
+type statusData struct {
+	// PR is the request's pull request; Verb says what it does
+	// ("proposes" or "removes").
+	PR                                int
+	Verb                              string
+	Name                              string
+	Blueprint, Environment, Namespace string
+	Passed                            bool   // the policy check passed
+	Cost                              string // the monthly cost, formatted
+	// NotMerged: the request to remove is not in Base.
+	NotMerged bool
+	// InBranch: Base holds the request as asked already.
+	InBranch bool
+	Base     string
+	// KeptPR is the request's pull request that stays as it was.
+	KeptPR int
+	// Errors say why the request does not render; Allowed lists its
+	// blueprint's parameters.
+	Errors  []string
+	Allowed string
+}
+
+func (d statusData) render() string { return mustRender("status.md.tmpl", d) }
+
+// refusalData answers someone who may not ask.
+type refusalData struct {
+	User   string
+	Reason string
+}
+
+func (d refusalData) render() string { return mustRender("refusal.md.tmpl", d) }
+
+// refusalText is the answer to admission's refusal r.
+func refusalText(r *admission.Refusal) string {
+	return refusalData{User: r.User, Reason: r.Reason}.render()
+}
+
+// replyData answers a comment: the commands' help, or why they could not
+// be read.
+type replyData struct {
+	Help   bool
+	User   string
+	Errors []string
+	Usage  string
+}
+
+func (d replyData) render() string { return mustRender("reply.md.tmpl", d) }
+
+// paramRow is one parameter in a pull request body.
 type paramRow struct {
 	Name  string
 	Value any
-	Given bool
+	Given bool // asked for, rather than the blueprint's default
 }
 
-// prBody is the data of a request's pull request body.
-// A removal (c.Rendered nil) lists no parameters or objects.
-func prBody(w *work, in *intake, r *request.Request, c *desired.Change, rep *check.Report) map[string]any {
-	var params []paramRow
-	var objects []string
-	if c.Rendered != nil {
-		for name, v := range c.Rendered.Parameters {
-			_, given := in.draft.Parameters[name]
-			params = append(params, paramRow{Name: name, Value: v, Given: given})
-		}
-		sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
-		for _, o := range c.Rendered.Objects {
-			objects = append(objects, o.ID.String())
-		}
-	}
-	return map[string]any{
-		"Request": r, "Requester": in.people[0], "Issue": in.issue.Number, "Remove": c.Rendered == nil,
-		"Parameters": params, "Objects": objects, "Report": rep, "Base": w.branch,
-	}
+// prBodyData is a request's pull request body. A removal lists no
+// parameters or objects.
+type prBodyData struct {
+	Request    *request.Request
+	Requester  string
+	Issue      int
+	Remove     bool
+	Parameters []paramRow
+	Objects    []string
+	Report     *check.Report
+	Base       string
 }
+
+func (d prBodyData) render() string { return mustRender("pr-body.md.tmpl", d) }

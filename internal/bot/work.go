@@ -14,7 +14,7 @@ import (
 // the default branch's head checked out with its configuration and catalog.
 type work struct {
 	gh          GitHub
-	repo        Repo
+	clone       Clone
 	owner, name string
 	full        string
 	branch      string // the default branch
@@ -22,7 +22,6 @@ type work struct {
 	baseDir     string
 	cfg         *config.Repo
 	cat         *blueprint.Catalog
-	allowed     map[string]bool // permission answers of this job
 	cleanup     func()
 }
 
@@ -41,20 +40,20 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := b.opts.Git.Open(ctx, owner, name)
+	clone, err := b.opts.Git.Open(ctx, owner, name)
 	if err != nil {
 		return nil, fmt.Errorf("open clone of %s: %w", full, err)
 	}
-	sha, err := repo.Head(ctx, branch)
+	sha, err := clone.Head(ctx, branch)
 	if err != nil {
 		return nil, fmt.Errorf("head of %s %s: %w", full, branch, err)
 	}
-	base, err := b.base(ctx, repo, full, sha)
+	base, err := b.base(ctx, clone, full, sha)
 	if err != nil {
 		return nil, err
 	}
-	return &work{gh: gh, repo: repo, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: base.dir,
-		cfg: base.cfg, cat: base.cat, allowed: map[string]bool{}, cleanup: func() { b.release(base) }}, nil
+	return &work{gh: gh, clone: clone, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: base.dir,
+		cfg: base.cfg, cat: base.cat, cleanup: func() { b.release(base) }}, nil
 }
 
 // baseTree is a default branch head checked out once and shared, read-only,
@@ -69,7 +68,7 @@ type baseTree struct {
 }
 
 // base returns the checkout of sha, making it when it is new.
-func (b *Bot) base(ctx context.Context, repo Repo, full, sha string) (*baseTree, error) {
+func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTree, error) {
 	key := full + "@" + sha
 	b.baseMu.Lock()
 	defer b.baseMu.Unlock()
@@ -77,7 +76,7 @@ func (b *Bot) base(ctx context.Context, repo Repo, full, sha string) (*baseTree,
 		t.users++
 		return t, nil
 	}
-	dir, cleanup, err := b.export(ctx, repo, sha, "base")
+	dir, cleanup, err := b.export(ctx, clone, sha, "base")
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +131,13 @@ func (b *Bot) branch(ctx context.Context, gh GitHub, full string) (string, error
 	return br, nil
 }
 
-// export checks out commit sha of repo into a scratch directory.
-func (b *Bot) export(ctx context.Context, repo Repo, sha, what string) (string, func(), error) {
+// export checks out commit sha of the clone into a scratch directory.
+func (b *Bot) export(ctx context.Context, clone Clone, sha, what string) (string, func(), error) {
 	dir, cleanup, err := b.scratch(what)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := repo.Export(ctx, sha, dir); err != nil {
+	if err := clone.Export(ctx, sha, dir); err != nil {
 		cleanup()
 		return "", nil, fmt.Errorf("export %.12s: %w", sha, err)
 	}

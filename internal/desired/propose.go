@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/config"
-	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -74,9 +74,9 @@ func OriginOf(data []byte) string {
 // was written by hand, is a *ConflictError. Problems with r itself are the
 // render's errors, each naming its field.
 func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *request.Request, origin string) (*Change, error) {
-	env, ok := cfg.Environment(r.Spec.Environment)
-	if !ok {
-		return nil, &field.Error{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+	env, err := admission.Environment(cfg, r.Spec.Environment)
+	if err != nil {
+		return nil, err
 	}
 	recordPath := r.Path()
 	if data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(recordPath))); err == nil {
@@ -112,9 +112,9 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 // origin, or written by hand, is a *ConflictError; no record at all is
 // ErrNotInBranch.
 func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (*Change, error) {
-	env, ok := cfg.Environment(r.Spec.Environment)
-	if !ok {
-		return nil, &field.Error{Field: "spec.environment", Msg: fmt.Sprintf("unknown environment %q; this repository has %s", r.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))}
+	env, err := admission.Environment(cfg, r.Spec.Environment)
+	if err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r.Path())))
 	switch {

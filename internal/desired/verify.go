@@ -14,6 +14,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/request"
 )
@@ -53,9 +54,8 @@ func Build(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) (*Pla
 			p.Failed[rec.Path] = rec.Err
 			continue
 		}
-		if _, ok := cfg.Environment(rec.Request.Spec.Environment); !ok {
-			p.Failed[rec.Path] = fmt.Errorf("spec.environment: unknown environment %q; gitvend.yaml defines %s",
-				rec.Request.Spec.Environment, strings.Join(cfg.EnvironmentNames(), ", "))
+		if _, err := admission.Environment(cfg, rec.Request.Spec.Environment); err != nil {
+			p.Failed[rec.Path] = err
 			continue
 		}
 		r, err := Render(ctx, cat, rec.Request)

@@ -88,6 +88,89 @@ func TestUpsertCommentRemovesDuplicates(t *testing.T) {
 	}
 }
 
+func TestEnsureCommentOnAListedThread(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	n := f.openIssue(t, "one job, several sticky comments")
+	// Someone else's comment with the marker, and two of the App's left by
+	// crashes: the oldest of the App's is kept, the other deleted.
+	if _, err := f.gh.Comment(ctx, fullName, n, "alice", "quoting "+Marker("status")); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for range 2 {
+		id, err := f.client.CreateComment(ctx, owner, repoName, n, "stale\n\n"+Marker("status"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	thread, err := f.client.ListThread(ctx, owner, repoName, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gh.ResetCalls()
+	id, err := f.client.EnsureComment(ctx, owner, repoName, thread, "status", "fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != ids[0] {
+		t.Errorf("kept comment %d, want the oldest %d", id, ids[0])
+	}
+	if _, err := f.client.EnsureComment(ctx, owner, repoName, thread, "reply-1", "an answer"); err != nil {
+		t.Fatal(err)
+	}
+	// The same again: the thread remembers what was written.
+	for _, c := range [][2]string{{"status", "fresh"}, {"reply-1", "an answer"}} {
+		if _, err := f.client.EnsureComment(ctx, owner, repoName, thread, c[0], c[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := f.gh.Calls()
+	if lists := calls.ByRoute["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"]; lists != 0 {
+		t.Errorf("the listed thread was listed again %d times", lists)
+	}
+	wantCalls := map[string]int{
+		"DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}": 1,
+		"PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}":  1,
+		"POST /repos/{owner}/{repo}/issues/{issue_number}/comments": 1,
+	}
+	for route, want := range wantCalls {
+		if got := calls.ByRoute[route]; got != want {
+			t.Errorf("%s: %d calls, want %d", route, got, want)
+		}
+	}
+	want := []string{"quoting " + Marker("status"), "fresh\n\n" + Marker("status"), "an answer\n\n" + Marker("reply-1")}
+	if diff := cmp.Diff(want, f.comments(t, n)); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+	var inThread []string
+	for _, c := range thread.Comments {
+		inThread = append(inThread, c.Body)
+	}
+	if diff := cmp.Diff(want, inThread); diff != "" {
+		t.Errorf("thread after the writes (-want +got):\n%s", diff)
+	}
+}
+
+func TestEnsureCommentOnANewThread(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	n := f.openIssue(t, "just opened")
+	f.gh.ResetCalls()
+	thread := &Thread{Number: n}
+	if _, err := f.client.EnsureComment(ctx, owner, repoName, thread, "summary", "checks"); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.gh.Calls()
+	if lists, posts := calls.ByRoute["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"], calls.ByRoute["POST /repos/{owner}/{repo}/issues/{issue_number}/comments"]; lists != 0 || posts != 1 {
+		t.Errorf("a comment on a thread known empty: %d lists, %d posts; want 0 and 1: %v", lists, posts, calls.ByRoute)
+	}
+	if diff := cmp.Diff([]string{"checks\n\n" + Marker("summary")}, f.comments(t, n)); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+}
+
 func TestCommentsUnderFaults(t *testing.T) {
 	f := newFixture(t, fixtureOptions{policy: RetryPolicy{MaxAttempts: 8}})
 	ctx := context.Background()

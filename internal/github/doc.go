@@ -29,5 +29,9 @@
 // warns once per window when the rate limit runs low.
 //
 // Comments the App keeps up to date carry a hidden marker (Marker), which
-// UpsertComment finds again, so a restart never posts a second copy.
+// EnsureComment (and UpsertComment, which lists the thread first) finds
+// again, so a restart never posts a second copy. The Ensure operations
+// (EnsureComment, EnsurePR, EnsureCheckRuns) make one GitHub object match
+// what the caller wants, writing only what differs, so they are safe to
+// repeat.
 package github

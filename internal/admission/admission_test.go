@@ -1,0 +1,261 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/request"
+)
+
+const repoYAML = `apiVersion: gitvend.dev/v1alpha1
+kind: Config
+environments:
+- name: dev
+- name: prod
+  teams: [payments, platform]
+teams:
+- name: payments
+  namespaces: [team-payments, payments-*]
+- name: search
+  namespaces: [team-search]
+- name: platform
+  namespaces: ["*"]
+intake:
+  permission: write
+`
+
+func fixtures(t *testing.T) (*config.Repo, *blueprint.Catalog) {
+	t.Helper()
+	cfg, err := config.ParseRepo([]byte(repoYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := blueprint.Load(context.Background(), blueprint.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, cat
+}
+
+// draft is a valid web-service request in dev; change edits it.
+func draft(change func(*request.Draft)) *request.Draft {
+	d := &request.Draft{Blueprint: "web-service", Name: "orders", Environment: "dev", Namespace: "team-payments",
+		Owner: "payments", Parameters: map[string]string{"image": "ghcr.io/acme/orders:2.1.0"}}
+	if change != nil {
+		change(d)
+	}
+	return d
+}
+
+func writer(login string, teams map[string]bool) Person {
+	return Person{Login: login, Permission: "write", Teams: teams}
+}
+
+// messages are the problems in a joined error, one a line, sorted.
+func messages(err error) []string {
+	if err == nil {
+		return nil
+	}
+	out := strings.Split(err.Error(), "\n")
+	sort.Strings(out)
+	return out
+}
+
+func TestAdmit(t *testing.T) {
+	cfg, cat := fixtures(t)
+	noTeams := *cfg
+	noTeams.Teams = nil
+	member := map[string]bool{"payments": true}
+	tests := []struct {
+		name    string
+		cfg     *config.Repo
+		draft   *request.Draft
+		people  []Person
+		refusal *Refusal
+		errs    []string
+	}{
+		{name: "admitted", draft: draft(nil), people: []Person{writer("alice", nil)}},
+		{name: "admin reaches write", draft: draft(nil), people: []Person{{Login: "alice", Permission: "admin"}}},
+		{name: "read permission refused", draft: draft(nil), people: []Person{{Login: "bob", Permission: "read"}},
+			refusal: &Refusal{User: "bob", Reason: "requests in this repository need write permission or more."}},
+		{name: "no permission refused", draft: draft(nil), people: []Person{writer("alice", nil), {Login: "eve", Permission: "none"}},
+			refusal: &Refusal{User: "eve", Reason: "requests in this repository need write permission or more."}},
+		{name: "environment team member", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
+			people: []Person{writer("alice", member)}},
+		{name: "member of the second team", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
+			people: []Person{writer("alice", map[string]bool{"payments": false, "platform": true})}},
+		{name: "outside the environment's teams", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
+			people:  []Person{writer("alice", member), writer("carol", map[string]bool{"payments": false, "platform": false})},
+			refusal: &Refusal{User: "carol", Reason: "only members of payments, platform may request things in prod."}},
+		{name: "membership not asked counts as none", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
+			people:  []Person{writer("alice", nil)},
+			refusal: &Refusal{User: "alice", Reason: "only members of payments, platform may request things in prod."}},
+		{name: "refusal before field errors", draft: draft(func(d *request.Draft) { d.Environment = "prod"; d.Owner = "nobody" }),
+			people:  []Person{writer("carol", nil)},
+			refusal: &Refusal{User: "carol", Reason: "only members of payments, platform may request things in prod."}},
+		{name: "unknown blueprint", draft: draft(func(d *request.Draft) { d.Blueprint = "mainframe" }), people: []Person{writer("alice", nil)},
+			errs: []string{`spec.blueprint: unknown blueprint "mainframe"; available: postgres, preview, scheduled-job, team-namespace, web-service; blueprints here: postgres, preview, scheduled-job, team-namespace, web-service`}},
+		{name: "unknown environment", draft: draft(func(d *request.Draft) { d.Environment = "staging" }), people: []Person{writer("alice", nil)},
+			errs: []string{`spec.environment: unknown environment "staging"; this repository has dev, prod`}},
+		{name: "unknown owner", draft: draft(func(d *request.Draft) { d.Owner = "billing" }), people: []Person{writer("alice", nil)},
+			errs: []string{`spec.owner: unknown team "billing"; teams here: payments, search, platform`}},
+		{name: "namespace of another team", draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), people: []Person{writer("alice", nil)},
+			errs: []string{`spec.namespace: team payments may not use namespace "team-search"; it may use team-payments, payments-*`}},
+		{name: "namespace by prefix", draft: draft(func(d *request.Draft) { d.Namespace = "payments-batch" }), people: []Person{writer("alice", nil)}},
+		{name: "owner unchecked without teams", cfg: &noTeams, draft: draft(func(d *request.Draft) { d.Owner = "billing"; d.Namespace = "anything" }),
+			people: []Person{writer("alice", nil)}},
+		{name: "every problem at once", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Parameters["port"] = "qa", "billing", "80"
+		}), people: []Person{writer("alice", nil)},
+			errs: []string{
+				`parameters.port: must be an integer from 1024 to 65535, got "80"`,
+				`spec.environment: unknown environment "qa"; this repository has dev, prod`,
+				`spec.owner: unknown team "billing"; teams here: payments, search, platform`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg
+			if tt.cfg != nil {
+				c = tt.cfg
+			}
+			got, err := Admit(Input{Config: c, Catalog: cat, Draft: tt.draft, People: tt.people})
+			if diff := cmp.Diff(tt.errs, messages(err)); diff != "" {
+				t.Fatalf("field errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.refusal, got.Refusal); diff != "" {
+				t.Errorf("refusal (-want +got):\n%s", diff)
+			}
+			admitted := err == nil && tt.refusal == nil
+			if admitted != (got.Request != nil) {
+				t.Fatalf("request = %v, want admitted %v", got.Request, admitted)
+			}
+			if admitted && (got.Request.Metadata.Name != tt.draft.Name || got.Request.Spec.Environment != tt.draft.Environment) {
+				t.Errorf("request = %+v", got.Request)
+			}
+		})
+	}
+}
+
+func TestAdmitFieldErrorsNameTheirField(t *testing.T) {
+	cfg, cat := fixtures(t)
+	_, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), People: []Person{writer("alice", nil)}})
+	var fe *request.FieldError
+	if !errors.As(err, &fe) || fe.Field != "spec.namespace" {
+		t.Fatalf("error %v: want a *request.FieldError on spec.namespace", err)
+	}
+}
+
+func TestAdmitNeedsItsInput(t *testing.T) {
+	cfg, cat := fixtures(t)
+	for name, in := range map[string]Input{
+		"no draft":   {Config: cfg, Catalog: cat},
+		"no config":  {Catalog: cat, Draft: draft(nil)},
+		"no catalog": {Config: cfg, Draft: draft(nil)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Admit(in); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
+func TestNext(t *testing.T) {
+	cfg, cat := fixtures(t)
+	prod := draft(func(d *request.Draft) { d.Environment = "prod" })
+	tests := []struct {
+		name   string
+		draft  *request.Draft
+		people []Person
+		// answers are GitHub's answers, by "user/team"; unlisted ones are no.
+		answers map[string]bool
+		want    []Question
+	}{
+		{name: "environment without teams asks nothing", draft: draft(nil), people: []Person{writer("alice", nil)}},
+		{name: "unknown environment asks nothing", draft: draft(func(d *request.Draft) { d.Environment = "qa" }), people: []Person{writer("alice", nil)}},
+		{name: "stops at the first team that says yes", draft: prod, people: []Person{writer("alice", nil)},
+			answers: map[string]bool{"alice/payments": true}, want: []Question{{"alice", "payments"}}},
+		{name: "every team in order", draft: prod, people: []Person{writer("alice", nil)},
+			answers: map[string]bool{"alice/platform": true}, want: []Question{{"alice", "payments"}, {"alice", "platform"}}},
+		{name: "each person in order", draft: prod, people: []Person{writer("alice", nil), writer("dave", nil)},
+			answers: map[string]bool{"alice/payments": true, "dave/payments": true},
+			want:    []Question{{"alice", "payments"}, {"dave", "payments"}}},
+		{name: "nobody asked after a non-member", draft: prod, people: []Person{writer("carol", nil), writer("alice", nil)},
+			want: []Question{{"carol", "payments"}, {"carol", "platform"}}},
+		{name: "answers already known are not asked again", draft: prod, people: []Person{writer("alice", map[string]bool{"payments": false})},
+			answers: map[string]bool{"alice/platform": true}, want: []Question{{"alice", "platform"}}},
+		{name: "a permission refusal needs no teams", draft: prod, people: []Person{{Login: "bob", Permission: "read"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Config: cfg, Catalog: cat, Draft: tt.draft, People: tt.people}
+			var asked []Question
+			for q, ok := Next(in); ok; q, ok = Next(in) {
+				if len(asked) > 10 {
+					t.Fatalf("still asking after %v", asked)
+				}
+				asked = append(asked, q)
+				in.Answer(q, tt.answers[q.User+"/"+q.Team])
+			}
+			if diff := cmp.Diff(tt.want, asked); diff != "" {
+				t.Errorf("questions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAuthorize(t *testing.T) {
+	cfg, _ := fixtures(t)
+	tests := []struct {
+		want, have string
+		ok         bool
+	}{
+		{"write", "read", false}, {"write", "triage", false}, {"write", "write", true},
+		{"write", "maintain", true}, {"write", "admin", true}, {"write", "", false}, {"write", "none", false},
+		{"read", "read", true}, {"admin", "maintain", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want+"/"+tt.have, func(t *testing.T) {
+			c := *cfg
+			c.Intake.Permission = tt.want
+			r := Authorize(&c, Person{Login: "u", Permission: tt.have})
+			if (r == nil) != tt.ok {
+				t.Fatalf("Authorize = %+v, want ok %v", r, tt.ok)
+			}
+			if r != nil && r.Reason != "requests in this repository need "+tt.want+" permission or more." {
+				t.Errorf("reason %q", r.Reason)
+			}
+		})
+	}
+}
+
+func TestEnvironment(t *testing.T) {
+	cfg, _ := fixtures(t)
+	tests := []struct {
+		name, env, root, err string
+	}{
+		{name: "known", env: "prod", root: "environments/prod"},
+		{name: "unknown", env: "staging", err: `spec.environment: unknown environment "staging"; this repository has dev, prod`},
+		{name: "empty", env: "", err: `spec.environment: unknown environment ""; this repository has dev, prod`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, err := Environment(cfg, tt.env)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.err || env.Root != tt.root {
+				t.Errorf("Environment(%q) = %+v, %q; want root %q, error %q", tt.env, env, got, tt.root, tt.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,81 @@
+package github
+
+import (
+	"context"
+	"fmt"
+)
+
+// Ensured says what an Ensure operation did.
+type Ensured int
+
+// What an Ensure operation did.
+const (
+	Unchanged Ensured = iota // the object matched already
+	Created                  // the object was missing and was created
+	Updated                  // the object existed and was changed
+)
+
+// String names the outcome.
+func (e Ensured) String() string {
+	switch e {
+	case Created:
+		return "created"
+	case Updated:
+		return "updated"
+	default:
+		return "unchanged"
+	}
+}
+
+// EnsurePR makes the open pull request from spec.Head match spec: it opens
+// one when open is nil, edits the title and body of open when they differ
+// from spec, and leaves it alone otherwise. open is the open pull request
+// of spec.Head as the caller found it (ListPRsByHead or FindPRByHead), so
+// that the head is looked up once per job; CreatePR returns the pull
+// request already open from the head rather than a second one, should one
+// have been opened meanwhile.
+func (c *Client) EnsurePR(ctx context.Context, owner, repo string, spec NewPR, open *PullRequest) (PullRequest, Ensured, error) {
+	if open == nil {
+		pr, err := c.CreatePR(ctx, owner, repo, spec)
+		if err != nil {
+			return PullRequest{}, Unchanged, err
+		}
+		return pr, Created, nil
+	}
+	if open.Head != spec.Head {
+		return PullRequest{}, Unchanged, fmt.Errorf("ensure pull request #%d: its head is %s, want %s", open.Number, open.Head, spec.Head)
+	}
+	if open.Title == spec.Title && open.Body == spec.Body {
+		return *open, Unchanged, nil
+	}
+	pr, err := c.EditPR(ctx, owner, repo, open.Number, PREdit{Title: &spec.Title, Body: &spec.Body})
+	if err != nil {
+		return PullRequest{}, Unchanged, err
+	}
+	return pr, Updated, nil
+}
+
+// EnsureCheckRuns makes every run of runs exist on its HeadSHA, found by
+// name among existing: the runs already there are left as they are and the
+// missing ones are created, so running it again posts nothing twice.
+// existing are the check runs of the commit as the caller listed them
+// (ListCheckRuns); none for a commit the caller has just pushed. It
+// reports Created when it created any run.
+func (c *Client) EnsureCheckRuns(ctx context.Context, owner, repo string, runs []CheckRunSpec, existing []CheckRun) (Ensured, error) {
+	have := make(map[string]bool, len(existing))
+	for _, r := range existing {
+		have[r.HeadSHA+"\x00"+r.Name] = true
+	}
+	did := Unchanged
+	for _, run := range runs {
+		if have[run.HeadSHA+"\x00"+run.Name] {
+			continue
+		}
+		if _, err := c.CreateCheckRun(ctx, owner, repo, run); err != nil {
+			return did, fmt.Errorf("ensure check run %s: %w", run.Name, err)
+		}
+		have[run.HeadSHA+"\x00"+run.Name] = true
+		did = Created
+	}
+	return did, nil
+}
