@@ -102,7 +102,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 		branches[r.Name] = r.Branch
 	}
 	scratch := filepath.Join(cfg.WorkDir, "scratch")
-	s.bot, err = bot.New(bot.Options{Clients: bot.AppClients{App: s.app}, Git: bot.Clones{Cache: cache, App: s.app, URL: s.app.CloneURL}, Login: login,
+	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
 		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
 		Repos:  branches, ScratchDir: scratch, Logger: log, Registerer: s.reg})
 	if err != nil {

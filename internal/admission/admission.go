@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -119,7 +120,7 @@ func (in *Input) Answer(q Question, member bool) {
 // (a membership not answered counts as none). Otherwise the draft is judged
 // against its blueprint and the repository's environments and teams: the
 // result is the request record, or every problem found, joined, each a
-// *request.FieldError naming its field.
+// *field.Error naming its field.
 func Admit(in Input) (Decision, error) {
 	if in.Draft == nil || in.Config == nil || in.Catalog == nil {
 		return Decision{}, errors.New("admit: config, catalog and draft are required")
@@ -147,7 +148,7 @@ func Admit(in Input) (Decision, error) {
 func Environment(cfg *config.Repo, name string) (config.Environment, error) {
 	env, ok := cfg.Environment(name)
 	if !ok {
-		return config.Environment{}, &request.FieldError{Field: "spec.environment",
+		return config.Environment{}, &field.Error{Field: "spec.environment",
 			Msg: fmt.Sprintf("unknown environment %q; this repository has %s", name, strings.Join(cfg.EnvironmentNames(), ", "))}
 	}
 	return env, nil
@@ -158,7 +159,7 @@ func Environment(cfg *config.Repo, name string) (config.Environment, error) {
 func judge(cfg *config.Repo, cat Catalog, d *request.Draft) (*request.Request, error) {
 	bp, err := cat.Get(d.Blueprint)
 	if err != nil {
-		return nil, &request.FieldError{Field: "spec.blueprint", Msg: fmt.Sprintf("%v; blueprints here: %s", err, strings.Join(blueprintNames(cat), ", "))}
+		return nil, &field.Error{Field: "spec.blueprint", Msg: fmt.Sprintf("%v; blueprints here: %s", err, strings.Join(blueprintNames(cat), ", "))}
 	}
 	var errs []error
 	given := make(map[string]any, len(d.Parameters))
@@ -205,10 +206,10 @@ func ownerMayUse(cfg *config.Repo, owner, namespace string) error {
 		for i, t := range cfg.Teams {
 			names[i] = t.Name
 		}
-		return &request.FieldError{Field: "spec.owner", Msg: fmt.Sprintf("unknown team %q; teams here: %s", owner, strings.Join(names, ", "))}
+		return &field.Error{Field: "spec.owner", Msg: fmt.Sprintf("unknown team %q; teams here: %s", owner, strings.Join(names, ", "))}
 	}
 	if namespace != "" && !team.MayUse(namespace) {
-		return &request.FieldError{Field: "spec.namespace", Msg: fmt.Sprintf("team %s may not use namespace %q; it may use %s", team.Name, namespace, strings.Join(team.Namespaces, ", "))}
+		return &field.Error{Field: "spec.namespace", Msg: fmt.Sprintf("team %s may not use namespace %q; it may use %s", team.Name, namespace, strings.Join(team.Namespaces, ", "))}
 	}
 	return nil
 }

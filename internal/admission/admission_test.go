@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
@@ -147,9 +148,9 @@ func TestAdmit(t *testing.T) {
 func TestAdmitFieldErrorsNameTheirField(t *testing.T) {
 	cfg, cat := fixtures(t)
 	_, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), People: []Person{writer("alice", nil)}})
-	var fe *request.FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) || fe.Field != "spec.namespace" {
-		t.Fatalf("error %v: want a *request.FieldError on spec.namespace", err)
+		t.Fatalf("error %v: want a *field.Error on spec.namespace", err)
 	}
 }
 

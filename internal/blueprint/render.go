@@ -123,7 +123,7 @@ func sortObjects(objs []manifest.Object) {
 
 // valueNode builds the scalar node a target receives: a string when the
 // target has a format, otherwise the parameter's own type.
-func valueNode(p *Parameter, t Target, in Input, v any, values map[string]any) *kyaml.Node {
+func valueNode(p *Parameter, t FieldTarget, in Input, v any, values map[string]any) *kyaml.Node {
 	if t.format != nil {
 		return &kyaml.Node{Kind: kyaml.ScalarNode, Tag: "!!str", Value: t.format.expand(in, v, values)}
 	}

@@ -93,7 +93,7 @@ type Parameter struct {
 	// Min and Max bound a quantity; empty when unbounded.
 	Min, Max string
 	// Targets are the fields the value is written to.
-	Targets []Target
+	Targets []FieldTarget
 	// Component is the component a boolean switches on when true.
 	Component string
 	// Components maps enum options to the component each switches on.
@@ -105,8 +105,8 @@ type Parameter struct {
 	field    string // "spec.parameters[i]"
 }
 
-// Target is a field a parameter's value is written to.
-type Target struct {
+// FieldTarget is a field a parameter's value is written to.
+type FieldTarget struct {
 	// Kind is the kind of the objects to set, such as Deployment.
 	Kind string
 	// Name, when set, limits the target to the base object of that name.

@@ -333,9 +333,9 @@ func (r *specReader) options(p *Parameter, d *paramDoc, path string) {
 
 // target reads one target; it returns nil when the target has problems,
 // which are reported.
-func (r *specReader) target(d *targetDoc, path string) *Target {
+func (r *specReader) target(d *targetDoc, path string) *FieldTarget {
 	before := len(r.errs)
-	t := &Target{Kind: d.Kind, Name: d.Name, Path: d.Path, Format: d.Format, field: path, line: r.lines.Of(path)}
+	t := &FieldTarget{Kind: d.Kind, Name: d.Name, Path: d.Path, Format: d.Format, field: path, line: r.lines.Of(path)}
 	if t.Kind != "" && !kindName.MatchString(t.Kind) {
 		r.fail(path+".kind", "must be a Kubernetes kind such as Deployment, got %q", t.Kind)
 	}

@@ -13,6 +13,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 )
 
@@ -33,14 +35,14 @@ const (
 )
 
 // Clients hands out the GitHub client of the installation that serves a
-// repository.
+// repository, such as a *github.App.
 type Clients interface {
-	ForRepo(ctx context.Context, owner, repo string) (GitHub, error)
+	ForRepo(ctx context.Context, owner, repo string) (*github.Client, error)
 }
 
-// Git opens the local clone of a repository.
+// Git opens the local clone of a repository, such as gitrepo.Clones.
 type Git interface {
-	Open(ctx context.Context, owner, repo string) (Clone, error)
+	Open(ctx context.Context, owner, repo string) (*gitrepo.Repo, error)
 }
 
 // Clone is a local clone: what the bot reads, commits and pushes.
@@ -91,7 +93,7 @@ type Bot struct {
 	bases  map[string]*baseTree // the newest base checkout per repository
 
 	mu       sync.Mutex
-	defaults map[string]string // default branches by repository
+	branches *desired.Branches // the desired-state branch of each repository
 }
 
 // checkedSize is how many commits with posted check runs a Bot remembers.
@@ -139,7 +141,7 @@ func New(opts Options) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, bases: map[string]*baseTree{}, defaults: map[string]string{}}, nil
+		checked: checked, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name.

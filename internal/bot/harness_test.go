@@ -78,8 +78,8 @@ func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 		t.Fatal(err)
 	}
 	o := bot.Options{
-		Clients:    bot.AppClients{App: app},
-		Git:        bot.Clones{Cache: gitrepo.New(t.TempDir(), log), App: app, URL: func(full string) string { return gh.CloneURL(full) }},
+		Clients:    app,
+		Git:        gitrepo.Clones{Cache: gitrepo.New(t.TempDir(), log), Remote: app},
 		Login:      gh.BotLogin(),
 		Author:     gitrepo.BotSignature(appID, strings.TrimSuffix(gh.BotLogin(), "[bot]")),
 		Repos:      map[string]string{repo: ""},

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/server"
 )
 
@@ -29,13 +31,13 @@ func (r *recorder) Add(_, _ string, job func(context.Context) error) error {
 // offline is GitHub out of reach.
 type offline struct{}
 
-func (offline) ForRepo(context.Context, string, string) (bot.GitHub, error) {
+func (offline) ForRepo(context.Context, string, string) (*github.Client, error) {
 	return nil, errors.New("GitHub is out of reach in this test")
 }
 
 type noGit struct{}
 
-func (noGit) Open(context.Context, string, string) (bot.Clone, error) {
+func (noGit) Open(context.Context, string, string) (*gitrepo.Repo, error) {
 	return nil, errors.New("no git")
 }
 

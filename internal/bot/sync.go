@@ -8,6 +8,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/logctx"
 	"github.com/gitvend/gitvend/internal/request"
@@ -199,20 +200,10 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 	return b.finish(ctx, w, in, outcome, rv.status.render())
 }
 
-// messages splits a joined error into its messages, sorted.
+// messages are the problems err joins, sorted so that a comment lists them
+// in the same order whatever order they were found in.
 func messages(err error) []string {
-	var out []string
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		out = append(out, e.Error())
-	}
-	walk(err)
+	out := field.Messages(err)
 	sort.Strings(out)
 	return out
 }

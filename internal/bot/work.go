@@ -36,7 +36,7 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", full, err)
 	}
-	branch, err := b.branch(ctx, gh, full)
+	branch, err := b.branches.Resolve(ctx, gh, full)
 	if err != nil {
 		return nil, err
 	}
@@ -106,29 +106,6 @@ func (b *Bot) release(t *baseTree) {
 	if t.users--; t.users == 0 && t.stale {
 		_ = os.RemoveAll(t.dir)
 	}
-}
-
-// branch is the desired-state branch of repository full: the configured
-// one, or its default branch, asked once per process.
-func (b *Bot) branch(ctx context.Context, gh GitHub, full string) (string, error) {
-	if br := b.opts.Repos[full]; br != "" {
-		return br, nil
-	}
-	b.mu.Lock()
-	br, ok := b.defaults[full]
-	b.mu.Unlock()
-	if ok {
-		return br, nil
-	}
-	owner, name, _ := splitRepo(full)
-	br, err := gh.DefaultBranch(ctx, owner, name)
-	if err != nil {
-		return "", fmt.Errorf("default branch of %s: %w", full, err)
-	}
-	b.mu.Lock()
-	b.defaults[full] = br
-	b.mu.Unlock()
-	return br, nil
 }
 
 // export checks out commit sha of the clone into a scratch directory.

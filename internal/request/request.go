@@ -48,12 +48,6 @@ type Spec struct {
 	TTL string `yaml:"ttl,omitempty"`
 }
 
-// FieldError is the problem with one field of a request.
-//
-// Deprecated: use field.Error; this alias only keeps older callers
-// compiling.
-type FieldError = field.Error
-
 // Parse decodes and validates one Request document. Unknown fields are
 // rejected. Every problem is a *field.Error with its field path and, when
 // the document shows it, its line; problems of the file as a whole name
