@@ -83,7 +83,7 @@ func (r *Reconciler) Drift(ctx context.Context, objs []*unstructured.Unstructure
 }
 
 func (r *Reconciler) drift(ctx context.Context, objs []*unstructured.Unstructured) (*DriftReport, error) {
-	items, err := r.prepare(ctx, objs)
+	items, err := r.prepareAll(ctx, objs)
 	if err != nil {
 		return nil, err
 	}

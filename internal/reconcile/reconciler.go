@@ -29,6 +29,13 @@ const FieldManager = "gitvend"
 // and recreate the object when a change touches an immutable field.
 const RecreateAnnotation = "gitvend.dev/recreate"
 
+// AdoptAnnotation, set to "true" on an object in Git, lets gitvend prune
+// the object when it leaves Git even though it existed in the cluster
+// before gitvend first applied it. Without it such an object is taken over
+// (server-side apply sets the fields Git has) but left in place when it
+// leaves Git: gitvend prunes only what it created or was told to adopt.
+const AdoptAnnotation = "gitvend.dev/adopt"
+
 // Labels gitvend reads on live objects and sets on its inventory.
 const (
 	// LabelManagedBy set to ManagedBy marks an object as gitvend's.
