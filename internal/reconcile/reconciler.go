@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,6 +96,8 @@ type Reconciler struct {
 	workers   int
 	interval  time.Duration
 	debounce  time.Duration
+	// maskKey keys the fingerprints of hidden values in drift reports.
+	maskKey []byte
 
 	applyMu sync.Mutex // one apply at a time
 	seen    *seenCache
@@ -151,6 +154,10 @@ func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) 
 	if err != nil {
 		return nil, err
 	}
+	maskKey := make([]byte, 32)
+	if _, err := rand.Read(maskKey); err != nil {
+		return nil, fmt.Errorf("draw the drift fingerprint key: %w", err)
+	}
 	poller := polling.NewStatusPoller(c, mapper, polling.Options{})
 	r := &Reconciler{
 		target:    t,
@@ -165,6 +172,7 @@ func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) 
 		workers:   orDefault(opts.Concurrency, DefaultConcurrency),
 		interval:  orDefault(opts.PollInterval, DefaultPollInterval),
 		debounce:  orDefault(opts.Debounce, DefaultDebounce),
+		maskKey:   maskKey,
 		seen:      newSeenCache(),
 		applied:   make(chan struct{}),
 	}
