@@ -54,7 +54,9 @@ type Target struct {
 	// of the same name. Any other cluster-scoped object is refused. A
 	// Namespace must in addition be allowed by Namespaces.
 	ClusterScopedKinds []string `yaml:"clusterScopedKinds"`
-	// Prune deletes objects gitvend applied that left Git.
+	// Prune deletes objects that left Git that gitvend created, or adopted
+	// (gitvend.dev/adopt: "true" on the object in Git); objects that
+	// existed in the cluster before gitvend applied them are left in place.
 	Prune bool `yaml:"prune"`
 	// SelfHeal re-applies Git's state when the cluster drifts.
 	SelfHeal bool `yaml:"selfHeal"`
