@@ -34,7 +34,10 @@ type item struct {
 	// pending is set while the scope of the object's kind is not known:
 	// its CRD is in the same desired state and not yet applied.
 	pending bool
-	res     ObjectResult
+	// unscoped is set when the scope could not be found: the object was
+	// never checked nor sent, and the inventory does not record it.
+	unscoped bool
+	res      ObjectResult
 }
 
 func (it *item) fail(err error) {
@@ -290,6 +293,7 @@ func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructu
 			it.pending = true
 			continue
 		case err != nil:
+			it.unscoped = true
 			it.fail(fmt.Errorf("find the scope of %s: %w", it.key.groupKind(), err))
 			continue
 		}
@@ -357,7 +361,7 @@ func (r *Reconciler) settlePending(items []*item, accepted func(*item) bool) []*
 			}
 		}
 		if err != nil {
-			it.pending = false
+			it.pending, it.unscoped = false, true
 			it.fail(fmt.Errorf("find the scope of %s: the cluster does not serve it and no CRD the target accepts defines it: %w", it.key.groupKind(), err))
 			continue
 		}
@@ -398,7 +402,7 @@ func (r *Reconciler) namespaced(u *unstructured.Unstructured) (bool, error) {
 func stages(items []*item) (pre, rest []*item) {
 	for _, it := range items {
 		switch {
-		case it.res.Action != "":
+		case it.res.Action != "" || it.pending:
 		case utils.IsClusterDefinition(it.obj) || utils.IsClassDefinition(it.obj):
 			pre = append(pre, it)
 		default:
@@ -432,6 +436,11 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 	r.forEach(len(items), func(i int) {
 		it := items[i]
 		switch {
+		case it.pending:
+			// Never reached: stages leaves pending items out. An object
+			// whose scope is not known was never checked against the
+			// allow-lists.
+			it.fail(errors.New("the scope of its kind is not known"))
 		case ctx.Err() != nil:
 			it.fail(fmt.Errorf("apply cut short: %w", ctx.Err()))
 		case r.target.ReportOnly:

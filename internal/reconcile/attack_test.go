@@ -12,6 +12,8 @@ import (
 
 	"github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitvend/gitvend/internal/manifest"
 )
 
 // These tests carry out attacks on the guardrails of an apply against a
@@ -150,6 +152,53 @@ spec: {power: root}
 				t.Errorf("Adoptions = %v, %v; want none", adoptions, err)
 			}
 		})
+	}
+}
+
+// TestAttackDecoyCRDForAnUnservedKind: the kind is not served at all and
+// the target refuses the decoy CRD that would define it as namespaced: the
+// object fails (its scope cannot be known) and nothing is created.
+func TestAttackDecoyCRDForAnUnservedKind(t *testing.T) {
+	f := newFixture(t)
+	group := "unserved-" + f.ns + ".example.com"
+	f.target.ClusterScopedKinds = []string{"Namespace"}
+	r := f.reconciler(t)
+	// The CRD kind Namespace is staged with Namespaces; its scope must
+	// still be known before it is applied.
+	objs := append(objects(t, f.ns, `
+apiVersion: `+group+`/v1
+kind: Namespace
+metadata: {name: unserved, namespace: %[1]s}
+`), crd(t, group, "Namespace", "tenantspaces", "Namespaced"))
+	res, err := r.Apply(t.Context(), objs, "rev1")
+	var ae *ApplyError
+	if !errors.As(err, &ae) || ae.Refused != 1 || ae.Failed != 1 {
+		t.Fatalf("Apply error = %v, want one refused and one failed", err)
+	}
+	checkActions(t, res, map[string]Action{
+		"Namespace/" + f.ns + "/unserved":                Failed,
+		"CustomResourceDefinition/tenantspaces." + group: Refused,
+	})
+	for _, o := range res.Objects {
+		if o.Action == Failed && !strings.Contains(o.Message, "no CRD the target accepts defines it") {
+			t.Errorf("failure %q does not say why the scope is not known", o.Message)
+		}
+	}
+	if _, ok := f.get(t, "apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "tenantspaces."+group); ok {
+		t.Error("the refused CRD was created")
+	}
+	if inv := inventoryOf(t, r); len(inv.entries) != 0 {
+		t.Errorf("inventory records %v", inv.entries)
+	}
+}
+
+func TestStagesLeavePendingItemsOut(t *testing.T) {
+	ns := &item{obj: stub(manifest.ID{APIVersion: "v1", Kind: "Namespace", Name: "a"})}
+	pending := &item{obj: stub(manifest.ID{APIVersion: "x.example.com/v1", Kind: "Namespace", Name: "a"}), pending: true}
+	cm := &item{obj: configMapObject("a", "b")}
+	pre, rest := stages([]*item{ns, pending, cm})
+	if len(pre) != 1 || pre[0] != ns || len(rest) != 1 || rest[0] != cm {
+		t.Errorf("stages = %v, %v; want the Namespace first, the ConfigMap next, the pending item in neither", pre, rest)
 	}
 }
 

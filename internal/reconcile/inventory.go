@@ -144,7 +144,7 @@ func (inv *inventory) equal(o *inventory) bool {
 // applicable tells whether the apply is responsible for the item:
 // everything the target did not refuse, once its scope is known.
 func applicable(it *item) bool {
-	return it.res.Action != Refused && !it.pending && it.key.Kind != "" && it.key.Name != ""
+	return it.res.Action != Refused && !it.pending && !it.unscoped && it.key.Kind != "" && it.key.Name != ""
 }
 
 // entries returns the inventory entries of the applicable items, each with
