@@ -327,8 +327,9 @@ func (r *Reconciler) settle(it *item, namespaced bool, seen map[key]bool) {
 
 // settlePending decides the pending items, whose kinds the cluster did not
 // serve when they were prepared: from discovery, asked again, or else from
-// a CRD among items that accepted tells whether it took (applied, or for a
-// read-only use allowed by the target). A kind neither knows fails.
+// a CRD among the items for which accepted holds (for an apply: applied in
+// this run; for a use that writes nothing: allowed by the target). A kind
+// neither knows fails. It returns the items it decided.
 func (r *Reconciler) settlePending(items []*item, accepted func(*item) bool) []*item {
 	var pending []*item
 	seen := map[key]bool{}
