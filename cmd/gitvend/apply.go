@@ -95,6 +95,16 @@ func runApply(ctx context.Context, args []string, io streams) error {
 			return err
 		}
 	}
+	if *dryRun && applyErr == nil && *f.format == "text" {
+		// What a merge would take over that gitvend did not create.
+		adoptions, err := rec.Adoptions(ctx, objs)
+		if err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+		for _, a := range adoptions {
+			fmt.Fprintln(io.stdout, a)
+		}
+	}
 	if applyErr != nil {
 		return &exitError{code: exitFailed, err: applyErr}
 	}
@@ -174,6 +184,10 @@ func writeDrift(w io.Writer, rep *reconcile.DriftReport) error {
 		default:
 			fmt.Fprintf(w, "%s:\n", o.ID)
 			for _, c := range o.Changes {
+				if c.Hidden {
+					fmt.Fprintf(w, "  %s: changed, values hidden (git %s, live %s)\n", c.Path, orNone(c.Git), orNone(c.Live))
+					continue
+				}
 				fmt.Fprintf(w, "  %s: git %s, live %s\n", c.Path, orNone(c.Git), orNone(c.Live))
 			}
 		}

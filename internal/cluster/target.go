@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/manifest"
 )
 
 // Defaults the server configuration gives a target's fields it leaves out.
@@ -46,11 +48,16 @@ type Target struct {
 	// Namespaces objects may be placed in: names, or prefixes ending in '*'
 	// such as "team-*" ("*" alone allows every namespace).
 	Namespaces []string `yaml:"namespaces"`
-	// ClusterScopedKinds may be applied, such as Namespace; any other
-	// cluster-scoped object is refused. A Namespace must in addition be
-	// allowed by Namespaces.
+	// ClusterScopedKinds may be applied, each as Kind.group (such as
+	// ClusterRole.rbac.authorization.k8s.io or Widget.example.com) or, for a
+	// kind of Kubernetes' built-in API, as Kind alone (Namespace,
+	// ClusterRole), which names that built-in kind and no other group's kind
+	// of the same name. Any other cluster-scoped object is refused. A
+	// Namespace must in addition be allowed by Namespaces.
 	ClusterScopedKinds []string `yaml:"clusterScopedKinds"`
-	// Prune deletes objects gitvend applied that left Git.
+	// Prune deletes objects that left Git that gitvend created, or adopted
+	// (gitvend.dev/adopt: "true" on the object in Git); objects that
+	// existed in the cluster before gitvend applied them are left in place.
 	Prune bool `yaml:"prune"`
 	// SelfHeal re-applies Git's state when the cluster drifts.
 	SelfHeal bool `yaml:"selfHeal"`
@@ -103,8 +110,15 @@ func (t Target) Validate() error {
 		}
 	}
 	for i, k := range t.ClusterScopedKinds {
-		if !kindName.MatchString(k) {
-			bad(fmt.Sprintf("clusterScopedKinds[%d]", i), "must be a Kubernetes kind such as Namespace, got %q", k)
+		f := fmt.Sprintf("clusterScopedKinds[%d]", i)
+		kind, group, qualified := strings.Cut(k, ".")
+		switch _, builtin := manifest.BuiltinClusterScopedGroup(kind); {
+		case !kindName.MatchString(kind):
+			bad(f, "must be a Kubernetes kind such as Namespace, got %q", k)
+		case qualified && len(validation.IsDNS1123Subdomain(group)) > 0:
+			bad(f, "must be Kind.group with an API group such as rbac.authorization.k8s.io, got %q", k)
+		case !qualified && !builtin:
+			bad(f, "%s is no cluster-scoped kind of Kubernetes' built-in API; name it with its group, such as %s.example.com", k, k)
 		}
 	}
 	if t.SelfHeal && t.ReportOnly {
@@ -127,10 +141,24 @@ func (t Target) AllowsNamespace(namespace string) bool {
 	return NamespaceAllowed(t.Namespaces, namespace)
 }
 
-// AllowsClusterScopedKind tells whether cluster-scoped objects of kind may
-// be applied.
-func (t Target) AllowsClusterScopedKind(kind string) bool {
-	return slices.Contains(t.ClusterScopedKinds, kind)
+// AllowsClusterScopedKind tells whether cluster-scoped objects of gk may be
+// applied: ClusterScopedKinds lists gk as Kind.group or, when gk is a
+// built-in kind, as Kind alone. Group and kind must both match: a
+// Namespace of group evil.example.com is not the core Namespace.
+func (t Target) AllowsClusterScopedKind(gk schema.GroupKind) bool {
+	for _, entry := range t.ClusterScopedKinds {
+		kind, group, qualified := strings.Cut(entry, ".")
+		if !qualified {
+			var builtin bool
+			if group, builtin = manifest.BuiltinClusterScopedGroup(kind); !builtin {
+				continue
+			}
+		}
+		if kind == gk.Kind && group == gk.Group {
+			return true
+		}
+	}
+	return false
 }
 
 // ServesEnvironment tells whether the target applies environment.

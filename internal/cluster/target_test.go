@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitvend/gitvend/internal/field"
 )
@@ -13,7 +14,7 @@ import (
 // valid is a target every check accepts.
 func valid() Target {
 	return Target{Name: "prod", Repository: "acme/infra", Environments: []string{"prod"}, Namespaces: []string{"team-*", "payments"},
-		ClusterScopedKinds: []string{"Namespace"}, DriftInterval: time.Minute, HealthTimeout: time.Minute,
+		ClusterScopedKinds: []string{"Namespace", "Widget.example.com"}, DriftInterval: time.Minute, HealthTimeout: time.Minute,
 		InventoryNamespace: DefaultInventoryNamespace}
 }
 
@@ -41,6 +42,16 @@ func TestTargetValidate(t *testing.T) {
 			`namespaces[4]: must be a namespace name or a prefix ending in '*', got "*-x"`}},
 		{"bad kind", func(t *Target) { t.ClusterScopedKinds = []string{"namespace"} }, []string{
 			`clusterScopedKinds[0]: must be a Kubernetes kind such as Namespace, got "namespace"`}},
+		{"built-in kinds, alone or with their group", func(t *Target) {
+			t.ClusterScopedKinds = []string{"ClusterRole", "ClusterRole.rbac.authorization.k8s.io", "Namespace", "CustomResourceDefinition"}
+		}, nil},
+		{"custom kind without its group", func(t *Target) { t.ClusterScopedKinds = []string{"Widget"} }, []string{
+			`clusterScopedKinds[0]: Widget is no cluster-scoped kind of Kubernetes' built-in API; name it with its group, such as Widget.example.com`}},
+		{"bad group", func(t *Target) { t.ClusterScopedKinds = []string{"Widget.Example_com", "Widget."} }, []string{
+			`clusterScopedKinds[0]: must be Kind.group with an API group such as rbac.authorization.k8s.io, got "Widget.Example_com"`,
+			`clusterScopedKinds[1]: must be Kind.group with an API group such as rbac.authorization.k8s.io, got "Widget."`}},
+		{"bad kind with a group", func(t *Target) { t.ClusterScopedKinds = []string{"widget.example.com"} }, []string{
+			`clusterScopedKinds[0]: must be a Kubernetes kind such as Namespace, got "widget.example.com"`}},
 		{"self-heal when report-only", func(t *Target) { t.SelfHeal, t.ReportOnly = true, true }, []string{
 			"selfHeal: cannot be true when reportOnly is: a report-only target is never written to"}},
 		// The drift interval is the backstop to watching the objects: a
@@ -98,8 +109,16 @@ func TestTargetAllows(t *testing.T) {
 		{"other namespace", tgt.AllowsNamespace("kube-system"), false},
 		{"every namespace", Target{Namespaces: []string{"*"}}.AllowsNamespace("kube-system"), true},
 		{"no namespace", Target{}.AllowsNamespace("a"), false},
-		{"listed kind", tgt.AllowsClusterScopedKind("Namespace"), true},
-		{"other kind", tgt.AllowsClusterScopedKind("ClusterRole"), false},
+		{"listed built-in kind", tgt.AllowsClusterScopedKind(schema.GroupKind{Kind: "Namespace"}), true},
+		{"listed kind with its group", tgt.AllowsClusterScopedKind(schema.GroupKind{Group: "example.com", Kind: "Widget"}), true},
+		{"other kind", tgt.AllowsClusterScopedKind(schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}), false},
+		{"a listed built-in kind's name in another group", tgt.AllowsClusterScopedKind(schema.GroupKind{Group: "evil.example.com", Kind: "Namespace"}), false},
+		{"a listed kind in another group", tgt.AllowsClusterScopedKind(schema.GroupKind{Group: "evil.example.com", Kind: "Widget"}), false},
+		{"a listed kind without its group", tgt.AllowsClusterScopedKind(schema.GroupKind{Kind: "Widget"}), false},
+		{"a built-in kind named alone", Target{ClusterScopedKinds: []string{"ClusterRole"}}.AllowsClusterScopedKind(
+			schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}), true},
+		{"a built-in kind's name alone is not the core group's", Target{ClusterScopedKinds: []string{"ClusterRole"}}.AllowsClusterScopedKind(
+			schema.GroupKind{Kind: "ClusterRole"}), false},
 		{"served environment", tgt.ServesEnvironment("prod"), true},
 		{"other environment", tgt.ServesEnvironment("dev"), false},
 	} {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 )
@@ -65,7 +66,7 @@ func TestLoadServerExample(t *testing.T) {
 	}
 	tg, ok := s.Target("dev")
 	if !ok || !tg.AllowsNamespace("team-a") || tg.AllowsNamespace("kube-system") ||
-		!tg.AllowsClusterScopedKind("Namespace") || tg.AllowsClusterScopedKind("ClusterRole") || !tg.ServesEnvironment("dev") {
+		!tg.AllowsClusterScopedKind(schema.GroupKind{Kind: "Namespace"}) || tg.AllowsClusterScopedKind(schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}) || !tg.ServesEnvironment("dev") {
 		t.Errorf("target dev = %+v", tg)
 	}
 	if _, ok := s.Repository("ACME/Infra"); !ok {

@@ -1,5 +1,7 @@
 package manifest
 
+import "strings"
+
 // clusterScoped lists the cluster-scoped kinds of Kubernetes' built-in API
 // groups, by "Kind.group" ("Kind" for the core group).
 var clusterScoped = map[string]bool{
@@ -72,4 +74,17 @@ func Scope(id ID) (isNamespaced, known bool) {
 		return true, true
 	}
 	return false, false
+}
+
+// BuiltinClusterScopedGroup returns the API group of the cluster-scoped
+// kind named kind in Kubernetes' built-in API groups ("" for the core
+// group); ok is false when no built-in cluster-scoped kind has that name.
+func BuiltinClusterScopedGroup(kind string) (group string, ok bool) {
+	for gk := range clusterScoped {
+		k, g, _ := strings.Cut(gk, ".")
+		if k == kind {
+			return g, true
+		}
+	}
+	return "", false
 }

@@ -31,7 +31,13 @@ type item struct {
 	// when listed is set.
 	existed, listed bool
 	liveRV          string
-	res             ObjectResult
+	// pending is set while the scope of the object's kind is not known:
+	// its CRD is in the same desired state and not yet applied.
+	pending bool
+	// unscoped is set when the scope could not be found: the object was
+	// never checked nor sent, and the inventory does not record it.
+	unscoped bool
+	res      ObjectResult
 }
 
 func (it *item) fail(err error) {
@@ -114,19 +120,50 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	if len(objs) == 0 && len(inv.entries) > 0 {
 		return finish(&EmptyRenderError{Target: r.target.Name, Inventory: len(inv.entries)})
 	}
-	if !r.target.ReportOnly {
+	// Which objects exist decides how each new one is recorded: created
+	// by gitvend, or found in the cluster.
+	r.listLive(ctx, items)
+	stored := inv
+	record := func(items []*item) error {
+		if r.target.ReportOnly {
+			return nil
+		}
 		// Record what is about to be applied first, so that an apply
 		// cut short never leaves an object gitvend created unrecorded.
-		if err := r.writeInventory(ctx, inv.with(applicable(items)), inv); err != nil {
-			return finish(failAll(res, items, err))
+		next := stored.with(inv.entriesOf(items))
+		if err := r.writeInventory(ctx, next, stored); err != nil {
+			return err
 		}
+		stored = next
+		return nil
+	}
+	if err := record(items); err != nil {
+		return finish(failAll(res, items, err))
 	}
 	pre, rest := stages(items)
 	r.applyStage(ctx, pre, nil)
 	if !r.target.ReportOnly {
 		r.waitEstablished(ctx, pre)
 	}
+	// Kinds the cluster did not serve are decided now that the CRDs the
+	// target accepts are applied.
+	if late := r.settlePending(items, (*item).done); len(late) > 0 {
+		r.listLive(ctx, late)
+		if err := record(late); err != nil {
+			for _, it := range late {
+				if it.res.Action == "" {
+					it.fail(err)
+				}
+			}
+		}
+		for _, it := range late {
+			if it.res.Action == "" {
+				rest = append(rest, it)
+			}
+		}
+	}
 	r.applyStage(ctx, rest, createdNamespaces(pre))
+	markTakeovers(items, inv, r.target.ReportOnly)
 
 	stale := inv.without(items)
 	keep := stale
@@ -135,13 +172,13 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 		if anyFailed(items) {
 			log.Warn("not pruning: some objects failed to apply", "stale", len(stale))
 		} else {
-			pruned, keep = r.prune(ctx, stale, items)
+			pruned, keep = r.prune(ctx, stale, items, inv.since)
 		}
 	}
 	var invErr error
 	if !r.target.ReportOnly {
 		next := newInventory(revision, append(kept(items, inv), keep...))
-		invErr = r.writeInventory(ctx, next, inv.with(applicable(items)))
+		invErr = r.writeInventory(ctx, next, stored)
 		if invErr == nil && r.target.HealthTimeout > 0 {
 			res.HealthChecked = true
 			res.HealthTimedOut = r.checkHealth(ctx, items, r.target.HealthTimeout)
@@ -158,6 +195,43 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 		return finish(fmt.Errorf("record inventory of target %s: %w", r.target.Name, classify(invErr)))
 	}
 	return finish(nil)
+}
+
+// takeoverMessage says what taking over an object that existed without
+// gitvend means for it.
+func takeoverMessage(o origin, dryRun bool) string {
+	verb := map[bool]string{false: "was", true: "would be"}[dryRun]
+	if o == originAdopted {
+		return fmt.Sprintf("existed in the cluster before gitvend applied it; %s adopted (%s: \"true\"), so it is pruned when it leaves Git", verb, AdoptAnnotation)
+	}
+	return fmt.Sprintf("existed in the cluster before gitvend applied it; %s taken over but is left in place when it leaves Git (set the annotation %s: \"true\" on it in Git to let gitvend prune it)", verb, AdoptAnnotation)
+}
+
+// markTakeovers marks the results of objects this apply took over: objects
+// that were in the cluster before gitvend applied them, and that the
+// inventory inv, read before the apply, did not record (or recorded as
+// found, and Git now adopts). Their messages say whether gitvend will
+// prune them.
+func markTakeovers(items []*item, inv *inventory, dryRun bool) {
+	index := inv.index()
+	for _, it := range items {
+		if !applicable(it) || !it.done() {
+			continue
+		}
+		old, recorded := index[it.key]
+		o := originOf(it, old.origin, recorded)
+		found := !recorded && (o == originExisting || o == originAdopted)
+		nowAdopted := recorded && old.origin == originExisting && o == originAdopted
+		if !found && !nowAdopted {
+			continue
+		}
+		msg := takeoverMessage(o, dryRun)
+		it.res.Existing = true
+		if it.res.Message != "" {
+			msg = it.res.Message + "; " + msg
+		}
+		it.res.Message = msg
+	}
 }
 
 func anyFailed(items []*item) bool {
@@ -185,17 +259,12 @@ func failAll(res *Result, items []*item, err error) error {
 // objects stripped of a namespace and the managed-by label set to gitvend
 // where it is absent (so that every applied object carries gitvend's
 // ownership, even one whose only fields are its name), duplicates and
-// objects the target refuses already decided.
+// objects the target refuses already decided. The scope of a kind comes
+// from Kubernetes' built-in kinds or the cluster's discovery, never from a
+// CRD in the desired state, which the target may refuse: an item whose kind
+// neither knows is left pending, for settlePending to decide once the CRDs
+// the target accepts are applied.
 func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructured) ([]*item, error) {
-	crdScopes := map[schema.GroupKind]bool{}
-	for _, o := range objs {
-		if keyOf(o).isCRD() {
-			group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
-			kind, _, _ := unstructured.NestedString(o.Object, "spec", "names", "kind")
-			scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
-			crdScopes[schema.GroupKind{Group: group, Kind: kind}] = scope != "Cluster"
-		}
-	}
 	items := make([]*item, 0, len(objs))
 	seen := map[key]bool{}
 	for _, o := range objs {
@@ -210,15 +279,6 @@ func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructu
 			it.res.Action, it.res.Message = Failed, "object needs apiVersion, kind and metadata.name"
 			continue
 		}
-		namespaced, err := r.namespaced(it.obj, crdScopes)
-		if err != nil {
-			it.fail(fmt.Errorf("find the scope of %s: %w", it.key.Kind, err))
-			continue
-		}
-		if !namespaced && it.obj.GetNamespace() != "" {
-			it.obj.SetNamespace("")
-			it.key.Namespace, it.res.ID.Namespace = "", ""
-		}
 		if _, ok := it.obj.GetLabels()[LabelManagedBy]; !ok {
 			labels := it.obj.GetLabels()
 			if labels == nil {
@@ -227,32 +287,110 @@ func (r *Reconciler) prepare(ctx context.Context, objs []*unstructured.Unstructu
 			labels[LabelManagedBy] = ManagedBy
 			it.obj.SetLabels(labels)
 		}
-		if seen[it.key] {
-			it.res.Action, it.res.Message = Failed, "the object appears twice in the desired state"
+		namespaced, err := r.namespaced(it.obj)
+		switch {
+		case meta.IsNoMatchError(err):
+			it.pending = true
+			continue
+		case err != nil:
+			it.unscoped = true
+			it.fail(fmt.Errorf("find the scope of %s: %w", it.key.groupKind(), err))
 			continue
 		}
-		seen[it.key] = true
-		if reason := refusal(r.target, it.key, namespaced); reason != "" {
-			it.res.Action, it.res.Message = Refused, reason
-			continue
-		}
-		if it.digest, err = digestOf(it.obj); err != nil {
-			it.fail(err)
-		}
+		r.settle(it, namespaced, seen)
 	}
 	return items, nil
 }
 
-// namespaced tells whether u's kind is namespaced: from the built-in kinds,
-// the CRDs applied along with it, or the cluster's discovery.
-func (r *Reconciler) namespaced(u *unstructured.Unstructured, crdScopes map[schema.GroupKind]bool) (bool, error) {
+// settle decides an item whose scope is known: it strips a cluster-scoped
+// object of its namespace and marks duplicates and refusals.
+func (r *Reconciler) settle(it *item, namespaced bool, seen map[key]bool) {
+	it.pending = false
+	if !namespaced && it.obj.GetNamespace() != "" {
+		it.obj.SetNamespace("")
+		it.key.Namespace, it.res.ID.Namespace = "", ""
+	}
+	if seen[it.key] {
+		it.res.Action, it.res.Message = Failed, "the object appears twice in the desired state"
+		return
+	}
+	seen[it.key] = true
+	if reason := refusal(r.target, it.key, namespaced); reason != "" {
+		it.res.Action, it.res.Message = Refused, reason
+		return
+	}
+	var err error
+	if it.digest, err = digestOf(it.obj); err != nil {
+		it.fail(err)
+	}
+}
+
+// settlePending decides the pending items, whose kinds the cluster did not
+// serve when they were prepared: from discovery, asked again, or else from
+// a CRD among the items for which accepted holds (for an apply: applied in
+// this run; for a use that writes nothing: allowed by the target). A kind
+// neither knows fails. It returns the items it decided.
+func (r *Reconciler) settlePending(items []*item, accepted func(*item) bool) []*item {
+	var pending []*item
+	seen := map[key]bool{}
+	for _, it := range items {
+		switch {
+		case it.pending:
+			pending = append(pending, it)
+		case it.key.Kind != "" && it.key.Name != "":
+			seen[it.key] = true
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	scopes := map[schema.GroupKind]bool{}
+	for _, it := range items {
+		if it.key.isCRD() && !it.pending && accepted(it) {
+			group, _, _ := unstructured.NestedString(it.obj.Object, "spec", "group")
+			kind, _, _ := unstructured.NestedString(it.obj.Object, "spec", "names", "kind")
+			scope, _, _ := unstructured.NestedString(it.obj.Object, "spec", "scope")
+			scopes[schema.GroupKind{Group: group, Kind: kind}] = scope != "Cluster"
+		}
+	}
+	for _, it := range pending {
+		namespaced, err := r.namespaced(it.obj)
+		if meta.IsNoMatchError(err) {
+			var ok bool
+			if namespaced, ok = scopes[it.key.groupKind()]; ok {
+				err = nil
+			}
+		}
+		if err != nil {
+			it.pending, it.unscoped = false, true
+			it.fail(fmt.Errorf("find the scope of %s: the cluster does not serve it and no CRD the target accepts defines it: %w", it.key.groupKind(), err))
+			continue
+		}
+		r.settle(it, namespaced, seen)
+	}
+	return pending
+}
+
+// prepareAll prepares the items of a use that writes nothing (drift, watch,
+// plan): pending kinds are decided at once, from the CRDs the target
+// allows.
+func (r *Reconciler) prepareAll(ctx context.Context, objs []*unstructured.Unstructured) ([]*item, error) {
+	items, err := r.prepare(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	r.settlePending(items, func(it *item) bool { return it.res.Action == "" })
+	return items, nil
+}
+
+// namespaced tells whether u's kind is namespaced: from the built-in kinds
+// or the cluster's discovery. The error is a no-match error when neither
+// knows the kind.
+func (r *Reconciler) namespaced(u *unstructured.Unstructured) (bool, error) {
 	if ns, known := manifest.Scope(idOf(u)); known {
 		return ns, nil
 	}
 	gvk := u.GroupVersionKind()
-	if ns, ok := crdScopes[gvk.GroupKind()]; ok {
-		return ns, nil
-	}
 	m, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return false, err
@@ -265,7 +403,7 @@ func (r *Reconciler) namespaced(u *unstructured.Unstructured, crdScopes map[sche
 func stages(items []*item) (pre, rest []*item) {
 	for _, it := range items {
 		switch {
-		case it.res.Action != "":
+		case it.res.Action != "" || it.pending:
 		case utils.IsClusterDefinition(it.obj) || utils.IsClassDefinition(it.obj):
 			pre = append(pre, it)
 		default:
@@ -299,6 +437,11 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 	r.forEach(len(items), func(i int) {
 		it := items[i]
 		switch {
+		case it.pending:
+			// Never reached: stages leaves pending items out. An object
+			// whose scope is not known was never checked against the
+			// allow-lists.
+			it.fail(errors.New("the scope of its kind is not known"))
 		case ctx.Err() != nil:
 			it.fail(fmt.Errorf("apply cut short: %w", ctx.Err()))
 		case r.target.ReportOnly:
@@ -412,6 +555,12 @@ func (r *Reconciler) dryRun(ctx context.Context, it *item, newNamespaces map[str
 // would let an invalid change delete the live object.
 func immutable(err error) bool {
 	return apierrors.IsInvalid(unwrapDryRun(err)) && strings.Contains(err.Error(), "immutable")
+}
+
+// adopted tells whether the object in Git lets gitvend adopt it: prune it
+// although it existed before gitvend applied it.
+func adopted(u *unstructured.Unstructured) bool {
+	return u != nil && u.GetAnnotations()[AdoptAnnotation] == "true"
 }
 
 // optedIn tells whether the object allows gitvend to recreate it.

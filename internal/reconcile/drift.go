@@ -2,6 +2,9 @@ package reconcile
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +23,8 @@ import (
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
-// Masked replaces every Secret value in a drift report.
+// Masked replaces every value of a Secret's data, stringData and
+// annotations in a drift report.
 const Masked = "(masked)"
 
 // maxValueLen bounds the length of one value in a drift report.
@@ -50,6 +54,15 @@ type ObjectDrift struct {
 }
 
 // FieldChange is one field whose live value differs from Git's.
+//
+// A drift report leaves the cluster (it becomes a GitHub issue), so only
+// fields known to hold no secrets show their values: see shownInClear.
+// Every other value is hidden: each scalar is replaced by a fingerprint,
+// "#" and 8 hex digits of an HMAC-SHA256 keyed with a key the Reconciler
+// draws when it is made (Masked for a Secret's data), keeping map keys, so
+// that a reader sees which field changed and can tell two values apart
+// without learning either, nor guessing a short one from its hash.
+// Fingerprints change when gitvend restarts.
 type FieldChange struct {
 	// Path names the field, such as
 	// spec.template.spec.containers[name=app].image.
@@ -58,6 +71,8 @@ type FieldChange struct {
 	Git string `json:"git"`
 	// Live is the JSON value in the cluster, "" when the field is absent.
 	Live string `json:"live"`
+	// Hidden is set when Git and Live hold fingerprints, not values.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // HasDrift tells whether any object differs from Git.
@@ -69,8 +84,9 @@ func (d *DriftReport) HasDrift() bool { return len(d.Objects) > 0 }
 // fields owned by other managers do not count, while a change to a field
 // gitvend sets does, and an object deleted by hand is missing. An object
 // whose live version and Git content are those of an earlier comparison is
-// not dry-run again. Objects the target refuses are not compared. Secret
-// data is masked. The error is non-nil when the cluster could not be asked.
+// not dry-run again. Objects the target refuses are not compared. Values
+// are hidden outside the few fields known to hold no secrets (see
+// FieldChange). The error is non-nil when the cluster could not be asked.
 func (r *Reconciler) Drift(ctx context.Context, objs []*unstructured.Unstructured) (*DriftReport, error) {
 	start := time.Now()
 	rep, err := r.drift(ctx, objs)
@@ -83,7 +99,7 @@ func (r *Reconciler) Drift(ctx context.Context, objs []*unstructured.Unstructure
 }
 
 func (r *Reconciler) drift(ctx context.Context, objs []*unstructured.Unstructured) (*DriftReport, error) {
-	items, err := r.prepare(ctx, objs)
+	items, err := r.prepareAll(ctx, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +171,7 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 			live = u.Object
 		}
 		secret := it.key.Group == "" && it.key.Kind == "Secret"
-		d.Changes = changes(diff.Patch, live, secret)
+		d.Changes = changes(diff.Patch, live, secret, r.fingerprint)
 	}
 	if it.listed {
 		// The comparison may have read a newer version than the list:
@@ -166,15 +182,22 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 }
 
 // changes turns a JSON patch from the live object to the dry-run result
-// into field changes.
-func changes(patch wjsondiff.Patch, live map[string]any, secret bool) []FieldChange {
+// into field changes, hiding every value outside shownInClear: a Secret's
+// sensitive fields as Masked, others by fingerprint.
+func changes(patch wjsondiff.Patch, live map[string]any, secret bool, fingerprint func(any) string) []FieldChange {
 	out := make([]FieldChange, 0, len(patch))
 	for _, op := range patch {
 		tokens := pointerTokens(op.Path)
 		c := FieldChange{Path: fieldPath(tokens, live)}
 		git, liveVal := op.Value, op.OldValue
-		if secret && sensitive(tokens) {
-			git, liveVal = mask(git), mask(liveVal)
+		switch {
+		case secret && sensitive(tokens):
+			c.Hidden = true
+			masked := func(any) string { return Masked }
+			git, liveVal = hide(git, masked), hide(liveVal, masked)
+		case !shownInClear(tokens):
+			c.Hidden = true
+			git, liveVal = hide(git, fingerprint), hide(liveVal, fingerprint)
 		}
 		switch op.Type {
 		case wjsondiff.OperationAdd:
@@ -206,23 +229,83 @@ func sensitive(tokens []string) bool {
 	return false
 }
 
-// mask replaces a value, or every value of a map, with Masked.
-func mask(v any) any {
+// containerLists are the fields that hold a pod's containers, at whatever
+// depth the pod template sits.
+var containerLists = map[string]bool{"containers": true, "initContainers": true, "ephemeralContainers": true}
+
+// shownInClear tells whether a drift report may show the values of the
+// field at tokens and everything below it. Only structure that holds no
+// secrets is shown:
+//
+//   - metadata.labels, the object's or a pod template's
+//   - spec.replicas, spec.minReplicas, spec.maxReplicas
+//   - spec.selector (label selectors)
+//   - spec.type and spec.ports (a Service's)
+//   - spec.resources (a PersistentVolumeClaim's size)
+//   - of every container, init container and ephemeral container at any
+//     depth: image, imagePullPolicy, resources and ports
+//
+// Everything else is hidden: env values, ConfigMap data and binaryData,
+// annotations, command and args, and any field not listed.
+func shownInClear(tokens []string) bool {
+	for i := 0; i+1 < len(tokens); i++ {
+		if tokens[i] == "metadata" && tokens[i+1] == "labels" && (i == 0 || tokens[i-1] == "template") {
+			return true
+		}
+	}
+	switch {
+	case len(tokens) == 2 && tokens[0] == "spec" && (tokens[1] == "replicas" || tokens[1] == "minReplicas" || tokens[1] == "maxReplicas" || tokens[1] == "type"):
+		return true
+	case len(tokens) >= 2 && tokens[0] == "spec" && (tokens[1] == "selector" || tokens[1] == "ports" || tokens[1] == "resources"):
+		return true
+	}
+	for i := 0; i+2 < len(tokens); i++ {
+		if !containerLists[tokens[i]] || !isIndex(tokens[i+1]) {
+			continue
+		}
+		switch tokens[i+2] {
+		case "image", "imagePullPolicy":
+			return i+3 == len(tokens)
+		case "resources", "ports":
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// isIndex tells whether a JSON pointer token is a list index.
+func isIndex(t string) bool {
+	_, err := strconv.Atoi(t)
+	return err == nil
+}
+
+// hide replaces every scalar of v by fp of it, keeping map keys; a list is
+// replaced whole.
+func hide(v any, fp func(any) string) any {
 	switch t := v.(type) {
 	case nil:
 		return nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			if m, ok := e.(map[string]any); ok {
-				out[k] = mask(m)
-			} else {
-				out[k] = Masked
-			}
+			out[k] = hide(e, fp)
 		}
 		return out
 	}
-	return Masked
+	return fp(v)
+}
+
+// fingerprint returns "#" and the first 8 hex digits of the HMAC-SHA256 of
+// v's JSON, keyed with the Reconciler's key.
+func (r *Reconciler) fingerprint(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		data = []byte(fmt.Sprintf("%v", v))
+	}
+	mac := hmac.New(sha256.New, r.maskKey)
+	mac.Write(data)
+	return "#" + hex.EncodeToString(mac.Sum(nil))[:8]
 }
 
 // render writes a value as compact JSON, shortened past maxValueLen.

@@ -2,10 +2,13 @@ package reconcile
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	wjsondiff "github.com/wI2L/jsondiff"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -30,7 +33,7 @@ func TestDrift(t *testing.T) {
 			if rep.Checked != len(objs) {
 				t.Errorf("%s reconciler checked %d objects, want %d", name, rep.Checked, len(objs))
 			}
-			if diff := cmp.Diff(want, rep.Objects); diff != "" {
+			if diff := cmp.Diff(want, unfingerprint(t, rep.Objects)); diff != "" {
 				t.Errorf("%s reconciler: drift (-want +got):\n%s", name, diff)
 			}
 		}
@@ -55,7 +58,7 @@ func TestDrift(t *testing.T) {
 			name:    "a field gitvend set is patched",
 			kubectl: []string{"-n", f.ns, "patch", "configmap/settings", "-p", `{"data":{"mode":"turbo"}}`},
 			want: []ObjectDrift{{ID: cmID, Changes: []FieldChange{
-				{Path: "data.mode", Git: `"fast"`, Live: `"turbo"`},
+				{Path: "data.mode", Git: `"#fp"`, Live: `"#fp"`, Hidden: true},
 			}}},
 		},
 		{
@@ -169,44 +172,123 @@ func TestDriftIgnoresRefusedObjects(t *testing.T) {
 	}
 }
 
+// fingerprintRE matches the fingerprint of a hidden value.
+var fingerprintRE = regexp.MustCompile(`#[0-9a-f]{8}`)
+
+// unfingerprint returns a copy of drift with every fingerprint replaced by
+// "#fp", checking that the two sides of a hidden change differ.
+func unfingerprint(t testing.TB, drift []ObjectDrift) []ObjectDrift {
+	t.Helper()
+	var out []ObjectDrift
+	for _, d := range drift {
+		d.Changes = slices.Clone(d.Changes)
+		for i, c := range d.Changes {
+			if c.Hidden && c.Git != "" && c.Git == c.Live {
+				t.Errorf("%s %s: hidden values %s and %s do not differ", d.ID, c.Path, c.Git, c.Live)
+			}
+			d.Changes[i].Git = fingerprintRE.ReplaceAllString(c.Git, "#fp")
+			d.Changes[i].Live = fingerprintRE.ReplaceAllString(c.Live, "#fp")
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 func TestChanges(t *testing.T) {
 	live := map[string]any{
-		"spec": map[string]any{"containers": []any{
-			map[string]any{"name": "app", "image": "x:1"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "app", "image": "x:1", "env": []any{map[string]any{"name": "TOKEN", "value": "old-token"}}},
 			map[string]any{"image": "y:1"},
-		}},
+		}}}},
 		"data": map[string]any{"password": "bGl2ZQ=="},
 	}
 	patch := wjsondiff.Patch{
-		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/0/image", Value: "x:2", OldValue: "x:1"},
-		{Type: wjsondiff.OperationReplace, Path: "/spec/containers/1/image", Value: "y:2", OldValue: "y:1"},
+		{Type: wjsondiff.OperationReplace, Path: "/spec/template/spec/containers/0/image", Value: "x:2", OldValue: "x:1"},
+		{Type: wjsondiff.OperationReplace, Path: "/spec/template/spec/containers/1/image", Value: "y:2", OldValue: "y:1"},
+		{Type: wjsondiff.OperationReplace, Path: "/spec/template/spec/containers/0/env/0/value", Value: "new-token", OldValue: "old-token"},
+		{Type: wjsondiff.OperationAdd, Path: "/spec/template/spec/containers/0/resources", Value: map[string]any{"limits": map[string]any{"cpu": "1"}}},
+		{Type: wjsondiff.OperationReplace, Path: "/spec/replicas", Value: 3.0, OldValue: 2.0},
 		{Type: wjsondiff.OperationAdd, Path: "/metadata/labels/a~1b", Value: "v"},
+		{Type: wjsondiff.OperationAdd, Path: "/metadata/annotations/note", Value: "annotated"},
 		{Type: wjsondiff.OperationRemove, Path: "/data/password", OldValue: "bGl2ZQ=="},
 		{Type: wjsondiff.OperationAdd, Path: "/data", Value: map[string]any{"k": "c2VjcmV0"}},
+	}
+	r := &Reconciler{maskKey: []byte("test key")}
+	fp := func(v any) string { return `"` + r.fingerprint(v) + `"` }
+	cleartext := []FieldChange{
+		{Path: "metadata.labels[a/b]", Git: `"v"`},
+		{Path: "spec.replicas", Git: "3", Live: "2"},
+		{Path: "spec.template.spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
+		{Path: "spec.template.spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
+		{Path: "spec.template.spec.containers[name=app].resources", Git: `{"limits":{"cpu":"1"}}`},
 	}
 	for _, tc := range []struct {
 		name   string
 		secret bool
 		want   []FieldChange
 	}{
-		{"plain", false, []FieldChange{
-			{Path: "data", Git: `{"k":"c2VjcmV0"}`},
-			{Path: "data.password", Live: `"bGl2ZQ=="`},
-			{Path: "metadata.labels[a/b]", Git: `"v"`},
-			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
-			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
-		}},
-		{"secret", true, []FieldChange{
-			{Path: "data", Git: `{"k":"(masked)"}`},
-			{Path: "data.password", Live: `"(masked)"`},
-			{Path: "metadata.labels[a/b]", Git: `"v"`},
-			{Path: "spec.containers[1].image", Git: `"y:2"`, Live: `"y:1"`},
-			{Path: "spec.containers[name=app].image", Git: `"x:2"`, Live: `"x:1"`},
-		}},
+		{"plain", false, append([]FieldChange{
+			{Path: "data", Git: `{"k":` + fp("c2VjcmV0") + `}`, Hidden: true},
+			{Path: "data.password", Live: fp("bGl2ZQ=="), Hidden: true},
+			{Path: "metadata.annotations.note", Git: fp("annotated"), Hidden: true},
+			{Path: "spec.template.spec.containers[name=app].env[name=TOKEN].value", Git: fp("new-token"), Live: fp("old-token"), Hidden: true},
+		}, cleartext...)},
+		{"secret", true, append([]FieldChange{
+			{Path: "data", Git: `{"k":"(masked)"}`, Hidden: true},
+			{Path: "data.password", Live: `"(masked)"`, Hidden: true},
+			{Path: "metadata.annotations.note", Git: `"(masked)"`, Hidden: true},
+			{Path: "spec.template.spec.containers[name=app].env[name=TOKEN].value", Git: fp("new-token"), Live: fp("old-token"), Hidden: true},
+		}, cleartext...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, changes(patch, live, tc.secret)); diff != "" {
+			got := changes(patch, live, tc.secret, r.fingerprint)
+			sortChanges := cmpopts.SortSlices(func(a, b FieldChange) bool { return a.Path < b.Path })
+			if diff := cmp.Diff(tc.want, got, sortChanges); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+			for _, c := range got {
+				for _, value := range []string{"new-token", "old-token", "annotated", "c2VjcmV0", "bGl2ZQ=="} {
+					if strings.Contains(c.Git+c.Live, value) {
+						t.Errorf("%s shows the value %q", c.Path, value)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestShownInClear(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{"/metadata/labels/app", true},
+		{"/metadata/labels", true},
+		{"/metadata/annotations/note", false},
+		{"/metadata", false},
+		{"/spec/replicas", true},
+		{"/spec/selector/matchLabels/app", true},
+		{"/spec/ports/0/port", true},
+		{"/spec/resources/requests/storage", true},
+		{"/spec/template/spec/containers/0/image", true},
+		{"/spec/template/spec/initContainers/1/imagePullPolicy", true},
+		{"/spec/jobTemplate/spec/template/spec/containers/0/resources/limits/memory", true},
+		{"/spec/template/spec/containers/0/ports/0/containerPort", true},
+		{"/spec/template/spec/containers/0/env/0/value", false},
+		{"/spec/template/spec/containers/0/args", false},
+		{"/spec/template/spec/containers/0", false},
+		{"/spec/template/spec/containers", false},
+		{"/spec/template/spec/containers/0/image/extra", false},
+		{"/spec/template/metadata/annotations/checksum", false},
+		{"/spec/template/metadata/labels/app", true},
+		{"/data/key", false},
+		{"/binaryData/key", false},
+		{"/spec", false},
+		{"", false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			if got := shownInClear(pointerTokens(tc.path)); got != tc.want {
+				t.Errorf("shownInClear(%s) = %v, want %v", tc.path, got, tc.want)
 			}
 		})
 	}

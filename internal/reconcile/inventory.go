@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,91 +27,177 @@ const (
 	inventoryRevisionKey = "revision"
 	inventoryCountKey    = "count"
 	inventoryFormatKey   = "format"
-	inventoryFormat      = "v1"
+	inventoryFormat      = "v2"
 	// maxInventoryLines bounds how many entries are read back, so that a
 	// tampered ConfigMap cannot make gitvend decompress without end.
 	maxInventoryLines = 1 << 20
 )
 
-// inventory is the record, kept in the cluster, of the objects gitvend
-// applied to a target and the revision they came from. Entries are kept
-// sorted and unique by key; each line of the stored form is
-// "apiVersion<TAB>kind<TAB>namespace<TAB>name", gzip-compressed, so that
-// tens of thousands of objects fit the 1 MiB a ConfigMap may hold.
-type inventory struct {
-	revision string
-	entries  []manifest.ID
+// origin is how an object came to be in a target's inventory, which
+// decides whether gitvend may prune it.
+type origin uint8
+
+const (
+	// originUnknown: recorded before the inventory kept origins (format
+	// v1). Pruned unless the object is older than the inventory.
+	originUnknown origin = iota
+	// originCreated: gitvend created the object; pruned when it leaves Git.
+	originCreated
+	// originAdopted: the object existed before gitvend applied it, and the
+	// object in Git carries AdoptAnnotation; pruned when it leaves Git.
+	originAdopted
+	// originExisting: the object existed before gitvend applied it and was
+	// not adopted; gitvend applies it but never prunes it.
+	originExisting
+)
+
+var originNames = map[origin]string{
+	originUnknown: "unknown", originCreated: "created", originAdopted: "adopted", originExisting: "existing",
 }
 
-// newInventory returns an inventory of ids, deduplicated by key (the first
-// apiVersion seen wins) and sorted.
-func newInventory(revision string, ids []manifest.ID) *inventory {
-	byKey := map[key]bool{}
-	var out []manifest.ID
-	for _, id := range ids {
-		if k := keyOfID(id); !byKey[k] {
-			byKey[k] = true
-			out = append(out, id)
+func (o origin) String() string { return originNames[o] }
+
+// prunable tells whether an object of this origin may be pruned by gitvend
+// (an unknown origin still needs a look at the live object).
+func (o origin) prunable() bool { return o != originExisting }
+
+func parseOrigin(s string) (origin, bool) {
+	for o, name := range originNames {
+		if name == s {
+			return o, true
 		}
 	}
-	slices.SortFunc(out, compareIDs)
+	return 0, false
+}
+
+// entry is one object of an inventory and how it came there.
+type entry struct {
+	id     manifest.ID
+	origin origin
+}
+
+// inventory is the record, kept in the cluster, of the objects gitvend
+// applied to a target, how each came under gitvend's management, and the
+// revision they came from. Entries are kept sorted and unique by key; each
+// line of the stored form is
+// "apiVersion<TAB>kind<TAB>namespace<TAB>name<TAB>origin" (format v2; v1
+// lines lack the origin), gzip-compressed, so that tens of thousands of
+// objects fit the 1 MiB a ConfigMap may hold. since is when the inventory
+// was first written: gitvend's first apply to the target.
+type inventory struct {
+	revision string
+	entries  []entry
+	since    time.Time
+}
+
+// newInventory returns an inventory of entries, deduplicated by key (the
+// first seen wins) and sorted.
+func newInventory(revision string, entries []entry) *inventory {
+	byKey := map[key]bool{}
+	var out []entry
+	for _, e := range entries {
+		if k := keyOfID(e.id); !byKey[k] {
+			byKey[k] = true
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b entry) int { return compareIDs(a.id, b.id) })
 	return &inventory{revision: revision, entries: out}
 }
 
-// with returns the inventory with ids added, keeping its revision.
-func (inv *inventory) with(ids []manifest.ID) *inventory {
-	return newInventory(inv.revision, append(slices.Clone(inv.entries), ids...))
+// with returns the inventory with entries added or, for keys it has,
+// replaced, keeping its revision and start.
+func (inv *inventory) with(entries []entry) *inventory {
+	out := newInventory(inv.revision, append(slices.Clone(entries), inv.entries...))
+	out.since = inv.since
+	return out
 }
 
-// without returns the entries no item stands for: objects that left Git.
-func (inv *inventory) without(items []*item) []manifest.ID {
-	desired := map[key]bool{}
-	for _, it := range items {
-		desired[it.key] = true
-	}
-	var out []manifest.ID
-	for _, id := range inv.entries {
-		if !desired[keyOfID(id)] {
-			out = append(out, id)
-		}
+// index maps the entries by key.
+func (inv *inventory) index() map[key]entry {
+	out := make(map[key]entry, len(inv.entries))
+	for _, e := range inv.entries {
+		out[keyOfID(e.id)] = e
 	}
 	return out
 }
 
-func (inv *inventory) has(k key) bool {
-	for _, id := range inv.entries {
-		if keyOfID(id) == k {
-			return true
+// without returns the entries no item stands for: objects that left Git.
+func (inv *inventory) without(items []*item) []entry {
+	desired := map[key]bool{}
+	for _, it := range items {
+		desired[it.key] = true
+	}
+	var out []entry
+	for _, e := range inv.entries {
+		if !desired[keyOfID(e.id)] {
+			out = append(out, e)
 		}
 	}
-	return false
+	return out
 }
 
 func (inv *inventory) equal(o *inventory) bool {
 	return o != nil && inv.revision == o.revision && slices.Equal(inv.entries, o.entries)
 }
 
-// applicable lists the items the apply is responsible for: everything the
-// target did not refuse.
-func applicable(items []*item) []manifest.ID {
-	var out []manifest.ID
+// applicable tells whether the apply is responsible for the item:
+// everything the target did not refuse, once its scope is known.
+func applicable(it *item) bool {
+	return it.res.Action != Refused && !it.pending && !it.unscoped && it.key.Kind != "" && it.key.Name != ""
+}
+
+// entries returns the inventory entries of the applicable items, each with
+// its origin (see originOf).
+func (inv *inventory) entriesOf(items []*item) []entry {
+	index := inv.index()
+	var out []entry
 	for _, it := range items {
-		if it.res.Action != Refused && it.key.Kind != "" && it.key.Name != "" {
-			out = append(out, it.res.ID)
+		if applicable(it) {
+			old, recorded := index[it.key]
+			out = append(out, entry{id: it.res.ID, origin: originOf(it, old.origin, recorded)})
 		}
 	}
 	return out
+}
+
+// originOf decides the origin of an applicable item: created when this
+// apply created it or, before the apply, when the list of live objects
+// shows it absent; for an object the inventory records, the recorded
+// origin, switched between adopted and existing as the object in Git
+// carries AdoptAnnotation or not; otherwise (the object existed, or
+// whether it did is not known) adopted or existing.
+func originOf(it *item, recorded origin, isRecorded bool) origin {
+	adopt := adopted(it.obj)
+	switch {
+	case it.res.Action == Created:
+		return originCreated
+	case isRecorded && recorded == originExisting && adopt:
+		return originAdopted
+	case isRecorded && recorded == originAdopted && !adopt:
+		return originExisting
+	case isRecorded:
+		return recorded
+	case it.listed && !it.existed && (it.res.Action == "" || it.res.Action == Failed):
+		// About to be created, or its creation failed: nothing else
+		// was there.
+		return originCreated
+	case adopt:
+		return originAdopted
+	}
+	return originExisting
 }
 
 // kept lists what the inventory keeps of the items after an apply: the
 // applicable ones, and refused ones it already recorded, which are still in
 // Git and must not be forgotten (forgetting them would let them escape a
 // later prune).
-func kept(items []*item, old *inventory) []manifest.ID {
-	out := applicable(items)
+func kept(items []*item, old *inventory) []entry {
+	out := old.entriesOf(items)
+	index := old.index()
 	for _, it := range items {
-		if it.res.Action == Refused && old.has(it.key) {
-			out = append(out, it.res.ID)
+		if e, ok := index[it.key]; ok && it.res.Action == Refused {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -124,8 +211,8 @@ func (inv *inventory) encode() ([]byte, error) {
 		return nil, err
 	}
 	w := bufio.NewWriter(zw)
-	for _, id := range inv.entries {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", id.APIVersion, id.Kind, id.Namespace, id.Name)
+	for _, e := range inv.entries {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", e.id.APIVersion, e.id.Kind, e.id.Namespace, e.id.Name, e.origin)
 	}
 	if err := w.Flush(); err != nil {
 		return nil, err
@@ -136,28 +223,37 @@ func (inv *inventory) encode() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// decodeInventory reads the stored form.
+// decodeInventory reads the stored form, of format v2 or v1 (whose entries
+// have an unknown origin).
 func decodeInventory(revision string, data []byte) (*inventory, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
 	sc := bufio.NewScanner(io.LimitReader(zr, 256<<20))
-	var ids []manifest.ID
+	var entries []entry
 	for sc.Scan() {
-		if len(ids) >= maxInventoryLines {
+		if len(entries) >= maxInventoryLines {
 			return nil, fmt.Errorf("more than %d entries", maxInventoryLines)
 		}
 		f := strings.Split(sc.Text(), "\t")
-		if len(f) != 4 || f[0] == "" || f[1] == "" || f[3] == "" {
-			return nil, fmt.Errorf("line %d: want apiVersion, kind, namespace and name separated by tabs", len(ids)+1)
+		if (len(f) != 4 && len(f) != 5) || f[0] == "" || f[1] == "" || f[3] == "" {
+			return nil, fmt.Errorf("line %d: want apiVersion, kind, namespace, name and origin separated by tabs", len(entries)+1)
 		}
-		ids = append(ids, manifest.ID{APIVersion: f[0], Kind: f[1], Namespace: f[2], Name: f[3]})
+		e := entry{id: manifest.ID{APIVersion: f[0], Kind: f[1], Namespace: f[2], Name: f[3]}}
+		if len(f) == 5 {
+			o, ok := parseOrigin(f[4])
+			if !ok {
+				return nil, fmt.Errorf("line %d: unknown origin %q", len(entries)+1, f[4])
+			}
+			e.origin = o
+		}
+		entries = append(entries, e)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
-	return newInventory(revision, ids), nil
+	return newInventory(revision, entries), nil
 }
 
 // readInventory reads the target's inventory; a missing one is empty.
@@ -172,12 +268,13 @@ func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
 	}
 	data, ok := cm.BinaryData[inventoryObjectsKey]
 	if !ok {
-		return &inventory{revision: cm.Data[inventoryRevisionKey]}, nil
+		return &inventory{revision: cm.Data[inventoryRevisionKey], since: cm.CreationTimestamp.Time}, nil
 	}
 	inv, err := decodeInventory(cm.Data[inventoryRevisionKey], data)
 	if err != nil {
 		return nil, fmt.Errorf("read inventory %s: %s is damaged (%w); fix or delete the ConfigMap", nn, inventoryObjectsKey, err)
 	}
+	inv.since = cm.CreationTimestamp.Time
 	return inv, nil
 }
 

@@ -66,14 +66,14 @@ func (r *Reconciler) listVersions(ctx context.Context, g group) (map[key]string,
 	}
 }
 
-// listLive marks, for every undecided item whose kind and namespace could
-// be listed, whether it is live and at which resourceVersion. Items whose
-// list failed stay unlisted and take the slower path that reads them one
-// by one.
+// listLive marks, for every undecided item not listed yet whose kind and
+// namespace could be listed, whether it is live and at which
+// resourceVersion. Items whose list failed stay unlisted and take the
+// slower path that reads them one by one.
 func (r *Reconciler) listLive(ctx context.Context, all []*item) {
 	var items []*item
 	for _, it := range all {
-		if it.res.Action == "" {
+		if it.res.Action == "" && !it.pending && !it.listed {
 			items = append(items, it)
 		}
 	}

@@ -69,6 +69,9 @@ func digestOf(u *unstructured.Unstructured) (digest, error) {
 	return sha256.Sum256(data), nil
 }
 
+// groupKind returns k's group and kind.
+func (k key) groupKind() schema.GroupKind { return schema.GroupKind{Group: k.Group, Kind: k.Kind} }
+
 // isNamespace tells whether k is a core Namespace.
 func (k key) isNamespace() bool { return k.Group == "" && k.Kind == "Namespace" }
 

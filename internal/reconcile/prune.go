@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,45 +22,52 @@ import (
 const maxForeignNamed = 3
 
 // prune deletes the stale objects (in the inventory, no longer in Git) that
-// still carry gitvend's ownership: namespaced objects first, Namespaces
-// and CRDs last. Since deleting a Namespace deletes its contents and
+// gitvend created or adopted and that still carry gitvend's ownership:
+// namespaced objects first, Namespaces and CRDs last. Objects that were in
+// the cluster before gitvend applied them, and that Git never adopted, are
+// left in place. Since deleting a Namespace deletes its contents and
 // deleting a CRD its custom resources, those are only deleted when nothing
-// else would go with them. It returns a result per stale object and the
-// entries the inventory keeps: those not deleted for a reason that may
+// else would go with them. since is when the inventory was first written,
+// which tells, for entries of unknown origin, whether the object existed
+// before gitvend's first apply. It returns a result per stale object and
+// the entries the inventory keeps: those not deleted for a reason that may
 // pass.
-func (r *Reconciler) prune(ctx context.Context, stale []manifest.ID, items []*item) ([]ObjectResult, []manifest.ID) {
-	var first, last []manifest.ID
-	for _, id := range stale {
-		if k := keyOfID(id); k.isNamespace() || k.isCRD() {
-			last = append(last, id)
-		} else {
-			first = append(first, id)
+func (r *Reconciler) prune(ctx context.Context, stale []entry, items []*item, since time.Time) ([]ObjectResult, []entry) {
+	var first, last []entry
+	results := make([]ObjectResult, 0, len(stale))
+	pruning := map[key]bool{}
+	for _, e := range stale {
+		switch k := keyOfID(e.id); {
+		case !e.origin.prunable():
+			results = append(results, leftInPlace(e.id, "it existed in the cluster before gitvend applied it"))
+		case k.isNamespace() || k.isCRD():
+			last = append(last, e)
+			pruning[k] = true
+		default:
+			first = append(first, e)
+			pruning[k] = true
 		}
 	}
-	results := make([]ObjectResult, 0, len(stale))
-	var keep []manifest.ID
-	run := func(ids []manifest.ID, one func(manifest.ID) (ObjectResult, bool)) {
-		out := make([]ObjectResult, len(ids))
-		keeps := make([]bool, len(ids))
-		r.forEach(len(ids), func(i int) { out[i], keeps[i] = one(ids[i]) })
-		for i, id := range ids {
+	var keep []entry
+	run := func(entries []entry, one func(entry) (ObjectResult, bool)) {
+		out := make([]ObjectResult, len(entries))
+		keeps := make([]bool, len(entries))
+		r.forEach(len(entries), func(i int) { out[i], keeps[i] = one(entries[i]) })
+		for i, e := range entries {
 			results = append(results, out[i])
 			if keeps[i] {
-				keep = append(keep, id)
+				keep = append(keep, e)
 			}
 		}
 	}
-	run(first, func(id manifest.ID) (ObjectResult, bool) { return r.pruneOne(ctx, id) })
+	run(first, func(e entry) (ObjectResult, bool) { return r.pruneOne(ctx, e, since) })
 
-	pruning := map[key]bool{}
-	for _, id := range stale {
-		pruning[keyOfID(id)] = true
-	}
 	inGit := map[string]bool{}
 	for _, it := range items {
 		inGit[it.key.Namespace] = true
 	}
-	run(last, func(id manifest.ID) (ObjectResult, bool) {
+	run(last, func(e entry) (ObjectResult, bool) {
+		id := e.id
 		var msg string
 		var err error
 		switch k := keyOfID(id); {
@@ -76,15 +84,24 @@ func (r *Reconciler) prune(ctx context.Context, stale []manifest.ID, items []*it
 		case msg != "":
 			return ObjectResult{ID: id, Action: Skipped, Message: "not pruned: deleting it would delete objects gitvend does not manage (" + msg + ")"}, true
 		}
-		return r.pruneOne(ctx, id)
+		return r.pruneOne(ctx, e, since)
 	})
 	return results, keep
 }
 
+// leftInPlace is the result of a stale object gitvend does not delete
+// because it did not create it.
+func leftInPlace(id manifest.ID, why string) ObjectResult {
+	return ObjectResult{ID: id, Action: LeftInPlace, Message: "left Git but not pruned: " + why +
+		" and was never adopted (" + AdoptAnnotation + `: "true"); gitvend no longer manages it`}
+}
+
 // pruneOne deletes one stale object if it is still gitvend's, exactly the
-// version whose ownership was checked. keep tells whether the inventory
-// should go on listing it.
-func (r *Reconciler) pruneOne(ctx context.Context, id manifest.ID) (res ObjectResult, keep bool) {
+// version whose ownership was checked. An entry of unknown origin whose
+// object is older than the inventory (created before since) is left in
+// place. keep tells whether the inventory should go on listing it.
+func (r *Reconciler) pruneOne(ctx context.Context, e entry, since time.Time) (res ObjectResult, keep bool) {
+	id := e.id
 	res.ID = id
 	live := &metav1.PartialObjectMetadata{}
 	live.SetGroupVersionKind(gvkOf(id))
@@ -99,6 +116,8 @@ func (r *Reconciler) pruneOne(ctx context.Context, id manifest.ID) (res ObjectRe
 	case err != nil:
 		res.Action, res.Message, res.retryable = Failed, "read before pruning: "+err.Error(), retryable(err)
 		return res, true
+	case e.origin == originUnknown && !since.IsZero() && live.GetCreationTimestamp().Time.Before(since):
+		return leftInPlace(id, "it is older than gitvend's first apply to this target"), false
 	case !owned(live):
 		res.Action = Skipped
 		res.Message = "not pruned: it no longer carries gitvend's field manager or the " + LabelManagedBy + "=" + ManagedBy + " label"

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,13 @@ const FieldManager = "gitvend"
 // RecreateAnnotation, set to "true" on an object in Git, lets gitvend delete
 // and recreate the object when a change touches an immutable field.
 const RecreateAnnotation = "gitvend.dev/recreate"
+
+// AdoptAnnotation, set to "true" on an object in Git, lets gitvend prune
+// the object when it leaves Git even though it existed in the cluster
+// before gitvend first applied it. Without it such an object is taken over
+// (server-side apply sets the fields Git has) but left in place when it
+// leaves Git: gitvend prunes only what it created or was told to adopt.
+const AdoptAnnotation = "gitvend.dev/adopt"
 
 // Labels gitvend reads on live objects and sets on its inventory.
 const (
@@ -88,6 +96,8 @@ type Reconciler struct {
 	workers   int
 	interval  time.Duration
 	debounce  time.Duration
+	// maskKey keys the fingerprints of hidden values in drift reports.
+	maskKey []byte
 
 	applyMu sync.Mutex // one apply at a time
 	seen    *seenCache
@@ -144,6 +154,10 @@ func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) 
 	if err != nil {
 		return nil, err
 	}
+	maskKey := make([]byte, 32)
+	if _, err := rand.Read(maskKey); err != nil {
+		return nil, fmt.Errorf("draw the drift fingerprint key: %w", err)
+	}
 	poller := polling.NewStatusPoller(c, mapper, polling.Options{})
 	r := &Reconciler{
 		target:    t,
@@ -158,6 +172,7 @@ func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) 
 		workers:   orDefault(opts.Concurrency, DefaultConcurrency),
 		interval:  orDefault(opts.PollInterval, DefaultPollInterval),
 		debounce:  orDefault(opts.Debounce, DefaultDebounce),
+		maskKey:   maskKey,
 		seen:      newSeenCache(),
 		applied:   make(chan struct{}),
 	}

@@ -36,6 +36,10 @@ const (
 	// or CRD whose deletion would take objects gitvend does not manage
 	// with it (and is tried again later). Message says which.
 	Skipped Action = "skipped"
+	// LeftInPlace: the object left Git but is not gitvend's to delete: it
+	// existed in the cluster before gitvend first applied it and Git never
+	// adopted it (AdoptAnnotation). It is forgotten, not deleted.
+	LeftInPlace Action = "left in place"
 	// Refused: the target's allow-lists do not admit the object; it was
 	// not applied.
 	Refused Action = "refused"
@@ -45,7 +49,7 @@ const (
 
 // actionOrder lists every Action in the order summaries use.
 func actionOrder() []Action {
-	return []Action{Created, Configured, Unchanged, Recreated, Deleted, Skipped, Refused, Failed}
+	return []Action{Created, Configured, Unchanged, Recreated, Deleted, Skipped, LeftInPlace, Refused, Failed}
 }
 
 // ObjectResult is what happened to one object.
@@ -54,6 +58,10 @@ type ObjectResult struct {
 	Action Action      `json:"action"`
 	// Message explains a refusal, a failure or a special case.
 	Message string `json:"message,omitempty"`
+	// Existing is set when this apply took over (report-only: would take
+	// over) an object that was in the cluster before gitvend applied it;
+	// Message says whether gitvend will prune it when it leaves Git.
+	Existing bool `json:"existing,omitempty"`
 	// Status is the object's kstatus after the health wait (Current,
 	// InProgress, Failed, Terminating, NotFound, Unknown); empty when health
 	// was not checked.

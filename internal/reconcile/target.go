@@ -28,8 +28,8 @@ func refusal(t cluster.Target, k key, namespaced bool) string {
 		return fmt.Sprintf("namespace %q is not allowed on target %s (allowed: %s)", k.Namespace, t.Name, allowed(t.Namespaces))
 	case namespaced:
 		return ""
-	case !t.AllowsClusterScopedKind(k.Kind):
-		return fmt.Sprintf("cluster-scoped kind %s is not allowed on target %s (allowed: %s)", k.Kind, t.Name, allowed(t.ClusterScopedKinds))
+	case !t.AllowsClusterScopedKind(k.groupKind()):
+		return fmt.Sprintf("cluster-scoped kind %s is not allowed on target %s (allowed: %s)", k.groupKind(), t.Name, allowed(t.ClusterScopedKinds))
 	case k.Group == "" && k.Kind == "Namespace" && !t.AllowsNamespace(k.Name):
 		return fmt.Sprintf("namespace %q is not allowed on target %s (allowed: %s)", k.Name, t.Name, allowed(t.Namespaces))
 	}

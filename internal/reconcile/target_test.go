@@ -22,7 +22,9 @@ func TestTargetRefusal(t *testing.T) {
 		{"allowed Namespace", key{Kind: "Namespace", Name: "team-x"}, false, ""},
 		{"Namespace not allowed by name", key{Kind: "Namespace", Name: "kube-system"}, false, `namespace "kube-system" is not allowed`},
 		{"cluster-scoped kind not allowed", key{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "x"}, false,
-			"cluster-scoped kind ClusterRole is not allowed on target prod (allowed: Namespace)"},
+			"cluster-scoped kind ClusterRole.rbac.authorization.k8s.io is not allowed on target prod (allowed: Namespace)"},
+		{"a Namespace of another group is not the core Namespace", key{Group: "evil.example.com", Kind: "Namespace", Name: "team-x"}, false,
+			"cluster-scoped kind Namespace.evil.example.com is not allowed on target prod (allowed: Namespace)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := refusal(tgt, tc.k, tc.namespaced)

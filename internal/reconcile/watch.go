@@ -22,7 +22,7 @@ import (
 // blocks until ctx ends and then returns nil; it returns an error when no
 // kind of objs can be watched. notify is never called concurrently.
 func (r *Reconciler) Watch(ctx context.Context, objs []*unstructured.Unstructured, notify func()) error {
-	items, err := r.prepare(ctx, objs)
+	items, err := r.prepareAll(ctx, objs)
 	if err != nil {
 		return err
 	}

@@ -33,9 +33,11 @@ var templateFS embed.FS
 // driftTemplate renders a drift report as an issue body; it is parsed once
 // and never changed.
 var driftTemplate = template.Must(template.New("drift.md.tmpl").Funcs(template.FuncMap{
-	"code":  code,
-	"value": orAbsent,
-	"text":  func(s string) string { return strings.ReplaceAll(s, "\n", " ") },
+	"code":    code,
+	"value":   orAbsent,
+	"hidden":  hidden,
+	"changed": changedHidden,
+	"text":    func(s string) string { return strings.ReplaceAll(s, "\n", " ") },
 }).ParseFS(templateFS, "templates/drift.md.tmpl"))
 
 // code writes s as a Markdown code span that is safe inside a table cell.
@@ -58,6 +60,23 @@ func orAbsent(s string) string {
 	return code(s)
 }
 
+// hidden shows the fingerprint of a value the drift report hides.
+func hidden(s string) string {
+	if s == "" {
+		return orAbsent(s)
+	}
+	return "_hidden_ " + code(s)
+}
+
+// changedHidden shows the live side of a hidden change, marked changed
+// since the reader cannot compare the values.
+func changedHidden(s string) string {
+	if s == "" {
+		return orAbsent(s)
+	}
+	return "**changed**, " + hidden(s)
+}
+
 // bodyObject is an object as the issue body shows it.
 type bodyObject struct {
 	reconcile.ObjectDrift
@@ -73,6 +92,8 @@ func driftBody(d *reconcile.DriftReport) (string, error) {
 		*reconcile.DriftReport
 		Shown []bodyObject
 		More  int
+		// Hidden is set when some change shown hides its values.
+		Hidden bool
 	}{DriftReport: d}
 	for i, o := range d.Objects {
 		if i == maxBodyObjects {
@@ -82,6 +103,9 @@ func driftBody(d *reconcile.DriftReport) (string, error) {
 		b := bodyObject{ObjectDrift: o, Shown: o.Changes}
 		if len(o.Changes) > maxBodyChanges {
 			b.Shown, b.More = o.Changes[:maxBodyChanges], len(o.Changes)-maxBodyChanges
+		}
+		for _, c := range b.Shown {
+			view.Hidden = view.Hidden || c.Hidden
 		}
 		view.Shown = append(view.Shown, b)
 	}

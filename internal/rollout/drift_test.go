@@ -18,7 +18,7 @@ import (
 func sampleReport() *reconcile.DriftReport {
 	many := make([]reconcile.FieldChange, maxBodyChanges+2)
 	for i := range many {
-		many[i] = reconcile.FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: `"a"`, Live: `"b"`}
+		many[i] = reconcile.FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: fmt.Sprintf(`"#%08x"`, i), Live: fmt.Sprintf(`"#%08x"`, 1000+i), Hidden: true}
 	}
 	return &reconcile.DriftReport{
 		Target:   "prod",
@@ -27,12 +27,15 @@ func sampleReport() *reconcile.DriftReport {
 		Objects: []reconcile.ObjectDrift{
 			{ID: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "team-payments", Name: "many"}, Changes: many},
 			{ID: manifest.ID{APIVersion: "v1", Kind: "Secret", Namespace: "team-payments", Name: "creds"}, Changes: []reconcile.FieldChange{
-				{Path: "data.password", Git: `"` + reconcile.Masked + `"`, Live: `"` + reconcile.Masked + `"`},
+				{Path: "data.password", Git: `"` + reconcile.Masked + `"`, Live: `"` + reconcile.Masked + `"`, Hidden: true},
+				{Path: "data.token", Git: `"` + reconcile.Masked + `"`, Hidden: true},
 			}},
 			{ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "team-payments", Name: "payments-api"}, Changes: []reconcile.FieldChange{
 				{Path: "metadata.labels[gitvend.dev/owner]", Git: `"payments"`},
 				{Path: "spec.template.spec.containers[name=app].image", Git: `"ghcr.io/acme/payments:1.4.2"`, Live: `"ghcr.io/acme/payments:1.4.3"`},
-				{Path: "spec.template.spec.containers[name=app].args", Git: `["--a|b"]`, Live: "[\"`x`\"]"},
+				{Path: "spec.template.spec.containers[name=app].args", Git: `"#3f2a1b0c"`, Live: `"#0c1b2a3f"`, Hidden: true},
+				{Path: "spec.template.spec.containers[name=app].env[name=MODE].value", Live: `"#77aa88bb"`, Hidden: true},
+				{Path: "spec.template.spec.containers[name=app].ports", Git: `[{"containerPort":8080,"name":"a|b"}]`, Live: "[{\"containerPort\":80,\"name\":\"`x`\"}]"},
 			}},
 			{ID: manifest.ID{APIVersion: "v1", Kind: "Service", Namespace: "team-payments", Name: "payments-api"}, Missing: true},
 			{ID: manifest.ID{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Namespace: "team-payments", Name: "web"}, Error: "dry-run failed:\nadmission webhook denied"},

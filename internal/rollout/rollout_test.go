@@ -107,17 +107,29 @@ func TestRolloutReportsAndTracksDrift(t *testing.T) {
 	head := f.head(t)
 	waitFor(t, "status success on the head", func() bool { return statusOf(t, gh, head) == "success" })
 
-	// A change by hand is drift: one issue, closed when reverted.
+	// A change by hand is drift: one issue, closed when reverted. The
+	// issue leaves the cluster: it names the fields that changed, never
+	// their values (ConfigMap data and env values alike).
 	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"9"}}`)
+	kubectl(t, env, "set", "env", "statefulset/ledger-db", "-n", "team-payments", "POSTGRES_DB=stolen-db-name")
 	var drift githubtest.Issue
-	waitFor(t, "a drift issue", func() bool {
+	waitFor(t, "a drift issue naming both changes", func() bool {
 		drift = issueTitled(t, gh, "Drift on target dev")
-		return drift.State == "open"
+		return drift.State == "open" && strings.Contains(drift.Body, "StatefulSet team-payments/ledger-db") &&
+			strings.Contains(drift.Body, "ConfigMap team-search/search-settings")
 	})
-	if !strings.Contains(drift.Body, "ConfigMap team-search/search-settings") || !strings.Contains(drift.Body, `"9"`) {
-		t.Errorf("drift issue body:\n%s", drift.Body)
+	for _, want := range []string{"`data[index.shards]`", "`spec.template.spec.containers[name=postgres].env[name=POSTGRES_DB].value`", "**changed**"} {
+		if !strings.Contains(drift.Body, want) {
+			t.Errorf("drift issue body does not show %s:\n%s", want, drift.Body)
+		}
+	}
+	for _, value := range []string{`"9"`, `"3"`, "stolen-db-name", `"app"`} {
+		if strings.Contains(drift.Body, value) {
+			t.Errorf("drift issue body shows the value %s:\n%s", value, drift.Body)
+		}
 	}
 	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"3"}}`)
+	kubectl(t, env, "set", "env", "statefulset/ledger-db", "-n", "team-payments", "POSTGRES_DB=app")
 	waitFor(t, "the drift issue to close", func() bool { return issueTitled(t, gh, "Drift on target dev").State == "closed" })
 
 	// An object outside the target's namespaces is refused at apply time.
