@@ -185,10 +185,15 @@ namespaced(s) if {
 allowed_kinds := {k | some k in params.clusterScopedKinds}
 
 # allowed_kind tells whether the subject's kind is in the allow-list, as
-# Kind or as Kind.group.
+# Kind.group, or as a bare Kind that names a built-in Kubernetes kind: a bare
+# entry never admits a custom kind of the same name from another group
+# (scope "cluster" is set only for built-in kinds).
 allowed_kind(s) if allowed_kinds[s.groupKind]
 
-allowed_kind(s) if allowed_kinds[s.object.kind]
+allowed_kind(s) if {
+	allowed_kinds[s.object.kind]
+	s.scope == "cluster"
+}
 
 # own_namespace tells whether the Namespace s is one its subject may create.
 own_namespace(s) if {

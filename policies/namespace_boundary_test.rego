@@ -188,6 +188,12 @@ test_cluster_scoped_kind_allow_list[kinds] if {
 	count(findings_with_kinds([subject(cluster_role, "cluster", request_ctx)], kinds)) == 0
 }
 
+test_bare_kind_does_not_admit_another_group if {
+	decoy := {"apiVersion": "evil.example.com/v1", "kind": "ClusterRole", "metadata": {"name": "reader"}}
+	got := findings_with_kinds([subject(decoy, "", request_ctx)], ["ClusterRole"])
+	{f.message | some f in got} == {"ClusterRole.evil.example.com has no metadata.namespace; set it to team-a, or, if ClusterRole is cluster-scoped, add it to policy.clusterScopedKinds in gitvend.yaml"}
+}
+
 test_allow_list_message if {
 	got := findings_with_kinds([subject(namespace_object("x"), "cluster", unknown_ctx), subject(cluster_role, "cluster", unknown_ctx)], ["PriorityClass"])
 	{f.message | some f in got} == {
