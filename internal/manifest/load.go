@@ -28,26 +28,7 @@ func Load(paths ...string) ([]Object, error) {
 func LoadContext(ctx context.Context, paths ...string) ([]Object, error) {
 	l := NewLoader()
 	for _, p := range paths {
-		p = strings.TrimSuffix(p, "/...")
-		if p == "..." {
-			p = "."
-		}
-		info, err := os.Stat(p)
-		if err != nil {
-			l.errs = append(l.errs, &field.Error{File: p, Msg: "no such file or directory"})
-			continue
-		}
-		dir, rel := p, "."
-		if !info.IsDir() {
-			dir, rel = filepath.Dir(p), filepath.Base(p)
-		}
-		t, err := OpenTree(ctx, dir, Limits{})
-		if err != nil {
-			l.errs = append(l.errs, err)
-			continue
-		}
-		l.Read(t, rel)
-		t.Close()
+		l.ReadPath(ctx, p)
 	}
 	return l.Objects()
 }
@@ -107,6 +88,32 @@ func (l *Loader) Read(t *Tree, rel string) {
 	if err := t.Err(); err != nil && !l.has(err) {
 		l.errs = append(l.errs, err)
 	}
+}
+
+// ReadPath reads the path p on disk through a Tree of its own with the
+// default limits: the folder p (a trailing "/..." is accepted), or the
+// folder of the file p.
+func (l *Loader) ReadPath(ctx context.Context, p string) {
+	p = strings.TrimSuffix(p, "/...")
+	if p == "..." {
+		p = "."
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		l.errs = append(l.errs, &field.Error{File: p, Msg: "no such file or directory"})
+		return
+	}
+	dir, rel := p, "."
+	if !info.IsDir() {
+		dir, rel = filepath.Dir(p), filepath.Base(p)
+	}
+	t, err := OpenTree(ctx, dir, Limits{})
+	if err != nil {
+		l.errs = append(l.errs, err)
+		return
+	}
+	defer t.Close()
+	l.Read(t, rel)
 }
 
 // has tells whether err was recorded already.
