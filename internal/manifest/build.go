@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/gitvend/gitvend/internal/field"
@@ -42,19 +43,9 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 	if err := t.vet(res, map[string]bool{}); err != nil {
 		return nil, err
 	}
-	opts := krusty.MakeDefaultOptions()
-	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	opts.PluginConfig = types.DisabledPluginConfig()
-	fsys := &treeFS{t: t, root: filepath.Join(t.abs, kfile)}
-	rm, err := krusty.MakeKustomizer(opts).Run(fsys, filepath.Join(t.abs, res))
+	rm, err := t.kustomize(res, kfile)
 	if err != nil {
-		if stopped := t.Err(); stopped != nil {
-			return nil, stopped
-		}
-		if fsys.refusal != nil {
-			return nil, fsys.refusal
-		}
-		return nil, &field.Error{File: t.Path(kfile), Msg: "kustomize build failed: " + err.Error()}
+		return nil, err
 	}
 	if err := t.CountObjects(kfile, rm.Size()); err != nil {
 		return nil, err
@@ -89,6 +80,26 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 		objs = append(objs, o)
 	}
 	return objs, nil
+}
+
+// kustomize runs kustomize on the folder res with its kustomization
+// kfile, reading through the tree only.
+func (t *Tree) kustomize(res, kfile string) (resmap.ResMap, error) {
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	opts.PluginConfig = types.DisabledPluginConfig()
+	fsys := &treeFS{t: t, root: filepath.Join(t.abs, kfile)}
+	rm, err := krusty.MakeKustomizer(opts).Run(fsys, filepath.Join(t.abs, res))
+	if err != nil {
+		if stopped := t.Err(); stopped != nil {
+			return nil, stopped
+		}
+		if fsys.refusal != nil {
+			return nil, fsys.refusal
+		}
+		return nil, &field.Error{File: t.Path(kfile), Msg: "kustomize build failed: " + err.Error()}
+	}
+	return rm, nil
 }
 
 // locate points o at the document it was read from, when kustomize said;

@@ -247,8 +247,8 @@ func (t *Tree) resolve(rel string) (string, fs.FileInfo, error) {
 	if res == "" {
 		res = "."
 	}
-	if info == nil && res == "." {
-		fi, err := t.root.Lstat(".")
+	if info == nil {
+		fi, err := t.root.Lstat(res)
 		if err != nil {
 			return "", nil, fmt.Errorf("resolve %s: %w", t.Path(rel), err)
 		}
