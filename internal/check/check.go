@@ -185,7 +185,11 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	objs, loadErr := c.load(ctx, c.repoDir, inside, outside)
 	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
 	for _, e := range field.All(loadErr) {
-		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: e.Msg})
+		msg := e.Msg
+		if e.Field != "" {
+			msg = e.Field + ": " + msg
+		}
+		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: msg})
 	}
 	if loadErr != nil && (len(rep.Errors) == 0 || ctx.Err() != nil) {
 		return nil, fmt.Errorf("load manifests: %w", loadErr)
@@ -278,40 +282,59 @@ func (c *Checker) inside(p string) (string, bool) {
 	return filepath.ToSlash(rel), true
 }
 
-// load reads the paths rels of the repository checked out in dir through
-// one confined, bounded view of it, building every environment of dir's
-// own gitvend.yaml whose root lies under rels as apply does, and then the
-// paths outside, each through a view of its own.
+// load reads the paths rels of the repository checked out in dir (see
+// readRepo), and then the paths outside it: a folder holding a
+// gitvend.yaml, such as the checkout of a pull request's head, is read as
+// a repository of its own, with its own roots; any other path is read
+// through a view of its own.
 func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) ([]manifest.Object, error) {
 	l := manifest.NewLoader()
 	if len(rels) > 0 {
-		repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
-		if err != nil {
+		if err := readRepo(ctx, l, dir, rels); err != nil {
 			return nil, err
-		}
-		defer repo.Close()
-		cfg, err := config.LoadRepo(dir)
-		if err != nil {
-			l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
-			cfg = &config.Repo{}
-		}
-		for _, env := range cfg.Environments {
-			if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
-				continue
-			}
-			objs, err := desired.BuildEnvironment(repo, env)
-			l.Fail(err)
-			l.Add(objs)
-			l.Skip(repo.Path(env.Root))
-		}
-		for _, rel := range rels {
-			l.Read(repo, rel)
 		}
 	}
 	for _, p := range outside {
+		p = strings.TrimSuffix(p, "/...")
+		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
+			if err := readRepo(ctx, l, p, []string{"."}); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		l.ReadPath(ctx, p)
 	}
 	return l.Objects()
+}
+
+// readRepo reads the paths rels of the repository checked out in dir
+// through one confined, bounded view of it: first every environment of
+// dir's own gitvend.yaml whose root lies under rels, built as apply builds
+// it, then the rest of rels.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string) error {
+	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
+		cfg = &config.Repo{}
+	}
+	for _, env := range cfg.Environments {
+		if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
+			continue
+		}
+		objs, err := desired.BuildEnvironment(repo, env)
+		l.Fail(err)
+		l.Add(objs)
+		l.Skip(repo.Path(env.Root))
+	}
+	for _, rel := range rels {
+		l.Read(repo, rel)
+	}
+	return nil
 }
 
 // placeConfigErrors names file in the field errors of gitvend.yaml, which
