@@ -220,3 +220,27 @@ func TestBuildKeepsSources(t *testing.T) {
 		t.Errorf("objects (-want +got):\n%s", diff)
 	}
 }
+
+// TestBuildRunsNoHelm asks for Helm the ways kustomize knows: the fields
+// are refused with their line, and the built-in generator given inline
+// does not run.
+func TestBuildRunsNoHelm(t *testing.T) {
+	tests := map[string]string{
+		"helmCharts": "helmCharts:\n- name: x\n  repo: http://127.0.0.1:1/charts\n",
+		"generators": "generators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata: {name: x}\n  name: x\n  repo: http://127.0.0.1:1/charts\n",
+	}
+	for name, k := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := writeTree(t, map[string]string{"env/kustomization.yaml": k})
+			tree, err := OpenTree(context.Background(), dir, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tree.Close()
+			objs, err := tree.Build("env")
+			if len(objs) != 0 || err == nil || !strings.Contains(err.Error(), "elm") {
+				t.Errorf("build = %d objects, %v; want Helm refused", len(objs), err)
+			}
+		})
+	}
+}
