@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -317,7 +318,7 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		return err
 	}
 	defer repo.Close()
-	cfg, err := config.LoadRepo(dir)
+	cfg, err := repoConfig(repo)
 	if err != nil {
 		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
 		cfg = &config.Repo{}
@@ -335,6 +336,20 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		l.Read(repo, rel)
 	}
 	return nil
+}
+
+// repoConfig reads the gitvend.yaml of repo through it, so that a link
+// cannot make it read one from elsewhere; a repository without one gets
+// config.DefaultRepo.
+func repoConfig(repo *manifest.Tree) (*config.Repo, error) {
+	data, err := repo.ReadFile(config.RepoFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.DefaultRepo(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return config.ParseRepo(data)
 }
 
 // placeConfigErrors names file in the field errors of gitvend.yaml, which

@@ -158,3 +158,31 @@ func mustRead(t *testing.T, name string) string {
 	}
 	return string(data)
 }
+
+// TestPullRequestConfigThroughALink makes the head's gitvend.yaml a link
+// to a file outside the checkout: it is not read, and the check fails.
+func TestPullRequestConfigThroughALink(t *testing.T) {
+	ctx := context.Background()
+	base, err := New(ctx, exampleRepo, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := copyRepo(t, nil)
+	outside := filepath.Join(filepath.Dir(head), "elsewhere.yaml")
+	if err := os.WriteFile(outside, []byte(movedRoot(t, "clusters/dev")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(head, "gitvend.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../elsewhere.yaml", filepath.Join(head, "gitvend.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := base.For(head).Check(ctx, []string{head}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed || len(rep.Errors) != 1 || rep.Errors[0].File != "gitvend.yaml" || !strings.Contains(rep.Errors[0].Message, "leads outside") {
+		t.Errorf("passed %v, errors %+v; want the link refused", rep.Passed, rep.Errors)
+	}
+}

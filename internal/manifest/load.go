@@ -153,7 +153,7 @@ func (l *Loader) folder(t *Tree, rel, res string, explicit bool, depth int) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") || name == "gitvend.yaml" {
 			continue
 		}
 		if t.Err() != nil {
@@ -179,7 +179,7 @@ func (l *Loader) folder(t *Tree, rel, res string, explicit bool, depth int) {
 			l.folder(t, childRel, childRes, false, depth+1)
 			continue
 		}
-		if isManifestName(name) && name != "gitvend.yaml" {
+		if isManifestName(name) {
 			l.file(t, childRel, childRes)
 		}
 	}

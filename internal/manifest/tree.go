@@ -277,6 +277,20 @@ func (t *Tree) isFile(rel string) bool {
 	return err == nil && fi != nil && fi.Mode().IsRegular()
 }
 
+// ReadFile reads the file rel (slash-separated, relative to the tree)
+// through the tree, counting it against the limits. A missing file is an
+// error wrapping fs.ErrNotExist.
+func (t *Tree) ReadFile(rel string) ([]byte, error) {
+	res, fi, err := t.resolve(filepath.FromSlash(rel))
+	if err != nil {
+		return nil, err
+	}
+	if fi == nil {
+		return nil, fmt.Errorf("read %s: %w", t.Path(rel), fs.ErrNotExist)
+	}
+	return t.readFile(res)
+}
+
 // readFile reads the file rel, counting it and its bytes against the limits.
 func (t *Tree) readFile(rel string) ([]byte, error) {
 	res, fi, err := t.resolve(rel)
