@@ -1,11 +1,16 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -320,4 +325,224 @@ spec:
 	// read on its own.
 	t.Run("repository", func(t *testing.T) { wantDenials(t, want, checkDenials(t, repo)) })
 	t.Run("file", func(t *testing.T) { wantDenials(t, want, checkDenials(t, repo, filepath.Join(repo, file))) })
+}
+
+// hostPathPod is a privileged Pod that mounts the node's root file system.
+const hostPathPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: node-shell
+  namespace: team-payments
+  labels: {app.kubernetes.io/name: node-shell, gitvend.dev/owner: payments}
+spec:
+  containers:
+  - name: shell
+    image: ghcr.io/acme/shell:1.0.0
+    securityContext: {privileged: true}
+    volumeMounts: [{name: host, mountPath: /host}]
+  volumes:
+  - name: host
+    hostPath: {path: /}
+`
+
+// applyDryRun runs `gitvend apply --dry-run` for a target serving the dev
+// environment of repo, whose cluster address nothing listens on: a build
+// that fails never gets as far as the cluster.
+func applyDryRun(t *testing.T, repo string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	writeFile(t, kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`)
+	cfg := filepath.Join(dir, "gitvend.yaml")
+	writeFile(t, cfg, `apiVersion: gitvend.dev/v1alpha1
+kind: ServerConfig
+github: {appID: 1}
+repositories: [{name: acme/infra}]
+targets:
+- name: dev
+  repository: acme/infra
+  kubeconfig: `+kubeconfig+`
+  environments: [dev]
+  namespaces: ["team-*"]
+`)
+	return gitvend(t, "apply", "--dry-run", "--config", cfg, "--target", "dev", "--repo", repo)
+}
+
+func writeFile(t *testing.T, name, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withDevRoot copies the example repository with extra resources listed
+// first in the dev root.
+func withDevRoot(t *testing.T, extra ...string) string {
+	t.Helper()
+	repo := copyTree(t, examples)
+	root := filepath.Join(repo, "environments/dev/kustomization.yaml")
+	data, err := os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, root, strings.Replace(string(data), "resources:\n", "resources:\n  - "+strings.Join(extra, "\n  - ")+"\n", 1))
+	return repo
+}
+
+// checkErrors runs `gitvend check --format json` and returns its exit code
+// and the problems it lists as "FILE:LINE: MESSAGE".
+func checkErrors(t *testing.T, args ...string) (int, []string) {
+	t.Helper()
+	code, out, stderr := gitvend(t, append([]string{"check", "--format", "json"}, args...)...)
+	if out == "" {
+		return code, []string{stderr}
+	}
+	var got []string
+	for _, e := range decodeReport(t, out).Errors {
+		got = append(got, e.File+":"+strconv.Itoa(e.Line)+": "+e.Message)
+	}
+	return code, got
+}
+
+// hasPrefix tells whether one of got starts with want.
+func hasPrefix(got []string, want string) bool {
+	for _, g := range got {
+		if strings.HasPrefix(g, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAttackHiddenRoot moves the dev root into a hidden folder, which the
+// check used to pass over while apply applied it: the root is refused by
+// the check of the head, by the check with the base's settings, and by
+// apply.
+func TestAttackHiddenRoot(t *testing.T) {
+	cfg, err := os.ReadFile(filepath.Join(examples, "gitvend.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := attackRepo(t, map[string]string{
+		"gitvend.yaml":              strings.Replace(string(cfg), "- name: dev\n", "- name: dev\n  root: .x/dev\n", 1),
+		".x/dev/kustomization.yaml": "resources: [pod.yaml]\n",
+		".x/dev/pod.yaml":           hostPathPod,
+	})
+	const want = `environments[0].root: must be a plain relative path inside the repository such as environments/dev (no leading '/', no '..' or '.' segments, no folder whose name starts with '.'), got ".x/dev"`
+	t.Run("check of the head", func(t *testing.T) {
+		code, got := checkErrors(t, "--repo", head, head+"/...")
+		if code != exitBadUse || !hasPrefix(got, "gitvend: "+head+"/gitvend.yaml: line 9: "+want) {
+			t.Errorf("exit %d, %q; want exit %d naming the root", code, got, exitBadUse)
+		}
+	})
+	t.Run("check with the base's settings", func(t *testing.T) {
+		base := copyTree(t, examples)
+		code, got := checkErrors(t, "--repo", base, head)
+		if code != exitBadUse || !hasPrefix(got, head+"/gitvend.yaml:9: "+want) {
+			t.Errorf("exit %d, %q; want exit %d naming the root", code, got, exitBadUse)
+		}
+	})
+	t.Run("apply --dry-run", func(t *testing.T) {
+		code, out, stderr := applyDryRun(t, head)
+		if code != exitBadUse || out != "" || !strings.Contains(stderr, "line 9: "+want) {
+			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming the root", code, out, stderr, exitBadUse)
+		}
+	})
+}
+
+// TestAttackRemoteBase names a local HTTP server in the dev root: check and
+// apply refuse the kustomization with its file and line, and the server
+// sees no request.
+func TestAttackRemoteBase(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Write([]byte(hostPathPod))
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		name, entry, field string
+	}{
+		{"URL", srv.URL + "/pod.yaml", "resources[0]"},
+		{"Git", "git::" + srv.URL + "/acme/infra.git//base?ref=main", "resources[0]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := withDevRoot(t, tt.entry)
+			want := "environments/dev/kustomization.yaml:5: " + tt.field + ": remote reference " + strconv.Quote(tt.entry) + " is not allowed"
+			code, got := checkErrors(t, "--repo", repo, repo+"/...")
+			if code != exitBadUse || !hasPrefix(got, want) {
+				t.Errorf("check: exit %d, %q; want exit %d and %q", code, got, exitBadUse, want)
+			}
+			code, out, stderr := applyDryRun(t, repo)
+			if code != exitBadUse || out != "" || !strings.Contains(stderr, "kustomization.yaml:5: "+tt.field+": remote reference") {
+				t.Errorf("apply: exit %d, stdout %q, stderr %q; want exit %d and the refusal", code, out, stderr, exitBadUse)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Errorf("the server got %d requests", n)
+			}
+		})
+	}
+}
+
+// TestAttackSymbolicLinks makes links that used to keep a check busy for
+// as long as memory lasted, and a chain of links out of the repository:
+// check and apply refuse each, naming the link, within seconds, and read
+// nothing outside.
+func TestAttackSymbolicLinks(t *testing.T) {
+	t.Run("three links to their folder", func(t *testing.T) {
+		repo := withDevRoot(t, "l1/l2/l3/search-config.yaml")
+		for _, dir := range []string{"environments/dev", "docs"} {
+			for _, l := range []string{"l1", "l2", "l3"} {
+				writeFile(t, filepath.Join(repo, dir, "notes.yaml"), "")
+				if err := os.Symlink(".", filepath.Join(repo, dir, l)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		start := time.Now()
+		code, got := checkErrors(t, "--repo", repo, repo+"/...")
+		// The root, built as apply builds it, and the links in a folder
+		// read file by file.
+		if code != exitBadUse || len(got) != 4 || !hasPrefix(got, "environments/dev/l1:0: symbolic link used as a folder") ||
+			!hasPrefix(got, "docs/l1:0: symbolic link to a folder") || !hasPrefix(got, "docs/l2:0: symbolic link to a folder") ||
+			!hasPrefix(got, "docs/l3:0: symbolic link to a folder") {
+			t.Errorf("check: exit %d, %q; want exit %d naming each link", code, got, exitBadUse)
+		}
+		code, out, stderr := applyDryRun(t, repo)
+		if code != exitBadUse || out != "" || !strings.Contains(stderr, "environments/dev/l1: symbolic link used as a folder") {
+			t.Errorf("apply: exit %d, stdout %q, stderr %q; want exit %d naming the link", code, out, stderr, exitBadUse)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("check and apply took %s", d)
+		}
+	})
+	t.Run("chain out of the repository", func(t *testing.T) {
+		repo := withDevRoot(t, "leak.yaml")
+		writeFile(t, filepath.Join(filepath.Dir(repo), "secret.yaml"), strings.Replace(hostPathPod, "node-shell", "stolen", -1))
+		// Read as text, the chain stays inside: environments/dev/up/../../../secret.yaml
+		// is secret.yaml of the repository. Through the link up it is not.
+		if err := os.Symlink("..", filepath.Join(repo, "environments/dev/up")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("up/../../../secret.yaml", filepath.Join(repo, "environments/dev/leak.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr := gitvend(t, "check", "--format", "json", "--repo", repo, repo+"/...")
+		if code != exitBadUse || strings.Contains(out, "stolen") || !strings.Contains(out, `"environments/dev/up"`) {
+			t.Errorf("check: exit %d, stderr %q\n%s\nwant exit %d naming the link up and nothing of the file outside", code, stderr, out, exitBadUse)
+		}
+		code, out, stderr = applyDryRun(t, repo)
+		if code != exitBadUse || out != "" || !strings.Contains(stderr, "environments/dev/up: symbolic link used as a folder") {
+			t.Errorf("apply: exit %d, stdout %q, stderr %q; want exit %d naming the link", code, out, stderr, exitBadUse)
+		}
+	})
 }

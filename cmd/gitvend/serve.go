@@ -121,7 +121,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	if err != nil {
 		return nil, err
 	}
-	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, Logger: log, Registerer: s.reg})
+	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, JobTimeout: cfg.Queue.JobTimeout, Logger: log, Registerer: s.reg})
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
 		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
 		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight})

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -164,16 +166,33 @@ func (c *Checker) For(repoDir string) *Checker {
 // Config returns the repository configuration the checker uses.
 func (c *Checker) Config() *config.Repo { return c.cfg }
 
-// Check loads the objects under paths and checks them. When baseDir is not
-// empty, the same paths (relative to the repository) are read under
-// baseDir to compute the cost change; paths missing there count as new.
+// Check loads the objects under paths and checks them. Every environment
+// of the checked repository's own gitvend.yaml whose root lies under paths
+// is built as apply builds it (desired.BuildEnvironment), from the roots
+// that gitvend.yaml names, and judged with the checker's settings and
+// policies; everything else under paths is read file by file (see
+// manifest.Loader). When baseDir is not empty, the same paths (relative to
+// the repository) are read under baseDir to compute the cost change;
+// paths missing there count as new.
 func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*Report, error) {
-	objs, loadErr := manifest.Load(paths...)
+	var inside, outside []string
+	for _, p := range paths {
+		if rel, ok := c.inside(p); ok {
+			inside = append(inside, rel)
+		} else {
+			outside = append(outside, p)
+		}
+	}
+	objs, loadErr := c.load(ctx, c.repoDir, inside, outside)
 	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
 	for _, e := range field.All(loadErr) {
-		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: e.Msg})
+		msg := e.Msg
+		if e.Field != "" {
+			msg = e.Field + ": " + msg
+		}
+		rep.Errors = append(rep.Errors, Problem{File: c.rel(e.File), Line: e.Line, Message: msg})
 	}
-	if loadErr != nil && len(rep.Errors) == 0 {
+	if loadErr != nil && (len(rep.Errors) == 0 || ctx.Err() != nil) {
 		return nil, fmt.Errorf("load manifests: %w", loadErr)
 	}
 	subjects := make([]policy.Subject, len(objs))
@@ -199,7 +218,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		rep.Cost.Objects = []cost.ObjectCost{}
 	}
 	if baseDir != "" {
-		base, err := c.baseEstimate(paths, baseDir)
+		base, err := c.baseEstimate(ctx, paths, baseDir)
 		if err != nil {
 			return nil, err
 		}
@@ -242,37 +261,162 @@ func (c *Checker) rel(file string) string {
 	return filepath.ToSlash(rel)
 }
 
+// inside returns the path p (a trailing "/..." is accepted) relative to
+// the repository, slash-separated, when it lies inside it.
+func (c *Checker) inside(p string) (string, bool) {
+	p = strings.TrimSuffix(p, "/...")
+	if p == "..." {
+		p = "."
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", false
+	}
+	root, err := filepath.Abs(c.repoDir)
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// load reads the paths rels of the repository checked out in dir (see
+// readRepo), and then the paths outside it: a folder holding a
+// gitvend.yaml, such as the checkout of a pull request's head, is read as
+// a repository of its own, with its own roots; any other path is read
+// through a view of its own.
+func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) ([]manifest.Object, error) {
+	l := manifest.NewLoader()
+	if len(rels) > 0 {
+		if err := readRepo(ctx, l, dir, rels); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range outside {
+		p = strings.TrimSuffix(p, "/...")
+		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
+			if err := readRepo(ctx, l, p, []string{"."}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		l.ReadPath(ctx, p)
+	}
+	return l.Objects()
+}
+
+// readRepo reads the paths rels of the repository checked out in dir
+// through one confined, bounded view of it: first every environment of
+// dir's own gitvend.yaml whose root lies under rels, built as apply builds
+// it, then the rest of rels.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string) error {
+	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	if err != nil {
+		return err
+	}
+	defer repo.Close()
+	cfg, err := repoConfig(repo)
+	if err != nil {
+		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
+		cfg = &config.Repo{}
+	}
+	for _, env := range cfg.Environments {
+		if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
+			continue
+		}
+		objs, err := desired.BuildEnvironment(repo, env)
+		l.Fail(err)
+		l.Add(objs)
+		l.Skip(repo.Path(env.Root))
+	}
+	for _, rel := range rels {
+		l.Read(repo, rel)
+	}
+	return nil
+}
+
+// repoConfig reads the gitvend.yaml of repo through it, so that a link
+// cannot make it read one from elsewhere; a repository without one gets
+// config.DefaultRepo.
+func repoConfig(repo *manifest.Tree) (*config.Repo, error) {
+	data, err := repo.ReadFile(config.RepoFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.DefaultRepo(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return config.ParseRepo(data)
+}
+
+// placeConfigErrors names file in the field errors of gitvend.yaml, which
+// the configuration reports without it; the checks show them as
+// problems of the pull request.
+func placeConfigErrors(err error, file string) error {
+	fes := field.All(err)
+	if len(fes) == 0 {
+		return err
+	}
+	out := make([]error, len(fes))
+	for i, e := range fes {
+		cp := *e
+		if cp.File == "" {
+			cp.File = file
+		}
+		out[i] = &cp
+	}
+	return errors.Join(out...)
+}
+
+// covers tells whether the repository path root lies at or under one of rels.
+func covers(rels []string, root string) bool {
+	root = path.Clean(root)
+	for _, r := range rels {
+		if r == "." || r == root || strings.HasPrefix(root, r+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // baseEstimate estimates the same paths under baseDir.
-func (c *Checker) baseEstimate(paths []string, baseDir string) (cost.Estimate, error) {
+func (c *Checker) baseEstimate(ctx context.Context, paths []string, baseDir string) (cost.Estimate, error) {
 	if c.bases == nil {
-		return c.estimateBase(paths, baseDir)
+		return c.estimateBase(ctx, paths, baseDir)
 	}
 	var rels []string
 	for _, p := range paths {
 		rels = append(rels, c.rel(p))
 	}
 	key := baseDir + "\x00" + strings.Join(rels, "\x00")
-	return c.bases.get(key, func() (cost.Estimate, error) { return c.estimateBase(paths, baseDir) })
+	return c.bases.get(key, func() (cost.Estimate, error) { return c.estimateBase(ctx, paths, baseDir) })
 }
 
 // estimateBase estimates the same paths under baseDir.
-func (c *Checker) estimateBase(paths []string, baseDir string) (cost.Estimate, error) {
-	var basePaths []string
+func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir string) (cost.Estimate, error) {
+	var rels []string
 	for _, p := range paths {
-		rel := c.rel(strings.TrimSuffix(p, "/..."))
-		if filepath.IsAbs(rel) || strings.HasPrefix(rel, "..") {
+		rel, ok := c.inside(p)
+		if !ok {
 			return cost.Estimate{}, fmt.Errorf("path %s: with --base, paths must lie inside the repository %s", p, c.repoDir)
 		}
-		bp := filepath.Join(baseDir, filepath.FromSlash(rel))
-		if _, err := os.Stat(bp); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(baseDir, filepath.FromSlash(rel))); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		basePaths = append(basePaths, bp)
+		rels = append(rels, rel)
 	}
-	if len(basePaths) == 0 {
+	if len(rels) == 0 {
 		return cost.Estimate{Currency: cost.DefaultPrices().Currency}, nil
 	}
-	objs, _ := manifest.Load(basePaths...)
+	// Problems of the base are not the pull request's; only a check that
+	// was stopped has no estimate (and none is remembered).
+	objs, _ := c.load(ctx, baseDir, rels, nil)
+	if err := ctx.Err(); err != nil {
+		return cost.Estimate{}, fmt.Errorf("estimate base: %w", err)
+	}
 	items := make([]cost.Item, len(objs))
 	for i := range objs {
 		o := &objs[i]

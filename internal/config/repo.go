@@ -223,8 +223,10 @@ func (r *Repo) Validate() error {
 			bad(f+".name", "environment %q is defined twice", e.Name)
 		}
 		envs[e.Name] = true
-		if e.Root != "" && (path.IsAbs(e.Root) || strings.HasPrefix(path.Clean(e.Root), "..")) {
-			bad(f+".root", "must be a path inside the repository, got %q", e.Root)
+		if e.Root != "" {
+			if err := CheckRoot(e.Root); err != nil {
+				bad(f+".root", "%v", err)
+			}
 		}
 		for j, t := range e.Teams {
 			if !teams[t] {
@@ -278,6 +280,25 @@ func (p Prices) validate(path string, bad func(path, format string, args ...any)
 			bad(path+"."+name, "must not be negative, got %v", *v)
 		}
 	}
+}
+
+// CheckRoot tells whether root may be an environment root: a plain
+// relative path inside the repository, such as environments/dev or
+// clusters/prod/apps. It refuses absolute paths, empty, "." and ".."
+// segments, backslashes, and folders whose name starts with '.', which
+// the checks of a pull request do not read. A trailing '/' is accepted.
+func CheckRoot(root string) error {
+	const allowed = "a plain relative path inside the repository such as environments/dev " +
+		"(no leading '/', no '..' or '.' segments, no folder whose name starts with '.')"
+	if root == "" || path.IsAbs(root) || strings.ContainsAny(root, "\\\x00") {
+		return fmt.Errorf("must be %s, got %q", allowed, root)
+	}
+	for _, seg := range strings.Split(strings.TrimSuffix(root, "/"), "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return fmt.Errorf("must be %s, got %q", allowed, root)
+		}
+	}
+	return nil
 }
 
 // Environment returns the environment called name.

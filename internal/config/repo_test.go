@@ -75,7 +75,16 @@ func TestParseRepoErrors(t *testing.T) {
 			`line 3: environments[0].name: must be a DNS-1123 label, got "Dev"`,
 			`environments[2].name: environment "dev" is defined twice`,
 		}},
-		{"root outside", head + "environments: [{name: dev, root: ../x}]\n", []string{"environments[0].root: must be a path inside the repository"}},
+		{"root outside", head + "environments: [{name: dev, root: ../x}]\n", []string{"environments[0].root: must be a plain relative path inside the repository"}},
+		{"roots that are not plain paths", head + "environments:\n- {name: a, root: .x/dev}\n- {name: b, root: envs/.hidden}\n- {name: c, root: /abs}\n- {name: d, root: envs/../x}\n- {name: e, root: ./envs}\n- {name: f, root: envs//g}\n- {name: g, root: 'envs\\\\g'}\n- {name: h, root: envs/h/}\n", []string{
+			`line 4: environments[0].root: must be a plain relative path inside the repository such as environments/dev (no leading '/', no '..' or '.' segments, no folder whose name starts with '.'), got ".x/dev"`,
+			`line 5: environments[1].root: must be a plain relative path`,
+			`line 6: environments[2].root: must be a plain relative path`,
+			`line 7: environments[3].root: must be a plain relative path`,
+			`line 8: environments[4].root: must be a plain relative path`,
+			`line 9: environments[5].root: must be a plain relative path`,
+			`line 10: environments[6].root: must be a plain relative path`,
+		}},
 		{"unknown team", head + "environments: [{name: dev, teams: [ghost]}]\n", []string{`environments[0].teams[0]: unknown team "ghost"`}},
 		{"negative price", head + "environments: [{name: dev, prices: {gpu: -1}}]\n", []string{"environments[0].prices.gpu: must not be negative"}},
 		{"budget scope", head + "environments: [{name: dev}]\nbudgets: [{monthly: 5}, {namespace: x, monthly: 0, environment: qa}]\n", []string{
@@ -131,4 +140,23 @@ func FuzzParseRepo(f *testing.F) {
 			t.Fatalf("accepted a config without environments")
 		}
 	})
+}
+
+func TestCheckRoot(t *testing.T) {
+	tests := []struct {
+		root string
+		ok   bool
+	}{
+		{"environments/dev", true}, {"clusters/prod-eu/apps", true}, {"envs/h/", true}, {"dev", true}, {"a.b/c", true},
+		{"", false}, {".", false}, {"..", false}, {".x/dev", false}, {"envs/.hidden", false}, {"/abs", false},
+		{"envs/../x", false}, {"./envs", false}, {"envs//g", false}, {`envs\g`, false}, {"../x", false}, {"envs/.", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.root, func(t *testing.T) {
+			err := CheckRoot(tt.root)
+			if (err == nil) != tt.ok {
+				t.Errorf("CheckRoot(%q) = %v, want ok %v", tt.root, err, tt.ok)
+			}
+		})
+	}
 }

@@ -114,6 +114,9 @@ type Queue struct {
 	Workers int `yaml:"workers"`
 	// Capacity is how many jobs may wait; a webhook beyond it is answered 503.
 	Capacity int `yaml:"capacity"`
+	// JobTimeout bounds one attempt of a job; a job past it is cancelled
+	// and not tried again.
+	JobTimeout time.Duration `yaml:"jobTimeout"`
 }
 
 // Resync sets the level-triggered loop.
@@ -326,7 +329,7 @@ func (r Repository) Validate() error {
 	return errs.join()
 }
 
-// Validate checks the queue's bounds.
+// Validate checks the queue's bounds and job timeout.
 func (q Queue) Validate() error {
 	var errs fieldErrors
 	if q.Workers < 1 || q.Workers > MaxWorkers {
@@ -335,6 +338,7 @@ func (q Queue) Validate() error {
 	if q.Capacity < 1 || q.Capacity > MaxCapacity {
 		errs.add("capacity", "must be from 1 to %d, got %d", MaxCapacity, q.Capacity)
 	}
+	positive(&errs, "jobTimeout", q.JobTimeout)
 	return errs.join()
 }
 

@@ -136,6 +136,7 @@ func (s *Server) applyDefaults(present field.Lines) {
 	set("github.maxWebhookBytesInFlight", func() { s.GitHub.MaxWebhookBytesInFlight = 4 * MaxWebhookBytes })
 	set("queue.workers", func() { s.Queue.Workers = 4 })
 	set("queue.capacity", func() { s.Queue.Capacity = 1000 })
+	set("queue.jobTimeout", func() { s.Queue.JobTimeout = 10 * time.Minute })
 	set("resync.interval", func() { s.Resync.Interval = 5 * time.Minute })
 	le := &s.LeaderElection
 	set("leaderElection.namespace", func() { le.Namespace = "gitvend-system" })

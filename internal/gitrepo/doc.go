@@ -9,7 +9,8 @@
 // installation tokens expire.
 //
 // A Repo reads commits (Head, ReadFile, Export into a directory for
-// kustomize and the checks), builds new commits from a parent plus changed
+// kustomize and the checks, refusing symbolic links that lead outside the
+// tree or to a folder), builds new commits from a parent plus changed
 // and deleted files by writing blobs and trees directly (Commit:
 // deterministic, and no commit when nothing changes), and pushes a commit
 // to a branch (Push: fast-forward or forced; pushing what is already there

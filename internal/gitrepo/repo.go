@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +14,6 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitvend/gitvend/internal/retry"
@@ -134,62 +131,6 @@ func (r *Repo) ReadFile(ctx context.Context, sha, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s at %s: %w", name, sha, err)
 	}
 	return b, nil
-}
-
-// Export writes the tree of a commit into dir, which should be new or
-// empty: regular files 0644, executables 0755, symbolic links as links
-// (refused when they point outside dir). Submodules are skipped.
-func (r *Repo) Export(ctx context.Context, sha, dir string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.commit(sha)
-	if err != nil {
-		return err
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", sha, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create export directory: %w", err)
-	}
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return exportFile(dir, f)
-	})
-	if err != nil {
-		return fmt.Errorf("export %s into %s: %w", sha, dir, err)
-	}
-	return nil
-}
-
-func exportFile(dir string, f *object.File) error {
-	if err := checkPath(f.Name); err != nil {
-		return fmt.Errorf("tree entry: %w", err)
-	}
-	dst := filepath.Join(dir, filepath.FromSlash(f.Name))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("create directory for %s: %w", f.Name, err)
-	}
-	content, err := f.Contents()
-	if err != nil {
-		return fmt.Errorf("read %s: %w", f.Name, err)
-	}
-	switch f.Mode {
-	case filemode.Symlink:
-		target := path.Join(path.Dir(f.Name), content)
-		if path.IsAbs(content) || target == ".." || strings.HasPrefix(target, "../") {
-			return retry.Terminal(fmt.Errorf("symbolic link %s -> %s points outside the repository", f.Name, content))
-		}
-		return os.Symlink(content, dst)
-	case filemode.Executable:
-		return os.WriteFile(dst, []byte(content), 0o755)
-	case filemode.Regular, filemode.Deprecated:
-		return os.WriteFile(dst, []byte(content), 0o644)
-	}
-	return nil
 }
 
 // Push sets branch on the remote to sha, a commit of this clone. Without

@@ -6,10 +6,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/gitvend/gitvend/internal/field"
 )
@@ -17,43 +16,41 @@ import (
 // originAnnotation is where kustomize records the file a resource came from.
 const originAnnotation = "config.kubernetes.io/origin"
 
-// IsKustomization tells whether dir on fsys holds a kustomization file.
-func IsKustomization(fsys filesys.FileSystem, dir string) bool {
-	return kustomizationFile(fsys, dir) != ""
-}
-
-func kustomizationFile(fsys filesys.FileSystem, dir string) string {
-	for _, name := range konfig.RecognizedKustomizationFileNames() {
-		p := filepath.Join(dir, name)
-		if fsys.Exists(p) && !fsys.IsDir(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-// Build runs kustomize on the kustomization in dir and returns the objects it
-// produces, in kustomize's order. Each object keeps the file (relative to
-// fsys's working paths, as given in dir) and line of the document it came
-// from, so that findings point at what people edit. Plugins and Helm charts
-// are not run.
-func Build(fsys filesys.FileSystem, dir string) ([]Object, error) {
-	root := kustomizationFile(fsys, dir)
-	if root == "" {
-		return nil, fmt.Errorf("build %s: no kustomization.yaml in the directory", dir)
-	}
-	opts := krusty.MakeDefaultOptions()
-	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	opts.PluginConfig = types.DisabledPluginConfig()
-	k := krusty.MakeKustomizer(opts)
-	absRoot, err := filepath.Abs(root)
+// Build runs kustomize on the kustomization in the folder rel of the tree
+// (slash-separated, relative to it) and returns the objects it produces,
+// in kustomize's order. Each object keeps the file (named as Path names
+// it) and line of the document it came from, so that findings point at
+// what people edit.
+//
+// Nothing outside the tree is read: every kustomization the build reads is
+// first vetted for remote references (URLs, Git addresses) and Helm
+// charts, which are refused with the file and line, before kustomize
+// runs; kustomize reads files only through the tree, with its root-only
+// load restriction, and no plugin runs. The tree's limits bound the build.
+func (t *Tree) Build(rel string) ([]Object, error) {
+	rel = filepath.Clean(filepath.FromSlash(rel))
+	res, fi, err := t.resolve(rel)
 	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", dir, err)
+		return nil, err
 	}
-	rm, err := k.Run(originFS{FileSystem: fsys, root: absRoot}, dir)
+	if fi == nil || !fi.IsDir() {
+		return nil, &field.Error{File: t.Path(rel), Msg: "no such folder"}
+	}
+	kfile := t.kustomizationFile(res)
+	if kfile == "" {
+		return nil, &field.Error{File: t.Path(rel), Msg: "no kustomization.yaml in the folder"}
+	}
+	if err := t.vet(res, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	rm, err := t.kustomize(res, kfile)
 	if err != nil {
-		return nil, &field.Error{File: root, Msg: "kustomize build failed: " + err.Error()}
+		return nil, err
 	}
+	if err := t.CountObjects(kfile, rm.Size()); err != nil {
+		return nil, err
+	}
+	dir := t.Path(rel)
 	sources := map[string][]Object{}
 	objs := make([]Object, 0, rm.Size())
 	for _, r := range rm.Resources() {
@@ -74,19 +71,40 @@ func Build(fsys filesys.FileSystem, dir string) ([]Object, error) {
 		if !ok {
 			return nil, fmt.Errorf("build %s: resource %s is not a mapping", dir, r.CurId())
 		}
-		o := Object{Content: content, File: root}
+		o := Object{Content: content, File: t.Path(kfile)}
 		o.APIVersion, _ = content["apiVersion"].(string)
 		o.Kind, _ = content["kind"].(string)
 		o.Name = r.GetName()
 		o.Namespace = r.GetNamespace()
-		locate(fsys, dir, origin, &o, sources)
+		t.locate(res, origin, &o, sources)
 		objs = append(objs, o)
 	}
 	return objs, nil
 }
 
-// locate points o at the document it was read from, when kustomize said.
-func locate(fsys filesys.FileSystem, dir, origin string, o *Object, cache map[string][]Object) {
+// kustomize runs kustomize on the folder res with its kustomization
+// kfile, reading through the tree only.
+func (t *Tree) kustomize(res, kfile string) (resmap.ResMap, error) {
+	opts := krusty.MakeDefaultOptions()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	opts.PluginConfig = types.DisabledPluginConfig()
+	fsys := &treeFS{t: t, root: filepath.Join(t.abs, kfile)}
+	rm, err := krusty.MakeKustomizer(opts).Run(fsys, filepath.Join(t.abs, res))
+	if err != nil {
+		if stopped := t.Err(); stopped != nil {
+			return nil, stopped
+		}
+		if fsys.refusal != nil {
+			return nil, fsys.refusal
+		}
+		return nil, &field.Error{File: t.Path(kfile), Msg: "kustomize build failed: " + err.Error()}
+	}
+	return rm, nil
+}
+
+// locate points o at the document it was read from, when kustomize said;
+// dir is the built folder, relative to the tree.
+func (t *Tree) locate(dir, origin string, o *Object, cache map[string][]Object) {
 	var ref struct {
 		Path string `yaml:"path"`
 		Repo string `yaml:"repo"`
@@ -94,16 +112,19 @@ func locate(fsys filesys.FileSystem, dir, origin string, o *Object, cache map[st
 	if origin == "" || yaml.Unmarshal([]byte(origin), &ref) != nil || ref.Path == "" || ref.Repo != "" {
 		return
 	}
-	file := filepath.Join(dir, ref.Path)
+	file := filepath.Join(dir, filepath.FromSlash(ref.Path))
+	if file == ".." || strings.HasPrefix(file, ".."+string(filepath.Separator)) {
+		return
+	}
 	docs, ok := cache[file]
 	if !ok {
-		data, err := fsys.ReadFile(file)
+		data, err := t.readFile(file)
 		if err == nil {
-			docs, _ = Decode(file, data)
+			docs, _ = Decode(t.Path(file), data)
 		}
 		cache[file] = docs
 	}
-	o.File = file
+	o.File = t.Path(file)
 	// Prefer the document of the same kind and name; name prefixes and
 	// suffixes added by kustomize still contain the original name.
 	var exact, partial, sameKind []Object
@@ -153,34 +174,4 @@ func normalize(v any) any {
 		return float64(t)
 	}
 	return v
-}
-
-// originFS serves the root kustomization with origin annotations switched
-// on, and everything else from the wrapped file system.
-type originFS struct {
-	filesys.FileSystem
-	root string
-}
-
-// ReadFile implements filesys.FileSystem.
-func (f originFS) ReadFile(path string) ([]byte, error) {
-	data, err := f.FileSystem.ReadFile(path)
-	if err != nil {
-		return data, err
-	}
-	if abs, absErr := filepath.Abs(path); absErr != nil || abs != f.root {
-		return data, nil
-	}
-	var k map[string]any
-	if err := yaml.Unmarshal(data, &k); err != nil || k == nil {
-		return data, nil //nolint:nilerr // kustomize reports the syntax error itself
-	}
-	meta, _ := k["buildMetadata"].([]any)
-	for _, m := range meta {
-		if m == types.OriginAnnotations {
-			return data, nil
-		}
-	}
-	k["buildMetadata"] = append(meta, types.OriginAnnotations)
-	return yaml.Marshal(k)
 }

@@ -1,14 +1,13 @@
 package manifest
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/gitvend/gitvend/internal/field"
 )
@@ -16,102 +15,205 @@ import (
 // MaxFileSize bounds the size of one manifest file.
 const MaxFileSize = 16 << 20
 
-// Load reads the Kubernetes objects under paths on disk. A path may be a
-// file, a directory (read recursively; a trailing "/..." is accepted) or a
-// kustomize root, which is built rather than read file by file; below a
-// directory, every folder holding a kustomization is built the same way.
-// Hidden folders, blueprint folders (those with a blueprint.yaml) and
-// gitvend's own records (gitvend.yaml, Requests) are passed over. An object
-// reached twice, for example through an environment root and through the
-// request folder it includes, is returned once. Problems with single files
-// are joined into the error while everything readable is still returned.
+// Load reads the Kubernetes objects under paths on disk, each path through
+// a Tree of its own (the folder itself, or the folder of a file) with the
+// default limits. A path may be a file, a folder (read recursively; a
+// trailing "/..." is accepted) or a kustomize root, which is built rather
+// than read file by file. See Loader for what is read and passed over.
 func Load(paths ...string) ([]Object, error) {
-	l := loader{fsys: filesys.MakeFsOnDisk(), seen: map[string]bool{}}
-	for _, p := range paths {
-		p = strings.TrimSuffix(p, "/...")
-		if p == "..." {
-			p = "."
-		}
-		l.path(p, true)
-	}
-	return l.objs, errors.Join(l.errs...)
+	return LoadContext(context.Background(), paths...)
 }
 
-type loader struct {
-	fsys filesys.FileSystem
+// LoadContext is Load that stops reading when ctx is done.
+func LoadContext(ctx context.Context, paths ...string) ([]Object, error) {
+	l := NewLoader()
+	for _, p := range paths {
+		l.ReadPath(ctx, p)
+	}
+	return l.Objects()
+}
+
+// Loader collects the objects of one check from Trees, each object once:
+// one reached twice, for example through an environment root and through
+// the request folder it includes, is kept once. Problems with single files
+// are collected while everything readable is still read; a limit of a
+// tree, or its context, stops reading it.
+type Loader struct {
 	objs []Object
 	errs []error
 	seen map[string]bool
+	skip map[string]bool
 }
 
-func (l *loader) path(p string, explicit bool) {
-	if !l.fsys.Exists(p) {
-		l.errs = append(l.errs, &field.Error{File: p, Msg: "no such file or directory"})
-		return
-	}
-	if !l.fsys.IsDir(p) {
-		l.file(p)
-		return
-	}
-	if IsKustomization(l.fsys, p) {
-		objs, err := Build(l.fsys, p)
-		if err != nil {
-			l.errs = append(l.errs, err)
-		}
-		l.add(objs)
-		return
-	}
-	if !explicit && l.fsys.Exists(filepath.Join(p, "blueprint.yaml")) {
-		return
-	}
-	entries, err := l.fsys.ReadDir(p)
-	if err != nil {
-		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
-		return
-	}
-	sort.Strings(entries)
-	for _, name := range entries {
-		if strings.HasPrefix(name, ".") {
-			continue
-		}
-		child := filepath.Join(p, name)
-		if l.fsys.IsDir(child) {
-			l.path(child, false)
-			continue
-		}
-		switch strings.ToLower(filepath.Ext(name)) {
-		case ".yaml", ".yml", ".json":
-			if name != "gitvend.yaml" {
-				l.file(child)
-			}
-		}
-	}
+// NewLoader returns an empty Loader.
+func NewLoader() *Loader {
+	return &Loader{seen: map[string]bool{}, skip: map[string]bool{}}
 }
 
-func (l *loader) file(p string) {
-	info, err := os.Stat(p)
-	if err != nil {
-		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
-		return
-	}
-	if info.Size() > MaxFileSize {
-		l.errs = append(l.errs, &field.Error{File: p, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)})
-		return
-	}
-	data, err := l.fsys.ReadFile(p)
-	if err != nil {
-		l.errs = append(l.errs, &field.Error{File: p, Msg: err.Error()})
-		return
-	}
-	objs, err := Decode(p, data)
+// Skip makes Read pass over the folder named dir (as Tree.Path names it),
+// which the caller reads some other way.
+func (l *Loader) Skip(dir string) { l.skip[filepath.Clean(dir)] = true }
+
+// Fail records a problem found while reading some other way.
+func (l *Loader) Fail(err error) {
 	if err != nil {
 		l.errs = append(l.errs, err)
 	}
-	l.add(objs)
 }
 
-// add keeps objs that are Kubernetes objects and not seen before.
-func (l *loader) add(objs []Object) {
+// Objects returns what was read, and every problem joined.
+func (l *Loader) Objects() ([]Object, error) { return l.objs, errors.Join(l.errs...) }
+
+// Read reads the path rel of tree t (slash-separated, relative to it;
+// "." for all of it). A file is decoded; a folder holding a kustomization
+// is built (Tree.Build); any other folder is read recursively, and below
+// it every folder holding a kustomization is built the same way. Hidden
+// files and folders, blueprint folders (those with a blueprint.yaml)
+// below rel and gitvend's own records (gitvend.yaml, Requests) are passed
+// over, and so are files other than .yaml, .yml and .json. A symbolic link
+// to a folder, or one leaving the tree, is an error naming it.
+func (l *Loader) Read(t *Tree, rel string) {
+	rel = filepath.Clean(filepath.FromSlash(rel))
+	res, fi, err := t.resolve(rel)
+	switch {
+	case err != nil:
+		l.errs = append(l.errs, err)
+	case fi == nil:
+		l.errs = append(l.errs, &field.Error{File: t.Path(rel), Msg: "no such file or directory"})
+	case fi.IsDir():
+		l.folder(t, rel, res, true, 0)
+	default:
+		l.file(t, rel, res)
+	}
+	if err := t.Err(); err != nil && !l.has(err) {
+		l.errs = append(l.errs, err)
+	}
+}
+
+// ReadPath reads the path p on disk through a Tree of its own with the
+// default limits: the folder p (a trailing "/..." is accepted), or the
+// folder of the file p.
+func (l *Loader) ReadPath(ctx context.Context, p string) {
+	p = strings.TrimSuffix(p, "/...")
+	if p == "..." {
+		p = "."
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		l.errs = append(l.errs, &field.Error{File: p, Msg: "no such file or directory"})
+		return
+	}
+	dir, rel := p, "."
+	if !info.IsDir() {
+		dir, rel = filepath.Dir(p), filepath.Base(p)
+	}
+	t, err := OpenTree(ctx, dir, Limits{})
+	if err != nil {
+		l.errs = append(l.errs, err)
+		return
+	}
+	defer t.Close()
+	l.Read(t, rel)
+}
+
+// has tells whether err was recorded already.
+func (l *Loader) has(err error) bool {
+	for _, e := range l.errs {
+		if e == err {
+			return true
+		}
+	}
+	return false
+}
+
+// folder reads the folder res (resolved) that rel names.
+func (l *Loader) folder(t *Tree, rel, res string, explicit bool, depth int) {
+	if l.skip[filepath.Clean(t.Path(rel))] || t.Err() != nil {
+		return
+	}
+	if depth > t.lim.Depth {
+		l.errs = append(l.errs, t.stop(t.limitError(rel, "nested folders", t.lim.Depth, "MaxFolderDepth")))
+		return
+	}
+	if t.kustomizationFile(res) != "" {
+		objs, err := t.Build(res)
+		if err != nil {
+			l.errs = append(l.errs, err)
+		}
+		l.Add(objs)
+		return
+	}
+	if !explicit && t.isFile(filepath.Join(res, "blueprint.yaml")) {
+		return
+	}
+	entries, err := t.readDir(res)
+	if err != nil {
+		l.errs = append(l.errs, err)
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || name == "gitvend.yaml" {
+			continue
+		}
+		if t.Err() != nil {
+			return
+		}
+		childRel, childRes := filepath.Join(rel, name), filepath.Join(res, name)
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			r, fi, err := t.resolve(childRes)
+			switch {
+			case err != nil:
+				l.errs = append(l.errs, err)
+				continue
+			case fi == nil:
+				if isManifestName(name) {
+					l.errs = append(l.errs, &field.Error{File: t.Path(childRel), Msg: "symbolic link to nothing"})
+				}
+				continue
+			}
+			childRes, isDir = r, fi.IsDir()
+		}
+		if isDir {
+			l.folder(t, childRel, childRes, false, depth+1)
+			continue
+		}
+		if isManifestName(name) {
+			l.file(t, childRel, childRes)
+		}
+	}
+}
+
+// isManifestName tells whether a file called name may hold manifests.
+func isManifestName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// file decodes the file res (resolved) that rel names.
+func (l *Loader) file(t *Tree, rel, res string) {
+	data, err := t.readFile(res)
+	if err != nil {
+		l.errs = append(l.errs, err)
+		return
+	}
+	objs, err := Decode(t.Path(rel), data)
+	if err != nil {
+		l.errs = append(l.errs, err)
+	}
+	if err := t.CountObjects(rel, len(objs)); err != nil {
+		l.errs = append(l.errs, err)
+		return
+	}
+	l.Add(objs)
+}
+
+// Add keeps objs that are Kubernetes objects and not seen before.
+func (l *Loader) Add(objs []Object) {
 	for _, o := range objs {
 		if IsGitvendKind(o.ID) {
 			continue

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -141,7 +140,12 @@ spec:
 			t.Fatal(err)
 		}
 	}
-	objs, err := Build(filesys.MakeFsOnDisk(), dir)
+	tree, err := OpenTree(t.Context(), dir, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tree.Close()
+	objs, err := tree.Build(".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,9 @@
 // (package retry: anything not marked terminal) is tried again, up to
 // MaxAttempts, with capped exponential backoff, holding back later jobs of
 // its key; a job whose error is terminal runs once; a job that panics is
-// logged, runs once and never takes its worker down.
+// logged, runs once and never takes its worker down. Every attempt has a
+// deadline (JobTimeout): its context is cancelled then, and a job that
+// fails past it is logged, counted as timed_out and not tried again.
 // Shutdown lets the jobs in flight finish within a deadline and abandons the
 // waiting ones.
 package queue

@@ -13,6 +13,7 @@ const (
 	OutcomePanicked  = "panicked"  // the job panicked
 	OutcomeAbandoned = "abandoned" // dropped, not finished, by Shutdown
 	OutcomeRejected  = "rejected"  // refused by Add: the queue was full
+	OutcomeTimedOut  = "timed_out" // cancelled at its deadline (Options.JobTimeout)
 )
 
 // metrics are the queue's Prometheus collectors.
@@ -38,7 +39,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		jobs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "gitvend_queue_jobs_total",
-			Help: "Jobs by outcome: succeeded, failed, panicked, abandoned, rejected.",
+			Help: "Jobs by outcome: succeeded, failed, panicked, timed_out, abandoned, rejected.",
 		}, []string{"outcome"}),
 		retries: f.NewCounter(prometheus.CounterOpts{
 			Name: "gitvend_queue_retries_total",
@@ -46,11 +47,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gitvend_queue_job_duration_seconds",
-			Help:    "Time one attempt of a job ran, by the attempt's result (ok, error, panic).",
+			Help:    "Time one attempt of a job ran, by the attempt's result (ok, error, panic, timeout).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12),
 		}, []string{"result"}),
 	}
-	for _, o := range []string{OutcomeSucceeded, OutcomeFailed, OutcomePanicked, OutcomeAbandoned, OutcomeRejected} {
+	for _, o := range []string{OutcomeSucceeded, OutcomeFailed, OutcomePanicked, OutcomeTimedOut, OutcomeAbandoned, OutcomeRejected} {
 		m.jobs.WithLabelValues(o)
 	}
 	return m

@@ -22,6 +22,13 @@ var ErrFull = errors.New("queue full")
 // ErrClosed is returned (wrapped) by Add once Shutdown has begun.
 var ErrClosed = errors.New("queue closed")
 
+// ErrDeadline is the cause of a job's context when the job ran longer
+// than Options.JobTimeout; the job's error wraps it.
+var ErrDeadline = errors.New("job deadline exceeded")
+
+// DefaultJobTimeout is how long one attempt of a job may run by default.
+const DefaultJobTimeout = 10 * time.Minute
+
 // Options configure a Queue. Zero values take the defaults named.
 type Options struct {
 	// Workers is how many jobs run at once (default 1).
@@ -41,6 +48,12 @@ type Options struct {
 	InitialBackoff time.Duration
 	// MaxBackoff caps one wait (default 1m).
 	MaxBackoff time.Duration
+	// JobTimeout bounds one attempt of a job (default DefaultJobTimeout):
+	// its context is cancelled then, with cause ErrDeadline. A job that
+	// fails past it is logged, counted (outcome timed_out) and not tried
+	// again: the same input would take as long again. A job that ignores
+	// its context keeps its worker until it returns.
+	JobTimeout time.Duration
 }
 
 // Stats is a snapshot of the queue for status pages and tests.
@@ -118,6 +131,9 @@ func New(opts Options) *Queue {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Minute
 	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = DefaultJobTimeout
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -138,8 +154,9 @@ func New(opts Options) *Queue {
 // example). It returns an error wrapping ErrFull when Capacity jobs are
 // waiting, or ErrClosed once the queue is shutting down; it never blocks.
 //
-// The job's context is cancelled when the queue stops without a graceful
-// shutdown or the shutdown's deadline passes; it carries a logger
+// The job's context is cancelled when the attempt runs longer than
+// JobTimeout, or the queue stops without a graceful shutdown or the
+// shutdown's deadline passes; it carries a logger
 // (logctx.LoggerFrom) with the job's key, id and attempt.
 func (q *Queue) Add(key, id string, job func(ctx context.Context) error) error {
 	q.mu.Lock()
@@ -281,9 +298,15 @@ func (q *Queue) work() {
 		if it == nil {
 			return
 		}
-		err, panicked := q.runAttempt(it)
-		q.finish(it, err, panicked)
+		q.finish(it, q.runAttempt(it))
 	}
+}
+
+// attempt is how one attempt of a job ended.
+type attempt struct {
+	err      error
+	panicked bool
+	timedOut bool // ran past JobTimeout
 }
 
 // next waits for a job and marks its lane busy; nil means stop.
@@ -309,36 +332,46 @@ func (q *Queue) next() *item {
 	return it
 }
 
-// runAttempt runs one attempt of a job, turning a panic into an error.
-func (q *Queue) runAttempt(it *item) (err error, panicked bool) {
+// runAttempt runs one attempt of a job within its deadline, turning a
+// panic into an error.
+func (q *Queue) runAttempt(it *item) (a attempt) {
 	it.attempt++
 	ctx, log := logctx.With(logctx.WithLogger(q.jobCtx, q.log), "key", it.lane.key, "job", it.id, "attempt", it.attempt)
+	ctx, cancel := context.WithTimeoutCause(ctx, q.opts.JobTimeout, ErrDeadline)
+	defer cancel()
 	start := time.Now()
 	defer func() {
-		result := "ok"
 		if r := recover(); r != nil {
-			err, panicked = fmt.Errorf("job panicked: %v", r), true
+			a.err, a.panicked = fmt.Errorf("job panicked: %v", r), true
 			log.Error("job panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
+		if a.err != nil && !a.panicked && errors.Is(context.Cause(ctx), ErrDeadline) {
+			a.timedOut = true
+			a.err = retry.Terminal(fmt.Errorf("job ran longer than %s: %w: %w", q.opts.JobTimeout, ErrDeadline, a.err))
+		}
+		result := "ok"
 		switch {
-		case panicked:
+		case a.panicked:
 			result = "panic"
-		case err != nil:
+		case a.timedOut:
+			result = "timeout"
+		case a.err != nil:
 			result = "error"
 		}
 		q.metrics.duration.WithLabelValues(result).Observe(time.Since(start).Seconds())
 	}()
-	return it.job(ctx), false
+	return attempt{err: it.job(ctx)}
 }
 
 // finish records an attempt's result and frees or re-arms its lane.
-func (q *Queue) finish(it *item, err error, panicked bool) {
+func (q *Queue) finish(it *item, a attempt) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.running--
 	q.metrics.running.Set(float64(q.running))
 	log := q.log.With("key", it.lane.key, "job", it.id, "attempt", it.attempt)
-	retryable := !panicked && retry.IsRetryable(err)
+	err := a.err
+	retryable := !a.panicked && !a.timedOut && retry.IsRetryable(err)
 	again := retryable && it.attempt < q.opts.MaxAttempts
 	switch {
 	case again && q.state == stateRunning:
@@ -348,8 +381,11 @@ func (q *Queue) finish(it *item, err error, panicked bool) {
 		log.Warn("job failed; not retried because the queue is stopping", "err", err)
 		q.abandoned++
 		q.metrics.jobs.WithLabelValues(OutcomeAbandoned).Inc()
-	case panicked:
+	case a.panicked:
 		q.metrics.jobs.WithLabelValues(OutcomePanicked).Inc()
+	case a.timedOut:
+		log.Error("job ran past its deadline and was cancelled; not retried", "timeout", q.opts.JobTimeout, "err", err)
+		q.metrics.jobs.WithLabelValues(OutcomeTimedOut).Inc()
 	case err != nil:
 		log.Error("job failed", "err", err, "retryable", retryable)
 		q.metrics.jobs.WithLabelValues(OutcomeFailed).Inc()

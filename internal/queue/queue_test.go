@@ -301,6 +301,47 @@ func TestPanicIsRecovered(t *testing.T) {
 	}
 }
 
+// TestJobDeadline runs a job that would run for as long as it is let: it
+// is cancelled at its deadline, counted and logged, and not tried again;
+// the next job of its key runs.
+func TestJobDeadline(t *testing.T) {
+	h := start(t, Options{Workers: 1, JobTimeout: 50 * time.Millisecond, MaxAttempts: 3}, true)
+	var attempts atomic.Int32
+	cause := make(chan error, 3)
+	start := time.Now()
+	_ = h.q.Add("k", "endless", func(ctx context.Context) error {
+		attempts.Add(1)
+		<-ctx.Done()
+		cause <- context.Cause(ctx)
+		return fmt.Errorf("build: %w", ctx.Err())
+	})
+	done := make(chan struct{})
+	_ = h.q.Add("k", "after", func(context.Context) error { close(done); return nil })
+	recv(t, done, "the job after the one that timed out")
+	waitFor(t, "timeout counted", func() bool { return h.jobs(OutcomeTimedOut) == 1 })
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the deadline took %s", d)
+	}
+	if got := recv(t, cause, "the cause"); !errors.Is(got, ErrDeadline) {
+		t.Errorf("cause of the job's context = %v, want ErrDeadline", got)
+	}
+	if n := attempts.Load(); n != 1 || h.jobs(OutcomeFailed) != 0 || value(h.q.metrics.retries) != 0 {
+		t.Errorf("attempts %d, failed %d, retries %v; want one attempt, counted as timed out only", n, h.jobs(OutcomeFailed), value(h.q.metrics.retries))
+	}
+	logs := h.logs.String()
+	for _, want := range []string{"level=ERROR", `msg="job ran past its deadline and was cancelled; not retried"`, "job=endless", "timeout=50ms", "job deadline exceeded"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestJobDeadlineDefault(t *testing.T) {
+	if got := New(Options{}).opts.JobTimeout; got != DefaultJobTimeout {
+		t.Errorf("default job timeout = %s, want %s", got, DefaultJobTimeout)
+	}
+}
+
 func TestJobContextCarriesLogger(t *testing.T) {
 	h := start(t, Options{}, true)
 	done := make(chan struct{})
@@ -420,9 +461,9 @@ func TestMetricsRegistered(t *testing.T) {
 	for _, f := range families {
 		n += len(f.GetMetric())
 	}
-	// depth, running, retries and five outcome series; the histogram has
+	// depth, running, retries and six outcome series; the histogram has
 	// no series before the first job.
-	if n != 8 {
-		t.Errorf("series = %d, want 8", n)
+	if n != 9 {
+		t.Errorf("series = %d, want 9", n)
 	}
 }

@@ -3,19 +3,19 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
-// Desired builds, with kustomize, the root of every environment t serves in
-// the desired-state repository checked out in repoDir (roots come from its
+// Desired builds, with desired.BuildEnvironment (as the checks of pull
+// requests do), the root of every environment t serves in the
+// desired-state repository checked out in repoDir (roots come from its
 // gitvend.yaml) and returns their objects merged, in environment order then
 // kustomize's order. An object built by two environments must be identical
 // in both. A failed build is an error, never an empty result.
@@ -27,7 +27,11 @@ func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstruct
 	if len(t.Environments) == 0 {
 		return nil, fmt.Errorf("build target %s: it serves no environment", t.Name)
 	}
-	fsys := filesys.MakeFsOnDisk()
+	tree, err := manifest.OpenTree(ctx, repoDir, manifest.Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+	}
+	defer tree.Close()
 	var out []*unstructured.Unstructured
 	from := map[key]string{}
 	index := map[key]int{}
@@ -39,7 +43,7 @@ func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstruct
 		if !ok {
 			return nil, fmt.Errorf("build target %s: environment %q is not defined in %s (defined: %v)", t.Name, name, config.RepoFile, repo.EnvironmentNames())
 		}
-		objs, err := manifest.Build(fsys, filepath.Join(repoDir, filepath.FromSlash(env.Root)))
+		objs, err := desired.BuildEnvironment(tree, env)
 		if err != nil {
 			return nil, fmt.Errorf("build environment %s: %w", name, err)
 		}
