@@ -47,7 +47,7 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.CountObjects(kfile, rm.Size()); err != nil {
+	if err := t.countObjects(kfile, rm.Size()); err != nil {
 		return nil, err
 	}
 	dir := t.Path(rel)

@@ -205,7 +205,7 @@ func (l *Loader) file(t *Tree, rel, res string) {
 	if err != nil {
 		l.errs = append(l.errs, err)
 	}
-	if err := t.CountObjects(rel, len(objs)); err != nil {
+	if err := t.countObjects(rel, len(objs)); err != nil {
 		l.errs = append(l.errs, err)
 		return
 	}

@@ -135,9 +135,9 @@ func (t *Tree) limitError(rel, what string, limit any, name string) error {
 		"stopped reading: more than %v %s in one check or build (limit %s); split the repository or remove what is not deployed", limit, what, name)}
 }
 
-// CountObjects adds n objects to what the tree has produced, and stops
+// countObjects adds n objects to what the tree has produced, and stops
 // it when that goes over the limit; file names where the objects came from.
-func (t *Tree) CountObjects(rel string, n int) error {
+func (t *Tree) countObjects(rel string, n int) error {
 	if err := t.check(); err != nil {
 		return err
 	}
