@@ -3,6 +3,7 @@ package admission
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
@@ -21,6 +22,10 @@ type Catalog interface {
 type Person struct {
 	// Login is the GitHub login.
 	Login string
+	// Association is GitHub's author_association of the person's text,
+	// when known ("" when not): a stranger's (see Stranger) is refused
+	// without asking for the permission.
+	Association string
 	// Permission is the repository permission GitHub reports: read,
 	// triage, write, maintain or admin ("" or "none" for none).
 	Permission string
@@ -67,38 +72,99 @@ type Question struct {
 	Team string
 }
 
-// Authorize tells whether p may make requests in the repository: p's
-// permission must reach the one its intake settings ask for. It returns
-// nil when p may, or else the refusal.
+// strangers are the author associations of people GitHub knows no tie of
+// to a repository: no ownership, membership or collaboration.
+var strangers = []string{"NONE", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR"}
+
+// Stranger tells whether GitHub's author_association alone shows that its
+// person may not make requests, so that nothing (not even the permission)
+// need be asked about them: a stranger has no permission beyond reading,
+// and the repository asks for more. An unknown association ("") is no
+// stranger's: the permission decides.
+func Stranger(cfg *config.Repo, association string) bool {
+	if association == "" || config.PermissionAtLeast("read", cfg.Intake.Permission) {
+		return false // anyone may read a public repository
+	}
+	return slices.Contains(strangers, strings.ToUpper(association))
+}
+
+// Authorize tells whether p may make requests in the repository: p is no
+// stranger and p's permission reaches the one its intake settings ask
+// for. It returns nil when p may, or else the refusal.
 func Authorize(cfg *config.Repo, p Person) *Refusal {
-	if config.PermissionAtLeast(p.Permission, cfg.Intake.Permission) {
+	if !Stranger(cfg, p.Association) && config.PermissionAtLeast(p.Permission, cfg.Intake.Permission) {
 		return nil
 	}
 	return &Refusal{User: p.Login, Reason: fmt.Sprintf("requests in this repository need %s permission or more.", cfg.Intake.Permission)}
 }
 
 // Next returns the team membership a decision on in still needs, and false
-// when in holds enough to decide. An environment that names teams admits
-// only their members: each person is asked about those teams in order,
-// until one says yes; the first person who belongs to none decides (a
-// refusal), and nobody after them is asked about.
+// when in holds enough to decide. Each person must meet every team rule
+// (rules): belong to a team the environment admits, when it names any,
+// and to the team that owns the request, or to a team the environment
+// admits that may use the request's namespace. A person is asked about a
+// rule's teams in order until one says yes; the first person who meets a
+// rule through none of them decides (a refusal), and nobody after them is
+// asked about.
 func Next(in Input) (Question, bool) {
-	teams := environmentTeams(in)
-	if len(teams) == 0 || refusedPermission(in) != nil {
+	rs := rules(in)
+	if len(rs) == 0 || refusedPermission(in) != nil {
 		return Question{}, false
 	}
 	for _, p := range in.People {
-		if memberOfAny(p, teams) {
-			continue
-		}
-		for _, t := range teams {
-			if _, asked := p.Teams[t]; !asked {
-				return Question{User: p.Login, Team: t}, true
+		for _, r := range rs {
+			if memberOfAny(p, r.teams) {
+				continue
 			}
+			for _, t := range r.teams {
+				if _, asked := p.Teams[t]; !asked {
+					return Question{User: p.Login, Team: t}, true
+				}
+			}
+			return Question{}, false // p meets rule r through no team: refused
 		}
-		return Question{}, false // p belongs to none of them: refused
 	}
 	return Question{}, false
+}
+
+// rule is a team rule of a decision: a person meets it by being a member
+// of any of teams, or is refused for reason.
+type rule struct {
+	teams  []string
+	reason string
+}
+
+// rules are the team rules of in, in the order they are judged: the
+// environment's teams, then the owner's. A repository that defines no
+// teams has no owner rule; an owner that is no team of the repository is
+// a field error (judge), not a rule.
+func rules(in Input) []rule {
+	if in.Draft == nil || in.Config == nil {
+		return nil
+	}
+	var out []rule
+	envTeams := environmentTeams(in)
+	if len(envTeams) > 0 {
+		out = append(out, rule{teams: envTeams,
+			reason: fmt.Sprintf("only members of %s may request things in %s.", strings.Join(envTeams, ", "), in.Draft.Environment)})
+	}
+	owner, ok := in.Config.Team(in.Draft.Owner)
+	if len(in.Config.Teams) == 0 || !ok {
+		return out
+	}
+	teams := []string{owner.Name}
+	var also []string
+	for _, name := range envTeams {
+		if t, ok := in.Config.Team(name); ok && name != owner.Name && in.Draft.Namespace != "" && t.MayUse(in.Draft.Namespace) {
+			teams = append(teams, name)
+			also = append(also, name)
+		}
+	}
+	reason := fmt.Sprintf("only members of team %s may make requests it owns", owner.Name)
+	if len(also) > 0 {
+		reason += fmt.Sprintf(" (in %s, members of %s may too, for namespace %s)", in.Draft.Environment, strings.Join(also, ", "), in.Draft.Namespace)
+	}
+	return append(out, rule{teams: teams, reason: reason + "."})
 }
 
 // Answer records GitHub's answer to q in the person it asks about.
@@ -116,11 +182,13 @@ func (in *Input) Answer(q Question, member bool) {
 }
 
 // Admit decides on in. Someone without the permission the repository asks
-// for, or outside every team the draft's environment admits, is refused
-// (a membership not answered counts as none). Otherwise the draft is judged
-// against its blueprint and the repository's environments and teams: the
-// result is the request record, or every problem found, joined, each a
-// *field.Error naming its field.
+// for, outside every team the draft's environment admits, or outside the
+// team that owns the request (unless in a team the environment admits that
+// may use its namespace) is refused, whoever asked first: every person who
+// shaped the draft answers for it (a membership not answered counts as
+// none). Otherwise the draft is judged against its blueprint and the
+// repository's environments and teams: the result is the request record,
+// or every problem found, joined, each a *field.Error naming its field.
 func Admit(in Input) (Decision, error) {
 	if in.Draft == nil || in.Config == nil || in.Catalog == nil {
 		return Decision{}, errors.New("admit: config, catalog and draft are required")
@@ -128,11 +196,11 @@ func Admit(in Input) (Decision, error) {
 	if r := refusedPermission(in); r != nil {
 		return Decision{Refusal: r}, nil
 	}
-	if teams := environmentTeams(in); len(teams) > 0 {
-		for _, p := range in.People {
-			if !memberOfAny(p, teams) {
-				return Decision{Refusal: &Refusal{User: p.Login,
-					Reason: fmt.Sprintf("only members of %s may request things in %s.", strings.Join(teams, ", "), in.Draft.Environment)}}, nil
+	rs := rules(in)
+	for _, p := range in.People {
+		for _, r := range rs {
+			if !memberOfAny(p, r.teams) {
+				return Decision{Refusal: &Refusal{User: p.Login, Reason: r.reason}}, nil
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"errors"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -74,6 +75,7 @@ func TestAdmit(t *testing.T) {
 	noTeams := *cfg
 	noTeams.Teams = nil
 	member := map[string]bool{"payments": true}
+	alice := writer("alice", member)
 	tests := []struct {
 		name    string
 		cfg     *config.Repo
@@ -82,18 +84,20 @@ func TestAdmit(t *testing.T) {
 		refusal *Refusal
 		errs    []string
 	}{
-		{name: "admitted", draft: draft(nil), people: []Person{writer("alice", nil)}},
-		{name: "admin reaches write", draft: draft(nil), people: []Person{{Login: "alice", Permission: "admin"}}},
+		{name: "admitted", draft: draft(nil), people: []Person{alice}},
+		{name: "admin reaches write", draft: draft(nil), people: []Person{{Login: "alice", Permission: "admin", Teams: member}}},
 		{name: "read permission refused", draft: draft(nil), people: []Person{{Login: "bob", Permission: "read"}},
 			refusal: &Refusal{User: "bob", Reason: "requests in this repository need write permission or more."}},
-		{name: "no permission refused", draft: draft(nil), people: []Person{writer("alice", nil), {Login: "eve", Permission: "none"}},
+		{name: "no permission refused", draft: draft(nil), people: []Person{alice, {Login: "eve", Permission: "none"}},
+			refusal: &Refusal{User: "eve", Reason: "requests in this repository need write permission or more."}},
+		{name: "a stranger is refused whatever the permission says", draft: draft(nil), people: []Person{{Login: "eve", Association: "FIRST_TIMER", Permission: "write", Teams: member}},
 			refusal: &Refusal{User: "eve", Reason: "requests in this repository need write permission or more."}},
 		{name: "environment team member", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
-			people: []Person{writer("alice", member)}},
+			people: []Person{alice}},
 		{name: "member of the second team", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
 			people: []Person{writer("alice", map[string]bool{"payments": false, "platform": true})}},
 		{name: "outside the environment's teams", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
-			people:  []Person{writer("alice", member), writer("carol", map[string]bool{"payments": false, "platform": false})},
+			people:  []Person{alice, writer("carol", map[string]bool{"payments": false, "platform": false})},
 			refusal: &Refusal{User: "carol", Reason: "only members of payments, platform may request things in prod."}},
 		{name: "membership not asked counts as none", draft: draft(func(d *request.Draft) { d.Environment = "prod" }),
 			people:  []Person{writer("alice", nil)},
@@ -101,17 +105,35 @@ func TestAdmit(t *testing.T) {
 		{name: "refusal before field errors", draft: draft(func(d *request.Draft) { d.Environment = "prod"; d.Owner = "nobody" }),
 			people:  []Person{writer("carol", nil)},
 			refusal: &Refusal{User: "carol", Reason: "only members of payments, platform may request things in prod."}},
-		{name: "unknown blueprint", draft: draft(func(d *request.Draft) { d.Blueprint = "mainframe" }), people: []Person{writer("alice", nil)},
+		{name: "outside the owning team", draft: draft(nil), people: []Person{writer("dave", map[string]bool{"payments": false})},
+			refusal: &Refusal{User: "dave", Reason: "only members of team payments may make requests it owns."}},
+		{name: "owner's membership not asked counts as none", draft: draft(nil), people: []Person{writer("alice", nil)},
+			refusal: &Refusal{User: "alice", Reason: "only members of team payments may make requests it owns."}},
+		{name: "everyone who shaped it answers for it", draft: draft(nil), people: []Person{alice, writer("carol", map[string]bool{"payments": false})},
+			refusal: &Refusal{User: "carol", Reason: "only members of team payments may make requests it owns."}},
+		{name: "another team's namespace in prod, owned by platform", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Namespace = "prod", "platform", "team-search"
+		}), people: []Person{writer("alice", map[string]bool{"payments": true, "platform": false})},
+			refusal: &Refusal{User: "alice", Reason: "only members of team platform may make requests it owns."}},
+		{name: "an admitting team that may use the namespace", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Namespace = "prod", "search", "team-search"
+		}), people: []Person{writer("pat", map[string]bool{"payments": false, "platform": true, "search": false})}},
+		{name: "outside the owning team and the admitting teams that may use the namespace", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Namespace = "prod", "search", "team-search"
+		}), people: []Person{writer("alice", map[string]bool{"payments": true, "platform": false, "search": false})},
+			refusal: &Refusal{User: "alice", Reason: "only members of team search may make requests it owns (in prod, members of platform may too, for namespace team-search)."}},
+		{name: "unknown blueprint", draft: draft(func(d *request.Draft) { d.Blueprint = "mainframe" }), people: []Person{alice},
 			errs: []string{`spec.blueprint: unknown blueprint "mainframe"; available: postgres, preview, scheduled-job, team-namespace, web-service; blueprints here: postgres, preview, scheduled-job, team-namespace, web-service`}},
-		{name: "unknown environment", draft: draft(func(d *request.Draft) { d.Environment = "staging" }), people: []Person{writer("alice", nil)},
+		{name: "unknown environment", draft: draft(func(d *request.Draft) { d.Environment = "staging" }), people: []Person{alice},
 			errs: []string{`spec.environment: unknown environment "staging"; this repository has dev, prod`}},
 		{name: "unknown owner", draft: draft(func(d *request.Draft) { d.Owner = "billing" }), people: []Person{writer("alice", nil)},
 			errs: []string{`spec.owner: unknown team "billing"; teams here: payments, search, platform`}},
-		{name: "namespace of another team", draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), people: []Person{writer("alice", nil)},
+		{name: "namespace of another team", draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), people: []Person{alice},
 			errs: []string{`spec.namespace: team payments may not use namespace "team-search"; it may use team-payments, payments-*`}},
-		{name: "namespace by prefix", draft: draft(func(d *request.Draft) { d.Namespace = "payments-batch" }), people: []Person{writer("alice", nil)}},
+		{name: "namespace by prefix", draft: draft(func(d *request.Draft) { d.Namespace = "payments-batch" }), people: []Person{alice}},
 		{name: "owner unchecked without teams", cfg: &noTeams, draft: draft(func(d *request.Draft) { d.Owner = "billing"; d.Namespace = "anything" }),
 			people: []Person{writer("alice", nil)}},
+		{name: "no owner rule without teams", cfg: &noTeams, draft: draft(nil), people: []Person{writer("carol", nil)}},
 		{name: "every problem at once", draft: draft(func(d *request.Draft) {
 			d.Environment, d.Owner, d.Parameters["port"] = "qa", "billing", "80"
 		}), people: []Person{writer("alice", nil)},
@@ -147,7 +169,7 @@ func TestAdmit(t *testing.T) {
 
 func TestAdmitFieldErrorsNameTheirField(t *testing.T) {
 	cfg, cat := fixtures(t)
-	_, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), People: []Person{writer("alice", nil)}})
+	_, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.Namespace = "team-search" }), People: []Person{writer("alice", map[string]bool{"payments": true})}})
 	var fe *field.Error
 	if !errors.As(err, &fe) || fe.Field != "spec.namespace" {
 		t.Fatalf("error %v: want a *field.Error on spec.namespace", err)
@@ -171,17 +193,26 @@ func TestAdmitNeedsItsInput(t *testing.T) {
 
 func TestNext(t *testing.T) {
 	cfg, cat := fixtures(t)
+	noTeams := *cfg
+	noTeams.Teams = nil
 	prod := draft(func(d *request.Draft) { d.Environment = "prod" })
 	tests := []struct {
 		name   string
+		cfg    *config.Repo
 		draft  *request.Draft
 		people []Person
 		// answers are GitHub's answers, by "user/team"; unlisted ones are no.
 		answers map[string]bool
 		want    []Question
 	}{
-		{name: "environment without teams asks nothing", draft: draft(nil), people: []Person{writer("alice", nil)}},
-		{name: "unknown environment asks nothing", draft: draft(func(d *request.Draft) { d.Environment = "qa" }), people: []Person{writer("alice", nil)}},
+		{name: "the owner in an environment without teams", draft: draft(nil), people: []Person{writer("alice", nil)},
+			answers: map[string]bool{"alice/payments": true}, want: []Question{{"alice", "payments"}}},
+		{name: "a repository without teams asks nothing", cfg: &noTeams, draft: prod, people: []Person{writer("alice", nil)},
+			want: []Question{{"alice", "payments"}, {"alice", "platform"}}},
+		{name: "a repository without teams or environment teams asks nothing", cfg: &noTeams, draft: draft(nil), people: []Person{writer("alice", nil)}},
+		{name: "unknown environment asks about the owner only", draft: draft(func(d *request.Draft) { d.Environment = "qa" }), people: []Person{writer("alice", nil)},
+			answers: map[string]bool{"alice/payments": true}, want: []Question{{"alice", "payments"}}},
+		{name: "unknown owner asks nothing", draft: draft(func(d *request.Draft) { d.Owner = "billing" }), people: []Person{writer("alice", nil)}},
 		{name: "stops at the first team that says yes", draft: prod, people: []Person{writer("alice", nil)},
 			answers: map[string]bool{"alice/payments": true}, want: []Question{{"alice", "payments"}}},
 		{name: "every team in order", draft: prod, people: []Person{writer("alice", nil)},
@@ -191,13 +222,28 @@ func TestNext(t *testing.T) {
 			want:    []Question{{"alice", "payments"}, {"dave", "payments"}}},
 		{name: "nobody asked after a non-member", draft: prod, people: []Person{writer("carol", nil), writer("alice", nil)},
 			want: []Question{{"carol", "payments"}, {"carol", "platform"}}},
+		{name: "nobody asked after someone outside the owning team", draft: draft(nil), people: []Person{writer("carol", nil), writer("alice", nil)},
+			want: []Question{{"carol", "payments"}}},
 		{name: "answers already known are not asked again", draft: prod, people: []Person{writer("alice", map[string]bool{"payments": false})},
 			answers: map[string]bool{"alice/platform": true}, want: []Question{{"alice", "platform"}}},
+		{name: "the owner after the environment's teams", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Namespace = "prod", "search", "team-search"
+		}), people: []Person{writer("pat", nil)}, answers: map[string]bool{"pat/payments": true, "pat/search": true},
+			want: []Question{{"pat", "payments"}, {"pat", "search"}}},
+		{name: "an admitting team that may use the namespace stands for the owner", draft: draft(func(d *request.Draft) {
+			d.Environment, d.Owner, d.Namespace = "prod", "search", "team-search"
+		}), people: []Person{writer("pat", nil)}, answers: map[string]bool{"pat/platform": true},
+			want: []Question{{"pat", "payments"}, {"pat", "platform"}}},
 		{name: "a permission refusal needs no teams", draft: prod, people: []Person{{Login: "bob", Permission: "read"}}},
+		{name: "a stranger needs no teams", draft: prod, people: []Person{{Login: "eve", Association: "NONE", Permission: "write"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := Input{Config: cfg, Catalog: cat, Draft: tt.draft, People: tt.people}
+			c := cfg
+			if tt.cfg != nil {
+				c = tt.cfg
+			}
+			in := Input{Config: c, Catalog: cat, Draft: tt.draft, People: tt.people}
 			var asked []Question
 			for q, ok := Next(in); ok; q, ok = Next(in) {
 				if len(asked) > 10 {
@@ -208,6 +254,49 @@ func TestNext(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, asked); diff != "" {
 				t.Errorf("questions (-want +got):\n%s", diff)
+			}
+			// What Next asked is enough: no answer it did not ask for
+			// changes Admit's decision.
+			got, _ := Admit(in)
+			all := in
+			all.People = make([]Person, len(in.People))
+			for i, p := range in.People {
+				p.Teams = maps.Clone(p.Teams)
+				if p.Teams == nil {
+					p.Teams = map[string]bool{}
+				}
+				for _, team := range c.Teams {
+					if _, asked := p.Teams[team.Name]; !asked {
+						p.Teams[team.Name] = true
+					}
+				}
+				all.People[i] = p
+			}
+			if again, _ := Admit(all); !cmp.Equal(got.Refusal, again.Refusal) {
+				t.Errorf("a membership Next did not ask about changes the refusal: %+v, then %+v", got.Refusal, again.Refusal)
+			}
+		})
+	}
+}
+
+func TestStranger(t *testing.T) {
+	cfg, _ := fixtures(t)
+	readable := *cfg
+	readable.Intake.Permission = "read"
+	tests := []struct {
+		cfg         *config.Repo
+		association string
+		want        bool
+	}{
+		{cfg, "NONE", true}, {cfg, "FIRST_TIMER", true}, {cfg, "FIRST_TIME_CONTRIBUTOR", true}, {cfg, "none", true},
+		{cfg, "OWNER", false}, {cfg, "MEMBER", false}, {cfg, "COLLABORATOR", false}, {cfg, "", false},
+		// Anyone may read a public repository: the association tells nothing.
+		{&readable, "NONE", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cfg.Intake.Permission+"/"+tt.association, func(t *testing.T) {
+			if got := Stranger(tt.cfg, tt.association); got != tt.want {
+				t.Errorf("Stranger(%q) = %v, want %v", tt.association, got, tt.want)
 			}
 		})
 	}

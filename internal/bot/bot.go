@@ -88,6 +88,7 @@ type Bot struct {
 	checks  *checkers
 	onePR   *onePRPerRequest
 	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
+	gate    *gate                        // refused permissions and refusals replied
 
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
@@ -140,8 +141,12 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
+	g, err := newGate()
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
+		checked: checked, gate: g, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name.

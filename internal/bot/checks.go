@@ -182,13 +182,33 @@ func hasRuns(runs []github.CheckRun) bool {
 	return seen[CheckPolicy] && seen[CheckCost]
 }
 
-// CheckPR checks pull request number of repository full: both check runs
-// on its head commit and the summary comment. Unless force is set, a head
-// commit that has its runs already is left alone; headSHA, when the caller
-// knows it, lets a commit this process checked be skipped at no cost.
-func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA string, force bool) error {
-	if !force && headSHA != "" && b.wasChecked(full+"@"+headSHA) {
+// PRHead is a pull request as a webhook or a listing tells it: its
+// number and, when known, its head branch and commit.
+type PRHead struct {
+	Number int
+	Branch string
+	SHA    string
+}
+
+// CheckPR checks a pull request of repository full: both check runs on
+// its head commit and the summary comment. Unless force is set, a head
+// commit that has its runs already is left alone; the head's commit, when
+// the caller knows it, lets a commit this process checked be skipped at no
+// cost, and its branch, when it is a request's, lets the check wait for
+// that request's sync (which checks it too) before asking GitHub anything.
+func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool) error {
+	number := head.Number
+	checked := func() bool { return !force && head.SHA != "" && b.wasChecked(full+"@"+head.SHA) }
+	if checked() {
 		return nil
+	}
+	unlock, locked := func() {}, 0
+	defer func() { unlock() }()
+	if n := issueOfBranch(head.Branch); n > 0 && head.SHA != "" {
+		unlock, locked = b.onePR.lock(full, n), n
+		if checked() {
+			return nil
+		}
 	}
 	w, err := b.open(ctx, full)
 	if err != nil {
@@ -208,11 +228,14 @@ func (b *Bot) CheckPR(ctx context.Context, full string, number int, headSHA stri
 		logctx.LoggerFrom(ctx).Info("pull request from a fork not checked", "repo", full, "pr", number, "head", pr.HeadRepo)
 		return nil
 	}
-	if n := issueOfBranch(pr.Head); n > 0 {
+	if n := issueOfBranch(pr.Head); n != locked {
 		// A request's own pull request: its sync posts the checks too, so
-		// the two take turns.
-		unlock := b.onePR.lock(full, n)
-		defer unlock()
+		// the two take turns (one lock at a time).
+		unlock()
+		unlock = func() {}
+		if n > 0 {
+			unlock = b.onePR.lock(full, n)
+		}
 	}
 	key := full + "@" + pr.HeadSHA
 	var existing []github.CheckRun

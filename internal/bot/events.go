@@ -76,25 +76,38 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 			}
 			fallthrough
 		case "opened", "edited", "reopened":
-			n := ev.GetIssue().GetNumber()
-			tr := Trigger{Opened: ev.GetAction() == "opened" || ev.GetAction() == "labeled"}
+			is := ev.GetIssue()
+			n := is.GetNumber()
+			tr := Trigger{Opened: ev.GetAction() == "opened" || ev.GetAction() == "labeled", Actor: hook.Sender}
+			if strings.EqualFold(hook.Sender, is.GetUser().GetLogin()) {
+				tr.Association = is.GetAuthorAssociation()
+			}
+			if ch := ev.GetChanges(); ev.GetAction() == "opened" || (ev.GetAction() == "edited" && (ch.GetBody() != nil || ch.GetTitle() != nil)) {
+				// The webhook saw the sender leave this title and body.
+				tr.Wrote = &Witness{Login: hook.Sender, Text: issueText(is.GetTitle(), is.GetBody())}
+			}
 			return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
 		}
 	case *gh.IssueCommentEvent:
 		if ev.GetAction() != "created" && ev.GetAction() != "edited" {
 			return nil, "", ""
 		}
-		if !request.HasCommand(ev.GetComment().GetBody()) || b.isOwn(ev.GetComment().GetUser().GetLogin()) {
+		cm := ev.GetComment()
+		// A comment without a /provision line costs nothing, unless an edit
+		// took one away.
+		if !request.HasCommand(cm.GetBody()) && !request.HasCommand(ev.GetChanges().GetBody().GetFrom()) || b.isOwn(cm.GetUser().GetLogin()) {
 			return nil, "", ""
 		}
 		n := ev.GetIssue().GetNumber()
-		tr := Trigger{CommentID: ev.GetComment().GetID()}
+		tr := Trigger{CommentID: cm.GetID(), Actor: hook.Sender, Wrote: &Witness{CommentID: cm.GetID(), Login: hook.Sender, Text: cm.GetBody()}}
+		if strings.EqualFold(hook.Sender, cm.GetUser().GetLogin()) {
+			tr.Association = cm.GetAuthorAssociation()
+		}
 		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
 	case *gh.PullRequestEvent:
 		switch ev.GetAction() {
 		case "opened", "synchronize", "reopened", "ready_for_review":
-			pr := ev.GetPullRequest()
-			return d.pullJob(repo, pr.GetNumber(), pr.GetHead().GetSHA(), false), "pull", fmt.Sprintf("#%d", pr.GetNumber())
+			return d.pullJob(repo, ev.GetPullRequest(), false), "pull", fmt.Sprintf("#%d", ev.GetPullRequest().GetNumber())
 		}
 	case *gh.CheckSuiteEvent:
 		if a, cs := ev.GetAction(), ev.GetCheckSuite(); cs != nil && (a == "requested" || a == "rerequested") {
@@ -121,17 +134,22 @@ func (d *Dispatcher) issueJob(repo string, n int, tr Trigger) func(context.Conte
 	}
 }
 
-func (d *Dispatcher) pullJob(repo string, n int, sha string, force bool) func(context.Context) error {
-	return func(ctx context.Context) error { return d.bot.CheckPR(ctx, repo, n, sha, force) }
+func (d *Dispatcher) pullJob(repo string, pr *gh.PullRequest, force bool) func(context.Context) error {
+	return func(ctx context.Context) error { return d.bot.CheckPR(ctx, repo, headOf(pr), force) }
 }
 
 func (d *Dispatcher) pullsJob(repo string, prs []*gh.PullRequest, force bool) func(context.Context) error {
 	return func(ctx context.Context) error {
 		for _, pr := range prs {
-			if err := d.bot.CheckPR(ctx, repo, pr.GetNumber(), pr.GetHead().GetSHA(), force); err != nil {
+			if err := d.bot.CheckPR(ctx, repo, headOf(pr), force); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+}
+
+// headOf is what a webhook says of a pull request's head.
+func headOf(pr *gh.PullRequest) PRHead {
+	return PRHead{Number: pr.GetNumber(), Branch: pr.GetHead().GetRef(), SHA: pr.GetHead().GetSHA()}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/gitvend/gitvend/internal/github"
 )
@@ -16,14 +17,21 @@ import (
 // repeated webhook or a crash, changes nothing that is right already.
 
 // acknowledge reacts to what woke the bot: the comment with the command,
-// or the request issue just opened.
-func (b *Bot) acknowledge(ctx context.Context, w *work, issue *github.Issue, tr Trigger) error {
+// or the request issue just opened; only when whoever woke it may ask.
+func (b *Bot) acknowledge(ctx context.Context, w *work, in *intake, tr Trigger) error {
+	issue := in.issue
 	switch {
 	case tr.CommentID != 0:
+		if !in.may(w, tr.Actor) {
+			return nil
+		}
 		if err := w.gh.ReactToComment(ctx, w.owner, w.name, tr.CommentID, "eyes"); err != nil {
 			return fmt.Errorf("react to comment: %w", err)
 		}
 	case tr.Opened && hasLabel(issue, w.cfg.Intake.Label):
+		if !in.may(w, issue.User) {
+			return nil
+		}
 		if err := w.gh.ReactToIssue(ctx, w.owner, w.name, issue.Number, "eyes"); err != nil {
 			return fmt.Errorf("react to issue: %w", err)
 		}
@@ -108,8 +116,10 @@ func (b *Bot) listChecks(ctx context.Context, w *work, sha string, mayExist bool
 	return existing, nil
 }
 
-// finish keeps the issue's status comment and counts the outcome.
+// finish keeps the issue's status comment, with the ledger of its inputs
+// in a hidden line, and counts the outcome.
 func (b *Bot) finish(ctx context.Context, w *work, in *intake, o Outcome, status string) (Outcome, error) {
+	status = strings.TrimRight(status, "\n") + "\n\n" + in.ledger.String()
 	if err := b.say(ctx, w, in.threads[in.issue.Number], in.issue.Number, markerStatus, status); err != nil {
 		return "", fmt.Errorf("status comment: %w", err)
 	}

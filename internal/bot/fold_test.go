@@ -73,10 +73,17 @@ func TestFold(t *testing.T) {
 					Parameters: map[string]string{"image": "ghcr.io/acme/orders:2.1.0"}},
 				people: []string{"alice"}, latest: t0,
 				replies: []string{
-					"reply-1: 🚫 Sorry @bob, requests in this repository need write permission or more. Nothing was rendered.",
+					"refused-bob: 🚫 Sorry @bob, requests in this repository need write permission or more. Nothing was rendered.",
 					"reply-2: ❌ @alice, gitvend could not read your command:",
 					"reply-3: gitvend commands, one per line:",
 				}}},
+		{name: "one refusal per person on a thread", issue: form,
+			comments: []github.Comment{say(1, "bob", "/provision set minReplicas=5"), say(2, "bob", "/provision set minReplicas=6"), say(3, "bob", "/provision help")},
+			want: want{
+				draft: &request.Draft{Blueprint: "web-service", Name: "orders", Environment: "dev", Namespace: "team-payments", Owner: "payments",
+					Parameters: map[string]string{"image": "ghcr.io/acme/orders:2.1.0"}},
+				people: []string{"alice"}, latest: t0,
+				replies: []string{"refused-bob: 🚫 Sorry @bob, requests in this repository need write permission or more. Nothing was rendered."}}},
 		{name: "one answer per comment, the last", issue: plain,
 			comments: []github.Comment{say(1, "alice", "/provision help\n/provision set minReplicas=2")},
 			want:     want{latest: t0, replies: []string{"reply-1: ❌ @alice, gitvend could not read your command:"}}},
@@ -90,6 +97,8 @@ func TestFold(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &facts{issue: tt.issue, perms: perms, threads: map[int]*github.Thread{1: {Number: 1, Comments: tt.comments}}}
+			f.form = isForm(tt.issue, cfg.Intake.Label)
+			f.inputs = attribute(tt.issue, f.form, comments(f.threads), ledger{}, nil, b.isOwn)
 			in := b.fold(w, f)
 			got := want{draft: in.draft, people: in.people, latest: in.latest}
 			if in.refusal != nil {

@@ -13,13 +13,22 @@ import (
 	"github.com/gitvend/gitvend/internal/request"
 )
 
-// Trigger says what woke the bot for an issue, so that it acknowledges it.
+// Trigger says what woke the bot for an issue, so that it acknowledges it
+// and knows what the webhook witnessed.
 type Trigger struct {
 	// Opened is set when the issue was just opened or labelled: the bot
 	// reacts on the issue.
 	Opened bool
 	// CommentID is the comment whose command woke it: the bot reacts on it.
 	CommentID int64
+	// Actor is the webhook's sender: who opened or edited the issue, or
+	// wrote or edited the comment.
+	Actor string
+	// Association is GitHub's author_association of Actor, when the
+	// webhook tells it (Actor wrote the issue or comment); "" when not.
+	Association string
+	// Wrote is what the webhook saw Actor write, nil when nothing.
+	Wrote *Witness
 }
 
 // facts are what one job read from GitHub about a request issue.
@@ -29,8 +38,16 @@ type facts struct {
 	open  *github.PullRequest  // the open one of prs, nil when none
 	// threads are the comments of the issue and of each of prs, by number.
 	threads map[int]*github.Thread
-	// perms are the repository permissions of the people who asked.
+	// form tells whether the issue is a request form.
+	form bool
+	// inputs are the texts that shape the request, with who answers for
+	// each; ledger is what the status comment recorded of them.
+	inputs []*input
+	ledger ledger
+	// perms are the repository permissions of the people who answer for
+	// the inputs; assoc their author_association, when GitHub said it.
 	perms map[string]string
+	assoc map[string]string
 }
 
 // intake is a request issue folded into a draft, without I/O: the draft its
@@ -40,17 +57,24 @@ type intake struct {
 	issue    *github.Issue
 	pr       *github.PullRequest // the request's open PR, nil when none
 	draft    *request.Draft
-	people   []string           // who shaped the draft: the form's author, then commanders
+	people   []string           // who answers for the draft: the form's, then the commands'
 	latest   time.Time          // when the newest input the draft used was written
-	refusal  *admission.Refusal // set when the form's author may not ask
+	refusal  *admission.Refusal // set when whoever answers for the form may not ask
 	problems []string           // why the draft cannot be rendered
-	replies  []reply            // answers to comments, one per comment
+	replies  []reply            // answers to comments: one per comment, or per person refused
 	perms    map[string]string  // repository permissions, by login
+	assoc    map[string]string  // author_association, by login, when known
 	threads  map[int]*github.Thread
+	// unconfirmed are the inputs edited by someone nobody can name; ledger
+	// is what the status comment should record; author wrote the first
+	// input, and is asked to confirm.
+	unconfirmed []*input
+	ledger      ledger
+	author      string
 }
 
-// reply is the bot's answer to one comment, kept on the comment's thread
-// under the marker reply-<comment id>.
+// reply is the bot's answer on a thread, kept under its marker: reply-<id>
+// for an answer to one comment, refused-<login> for a refusal.
 type reply struct {
 	number int
 	marker string
@@ -64,9 +88,10 @@ type comment struct {
 }
 
 // read reads an issue's pull requests, the comments of the issue and of
-// each of them, and the permissions of the people who asked in them.
-func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue) (*facts, error) {
-	f := &facts{issue: issue, threads: map[int]*github.Thread{}, perms: map[string]string{}}
+// each of them, who answers for each input, and the permissions of those
+// people; known holds permissions the job learned already.
+func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue, tr Trigger, known map[string]string) (*facts, error) {
+	f := &facts{issue: issue, threads: map[int]*github.Thread{}, perms: map[string]string{}, assoc: map[string]string{}}
 	// Every pull request the request ever had (merged or closed ones too)
 	// holds commands that shaped it.
 	var err error
@@ -84,45 +109,44 @@ func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue) (*facts, e
 		}
 		f.threads[n] = &github.Thread{Number: n, Comments: cs}
 	}
-	logins, form := b.askers(w, issue, comments(f.threads))
-	for i, login := range logins {
-		perm, err := w.gh.Permission(ctx, w.owner, w.name, login)
-		if err != nil {
-			return nil, fmt.Errorf("permission of %s: %w", login, err)
+	f.form = isForm(issue, w.cfg.Intake.Label)
+	f.ledger = statusLedger(f.threads[issue.Number].Comments, b.isOwn)
+	f.inputs = attribute(issue, f.form, comments(f.threads), f.ledger, tr.Wrote, b.isOwn)
+	for _, in := range f.inputs {
+		// Someone answers for the input, or else its author may.
+		login := in.by
+		if login == "" || login == in.author {
+			login = in.author
+			if in.association != "" {
+				f.assoc[login] = in.association
+			}
 		}
-		f.perms[login] = perm
-		if i == 0 && form && admission.Authorize(w.cfg, admission.Person{Login: login, Permission: perm}) != nil {
-			break // the form's author is refused: no command counts
+		if _, asked := f.perms[login]; asked {
+			continue
+		}
+		if perm, ok := known[login]; ok {
+			f.perms[login] = perm
+		} else if !admission.Stranger(w.cfg, f.assoc[login]) {
+			if f.perms[login], err = b.permission(ctx, w, login); err != nil {
+				return nil, err
+			}
+		}
+		if f.form && in.key == issueInput && in.by != "" && admission.Authorize(w.cfg, f.person(login)) != nil {
+			break // whoever answers for the form is refused: no command counts
 		}
 	}
 	return f, nil
 }
 
-// askers are the people whose permission the intake needs, in order: the
-// form's author when the issue is a request form (form true), then the
-// authors of comments with commands.
-func (b *Bot) askers(w *work, issue *github.Issue, all []comment) ([]string, bool) {
-	var logins []string
-	form := request.BlueprintFromTitle(issue.Title) != "" && hasLabel(issue, w.cfg.Intake.Label)
-	if form {
-		logins = append(logins, issue.User)
-	}
-	for _, c := range all {
-		if b.commands(c) {
-			logins = appendUnique(logins, c.User)
-		}
-	}
-	return logins, form
+// person is login with what GitHub said about them.
+func (f *facts) person(login string) admission.Person {
+	return admission.Person{Login: login, Association: f.assoc[login], Permission: f.perms[login]}
 }
 
-// commands tells whether c is someone's comment with commands, readable or
-// not, rather than the bot's own or one without any.
-func (b *Bot) commands(c comment) bool {
-	if b.isOwn(c.User) || strings.Contains(c.Body, markerPrefix) {
-		return false
-	}
-	cmds, errs := request.ParseCommands(c.Body)
-	return len(cmds)+len(errs) > 0
+// isForm tells whether the issue is a request form: a blueprint's title
+// and the request label.
+func isForm(issue *github.Issue, label string) bool {
+	return request.BlueprintFromTitle(issue.Title) != "" && hasLabel(issue, label)
 }
 
 // comments are the comments of every thread, oldest first.
@@ -143,39 +167,55 @@ func comments(threads map[int]*github.Thread) []comment {
 }
 
 // fold works out the request an issue asks for from what read found: the
-// form (when the issue is one and its author may ask) and then every
-// command of someone who may ask, oldest first, fold into a draft.
-// Commands that cannot be read, or that come from someone who may not
-// ask, change nothing and get a reply instead.
+// form (when the issue is one and whoever answers for it may ask) and then
+// every command of someone who may ask, oldest first, fold into a draft;
+// each input counts as the request of whoever answers for it. Commands that
+// cannot be read, or that come from someone who may not ask, change nothing
+// and get a reply instead. Inputs nobody answers for are left out; the
+// caller applies nothing while there are any.
 func (b *Bot) fold(w *work, f *facts) *intake {
 	issue := f.issue
-	in := &intake{issue: issue, pr: f.open, latest: issue.CreatedAt, perms: f.perms, threads: f.threads}
-	if bp := request.BlueprintFromTitle(issue.Title); bp != "" && hasLabel(issue, w.cfg.Intake.Label) {
-		if r := admission.Authorize(w.cfg, in.person(issue.User)); r != nil {
-			in.refusal = r
-			return in
-		}
-		d, err := formDraft(issue, bp, w.cat)
-		if err != nil {
-			in.problems = append(in.problems, err.Error())
-		}
-		in.draft = d
-		in.people = append(in.people, issue.User)
+	in := &intake{issue: issue, pr: f.open, latest: issue.CreatedAt, perms: f.perms, assoc: f.assoc, threads: f.threads}
+	in.unconfirmed = settle(f.inputs, func(login string) bool { return admission.Authorize(w.cfg, in.person(login)) == nil })
+	in.ledger = record(f.inputs, f.ledger)
+	if len(f.inputs) > 0 {
+		in.author = f.inputs[0].author
 	}
-	for _, c := range comments(f.threads) {
-		if b.commands(c) {
-			b.foldComment(w, in, c)
+	for _, input := range f.inputs {
+		if input.by == "" {
+			continue
 		}
+		if input.comment == nil {
+			if !f.form {
+				continue
+			}
+			if r := admission.Authorize(w.cfg, in.person(input.by)); r != nil {
+				in.refusal = r
+				return in
+			}
+			d, err := formDraft(issue, request.BlueprintFromTitle(issue.Title), w.cat)
+			if err != nil {
+				in.problems = append(in.problems, err.Error())
+			}
+			in.draft = d
+			in.people = append(in.people, input.by)
+			continue
+		}
+		b.foldComment(w, in, *input.comment, input.by)
 	}
 	return in
 }
 
-// foldComment folds the commands of one comment into the draft. A comment
-// with any unreadable command changes nothing and gets a reply saying why.
-func (b *Bot) foldComment(w *work, in *intake, c comment) {
+// foldComment folds the commands of one comment, which by answers for,
+// into the draft. A comment with any unreadable command changes nothing
+// and gets a reply saying why.
+func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 	cmds, errs := request.ParseCommands(c.Body)
-	if r := admission.Authorize(w.cfg, in.person(c.User)); r != nil {
-		in.reply(c, refusalText(r))
+	if len(cmds)+len(errs) == 0 {
+		return
+	}
+	if r := admission.Authorize(w.cfg, in.person(by)); r != nil {
+		in.refuse(c.number, r)
 		return
 	}
 	if len(errs) > 0 {
@@ -183,7 +223,7 @@ func (b *Bot) foldComment(w *work, in *intake, c comment) {
 		for i, e := range errs {
 			msgs[i] = e.Error()
 		}
-		in.reply(c, replyData{User: c.User, Errors: msgs, Usage: request.Usage}.render())
+		in.reply(c, replyData{User: by, Errors: msgs, Usage: request.Usage}.render())
 		return
 	}
 	for _, cmd := range cmds {
@@ -193,7 +233,7 @@ func (b *Bot) foldComment(w *work, in *intake, c comment) {
 			continue
 		case request.Set:
 			if in.draft == nil {
-				in.reply(c, replyData{User: c.User, Usage: request.Usage,
+				in.reply(c, replyData{User: by, Usage: request.Usage,
 					Errors: []string{fmt.Sprintf("line %d: there is no request to change yet; start one with /provision <blueprint> key=value …", cmd.Line)}}.render())
 				return
 			}
@@ -203,14 +243,14 @@ func (b *Bot) foldComment(w *work, in *intake, c comment) {
 			in.problems = nil
 		case request.Destroy:
 			if in.draft == nil {
-				in.reply(c, replyData{User: c.User, Usage: request.Usage,
+				in.reply(c, replyData{User: by, Usage: request.Usage,
 					Errors: []string{fmt.Sprintf("line %d: there is no request here to remove", cmd.Line)}}.render())
 				return
 			}
 		}
 		if in.draft != nil {
 			in.draft.Apply(cmd)
-			in.people = appendUnique(in.people, c.User)
+			in.people = appendUnique(in.people, by)
 			if c.CreatedAt.After(in.latest) {
 				in.latest = c.CreatedAt
 			}
@@ -221,19 +261,36 @@ func (b *Bot) foldComment(w *work, in *intake, c comment) {
 // reply sets the answer to comment c; a later answer to the same comment
 // replaces an earlier one.
 func (in *intake) reply(c comment, body string) {
-	marker := fmt.Sprintf("reply-%d", c.ID)
+	in.keep(c.number, fmt.Sprintf("reply-%d", c.ID), body)
+}
+
+// refuse sets the one reply on thread number refusing r.User, whatever
+// they wrote there and however often.
+func (in *intake) refuse(number int, r *admission.Refusal) {
+	in.keep(number, refusedMarker(r.User), refusalText(r))
+}
+
+func (in *intake) keep(number int, marker, body string) {
 	for i := range in.replies {
-		if in.replies[i].marker == marker {
+		if in.replies[i].number == number && in.replies[i].marker == marker {
 			in.replies[i].body = body
 			return
 		}
 	}
-	in.replies = append(in.replies, reply{number: c.number, marker: marker, body: body})
+	in.replies = append(in.replies, reply{number: number, marker: marker, body: body})
 }
 
-// person is login with the permission GitHub reported.
+// person is login with what GitHub said about them.
 func (in *intake) person(login string) admission.Person {
-	return admission.Person{Login: login, Permission: in.perms[login]}
+	return admission.Person{Login: login, Association: in.assoc[login], Permission: in.perms[login]}
+}
+
+// may tells whether login may make requests, by what the job learned.
+func (in *intake) may(w *work, login string) bool {
+	if _, known := in.perms[login]; !known && in.assoc[login] == "" {
+		return false
+	}
+	return admission.Authorize(w.cfg, in.person(login)) == nil
 }
 
 // admissionInput is the draft and the people who shaped it, for

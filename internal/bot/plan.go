@@ -128,6 +128,24 @@ func invalidStatus(in *intake, cat *blueprint.Catalog) statusData {
 	return d
 }
 
+// unconfirmedStatus says which inputs changed with nobody to answer for
+// them, and asks the request's author to confirm it; the open pull
+// request, if any, stays.
+func unconfirmedStatus(in *intake) statusData {
+	d := statusData{Author: in.author}
+	for _, u := range in.unconfirmed {
+		if u.comment == nil {
+			d.Unconfirmed = append(d.Unconfirmed, "the issue")
+			continue
+		}
+		d.Unconfirmed = append(d.Unconfirmed, fmt.Sprintf("[a comment of @%s](%s)", u.author, u.comment.HTMLURL))
+	}
+	if in.pr != nil {
+		d.KeptPR = in.pr.Number
+	}
+	return d
+}
+
 // allowedText lists a blueprint's parameters and what each allows.
 func allowedText(bp *blueprint.Blueprint) string {
 	var sb strings.Builder

@@ -56,7 +56,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 		return errors.Join(append(errs, fmt.Errorf("list pull requests of %s: %w", full, err))...)
 	}
 	for _, pr := range prs {
-		if err := b.CheckPR(ctx, full, pr.Number, pr.HeadSHA, false); err != nil {
+		if err := b.CheckPR(ctx, full, PRHead{Number: pr.Number, Branch: pr.Head, SHA: pr.HeadSHA}, false); err != nil {
 			errs = append(errs, fmt.Errorf("pull request #%d: %w", pr.Number, err))
 		}
 	}

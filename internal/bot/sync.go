@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/desired"
@@ -19,19 +20,21 @@ type Outcome string
 
 // Outcomes of SyncIssue.
 const (
-	OutcomeIgnored  Outcome = "ignored"  // not a request issue
-	OutcomeRefused  Outcome = "refused"  // asked by someone without permission
-	OutcomeInvalid  Outcome = "invalid"  // the request does not render
-	OutcomeProposed Outcome = "proposed" // a pull request was opened or updated
-	OutcomeCurrent  Outcome = "current"  // the pull request already matched
-	OutcomeInBranch Outcome = "in-branch"
+	OutcomeIgnored     Outcome = "ignored"     // not a request issue
+	OutcomeRefused     Outcome = "refused"     // asked by someone without permission
+	OutcomeInvalid     Outcome = "invalid"     // the request does not render
+	OutcomeProposed    Outcome = "proposed"    // a pull request was opened or updated
+	OutcomeCurrent     Outcome = "current"     // the pull request already matched
+	OutcomeInBranch    Outcome = "in-branch"   // the base branch holds the request as asked
+	OutcomeUnconfirmed Outcome = "unconfirmed" // an edit nobody answers for awaits confirmation
 )
 
 // SyncIssue brings request issue number of repository full (owner/name)
 // to the state it should have: its form and commands folded into a
 // request, the request rendered onto branch gitvend/request-<number>, one
 // pull request for it with both checks, and a status comment on the issue.
-// It is safe to call any number of times.
+// Woken on a request's pull request, it syncs the request's issue. It is
+// safe to call any number of times.
 func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger) (Outcome, error) {
 	unlock := b.onePR.lock(full, number)
 	defer func() { unlock() }()
@@ -40,40 +43,73 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 		return "", err
 	}
 	defer w.cleanup()
+	var known map[string]string
+	if tr.CommentID != 0 && tr.Actor != "" {
+		// Whoever commented is judged before anything is read or written.
+		r, perms, err := b.gateActor(ctx, w, tr)
+		if err != nil {
+			return "", err
+		}
+		if r != nil {
+			logctx.LoggerFrom(ctx).Info("command refused", "repo", full, "number", number, "user", r.User)
+			b.metrics.requests.WithLabelValues(string(OutcomeRefused)).Inc()
+			return OutcomeRefused, b.refuseOnce(ctx, w, number, r)
+		}
+		known = perms
+	}
 	got, err := w.gh.GetIssue(ctx, w.owner, w.name, number)
 	if err != nil {
 		return "", fmt.Errorf("get issue #%d: %w", number, err)
 	}
 	if got.IsPullRequest {
-		// A command on a request's pull request syncs the request's issue.
-		pr, err := w.gh.GetPR(ctx, w.owner, w.name, number)
-		if err != nil {
-			return "", fmt.Errorf("get pull request #%d: %w", number, err)
-		}
-		n := issueOfBranch(pr.Head)
-		if n == 0 {
-			return OutcomeIgnored, nil
+		// A command on a request's pull request syncs the request's issue:
+		// an issue, never a pull request, so this goes no further.
+		n, err := b.requestOf(ctx, w, number)
+		if err != nil || n == 0 {
+			return OutcomeIgnored, err
 		}
 		unlock()
-		unlock = func() {}
-		w.cleanup()
-		return b.SyncIssue(ctx, full, n, tr)
+		unlock = b.onePR.lock(full, n)
+		if got, err = w.gh.GetIssue(ctx, w.owner, w.name, n); err != nil {
+			return "", fmt.Errorf("get issue #%d: %w", n, err)
+		}
+		if got.IsPullRequest {
+			return OutcomeIgnored, nil
+		}
 	}
-	return b.syncIssue(ctx, w, &got, tr)
+	return b.syncIssue(ctx, w, &got, tr, known)
+}
+
+// requestOf is the request issue whose pull request is number: the issue
+// its head branch names, when the head is a branch of this repository and
+// names another number; 0 when none.
+func (b *Bot) requestOf(ctx context.Context, w *work, number int) (int, error) {
+	pr, err := w.gh.GetPR(ctx, w.owner, w.name, number)
+	if err != nil {
+		return 0, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	if pr.HeadRepo != "" && !strings.EqualFold(pr.HeadRepo, w.full) {
+		return 0, nil // a fork's branch names no request of this repository
+	}
+	if n := issueOfBranch(pr.Head); n != number {
+		return n, nil
+	}
+	return 0, nil
 }
 
 // syncIssue is SyncIssue on an issue read, its request locked: read, fold
-// and admit the request, then plan and execute its proposal.
-func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
+// and admit the request, then plan and execute its proposal. known holds
+// permissions learned already.
+func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Trigger, known map[string]string) (Outcome, error) {
 	log := logctx.LoggerFrom(ctx).With("repo", w.full, "request", fmt.Sprintf("%s#%d", w.full, issue.Number))
-	if err := b.acknowledge(ctx, w, issue, tr); err != nil {
-		return "", err
-	}
-	f, err := b.read(ctx, w, issue)
+	f, err := b.read(ctx, w, issue, tr, known)
 	if err != nil {
 		return "", err
 	}
 	in := b.fold(w, f)
+	if err := b.acknowledge(ctx, w, in, tr); err != nil {
+		return "", err
+	}
 	if err := b.answer(ctx, w, in); err != nil {
 		return "", err
 	}
@@ -84,6 +120,9 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return OutcomeIgnored, nil
 	}
 	switch {
+	case len(in.unconfirmed) > 0:
+		log.Info("request awaits confirmation", "inputs", len(in.unconfirmed))
+		return b.finish(ctx, w, in, OutcomeUnconfirmed, unconfirmedStatus(in).render())
 	case in.refusal != nil:
 		log.Info("request refused", "user", in.refusal.User)
 		return b.finish(ctx, w, in, OutcomeRefused, refusalText(in.refusal))

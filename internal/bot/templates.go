@@ -37,10 +37,15 @@ func mustRender(name string, data any) string {
 }
 
 // statusData is the request issue's status comment. Exactly one of its
-// cases applies, tried in this order: PR set (a pull request proposes or
-// removes the request), NotMerged (nothing to remove), InBranch (nothing to
-// propose), or else Errors (the request does not render).
+// cases applies, tried in this order: Unconfirmed (edits nobody answers
+// for), PR set (a pull request proposes or removes the request), NotMerged
+// (nothing to remove), InBranch (nothing to propose), or else Errors (the
+// request does not render).
 type statusData struct {
+	// Unconfirmed names the inputs edited by someone GitHub did not name
+	// ("the issue", or a link to a comment); Author is asked to confirm.
+	Unconfirmed []string
+	Author      string
 	// PR is the request's pull request; Verb says what it does
 	// ("proposes" or "removes").
 	PR                                int

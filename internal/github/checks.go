@@ -47,7 +47,10 @@ type CheckRunSpec struct {
 
 // CheckRun is a check run as GitHub reports it.
 type CheckRun struct {
-	ID               int64
+	ID int64
+	// AppID is the App that created the run; another App may post runs
+	// of the same name on the same commit.
+	AppID            int64
 	Name             string
 	HeadSHA          string
 	Status           string
@@ -62,7 +65,7 @@ type CheckRun struct {
 
 func toCheckRun(r *gh.CheckRun) CheckRun {
 	return CheckRun{
-		ID: r.GetID(), Name: r.GetName(), HeadSHA: r.GetHeadSHA(), Status: r.GetStatus(),
+		ID: r.GetID(), AppID: r.GetApp().GetID(), Name: r.GetName(), HeadSHA: r.GetHeadSHA(), Status: r.GetStatus(),
 		Conclusion: r.GetConclusion(), ExternalID: r.GetExternalID(), DetailsURL: r.GetDetailsURL(),
 		HTMLURL: r.GetHTMLURL(), Title: r.GetOutput().GetTitle(), Summary: r.GetOutput().GetSummary(),
 		AnnotationsCount: r.GetOutput().GetAnnotationsCount(),
@@ -254,8 +257,10 @@ func (c *Client) updateCheckRun(ctx context.Context, owner, repo string, id int6
 	return out, nil
 }
 
-// ListCheckRuns returns the latest check run of each name on a commit,
-// branch or tag.
+// ListCheckRuns returns the latest check run of each name that this App
+// created on a commit, branch or tag. Runs of other Apps, whatever their
+// names, are left out: GitHub is asked for the App's runs only, and what
+// it answers is filtered again by the App id each run names.
 func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]CheckRun, error) {
 	if err := checkArgs(owner, repo); err != nil {
 		return nil, err
@@ -263,7 +268,8 @@ func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]
 	if ref == "" {
 		return nil, errors.New("ref: empty; want a commit id, branch or tag")
 	}
-	opts := &gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: pageSize}}
+	appID := c.app.cfg.AppID
+	opts := &gh.ListCheckRunsOptions{AppID: &appID, ListOptions: gh.ListOptions{PerPage: pageSize}}
 	var all []CheckRun
 	for {
 		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, owner, repo, ref, opts)
@@ -271,7 +277,9 @@ func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]
 			return nil, fmt.Errorf("list check runs of %s/%s@%s: %w", owner, repo, ref, convertError(err))
 		}
 		for _, r := range res.CheckRuns {
-			all = append(all, toCheckRun(r))
+			if r.GetApp().GetID() == appID {
+				all = append(all, toCheckRun(r))
+			}
 		}
 		if resp.NextPage == 0 {
 			return all, nil
@@ -334,8 +342,10 @@ func optional(s string) *string {
 }
 
 // StatusState returns the state of the newest commit status with context
-// statusContext on sha ("error", "failure", "pending" or "success"), or ""
-// when there is none.
+// statusContext that this App set on sha ("error", "failure", "pending" or
+// "success"), or "" when there is none. Statuses of the same context set
+// by anyone else (a person with write access, another App) are ignored:
+// a status is the App's when its creator is the App's bot user.
 func (c *Client) StatusState(ctx context.Context, owner, repo, sha, statusContext string) (string, error) {
 	if err := checkArgs(owner, repo); err != nil {
 		return "", err
@@ -346,9 +356,18 @@ func (c *Client) StatusState(ctx context.Context, owner, repo, sha, statusContex
 	if err != nil {
 		return "", fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, convertError(err))
 	}
+	var bot string
 	// GitHub lists the newest first.
 	for _, st := range list {
-		if st.GetContext() == statusContext {
+		if st.GetContext() != statusContext {
+			continue
+		}
+		if bot == "" {
+			if bot, err = c.botLogin(ctx); err != nil {
+				return "", fmt.Errorf("status %s of %s/%s@%s: %w", statusContext, owner, repo, sha, err)
+			}
+		}
+		if strings.EqualFold(st.GetCreator().GetLogin(), bot) {
 			return st.GetState(), nil
 		}
 	}

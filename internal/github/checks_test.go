@@ -158,3 +158,58 @@ func TestBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestChecksAndStatusesKeepToTheApp: a same-named check run of another App
+// is not the App's (it is not listed, and EnsureCheckRuns posts the App's
+// own), and a status of gitvend's context set by a person is not the App's.
+func TestChecksAndStatusesKeepToTheApp(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	head, err := f.client.HeadSHA(ctx, owner, repoName, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := githubtest.App{ID: testAppID + 1, Slug: "lookalike"}
+	if _, err := f.gh.CreateCheckRunAs(ctx, fullName, other, githubtest.CheckRunSpec{Name: "gitvend/policy", HeadSHA: head, Conclusion: "success", Summary: "all fine"}); err != nil {
+		t.Fatal(err)
+	}
+	existing, err := f.client.ListCheckRuns(ctx, owner, repoName, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(existing) != 0 {
+		t.Errorf("ListCheckRuns = %+v, want none of the App's", existing)
+	}
+	// Even when handed another App's run, EnsureCheckRuns posts its own.
+	foreign := []CheckRun{{ID: 1, AppID: other.ID, Name: "gitvend/policy", HeadSHA: head, Status: "completed", Conclusion: "success"}}
+	spec := []CheckRunSpec{{Name: "gitvend/policy", HeadSHA: head, Conclusion: "failure", Title: "1 denied", Summary: "denied"}}
+	if did, err := f.client.EnsureCheckRuns(ctx, owner, repoName, spec, foreign); err != nil || did != Created {
+		t.Fatalf("EnsureCheckRuns = %v, %v; want created", did, err)
+	}
+	own, err := f.client.ListCheckRuns(ctx, owner, repoName, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own) != 1 || own[0].AppID != testAppID || own[0].Conclusion != "failure" {
+		t.Errorf("the App's runs = %+v", own)
+	}
+
+	if err := f.gh.SetPermission(fullName, "carol", "write"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.PostStatus(ctx, fullName, githubtest.StatusSpec{User: "carol", SHA: head, State: "success", Context: "gitvend/apply/prod"}); err != nil {
+		t.Fatal(err)
+	}
+	if state, err := f.client.StatusState(ctx, owner, repoName, head, "gitvend/apply/prod"); err != nil || state != "" {
+		t.Errorf("StatusState with only a person's status = %q, %v; want none", state, err)
+	}
+	if err := f.client.SetStatus(ctx, owner, repoName, head, "gitvend/apply/prod", "failure", "apply failed", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.PostStatus(ctx, fullName, githubtest.StatusSpec{User: "carol", SHA: head, State: "success", Context: "gitvend/apply/prod"}); err != nil {
+		t.Fatal(err)
+	}
+	if state, err := f.client.StatusState(ctx, owner, repoName, head, "gitvend/apply/prod"); err != nil || state != "failure" {
+		t.Errorf("StatusState under a newer person's status = %q, %v; want the App's failure", state, err)
+	}
+}

@@ -14,18 +14,23 @@ import (
 
 // Comment is an issue or pull request comment.
 type Comment struct {
-	ID        int64
-	User      string
-	Body      string
-	HTMLURL   string
-	CreatedAt time.Time
+	ID   int64
+	User string
+	// AuthorAssociation is GitHub's relation of User to the repository:
+	// OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, FIRST_TIMER,
+	// FIRST_TIME_CONTRIBUTOR, MANNEQUIN or NONE.
+	AuthorAssociation string
+	Body              string
+	HTMLURL           string
+	CreatedAt         time.Time
+	// UpdatedAt is when the body was last edited (CreatedAt when never).
 	UpdatedAt time.Time
 }
 
 func toComment(c *gh.IssueComment) Comment {
 	return Comment{
-		ID: c.GetID(), User: c.GetUser().GetLogin(), Body: c.GetBody(), HTMLURL: c.GetHTMLURL(),
-		CreatedAt: c.GetCreatedAt().Time, UpdatedAt: c.GetUpdatedAt().Time,
+		ID: c.GetID(), User: c.GetUser().GetLogin(), AuthorAssociation: c.GetAuthorAssociation(), Body: c.GetBody(),
+		HTMLURL: c.GetHTMLURL(), CreatedAt: c.GetCreatedAt().Time, UpdatedAt: c.GetUpdatedAt().Time,
 	}
 }
 

@@ -56,15 +56,18 @@ func (c *Client) EnsurePR(ctx context.Context, owner, repo string, spec NewPR, o
 }
 
 // EnsureCheckRuns makes every run of runs exist on its HeadSHA, found by
-// name among existing: the runs already there are left as they are and the
-// missing ones are created, so running it again posts nothing twice.
-// existing are the check runs of the commit as the caller listed them
-// (ListCheckRuns); none for a commit the caller has just pushed. It
-// reports Created when it created any run.
+// name among the App's own runs of existing: the runs already there are
+// left as they are and the missing ones are created, so running it again
+// posts nothing twice. A run of the same name by another App never stands
+// in for the App's. existing are the check runs of the commit as the
+// caller listed them (ListCheckRuns); none for a commit the caller has
+// just pushed. It reports Created when it created any run.
 func (c *Client) EnsureCheckRuns(ctx context.Context, owner, repo string, runs []CheckRunSpec, existing []CheckRun) (Ensured, error) {
 	have := make(map[string]bool, len(existing))
 	for _, r := range existing {
-		have[r.HeadSHA+"\x00"+r.Name] = true
+		if r.AppID == c.app.cfg.AppID {
+			have[r.HeadSHA+"\x00"+r.Name] = true
+		}
 	}
 	did := Unchanged
 	for _, run := range runs {

@@ -12,24 +12,28 @@ import (
 
 // Issue is an issue, or the issue side of a pull request.
 type Issue struct {
-	Number        int
-	Title         string
-	Body          string
-	User          string
-	State         string // open or closed
-	StateReason   string
-	Labels        []string
-	IsPullRequest bool
-	HTMLURL       string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	ClosedAt      time.Time
+	Number int
+	Title  string
+	Body   string
+	User   string
+	// AuthorAssociation is GitHub's relation of User to the repository
+	// (see Comment.AuthorAssociation).
+	AuthorAssociation string
+	State             string // open or closed
+	StateReason       string
+	Labels            []string
+	IsPullRequest     bool
+	HTMLURL           string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	ClosedAt          time.Time
 }
 
 func toIssue(is *gh.Issue) Issue {
 	out := Issue{
 		Number: is.GetNumber(), Title: is.GetTitle(), Body: is.GetBody(), User: is.GetUser().GetLogin(),
-		State: is.GetState(), StateReason: is.GetStateReason(), IsPullRequest: is.IsPullRequest(),
+		AuthorAssociation: is.GetAuthorAssociation(),
+		State:             is.GetState(), StateReason: is.GetStateReason(), IsPullRequest: is.IsPullRequest(),
 		HTMLURL: is.GetHTMLURL(), CreatedAt: is.GetCreatedAt().Time, UpdatedAt: is.GetUpdatedAt().Time,
 		ClosedAt: is.GetClosedAt().Time,
 	}

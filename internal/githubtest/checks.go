@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 )
 
-// suiteFor finds the App's check suite for a commit.
-func (r *repo) suiteFor(sha string) *checkSuite {
+// suiteFor finds the check suite of App app (nil for the served App) for a
+// commit: on GitHub every App has its own suite per commit.
+func (r *repo) suiteFor(sha string, app *App) *checkSuite {
 	for _, cs := range r.checkSuites {
-		if cs.headSHA == sha {
+		if cs.headSHA == sha && sameApp(cs.app, app) {
 			return cs
 		}
 	}
@@ -21,7 +23,7 @@ func (r *repo) suiteFor(sha string) *checkSuite {
 // requestCheckSuite creates the check suite of a newly pushed head commit
 // and sends check_suite requested. Callers hold s.mu.
 func (s *Server) requestCheckSuite(ctx context.Context, r *repo, branch, before, after string, sender *user) {
-	if r.suiteFor(after) != nil {
+	if r.suiteFor(after, nil) != nil {
 		return
 	}
 	now := s.now()
@@ -71,7 +73,7 @@ func (s *Server) suiteJSON(ctx context.Context, r *repo, cs *checkSuite, rest bo
 		"before":                  strOrNil(cs.before),
 		"after":                   strOrNil(cs.after),
 		"pull_requests":           s.checkPulls(r, cs.headSHA),
-		"app":                     s.appJSON(),
+		"app":                     s.appJSONOf(cs.app),
 		"created_at":              ts(cs.created),
 		"updated_at":              ts(cs.updated),
 		"latest_check_runs_count": runs,
@@ -108,7 +110,7 @@ func (s *Server) suiteInRunJSON(r *repo, cs *checkSuite) obj {
 		"before":        strOrNil(cs.before),
 		"after":         strOrNil(cs.after),
 		"pull_requests": s.checkPulls(r, cs.headSHA),
-		"app":           s.appJSON(),
+		"app":           s.appJSONOf(cs.app),
 		"created_at":    ts(cs.created),
 		"updated_at":    ts(cs.updated),
 	}
@@ -136,7 +138,7 @@ func (s *Server) runJSON(r *repo, cr *checkRun, hook bool) obj {
 			"annotations_url":   api + "/annotations",
 		},
 		"name":          cr.name,
-		"app":           s.appJSON(),
+		"app":           s.appJSONOf(cr.app),
 		"pull_requests": s.checkPulls(r, cr.headSHA),
 	}
 	if hook {
@@ -268,7 +270,7 @@ func (s *Server) createCheckRun(c *call) (*response, error) {
 		return nil, errValidation("CheckRun", "head_sha", "invalid", "No commit found for SHA: "+req.HeadSHA)
 	}
 	now := s.now()
-	cs := c.repo.suiteFor(req.HeadSHA)
+	cs := c.repo.suiteFor(req.HeadSHA, nil)
 	if cs == nil {
 		cs = &checkSuite{id: s.newID(), headSHA: req.HeadSHA, status: "queued", created: now, updated: now}
 		c.repo.checkSuites = append(c.repo.checkSuites, cs)
@@ -303,6 +305,9 @@ func (s *Server) updateCheckRun(c *call) (*response, error) {
 	cr, err := c.checkRun()
 	if err != nil {
 		return nil, err
+	}
+	if cr.app != nil {
+		return nil, errStatus(http.StatusForbidden, "Invalid app_id `%d` - check run can only be modified by the GitHub App that created it.", s.opts.AppID)
 	}
 	var req checkRunRequest
 	if err := c.decode(&req); err != nil {
@@ -478,6 +483,10 @@ func (s *Server) listCheckRunsForRef(c *call) (*response, error) {
 		return nil, err
 	}
 	name, status, filter := c.query.Get("check_name"), c.query.Get("status"), c.query.Get("filter")
+	appID, err := c.appIDQuery()
+	if err != nil {
+		return nil, err
+	}
 	var sel []*checkRun
 	latest := map[string]bool{}
 	for i := len(c.repo.checkRuns) - 1; i >= 0; i-- {
@@ -485,11 +494,16 @@ func (s *Server) listCheckRunsForRef(c *call) (*response, error) {
 		if cr.headSHA != sha || (name != "" && cr.name != name) || (status != "" && cr.status != status) {
 			continue
 		}
+		if appID != 0 && s.appIDOf(cr.app) != appID {
+			continue
+		}
 		if filter != "all" {
-			if latest[cr.name] {
+			// The latest run of each name in each App's suite.
+			key := fmt.Sprintf("%d/%s", s.appIDOf(cr.app), cr.name)
+			if latest[key] {
 				continue
 			}
-			latest[cr.name] = true
+			latest[key] = true
 		}
 		sel = append(sel, cr)
 	}
@@ -505,9 +519,13 @@ func (s *Server) listCheckSuitesForRef(c *call) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	appID, err := c.appIDQuery()
+	if err != nil {
+		return nil, err
+	}
 	var sel []*checkSuite
 	for _, cs := range c.repo.checkSuites {
-		if cs.headSHA == sha {
+		if cs.headSHA == sha && (appID == 0 || s.appIDOf(cs.app) == appID) {
 			sel = append(sel, cs)
 		}
 	}
@@ -615,4 +633,100 @@ func (s *Server) getCombinedStatus(c *call) (*response, error) {
 		"commit_url":  s.apiRepo(c.repo) + "/commits/" + sha,
 		"url":         s.apiRepo(c.repo) + "/commits/" + sha + "/status",
 	})
+}
+
+// App is a GitHub App other than the one the Server plays, for tests in
+// which another App's check runs share a commit with the served App's.
+type App struct {
+	// ID is the App's numeric id; it must differ from Options.AppID.
+	ID int64
+	// Slug names the App; Name defaults to it.
+	Slug string
+	Name string
+	// Owner is the login of the account that owns the App. Default: the slug.
+	Owner string
+}
+
+// sameApp tells whether a and b are the same App (nil is the served one).
+func sameApp(a, b *App) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID
+}
+
+// appIDOf is the id of App a, the served App's when a is nil.
+func (s *Server) appIDOf(a *App) int64 {
+	if a == nil {
+		return s.opts.AppID
+	}
+	return a.ID
+}
+
+// appIDQuery reads the app_id filter of the check listing endpoints; 0
+// when absent.
+func (c *call) appIDQuery() (int64, error) {
+	v := c.query.Get("app_id")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errValidation("CheckRun", "app_id", "invalid", "")
+	}
+	return id, nil
+}
+
+// CheckRunSpec is a check run another App creates (CreateCheckRunAs).
+type CheckRunSpec struct {
+	Name    string
+	HeadSHA string
+	// Conclusion completes the run (success, failure, …); empty leaves it
+	// queued.
+	Conclusion string
+	Title      string
+	Summary    string
+}
+
+// CreateCheckRunAs plays another App creating a check run on a commit of
+// a repository, in that App's own check suite, and returns its id. As on
+// GitHub, the run names its App (app.id and app.slug), and the served App
+// gets no webhook about it.
+func (s *Server) CreateCheckRunAs(ctx context.Context, fullName string, app App, spec CheckRunSpec) (int64, error) {
+	if app.ID <= 0 || app.ID == s.opts.AppID || app.Slug == "" {
+		return 0, fmt.Errorf("create check run as App %d %q: want another App with an id and a slug", app.ID, app.Slug)
+	}
+	if app.Name == "" {
+		app.Name = app.Slug
+	}
+	if app.Owner == "" {
+		app.Owner = app.Slug
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(fullName)
+	if err != nil {
+		return 0, fmt.Errorf("create check run as %s: %w", app.Slug, err)
+	}
+	if spec.Name == "" || r.git.objectType(ctx, spec.HeadSHA) != "commit" {
+		return 0, fmt.Errorf("create check run as %s: want a name and a commit of %s", app.Slug, fullName)
+	}
+	now := s.now()
+	a := &app
+	cs := r.suiteFor(spec.HeadSHA, a)
+	if cs == nil {
+		cs = &checkSuite{id: s.newID(), app: a, headSHA: spec.HeadSHA, status: "queued", created: now, updated: now}
+		r.checkSuites = append(r.checkSuites, cs)
+	}
+	cr := &checkRun{id: s.newID(), app: a, suite: cs, name: spec.Name, headSHA: spec.HeadSHA, status: "queued", started: now,
+		title: spec.Title, summary: spec.Summary}
+	if spec.Conclusion != "" {
+		if !slices.Contains(checkConclusions, spec.Conclusion) {
+			return 0, fmt.Errorf("create check run as %s: conclusion %q", app.Slug, spec.Conclusion)
+		}
+		cr.status, cr.conclusion, cr.completed = "completed", spec.Conclusion, now
+		cs.status, cs.conclusion, cs.updated = "completed", spec.Conclusion, now
+	}
+	r.checkRuns = append(r.checkRuns, cr)
+	return cr.id, nil
 }

@@ -534,6 +534,20 @@ func playScenario(t *testing.T, f *fixture) {
 	must[*github.CheckRun](t, "get check run")(c.Checks.GetCheckRun(ctx, o, r, run.GetID()))
 	must[[]*github.CheckRunAnnotation](t, "annotations")(c.Checks.ListCheckRunAnnotations(ctx, o, r, run.GetID(), nil))
 	must[*github.ListCheckRunsResults](t, "runs for ref")(c.Checks.ListCheckRunsForRef(ctx, o, r, sha, nil))
+	// Another App's run of the same name is its own, in its own suite: the
+	// listing filtered by App id leaves it out.
+	other := App{ID: 777, Slug: "other-ci"}
+	foreign, err := gh.CreateCheckRunAs(ctx, testRepo, other, CheckRunSpec{Name: "gitvend/policy", HeadSHA: sha, Conclusion: "success", Title: "ok", Summary: "all good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := must[*github.ListCheckRunsResults](t, "runs for ref, every App")(c.Checks.ListCheckRunsForRef(ctx, o, r, sha, nil))
+	own := must[*github.ListCheckRunsResults](t, "runs for ref, by App")(c.Checks.ListCheckRunsForRef(ctx, o, r, sha, &github.ListCheckRunsOptions{AppID: github.Int64(testAppID)}))
+	if all.GetTotal() != 2 || own.GetTotal() != 1 || own.CheckRuns[0].GetApp().GetID() != testAppID {
+		t.Errorf("runs of every App: %d; of App %d: %d (%v)", all.GetTotal(), testAppID, own.GetTotal(), own.CheckRuns)
+	}
+	must[*github.CheckRun](t, "get another App's run")(c.Checks.GetCheckRun(ctx, o, r, foreign))
+	must[*github.ListCheckSuiteResults](t, "suites for ref, by App")(c.Checks.ListCheckSuitesForRef(ctx, o, r, sha, &github.ListCheckSuiteOptions{AppID: github.Int(int(other.ID))}))
 	suites := must[*github.ListCheckSuiteResults](t, "suites for ref")(c.Checks.ListCheckSuitesForRef(ctx, o, r, sha, nil))
 	if len(suites.CheckSuites) == 0 {
 		t.Fatal("no check suite for the pushed head")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -212,16 +213,31 @@ func (s *Server) OpenIssue(ctx context.Context, fullName string, spec IssueSpec)
 	return n, err
 }
 
-// EditIssueBody replaces the body of an issue or pull request.
+// EditIssueBody replaces the body of an issue or pull request as login:
+// its author, or, as on GitHub, someone with write access. The issues (or
+// pull_request) edited webhook names login as its sender and carries the
+// old body in changes.body.from.
 func (s *Server) EditIssueBody(ctx context.Context, fullName string, number int, login, body string) error {
 	return s.locked(fullName, login, func(r *repo, u *user) error {
 		is, err := findIssue(r, number)
 		if err != nil {
 			return err
 		}
+		if err := s.mayEditLocked(r, is.user, u); err != nil {
+			return fmt.Errorf("edit #%d: %w", number, err)
+		}
 		s.editIssueLocked(ctx, r, is, u, nil, &body)
 		return nil
 	})
+}
+
+// mayEditLocked tells whether editor may edit what author wrote: their own
+// text, or anyone's with write access to the repository.
+func (s *Server) mayEditLocked(r *repo, author, editor *user) error {
+	if author == editor || permissionRank(s.permissionLocked(r, editor)) >= permissionRank("write") {
+		return nil
+	}
+	return &apiError{status: http.StatusForbidden, message: "Must have admin rights to Repository."}
 }
 
 // CloseIssue closes an issue (or a pull request without merging it).
@@ -280,12 +296,18 @@ func (s *Server) Comment(ctx context.Context, fullName string, number int, login
 	return id, err
 }
 
-// EditComment replaces the body of a comment.
+// EditComment replaces the body of a comment as login: its author, or, as
+// on GitHub, someone with write access. The issue_comment edited webhook
+// names login as its sender and carries the old body in
+// changes.body.from.
 func (s *Server) EditComment(ctx context.Context, fullName string, commentID int64, login, body string) error {
 	return s.locked(fullName, login, func(r *repo, u *user) error {
 		cm, found := r.comments[commentID]
 		if !found {
 			return fmt.Errorf("edit comment %d: %w", commentID, ErrNotFound)
+		}
+		if err := s.mayEditLocked(r, cm.user, u); err != nil {
+			return fmt.Errorf("edit comment %d: %w", commentID, err)
 		}
 		s.editCommentLocked(r, cm, u, body)
 		return nil
@@ -415,5 +437,39 @@ func (s *Server) RerequestCheckRun(ctx context.Context, fullName string, runID i
 			}
 		}
 		return fmt.Errorf("rerequest check run %d: %w", runID, ErrNotFound)
+	})
+}
+
+// StatusSpec describes a commit status a person sets, as a CI system does
+// with that person's token.
+type StatusSpec struct {
+	User        string
+	SHA         string
+	State       string // error, failure, pending or success
+	Context     string // default "default"
+	Description string
+}
+
+// PostStatus sets a commit status as a person, who needs write access to
+// the repository as on GitHub. The status names that person as its
+// creator.
+func (s *Server) PostStatus(ctx context.Context, fullName string, spec StatusSpec) error {
+	return s.locked(fullName, spec.User, func(r *repo, u *user) error {
+		if permissionRank(s.permissionLocked(r, u)) < permissionRank("write") {
+			return fmt.Errorf("post status as %s: %w", u.login, ErrNotFound)
+		}
+		if r.git.objectType(ctx, spec.SHA) != "commit" {
+			return fmt.Errorf("post status: no commit found for SHA %s", spec.SHA)
+		}
+		if !slices.Contains([]string{"error", "failure", "pending", "success"}, spec.State) {
+			return fmt.Errorf("post status: state %q", spec.State)
+		}
+		if spec.Context == "" {
+			spec.Context = "default"
+		}
+		now := s.now()
+		r.statuses = append(r.statuses, &status{id: s.newID(), sha: spec.SHA, state: spec.State, context: spec.Context,
+			description: spec.Description, creator: u, created: now, updated: now})
+		return nil
 	})
 }

@@ -128,6 +128,7 @@ type comment struct {
 
 type checkSuite struct {
 	id         int64
+	app        *App // the App the suite belongs to; nil for the served App
 	headSHA    string
 	headBranch string
 	before     string
@@ -153,6 +154,7 @@ type annotation struct {
 
 type checkRun struct {
 	id          int64
+	app         *App // the App that created the run; nil for the served App
 	suite       *checkSuite
 	name        string
 	headSHA     string

@@ -124,6 +124,29 @@ func (s *Server) appJSON() obj {
 	}
 }
 
+// appJSONOf renders the App a check run or suite belongs to: another App,
+// or the served one when a is nil.
+func (s *Server) appJSONOf(a *App) obj {
+	if a == nil {
+		return s.appJSON()
+	}
+	created := time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC)
+	return obj{
+		"id":           a.ID,
+		"slug":         a.Slug,
+		"node_id":      nodeID("A", a.ID),
+		"owner":        s.userJSON(s.userLocked(a.Owner)),
+		"name":         a.Name,
+		"description":  "",
+		"external_url": s.url + "/apps/" + a.Slug,
+		"html_url":     s.url + "/apps/" + a.Slug,
+		"created_at":   ts(created),
+		"updated_at":   ts(created),
+		"permissions":  obj{"checks": "write", "metadata": "read"},
+		"events":       []string{},
+	}
+}
+
 // repoMode selects the shape of a repository object.
 type repoMode int
 

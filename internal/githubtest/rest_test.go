@@ -182,7 +182,7 @@ func TestSnapshots(t *testing.T) {
 	if err != nil || len(suites) != 1 {
 		t.Fatalf("suites %v %v", suites, err)
 	}
-	wantRuns := []CheckRun{{ID: run.GetID(), SuiteID: suites[0].ID, Name: "gitvend/cost", HeadSHA: sha, Status: "completed", Conclusion: "success",
+	wantRuns := []CheckRun{{ID: run.GetID(), AppID: testAppID, SuiteID: suites[0].ID, Name: "gitvend/cost", HeadSHA: sha, Status: "completed", Conclusion: "success",
 		Title: "$12.40/month", Summary: "+$3.10",
 		Annotations: []Annotation{{Path: "a.yaml", StartLine: 3, EndLine: 3, StartColumn: 1, EndColumn: 4, Level: "notice", Message: "costs $3.10"}}}}
 	if diff := cmp.Diff(wantRuns, runs); diff != "" {

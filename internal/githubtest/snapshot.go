@@ -113,6 +113,7 @@ type Annotation struct {
 // CheckRun is a snapshot of a check run with its output.
 type CheckRun struct {
 	ID          int64
+	AppID       int64 // the App that created the run
 	SuiteID     int64
 	Name        string
 	HeadSHA     string
@@ -324,7 +325,7 @@ func (s *Server) CheckRuns(fullName string) ([]CheckRun, error) {
 	out := []CheckRun{}
 	for _, cr := range r.checkRuns {
 		run := CheckRun{
-			ID: cr.id, SuiteID: cr.suite.id, Name: cr.name, HeadSHA: cr.headSHA, Status: cr.status,
+			ID: cr.id, AppID: s.appIDOf(cr.app), SuiteID: cr.suite.id, Name: cr.name, HeadSHA: cr.headSHA, Status: cr.status,
 			Conclusion: cr.conclusion, ExternalID: cr.externalID, DetailsURL: cr.detailsURL,
 			Title: cr.title, Summary: cr.summary, Text: cr.text, Annotations: []Annotation{},
 		}

@@ -244,3 +244,59 @@ func TestWebhookOrderAndScope(t *testing.T) {
 		t.Fatalf("comment order (-want +got):\n%s", diff)
 	}
 }
+
+// TestWebhookEditNamesTheEditor: an edit of someone else's issue or comment
+// is sent with the editor as sender and the old body in changes.body.from;
+// someone without write access may edit only their own.
+func TestWebhookEditNamesTheEditor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	for login, perm := range map[string]string{"alice": "write", "carol": "write", "bob": "read"} {
+		if err := f.gh.SetPermission(testRepo, login, perm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: "x", Body: "env: dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.gh.Comment(f.ctx, testRepo, n, "alice", "/provision set environment=dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.EditIssueBody(f.ctx, testRepo, n, "bob", "env: prod"); err == nil {
+		t.Error("a reader edited someone else's issue")
+	}
+	if err := f.gh.EditComment(f.ctx, testRepo, id, "bob", "/provision set environment=prod"); err == nil {
+		t.Error("a reader edited someone else's comment")
+	}
+	f.idle(t)
+	f.sink.reset()
+	if err := f.gh.EditIssueBody(f.ctx, testRepo, n, "carol", "env: prod"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.EditComment(f.ctx, testRepo, id, "carol", "/provision set environment=prod"); err != nil {
+		t.Fatal(err)
+	}
+	f.idle(t)
+	var got [][]string
+	for _, r := range f.sink.received() {
+		ev, err := github.ParseWebHook(r.Event, r.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e := ev.(type) {
+		case *github.IssuesEvent:
+			got = append(got, []string{r.Event, e.GetAction(), e.GetSender().GetLogin(), e.GetIssue().GetUser().GetLogin(), e.GetChanges().GetBody().GetFrom(), e.GetIssue().GetBody()})
+		case *github.IssueCommentEvent:
+			got = append(got, []string{r.Event, e.GetAction(), e.GetSender().GetLogin(), e.GetComment().GetUser().GetLogin(), e.GetChanges().GetBody().GetFrom(), e.GetComment().GetBody()})
+		}
+	}
+	want := [][]string{
+		{"issues", "edited", "carol", "alice", "env: dev", "env: prod"},
+		{"issue_comment", "edited", "carol", "alice", "/provision set environment=dev", "/provision set environment=prod"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("edit webhooks (-want +got):\n%s", diff)
+	}
+}

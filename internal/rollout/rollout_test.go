@@ -45,8 +45,9 @@ type fixture struct {
 
 // start runs a rollout of the example repository on the GitHub double to
 // target dev (team-* namespaces, prune, no self-heal) on env, until the
-// test ends.
-func start(t *testing.T, env *kubetest.Env) *fixture {
+// test ends. before, when given, acts on the double once the repository
+// exists and before the rollout starts.
+func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server)) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -63,6 +64,9 @@ func start(t *testing.T, env *kubetest.Env) *fixture {
 	}
 	if _, err := gh.AddInstallation("acme", repo); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(gh)
 	}
 	app, err := github.NewApp(github.AppConfig{APIURL: gh.URL() + "/", AppID: 7,
 		PrivateKey: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})})
