@@ -102,12 +102,6 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 		branches[r.Name] = r.Branch
 	}
 	scratch := filepath.Join(cfg.WorkDir, "scratch")
-	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
-		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
-		Repos:  branches, ScratchDir: scratch, Logger: log, Registerer: s.reg})
-	if err != nil {
-		return nil, err
-	}
 	var targets []cluster.Connection
 	for _, tc := range cfg.Targets {
 		t, err := cluster.Connect(tc)
@@ -118,6 +112,12 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	}
 	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
 		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg})
+	if err != nil {
+		return nil, err
+	}
+	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
+		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
+		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Logger: log, Registerer: s.reg})
 	if err != nil {
 		return nil, err
 	}

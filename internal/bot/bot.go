@@ -74,6 +74,16 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Adopter, when set, tells which objects of a checked commit already
+	// exist on the clusters without gitvend having created them, so that
+	// a pull request says what its merge would adopt.
+	Adopter Adopter
+}
+
+// Adopter finds the objects of a checkout that a merge would adopt, such
+// as a *rollout.Rollout: one line each, naming the target.
+type Adopter interface {
+	Adoptions(ctx context.Context, repo, dir string) []string
 }
 
 // Bot turns request issues and commands into pull requests and checks them.

@@ -128,6 +128,11 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
+	if b.opts.Adopter != nil {
+		for _, line := range b.opts.Adopter.Adoptions(ctx, w.full, headDir) {
+			rep.Notices = append(rep.Notices, check.Problem{Message: line})
+		}
+	}
 	b.metrics.checks.WithLabelValues(verdict(rep)).Inc()
 	return rep, nil
 }
