@@ -223,14 +223,17 @@ func settle(ins []*input, may func(login string) bool) []*input {
 	return open
 }
 
-// record is the ledger after a job: every input someone answers for, and
-// the old records of those still unconfirmed.
-func record(ins []*input, old ledger) ledger {
+// record is the ledger after a job: every input someone who may ask
+// answers for, and the old records of those still unconfirmed. The inputs
+// of people who may not ask never count, whoever wrote them: recording
+// them would only let them fill the status comment.
+func record(ins []*input, old ledger, may func(login string) bool) ledger {
 	l := ledger{}
 	for _, in := range ins {
 		switch {
-		case in.by != "":
+		case in.by != "" && may(in.by):
 			l[in.key] = entry{hash: in.hash, login: in.by}
+		case in.by != "":
 		default:
 			if rec, ok := old[in.key]; ok {
 				l[in.key] = rec
