@@ -58,12 +58,9 @@ type Witness struct {
 	// Login is the webhook's sender: the opener, writer or editor.
 	Login string
 	// Text is the input as the webhook carried it: the comment's body, or
-	// the issue's title and body (IssueText).
+	// the issue's title and body, joined by a newline.
 	Text string
 }
-
-// IssueText is the text of an issue input, for a Witness.
-func IssueText(title, body string) string { return issueText(title, body) }
 
 func (w *Witness) key() string {
 	if w.CommentID != 0 {
