@@ -21,6 +21,15 @@
 // One pull request per request is promised, and kept, in one place:
 // onePRPerRequest.
 //
+// Identity comes from GitHub, never from the content. Every input of a
+// request (the form, each command) counts as the request of whoever
+// answers for it: its author, or whoever a webhook names as its editor;
+// the status comment keeps a ledger of who answers for what, and an edit
+// nobody can name waits for the author's /provision rerender (inputs.go).
+// Strangers cost nothing: whoever comments is judged before any write, and
+// someone who may not ask gets no reaction and one reply per thread
+// (gate.go).
+//
 // The bot is level-triggered. SyncIssue and CheckPR read the current state
 // and bring it to what it should be, so webhooks are only hints: a lost one
 // is made up by Resync, a repeated one finds nothing to do, and a crash at

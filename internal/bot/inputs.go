@@ -58,12 +58,9 @@ type Witness struct {
 	// Login is the webhook's sender: the opener, writer or editor.
 	Login string
 	// Text is the input as the webhook carried it: the comment's body, or
-	// the issue's title and body (IssueText).
+	// the issue's title and body, joined by a newline.
 	Text string
 }
-
-// IssueText is the text of an issue input, for a Witness.
-func IssueText(title, body string) string { return issueText(title, body) }
 
 func (w *Witness) key() string {
 	if w.CommentID != 0 {
@@ -223,14 +220,17 @@ func settle(ins []*input, may func(login string) bool) []*input {
 	return open
 }
 
-// record is the ledger after a job: every input someone answers for, and
-// the old records of those still unconfirmed.
-func record(ins []*input, old ledger) ledger {
+// record is the ledger after a job: every input someone who may ask
+// answers for, and the old records of those still unconfirmed. The inputs
+// of people who may not ask never count, whoever wrote them: recording
+// them would only let them fill the status comment.
+func record(ins []*input, old ledger, may func(login string) bool) ledger {
 	l := ledger{}
 	for _, in := range ins {
 		switch {
-		case in.by != "":
+		case in.by != "" && may(in.by):
 			l[in.key] = entry{hash: in.hash, login: in.by}
+		case in.by != "":
 		default:
 			if rec, ok := old[in.key]; ok {
 				l[in.key] = rec

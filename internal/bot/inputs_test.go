@@ -75,7 +75,8 @@ func TestAttribute(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			own := func(login string) bool { return login == "gitvend[bot]" }
 			ins := attribute(issue, true, tt.comments, tt.ledger, tt.witness, own)
-			open := settle(ins, func(login string) bool { return may[login] })
+			mayAsk := func(login string) bool { return may[login] }
+			open := settle(ins, mayAsk)
 			var got []string
 			unconfirmed := 0
 			for _, in := range ins {
@@ -92,13 +93,16 @@ func TestAttribute(t *testing.T) {
 			if len(open) != unconfirmed {
 				t.Errorf("settle returned %d unconfirmed inputs, want %d", len(open), unconfirmed)
 			}
-			// What is recorded names the same people, and keeps the old
-			// record of what nobody answers for.
-			l := record(ins, tt.ledger)
+			// What is recorded names the same people, leaves out those
+			// who may not ask, and keeps the old record of what nobody
+			// answers for.
+			l := record(ins, tt.ledger, mayAsk)
 			for _, in := range ins {
 				rec, ok := l[in.key]
 				switch {
-				case in.by != "" && (rec.login != in.by || rec.hash != in.hash):
+				case in.by != "" && !may[in.by] && ok:
+					t.Errorf("ledger %s = %+v, recorded for %s, who may not ask", in.key, rec, in.by)
+				case in.by != "" && may[in.by] && (rec.login != in.by || rec.hash != in.hash):
 					t.Errorf("ledger %s = %+v, want %s by %s", in.key, rec, in.hash, in.by)
 				case in.by == "" && rec != tt.ledger[in.key]:
 					t.Errorf("ledger %s = %+v (%v), want the old %+v", in.key, rec, ok, tt.ledger[in.key])

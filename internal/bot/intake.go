@@ -176,8 +176,9 @@ func comments(threads map[int]*github.Thread) []comment {
 func (b *Bot) fold(w *work, f *facts) *intake {
 	issue := f.issue
 	in := &intake{issue: issue, pr: f.open, latest: issue.CreatedAt, perms: f.perms, assoc: f.assoc, threads: f.threads}
-	in.unconfirmed = settle(f.inputs, func(login string) bool { return admission.Authorize(w.cfg, in.person(login)) == nil })
-	in.ledger = record(f.inputs, f.ledger)
+	may := func(login string) bool { return admission.Authorize(w.cfg, in.person(login)) == nil }
+	in.unconfirmed = settle(f.inputs, may)
+	in.ledger = record(f.inputs, f.ledger, may)
 	if len(f.inputs) > 0 {
 		in.author = f.inputs[0].author
 	}

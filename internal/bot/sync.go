@@ -88,8 +88,8 @@ func (b *Bot) requestOf(ctx context.Context, w *work, number int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("get pull request #%d: %w", number, err)
 	}
-	if pr.HeadRepo != "" && !strings.EqualFold(pr.HeadRepo, w.full) {
-		return 0, nil // a fork's branch names no request of this repository
+	if !strings.EqualFold(pr.HeadRepo, w.full) {
+		return 0, nil // a fork's branch (or a deleted fork's) names no request of this repository
 	}
 	if n := issueOfBranch(pr.Head); n != number {
 		return n, nil
