@@ -92,9 +92,17 @@ func TestTeamNamespaceTiersAgainstAPIServer(t *testing.T) {
 					Namespace: ns, Group: a.group, Resource: a.resource, Subresource: a.subresource, Verb: a.verb, Name: a.name,
 				},
 			}}
-			got, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
-			if err != nil {
-				t.Fatalf("ask the authorizer: %v", err)
+			// The authorizer sees new Roles and RoleBindings through its
+			// informers, a moment after they are created: ask again until
+			// the answer settles or ten seconds pass.
+			var got *authorizationv1.SubjectAccessReview
+			for settle := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				if got, err = cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{}); err != nil {
+					t.Fatalf("ask the authorizer: %v", err)
+				}
+				if got.Status.Allowed == a.allowed || time.Now().After(settle) {
+					break
+				}
 			}
 			if got.Status.Allowed != a.allowed {
 				t.Errorf("%s may %s %s%s %s: %v, want %v", group, a.verb, a.resource, sub(a.subresource), a.name, got.Status.Allowed, a.allowed)
