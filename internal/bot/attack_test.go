@@ -265,6 +265,15 @@ func TestAttackCheapAmplification(t *testing.T) {
 			}
 		})
 	}
+	// A stranger's request form gets its one refusal, and no reaction.
+	m := h.openForm("bob", "web-service", form("sneaky"))
+	h.settle()
+	if is := h.issue(m); len(is.Reactions) != 0 {
+		t.Errorf("bob's request form got reactions %+v", is.Reactions)
+	}
+	if got := h.botComments(m); len(got) != 1 || !strings.Contains(got[0], "Sorry @bob") {
+		t.Errorf("bob's request form: %q", got)
+	}
 	// A full sync later keeps the one reply per person.
 	if err := h.bot.Resync(context.Background(), repo); err != nil {
 		t.Fatal(err)
