@@ -112,7 +112,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 }
 
 // current tells whether target t has sha applied in full: this process
-// applied it, or (after a restart) its commit status on sha says success.
+// applied it, or (after a restart) gitvend's own commit status on sha says
+// success; a status of the same context set by anyone else is not asked
+// about (GitHub.StatusState keeps to the App's).
 func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t *targetState, sha string) (bool, error) {
 	r.mu.Lock()
 	last, known := r.applied[t.Name]
