@@ -37,10 +37,8 @@ const issueInput = "issue"
 
 func commentInput(id int64) string { return fmt.Sprintf("c%d", id) }
 
-// markerInputs starts the ledger line in the status comment. It is no
-// marker of a sticky comment (those start with markerPrefix): the status
-// comment is still known by its own.
-const markerInputs = "<!-- gitvend-inputs"
+// markerInputs starts the ledger line in the status comment.
+const markerInputs = "<!-- gitvend:inputs"
 
 // textHash is the short hash of a text the ledger records.
 func textHash(text string) string {

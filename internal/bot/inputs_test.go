@@ -115,7 +115,7 @@ func TestAttribute(t *testing.T) {
 func TestLedgerLine(t *testing.T) {
 	l := ledger{"issue": {hash: "ab12", login: "alice"}, "c7": {hash: "cd34", login: "renovate[bot]"}}
 	line := l.String()
-	if line != "<!-- gitvend-inputs c7=cd34:renovate[bot] issue=ab12:alice -->" {
+	if line != "<!-- gitvend:inputs c7=cd34:renovate[bot] issue=ab12:alice -->" {
 		t.Errorf("line = %q", line)
 	}
 	// Only the last line counts: an error message quoting someone's text
