@@ -53,7 +53,6 @@ func (r *Reconciler) Adoptions(ctx context.Context, objs []*unstructured.Unstruc
 	if err != nil {
 		return nil, err
 	}
-	r.listLive(ctx, items)
 	index := inv.index()
 	var candidates []*item
 	for _, it := range items {
@@ -69,6 +68,9 @@ func (r *Reconciler) Adoptions(ctx context.Context, objs []*unstructured.Unstruc
 			candidates = append(candidates, it)
 		}
 	}
+	// Only the kinds and namespaces of candidates are listed: objects the
+	// inventory records already cost the cluster nothing here.
+	r.listLive(ctx, candidates)
 	live := make([]bool, len(candidates))
 	errs := make([]error, len(candidates))
 	r.forEach(len(candidates), func(i int) { live[i], errs[i] = r.exists(ctx, candidates[i]) })
