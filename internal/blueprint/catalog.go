@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -268,7 +269,7 @@ func (b *Blueprint) checkLayout(where string) error {
 	for _, p := range b.Parameters {
 		check := func(c, key string) {
 			used[c] = true
-			if !contains(b.Components, c) {
+			if !slices.Contains(b.Components, c) {
 				fail(b.file, b.lines.Of(p.field+"."+key), p.field+"."+key, "component %q does not exist; components: %s", c, listOrNone(b.Components))
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func (p *Parameter) Coerce(v any) (any, error) {
 		return nil, bad("")
 	case Enum:
 		s, ok := text(v, false)
-		if ok && contains(p.Options, s) {
+		if ok && slices.Contains(p.Options, s) {
 			return s, nil
 		}
 		return nil, bad("")

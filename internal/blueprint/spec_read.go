@@ -440,12 +440,3 @@ func describeNode(n *yaml.Node) string {
 	}
 	return quote(n.Value)
 }
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
