@@ -12,7 +12,7 @@ import (
 
 // maxAnnotationsPerCall is GitHub's limit on annotations per check run
 // create or update.
-const maxAnnotationsPerCall = 50
+const maxAnnotationsPerCall = MaxAnnotationsPerCall
 
 // Annotation points a check run at lines of a file.
 type Annotation struct {

@@ -35,7 +35,7 @@ func toComment(c *gh.IssueComment) Comment {
 }
 
 // maxCommentBody is GitHub's limit on a comment body, in characters.
-const maxCommentBody = 65536
+const maxCommentBody = MaxBody
 
 func checkBody(body string) error {
 	if strings.TrimSpace(body) == "" {
