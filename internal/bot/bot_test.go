@@ -131,7 +131,7 @@ func TestUnreadableCommandAndHelp(t *testing.T) {
 	h.comment(n, "alice", "/provision help")
 	h.settle()
 	got := strings.Join(h.botComments(n), "\n---\n")
-	for _, want := range []string{`"minReplicas" is not key=value`, "gitvend commands, one per line"} {
+	for _, want := range []string{"`minReplicas` is not key=value", "gitvend commands, one per line"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("bot comments lack %q:\n%s", want, got)
 		}

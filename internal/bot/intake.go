@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/request"
 )
@@ -208,8 +210,11 @@ func (b *Bot) fold(w *work, f *facts) *intake {
 }
 
 // foldComment folds the commands of one comment, which by answers for,
-// into the draft. A comment with any unreadable command changes nothing
-// and gets a reply saying why.
+// into the draft. A comment with any command that cannot be read, or that
+// names a verb, blueprint, parameter or environment the repository does
+// not know, changes nothing and gets a reply saying why (and what was
+// probably meant), so that a typo never replaces the request and a
+// corrected command written later applies to the request as it was.
 func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 	cmds, errs := request.ParseCommands(c.Body)
 	if len(cmds)+len(errs) == 0 {
@@ -219,23 +224,36 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 		in.refuse(c.number, r)
 		return
 	}
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
+	place := in.place(b, c.number)
+	usage := request.Usage(place)
+	if place == request.BotIssue {
+		in.reply(c, replyData{Help: true, Usage: usage}.render())
+		return
+	}
+	current := ""
+	if in.draft != nil {
+		current = in.draft.Blueprint
+	}
+	v := vocabulary(w)
+	for _, cmd := range cmds {
+		errs = append(errs, v.Check(cmd, place, current)...)
+		if cmd.Verb == request.Create {
+			current = cmd.Blueprint
 		}
-		in.reply(c, replyData{User: by, Errors: msgs, Usage: request.Usage}.render())
+	}
+	if len(errs) > 0 {
+		in.reply(c, replyData{User: by, Errors: replyErrors(errs), Usage: usage}.render())
 		return
 	}
 	for _, cmd := range cmds {
 		switch cmd.Verb {
 		case request.Help:
-			in.reply(c, replyData{Help: true, Usage: request.Usage}.render())
+			in.reply(c, replyData{Help: true, Usage: usage}.render())
 			continue
 		case request.Set:
 			if in.draft == nil {
-				in.reply(c, replyData{User: by, Usage: request.Usage,
-					Errors: []string{fmt.Sprintf("line %d: there is no request to change yet; start one with /provision <blueprint> key=value …", cmd.Line)}}.render())
+				in.reply(c, replyData{User: by, Usage: usage,
+					Errors: []string{fmt.Sprintf("line %d: there is no request to change yet; start one with `/provision <blueprint> key=value …`", cmd.Line)}}.render())
 				return
 			}
 		case request.Create:
@@ -244,7 +262,7 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 			in.problems = nil
 		case request.Destroy:
 			if in.draft == nil {
-				in.reply(c, replyData{User: by, Usage: request.Usage,
+				in.reply(c, replyData{User: by, Usage: usage,
 					Errors: []string{fmt.Sprintf("line %d: there is no request here to remove", cmd.Line)}}.render())
 				return
 			}
@@ -257,6 +275,56 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 			}
 		}
 	}
+}
+
+// place is where a comment on thread number was written: the request's
+// pull request, an issue the bot opened itself (a drift issue), the
+// request issue, or an issue without a request yet.
+func (in *intake) place(b *Bot, number int) request.Place {
+	switch {
+	case number != in.issue.Number:
+		return request.RequestPR
+	case b.isOwn(in.issue.User):
+		return request.BotIssue
+	case in.draft != nil:
+		return request.RequestIssue
+	default:
+		return request.NewIssue
+	}
+}
+
+// vocabulary is what commands may name in the job's repository.
+func vocabulary(w *work) request.Vocabulary {
+	v := request.Vocabulary{Parameters: func(bp string) []string {
+		blue, err := w.cat.Get(bp)
+		if err != nil {
+			return nil
+		}
+		return blue.ParameterNames()
+	}}
+	for _, blue := range w.cat.List() {
+		v.Blueprints = append(v.Blueprints, blue.Name)
+	}
+	for _, e := range w.cfg.Environments {
+		v.Environments = append(v.Environments, e.Name)
+	}
+	return v
+}
+
+// replyErrors are the problems of a comment's commands as a reply lists
+// them: the command as written in a code span, since a comment is
+// Markdown and the command is whatever its writer typed.
+func replyErrors(errs []error) []string {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		var fe *field.Error
+		if errors.As(err, &fe) && fe.Line > 0 {
+			msgs[i] = fmt.Sprintf("line %d, %s: %s", fe.Line, request.Code(fe.Field), fe.Msg)
+			continue
+		}
+		msgs[i] = request.Code(err.Error())
+	}
+	return msgs
 }
 
 // reply sets the answer to comment c; a later answer to the same comment

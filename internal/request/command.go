@@ -54,14 +54,6 @@ type Command struct {
 	Line int
 }
 
-// Usage is the command reference the bot answers /provision help with.
-const Usage = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n" +
-	"`/provision set key=value …` changes fields of this request\n" +
-	"`/provision rerender` renders it again with the current blueprint\n" +
-	"`/provision destroy` removes it\n" +
-	"`/provision help` shows this list\n" +
-	"Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
-
 // Fields are the keys of a command that set request fields rather than
 // blueprint parameters, with the record field each sets.
 var fieldKeys = map[string]string{
@@ -176,7 +168,7 @@ func parseCommand(line string) (Command, error) {
 	}
 	head, rest := words[0], words[1:]
 	if head.quoted || strings.Contains(head.text, "=") {
-		return Command{}, fmt.Errorf("%q is not a verb or blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help", head.text)
+		return Command{}, fmt.Errorf("%s is not a command or a blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help", Code(head.text))
 	}
 	var cmd Command
 	switch Verb(head.text) {
@@ -188,7 +180,7 @@ func parseCommand(line string) (Command, error) {
 	case Rerender, Destroy, Help:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
-			return Command{}, fmt.Errorf("%s takes no arguments, got %q", head.text, rest[0].text)
+			return Command{}, fmt.Errorf("%s takes no arguments, got %s", head.text, Code(rest[0].text))
 		}
 		return cmd, nil
 	default:
@@ -202,13 +194,13 @@ func parseCommand(line string) (Command, error) {
 	for _, w := range rest {
 		key, value, ok := strings.Cut(w.text, "=")
 		if !ok || w.keyQuoted {
-			return Command{}, fmt.Errorf("%q is not key=value; quote values with spaces: key=\"a value\"", w.text)
+			return Command{}, fmt.Errorf("%s is not key=value; quote values with spaces: key=\"a value\"", Code(w.text))
 		}
 		if !validKey(key) {
-			return Command{}, fmt.Errorf("key %q must be a name of letters, digits, '-' or '_' starting with a letter", key)
+			return Command{}, fmt.Errorf("key %s must be a name of letters, digits, '-' or '_' starting with a letter", Code(key))
 		}
 		if seen[key] {
-			return Command{}, fmt.Errorf("key %q is given twice", key)
+			return Command{}, fmt.Errorf("key %s is given twice", Code(key))
 		}
 		seen[key] = true
 		cmd.Args = append(cmd.Args, Arg{Key: key, Value: value})

@@ -1,0 +1,178 @@
+package request
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/field"
+)
+
+// Place is where a command was written; it decides which commands apply
+// there and what /provision help lists.
+type Place int
+
+// The places commands are read in.
+const (
+	// NewIssue is an issue that holds no request yet.
+	NewIssue Place = iota
+	// RequestIssue is an issue that holds a request.
+	RequestIssue
+	// RequestPR is the pull request of a request.
+	RequestPR
+	// BotIssue is an issue gitvend opened itself, such as a drift issue:
+	// no command applies there.
+	BotIssue
+)
+
+// verbs are the words a command may start with besides a blueprint name.
+var verbs = []Verb{Set, Rerender, Destroy, Help}
+
+// Usage is the command reference /provision help answers with at place p:
+// only the commands that apply there.
+func Usage(p Place) string {
+	const (
+		create   = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		restart  = "`/provision <blueprint> key=value …` starts this request over with another blueprint\n"
+		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		rerender = "`/provision rerender` renders it again with the current blueprint\n"
+		destroy  = "`/provision destroy` removes it\n"
+		help     = "`/provision help` shows this list\n"
+		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
+	)
+	switch p {
+	case RequestIssue:
+		return set + rerender + destroy + restart + help + quotes
+	case RequestPR:
+		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
+	case BotIssue:
+		return "No `/provision` command applies to an issue gitvend opened. Ask for things in an issue of your own; change a request on its issue or pull request."
+	default:
+		return create + help + "Values with spaces go in quotes: `/provision <blueprint> name=x greeting=\"hello world\"`."
+	}
+}
+
+// Vocabulary is what commands may name in a repository: its blueprints,
+// each with its parameters, and its environments. It judges commands
+// before they change a request, so that a typo changes nothing and is
+// answered with what was probably meant.
+type Vocabulary struct {
+	// Blueprints are the names of the blueprints offered.
+	Blueprints []string
+	// Parameters lists the parameter names of a blueprint; it is not
+	// asked about blueprints missing from Blueprints.
+	Parameters func(blueprint string) []string
+	// Environments are the names of the repository's environments.
+	Environments []string
+}
+
+// Check judges cmd, written at place p, against the vocabulary; current is
+// the blueprint of the request it would change ("" when none). It returns
+// a *field.Error for every word the repository does not know, naming the
+// line and the command, each saying what was probably meant when a known
+// word is close. Commands whose words are all known, and verbs that name
+// nothing, pass.
+func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
+	var msgs []string
+	switch cmd.Verb {
+	case Create:
+		if !slices.Contains(v.Blueprints, cmd.Blueprint) {
+			return v.wrap(cmd, v.unknownHead(cmd.Blueprint, p))
+		}
+		if p == RequestPR {
+			return v.wrap(cmd, "a new request starts in an issue; on a pull request, use `/provision set key=value …`")
+		}
+		current = cmd.Blueprint
+	case Set:
+	default:
+		return nil
+	}
+	for _, a := range cmd.Args {
+		if _, ok := fieldKeys[a.Key]; ok {
+			if a.Key == "environment" && len(v.Environments) > 0 && !slices.Contains(v.Environments, a.Value) {
+				msgs = append(msgs, fmt.Sprintf("%s is not an environment of this repository; %s", Code(a.Value),
+					didYouMean(a.Value, v.Environments, "environments are")))
+			}
+			continue
+		}
+		if current == "" || !slices.Contains(v.Blueprints, current) || v.Parameters == nil {
+			continue // the blueprint is unknown: the request's problems say so
+		}
+		params := v.Parameters(current)
+		if !slices.Contains(params, a.Key) {
+			msgs = append(msgs, fmt.Sprintf("%s is not a parameter of %s; %s", Code(a.Key), current,
+				didYouMean(a.Key, append(FieldKeys(), params...), "keys are")))
+		}
+	}
+	return v.wrap(cmd, msgs...)
+}
+
+// unknownHead says what a word that is neither a verb nor a blueprint
+// probably meant.
+func (v Vocabulary) unknownHead(word string, p Place) string {
+	words := make([]string, 0, len(verbs)+len(v.Blueprints))
+	for _, vb := range verbs {
+		words = append(words, string(vb))
+	}
+	words = append(words, v.Blueprints...)
+	msg := fmt.Sprintf("%s is neither a command nor a blueprint of this repository", Code(word))
+	if s, ok := Suggest(word, words); ok {
+		if slices.Contains(verbs, Verb(s)) {
+			return msg + fmt.Sprintf("; did you mean %s?", Code(Prefix+" "+s))
+		}
+		return msg + fmt.Sprintf("; did you mean the blueprint %s?", Code(s))
+	}
+	if p == NewIssue && len(v.Blueprints) > 0 {
+		return msg + "; blueprints are " + codes(v.Blueprints)
+	}
+	return msg + "; commands are set, rerender, destroy and help"
+}
+
+func (v Vocabulary) wrap(cmd Command, msgs ...string) []error {
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = &field.Error{Line: cmd.Line, Field: cmd.String(), Msg: m}
+	}
+	return errs
+}
+
+// didYouMean names the word close to word among known, or else lists
+// them after what.
+func didYouMean(word string, known []string, what string) string {
+	if s, ok := Suggest(word, known); ok {
+		return fmt.Sprintf("did you mean %s?", Code(s))
+	}
+	if len(known) == 0 {
+		return "there are none"
+	}
+	return what + " " + codes(known)
+}
+
+func codes(list []string) string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = Code(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// String writes the command back as one line, its values quoted where
+// they need it.
+func (c Command) String() string {
+	var sb strings.Builder
+	sb.WriteString(Prefix)
+	switch c.Verb {
+	case Create:
+		sb.WriteString(" " + c.Blueprint)
+	default:
+		sb.WriteString(" " + string(c.Verb))
+	}
+	for _, a := range c.Args {
+		v := a.Value
+		if v == "" || strings.ContainsAny(v, " \t\"'\\") {
+			v = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+		}
+		sb.WriteString(" " + a.Key + "=" + v)
+	}
+	return short(sb.String())
+}
