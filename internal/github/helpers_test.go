@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -164,9 +165,22 @@ func newFixture(t testing.TB, fo fixtureOptions) *fixture {
 	return &fixture{gh: gh, app: app, client: client, inst: inst, clock: clock, reg: reg, logs: logs}
 }
 
-// openIssue opens an issue as alice and returns its number.
+// openIssue opens an issue as alice from a form with the given labels,
+// which the repository is given first (a form applies only labels that
+// exist), and returns its number.
 func (f *fixture) openIssue(t testing.TB, title string, labels ...string) int {
 	t.Helper()
+	have, err := f.gh.Labels(fullName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range labels {
+		if !slices.ContainsFunc(have, func(h githubtest.Label) bool { return strings.EqualFold(h.Name, l) }) {
+			if err := f.gh.CreateLabel(fullName, githubtest.Label{Name: l}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	n, err := f.gh.OpenIssue(context.Background(), fullName, githubtest.IssueSpec{User: "alice", Title: title, Body: "please", Labels: labels})
 	if err != nil {
 		t.Fatal(err)

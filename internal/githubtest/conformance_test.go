@@ -449,6 +449,9 @@ func playScenario(t *testing.T, f *fixture) {
 	must[*github.Membership](t, "team membership")(c.Teams.GetTeamMembershipBySlug(ctx, o, "platform", "alice"))
 
 	// A person opens a request issue; the bot reads, reacts and answers.
+	if err := gh.CreateLabel(testRepo, Label{Name: "gitvend"}); err != nil {
+		t.Fatal(err)
+	}
 	n, err := gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "Namespace for payments", Body: "### Blueprint\n\nteam-namespace", Labels: []string{"gitvend"}})
 	if err != nil {
 		t.Fatal(err)
@@ -475,6 +478,13 @@ func playScenario(t *testing.T, f *fixture) {
 	must[[]*github.Label](t, "list labels")(c.Issues.ListLabelsByIssue(ctx, o, r, m, nil))
 	must[*github.Issue](t, "close issue")(c.Issues.Edit(ctx, o, r, m, &github.IssueRequest{State: github.String("closed"), StateReason: github.String("completed")}))
 	must[*github.Issue](t, "reopen issue")(c.Issues.Edit(ctx, o, r, m, &github.IssueRequest{State: github.String("open")}))
+
+	// The repository's labels, kept by the bot.
+	must[[]*github.Label](t, "list repo labels")(c.Issues.ListLabels(ctx, o, r, nil))
+	must[*github.Label](t, "create label")(c.Issues.CreateLabel(ctx, o, r, &github.Label{Name: github.String("gitvend-drift"), Color: github.String("d93f0b"), Description: github.String("Live objects differ from Git")}))
+	must[*github.Label](t, "get label")(c.Issues.GetLabel(ctx, o, r, "GITVEND-DRIFT"))
+	must[*github.Label](t, "edit label")(c.Issues.EditLabel(ctx, o, r, "gitvend-drift", &github.Label{Color: github.String("0e8a16")}))
+	mustDo(t, "delete label")(c.Issues.DeleteLabel(ctx, o, r, "ops"))
 
 	// The bot proposes a change through the git data API.
 	base := main.GetCommit().GetSHA()
@@ -625,6 +635,8 @@ func playErrors(t *testing.T, f *fixture, issue int) {
 	mainSHA := must[*github.Branch](t, "get branch")(c.Repositories.GetBranch(ctx, o, r, "main", 0)).GetCommit().GetSHA()
 	_, resp, err = c.Git.CreateRef(ctx, o, r, &github.Reference{Ref: github.String("refs/heads/main"), Object: &github.GitObject{SHA: github.String(mainSHA)}})
 	wantStatus("existing ref", 422)(resp, err)
+	_, resp, err = c.Issues.CreateLabel(ctx, o, r, &github.Label{Name: github.String("GitVend"), Color: github.String("ffffff")})
+	wantStatus("existing label", 422)(resp, err)
 
 	for _, side := range []string{"left", "right"} {
 		if _, err := gh.Push(ctx, testRepo, PushSpec{User: "alice", Branch: side, Files: map[string]string{"README.md": side + "\n"}}); err != nil {

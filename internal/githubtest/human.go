@@ -170,11 +170,14 @@ func (s *Server) SetTeamMembers(org, team string, logins ...string) {
 	s.teams[teamKey(org, team)] = members
 }
 
-// IssueSpec describes an issue a person opens.
+// IssueSpec describes an issue a person opens in the browser.
 type IssueSpec struct {
-	User   string
-	Title  string
-	Body   string
+	User  string
+	Title string
+	Body  string
+	// Labels are the labels of the issue form it is opened from. As on
+	// GitHub, the issue gets only those the repository has (CreateLabel);
+	// the others are dropped.
 	Labels []string
 }
 
@@ -207,7 +210,7 @@ func (s *Server) OpenIssue(ctx context.Context, fullName string, spec IssueSpec)
 		if spec.Title == "" {
 			return fmt.Errorf("open issue: empty title")
 		}
-		n = int(s.openIssueLocked(ctx, r, u, spec.Title, spec.Body, spec.Labels).number)
+		n = int(s.openIssueFromForm(ctx, r, u, spec).number)
 		return nil
 	})
 	return n, err

@@ -124,6 +124,9 @@ func TestSnapshots(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
 	ctx, c := f.ctx, f.client
+	if err := f.gh.CreateLabel(testRepo, Label{Name: "gitvend"}); err != nil {
+		t.Fatal(err)
+	}
 	n, err := f.gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "Namespace", Body: "please", Labels: []string{"gitvend"}})
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,11 @@ func (s *Server) routeTable() []route {
 		routeFor(put, rp+"/issues/{issue_number}/labels", authRepo, s.setIssueLabels),
 		routeFor(del, rp+"/issues/{issue_number}/labels/{name}", authRepo, s.removeIssueLabel),
 		routeFor(get, rp+"/issues/{issue_number}/reactions", authRepo, s.listIssueReactions),
+		routeFor(get, rp+"/labels", authRepo, s.listLabels),
+		routeFor(post, rp+"/labels", authRepo, s.createLabel),
+		routeFor(get, rp+"/labels/{name}", authRepo, s.getLabel),
+		routeFor(patch, rp+"/labels/{name}", authRepo, s.updateLabel),
+		routeFor(del, rp+"/labels/{name}", authRepo, s.deleteLabel),
 		routeFor(post, rp+"/issues/{issue_number}/reactions", authRepo, s.createIssueReaction),
 
 		// Pull requests.

@@ -16,6 +16,9 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89a
 func TestWebhookDelivery(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
+	if err := f.gh.CreateLabel(testRepo, Label{Name: "gitvend"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.gh.OpenIssue(f.ctx, testRepo, IssueSpec{User: "alice", Title: "Need a namespace", Body: "team: payments", Labels: []string{"gitvend"}}); err != nil {
 		t.Fatal(err)
 	}
