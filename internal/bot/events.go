@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func NewDispatcher(b *Bot, q Queue, pushes Pushes) *Dispatcher {
 
 // HandleWebhook queues the job a webhook asks for, or ignores it.
 func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) error {
+	if repos := installed(hook); repos != nil {
+		return d.resyncInstalled(repos, hook.DeliveryID)
+	}
 	if !d.bot.Serves(hook.Repo) {
 		return nil
 	}
@@ -60,6 +64,48 @@ func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) err
 		d.bot.metrics.jobs.WithLabelValues(kind, result).Inc()
 		return err
 	})
+}
+
+// installed lists the repositories an installation webhook gives the App:
+// all of a new installation's, or those added to one; nil for any other
+// webhook.
+func installed(hook server.Webhook) []*gh.Repository {
+	switch ev := hook.Payload.(type) {
+	case *gh.InstallationEvent:
+		if ev.GetAction() == "created" || ev.GetAction() == "unsuspend" {
+			return append([]*gh.Repository{}, ev.Repositories...)
+		}
+	case *gh.InstallationRepositoriesEvent:
+		if ev.GetAction() == "added" {
+			return append([]*gh.Repository{}, ev.RepositoriesAdded...)
+		}
+	}
+	return nil
+}
+
+// resyncInstalled queues a resync, which first makes sure gitvend's labels
+// exist, of every served repository the App was just given.
+func (d *Dispatcher) resyncInstalled(repos []*gh.Repository, delivery string) error {
+	var errs []error
+	for _, r := range repos {
+		full := r.GetFullName()
+		if !d.bot.Serves(full) {
+			continue
+		}
+		err := d.queue.Add(full, delivery+"/"+full, func(ctx context.Context) error {
+			err := d.bot.Resync(ctx, full)
+			result := "ok"
+			if err != nil {
+				result = "error"
+			}
+			d.bot.metrics.jobs.WithLabelValues("installed", result).Inc()
+			return err
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // route picks the job for a webhook, its kind and its queue key suffix.

@@ -28,7 +28,7 @@ func (b *Bot) acknowledge(ctx context.Context, w *work, in *intake, tr Trigger) 
 		if err := w.gh.ReactToComment(ctx, w.owner, w.name, tr.CommentID, "eyes"); err != nil {
 			return fmt.Errorf("react to comment: %w", err)
 		}
-	case tr.Opened && hasLabel(issue, w.cfg.Intake.Label):
+	case tr.Opened && (in.form || hasLabel(issue, w.cfg.Intake.Label)):
 		if !in.may(w, issue.User) {
 			return nil
 		}
@@ -39,10 +39,15 @@ func (b *Bot) acknowledge(ctx context.Context, w *work, in *intake, tr Trigger) 
 	return nil
 }
 
-// ensureLabel gives the request issue the request label.
+// ensureLabel gives the request issue the request label, making sure
+// first that the repository has gitvend's labels.
 func (b *Bot) ensureLabel(ctx context.Context, w *work, issue *github.Issue) error {
 	if hasLabel(issue, w.cfg.Intake.Label) {
 		return nil
+	}
+	// GitHub would create a missing label grey and undescribed.
+	if err := b.ensureLabels(ctx, w); err != nil {
+		return err
 	}
 	if err := w.gh.AddLabels(ctx, w.owner, w.name, issue.Number, w.cfg.Intake.Label); err != nil {
 		return fmt.Errorf("label issue: %w", err)

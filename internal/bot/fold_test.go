@@ -97,7 +97,7 @@ func TestFold(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &facts{issue: tt.issue, perms: perms, threads: map[int]*github.Thread{1: {Number: 1, Comments: tt.comments}}}
-			f.form = isForm(tt.issue, cfg.Intake.Label)
+			f.form = isForm(tt.issue, cfg.Intake.Label, cat)
 			f.inputs = attribute(tt.issue, f.form, comments(f.threads), ledger{}, nil, b.isOwn)
 			in := b.fold(w, f)
 			got := want{draft: in.draft, people: in.people, latest: in.latest}

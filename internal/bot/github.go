@@ -19,6 +19,7 @@ type GitHub interface {
 	ListOpenIssues(ctx context.Context, owner, repo string, labels ...string) ([]github.Issue, error)
 	ListIssuesSince(ctx context.Context, owner, repo string, since time.Time, labels ...string) ([]github.Issue, error)
 	AddLabels(ctx context.Context, owner, repo string, number int, labels ...string) error
+	EnsureLabels(ctx context.Context, owner, repo string, labels ...github.Label) (github.Ensured, error)
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
 	EnsureComment(ctx context.Context, owner, repo string, t *github.Thread, marker, body string) (int64, error)
 	ReactToIssue(ctx context.Context, owner, repo string, number int, content string) error

@@ -43,8 +43,20 @@ type harness struct {
 
 // newHarness starts the double with the example desired-state repository,
 // the bot, and people: alice (write, team payments), bob (read), carol
-// (write, no team).
+// (write, no team). As on start, the bot has made sure of its labels, so
+// forms arrive labelled.
 func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
+	t.Helper()
+	h := newFreshHarness(t, opts...)
+	if err := h.bot.EnsureLabels(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// newFreshHarness is newHarness on a repository without gitvend's labels:
+// GitHub drops a form's labels the repository lacks.
+func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)

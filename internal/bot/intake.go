@@ -59,6 +59,7 @@ type intake struct {
 	issue    *github.Issue
 	pr       *github.PullRequest // the request's open PR, nil when none
 	draft    *request.Draft
+	form     bool               // the issue is a request form
 	people   []string           // who answers for the draft: the form's, then the commands'
 	latest   time.Time          // when the newest input the draft used was written
 	refusal  *admission.Refusal // set when whoever answers for the form may not ask
@@ -111,7 +112,7 @@ func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue, tr Trigger
 		}
 		f.threads[n] = &github.Thread{Number: n, Comments: cs}
 	}
-	f.form = isForm(issue, w.cfg.Intake.Label)
+	f.form = isForm(issue, w.cfg.Intake.Label, w.cat)
 	f.ledger = statusLedger(f.threads[issue.Number].Comments, b.isOwn)
 	f.inputs = attribute(issue, f.form, comments(f.threads), f.ledger, tr.Wrote, b.isOwn)
 	for _, in := range f.inputs {
@@ -145,12 +146,6 @@ func (f *facts) person(login string) admission.Person {
 	return admission.Person{Login: login, Association: f.assoc[login], Permission: f.perms[login]}
 }
 
-// isForm tells whether the issue is a request form: a blueprint's title
-// and the request label.
-func isForm(issue *github.Issue, label string) bool {
-	return request.BlueprintFromTitle(issue.Title) != "" && hasLabel(issue, label)
-}
-
 // comments are the comments of every thread, oldest first.
 func comments(threads map[int]*github.Thread) []comment {
 	var all []comment
@@ -177,7 +172,7 @@ func comments(threads map[int]*github.Thread) []comment {
 // caller applies nothing while there are any.
 func (b *Bot) fold(w *work, f *facts) *intake {
 	issue := f.issue
-	in := &intake{issue: issue, pr: f.open, latest: issue.CreatedAt, perms: f.perms, assoc: f.assoc, threads: f.threads}
+	in := &intake{issue: issue, pr: f.open, form: f.form, latest: issue.CreatedAt, perms: f.perms, assoc: f.assoc, threads: f.threads}
 	may := func(login string) bool { return admission.Authorize(w.cfg, in.person(login)) == nil }
 	in.unconfirmed = settle(f.inputs, may)
 	in.ledger = record(f.inputs, f.ledger, may)

@@ -12,25 +12,26 @@ import (
 const ClosedWindow = 24 * time.Hour
 
 // Resync brings every open request issue and every open pull request of
-// repository full to the state it should have: issues without their PR get
-// one, PRs without checks get them. With nothing changed it costs GitHub's
+// repository full to the state it should have: gitvend's labels exist,
+// issues without their PR get one, PRs without checks get them. Open
+// issues are listed once, labelled or not, so that a form issue GitHub
+// left unlabelled is found too. With nothing changed it costs GitHub's
 // rate limit nothing, since every read is a conditional request.
 func (b *Bot) Resync(ctx context.Context, full string) error {
-	owner, name, err := splitRepo(full)
+	w, err := b.open(ctx, full)
 	if err != nil {
 		return err
 	}
-	gh, err := b.opts.Clients.ForRepo(ctx, owner, name)
-	if err != nil {
-		return fmt.Errorf("client for %s: %w", full, err)
-	}
-	label, err := b.label(ctx, full)
+	label := w.cfg.Intake.Label
+	err = b.ensureLabels(ctx, w)
+	w.cleanup()
 	if err != nil {
 		return err
 	}
-	issues, err := gh.ListOpenIssues(ctx, owner, name, label)
+	owner, name, gh := w.owner, w.name, w.gh
+	issues, err := gh.ListOpenIssues(ctx, owner, name)
 	if err != nil {
-		return fmt.Errorf("list request issues of %s: %w", full, err)
+		return fmt.Errorf("list open issues of %s: %w", full, err)
 	}
 	// Closed request issues updated lately may hold commands whose
 	// webhooks were lost (a /provision destroy, say). The window starts on
@@ -43,7 +44,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	var errs []error
 	seen := map[int]bool{}
 	for _, is := range append(issues, recent...) {
-		if is.IsPullRequest || seen[is.Number] {
+		if !mayBeRequest(&is, label) || seen[is.Number] {
 			continue
 		}
 		seen[is.Number] = true
@@ -61,16 +62,6 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// label is the request label repository full configures.
-func (b *Bot) label(ctx context.Context, full string) (string, error) {
-	w, err := b.open(ctx, full)
-	if err != nil {
-		return "", err
-	}
-	defer w.cleanup()
-	return w.cfg.Intake.Label, nil
 }
 
 // RunResync queues a resync of every served repository at once and then

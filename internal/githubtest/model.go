@@ -114,6 +114,7 @@ type pull struct {
 	mergedBy    *user
 	mergeSHA    string
 	maintainers bool
+	reviews     []*review // submitted, oldest first
 }
 
 type comment struct {

@@ -102,7 +102,7 @@ func appPermissions() map[string]string {
 }
 
 func appEvents() []string {
-	return []string{"check_run", "check_suite", "issue_comment", "issues", "pull_request", "push"}
+	return []string{"check_run", "check_suite", "issue_comment", "issues", "pull_request", "pull_request_review", "push"}
 }
 
 // appJSON renders the App ("integration").

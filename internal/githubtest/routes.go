@@ -57,6 +57,7 @@ func (s *Server) routeTable() []route {
 		routeFor(get, rp+"/pulls/{pull_number}", authRepo, s.getPull),
 		routeFor(patch, rp+"/pulls/{pull_number}", authRepo, s.updatePull),
 		routeFor(get, rp+"/pulls/{pull_number}/files", authRepo, s.listPullFiles),
+		routeFor(get, rp+"/pulls/{pull_number}/reviews", authRepo, s.listReviews),
 		routeFor(get, rp+"/pulls/{pull_number}/merge", authRepo, s.checkMerged),
 		routeFor(put, rp+"/pulls/{pull_number}/merge", authRepo, s.mergePull),
 
