@@ -106,3 +106,52 @@ func TestHelpPerPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewBodyCommands submits reviews on a request's pull request: a
+// reviewer's review body with /provision set changes the request like a
+// comment; a stranger's costs nothing (no API call), changes nothing and
+// gets one refusal, as a stranger's comment does.
+func TestReviewBodyCommands(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	pr := h.onePR(n)
+	const record = "requests/dev/team-payments/orders.yaml"
+
+	if _, err := h.gh.SubmitReview(ctx, repo, pr.Number, "alice", "COMMENT", "Looks fine, but\n/provision set minReplicas=3"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	got := h.onePR(n)
+	if got.HeadSHA == pr.HeadSHA || !strings.Contains(h.files(got.Head)[record], "minReplicas: 3") {
+		t.Fatalf("the reviewer's command did not apply:\n%s", h.files(got.Head)[record])
+	}
+
+	h.gh.ResetCalls()
+	if _, err := h.gh.SubmitReview(ctx, repo, pr.Number, "mallory", "REQUEST_CHANGES", "/provision set minReplicas=9"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if after := h.onePR(n); after.HeadSHA != got.HeadSHA {
+		t.Errorf("a stranger's review changed the request:\n%s", h.files(after.Head)[record])
+	}
+	calls := h.gh.Calls()
+	for route, count := range calls.ByRoute {
+		if !strings.HasPrefix(route, "POST /repos/{owner}/{repo}/issues/{issue_number}/comments") &&
+			!strings.HasPrefix(route, "GET /repos/{owner}/{repo}/issues/{issue_number}/comments") &&
+			!strings.HasPrefix(route, "GET /repos/{owner}/{repo}/installation") &&
+			!strings.HasPrefix(route, "POST /app/installations") {
+			t.Errorf("a stranger's review cost %d %s", count, route)
+		}
+	}
+	refusals := 0
+	for _, c := range h.botComments(pr.Number) {
+		if strings.Contains(c, "@mallory") {
+			refusals++
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("%d refusals of the stranger on #%d, want 1", refusals, pr.Number)
+	}
+}

@@ -150,6 +150,19 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 			tr.Association = cm.GetAuthorAssociation()
 		}
 		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
+	case *gh.PullRequestReviewEvent:
+		rv := ev.GetReview()
+		// A review body is read for commands as a comment is, and costs
+		// as little without one.
+		if ev.GetAction() != "submitted" && ev.GetAction() != "edited" || !request.HasCommand(rv.GetBody()) || b.isOwn(rv.GetUser().GetLogin()) {
+			return nil, "", ""
+		}
+		n := ev.GetPullRequest().GetNumber()
+		tr := Trigger{ReviewID: rv.GetID(), Actor: hook.Sender, Wrote: &Witness{ReviewID: rv.GetID(), Login: hook.Sender, Text: rv.GetBody()}}
+		if strings.EqualFold(hook.Sender, rv.GetUser().GetLogin()) {
+			tr.Association = rv.GetAuthorAssociation()
+		}
+		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
 	case *gh.PullRequestEvent:
 		switch ev.GetAction() {
 		case "opened", "synchronize", "reopened", "ready_for_review":

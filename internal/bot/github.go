@@ -28,6 +28,7 @@ type GitHub interface {
 	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	ListOpenPRs(ctx context.Context, owner, repo string) ([]github.PullRequest, error)
+	ListReviews(ctx context.Context, owner, repo string, number int) ([]github.Review, error)
 	EnsurePR(ctx context.Context, owner, repo string, spec github.NewPR, open *github.PullRequest) (github.PullRequest, github.Ensured, error)
 
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]github.CheckRun, error)

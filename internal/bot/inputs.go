@@ -37,6 +37,10 @@ const issueInput = "issue"
 
 func commentInput(id int64) string { return fmt.Sprintf("c%d", id) }
 
+// reviewInput is the ledger's key of a pull request review's body. GitHub
+// numbers reviews apart from comments, so their keys differ.
+func reviewInput(id int64) string { return fmt.Sprintf("r%d", id) }
+
 // markerInputs starts the ledger line in the status comment.
 const markerInputs = "<!-- gitvend:inputs"
 
@@ -55,6 +59,8 @@ func issueText(title, body string) string { return title + "\n" + body }
 type Witness struct {
 	// CommentID is the comment written or edited; 0 for the issue.
 	CommentID int64
+	// ReviewID is the pull request review submitted, instead of a comment.
+	ReviewID int64
 	// Login is the webhook's sender: the opener, writer or editor.
 	Login string
 	// Text is the input as the webhook carried it: the comment's body, or
@@ -63,6 +69,9 @@ type Witness struct {
 }
 
 func (w *Witness) key() string {
+	if w.ReviewID != 0 {
+		return reviewInput(w.ReviewID)
+	}
 	if w.CommentID != 0 {
 		return commentInput(w.CommentID)
 	}
@@ -166,7 +175,7 @@ func attribute(issue *github.Issue, form bool, all []comment, l ledger, w *Witne
 	}
 	for i := range all {
 		c := &all[i]
-		key := commentInput(c.ID)
+		key := c.key()
 		rec, recorded := l[key]
 		cmds, errs := request.ParseCommands(c.Body)
 		if own(c.User) || strings.Contains(c.Body, markerPrefix) || (len(cmds)+len(errs) == 0 && !recorded) {

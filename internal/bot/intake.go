@@ -23,6 +23,9 @@ type Trigger struct {
 	Opened bool
 	// CommentID is the comment whose command woke it: the bot reacts on it.
 	CommentID int64
+	// ReviewID is the pull request review whose body's command woke it
+	// (GitHub has no reactions on reviews).
+	ReviewID int64
 	// Actor is the webhook's sender: who opened or edited the issue, or
 	// wrote or edited the comment.
 	Actor string
@@ -38,8 +41,10 @@ type facts struct {
 	issue *github.Issue
 	prs   []github.PullRequest // every pull request of the request, newest first
 	open  *github.PullRequest  // the open one of prs, nil when none
-	// threads are the comments of the issue and of each of prs, by number.
+	// threads are the comments of the issue and of each of prs, by number;
+	// reviews are the review bodies of prs, as comments.
 	threads map[int]*github.Thread
+	reviews []comment
 	// form tells whether the issue is a request form.
 	form bool
 	// inputs are the texts that shape the request, with who answers for
@@ -84,10 +89,20 @@ type reply struct {
 	body   string
 }
 
-// comment is a comment with the issue or pull request it was written on.
+// comment is a comment with the issue or pull request it was written on,
+// or the body of a pull request review, read as a comment is.
 type comment struct {
 	github.Comment
 	number int
+	review bool
+}
+
+// key is the comment's key in the ledger and in the marker of its reply.
+func (c comment) key() string {
+	if c.review {
+		return reviewInput(c.ID)
+	}
+	return commentInput(c.ID)
 }
 
 // read reads an issue's pull requests, the comments of the issue and of
@@ -112,9 +127,17 @@ func (b *Bot) read(ctx context.Context, w *work, issue *github.Issue, tr Trigger
 		}
 		f.threads[n] = &github.Thread{Number: n, Comments: cs}
 	}
+	// Review bodies hold commands as comments do.
+	for _, pr := range f.prs {
+		rs, err := w.gh.ListReviews(ctx, w.owner, w.name, pr.Number)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of #%d: %w", pr.Number, err)
+		}
+		f.reviews = append(f.reviews, reviewComments(pr.Number, rs)...)
+	}
 	f.form = isForm(issue, w.cfg.Intake.Label, w.cat)
 	f.ledger = statusLedger(f.threads[issue.Number].Comments, b.isOwn)
-	f.inputs = attribute(issue, f.form, comments(f.threads), f.ledger, tr.Wrote, b.isOwn)
+	f.inputs = attribute(issue, f.form, comments(f.threads, f.reviews...), f.ledger, tr.Wrote, b.isOwn)
 	for _, in := range f.inputs {
 		// Someone answers for the input, or else its author may.
 		login := in.by
@@ -146,9 +169,25 @@ func (f *facts) person(login string) admission.Person {
 	return admission.Person{Login: login, Association: f.assoc[login], Permission: f.perms[login]}
 }
 
-// comments are the comments of every thread, oldest first.
-func comments(threads map[int]*github.Thread) []comment {
-	var all []comment
+// reviewComments are the reviews of pull request number as comments. A
+// review shows no edit time: its body answers to its reviewer until the
+// ledger records it, and to the ledger after.
+func reviewComments(number int, rs []github.Review) []comment {
+	out := make([]comment, 0, len(rs))
+	for _, r := range rs {
+		if strings.TrimSpace(r.Body) == "" {
+			continue
+		}
+		out = append(out, comment{Comment: github.Comment{ID: r.ID, User: r.User, AuthorAssociation: r.AuthorAssociation,
+			Body: r.Body, HTMLURL: r.HTMLURL, CreatedAt: r.SubmittedAt, UpdatedAt: r.SubmittedAt}, number: number, review: true})
+	}
+	return out
+}
+
+// comments are the comments of every thread, and the reviews given, oldest
+// first.
+func comments(threads map[int]*github.Thread, reviews ...comment) []comment {
+	all := append([]comment{}, reviews...)
 	for n, t := range threads {
 		for _, c := range t.Comments {
 			all = append(all, comment{Comment: c, number: n})
@@ -325,7 +364,11 @@ func replyErrors(errs []error) []string {
 // reply sets the answer to comment c; a later answer to the same comment
 // replaces an earlier one.
 func (in *intake) reply(c comment, body string) {
-	in.keep(c.number, fmt.Sprintf("reply-%d", c.ID), body)
+	marker := fmt.Sprintf("reply-%d", c.ID)
+	if c.review {
+		marker = "reply-" + c.key()
+	}
+	in.keep(c.number, marker, body)
 }
 
 // refuse sets the one reply on thread number refusing r.User, whatever

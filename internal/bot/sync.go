@@ -44,7 +44,7 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 	}
 	defer w.cleanup()
 	var known map[string]string
-	if tr.CommentID != 0 && tr.Actor != "" {
+	if (tr.CommentID != 0 || tr.ReviewID != 0) && tr.Actor != "" {
 		// Whoever commented is judged before anything is read or written.
 		r, perms, err := b.gateActor(ctx, w, tr)
 		if err != nil {

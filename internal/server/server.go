@@ -35,7 +35,7 @@ const (
 // DefaultEvents are the webhook event types handed to the handler when
 // Options.Events is empty: those the bot acts on.
 func DefaultEvents() []string {
-	return []string{"issues", "issue_comment", "pull_request", "push", "check_suite", "check_run",
+	return []string{"issues", "issue_comment", "pull_request", "pull_request_review", "push", "check_suite", "check_run",
 		"installation", "installation_repositories"}
 }
 
