@@ -202,6 +202,9 @@ type PRHead struct {
 // cost, and its branch, when it is a request's, lets the check wait for
 // that request's sync (which checks it too) before asking GitHub anything.
 func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool) error {
+	if c, ok := b.canonical(full); ok {
+		full = c // one spelling keys its locks and remembered checks
+	}
 	number := head.Number
 	checked := func() bool { return !force && head.SHA != "" && b.wasChecked(full+"@"+head.SHA) }
 	if checked() {

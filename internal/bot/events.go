@@ -39,9 +39,11 @@ func NewDispatcher(b *Bot, q Queue, pushes Pushes) *Dispatcher {
 
 // HandleWebhook queues the job a webhook asks for, or ignores it.
 func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) error {
-	if !d.bot.Serves(hook.Repo) {
+	repo, served := d.bot.canonical(hook.Repo)
+	if !served {
 		return nil
 	}
+	hook.Repo = repo // the configured spelling keys jobs, as resyncs do
 	if d.bot.isOwn(hook.Sender) && hook.Event == "issue_comment" {
 		return nil // the bot's own comments never trigger it
 	}
