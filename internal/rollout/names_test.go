@@ -6,7 +6,6 @@ import (
 	"testing"
 )
 
-
 // A push webhook spells the repository as GitHub does; the configuration
 // may spell it in another case. The push is reconciled, under the
 // configured spelling.
