@@ -55,6 +55,9 @@ type Clone interface {
 	Export(ctx context.Context, sha, dir string) error
 	Commit(ctx context.Context, spec gitrepo.CommitSpec) (string, error)
 	Push(ctx context.Context, sha, branch string, force bool) error
+	// FetchPull fetches refs/pull/<number>/head, the head of a pull
+	// request from a fork, and returns its commit.
+	FetchPull(ctx context.Context, number int) (string, error)
 }
 
 // Options configure a Bot.

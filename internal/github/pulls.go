@@ -30,10 +30,10 @@ type PullRequest struct {
 	// HeadGone tells that the head's repository was deleted (GitHub
 	// answers head.repo null); HeadFork is then true.
 	HeadGone bool
-	Base           string
-	BaseSHA        string
-	Labels         []string
-	HTMLURL        string
+	Base     string
+	BaseSHA  string
+	Labels   []string
+	HTMLURL  string
 }
 
 func toPR(p *gh.PullRequest) PullRequest {
