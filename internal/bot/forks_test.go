@@ -182,3 +182,24 @@ func TestForkDeleted(t *testing.T) {
 		t.Errorf("check runs of a deleted fork's head: %+v", runs)
 	}
 }
+
+// TestForkPullRequestProbesNoCluster: a fork's author could name any
+// object in a pull request to learn whether it exists on the clusters; the
+// check of a fork's head never asks, so its summary names no adoption.
+func TestForkPullRequestProbesNoCluster(t *testing.T) {
+	a := &adopter{lines: []string{"dev: adopts existing object Secret/team-search/admin-token (left in place when it leaves Git)"}}
+	h := newHarness(t, func(o *bot.Options) { o.Adopter = a })
+	_, n, sha := h.openForkPR(forkFiles(t))
+	h.settle()
+	if runs := h.checkRuns(sha); len(runs) != 2 {
+		t.Fatalf("check runs: %+v", runs)
+	}
+	if got := h.botComments(n); len(got) != 1 || strings.Contains(got[0], "admin-token") {
+		t.Errorf("summary of a fork's pull request: %q", got)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.asked) != 0 {
+		t.Errorf("the clusters were asked about a fork's head: %q", a.asked)
+	}
+}
