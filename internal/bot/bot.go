@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
@@ -52,6 +55,9 @@ type Clone interface {
 	Export(ctx context.Context, sha, dir string) error
 	Commit(ctx context.Context, spec gitrepo.CommitSpec) (string, error)
 	Push(ctx context.Context, sha, branch string, force bool) error
+	// FetchPull fetches refs/pull/<number>/head, the head of a pull
+	// request from a fork, and returns its commit.
+	FetchPull(ctx context.Context, number int) (string, error)
 }
 
 // Options configure a Bot.
@@ -100,6 +106,8 @@ type Bot struct {
 	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
 	gate    *gate                        // refused permissions and refusals replied
 
+	served map[string]string // config.RepoKey -> owner/name as configured
+
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
 
@@ -122,10 +130,15 @@ func New(opts Options) (*Bot, error) {
 	if opts.Login == "" {
 		errs = append(errs, errors.New("bot: Login is required"))
 	}
-	for full := range opts.Repos {
+	served := map[string]string{}
+	for _, full := range slices.Sorted(maps.Keys(opts.Repos)) {
 		if _, _, err := splitRepo(full); err != nil {
 			errs = append(errs, err)
 		}
+		if other, dup := served[config.RepoKey(full)]; dup {
+			errs = append(errs, fmt.Errorf("repository %q: the same as %q (GitHub compares names without regard to case)", full, other))
+		}
+		served[config.RepoKey(full)] = full
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -156,13 +169,23 @@ func New(opts Options) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, gate: g, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
+		checked: checked, gate: g, served: served, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
-// Serves tells whether the bot serves the repository owner/name.
+// Serves tells whether the bot serves the repository owner/name, in
+// whatever case it is spelt.
 func (b *Bot) Serves(fullName string) bool {
-	_, ok := b.opts.Repos[fullName]
+	_, ok := b.canonical(fullName)
 	return ok
+}
+
+// canonical is a served repository as Options.Repos spells it, for any
+// spelling of its name. Jobs, locks and clones are keyed by this one
+// spelling, so that a webhook saying Acme/Infra and a resync of acme/infra
+// are the same repository's work.
+func (b *Bot) canonical(fullName string) (string, bool) {
+	full, ok := b.served[config.RepoKey(fullName)]
+	return full, ok
 }
 
 // Repos lists the repositories the bot serves.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -19,7 +18,6 @@ import (
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
-	"github.com/gitvend/gitvend/internal/logctx"
 )
 
 // checkers keeps one prepared checker per base commit, and shares the
@@ -202,6 +200,9 @@ type PRHead struct {
 // cost, and its branch, when it is a request's, lets the check wait for
 // that request's sync (which checks it too) before asking GitHub anything.
 func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool) error {
+	if c, ok := b.canonical(full); ok {
+		full = c // one spelling keys its locks and remembered checks
+	}
 	number := head.Number
 	checked := func() bool { return !force && head.SHA != "" && b.wasChecked(full+"@"+head.SHA) }
 	if checked() {
@@ -227,13 +228,8 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	if pr.State != "open" || pr.Base != w.branch {
 		return nil
 	}
-	if pr.HeadRepo != "" && !strings.EqualFold(pr.HeadRepo, full) {
-		// The clone fetches this repository's branches only; a fork's
-		// commits are out of its reach.
-		logctx.LoggerFrom(ctx).Info("pull request from a fork not checked", "repo", full, "pr", number, "head", pr.HeadRepo)
-		return nil
-	}
-	if n := issueOfBranch(pr.Head); n != locked {
+	h := b.resolveHead(ctx, w, pr)
+	if n := h.request; n != locked {
 		// A request's own pull request: its sync posts the checks too, so
 		// the two take turns (one lock at a time).
 		unlock()
@@ -258,7 +254,13 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 			return nil
 		}
 	}
-	rep, err := b.checkCommit(ctx, w, pr.HeadSHA)
+	if h, err = b.fetchHead(ctx, w, pr, h); err != nil || h.sha == "" {
+		return err
+	}
+	if h.neutral != "" {
+		return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, neutralRuns(pr.HeadSHA, h.neutral), h.neutral, existing)
+	}
+	rep, err := b.checkHead(ctx, w, h)
 	if err != nil {
 		return err
 	}

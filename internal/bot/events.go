@@ -43,9 +43,11 @@ func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) err
 	if repos := installed(hook); repos != nil {
 		return d.resyncInstalled(repos, hook.DeliveryID)
 	}
-	if !d.bot.Serves(hook.Repo) {
+	repo, served := d.bot.canonical(hook.Repo)
+	if !served {
 		return nil
 	}
+	hook.Repo = repo // the configured spelling keys jobs, as resyncs do
 	if d.bot.isOwn(hook.Sender) && hook.Event == "issue_comment" {
 		return nil // the bot's own comments never trigger it
 	}
@@ -88,8 +90,8 @@ func installed(hook server.Webhook) []*gh.Repository {
 func (d *Dispatcher) resyncInstalled(repos []*gh.Repository, delivery string) error {
 	var errs []error
 	for _, r := range repos {
-		full := r.GetFullName()
-		if !d.bot.Serves(full) {
+		full, served := d.bot.canonical(r.GetFullName())
+		if !served {
 			continue
 		}
 		err := d.queue.Add(full, delivery+"/"+full, func(ctx context.Context) error {

@@ -27,7 +27,20 @@ type Repo struct {
 	Budgets      []Budget      `yaml:"budgets"`
 	Policy       Policy        `yaml:"policy"`
 	Intake       Intake        `yaml:"intake"`
+	// Forks says what pull requests from forks get: ForksCheck (the
+	// default) checks them with this, the base branch's, configuration,
+	// policies and prices, never the fork's; ForksNeutral posts neutral
+	// check runs saying they were not checked.
+	Forks string `yaml:"forks"`
 }
+
+// What pull requests from forks get (Repo.Forks).
+const (
+	ForksCheck   = "check"
+	ForksNeutral = "neutral"
+)
+
+var forkModes = []string{ForksCheck, ForksNeutral}
 
 // Environment is a stage that requests target, such as dev or prod.
 type Environment struct {
@@ -179,6 +192,9 @@ func (r *Repo) defaults() {
 	if r.Intake.Label == "" {
 		r.Intake.Label = "gitvend"
 	}
+	if r.Forks == "" {
+		r.Forks = ForksCheck
+	}
 }
 
 // Validate checks every section and returns all problems, each naming its
@@ -269,6 +285,9 @@ func (r *Repo) Validate() error {
 	}
 	if r.Intake.Permission != "" && !contains(permissions, r.Intake.Permission) {
 		bad("intake.permission", "must be one of %s, got %q", strings.Join(permissions, ", "), r.Intake.Permission)
+	}
+	if r.Forks != "" && !contains(forkModes, r.Forks) {
+		bad("forks", "must be one of %s (what pull requests from forks get), got %q", strings.Join(forkModes, ", "), r.Forks)
 	}
 	return errors.Join(errs...)
 }

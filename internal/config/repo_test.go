@@ -47,6 +47,28 @@ policy:
 	if r.Intake.Permission != "write" || r.Intake.Label != "gitvend" {
 		t.Errorf("intake defaults = %+v", r.Intake)
 	}
+	if r.Forks != ForksCheck || DefaultRepo().Forks != ForksCheck {
+		t.Errorf("forks default = %q, %q; want check", r.Forks, DefaultRepo().Forks)
+	}
+}
+
+func TestParseRepoForks(t *testing.T) {
+	head := "apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments: [{name: dev}]\n"
+	for _, mode := range []string{"check", "neutral"} {
+		r, err := ParseRepo([]byte(head + "forks: " + mode + "\n"))
+		if err != nil || r.Forks != mode {
+			t.Errorf("forks: %s = %+v, %v", mode, r, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"forks: skip\n":          `line 4: forks: must be one of check, neutral (what pull requests from forks get), got "skip"`,
+		"forks: {mode: check}\n": "line 4: forks:",
+	} {
+		_, err := ParseRepo([]byte(head + in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", in, err, want)
+		}
+	}
 }
 
 func TestParseRepoErrors(t *testing.T) {

@@ -203,14 +203,18 @@ func (s *Server) Validate() error {
 	if len(s.Repositories) == 0 {
 		errs.add("repositories", "must name at least one repository (owner/name) the App serves")
 	}
-	repos := map[string]bool{}
+	repos := map[string]string{} // by RepoKey: the spelling listed first
 	for i, r := range s.Repositories {
 		f := fmt.Sprintf("repositories[%d]", i)
 		errs.nest(f, r.Validate())
-		if repos[strings.ToLower(r.Name)] {
+		switch first, seen := repos[RepoKey(r.Name)]; {
+		case seen && first == r.Name:
 			errs.add(f+".name", "repository %q is listed twice", r.Name)
+		case seen:
+			errs.add(f+".name", "repository %q is listed twice (also as %q: GitHub compares names without regard to case)", r.Name, first)
+		default:
+			repos[RepoKey(r.Name)] = r.Name
 		}
-		repos[strings.ToLower(r.Name)] = true
 	}
 	targets := map[string]bool{}
 	for i, t := range s.Targets {
@@ -219,7 +223,7 @@ func (s *Server) Validate() error {
 		switch {
 		case t.Repository == "":
 			errs.add(f+".repository", "is required: one of repositories (owner/name)")
-		case !repos[strings.ToLower(t.Repository)]:
+		case repos[RepoKey(t.Repository)] == "":
 			errs.add(f+".repository", "must be one of repositories (%s), got %q", strings.Join(s.RepositoryNames(), ", "), t.Repository)
 		}
 		if targets[t.Name] {
@@ -393,7 +397,7 @@ func (s *Server) RepositoryNames() []string {
 // compared without regard to case, as GitHub does).
 func (s *Server) Repository(name string) (Repository, bool) {
 	for _, r := range s.Repositories {
-		if strings.EqualFold(r.Name, name) {
+		if SameRepo(r.Name, name) {
 			return r, true
 		}
 	}

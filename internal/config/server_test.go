@@ -167,7 +167,7 @@ targets:
 			"line 14: leaderElection.renewDeadline: must be shorter than leaseDuration (10s), got 10s",
 			`line 11: repositories[0].name: must be owner/name of a GitHub repository, got "acme"`,
 			`line 11: repositories[1].branch: must be a valid git branch name or empty for the default branch, got "bad..branch"`,
-			`line 11: repositories[2].name: repository "A/B" is listed twice`,
+			`line 11: repositories[2].name: repository "A/B" is listed twice (also as "a/b": GitHub compares names without regard to case)`,
 			`line 16: targets[0].name: must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got "Dev"`,
 			`line 18: targets[0].environments[1]: environment "dev" is listed twice`,
 			`line 18: targets[0].environments[2]: must be an environment name (DNS-1123 label), got "Prod"`,

@@ -22,11 +22,18 @@ type PullRequest struct {
 	MergeCommitSHA string
 	Head           string // branch name
 	HeadSHA        string
-	HeadRepo       string // owner/name of the head repository
-	Base           string
-	BaseSHA        string
-	Labels         []string
-	HTMLURL        string
+	HeadRepo       string // owner/name of the head repository; "" when HeadGone
+	// HeadFork tells that the head branch is in another repository than
+	// the base (a fork), or was: its commits are reachable from the base
+	// repository only as refs/pull/<Number>/head.
+	HeadFork bool
+	// HeadGone tells that the head's repository was deleted (GitHub
+	// answers head.repo null); HeadFork is then true.
+	HeadGone bool
+	Base     string
+	BaseSHA  string
+	Labels   []string
+	HTMLURL  string
 }
 
 func toPR(p *gh.PullRequest) PullRequest {
@@ -39,7 +46,22 @@ func toPR(p *gh.PullRequest) PullRequest {
 	for _, l := range p.Labels {
 		out.Labels = append(out.Labels, l.GetName())
 	}
+	out.HeadFork, out.HeadGone = headElsewhere(p)
 	return out
+}
+
+// headElsewhere tells whether a pull request's head is in another
+// repository than its base, and whether that repository is gone. The
+// repositories are compared by id, which no rename or spelling changes.
+func headElsewhere(p *gh.PullRequest) (fork, gone bool) {
+	if p.GetHead() == nil || p.GetBase().GetRepo() == nil {
+		return false, false // too little said to tell (a listing's short form)
+	}
+	hr := p.GetHead().GetRepo()
+	if hr == nil {
+		return true, true
+	}
+	return hr.GetID() != p.GetBase().GetRepo().GetID(), false
 }
 
 // NewPR is a pull request to open from a branch of the same repository.

@@ -37,7 +37,7 @@ func (s *Server) requestCheckSuite(ctx context.Context, r *repo, branch, before,
 func (s *Server) checkPulls(r *repo, sha string) []any {
 	out := []any{}
 	for _, is := range r.issues {
-		if is.pull == nil || is.state != "open" || is.pull.headSHA != sha {
+		if is.pull == nil || is.state != "open" || is.pull.headSHA != sha || is.pull.fromFork() {
 			continue
 		}
 		p := is.pull

@@ -72,6 +72,7 @@ func (s *Server) afterRefUpdates(ctx context.Context, r *repo, updates []refUpda
 	now := s.now()
 	r.pushed = now
 	r.updated = now
+	s.pullHeadsMovedLocked(ctx, r, updates, sender)
 	for _, u := range updates {
 		s.emitPush(ctx, r, u, sender)
 		branch, isBranch := strings.CutPrefix(u.ref, "refs/heads/")
@@ -86,7 +87,7 @@ func (s *Server) afterRefUpdates(ctx context.Context, r *repo, updates []refUpda
 			if p.base == branch && u.after != zeroSHA {
 				p.baseSHA = u.after
 			}
-			if p.head != branch {
+			if p.head != branch || p.fromFork() {
 				continue
 			}
 			if u.after == zeroSHA {

@@ -120,12 +120,28 @@ func initBare(ctx context.Context, bin, dir, branch string) (*gitRepo, error) {
 		return nil, fmt.Errorf("git init: %w: %s", err, out)
 	}
 	g := &gitRepo{bin: bin, dir: dir}
-	for _, kv := range [][2]string{{"http.receivepack", "true"}, {"uploadpack.allowAnySHA1InWant", "true"}, {"receive.denyDeleteCurrent", "warn"}} {
+	// refs/pull/* are GitHub's: advertised to fetches, hidden from pushes,
+	// which are refused ("deny updating a hidden ref") as on GitHub.
+	for _, kv := range [][2]string{{"http.receivepack", "true"}, {"uploadpack.allowAnySHA1InWant", "true"}, {"receive.denyDeleteCurrent", "warn"},
+		{"receive.hideRefs", "refs/pull/"}} {
 		if _, err := g.run(ctx, nil, nil, "config", kv[0], kv[1]); err != nil {
 			return nil, fmt.Errorf("configure repository: %w", err)
 		}
 	}
 	return g, nil
+}
+
+// fetchCommit copies commit sha and everything it reaches from the bare
+// repository in dir, as GitHub shares objects between a repository and
+// its forks.
+func (g *gitRepo) fetchCommit(ctx context.Context, dir, sha string) error {
+	if g.objectType(ctx, sha) == "commit" {
+		return nil
+	}
+	if _, err := g.run(ctx, nil, nil, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", dir, sha); err != nil {
+		return fmt.Errorf("fetch %s from %s: %w", sha, dir, err)
+	}
+	return nil
 }
 
 // hashBlob writes a blob and returns its id.

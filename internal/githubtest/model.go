@@ -58,6 +58,7 @@ type repo struct {
 	checkRuns     []*checkRun
 	statuses      []*status
 	stats         map[string]pullStats // "base..head" -> numbers
+	parent        *repo                // the repository this one is a fork of
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
@@ -115,7 +116,16 @@ type pull struct {
 	mergeSHA    string
 	maintainers bool
 	reviews     []*review // submitted, oldest first
+	// fork is the head's repository when it is another one than the
+	// base's: a fork. forkOwner stays when the fork is deleted (fork nil,
+	// forkGone true); the head then lives on only as refs/pull/N/head.
+	fork      *repo
+	forkOwner *user
+	forkGone  bool
 }
+
+// fromFork tells whether the head is (or was) in another repository.
+func (p *pull) fromFork() bool { return p.fork != nil || p.forkGone }
 
 type comment struct {
 	id        int64

@@ -57,6 +57,10 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, is *issue, full bool) ob
 	side := func(ref, sha string) obj {
 		return obj{"label": r.owner.login + ":" + ref, "ref": ref, "sha": sha, "user": s.userJSON(r.owner), "repo": s.repoJSON(r, repoHook)}
 	}
+	head := side(p.head, p.headSHA)
+	if p.fromFork() {
+		head = s.forkSideJSON(p)
+	}
 	link := func(h string) obj { return obj{"href": h} }
 	o := obj{
 		"url":                 api,
@@ -89,7 +93,7 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, is *issue, full bool) ob
 		"review_comment_url":  s.apiRepo(r) + "/pulls/comments{/number}",
 		"comments_url":        issueAPI + "/comments",
 		"statuses_url":        s.apiRepo(r) + "/statuses/" + p.headSHA,
-		"head":                side(p.head, p.headSHA),
+		"head":                head,
 		"base":                side(p.base, p.baseSHA),
 		"_links": obj{
 			"self":            link(api),
@@ -138,12 +142,26 @@ func (s *Server) pullJSON(ctx context.Context, r *repo, is *issue, full bool) ob
 	return o
 }
 
+// forkSideJSON is the head of a pull request from a fork: the fork's
+// owner and repository, or a repository of null once the fork is deleted.
+func (s *Server) forkSideJSON(p *pull) obj {
+	o := obj{"label": p.forkOwner.login + ":" + p.head, "ref": p.head, "sha": p.headSHA, "user": s.userJSON(p.forkOwner), "repo": nil}
+	if p.fork != nil {
+		o["repo"] = s.repoJSON(p.fork, repoHook)
+	}
+	return o
+}
+
 // openPullLocked opens a pull request and sends pull_request opened (and
-// labeled for labels). Callers hold s.mu.
+// labeled for labels). A head "user:branch" naming another account than
+// the base's is a branch of that user's fork of r. Callers hold s.mu.
 func (s *Server) openPullLocked(ctx context.Context, r *repo, u *user, title, body, head, base string, draft bool) (*issue, error) {
+	var fork *repo
 	if owner, branch, found := strings.Cut(head, ":"); found {
 		if !strings.EqualFold(owner, r.owner.login) {
-			return nil, errValidation("PullRequest", "head", "invalid", "")
+			if fork = s.forkOfLocked(r, owner); fork == nil {
+				return nil, errValidation("PullRequest", "head", "invalid", "")
+			}
 		}
 		head = branch
 	}
@@ -157,17 +175,26 @@ func (s *Server) openPullLocked(ctx context.Context, r *repo, u *user, title, bo
 		return nil, errValidation("PullRequest", "title", "missing_field", "")
 	}
 	g := r.git
-	headSHA := g.resolveCommit(ctx, "refs/heads/"+head)
+	headGit, headOwner := g, r.owner
+	if fork != nil {
+		headGit, headOwner = fork.git, fork.owner
+	}
+	headSHA := headGit.resolveCommit(ctx, "refs/heads/"+head)
 	if headSHA == "" {
 		return nil, errValidation("PullRequest", "head", "invalid", "")
+	}
+	if fork != nil {
+		if err := g.fetchCommit(ctx, fork.git.dir, headSHA); err != nil {
+			return nil, err
+		}
 	}
 	baseSHA := g.resolveCommit(ctx, "refs/heads/"+base)
 	if baseSHA == "" {
 		return nil, errValidation("PullRequest", "base", "invalid", "")
 	}
 	for _, other := range r.issues {
-		if other.pull != nil && other.state == "open" && other.pull.head == head && other.pull.base == base {
-			return nil, errValidation("PullRequest", "", "custom", fmt.Sprintf("A pull request already exists for %s:%s.", r.owner.login, head))
+		if other.pull != nil && other.state == "open" && other.pull.head == head && other.pull.base == base && other.pull.fork == fork && !other.pull.forkGone {
+			return nil, errValidation("PullRequest", "", "custom", fmt.Sprintf("A pull request already exists for %s:%s.", headOwner.login, head))
 		}
 	}
 	if g.isAncestor(ctx, headSHA, baseSHA) {
@@ -178,6 +205,12 @@ func (s *Server) openPullLocked(ctx context.Context, r *repo, u *user, title, bo
 		id: s.newID(), number: int64(len(r.issues) + 1), title: title, body: body,
 		user: u, state: "open", created: now, updated: now,
 		pull: &pull{id: s.newID(), head: head, headSHA: headSHA, base: base, baseSHA: baseSHA, draft: draft, maintainers: true},
+	}
+	if fork != nil {
+		is.pull.fork, is.pull.forkOwner = fork, fork.owner
+	}
+	if err := s.setPullRefLocked(ctx, r, is, headSHA); err != nil {
+		return nil, err
 	}
 	r.issues = append(r.issues, is)
 	r.updated = now
@@ -239,12 +272,9 @@ func (s *Server) listPulls(c *call) (*response, error) {
 	if !slices.Contains([]string{"open", "closed", "all"}, state) {
 		return nil, errValidation("PullRequest", "state", "invalid", "")
 	}
-	head := c.query.Get("head")
+	head, headOwner := c.query.Get("head"), ""
 	if owner, branch, found := strings.Cut(head, ":"); found {
-		if !strings.EqualFold(owner, c.repo.owner.login) {
-			return ok([]any{})
-		}
-		head = branch
+		head, headOwner = branch, owner
 	}
 	base := c.query.Get("base")
 	var list []*issue
@@ -253,6 +283,9 @@ func (s *Server) listPulls(c *call) (*response, error) {
 			continue
 		}
 		if head != "" && is.pull.head != head || base != "" && is.pull.base != base {
+			continue
+		}
+		if headOwner != "" && !strings.EqualFold(is.pull.headOwner(c.repo).login, headOwner) {
 			continue
 		}
 		list = append(list, is)
@@ -307,7 +340,7 @@ func (s *Server) updatePull(c *call) (*response, error) {
 		if p.merged {
 			return nil, errValidation("PullRequest", "state", "custom", "Cannot change the state of a merged pull request")
 		}
-		if req.State == "open" && c.repo.git.resolveCommit(c.ctx, "refs/heads/"+p.head) == "" {
+		if hr := is.headRepo(c.repo); req.State == "open" && (hr == nil || hr.git.resolveCommit(c.ctx, "refs/heads/"+p.head) == "") {
 			return nil, errValidation("PullRequest", "state", "custom", "The head branch of this pull request no longer exists")
 		}
 		s.setIssueStateLocked(c.ctx, c.repo, is, c.actor, req.State, "")
@@ -428,7 +461,7 @@ func (s *Server) mergePullLocked(ctx context.Context, r *repo, is *issue, u *use
 	now := s.now()
 	parents := []string{baseTip, p.headSHA}
 	if title == "" {
-		title = fmt.Sprintf("Merge pull request #%d from %s/%s", is.number, r.owner.login, p.head)
+		title = fmt.Sprintf("Merge pull request #%d from %s/%s", is.number, p.headOwner(r).login, p.head)
 		if message == "" {
 			message = is.title
 		}

@@ -178,7 +178,7 @@ func (s *Server) repoJSON(r *repo, mode repoMode) obj {
 		"owner":                       s.userJSON(r.owner),
 		"html_url":                    html,
 		"description":                 strOrNil(r.description),
-		"fork":                        false,
+		"fork":                        r.parent != nil,
 		"url":                         api,
 		"forks_url":                   api + "/forks",
 		"keys_url":                    api + "/keys{/key_id}",

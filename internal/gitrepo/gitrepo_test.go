@@ -665,3 +665,54 @@ func setModes(t *testing.T, r *Repo, sha string, modes map[string]filemode.FileM
 	}
 	return h.String()
 }
+
+// TestFetchPull: the head of a pull request from a fork is fetched from
+// the base repository's refs/pull/N/head, also after the fork moved and
+// after it was deleted; a number without a pull request is ErrNotFound.
+func TestFetchPull(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.open(t)
+	fork, err := f.gh.ForkRepo(ctx, fullName, "mallory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.gh.Push(ctx, fork, githubtest.PushSpec{User: "mallory", Branch: "main", Files: map[string]string{"policies/allow.rego": "package x\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "mallory", Head: "mallory:main", Title: "From a fork"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.FetchPull(ctx, n)
+	if err != nil || got != first {
+		t.Fatalf("FetchPull = %q, %v; want %s", got, err, first)
+	}
+	if data, err := r.ReadFile(ctx, got, "policies/allow.rego"); err != nil || string(data) != "package x\n" {
+		t.Errorf("read the fork's commit: %q, %v", data, err)
+	}
+	second, err := f.gh.Push(ctx, fork, githubtest.PushSpec{User: "mallory", Branch: "main", Files: map[string]string{"b.yaml": "x: 1\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.DeleteRepo(ctx, fork); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.FetchPull(ctx, n); err != nil || got != second {
+		t.Errorf("FetchPull after the fork moved and was deleted = %q, %v; want %s", got, err, second)
+	}
+	// A later fetch of the branches keeps the pull request's ref.
+	if err := r.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CommitInfo(ctx, second); err != nil {
+		t.Errorf("the fetched head is gone after a fetch: %v", err)
+	}
+	if _, err := r.FetchPull(ctx, n+10); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FetchPull of no pull request = %v, want ErrNotFound", err)
+	}
+	if _, err := r.FetchPull(ctx, 0); err == nil || !retry.IsTerminal(err) {
+		t.Errorf("FetchPull(0) = %v, want a terminal error", err)
+	}
+}

@@ -53,6 +53,40 @@ func (r *Repo) Head(ctx context.Context, branch string) (string, error) {
 	return ref.Hash().String(), nil
 }
 
+// FetchPull fetches refs/pull/<number>/head, where GitHub keeps the head
+// of pull request number in the base repository, for a pull request from
+// a fork (even one deleted since) as for one from a branch, and returns
+// its commit. The commit is then in the clone, to read and export; the
+// fork itself is never fetched. ErrNotFound when the remote has no such
+// ref.
+func (r *Repo) FetchPull(ctx context.Context, number int) (string, error) {
+	if number < 1 {
+		return "", retry.Terminal(fmt.Errorf("pull request number %d: want a positive number", number))
+	}
+	ref := plumbing.ReferenceName(fmt.Sprintf("refs/pull/%d/head", number))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	auth, err := r.basicAuth(ctx)
+	if err != nil {
+		return "", fmt.Errorf("fetch %s: %w", ref, err)
+	}
+	spec := config.RefSpec("+" + ref + ":" + ref) // outside the tracking refs a fetch prunes
+	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: auth, Force: true, Tags: git.NoTags})
+	var noMatch git.NoMatchingRefSpecError
+	switch {
+	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
+	case errors.As(err, &noMatch):
+		return "", fmt.Errorf("fetch %s: %w", ref, ErrNotFound)
+	default:
+		return "", fmt.Errorf("fetch %s: %w", ref, refused(err))
+	}
+	got, err := r.repo.Reference(ref, true)
+	if err != nil {
+		return "", fmt.Errorf("fetch %s: %w", ref, err)
+	}
+	return got.Hash().String(), nil
+}
+
 // commit resolves a commit id. Callers hold r.mu.
 func (r *Repo) commit(sha string) (*object.Commit, error) {
 	if !isSHA(sha) {

@@ -3,8 +3,8 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
@@ -18,7 +18,7 @@ import (
 func (r *Rollout) Adoptions(ctx context.Context, repo, dir string) []string {
 	var lines []string
 	for _, t := range r.targets {
-		if !strings.EqualFold(t.Repository, repo) {
+		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
 		found, err := adoptions(ctx, t, dir)

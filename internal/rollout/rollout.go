@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
@@ -82,7 +83,8 @@ type Rollout struct {
 	metrics  *metrics
 	branches *desired.Branches
 	targets  []*targetState
-	kick     chan string // repositories to reconcile now
+	kick     chan string       // repositories to reconcile now
+	served   map[string]string // config.RepoKey -> owner/name as in Branches
 
 	mu       sync.Mutex
 	reported *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
@@ -125,9 +127,15 @@ func New(opts Options) (*Rollout, error) {
 		return nil, fmt.Errorf("rollout: %w", err)
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
-		kick: make(chan string, 64), reported: reported, applied: map[string]string{}}
+		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{}}
+	for full := range opts.Branches {
+		if other, dup := r.served[config.RepoKey(full)]; dup {
+			return nil, fmt.Errorf("rollout: repository %q is the same as %q (GitHub compares names without regard to case)", full, other)
+		}
+		r.served[config.RepoKey(full)] = full
+	}
 	for _, t := range opts.Targets {
-		if _, ok := opts.Branches[t.Repository]; !ok {
+		if _, ok := r.canonical(t.Repository); !ok {
 			return nil, fmt.Errorf("target %s: repository %q is not served", t.Name, t.Repository)
 		}
 		rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: opts.Logger, Registerer: opts.Registerer})
@@ -142,14 +150,25 @@ func New(opts Options) (*Rollout, error) {
 // Pushed tells the rollout that branch of repo moved to sha; a push to the
 // desired-state branch is reconciled at once. It never blocks.
 func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
-	want, ok := r.opts.Branches[repo]
-	if !ok || (want != "" && want != branch) {
+	repo, ok := r.canonical(repo)
+	if !ok {
+		return
+	}
+	if want := r.opts.Branches[repo]; want != "" && want != branch {
 		return
 	}
 	select {
 	case r.kick <- repo:
 	default: // a reconcile of every repository is already due
 	}
+}
+
+// canonical is a served repository as Options.Branches spells it, for any
+// spelling of its name (GitHub's payloads carry the canonical case, which
+// the configuration need not use).
+func (r *Rollout) canonical(repo string) (string, bool) {
+	full, ok := r.served[config.RepoKey(repo)]
+	return full, ok
 }
 
 // Run reconciles every repository at once, after every push and every

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -24,6 +25,9 @@ type Applied struct {
 // desired-state branch and reports the outcome on GitHub. It returns an
 // error when some target did not converge, so the caller tries again.
 func (r *Rollout) Sync(ctx context.Context, repo string) error {
+	if c, ok := r.canonical(repo); ok {
+		repo = c
+	}
 	gh, owner, name, err := r.client(ctx, repo)
 	if err != nil {
 		return err
@@ -53,7 +57,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	}
 	var applied []Applied
 	for _, t := range r.targets {
-		if t.Repository != repo {
+		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
 		current, err := r.current(ctx, gh, owner, name, t, sha)

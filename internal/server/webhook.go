@@ -30,7 +30,9 @@ type Webhook struct {
 	// InstallationID is the App installation the event belongs to (0 when
 	// the payload names none).
 	InstallationID int64
-	// Repo is the repository's owner/name ("" for events without one).
+	// Repo is the repository's owner/name as the payload spells it, in
+	// GitHub's canonical case, which a configuration need not share:
+	// compare it with config.SameRepo ("" for events without one).
 	Repo string
 	// Sender is the login of the user that caused the event.
 	Sender string

@@ -1,0 +1,70 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/githubtest"
+)
+
+// TestPullRequestFromFork: the client tells a head in another repository
+// (a fork) from a branch of the base, and a fork deleted since (head.repo
+// null); a fork's branch named like a request's is not found as one.
+func TestPullRequestFromFork(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	fork, err := f.gh.ForkRepo(ctx, fullName, "mallory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch := "gitvend/request-1"
+	if _, err := f.gh.Push(ctx, fork, githubtest.PushSpec{User: "mallory", Branch: branch, Files: map[string]string{"a.yaml": "kind: ConfigMap\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "mallory", Head: "mallory:" + branch, Title: "From a fork"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gh.Push(ctx, fullName, githubtest.PushSpec{User: "acme", Branch: "topic", Files: map[string]string{"b.yaml": "kind: ConfigMap\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	own, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "acme", Head: "topic", Title: "From a branch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pr, err := f.client.GetPR(ctx, owner, repoName, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.HeadFork || pr.HeadGone || pr.HeadRepo != "mallory/infra" || pr.Head != branch {
+		t.Errorf("fork pull request = %+v", pr)
+	}
+	if pr, err := f.client.GetPR(ctx, owner, repoName, own); err != nil || pr.HeadFork || pr.HeadGone || pr.HeadRepo != fullName {
+		t.Errorf("branch pull request = %+v, %v", pr, err)
+	}
+	if _, err := f.client.FindPRByHead(ctx, owner, repoName, branch); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FindPRByHead found the fork's %s: %v", branch, err)
+	}
+
+	if err := f.gh.DeleteRepo(ctx, fork); err != nil {
+		t.Fatal(err)
+	}
+	pr, err = f.client.GetPR(ctx, owner, repoName, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pr.HeadFork || !pr.HeadGone || pr.HeadRepo != "" || pr.HeadSHA == "" || pr.State != "open" {
+		t.Errorf("pull request of a deleted fork = %+v", pr)
+	}
+	open, err := f.client.ListOpenPRs(ctx, owner, repoName)
+	if err != nil || len(open) != 2 {
+		t.Fatalf("ListOpenPRs = %+v, %v", open, err)
+	}
+	for _, p := range open {
+		if want := p.Number == n; p.HeadGone != want || p.HeadFork != want {
+			t.Errorf("listed #%d: HeadFork %v HeadGone %v", p.Number, p.HeadFork, p.HeadGone)
+		}
+	}
+}
