@@ -224,8 +224,16 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 		if o.Summary == nil || *o.Summary == "" {
 			return errValidation("CheckRun", "output.summary", "missing_field", "")
 		}
-		if len(o.Annotations) > 50 {
-			return errValidation("CheckRun", "output.annotations", "too_long", "Only 50 annotations are allowed per request")
+		if len(o.Annotations) > maxAnnotations {
+			return errTooManyItems(maxAnnotations, len(o.Annotations))
+		}
+		if err := checkOutputText("summary", *o.Summary); err != nil {
+			return err
+		}
+		if o.Text != nil {
+			if err := checkOutputText("text", *o.Text); err != nil {
+				return err
+			}
 		}
 		for i, a := range o.Annotations {
 			if a.Path == "" || a.StartLine < 1 || a.EndLine < a.StartLine || a.Message == "" || !slices.Contains(annotationLevels, a.Level) {
@@ -555,6 +563,11 @@ func (s *Server) createStatus(c *call) (*response, error) {
 	}
 	if req.Context == "" {
 		req.Context = "default"
+	}
+	if req.Description != nil {
+		if err := checkLength("Status", "description", *req.Description, maxStatusDescription); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	st := &status{id: s.newID(), sha: sha, state: req.State, context: req.Context, creator: c.actor, created: now, updated: now}
