@@ -152,14 +152,16 @@ func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
 		clients:  map[int64]*Client{},
 		repoInst: map[string]repoInstallation{},
 	}
-	atr := a.appsTransport(appIdentity)
-	a.appGH = a.goGitHub(a.sh.cached(appIdentity, atr))
+	// The App's own calls are not made conditional: GitHub binds an ETag
+	// to the credential, and an App JWT is signed anew for every call.
+	a.appGH = a.goGitHub(a.appsTransport(a.sh.wire(appIdentity)))
 	return a, nil
 }
 
-// appsTransport signs App JWTs on top of the retrying wire of identity.
-func (a *App) appsTransport(identity string) *ghinstallation.AppsTransport {
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.sh.wire(identity), a.cfg.AppID, a.key)
+// appsTransport signs App JWTs on top of next, the retrying wire of an
+// identity.
+func (a *App) appsTransport(next http.RoundTripper) *ghinstallation.AppsTransport {
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(next, a.cfg.AppID, a.key)
 	atr.BaseURL = strings.TrimSuffix(a.apiURL.String(), "/")
 	return atr
 }
@@ -187,7 +189,10 @@ func (a *App) Installation(ctx context.Context, installationID int64) (*Client, 
 	auth := newInstallationAuth(func() *ghinstallation.Transport {
 		// Each token source gets its own AppsTransport: ghinstallation
 		// writes to it when refreshing a token.
-		itr := ghinstallation.NewFromAppsTransport(a.appsTransport(identity), installationID)
+		// ghinstallation sends the installation's calls through the
+		// AppsTransport's wire: the ETag cache sits there, below the
+		// token, so that ETags are kept per token.
+		itr := ghinstallation.NewFromAppsTransport(a.appsTransport(a.sh.cached(identity, a.sh.wire(identity))), installationID)
 		itr.BaseURL = strings.TrimSuffix(a.apiURL.String(), "/")
 		return itr
 	}, a.sh.log)
@@ -196,7 +201,7 @@ func (a *App) Installation(ctx context.Context, installationID int64) (*Client, 
 		identity: identity,
 		id:       installationID,
 		auth:     auth,
-		gh:       a.goGitHub(a.sh.cached(identity, auth)),
+		gh:       a.goGitHub(auth),
 		log:      a.sh.log.With("installation", installationID),
 	}
 	a.clients[installationID] = c

@@ -36,9 +36,10 @@ func (sh *shared) wire(identity string) http.RoundTripper {
 	return &retrier{sh: sh, identity: identity, next: &observer{sh: sh, identity: identity, next: sh.base}}
 }
 
-// cached puts the ETag cache in front of an authenticating transport.
-func (sh *shared) cached(identity string, auth http.RoundTripper) http.RoundTripper {
-	return &cacheTransport{cache: sh.cache, identity: identity, next: auth}
+// cached puts the ETag cache between the transport that adds an
+// installation token and the wire, where each request's token is known.
+func (sh *shared) cached(identity string, wire http.RoundTripper) http.RoundTripper {
+	return &cacheTransport{cache: sh.cache, identity: identity, next: wire}
 }
 
 // Clock is the transport's time source. Tests replace it to run backoff
