@@ -25,8 +25,12 @@
 // generation's entries are dropped. The App's own calls (a JWT signed per
 // call) are not made conditional. The retrier retries server
 // errors, timeouts and network errors with exponential backoff and jitter,
-// waits out secondary rate limits (Retry-After) and an exhausted primary
-// rate limit (X-RateLimit-Reset) up to RetryPolicy.MaxRateLimitWait, and
+// waits out secondary rate limits as GitHub asks (Retry-After; else the
+// X-RateLimit-Reset of a remaining of 0; else a minute, doubling while
+// they keep coming, up to 15 minutes, with jitter), sharing the backoff
+// among all requests of the identity until one succeeds, and waits out an
+// exhausted primary rate limit (X-RateLimit-Reset), each up to
+// RetryPolicy.MaxRateLimitWait, and
 // never repeats a request GitHub may already have acted on (see
 // RetryPolicy). The observer counts calls in Prometheus metrics
 // (gitvend_github_api_calls_total, gitvend_github_rate_limit_remaining,
