@@ -84,10 +84,25 @@ type App struct {
 	sh     *shared
 	appGH  *gh.Client
 
+	// publicGH makes unauthenticated calls, for public data such as the
+	// bot user's id.
+	publicGH *gh.Client
+
 	mu       sync.Mutex
 	clients  map[int64]*Client
 	repoInst map[string]repoInstallation
 	botLogin string
+	botUser  BotUser
+}
+
+// BotUser is the App's bot user, the account GitHub shows as the author of
+// what the App writes.
+type BotUser struct {
+	// Login is "<slug>[bot]".
+	Login string
+	// ID is the bot user's own id (not the App's), the one commit emails
+	// must carry for GitHub to link commits to the bot.
+	ID int64
 }
 
 type repoInstallation struct {
@@ -155,6 +170,7 @@ func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
 	// The App's own calls are not made conditional: GitHub binds an ETag
 	// to the credential, and an App JWT is signed anew for every call.
 	a.appGH = a.goGitHub(a.appsTransport(a.sh.wire(appIdentity)))
+	a.publicGH = a.goGitHub(a.sh.wire(publicIdentity))
 	return a, nil
 }
 
@@ -264,6 +280,35 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.botLogin = login
 	a.mu.Unlock()
 	return login, nil
+}
+
+// BotUser returns the App's bot user with its id, asked once (GET
+// /users/{slug}[bot], public data, asked without credentials) and
+// remembered. Commits by the App are authored as
+// "<ID>+<Login>@users.noreply.github.com" (gitrepo.BotSignature).
+func (a *App) BotUser(ctx context.Context) (BotUser, error) {
+	a.mu.Lock()
+	bu := a.botUser
+	a.mu.Unlock()
+	if bu.ID != 0 {
+		return bu, nil
+	}
+	login, err := a.BotLogin(ctx)
+	if err != nil {
+		return BotUser{}, err
+	}
+	u, _, err := a.publicGH.Users.Get(ctx, login)
+	if err != nil {
+		return BotUser{}, fmt.Errorf("get bot user %s: %w", login, convertError(err))
+	}
+	if !strings.EqualFold(u.GetLogin(), login) || u.GetType() != "Bot" || u.GetID() <= 0 {
+		return BotUser{}, fmt.Errorf("get bot user %s: GitHub answered %q of type %q with id %d, want the bot user", login, u.GetLogin(), u.GetType(), u.GetID())
+	}
+	bu = BotUser{Login: u.GetLogin(), ID: u.GetID()}
+	a.mu.Lock()
+	a.botUser = bu
+	a.mu.Unlock()
+	return bu, nil
 }
 
 // checkRepo rejects empty or malformed owner and repository names.

@@ -31,6 +31,9 @@ const (
 	authInstallation
 	// authOrg needs an installation token of the installation on {org}.
 	authOrg
+	// authPublic serves public data: anonymous reads or an installation
+	// token.
+	authPublic
 )
 
 // route is one REST operation served by the double.
