@@ -195,6 +195,11 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 		if !slices.Contains(checkStatuses, req.Status) {
 			return errValidation("CheckRun", "status", "invalid", "")
 		}
+		// A completed run stays completed: GitHub does not take it back
+		// to queued or in progress (a new run is needed for that).
+		if cr.status == "completed" && req.Status != "completed" {
+			return errValidation("CheckRun", "status", "invalid", "a completed check run cannot go back to "+req.Status)
+		}
 		cr.status = req.Status
 	}
 	if t, err := parseOptionalTime(req.StartedAt); err != nil {
@@ -211,6 +216,9 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 	}
 	if cr.status == "completed" && cr.conclusion == "" {
 		return errValidation("CheckRun", "conclusion", "missing_field", "conclusion is required when status is completed")
+	}
+	if req.CompletedAt != "" && req.Conclusion == "" && cr.conclusion == "" {
+		return errValidation("CheckRun", "conclusion", "missing_field", "conclusion is required with completed_at")
 	}
 	if t, err := parseOptionalTime(req.CompletedAt); err != nil {
 		return errValidation("CheckRun", "completed_at", "invalid", "")
