@@ -169,8 +169,8 @@ func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
 	}
 	// The App's own calls are not made conditional: GitHub binds an ETag
 	// to the credential, and an App JWT is signed anew for every call.
-	a.appGH = a.goGitHub(a.appsTransport(a.sh.wire(appIdentity)))
-	a.publicGH = a.goGitHub(a.sh.wire(publicIdentity))
+	a.appGH = a.goGitHub(resetHider{a.appsTransport(a.sh.wire(appIdentity))})
+	a.publicGH = a.goGitHub(resetHider{a.sh.wire(publicIdentity)})
 	return a, nil
 }
 

@@ -146,12 +146,27 @@ func generation(req *http.Request) string {
 // RoundTrip implements http.RoundTripper.
 func (t *cacheTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.roundTrip(req)
+	hideReset(resp, err)
+	return resp, err
+}
+
+// hideReset keeps an exhausted rate limit from go-github: it would refuse
+// every later call on its own until the reset, while the retrier already
+// waits or fails with a *RateLimitError by RetryPolicy.MaxRateLimitWait.
+func hideReset(resp *http.Response, err error) {
 	if err == nil && resp.StatusCode < 400 && resp.Header.Get("X-RateLimit-Remaining") == "0" {
-		// go-github would refuse every later call on its own until the
-		// reset; the retrier already waits or fails with a *RateLimitError
-		// by RetryPolicy.MaxRateLimitWait, so go-github is not told.
 		resp.Header.Del("X-RateLimit-Reset")
 	}
+}
+
+// resetHider applies hideReset to the calls that are not made
+// conditional (the App's own, and public ones).
+type resetHider struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (t resetHider) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	hideReset(resp, err)
 	return resp, err
 }
 
