@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -87,7 +86,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	if err != nil {
 		return nil, &exitError{code: exitBadUse, err: err}
 	}
-	login, err := s.botLogin(ctx)
+	login, botID, err := s.botLogin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +115,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 		return nil, err
 	}
 	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
-		Author: gitrepo.BotSignature(cfg.GitHub.AppID, strings.TrimSuffix(login, "[bot]")),
+		Author: gitrepo.BotSignature(login, botID),
 		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Logger: log, Registerer: s.reg})
 	if err != nil {
 		return nil, err
@@ -139,23 +138,23 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	return s, nil
 }
 
-// botLogin asks GitHub who the App's bot user is, retrying retryable
+// botLogin asks GitHub who the App's bot user is (login and id), retrying retryable
 // errors for a while: GitHub may be briefly unreachable when the process
 // starts. A terminal error (a wrong App id or key) fails at once.
-func (s *service) botLogin(ctx context.Context) (string, error) {
+func (s *service) botLogin(ctx context.Context) (string, int64, error) {
 	deadline := time.Now().Add(time.Minute)
 	for wait := time.Second; ; wait = min(wait*2, 10*time.Second) {
-		login, err := s.app.BotLogin(ctx)
+		bu, err := s.app.BotUser(ctx)
 		if err == nil {
-			return login, nil
+			return bu.Login, bu.ID, nil
 		}
 		if time.Now().After(deadline) || retry.IsTerminal(err) {
-			return "", fmt.Errorf("reach GitHub at %s: %w", s.cfg.GitHub.APIURL, err)
+			return "", 0, fmt.Errorf("reach GitHub at %s: %w", s.cfg.GitHub.APIURL, err)
 		}
 		s.log.Warn("GitHub not reachable yet", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return "", 0, ctx.Err()
 		case <-time.After(wait):
 		}
 	}

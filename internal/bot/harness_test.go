@@ -93,7 +93,7 @@ func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 		Clients:    app,
 		Git:        gitrepo.Clones{Cache: gitrepo.New(t.TempDir(), log), Remote: app},
 		Login:      gh.BotLogin(),
-		Author:     gitrepo.BotSignature(appID, strings.TrimSuffix(gh.BotLogin(), "[bot]")),
+		Author:     gitrepo.BotSignature(gh.BotLogin(), gh.BotUserID()),
 		Repos:      map[string]string{repo: ""},
 		ScratchDir: t.TempDir(),
 		Logger:     log,

@@ -84,10 +84,25 @@ type App struct {
 	sh     *shared
 	appGH  *gh.Client
 
+	// publicGH makes unauthenticated calls, for public data such as the
+	// bot user's id.
+	publicGH *gh.Client
+
 	mu       sync.Mutex
 	clients  map[int64]*Client
 	repoInst map[string]repoInstallation
 	botLogin string
+	botUser  BotUser
+}
+
+// BotUser is the App's bot user, the account GitHub shows as the author of
+// what the App writes.
+type BotUser struct {
+	// Login is "<slug>[bot]".
+	Login string
+	// ID is the bot user's own id (not the App's), the one commit emails
+	// must carry for GitHub to link commits to the bot.
+	ID int64
 }
 
 type repoInstallation struct {
@@ -152,14 +167,17 @@ func NewApp(cfg AppConfig, opts ...Option) (*App, error) {
 		clients:  map[int64]*Client{},
 		repoInst: map[string]repoInstallation{},
 	}
-	atr := a.appsTransport(appIdentity)
-	a.appGH = a.goGitHub(a.sh.cached(appIdentity, atr))
+	// The App's own calls are not made conditional: GitHub binds an ETag
+	// to the credential, and an App JWT is signed anew for every call.
+	a.appGH = a.goGitHub(resetHider{a.appsTransport(a.sh.wire(appIdentity))})
+	a.publicGH = a.goGitHub(resetHider{a.sh.wire(publicIdentity)})
 	return a, nil
 }
 
-// appsTransport signs App JWTs on top of the retrying wire of identity.
-func (a *App) appsTransport(identity string) *ghinstallation.AppsTransport {
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.sh.wire(identity), a.cfg.AppID, a.key)
+// appsTransport signs App JWTs on top of next, the retrying wire of an
+// identity.
+func (a *App) appsTransport(next http.RoundTripper) *ghinstallation.AppsTransport {
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(next, a.cfg.AppID, a.key)
 	atr.BaseURL = strings.TrimSuffix(a.apiURL.String(), "/")
 	return atr
 }
@@ -187,7 +205,10 @@ func (a *App) Installation(ctx context.Context, installationID int64) (*Client, 
 	auth := newInstallationAuth(func() *ghinstallation.Transport {
 		// Each token source gets its own AppsTransport: ghinstallation
 		// writes to it when refreshing a token.
-		itr := ghinstallation.NewFromAppsTransport(a.appsTransport(identity), installationID)
+		// ghinstallation sends the installation's calls through the
+		// AppsTransport's wire: the ETag cache sits there, below the
+		// token, so that ETags are kept per token.
+		itr := ghinstallation.NewFromAppsTransport(a.appsTransport(a.sh.cached(identity, a.sh.wire(identity))), installationID)
 		itr.BaseURL = strings.TrimSuffix(a.apiURL.String(), "/")
 		return itr
 	}, a.sh.log)
@@ -196,7 +217,7 @@ func (a *App) Installation(ctx context.Context, installationID int64) (*Client, 
 		identity: identity,
 		id:       installationID,
 		auth:     auth,
-		gh:       a.goGitHub(a.sh.cached(identity, auth)),
+		gh:       a.goGitHub(auth),
 		log:      a.sh.log.With("installation", installationID),
 	}
 	a.clients[installationID] = c
@@ -259,6 +280,35 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.botLogin = login
 	a.mu.Unlock()
 	return login, nil
+}
+
+// BotUser returns the App's bot user with its id, asked once (GET
+// /users/{slug}[bot], public data, asked without credentials) and
+// remembered. Commits by the App are authored as
+// "<ID>+<Login>@users.noreply.github.com" (gitrepo.BotSignature).
+func (a *App) BotUser(ctx context.Context) (BotUser, error) {
+	a.mu.Lock()
+	bu := a.botUser
+	a.mu.Unlock()
+	if bu.ID != 0 {
+		return bu, nil
+	}
+	login, err := a.BotLogin(ctx)
+	if err != nil {
+		return BotUser{}, err
+	}
+	u, _, err := a.publicGH.Users.Get(ctx, login)
+	if err != nil {
+		return BotUser{}, fmt.Errorf("get bot user %s: %w", login, convertError(err))
+	}
+	if !strings.EqualFold(u.GetLogin(), login) || u.GetType() != "Bot" || u.GetID() <= 0 {
+		return BotUser{}, fmt.Errorf("get bot user %s: GitHub answered %q of type %q with id %d, want the bot user", login, u.GetLogin(), u.GetType(), u.GetID())
+	}
+	bu = BotUser{Login: u.GetLogin(), ID: u.GetID()}
+	a.mu.Lock()
+	a.botUser = bu
+	a.mu.Unlock()
+	return bu, nil
 }
 
 // checkRepo rejects empty or malformed owner and repository names.

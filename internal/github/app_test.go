@@ -193,3 +193,22 @@ func TestMetricsAndLogs(t *testing.T) {
 		t.Error("a token appears in the logs")
 	}
 }
+
+// TestBotUser: the bot user's id is its own, not the App's, asked once
+// and remembered.
+func TestBotUser(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	for range 2 {
+		bu, err := f.app.BotUser(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bu.Login != f.gh.BotLogin() || bu.ID != f.gh.BotUserID() || bu.ID == testAppID {
+			t.Fatalf("BotUser = %+v, want %s with id %d (not the App id %d)", bu, f.gh.BotLogin(), f.gh.BotUserID(), testAppID)
+		}
+	}
+	if n := f.calls("GET /users/{username}"); n != 1 {
+		t.Errorf("user lookups = %d, want 1 (remembered)", n)
+	}
+}

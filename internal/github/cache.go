@@ -3,6 +3,8 @@ package github
 import (
 	"bytes"
 	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,17 +17,27 @@ import (
 // and a 304, which GitHub does not charge to the rate limit, is answered
 // from memory. It holds at most maxBytes of bodies, evicting the least
 // recently used entries.
+//
+// GitHub binds an ETag to the credential it was served to: after an
+// installation token is renewed (hourly), an old ETag no longer gives a
+// 304. Entries are therefore kept per identity (installation) and per
+// token generation; the first request of a new generation drops the
+// identity's entries of older ones, so stale ETags are neither sent nor
+// kept.
 type etagCache struct {
 	mu       sync.Mutex
 	maxBytes int
 	size     int
 	order    *list.List // of *cacheEntry, most recently used first
 	entries  map[string]*list.Element
+	gens     map[string]string // identity → its current token generation
 }
 
 // cacheEntry is one remembered answer.
 type cacheEntry struct {
 	key          string
+	identity     string
+	gen          string // token generation the ETag was served to
 	etag         string
 	lastModified string
 	header       http.Header
@@ -33,14 +45,39 @@ type cacheEntry struct {
 }
 
 func newETagCache(maxBytes int) *etagCache {
-	return &etagCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}}
+	return &etagCache{maxBytes: maxBytes, order: list.New(), entries: map[string]*list.Element{}, gens: map[string]string{}}
 }
 
-func (c *etagCache) get(key string) *cacheEntry {
+// use makes gen the current token generation of identity, dropping the
+// identity's entries of any other generation when it changes.
+func (c *etagCache) use(identity, gen string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cur, known := c.gens[identity]
+	if known && cur == gen {
+		return
+	}
+	c.gens[identity] = gen
+	if !known {
+		return
+	}
+	for el := c.order.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*cacheEntry); e.identity == identity && e.gen != gen {
+			c.order.Remove(el)
+			delete(c.entries, e.key)
+			c.size -= len(e.body)
+		}
+		el = next
+	}
+}
+
+// get returns the entry of key served to token generation gen.
+func (c *etagCache) get(key, gen string) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
-	if !ok {
+	if !ok || el.Value.(*cacheEntry).gen != gen {
 		return nil
 	}
 	c.order.MoveToFront(el)
@@ -87,21 +124,49 @@ func (c *etagCache) len() int {
 }
 
 // cacheTransport makes GETs conditional with the cache of its identity.
+// It sits below the transport that adds the installation token, so it sees
+// the credential each request carries and keeps ETags per token.
 type cacheTransport struct {
 	cache    *etagCache
 	identity string
 	next     http.RoundTripper
 }
 
+// generation names the credential of a request without keeping it: a
+// short digest of its Authorization header ("" without one).
+func generation(req *http.Request) string {
+	auth := req.Header.Get("Authorization")
+	if auth == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(auth))
+	return hex.EncodeToString(sum[:8])
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *cacheTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.roundTrip(req)
+	hideReset(resp, err)
+	return resp, err
+}
+
+// hideReset keeps an exhausted rate limit from go-github: it would refuse
+// every later call on its own until the reset, while the retrier already
+// waits or fails with a *RateLimitError by RetryPolicy.MaxRateLimitWait.
+func hideReset(resp *http.Response, err error) {
 	if err == nil && resp.StatusCode < 400 && resp.Header.Get("X-RateLimit-Remaining") == "0" {
-		// go-github would refuse every later call on its own until the
-		// reset; the retrier already waits or fails with a *RateLimitError
-		// by RetryPolicy.MaxRateLimitWait, so go-github is not told.
 		resp.Header.Del("X-RateLimit-Reset")
 	}
+}
+
+// resetHider applies hideReset to the calls that are not made
+// conditional (the App's own, and public ones).
+type resetHider struct{ next http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (t resetHider) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	hideReset(resp, err)
 	return resp, err
 }
 
@@ -110,8 +175,10 @@ func (t *cacheTransport) roundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Get("If-None-Match") != "" || req.Header.Get("If-Modified-Since") != "" {
 		return t.next.RoundTrip(req)
 	}
+	gen := generation(req)
+	t.cache.use(t.identity, gen)
 	key := t.identity + " " + req.Header.Get("Accept") + " " + req.URL.String()
-	entry := t.cache.get(key)
+	entry := t.cache.get(key, gen)
 	if entry != nil {
 		req = req.Clone(req.Context())
 		if entry.etag != "" {
@@ -139,7 +206,7 @@ func (t *cacheTransport) roundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read response body: %w", err)
 		}
-		t.cache.put(&cacheEntry{key: key, etag: etag, lastModified: lastModified, header: resp.Header.Clone(), body: body})
+		t.cache.put(&cacheEntry{key: key, identity: t.identity, gen: gen, etag: etag, lastModified: lastModified, header: resp.Header.Clone(), body: body})
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		return resp, nil
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:

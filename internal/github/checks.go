@@ -98,6 +98,7 @@ func (s *CheckRunSpec) validate(creating bool) error {
 	if s.hasOutput() && strings.TrimSpace(s.Summary) == "" {
 		errs = append(errs, errors.New("summary: required with a title, text or annotations"))
 	}
+	errs = append(errs, checkOutput("summary", s.Summary), checkOutput("text", s.Text))
 	for i, a := range s.Annotations {
 		if a.Path == "" || strings.HasPrefix(a.Path, "/") {
 			errs = append(errs, fmt.Errorf("annotations[%d].path %q: want a path relative to the repository root", i, a.Path))

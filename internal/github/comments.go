@@ -41,10 +41,7 @@ func checkBody(body string) error {
 	if strings.TrimSpace(body) == "" {
 		return fmt.Errorf("body: empty; GitHub refuses empty comments")
 	}
-	if n := len([]rune(body)); n > maxCommentBody {
-		return fmt.Errorf("body: %d characters; GitHub allows at most %d", n, maxCommentBody)
-	}
-	return nil
+	return checkChars("body", body, maxCommentBody)
 }
 
 // ListComments returns every comment of an issue or pull request, oldest

@@ -15,13 +15,22 @@
 // Under go-github every call goes through a small transport stack, built
 // per identity (the App itself, or one installation):
 //
-//	ETag cache → auth (ghinstallation) → retrier → observer → net/http
+//	auth (ghinstallation) → ETag cache → retrier → observer → net/http
 //
 // The ETag cache turns repeated GETs into conditional requests: a 304 is
-// answered from memory and costs no rate limit. The retrier retries server
+// answered from memory and costs no rate limit. GitHub binds an ETag to
+// the credential it was served to, so the cache sits below the token and
+// keeps entries per installation and per token generation: after the
+// hourly token renewal each URL is fetched once more, and the old
+// generation's entries are dropped. The App's own calls (a JWT signed per
+// call) are not made conditional. The retrier retries server
 // errors, timeouts and network errors with exponential backoff and jitter,
-// waits out secondary rate limits (Retry-After) and an exhausted primary
-// rate limit (X-RateLimit-Reset) up to RetryPolicy.MaxRateLimitWait, and
+// waits out secondary rate limits as GitHub asks (Retry-After; else the
+// X-RateLimit-Reset of a remaining of 0; else a minute, doubling while
+// they keep coming, up to 15 minutes, with jitter), sharing the backoff
+// among all requests of the identity until one succeeds, and waits out an
+// exhausted primary rate limit (X-RateLimit-Reset), each up to
+// RetryPolicy.MaxRateLimitWait, and
 // never repeats a request GitHub may already have acted on (see
 // RetryPolicy). The observer counts calls in Prometheus metrics
 // (gitvend_github_api_calls_total, gitvend_github_rate_limit_remaining,

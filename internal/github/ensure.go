@@ -56,29 +56,58 @@ func (c *Client) EnsurePR(ctx context.Context, owner, repo string, spec NewPR, o
 }
 
 // EnsureCheckRuns makes every run of runs exist on its HeadSHA, found by
-// name among the App's own runs of existing: the runs already there are
-// left as they are and the missing ones are created, so running it again
-// posts nothing twice. A run of the same name by another App never stands
-// in for the App's. existing are the check runs of the commit as the
-// caller listed them (ListCheckRuns); none for a commit the caller has
-// just pushed. It reports Created when it created any run.
+// name among the App's own runs of existing, and brings it forward: a
+// missing run is created; a run still queued or in progress is updated
+// when the spec is further along (in progress, or completed with its
+// conclusion and output), so a run created in progress when work starts
+// is completed in place, never doubled; a completed run, which GitHub
+// does not take back, and a run already as far along are left as they
+// are, so running it again posts nothing twice. A run of the same name by
+// another App never stands in for the App's. existing are the check runs
+// of the commit as the caller listed them (ListCheckRuns); none for a
+// commit the caller has just pushed. It reports Created when it created
+// any run, else Updated when it updated any.
 func (c *Client) EnsureCheckRuns(ctx context.Context, owner, repo string, runs []CheckRunSpec, existing []CheckRun) (Ensured, error) {
-	have := make(map[string]bool, len(existing))
+	have := make(map[string]CheckRun, len(existing))
 	for _, r := range existing {
 		if r.AppID == c.app.cfg.AppID {
-			have[r.HeadSHA+"\x00"+r.Name] = true
+			have[r.HeadSHA+"\x00"+r.Name] = r
 		}
 	}
 	did := Unchanged
 	for _, run := range runs {
-		if have[run.HeadSHA+"\x00"+run.Name] {
-			continue
+		key := run.HeadSHA + "\x00" + run.Name
+		cur, found := have[key]
+		switch {
+		case !found:
+			made, err := c.CreateCheckRun(ctx, owner, repo, run)
+			if err != nil {
+				return did, fmt.Errorf("ensure check run %s: %w", run.Name, err)
+			}
+			have[key] = made
+			did = Created
+		case progress(run.Status, run.Conclusion) > progress(cur.Status, cur.Conclusion):
+			done, err := c.UpdateCheckRun(ctx, owner, repo, cur.ID, run)
+			if err != nil {
+				return did, fmt.Errorf("ensure check run %s: %w", run.Name, err)
+			}
+			have[key] = done
+			if did == Unchanged {
+				did = Updated
+			}
 		}
-		if _, err := c.CreateCheckRun(ctx, owner, repo, run); err != nil {
-			return did, fmt.Errorf("ensure check run %s: %w", run.Name, err)
-		}
-		have[run.HeadSHA+"\x00"+run.Name] = true
-		did = Created
 	}
 	return did, nil
+}
+
+// progress orders check run states: queued (the default), in progress,
+// completed (a conclusion implies it).
+func progress(status, conclusion string) int {
+	switch {
+	case conclusion != "" || status == "completed":
+		return 2
+	case status == "in_progress":
+		return 1
+	}
+	return 0
 }

@@ -100,3 +100,46 @@ func TestEnsureCheckRuns(t *testing.T) {
 		t.Errorf("check runs by name = %v, want one of each", names)
 	}
 }
+
+// TestEnsureCheckRunsInProgressThenCompleted: a run created in progress
+// when work starts is completed in place with its output, never doubled;
+// ensuring either state again changes nothing.
+func TestEnsureCheckRunsInProgressThenCompleted(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	head, err := f.client.HeadSHA(ctx, owner, repoName, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const details = "https://gitvend.example/requests/acme/infra/1"
+	started := []CheckRunSpec{{Name: "gitvend/policy", HeadSHA: head, Status: "in_progress", DetailsURL: details, Title: "Checking", Summary: "Checking policies…"}}
+	finished := []CheckRunSpec{{Name: "gitvend/policy", HeadSHA: head, Conclusion: "failure", DetailsURL: details, Title: "1 denied", Summary: "1 object denied",
+		Annotations: []Annotation{{Path: "requests/dev/a/web.yaml", StartLine: 1, Level: "failure", Message: "denied"}}}}
+	ensure := func(specs []CheckRunSpec, want Ensured) {
+		t.Helper()
+		existing, err := f.client.ListCheckRuns(ctx, owner, repoName, head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		did, err := f.client.EnsureCheckRuns(ctx, owner, repoName, specs, existing)
+		if err != nil || did != want {
+			t.Fatalf("EnsureCheckRuns = %v, %v; want %v", did, err, want)
+		}
+	}
+	ensure(started, Created)
+	ensure(started, Unchanged)
+	ensure(finished, Updated)
+	ensure(finished, Unchanged)
+	ensure(started, Unchanged) // a completed run is not taken back
+	all, err := f.gh.CheckRuns(fullName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 {
+		t.Fatalf("check runs: %+v, want one", all)
+	}
+	r := all[0]
+	if r.Status != "completed" || r.Conclusion != "failure" || r.Summary != "1 object denied" || r.DetailsURL != details || len(r.Annotations) != 1 {
+		t.Errorf("run: %+v, want completed as failure with its output, details URL and annotation", r)
+	}
+}

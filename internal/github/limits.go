@@ -1,5 +1,10 @@
 package github
 
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
 // GitHub's limits on the text an App posts. Bodies and titles are counted in
 // characters (Unicode code points); a check run's output is refused past
 // MaxCheckOutput characters and, in practice, past as many bytes, so a
@@ -19,3 +24,22 @@ const (
 	// or update; more are sent in further updates.
 	MaxAnnotationsPerCall = 50
 )
+
+// checkChars refuses text of more than limit characters, as GitHub does
+// for bodies, titles and descriptions.
+func checkChars(field, text string, limit int) error {
+	if n := utf8.RuneCountInString(text); n > limit {
+		return fmt.Errorf("%s: %d characters; GitHub allows at most %d", field, n, limit)
+	}
+	return nil
+}
+
+// checkOutput refuses a check run summary or text of more than
+// MaxCheckOutput bytes: GitHub counts characters and also refuses that
+// many bytes, so bytes are the binding count.
+func checkOutput(field, text string) error {
+	if n := len(text); n > MaxCheckOutput {
+		return fmt.Errorf("%s: %d bytes; GitHub allows at most %d characters and, in practice, as many bytes", field, n, MaxCheckOutput)
+	}
+	return nil
+}

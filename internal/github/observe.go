@@ -15,6 +15,9 @@ import (
 // installation token.
 const appIdentity = "app"
 
+// publicIdentity labels unauthenticated calls for public data.
+const publicIdentity = "public"
+
 // metrics are the collectors of one App.
 type metrics struct {
 	calls     *prometheus.CounterVec

@@ -25,6 +25,7 @@ type shared struct {
 	policy       RetryPolicy
 	cache        *etagCache
 	rates        rateBook
+	secondary    secondaryBook
 	userAgent    string
 	basePath     string // the API URL's path without its trailing slash, e.g. "/api/v3"
 	lowRateLimit float64
@@ -36,9 +37,10 @@ func (sh *shared) wire(identity string) http.RoundTripper {
 	return &retrier{sh: sh, identity: identity, next: &observer{sh: sh, identity: identity, next: sh.base}}
 }
 
-// cached puts the ETag cache in front of an authenticating transport.
-func (sh *shared) cached(identity string, auth http.RoundTripper) http.RoundTripper {
-	return &cacheTransport{cache: sh.cache, identity: identity, next: auth}
+// cached puts the ETag cache between the transport that adds an
+// installation token and the wire, where each request's token is known.
+func (sh *shared) cached(identity string, wire http.RoundTripper) http.RoundTripper {
+	return &cacheTransport{cache: sh.cache, identity: identity, next: wire}
 }
 
 // Clock is the transport's time source. Tests replace it to run backoff
@@ -97,6 +99,13 @@ type RetryPolicy struct {
 	// AttemptTimeout bounds one attempt until its response headers and body
 	// are read. Default 30s.
 	AttemptTimeout time.Duration
+	// SecondaryBackoff is the wait after a secondary rate limit that says
+	// neither Retry-After nor X-RateLimit-Reset; it doubles for each
+	// further one in a row, per identity, until a call succeeds. Jitter
+	// only lengthens it. Default 1m, GitHub's minimum.
+	SecondaryBackoff time.Duration
+	// MaxSecondaryBackoff caps that doubling. Default 15m.
+	MaxSecondaryBackoff time.Duration
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -123,6 +132,12 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.AttemptTimeout <= 0 {
 		p.AttemptTimeout = 30 * time.Second
+	}
+	if p.SecondaryBackoff <= 0 {
+		p.SecondaryBackoff = time.Minute
+	}
+	if p.MaxSecondaryBackoff < p.SecondaryBackoff {
+		p.MaxSecondaryBackoff = max(15*time.Minute, p.SecondaryBackoff)
 	}
 	return p
 }
@@ -203,6 +218,9 @@ func (t *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := t.attempt(req, getBody)
 		v := t.judge(req, resp, err, repeatable)
 		if !v.retry {
+			if err == nil && resp.StatusCode < 400 {
+				t.sh.secondary.succeeded(identityOf(req, t.identity))
+			}
 			return resp, err
 		}
 		wait := v.wait
@@ -274,18 +292,19 @@ func (t *retrier) judge(req *http.Request, resp *http.Response, err error, repea
 	now := t.sh.clock.Now()
 	switch code := resp.StatusCode; {
 	case code == http.StatusForbidden || code == http.StatusTooManyRequests:
-		if resp.Header.Get("X-RateLimit-Remaining") == "0" && resp.Header.Get("Retry-After") == "" {
+		// GitHub's body tells a secondary limit from an exhausted primary
+		// one: both may come with X-RateLimit-Remaining: 0.
+		secondary := bodyMentions(resp, "secondary rate limit")
+		_, hasAfter := retryAfter(resp.Header)
+		if !secondary && !hasAfter && resp.Header.Get("X-RateLimit-Remaining") == "0" {
 			rl, _ := parseRateLimit(resp.Header, now)
 			return verdict{retry: true, reason: "rate_limit", wait: untilReset(rl.Reset, now),
 				rate: &RateLimitError{Reset: rl.Reset, Message: "primary rate limit exhausted"}}
 		}
-		after, hasAfter := retryAfter(resp.Header)
-		if hasAfter || code == http.StatusTooManyRequests || bodyMentions(resp, "secondary rate limit") {
-			if !hasAfter {
-				after = time.Minute
-			}
-			return verdict{retry: true, reason: "secondary_rate_limit", wait: after,
-				rate: &RateLimitError{Secondary: true, Reset: now.Add(after), Message: "secondary rate limit"}}
+		if secondary || hasAfter || code == http.StatusTooManyRequests {
+			wait := t.sh.secondary.hit(identityOf(req, t.identity), resp.Header, now, t.sh.policy)
+			return verdict{retry: true, reason: "secondary_rate_limit", wait: wait,
+				rate: &RateLimitError{Secondary: true, Reset: now.Add(wait), Message: "secondary rate limit"}}
 		}
 	case code >= 500:
 		after, _ := retryAfter(resp.Header)
@@ -294,15 +313,28 @@ func (t *retrier) judge(req *http.Request, resp *http.Response, err error, repea
 	return verdict{}
 }
 
-// waitForReset holds a request back while the primary rate limit of its
-// identity is known to be exhausted; conditional requests pass, since a
-// 304 costs nothing.
+// waitForReset holds a request back while its identity is in a
+// secondary rate limit backoff, or while its primary rate limit is known
+// to be exhausted; conditional requests pass the latter, since a 304
+// costs nothing.
 func (t *retrier) waitForReset(req *http.Request) error {
+	id := identityOf(req, t.identity)
+	now := t.sh.clock.Now()
+	if until := t.sh.secondary.until(id); now.Before(until) {
+		wait := until.Sub(now)
+		if wait > t.sh.policy.MaxRateLimitWait {
+			return &RateLimitError{Secondary: true, Reset: until, Message: "secondary rate limit backoff; not calling"}
+		}
+		t.sh.log.Info("github secondary rate limit, waiting", "installation", id, "wait", wait)
+		if err := t.sh.clock.Sleep(req.Context(), wait); err != nil {
+			return fmt.Errorf("wait for secondary rate limit: %w", err)
+		}
+	}
 	if req.Header.Get("If-None-Match") != "" || req.Header.Get("If-Modified-Since") != "" {
 		return nil
 	}
-	rl := t.sh.rates.get(identityOf(req, t.identity))
-	now := t.sh.clock.Now()
+	rl := t.sh.rates.get(id)
+	now = t.sh.clock.Now()
 	if rl.Observed.IsZero() || rl.Remaining > 0 || !now.Before(rl.Reset) {
 		return nil
 	}
@@ -310,7 +342,7 @@ func (t *retrier) waitForReset(req *http.Request) error {
 	if wait > t.sh.policy.MaxRateLimitWait {
 		return &RateLimitError{Reset: rl.Reset, Message: "primary rate limit exhausted; not calling"}
 	}
-	t.sh.log.Info("github rate limit exhausted, waiting for reset", "installation", identityOf(req, t.identity), "wait", wait)
+	t.sh.log.Info("github rate limit exhausted, waiting for reset", "installation", id, "wait", wait)
 	if err := t.sh.clock.Sleep(req.Context(), wait); err != nil {
 		return fmt.Errorf("wait for rate limit reset: %w", err)
 	}

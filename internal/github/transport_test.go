@@ -263,11 +263,11 @@ func TestETagCacheBounded(t *testing.T) {
 	if c.size > 800 || c.len() != 8 {
 		t.Errorf("size %d with %d entries, want at most 800 bytes in 8 entries", c.size, c.len())
 	}
-	if c.get("19") == nil || c.get("11") != nil {
+	if c.get("19", "") == nil || c.get("11", "") != nil {
 		t.Error("eviction did not drop the least recently used entries")
 	}
 	c.put(&cacheEntry{key: "big", etag: "e", body: make([]byte, 101)})
-	if c.get("big") != nil {
+	if c.get("big", "") != nil {
 		t.Error("an entry larger than an eighth of the cache was kept")
 	}
 }

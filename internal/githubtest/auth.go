@@ -86,6 +86,9 @@ func (s *Server) authenticate(c *call, rt *route) (*rateBucket, error) {
 			c.repo = r
 			return s.bucket("anonymous "+remoteHost(c.r), 60), nil
 		}
+		if rt.auth == authPublic && c.r.Method == http.MethodGet {
+			return s.bucket("anonymous "+remoteHost(c.r), 60), nil
+		}
 		return nil, errStatus(http.StatusUnauthorized, "Requires authentication")
 	}
 	if cred.jwt {

@@ -195,6 +195,11 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 		if !slices.Contains(checkStatuses, req.Status) {
 			return errValidation("CheckRun", "status", "invalid", "")
 		}
+		// A completed run stays completed: GitHub does not take it back
+		// to queued or in progress (a new run is needed for that).
+		if cr.status == "completed" && req.Status != "completed" {
+			return errValidation("CheckRun", "status", "invalid", "a completed check run cannot go back to "+req.Status)
+		}
 		cr.status = req.Status
 	}
 	if t, err := parseOptionalTime(req.StartedAt); err != nil {
@@ -212,6 +217,9 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 	if cr.status == "completed" && cr.conclusion == "" {
 		return errValidation("CheckRun", "conclusion", "missing_field", "conclusion is required when status is completed")
 	}
+	if req.CompletedAt != "" && req.Conclusion == "" && cr.conclusion == "" {
+		return errValidation("CheckRun", "conclusion", "missing_field", "conclusion is required with completed_at")
+	}
 	if t, err := parseOptionalTime(req.CompletedAt); err != nil {
 		return errValidation("CheckRun", "completed_at", "invalid", "")
 	} else if !t.IsZero() {
@@ -224,8 +232,16 @@ func (req *checkRunRequest) apply(cr *checkRun, now time.Time) error {
 		if o.Summary == nil || *o.Summary == "" {
 			return errValidation("CheckRun", "output.summary", "missing_field", "")
 		}
-		if len(o.Annotations) > 50 {
-			return errValidation("CheckRun", "output.annotations", "too_long", "Only 50 annotations are allowed per request")
+		if len(o.Annotations) > maxAnnotations {
+			return errTooManyItems(maxAnnotations, len(o.Annotations))
+		}
+		if err := checkOutputText("summary", *o.Summary); err != nil {
+			return err
+		}
+		if o.Text != nil {
+			if err := checkOutputText("text", *o.Text); err != nil {
+				return err
+			}
 		}
 		for i, a := range o.Annotations {
 			if a.Path == "" || a.StartLine < 1 || a.EndLine < a.StartLine || a.Message == "" || !slices.Contains(annotationLevels, a.Level) {
@@ -555,6 +571,11 @@ func (s *Server) createStatus(c *call) (*response, error) {
 	}
 	if req.Context == "" {
 		req.Context = "default"
+	}
+	if req.Description != nil {
+		if err := checkLength("Status", "description", *req.Description, maxStatusDescription); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	st := &status{id: s.newID(), sha: sha, state: req.State, context: req.Context, creator: c.actor, created: now, updated: now}

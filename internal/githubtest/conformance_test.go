@@ -459,6 +459,11 @@ func playScenario(t *testing.T, f *fixture) {
 	must[*github.RepositoryPermissionLevel](t, "permission")(c.Repositories.GetPermissionLevel(ctx, o, r, "alice"))
 	gh.SetTeamMembers("acme", "platform", "alice")
 	must[*github.Membership](t, "team membership")(c.Teams.GetTeamMembershipBySlug(ctx, o, "platform", "alice"))
+	bot := must[*github.User](t, "get bot user")(c.Users.Get(ctx, gh.BotLogin()))
+	if bot.GetID() == testAppID || bot.GetType() != "Bot" {
+		t.Errorf("bot user: id %d type %q, want an id of its own and type Bot", bot.GetID(), bot.GetType())
+	}
+	must[*github.RepositoryCommit](t, "get commit")(c.Repositories.GetCommit(ctx, o, r, main.GetCommit().GetSHA(), nil))
 
 	// A person opens a request issue; the bot reads, reacts and answers.
 	if err := gh.CreateLabel(testRepo, Label{Name: "gitvend"}); err != nil {

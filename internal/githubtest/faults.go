@@ -21,13 +21,35 @@ type Faults struct {
 	Latency time.Duration
 	// Seed makes the choice of failing calls reproducible.
 	Seed int64
-	// RetryAfter is the Retry-After of secondary rate limits. Default one second.
+	// RetryAfter is the Retry-After of secondary rate limits, or how far
+	// ahead X-RateLimit-Reset lies with RateLimitReset. Default one second.
 	RetryAfter time.Duration
+	// RateLimitShape is how a secondary rate limit is told; GitHub uses
+	// each of them. Default RateLimitRetryAfter.
+	RateLimitShape RateLimitShape
+	// RateLimitStatus is the status of a secondary rate limit: 403
+	// (default) or 429; GitHub answers both.
+	RateLimitStatus int
 	// GitHTTP applies ErrorRate and Latency to git smart-HTTP requests too.
 	GitHTTP bool
 	// Webhooks applies Latency to webhook deliveries and loses ErrorRate of them.
 	Webhooks bool
 }
+
+// RateLimitShape is one of the ways GitHub tells a secondary rate limit;
+// its body always mentions "secondary rate limit".
+type RateLimitShape int
+
+const (
+	// RateLimitRetryAfter sends a Retry-After header.
+	RateLimitRetryAfter RateLimitShape = iota
+	// RateLimitReset sends X-RateLimit-Remaining: 0 and X-RateLimit-Reset,
+	// without Retry-After.
+	RateLimitReset
+	// RateLimitBare sends neither: the client must wait at least a
+	// minute, and longer when it keeps happening.
+	RateLimitBare
+)
 
 // secondaryRateLimitMessage is GitHub's wording for a secondary rate limit.
 const secondaryRateLimitMessage = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID."
@@ -46,6 +68,10 @@ type fault struct {
 	kind       faultKind
 	latency    time.Duration
 	retryAfter time.Duration
+	shape      RateLimitShape
+	status     int
+	limit      int
+	now        time.Time
 }
 
 // SetFaults replaces the fault settings; the zero Faults turns faults off.
@@ -64,9 +90,13 @@ func (s *Server) drawFault(git bool) fault {
 	if git && !f.GitHTTP {
 		return fault{}
 	}
-	out := fault{latency: f.Latency, retryAfter: f.RetryAfter}
+	out := fault{latency: f.Latency, retryAfter: f.RetryAfter, shape: f.RateLimitShape, status: f.RateLimitStatus,
+		limit: s.opts.RateLimit, now: s.now()}
 	if out.retryAfter <= 0 {
 		out.retryAfter = time.Second
+	}
+	if out.status != http.StatusTooManyRequests {
+		out.status = http.StatusForbidden
 	}
 	if f.ErrorRate <= 0 && f.RateLimitRate <= 0 {
 		return out
@@ -87,8 +117,19 @@ func writeFault(w http.ResponseWriter, f fault) {
 	switch f.kind {
 	case faultRateLimit:
 		secs := int((f.retryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		status = http.StatusForbidden
+		h := w.Header()
+		switch f.shape {
+		case RateLimitReset:
+			h.Set("X-RateLimit-Limit", strconv.Itoa(f.limit))
+			h.Set("X-RateLimit-Remaining", "0")
+			h.Set("X-RateLimit-Used", strconv.Itoa(f.limit))
+			h.Set("X-RateLimit-Reset", strconv.FormatInt(f.now.Add(time.Duration(secs)*time.Second).Unix(), 10))
+			h.Set("X-RateLimit-Resource", "core")
+		case RateLimitBare:
+		default:
+			h.Set("Retry-After", strconv.Itoa(secs))
+		}
+		status = f.status
 		body = map[string]any{"message": secondaryRateLimitMessage, "documentation_url": secondaryRateLimitDocs}
 	default:
 		status = http.StatusBadGateway

@@ -309,7 +309,11 @@ func (s *Server) createIssue(c *call) (*response, error) {
 	if req.Body != nil {
 		body = *req.Body
 	}
-	is := s.openIssueLocked(c.ctx, c.repo, c.actor, string(*req.Title), body, req.Labels)
+	title := string(*req.Title)
+	if err := checkIssueText(&title, &body); err != nil {
+		return nil, err
+	}
+	is := s.openIssueLocked(c.ctx, c.repo, c.actor, title, body, req.Labels)
 	return created(s.issueJSON(c.repo, is))
 }
 
@@ -348,6 +352,9 @@ func (s *Server) updateIssue(c *call) (*response, error) {
 	if body == nil && strings.Contains(string(c.body), `"body":null`) {
 		empty := ""
 		body = &empty
+	}
+	if err := checkIssueText(title, body); err != nil {
+		return nil, err
 	}
 	s.editIssueLocked(c.ctx, c.repo, is, c.actor, title, body)
 	if req.Labels != nil {
@@ -416,8 +423,8 @@ func (s *Server) createComment(c *call) (*response, error) {
 	if req.Body == nil || *req.Body == "" {
 		return nil, errValidation("IssueComment", "body", "missing_field", "")
 	}
-	if len(*req.Body) > 65536 {
-		return nil, errValidation("IssueComment", "body", "custom", "Body is too long (maximum is 65536 characters)")
+	if err := checkLength("IssueComment", "body", *req.Body, maxBody); err != nil {
+		return nil, err
 	}
 	cm := s.addCommentLocked(c.ctx, c.repo, is, c.actor, *req.Body)
 	return created(s.commentJSON(c.repo, cm))
@@ -445,8 +452,8 @@ func (s *Server) updateComment(c *call) (*response, error) {
 	if req.Body == nil || *req.Body == "" {
 		return nil, errValidation("IssueComment", "body", "missing_field", "")
 	}
-	if len(*req.Body) > 65536 {
-		return nil, errValidation("IssueComment", "body", "custom", "Body is too long (maximum is 65536 characters)")
+	if err := checkLength("IssueComment", "body", *req.Body, maxBody); err != nil {
+		return nil, err
 	}
 	s.editCommentLocked(c.repo, cm, c.actor, *req.Body)
 	return ok(s.commentJSON(c.repo, cm))

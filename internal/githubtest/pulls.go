@@ -246,6 +246,9 @@ func (s *Server) createPull(c *call) (*response, error) {
 	if req.Title != nil {
 		title = string(*req.Title)
 	}
+	if err := checkIssueText(&title, &req.Body); err != nil {
+		return nil, err
+	}
 	is, err := s.openPullLocked(c.ctx, c.repo, c.actor, title, req.Body, req.Head, req.Base, req.Draft)
 	if err != nil {
 		return nil, err
@@ -315,6 +318,9 @@ func (s *Server) updatePull(c *call) (*response, error) {
 	}
 	if req.State != "" && req.State != "open" && req.State != "closed" {
 		return nil, errValidation("PullRequest", "state", "invalid", "")
+	}
+	if err := checkIssueText((*string)(req.Title), req.Body); err != nil {
+		return nil, err
 	}
 	p := is.pull
 	if req.Base != "" && req.Base != p.base {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -40,10 +41,75 @@ func (s *Server) restCommitJSON(r *repo, ci *commitInfo) obj {
 			"comment_count": 0,
 			"verification":  obj{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
 		},
-		"author":    obj{},
-		"committer": obj{},
+		"author":    s.userOrNil(s.userForEmail(ci.author.Email)),
+		"committer": s.userOrNil(s.userForEmail(ci.committer.Email)),
 		"parents":   parents,
 	}
+}
+
+// noreplyDomain is the domain of the private commit emails GitHub gives
+// every account: "<id>+<login>@users.noreply.github.com", or the older
+// "<login>@users.noreply.github.com".
+const noreplyDomain = "@users.noreply.github.com"
+
+// userForEmail is the account a commit email belongs to, as GitHub links
+// a commit to its author: a noreply email names the account by id and
+// login, and both must match (an App's bot user has an id of its own, not
+// the App's); any other email belongs to no account in the double.
+// Callers hold s.mu.
+func (s *Server) userForEmail(email string) *user {
+	local, found := strings.CutSuffix(strings.ToLower(email), noreplyDomain)
+	if !found {
+		return nil
+	}
+	idPart, login, withID := strings.Cut(local, "+")
+	if !withID {
+		u := s.users[local]
+		if u == nil || u.kind == "Bot" {
+			return nil
+		}
+		return u
+	}
+	u := s.users[login]
+	if u == nil || strconv.FormatInt(u.id, 10) != idPart {
+		return nil
+	}
+	return u
+}
+
+// getUser serves GET /users/{username}: people, organizations and the
+// App's bot user "<slug>[bot]", whose id is its own, not the App's.
+func (s *Server) getUser(c *call) (*response, error) {
+	u, known := s.users[strings.ToLower(c.params["username"])]
+	if !known {
+		return nil, errNotFound()
+	}
+	o := s.userJSON(u)
+	o["user_view_type"] = "public"
+	for _, k := range []string{"name", "company", "blog", "location", "email", "hireable", "bio", "twitter_username"} {
+		o[k] = nil
+	}
+	o["blog"] = ""
+	for _, k := range []string{"public_repos", "public_gists", "followers", "following"} {
+		o[k] = 0
+	}
+	o["created_at"] = ts(s.started)
+	o["updated_at"] = ts(s.started)
+	return ok(o)
+}
+
+// getRepoCommit serves GET /repos/{owner}/{repo}/commits/{ref}, with the
+// commit's author and committer linked to their accounts by email.
+func (s *Server) getRepoCommit(c *call) (*response, error) {
+	sha, err := c.refCommit()
+	if err != nil {
+		return nil, err
+	}
+	ci, err := c.repo.git.readCommit(c.ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	return ok(s.restCommitJSON(c.repo, ci))
 }
 
 func (s *Server) getBranch(c *call) (*response, error) {

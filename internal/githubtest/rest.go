@@ -31,6 +31,9 @@ const (
 	authInstallation
 	// authOrg needs an installation token of the installation on {org}.
 	authOrg
+	// authPublic serves public data: anonymous reads or an installation
+	// token.
+	authPublic
 )
 
 // route is one REST operation served by the double.
@@ -228,8 +231,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, path string) 
 	}
 	h := w.Header()
 	if r.Method == http.MethodGet && resp.status == http.StatusOK {
-		sum := sha256.Sum256(payload)
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		etag := boundETag(r, payload)
 		h.Set("ETag", etag)
 		if etagMatches(r.Header.Get("If-None-Match"), etag) {
 			s.calls.NotModified++
@@ -279,6 +281,19 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.status)
 	_, _ = w.Write(b)
+}
+
+// boundETag is the ETag of a response body for the caller's credential:
+// GitHub's responses vary by Authorization, so an ETag obtained with one
+// token (or App JWT) never matches for another, and a client that keeps
+// ETags across an hourly token rotation gets 200s, not 304s.
+func boundETag(r *http.Request, payload []byte) string {
+	cred, _ := parseAuthorization(r)
+	h := sha256.New()
+	h.Write([]byte(cred.value))
+	h.Write([]byte{0})
+	h.Write(payload)
+	return `W/"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
 }
 
 func etagMatches(header, etag string) bool {

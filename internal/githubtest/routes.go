@@ -26,6 +26,7 @@ func (s *Server) routeTable() []route {
 		routeFor(get, rp+"/branches/{branch*}", authRepo, s.getBranch),
 		routeFor(get, rp+"/collaborators/{username}/permission", authRepo, s.getCollaboratorPermission),
 		routeFor(get, "/orgs/{org}/teams/{team_slug}/memberships/{username}", authOrg, s.getTeamMembership),
+		routeFor(get, "/users/{username}", authPublic, s.getUser),
 
 		// Issues, comments, labels, reactions.
 		routeFor(get, rp+"/issues", authRepo, s.listIssues),
@@ -92,5 +93,8 @@ func (s *Server) routeTable() []route {
 		routeFor(get, rp+"/commits/{ref*}/status", authRepo, s.getCombinedStatus),
 		routeFor(get, rp+"/commits/{ref*}/statuses", authRepo, s.listStatuses),
 		routeFor(post, rp+"/statuses/{sha}", authRepo, s.createStatus),
+		// Last: a ref may contain slashes, so this template would also
+		// match the commit routes above.
+		routeFor(get, rp+"/commits/{ref*}", authRepo, s.getRepoCommit),
 	}
 }

@@ -71,6 +71,8 @@ type Server struct {
 	hooks     *hookQueue
 	closeOnce sync.Once
 
+	started time.Time
+
 	mu     sync.Mutex
 	nextID int64
 	users  map[string]*user
@@ -133,6 +135,7 @@ func Start(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.started = s.now().UTC().Truncate(time.Second)
 	gitPath := opts.GitPath
 	if gitPath == "" {
 		gitPath = "git"
@@ -184,6 +187,15 @@ func (s *Server) CloneURL(fullName string) string { return s.url + "/" + fullNam
 
 // BotLogin is the login of the App's bot user, "<slug>[bot]".
 func (s *Server) BotLogin() string { return s.botLogin() }
+
+// BotUserID is the id of the App's bot user, which differs from the App's
+// id, as on GitHub; commits authored as
+// "<id>+<slug>[bot]@users.noreply.github.com" are linked to the bot user.
+func (s *Server) BotUserID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userLocked(s.botLogin()).id
+}
 
 func (s *Server) botLogin() string { return s.opts.AppSlug + "[bot]" }
 

@@ -23,11 +23,13 @@ type Signature struct {
 	Email string
 }
 
-// BotSignature is the author GitHub shows as a GitHub App's bot user:
-// "<slug>[bot] <<appID>+<slug>[bot]@users.noreply.github.com>".
-func BotSignature(appID int64, slug string) Signature {
-	login := slug + "[bot]"
-	return Signature{Name: login, Email: fmt.Sprintf("%d+%s@users.noreply.github.com", appID, login)}
+// BotSignature is the author GitHub links to a GitHub App's bot user:
+// "<slug>[bot] <<botUserID>+<slug>[bot]@users.noreply.github.com>". login
+// is the bot user's login, "<slug>[bot]", and botUserID the bot user's own
+// id (GET /users/{login}; github.App.BotUser), not the App's id: with the
+// App's id GitHub links the commits to nobody.
+func BotSignature(login string, botUserID int64) Signature {
+	return Signature{Name: login, Email: fmt.Sprintf("%d+%s@users.noreply.github.com", botUserID, login)}
 }
 
 // CommitSpec describes a commit built on a parent.

@@ -86,7 +86,7 @@ func (f *fixture) branch(t *testing.T, name string) string {
 }
 
 var (
-	author = BotSignature(42, "gitvend")
+	author = BotSignature("gitvend[bot]", 1002)
 	when   = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 )
 
