@@ -120,7 +120,7 @@ func (c *Client) listIssues(ctx context.Context, owner, repo string, opts *gh.Is
 // issue the App opened meanwhile with the same title and body before
 // opening another.
 func (c *Client) CreateIssue(ctx context.Context, owner, repo string, spec NewIssue) (Issue, error) {
-	if err := checkArgs(owner, repo); err != nil {
+	if err := checkArgs(owner, repo, checkChars("title", spec.Title, MaxTitle), checkChars("body", spec.Body, MaxBody)); err != nil {
 		return Issue{}, err
 	}
 	if strings.TrimSpace(spec.Title) == "" {
@@ -163,7 +163,8 @@ func (c *Client) CreateIssue(ctx context.Context, owner, repo string, spec NewIs
 
 // EditIssue changes an issue's title, body or state.
 func (c *Client) EditIssue(ctx context.Context, owner, repo string, number int, edit IssueEdit) (Issue, error) {
-	if err := checkArgs(owner, repo, checkNumber("number", number), checkState(edit.State, edit.StateReason)); err != nil {
+	if err := checkArgs(owner, repo, checkNumber("number", number), checkState(edit.State, edit.StateReason),
+		checkOptChars("title", edit.Title, MaxTitle), checkOptChars("body", edit.Body, MaxBody)); err != nil {
 		return Issue{}, err
 	}
 	req := &gh.IssueRequest{Title: edit.Title, Body: edit.Body, State: edit.State, StateReason: edit.StateReason}

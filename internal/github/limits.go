@@ -34,6 +34,14 @@ func checkChars(field, text string, limit int) error {
 	return nil
 }
 
+// checkOptChars is checkChars for a field that may be left unset.
+func checkOptChars(field string, text *string, limit int) error {
+	if text == nil {
+		return nil
+	}
+	return checkChars(field, *text, limit)
+}
+
 // checkOutput refuses a check run summary or text of more than
 // MaxCheckOutput bytes: GitHub counts characters and also refuses that
 // many bytes, so bytes are the binding count.

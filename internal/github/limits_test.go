@@ -52,6 +52,34 @@ func TestTextLimitsAgreeWithGitHub(t *testing.T) {
 			t.Errorf("%s: %v, want a terminal error saying %q", tc.name, err, tc.want)
 		}
 	}
+	long, title := strings.Repeat("é", MaxBody+1), strings.Repeat("t", MaxTitle+1)
+	for name, call := range map[string]func() error{
+		"issue title": func() error {
+			_, err := f.client.CreateIssue(ctx, owner, repoName, NewIssue{Title: title})
+			return err
+		},
+		"issue body": func() error {
+			_, err := f.client.EditIssue(ctx, owner, repoName, issue, IssueEdit{Body: &long})
+			return err
+		},
+		"pull request title": func() error {
+			_, err := f.client.CreatePR(ctx, owner, repoName, NewPR{Title: title, Head: "limits", Base: "main"})
+			return err
+		},
+		"pull request body": func() error {
+			_, err := f.client.EditPR(ctx, owner, repoName, 1, PREdit{Body: &long})
+			return err
+		},
+	} {
+		err := call()
+		want := "title: 257 characters; GitHub allows at most 256"
+		if strings.HasSuffix(name, "body") {
+			want = "body: 65537 characters; GitHub allows at most 65536"
+		}
+		if err == nil || !retry.IsTerminal(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want a terminal error saying %q", name, err, want)
+		}
+	}
 	if n := f.gh.Calls().Total - before; n != 0 {
 		t.Errorf("refused text made %d calls, want 0", n)
 	}

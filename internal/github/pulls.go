@@ -176,7 +176,8 @@ func (c *Client) GetPR(ctx context.Context, owner, repo string, number int) (Pul
 // open (GitHub answers 422), or after an ambiguous failure, it returns the
 // open pull request of that head instead of opening a second.
 func (c *Client) CreatePR(ctx context.Context, owner, repo string, spec NewPR) (PullRequest, error) {
-	if err := checkArgs(owner, repo, checkBranch("head", spec.Head), checkBranch("base", spec.Base)); err != nil {
+	if err := checkArgs(owner, repo, checkBranch("head", spec.Head), checkBranch("base", spec.Base),
+		checkChars("title", spec.Title, MaxTitle), checkChars("body", spec.Body, MaxBody)); err != nil {
 		return PullRequest{}, err
 	}
 	if strings.TrimSpace(spec.Title) == "" {
@@ -215,7 +216,8 @@ func (c *Client) CreatePR(ctx context.Context, owner, repo string, spec NewPR) (
 
 // EditPR changes a pull request's title or body.
 func (c *Client) EditPR(ctx context.Context, owner, repo string, number int, edit PREdit) (PullRequest, error) {
-	if err := checkArgs(owner, repo, checkNumber("number", number)); err != nil {
+	if err := checkArgs(owner, repo, checkNumber("number", number),
+		checkOptChars("title", edit.Title, MaxTitle), checkOptChars("body", edit.Body, MaxBody)); err != nil {
 		return PullRequest{}, err
 	}
 	p, _, err := c.gh.PullRequests.Edit(ctx, owner, repo, number, &gh.PullRequest{Title: edit.Title, Body: edit.Body})

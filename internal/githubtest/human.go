@@ -210,6 +210,9 @@ func (s *Server) OpenIssue(ctx context.Context, fullName string, spec IssueSpec)
 		if spec.Title == "" {
 			return fmt.Errorf("open issue: empty title")
 		}
+		if err := checkIssueText(&spec.Title, &spec.Body); err != nil {
+			return fmt.Errorf("open issue: %w", err)
+		}
 		n = int(s.openIssueFromForm(ctx, r, u, spec).number)
 		return nil
 	})
@@ -227,6 +230,9 @@ func (s *Server) EditIssueBody(ctx context.Context, fullName string, number int,
 			return err
 		}
 		if err := s.mayEditLocked(r, is.user, u); err != nil {
+			return fmt.Errorf("edit #%d: %w", number, err)
+		}
+		if err := checkIssueText(nil, &body); err != nil {
 			return fmt.Errorf("edit #%d: %w", number, err)
 		}
 		s.editIssueLocked(ctx, r, is, u, nil, &body)
@@ -293,6 +299,9 @@ func (s *Server) Comment(ctx context.Context, fullName string, number int, login
 		if body == "" {
 			return fmt.Errorf("comment on #%d: empty body", number)
 		}
+		if err := checkLength("IssueComment", "body", body, maxBody); err != nil {
+			return fmt.Errorf("comment on #%d: %w", number, err)
+		}
 		id = s.addCommentLocked(ctx, r, is, u, body).id
 		return nil
 	})
@@ -310,6 +319,9 @@ func (s *Server) EditComment(ctx context.Context, fullName string, commentID int
 			return fmt.Errorf("edit comment %d: %w", commentID, ErrNotFound)
 		}
 		if err := s.mayEditLocked(r, cm.user, u); err != nil {
+			return fmt.Errorf("edit comment %d: %w", commentID, err)
+		}
+		if err := checkLength("IssueComment", "body", body, maxBody); err != nil {
 			return fmt.Errorf("edit comment %d: %w", commentID, err)
 		}
 		s.editCommentLocked(r, cm, u, body)

@@ -211,3 +211,36 @@ func TestTextLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestPeopleMeetTheSameLimits: what a person writes in the web interface is
+// bound by the same limits, so no test can hand gitvend a comment or an
+// issue body GitHub would never have accepted.
+func TestPeopleMeetTheSameLimits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	ctx := f.ctx
+	long := strings.Repeat("é", maxBody+1)
+	if _, err := f.gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: strings.Repeat("t", maxTitle+1)}); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Errorf("issue title over the limit: %v", err)
+	}
+	if _, err := f.gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "t", Body: long}); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Errorf("issue body over the limit: %v", err)
+	}
+	n, err := f.gh.OpenIssue(ctx, testRepo, IssueSpec{User: "alice", Title: "t", Body: long[:len(long)-2]})
+	if err != nil {
+		t.Fatalf("issue body at the limit: %v", err)
+	}
+	if err := f.gh.EditIssueBody(ctx, testRepo, n, "alice", long); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Errorf("issue body edited over the limit: %v", err)
+	}
+	if _, err := f.gh.Comment(ctx, testRepo, n, "alice", long); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Errorf("comment over the limit: %v", err)
+	}
+	id, err := f.gh.Comment(ctx, testRepo, n, "alice", "short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.EditComment(ctx, testRepo, id, "alice", long); err == nil || !strings.Contains(err.Error(), "422") {
+		t.Errorf("comment edited over the limit: %v", err)
+	}
+}
