@@ -16,6 +16,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/permalink"
 )
 
 // BranchPrefix starts the branch of every request: gitvend/request-<issue>.
@@ -78,6 +79,9 @@ type Options struct {
 	// exist on the clusters without gitvend having created them, so that
 	// a pull request says what its merge would adopt.
 	Adopter Adopter
+	// Links make the links of check runs to gitvend's public view of a
+	// pull request; nil (or no public URL) leaves them empty.
+	Links *permalink.Links
 }
 
 // Adopter finds the objects of a checkout that a merge would adopt, such

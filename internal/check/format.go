@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/gitvend/gitvend/internal/cost"
@@ -308,4 +309,32 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// parts renders the summary's parts for callers without a Writer at hand;
+// the templates are embedded, so they parse or the build is broken.
+var parts = sync.OnceValue(func() *Writer {
+	w, err := NewWriter(nil)
+	if err != nil {
+		panic(err)
+	}
+	return w
+})
+
+// PolicyPart is the policy part of rep's summary (see Writer.PolicyMarkdown).
+func PolicyPart(rep *Report) string {
+	var b strings.Builder
+	if err := parts().PolicyMarkdown(&b, rep); err != nil {
+		return fmt.Sprintf("gitvend could not render its policy findings: %v\n", err)
+	}
+	return b.String()
+}
+
+// CostPart is the cost part of rep's summary (see Writer.CostMarkdown).
+func CostPart(rep *Report) string {
+	var b strings.Builder
+	if err := parts().CostMarkdown(&b, rep); err != nil {
+		return fmt.Sprintf("gitvend could not render its cost estimate: %v\n", err)
+	}
+	return b.String()
 }
