@@ -22,9 +22,9 @@ func TestLinksAreSignedAndChecked(t *testing.T) {
 	}
 	sig, _, _ := strings.Cut(p, "/")
 	for _, bad := range []string{
-		"/v/pull/acme/infra/7",                        // unsigned
-		"/v/" + sig + "/pull/acme/infra/8",            // another pull request
-		"/v/" + sig + "/pull/acme/other/7",            // another repository
+		"/v/pull/acme/infra/7",             // unsigned
+		"/v/" + sig + "/pull/acme/infra/8", // another pull request
+		"/v/" + sig + "/pull/acme/other/7", // another repository
 		"/v/" + strings.Repeat("A", len(sig)) + "/pull/acme/infra/7",
 		"/v/" + sig,
 		"/v/",
