@@ -17,6 +17,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -68,6 +69,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Links make the target URL of commit statuses, gitvend's public view
+	// of a target; nil (or no public URL) leaves it empty.
+	Links *permalink.Links
 }
 
 // Rollout applies the desired state of repositories to their targets after

@@ -69,6 +69,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			}
 			continue
 		}
+		r.setPending(ctx, gh, owner, name, sha, t.Name)
 		a := r.applyTarget(ctx, t, dir, sha)
 		if a.Err == nil {
 			r.mu.Lock()
@@ -84,7 +85,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	for _, a := range applied {
 		state, desc := statusOf(a)
 		if r.once(repo+"@"+sha+"/"+a.Target, state+desc) {
-			if err := gh.SetStatus(ctx, owner, name, sha, StatusPrefix+a.Target, state, desc, ""); err != nil {
+			if err := r.setStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
 				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
 				r.forget(repo + "@" + sha + "/" + a.Target)
 			}

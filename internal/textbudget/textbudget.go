@@ -81,6 +81,9 @@ type Options struct {
 	// Where says where the whole list is, for the line that counts the
 	// rows not shown, such as "the check run's annotations".
 	Where string
+	// Noun names the rows of lists that name none ("fields"); "rows"
+	// when empty.
+	Noun string
 }
 
 // Fit returns markdown within l (see the package documentation): every
@@ -209,7 +212,7 @@ func (d *Doc) write(keep int, o Options) string {
 			sb.WriteString(r)
 		}
 		if len(folded) > 0 {
-			fmt.Fprintf(&sb, "\n<details><summary>%d more %s</summary>\n\n%s", len(folded), ls.noun(), ls.Head)
+			fmt.Fprintf(&sb, "\n<details><summary>%d more %s</summary>\n\n%s", len(folded), ls.noun(o), ls.Head)
 			for _, r := range folded {
 				sb.WriteString(r)
 			}
@@ -217,7 +220,7 @@ func (d *Doc) write(keep int, o Options) string {
 		}
 		if dropped > 0 {
 			sb.WriteString("\n")
-			sb.WriteString(moreLine(dropped, len(rows) > 0, ls.noun(), o.Where))
+			sb.WriteString(moreLine(dropped, len(rows) > 0, ls.noun(o), o.Where))
 			if next := i + 1; next < len(d.blocks) && d.blocks[next].list == nil && !strings.HasPrefix(d.blocks[next].text, "\n") {
 				sb.WriteString("\n")
 			}
@@ -226,11 +229,14 @@ func (d *Doc) write(keep int, o Options) string {
 	return sb.String()
 }
 
-func (l *List) noun() string {
-	if l.Noun == "" {
-		return "rows"
+func (l *List) noun(o Options) string {
+	switch {
+	case l.Noun != "":
+		return l.Noun
+	case o.Noun != "":
+		return o.Noun
 	}
-	return l.Noun
+	return "rows"
 }
 
 // moreLine says how many rows of a list are not shown and where they are.
