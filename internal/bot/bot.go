@@ -101,8 +101,9 @@ type Bot struct {
 	now     func() time.Time
 	checks  *checkers
 	onePR   *onePRPerRequest
-	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
-	gate    *gate                        // refused permissions and refusals replied
+	checked *lru.Cache[string, struct{}]              // repo@sha whose check runs this process posted
+	gate    *gate                                     // refused permissions and refusals replied
+	views   *lru.Cache[string, permalink.PullRequest] // what the public view of each pull request shows
 
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
@@ -159,8 +160,12 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
+	views, err := lru.New[string, permalink.PullRequest](viewsKept)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, gate: g, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
+		checked: checked, gate: g, views: views, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name.

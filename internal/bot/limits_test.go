@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/permalink"
+	"github.com/gitvend/gitvend/internal/server"
 )
 
 // badDeployments are n Deployments that several policies deny: an image
@@ -84,7 +87,8 @@ func notShownCount(text string) (int, bool) {
 // Deployments made a summary comment of 351,655 characters that GitHub
 // refused.
 func TestThousandDeniedObjects(t *testing.T) {
-	h := newHarness(t)
+	links := permalink.New("https://gitvend.example.com", []byte(secret))
+	h := newHarness(t, func(o *bot.Options) { o.Links = links })
 	ctx := context.Background()
 	sha, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "many", Message: "Many", Files: badDeployments(1000)})
 	if err != nil {
@@ -135,6 +139,38 @@ func TestThousandDeniedObjects(t *testing.T) {
 	}
 	assertWithinLimits(t, "PR body", pr.Body, github.MaxBody, false)
 	assertWithinLimits(t, "PR title", pr.Title, github.MaxTitle, false)
+
+	// What a reviewer sees: one summary, stamped with the head commit;
+	// each run its own part under its own verdict, linked to the view.
+	if !strings.Contains(comments[0], "Checked [`"+sha[:7]+"`](") || !strings.Contains(comments[0], "/commit/"+sha+")") {
+		t.Errorf("summary comment not stamped with the head commit %.7s:\n%.500s", sha, comments[0])
+	}
+	if !strings.Contains(comments[0], "1000 objects added, 0 changed, 0 removed; ") {
+		t.Errorf("summary does not count what the pull request changes:\n%.500s", comments[0])
+	}
+	if !strings.HasPrefix(policyRun.Summary, "### ❌ Policy failed") || strings.Contains(policyRun.Summary, "#### Cost") {
+		t.Errorf("policy run summary:\n%.300s", policyRun.Summary)
+	}
+	if strings.HasPrefix(costRun.Summary, "### ❌") || !strings.Contains(costRun.Summary, "#### Cost") || strings.Contains(costRun.Summary, "#### Policy") {
+		t.Errorf("cost run summary (no budget is exceeded):\n%.300s", costRun.Summary)
+	}
+	if !strings.Contains(policyRun.Summary, "<details><summary>") {
+		t.Error("long findings not collapsed in the policy run")
+	}
+	view := links.PullRequest(repo, n)
+	if policyRun.DetailsURL != view || costRun.DetailsURL != view {
+		t.Errorf("details urls %q, %q; want %q", policyRun.DetailsURL, costRun.DetailsURL, view)
+	}
+	if !strings.Contains(comments[0], "[gitvend's page of this pull request]("+view+")") {
+		t.Error("summary comment does not link to the whole list")
+	}
+	// The view lists every finding.
+	srv := server.New(server.Options{Secret: []byte(secret), Views: server.Views{Links: links, PullRequest: h.bot.PullRequestView}})
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", strings.TrimPrefix(view, "https://gitvend.example.com"), nil))
+	if got := strings.Count(rec.Body.String(), "<tr><td>deny</td>") + strings.Count(rec.Body.String(), "<tr><td>warn</td>"); rec.Code != 200 || got != len(policyRun.Annotations) {
+		t.Errorf("view: %d, %d findings of %d", rec.Code, got, len(policyRun.Annotations))
+	}
 }
 
 // assertStartedInProgress checks that gitvend's runs on sha were created in

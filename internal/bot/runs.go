@@ -3,11 +3,13 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/policy"
 	"github.com/gitvend/gitvend/internal/textbudget"
 )
@@ -167,4 +169,39 @@ func (b *Bot) wholeList(w *work, pr int) string {
 		where = fmt.Sprintf("[gitvend's page of this pull request](%s), or the `gitvend/policy` check run's annotations", u)
 	}
 	return where
+}
+
+// viewsKept is how many pull requests' views a Bot keeps.
+const viewsKept = 1000
+
+// recordView keeps what the public view of pull request pr shows: the
+// check of sha as its runs say it, every finding from the policy run's
+// annotations.
+func (b *Bot) recordView(w *work, pr int, sha string, runs []github.CheckRunSpec) {
+	v := permalink.PullRequest{Repo: w.full, Number: pr, HeadSHA: sha, Checked: b.now().UTC()}
+	for _, r := range runs {
+		switch r.Name {
+		case CheckPolicy:
+			v.Passed, v.Counts = r.Conclusion == "success", r.Title
+			for _, a := range r.Annotations {
+				sev := "warn"
+				if a.Level == "failure" {
+					sev = "deny"
+				}
+				v.Findings = append(v.Findings, permalink.Finding{Severity: sev, Policy: a.Title,
+					Where: fmt.Sprintf("%s:%d", a.Path, a.StartLine), Message: a.Message})
+			}
+		case CheckCost:
+			v.Cost = r.Title
+		}
+	}
+	b.views.Add(viewKey(w.full, pr), v)
+}
+
+func viewKey(repo string, pr int) string { return strings.ToLower(repo) + "#" + strconv.Itoa(pr) }
+
+// PullRequestView is what gitvend's public view of pull request number
+// of repo shows: its last check by this process.
+func (b *Bot) PullRequestView(repo string, number int) (permalink.PullRequest, bool) {
+	return b.views.Get(viewKey(repo, number))
 }

@@ -91,6 +91,7 @@ type Rollout struct {
 	mu       sync.Mutex
 	reported *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
 	applied  map[string]string          // target → the revision last applied in full
+	views    targetViews                // what each target's public view shows
 }
 
 // targetState is what a Rollout keeps of one target while it runs.
@@ -221,6 +222,7 @@ func (r *Rollout) monitor(ctx context.Context, t *targetState) {
 	issue := newDriftIssue(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
 	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
 		r.metrics.observeDrift(t.Name, rep)
+		r.recordDrift(t.Repository, rep)
 		return issue.Report(ctx, rep)
 	}
 	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {

@@ -84,6 +84,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	var errs []error
 	for _, a := range applied {
 		state, desc := statusOf(a)
+		r.recordApply(repo, sha, a, state, desc)
 		if r.once(repo+"@"+sha+"/"+a.Target, state+desc) {
 			if err := r.setStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
 				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
