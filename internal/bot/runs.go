@@ -18,6 +18,9 @@ import (
 // characters, and refuses it past as many bytes, so it is held in bytes.
 var checkOutput = textbudget.Bytes(github.MaxCheckOutput)
 
+// annotationTitle is GitHub's limit on an annotation's title.
+var annotationTitle = textbudget.Chars(255)
+
 // shownRows is how many rows of a long table a text shows before it
 // collapses the rest.
 const shownRows = 20
@@ -117,7 +120,8 @@ func annotation(v policy.Violation) github.Annotation {
 	if v.Kind != "" {
 		title = fmt.Sprintf("%s: %s", v.Policy, v.ID)
 	}
-	return github.Annotation{Path: path, StartLine: line, EndLine: line, Level: level, Title: title, Message: v.Message}
+	return github.Annotation{Path: path, StartLine: line, EndLine: line, Level: level,
+		Title: textbudget.Line(title, annotationTitle), Message: v.Message}
 }
 
 func count(vs []policy.Violation) (deny, warn int) {
