@@ -170,7 +170,7 @@ func (b *Bot) completeRuns(ctx context.Context, w *work, pr int, runs []github.C
 func (b *Bot) wholeList(w *work, pr int) string {
 	where := "the `gitvend/policy` check run's annotations, or `gitvend check` locally"
 	if u := b.opts.Links.PullRequest(w.full, pr); u != "" {
-		where = fmt.Sprintf("[gitvend's page of this pull request](%s), or the `gitvend/policy` check run's annotations", u)
+		where = fmt.Sprintf("[gitvend's page of this pull request](%s), the `gitvend/policy` check run's annotations, or `gitvend check` locally", u)
 	}
 	return where
 }
