@@ -22,6 +22,7 @@ import (
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/leader"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/queue"
 	"github.com/gitvend/gitvend/internal/retry"
 	"github.com/gitvend/gitvend/internal/rollout"
@@ -109,21 +110,23 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 		}
 		targets = append(targets, t)
 	}
+	links := permalink.New(cfg.PublicURL, []byte(cfg.GitHub.WebhookSecret))
 	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
-		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg})
+		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg, Links: links})
 	if err != nil {
 		return nil, err
 	}
 	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
 		Author: gitrepo.BotSignature(login, botID),
-		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Logger: log, Registerer: s.reg})
+		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Logger: log, Registerer: s.reg, Links: links})
 	if err != nil {
 		return nil, err
 	}
 	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, JobTimeout: cfg.Queue.JobTimeout, Logger: log, Registerer: s.reg})
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
 		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
-		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight})
+		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight,
+		Views: server.Views{Links: links, PullRequest: s.bot.PullRequestView, Target: s.rollout.TargetView}})
 	if le := cfg.LeaderElection; le.Enabled {
 		rc, err := cluster.RESTConfig(le.Kubeconfig, "")
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/permalink"
 )
 
 // BranchPrefix starts the branch of every request: gitvend/request-<issue>.
@@ -84,6 +85,9 @@ type Options struct {
 	// exist on the clusters without gitvend having created them, so that
 	// a pull request says what its merge would adopt.
 	Adopter Adopter
+	// Links make the links of check runs to gitvend's public view of a
+	// pull request; nil (or no public URL) leaves them empty.
+	Links *permalink.Links
 }
 
 // Adopter finds the objects of a checkout that a merge would adopt, such
@@ -103,8 +107,9 @@ type Bot struct {
 	now     func() time.Time
 	checks  *checkers
 	onePR   *onePRPerRequest
-	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
-	gate    *gate                        // refused permissions and refusals replied
+	checked *lru.Cache[string, struct{}]              // repo@sha whose check runs this process posted
+	gate    *gate                                     // refused permissions and refusals replied
+	views   *lru.Cache[string, permalink.PullRequest] // what the public view of each pull request shows
 
 	served map[string]string // config.RepoKey -> owner/name as configured
 
@@ -168,8 +173,12 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
+	views, err := lru.New[string, permalink.PullRequest](viewsKept)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, gate: g, served: served, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
+		checked: checked, gate: g, served: served, views: views, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name, in

@@ -176,13 +176,38 @@ func (b *Bot) remember(key string) {
 	b.checked.Add(key, struct{}{})
 }
 
-// hasRuns tells whether both of gitvend's check runs are among runs.
+// hasRuns tells whether both of gitvend's check runs are among runs,
+// completed: a run left in progress (by a check that stopped) is checked
+// again and completed.
 func hasRuns(runs []github.CheckRun) bool {
 	seen := map[string]bool{}
 	for _, r := range runs {
-		seen[r.Name] = true
+		seen[r.Name] = r.Status == "completed"
 	}
 	return seen[CheckPolicy] && seen[CheckCost]
+}
+
+// startRuns shows on sha, before the check starts, that it is under way:
+// gitvend's runs that existing lacks are created in progress, linked to
+// the view of pull request number. The runs existing has in progress
+// already are kept; what it returns is existing with the new runs.
+func (b *Bot) startRuns(ctx context.Context, w *work, number int, sha string, existing []github.CheckRun) ([]github.CheckRun, error) {
+	have := map[string]bool{}
+	for _, r := range existing {
+		have[r.Name] = true
+	}
+	for _, name := range []string{CheckPolicy, CheckCost} {
+		if have[name] {
+			continue
+		}
+		run, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, github.CheckRunSpec{Name: name, HeadSHA: sha, Status: "in_progress",
+			DetailsURL: b.opts.Links.PullRequest(w.full, number)})
+		if err != nil {
+			return nil, fmt.Errorf("start check run %s: %w", name, err)
+		}
+		existing = append(existing, run)
+	}
+	return existing, nil
 }
 
 // PRHead is a pull request as a webhook or a listing tells it: its
@@ -260,6 +285,10 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	if h.neutral != "" {
 		return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, neutralRuns(pr.HeadSHA, h.neutral), h.neutral, existing)
 	}
+	// A re-run asked for (force) posts new runs, whatever exists.
+	if existing, err = b.startRuns(ctx, w, number, pr.HeadSHA, existing); err != nil {
+		return err
+	}
 	rep, err := b.checkHead(ctx, w, h)
 	if err != nil {
 		return err
@@ -268,6 +297,6 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	if err != nil {
 		return err
 	}
-	// A re-run asked for (force) posts new runs, whatever exists.
-	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, runs(pr.HeadSHA, rep, summary), summary, existing)
+	summary = stamp(summary, pr.HeadSHA, repoURL(pr.HTMLURL))
+	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, runs(pr.HeadSHA, rep), summary, existing)
 }

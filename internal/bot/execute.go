@@ -97,11 +97,13 @@ func (b *Bot) ensureBranch(ctx context.Context, w *work, branch, sha string) err
 func (b *Bot) ensureChecks(ctx context.Context, w *work, pr int, t *github.Thread, sha string, runs []github.CheckRunSpec, summary string, existing []github.CheckRun) error {
 	key := w.full + "@" + sha
 	if !b.wasChecked(key) {
-		if _, err := w.gh.EnsureCheckRuns(ctx, w.owner, w.name, runs, existing); err != nil {
+		if err := b.completeRuns(ctx, w, pr, runs, existing); err != nil {
 			return err
 		}
 		b.remember(key)
 	}
+	b.recordView(w, pr, sha, runs)
+	summary = fitBody(summary, b.wholeList(w, pr))
 	if err := b.say(ctx, w, t, pr, markerSummary, summary); err != nil {
 		return fmt.Errorf("summary comment: %w", err)
 	}

@@ -33,4 +33,7 @@ type GitHub interface {
 
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]github.CheckRun, error)
 	EnsureCheckRuns(ctx context.Context, owner, repo string, runs []github.CheckRunSpec, existing []github.CheckRun) (github.Ensured, error)
+	// CreateCheckRun starts a run in progress, UpdateCheckRun completes it.
+	CreateCheckRun(ctx context.Context, owner, repo string, spec github.CheckRunSpec) (github.CheckRun, error)
+	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, spec github.CheckRunSpec) (github.CheckRun, error)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/request"
+	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
 // The plan of a request sync is worked out here without I/O, from what the
@@ -44,6 +45,7 @@ func planProposal(w *work, in *intake, r *request.Request, c *desired.Change, au
 	for _, f := range c.Files {
 		files[f.Path] = f.Data
 	}
+	p.title = textbudget.Line(p.title, textbudget.Chars(github.MaxTitle))
 	p.commit = gitrepo.CommitSpec{
 		Parent:  w.baseSHA,
 		Files:   files,
@@ -66,16 +68,17 @@ type review struct {
 }
 
 // planReview plans the review of proposal p, committed as sha and checked
-// with report rep, whose Markdown summary is summary.
+// with report rep, whose Markdown summary is summary: the summary comment
+// says which commit it describes; each check run carries its own part.
 func planReview(w *work, in *intake, r *request.Request, c *desired.Change, p proposal, sha string, rep *check.Report, summary string) review {
 	verb := "proposes"
 	if p.remove {
 		verb = "removes"
 	}
 	return review{
-		body:    prBody(w, in, r, c, rep).render(),
-		runs:    runs(sha, rep, summary),
-		summary: summary,
+		body:    fitBody(prBody(w, in, r, c, rep).render(), "the request's rendered folder in the pull request's files"),
+		runs:    runs(sha, rep),
+		summary: stamp(summary, sha, repoURL(in.issue.HTMLURL)),
 		status: statusData{Verb: verb, Name: r.Metadata.Name, Blueprint: r.Spec.Blueprint,
 			Environment: r.Spec.Environment, Namespace: r.Spec.Namespace,
 			Passed: rep.Passed, Cost: cost.FormatMoney(rep.Cost.Currency, rep.Cost.Monthly)},

@@ -58,8 +58,12 @@ func TestPlan(t *testing.T) {
 				t.Errorf("title %q, want %q", p.title, tt.title)
 			}
 			rv := planReview(w, in, r, tt.change, p, sha, rep, "summary")
-			if len(rv.runs) != 2 || rv.runs[0].Name != CheckPolicy || rv.runs[1].Name != CheckCost || rv.runs[0].HeadSHA != sha || rv.runs[1].Summary != "summary" {
+			if len(rv.runs) != 2 || rv.runs[0].Name != CheckPolicy || rv.runs[1].Name != CheckCost || rv.runs[0].HeadSHA != sha ||
+				!strings.HasPrefix(rv.runs[0].Summary, "### ✅ Policy passed") || !strings.HasPrefix(rv.runs[1].Summary, "### ✅ Within budget") {
 				t.Errorf("runs: %+v", rv.runs)
+			}
+			if !strings.HasPrefix(rv.summary, "<sub>Checked `bbbbbbb`, the head of this pull request.</sub>\n\nsummary") {
+				t.Errorf("summary not stamped with the commit: %q", rv.summary)
 			}
 			if !strings.Contains(rv.body, "Closes #7") || strings.Contains(rv.body, "#### Parameters") == p.remove {
 				t.Errorf("body:\n%s", rv.body)

@@ -1,25 +1,36 @@
 package bot
 
 import (
+	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/policy"
+	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
-// maxSummary is a little under GitHub's limit on a check run summary.
-const maxSummary = 65000
+// checkOutput is the budget of a check run's summary: GitHub counts it in
+// characters, and refuses it past as many bytes, so it is held in bytes.
+var checkOutput = textbudget.Bytes(github.MaxCheckOutput)
 
-// runs builds the two check runs of a report: gitvend/policy fails on any
-// denial or unreadable input and annotates every finding at its file and
-// line; gitvend/cost fails past a budget. Both carry the report's Markdown
-// summary, the same the pull request's summary comment shows.
-func runs(sha string, rep *check.Report, summary string) []github.CheckRunSpec {
-	if len(summary) > maxSummary {
-		summary = summary[:maxSummary] + "\n\n… (cut; the summary comment on the pull request has all of it)"
-	}
+// annotationTitle is GitHub's limit on an annotation's title.
+var annotationTitle = textbudget.Chars(255)
+
+// shownRows is how many rows of a long table a text shows before it
+// collapses the rest.
+const shownRows = 20
+
+// runs builds the two check runs of a report, each carrying its own part
+// of the summary under its own verdict: gitvend/policy fails on any
+// denial or unreadable input, lists its findings and annotates every one
+// at its file and line; gitvend/cost fails past a budget and shows the
+// cost table.
+func runs(sha string, rep *check.Report) []github.CheckRunSpec {
 	deny, warn := count(rep.Violations)
 	policyRun := github.CheckRunSpec{Name: CheckPolicy, HeadSHA: sha, Status: "completed", Conclusion: "success"}
 	switch {
@@ -32,9 +43,10 @@ func runs(sha string, rep *check.Report, summary string) []github.CheckRunSpec {
 	case warn > 0:
 		policyRun.Title = fmt.Sprintf("passed with %d warnings", warn)
 	default:
-		policyRun.Title = fmt.Sprintf("passed: %d objects", rep.Objects)
+		policyRun.Title = "passed: " + objectCount(rep)
 	}
-	policyRun.Summary = summary
+	policyRun.Summary = textbudget.Fit(check.PolicyPart(rep), checkOutput,
+		textbudget.Options{Shown: shownRows, Where: "this check run's annotations, or `gitvend check` locally"})
 	for _, v := range rep.Violations {
 		policyRun.Annotations = append(policyRun.Annotations, annotation(v))
 	}
@@ -55,8 +67,43 @@ func runs(sha string, rep *check.Report, summary string) []github.CheckRunSpec {
 			costRun.Title += fmt.Sprintf(", over the %s budget of %s", bs.Scope, bs.Name)
 		}
 	}
-	costRun.Summary = summary
+	costRun.Title = textbudget.Line(costRun.Title, textbudget.Chars(github.MaxTitle))
+	costRun.Summary = textbudget.Fit(check.CostPart(rep), checkOutput,
+		textbudget.Options{Shown: shownRows, Where: "`gitvend check --format json` locally"})
 	return []github.CheckRunSpec{policyRun, costRun}
+}
+
+// objectCount says what a report's objects are, in a few words.
+func objectCount(rep *check.Report) string {
+	if c := rep.Change; c != nil {
+		return fmt.Sprintf("%d added, %d changed, %d removed", c.Added, c.Changed, c.Removed)
+	}
+	return fmt.Sprintf("%d objects", rep.Objects)
+}
+
+// stamp heads a summary with the commit it describes: its short id,
+// linked to the commit on GitHub when the repository's address is known.
+func stamp(summary, sha, repoURL string) string {
+	short := sha
+	if len(short) > 7 {
+		short = short[:7]
+	}
+	commit := "`" + short + "`"
+	if repoURL != "" {
+		commit = fmt.Sprintf("[`%s`](%s/commit/%s)", short, repoURL, sha)
+	}
+	return fmt.Sprintf("<sub>Checked %s, the head of this pull request.</sub>\n\n%s", commit, summary)
+}
+
+// repoURL is the address of a repository on GitHub, read from the address
+// of one of its issues or pull requests; "" when it does not look like one.
+func repoURL(htmlURL string) string {
+	for _, sep := range []string{"/pull/", "/issues/"} {
+		if i := strings.LastIndex(htmlURL, sep); i > 0 {
+			return htmlURL[:i]
+		}
+	}
+	return ""
 }
 
 func annotation(v policy.Violation) github.Annotation {
@@ -73,7 +120,8 @@ func annotation(v policy.Violation) github.Annotation {
 	if v.Kind != "" {
 		title = fmt.Sprintf("%s: %s", v.Policy, v.ID)
 	}
-	return github.Annotation{Path: path, StartLine: line, EndLine: line, Level: level, Title: title, Message: v.Message}
+	return github.Annotation{Path: path, StartLine: line, EndLine: line, Level: level,
+		Title: textbudget.Line(title, annotationTitle), Message: v.Message}
 }
 
 func count(vs []policy.Violation) (deny, warn int) {
@@ -85,4 +133,79 @@ func count(vs []policy.Violation) (deny, warn int) {
 		}
 	}
 	return deny, warn
+}
+
+// completeRuns posts runs, each linked to the view of pull request pr:
+// a run existing has in progress (started when the check began) is
+// completed with its result; the others are ensured (created when
+// missing, left alone when completed already).
+func (b *Bot) completeRuns(ctx context.Context, w *work, pr int, runs []github.CheckRunSpec, existing []github.CheckRun) error {
+	started := map[string]int64{}
+	for _, r := range existing {
+		if r.Status != "completed" {
+			started[r.Name+"\x00"+r.HeadSHA] = r.ID
+		}
+	}
+	var rest []github.CheckRunSpec
+	for _, run := range runs {
+		run.DetailsURL = b.opts.Links.PullRequest(w.full, pr)
+		id, ok := started[run.Name+"\x00"+run.HeadSHA]
+		if !ok {
+			rest = append(rest, run)
+			continue
+		}
+		if _, err := w.gh.UpdateCheckRun(ctx, w.owner, w.name, id, run); err != nil {
+			return fmt.Errorf("complete check run %s: %w", run.Name, err)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	_, err := w.gh.EnsureCheckRuns(ctx, w.owner, w.name, rest, existing)
+	return err
+}
+
+// wholeList says where a reader of pull request pr's summary finds what
+// the summary leaves out.
+func (b *Bot) wholeList(w *work, pr int) string {
+	where := "the `gitvend/policy` check run's annotations, or `gitvend check` locally"
+	if u := b.opts.Links.PullRequest(w.full, pr); u != "" {
+		where = fmt.Sprintf("[gitvend's page of this pull request](%s), the `gitvend/policy` check run's annotations, or `gitvend check` locally", u)
+	}
+	return where
+}
+
+// viewsKept is how many pull requests' views a Bot keeps.
+const viewsKept = 1000
+
+// recordView keeps what the public view of pull request pr shows: the
+// check of sha as its runs say it, every finding from the policy run's
+// annotations.
+func (b *Bot) recordView(w *work, pr int, sha string, runs []github.CheckRunSpec) {
+	v := permalink.PullRequest{Repo: w.full, Number: pr, HeadSHA: sha, Checked: b.now().UTC()}
+	for _, r := range runs {
+		switch r.Name {
+		case CheckPolicy:
+			v.Passed, v.Counts = r.Conclusion == "success", r.Title
+			for _, a := range r.Annotations {
+				sev := "warn"
+				if a.Level == "failure" {
+					sev = "deny"
+				}
+				v.Findings = append(v.Findings, permalink.Finding{Severity: sev, Policy: a.Title,
+					Where: fmt.Sprintf("%s:%d", a.Path, a.StartLine), Message: a.Message})
+			}
+		case CheckCost:
+			v.Cost = r.Title
+		}
+	}
+	b.views.Add(viewKey(w.full, pr), v)
+}
+
+func viewKey(repo string, pr int) string { return strings.ToLower(repo) + "#" + strconv.Itoa(pr) }
+
+// PullRequestView is what gitvend's public view of pull request number
+// of repo shows: its last check by this process.
+func (b *Bot) PullRequestView(repo string, number int) (permalink.PullRequest, bool) {
+	return b.views.Get(viewKey(repo, number))
 }

@@ -9,7 +9,9 @@ import (
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/cost"
+	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/request"
+	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
 //go:embed templates/*.md.tmpl
@@ -67,7 +69,23 @@ type statusData struct {
 	Allowed string
 }
 
-func (d statusData) render() string { return mustRender("status.md.tmpl", d) }
+func (d statusData) render() string {
+	return fitBody(mustRender("status.md.tmpl", d), "the issue's own text and `/provision help`")
+}
+
+// bodyRoom is what a body leaves for what is added after it is fitted:
+// a sticky comment's marker, the status comment's ledger line.
+const bodyRoom = 2048
+
+// body is the budget of the issue, pull request and comment bodies the
+// bot writes.
+var body = textbudget.Chars(github.MaxBody).Less(bodyRoom)
+
+// fitBody fits a body within GitHub's limit, collapsing long lists; where
+// says where a reader finds what is cut.
+func fitBody(s, where string) string {
+	return textbudget.Fit(s, body, textbudget.Options{Shown: shownRows, Where: where})
+}
 
 // refusalData answers someone who may not ask.
 type refusalData struct {
@@ -75,7 +93,7 @@ type refusalData struct {
 	Reason string
 }
 
-func (d refusalData) render() string { return mustRender("refusal.md.tmpl", d) }
+func (d refusalData) render() string { return fitBody(mustRender("refusal.md.tmpl", d), "") }
 
 // refusalText is the answer to admission's refusal r.
 func refusalText(r *admission.Refusal) string {
@@ -91,7 +109,9 @@ type replyData struct {
 	Usage  string
 }
 
-func (d replyData) render() string { return mustRender("reply.md.tmpl", d) }
+func (d replyData) render() string {
+	return fitBody(mustRender("reply.md.tmpl", d), "`/provision help`")
+}
 
 // paramRow is one parameter in a pull request body.
 type paramRow struct {

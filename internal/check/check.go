@@ -2,6 +2,9 @@ package check
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,6 +51,20 @@ type Report struct {
 	Budgets []cost.BudgetStatus `json:"budgets,omitempty"`
 	// Objects is how many objects were checked.
 	Objects int `json:"objects"`
+	// Change is what the check changes against the base, when it had one.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Change counts the objects a pull request adds, changes and removes
+// against its base, and those of the head in all.
+type Change struct {
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	Removed int `json:"removed"`
+	// Total is how many objects the head has; Environments is how many
+	// environments they lie in.
+	Total        int `json:"total"`
+	Environments int `json:"environments"`
 }
 
 // Cost is the cost part of a report.
@@ -94,11 +111,18 @@ const baseCacheSize = 32
 // directory and paths.
 type baseMemo struct {
 	mu  sync.Mutex // held while an estimate is made, so each is made once
-	lru *simplelru.LRU[string, cost.Estimate]
+	lru *simplelru.LRU[string, base]
+}
+
+// base is what a check keeps of its base: the estimate, and a
+// fingerprint of each object by place (see placeKey).
+type base struct {
+	est     cost.Estimate
+	objects map[string]string
 }
 
 func newBaseMemo(size int) *baseMemo {
-	l, err := simplelru.NewLRU[string, cost.Estimate](size, nil)
+	l, err := simplelru.NewLRU[string, base](size, nil)
 	if err != nil {
 		panic(fmt.Sprintf("base estimate cache of size %d: %v", size, err))
 	}
@@ -107,7 +131,7 @@ func newBaseMemo(size int) *baseMemo {
 
 // get returns the estimate remembered for key, or makes it with estimate
 // and remembers it, forgetting the least recently used one when full.
-func (m *baseMemo) get(key string, estimate func() (cost.Estimate, error)) (cost.Estimate, error) {
+func (m *baseMemo) get(key string, estimate func() (base, error)) (base, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if est, ok := m.lru.Get(key); ok {
@@ -198,10 +222,14 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	subjects := make([]policy.Subject, len(objs))
 	items := make([]cost.Item, len(objs))
 	own := c.owners()
+	head := make(map[string]string, len(objs))
+	envs := map[string]bool{}
 	for i := range objs {
 		o := &objs[i]
 		o.File = c.rel(o.File)
 		ctx := own.context(o)
+		head[placeKey(ctx.Environment, o.ID)] = fingerprint(o)
+		envs[ctx.Environment] = true
 		subjects[i] = policy.Subject{Object: o, Context: ctx}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
 		if _, known := manifest.Scope(o.ID); !known {
@@ -218,12 +246,13 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		rep.Cost.Objects = []cost.ObjectCost{}
 	}
 	if baseDir != "" {
-		base, err := c.baseEstimate(ctx, paths, baseDir)
+		b, err := c.baseEstimate(ctx, paths, baseDir)
 		if err != nil {
 			return nil, err
 		}
-		ch := cost.Compare(base, est)
+		ch := cost.Compare(b.est, est)
 		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, ch.BaseMonthly, ch.Delta, &ch
+		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
 	for _, b := range budgets {
@@ -382,8 +411,42 @@ func covers(rels []string, root string) bool {
 	return false
 }
 
+// placeKey names an object by environment and identity.
+func placeKey(env string, id manifest.ID) string { return env + "\x00" + id.String() }
+
+// fingerprint hashes an object's content, so that two reads of it compare
+// equal when nothing in it changed.
+func fingerprint(o *manifest.Object) string {
+	data, err := json.Marshal(o.Content) // map keys come out sorted
+	if err != nil {
+		data = []byte(fmt.Sprint(o.Content))
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// compareObjects counts what head adds, changes and removes against base.
+func compareObjects(base, head map[string]string, envs int) *Change {
+	ch := &Change{Total: len(head), Environments: envs}
+	for k, h := range head {
+		b, ok := base[k]
+		switch {
+		case !ok:
+			ch.Added++
+		case b != h:
+			ch.Changed++
+		}
+	}
+	for k := range base {
+		if _, ok := head[k]; !ok {
+			ch.Removed++
+		}
+	}
+	return ch
+}
+
 // baseEstimate estimates the same paths under baseDir.
-func (c *Checker) baseEstimate(ctx context.Context, paths []string, baseDir string) (cost.Estimate, error) {
+func (c *Checker) baseEstimate(ctx context.Context, paths []string, baseDir string) (base, error) {
 	if c.bases == nil {
 		return c.estimateBase(ctx, paths, baseDir)
 	}
@@ -392,16 +455,17 @@ func (c *Checker) baseEstimate(ctx context.Context, paths []string, baseDir stri
 		rels = append(rels, c.rel(p))
 	}
 	key := baseDir + "\x00" + strings.Join(rels, "\x00")
-	return c.bases.get(key, func() (cost.Estimate, error) { return c.estimateBase(ctx, paths, baseDir) })
+	return c.bases.get(key, func() (base, error) { return c.estimateBase(ctx, paths, baseDir) })
 }
 
-// estimateBase estimates the same paths under baseDir.
-func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir string) (cost.Estimate, error) {
+// estimateBase estimates the same paths under baseDir and fingerprints
+// their objects.
+func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir string) (base, error) {
 	var rels []string
 	for _, p := range paths {
 		rel, ok := c.inside(p)
 		if !ok {
-			return cost.Estimate{}, fmt.Errorf("path %s: with --base, paths must lie inside the repository %s", p, c.repoDir)
+			return base{}, fmt.Errorf("path %s: with --base, paths must lie inside the repository %s", p, c.repoDir)
 		}
 		if _, err := os.Stat(filepath.Join(baseDir, filepath.FromSlash(rel))); errors.Is(err, os.ErrNotExist) {
 			continue
@@ -409,23 +473,26 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 		rels = append(rels, rel)
 	}
 	if len(rels) == 0 {
-		return cost.Estimate{Currency: cost.DefaultPrices().Currency}, nil
+		return base{est: cost.Estimate{Currency: cost.DefaultPrices().Currency}}, nil
 	}
 	// Problems of the base are not the pull request's; only a check that
 	// was stopped has no estimate (and none is remembered).
 	objs, _ := c.load(ctx, baseDir, rels, nil)
 	if err := ctx.Err(); err != nil {
-		return cost.Estimate{}, fmt.Errorf("estimate base: %w", err)
+		return base{}, fmt.Errorf("estimate base: %w", err)
 	}
 	items := make([]cost.Item, len(objs))
+	fps := make(map[string]string, len(objs))
 	for i := range objs {
 		o := &objs[i]
 		if rel, err := filepath.Rel(baseDir, o.File); err == nil {
 			o.File = filepath.ToSlash(rel)
 		}
-		items[i] = cost.Item{Object: o, Environment: desired.Locate(c.cfg, o.File).Environment}
+		env := desired.Locate(c.cfg, o.File).Environment
+		items[i] = cost.Item{Object: o, Environment: env}
+		fps[placeKey(env, o.ID)] = fingerprint(o)
 	}
-	return cost.Compute(items, c.prices), nil
+	return base{est: cost.Compute(items, c.prices), objects: fps}, nil
 }
 
 // Policies describes the policies the checker evaluates.

@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,15 @@ func TestFormatsGolden(t *testing.T) {
 			golden(t, filepath.Join("testdata", "bad."+format+".golden"), buf.String())
 		})
 	}
+	for name, part := range map[string]func(io.Writer, *Report) error{"policy": w.PolicyMarkdown, "cost": w.CostMarkdown} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := part(&buf, rep); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "bad."+name+".golden"), buf.String())
+		})
+	}
 	if err := w.Write(&bytes.Buffer{}, rep, "yaml", false); err == nil || !strings.Contains(err.Error(), "allowed: text") {
 		t.Errorf("unknown format error = %v", err)
 	}
@@ -137,5 +147,59 @@ func golden(t *testing.T, path, got string) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s differs (-want +got; UPDATE=1 rewrites it):\n%s", path, diff)
+	}
+}
+
+// TestChangeCountsWhatThePullRequestChanges: the counts say what a head
+// adds, changes and removes against its base, not how many objects the
+// repository has.
+func TestChangeCountsWhatThePullRequestChanges(t *testing.T) {
+	ctx := context.Background()
+	cm := func(name, value string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: team-search\ndata:\n  v: \"" + value + "\"\n"
+	}
+	base, head := t.TempDir(), t.TempDir()
+	for _, dir := range []string{base, head} {
+		if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "extra"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(dir, name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, "extra", name+".yaml"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(base, "keep", cm("keep", "1"))
+	write(base, "same", cm("same", "1"))
+	write(base, "old", cm("old", "1"))
+	write(head, "keep", cm("keep", "2"))
+	write(head, "same", cm("same", "1"))
+	write(head, "new1", cm("new1", "1"))
+	write(head, "new2", cm("new2", "1"))
+	ch, err := New(ctx, base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ch.For(head).Check(ctx, []string{head}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Change{Added: 2, Changed: 1, Removed: 1, Total: rep.Objects, Environments: rep.Change.Environments}
+	if diff := cmp.Diff(want, rep.Change); diff != "" {
+		t.Errorf("change (-want +got):\n%s", diff)
+	}
+	w, err := NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := w.Markdown(&md, rep); err != nil {
+		t.Fatal(err)
+	}
+	if line := objectsLine(rep); !strings.HasPrefix(line, "2 objects added, 1 changed, 1 removed; ") || !strings.Contains(md.String(), line) {
+		t.Errorf("counts %q in:\n%s", line, md.String())
 	}
 }

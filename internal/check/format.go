@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/gitvend/gitvend/internal/cost"
@@ -24,14 +25,14 @@ var templateFS embed.FS
 // Writer renders reports. Build one with NewWriter; it is safe for
 // concurrent use.
 type Writer struct {
-	summary *template.Template
-	rules   []policy.Info
+	templates *template.Template
+	rules     []policy.Info
 }
 
 // NewWriter parses the report templates. rules describe the policies, for
 // SARIF's rule list.
 func NewWriter(rules []policy.Info) (*Writer, error) {
-	t, err := template.New("summary.md.tmpl").Funcs(template.FuncMap{
+	t, err := template.New("").Funcs(template.FuncMap{
 		"money":  cost.FormatMoney,
 		"signed": cost.FormatDelta,
 		"count":  countSeverity,
@@ -41,13 +42,15 @@ func NewWriter(rules []policy.Info) (*Writer, error) {
 			}
 			return "`" + id.String() + "`"
 		},
-		"where": where,
-		"cell":  cell,
-	}).ParseFS(templateFS, "templates/summary.md.tmpl")
+		"where":   where,
+		"cell":    cell,
+		"objects": objectsLine,
+		"over":    overBudget,
+	}).ParseFS(templateFS, "templates/*.md.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse report templates: %w", err)
 	}
-	return &Writer{summary: t, rules: rules}, nil
+	return &Writer{templates: t, rules: rules}, nil
 }
 
 // Write renders rep in format to w. color asks for ANSI colours in the text
@@ -70,14 +73,66 @@ func (f *Writer) Write(w io.Writer, rep *Report, format string, color bool) erro
 	return fmt.Errorf("--format: unknown format %q; allowed: %s", format, strings.Join(Formats, ", "))
 }
 
-// Markdown renders the summary shown on pull requests.
+// Markdown renders the summary shown on pull requests: counts, cost and
+// policy findings.
 func (f *Writer) Markdown(w io.Writer, rep *Report) error {
+	return f.render(w, "summary.md.tmpl", rep)
+}
+
+// PolicyMarkdown renders the policy part of the summary, headed by the
+// policy verdict, as the policy check run shows it.
+func (f *Writer) PolicyMarkdown(w io.Writer, rep *Report) error {
+	return f.render(w, "policy.md.tmpl", rep)
+}
+
+// CostMarkdown renders the cost part of the summary, headed by the
+// budgets' verdict, as the cost check run shows it.
+func (f *Writer) CostMarkdown(w io.Writer, rep *Report) error {
+	return f.render(w, "cost.md.tmpl", rep)
+}
+
+func (f *Writer) render(w io.Writer, name string, rep *Report) error {
 	var buf bytes.Buffer
-	if err := f.summary.Execute(&buf, struct{ Report *Report }{rep}); err != nil {
-		return fmt.Errorf("render summary: %w", err)
+	if err := f.templates.ExecuteTemplate(&buf, name, struct{ Report *Report }{rep}); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
 	}
 	_, err := w.Write(append(bytes.TrimRight(buf.Bytes(), "\n"), '\n'))
 	return err
+}
+
+// OverBudget tells whether the report's estimate exceeds any budget.
+func (r *Report) OverBudget() bool { return overBudget(r) }
+
+func overBudget(r *Report) bool {
+	for _, b := range r.Budgets {
+		if b.Exceeded {
+			return true
+		}
+	}
+	return false
+}
+
+// objectsLine says what the checked objects are: against a base, what
+// the change adds, changes and removes, and how many the head has in
+// all; without one, how many were checked.
+func objectsLine(r *Report) string {
+	c := r.Change
+	if c == nil {
+		return plural(r.Objects, "object", "objects")
+	}
+	where := "in the environment"
+	if c.Environments > 1 {
+		where = fmt.Sprintf("in %d environments", c.Environments)
+	}
+	return fmt.Sprintf("%s added, %d changed, %d removed; %d %s",
+		plural(c.Added, "object", "objects"), c.Changed, c.Removed, c.Total, where)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func countSeverity(vs []policy.Violation, sev string) int {
@@ -198,7 +253,7 @@ func writeText(w io.Writer, rep *Report, color bool) error {
 	if !rep.Passed {
 		status = paint(red, "FAILED")
 	}
-	fmt.Fprintf(&b, "%s: %d objects, %d denied, %d warnings, %d excepted, %d unreadable\n", status, rep.Objects,
+	fmt.Fprintf(&b, "%s: %s, %d denied, %d warnings, %d excepted, %d unreadable\n", status, objectsLine(rep),
 		countSeverity(rep.Violations, "deny"), countSeverity(rep.Violations, "warn"), len(rep.Excepted), len(rep.Errors))
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -254,4 +309,32 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// parts renders the summary's parts for callers without a Writer at hand;
+// the templates are embedded, so they parse or the build is broken.
+var parts = sync.OnceValue(func() *Writer {
+	w, err := NewWriter(nil)
+	if err != nil {
+		panic(err)
+	}
+	return w
+})
+
+// PolicyPart is the policy part of rep's summary (see Writer.PolicyMarkdown).
+func PolicyPart(rep *Report) string {
+	var b strings.Builder
+	if err := parts().PolicyMarkdown(&b, rep); err != nil {
+		return fmt.Sprintf("gitvend could not render its policy findings: %v\n", err)
+	}
+	return b.String()
+}
+
+// CostPart is the cost part of rep's summary (see Writer.CostMarkdown).
+func CostPart(rep *Report) string {
+	var b strings.Builder
+	if err := parts().CostMarkdown(&b, rep); err != nil {
+		return fmt.Sprintf("gitvend could not render its cost estimate: %v\n", err)
+	}
+	return b.String()
 }

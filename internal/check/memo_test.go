@@ -15,12 +15,12 @@ func TestBaseMemoKeepsRecentlyUsed(t *testing.T) {
 	var made []string
 	get := func(key string) {
 		t.Helper()
-		est, err := m.get(key, func() (cost.Estimate, error) {
+		b, err := m.get(key, func() (base, error) {
 			made = append(made, key)
-			return cost.Estimate{Currency: key}, nil
+			return base{est: cost.Estimate{Currency: key}}, nil
 		})
-		if err != nil || est.Currency != key {
-			t.Fatalf("get(%s) = %+v, %v", key, est, err)
+		if est := b.est; err != nil || est.Currency != key {
+			t.Fatalf("get(%s) = %+v, %v", key, b.est, err)
 		}
 	}
 	tests := []struct {
@@ -53,7 +53,7 @@ func TestBaseMemoKeepsRecentlyUsed(t *testing.T) {
 func TestBaseMemoForgetsFailures(t *testing.T) {
 	m := newBaseMemo(2)
 	calls := 0
-	fail := func() (cost.Estimate, error) { calls++; return cost.Estimate{}, errors.New("boom") }
+	fail := func() (base, error) { calls++; return base{}, errors.New("boom") }
 	for i := range 2 {
 		if _, err := m.get("k", fail); err == nil {
 			t.Fatalf("call %d: want the error", i)

@@ -13,19 +13,26 @@ import (
 
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
 // DriftLabel marks drift issues.
 const DriftLabel = "gitvend-drift"
 
-// Bounds of a drift issue body, which GitHub caps at 65,536 characters.
+// How a drift issue body shows long lists: the first objects and the
+// first fields of each, the rest collapsed; an object's section is held
+// within objectBudget so that one object cannot crowd out the others.
 const (
-	maxBodyObjects = 40
-	maxBodyChanges = 25
+	shownObjects = 40
+	shownChanges = 25
+	objectBudget = 8000
 )
 
-// DriftTitle is the stable title of a target's drift issue.
-func DriftTitle(target string) string { return "Drift on target " + target }
+// DriftTitle is the stable title of a target's drift issue, within
+// GitHub's limit on titles.
+func DriftTitle(target string) string {
+	return textbudget.Line("Drift on target "+target, textbudget.Chars(github.MaxTitle))
+}
 
 //go:embed templates/drift.md.tmpl
 var templateFS embed.FS
@@ -77,44 +84,41 @@ func changedHidden(s string) string {
 	return "**changed**, " + hidden(s)
 }
 
-// bodyObject is an object as the issue body shows it.
-type bodyObject struct {
-	reconcile.ObjectDrift
-	Shown []reconcile.FieldChange
-	More  int
-}
-
 // driftBody renders a drift report as the body of the target's drift
 // issue: per object, a table of the fields that differ with Git's and the
-// live value. The same report always gives the same text.
+// live value, within GitHub's limit on bodies (see textbudget). The same
+// report always gives the same text.
 func driftBody(d *reconcile.DriftReport) (string, error) {
-	view := struct {
-		*reconcile.DriftReport
-		Shown []bodyObject
-		More  int
-		// Hidden is set when some change shown hides its values.
-		Hidden bool
-	}{DriftReport: d}
-	for i, o := range d.Objects {
-		if i == maxBodyObjects {
-			view.More = len(d.Objects) - i
-			break
-		}
-		b := bodyObject{ObjectDrift: o, Shown: o.Changes}
-		if len(o.Changes) > maxBodyChanges {
-			b.Shown, b.More = o.Changes[:maxBodyChanges], len(o.Changes)-maxBodyChanges
-		}
-		for _, c := range b.Shown {
-			view.Hidden = view.Hidden || c.Hidden
-		}
-		view.Shown = append(view.Shown, b)
-	}
-	var buf bytes.Buffer
-	if err := driftTemplate.Execute(&buf, view); err != nil {
+	var doc textbudget.Doc
+	var head, foot bytes.Buffer
+	if err := driftTemplate.ExecuteTemplate(&head, "head", d); err != nil {
 		return "", fmt.Errorf("render drift report: %w", err)
 	}
-	return buf.String(), nil
+	doc.Text(head.String())
+	hidden := false
+	var objects []string
+	for _, o := range d.Objects {
+		var buf bytes.Buffer
+		if err := driftTemplate.ExecuteTemplate(&buf, "object", o); err != nil {
+			return "", fmt.Errorf("render drift of %s: %w", o.ID, err)
+		}
+		shown := textbudget.Fit(buf.String(), textbudget.Chars(objectBudget), textbudget.Options{Shown: shownChanges, Where: "the cluster itself", Noun: "fields"})
+		objects = append(objects, shown)
+		for _, c := range o.Changes {
+			hidden = hidden || c.Hidden
+		}
+	}
+	doc.Add(textbudget.List{Rows: objects, Noun: "objects"})
+	if err := driftTemplate.ExecuteTemplate(&foot, "foot", struct{ Hidden bool }{hidden}); err != nil {
+		return "", fmt.Errorf("render drift report: %w", err)
+	}
+	doc.Text(foot.String())
+	return doc.Fit(driftBodyLimit, textbudget.Options{Shown: shownObjects,
+		Where: "the status page, or `gitvend drift` against the target"}), nil
 }
+
+// driftBodyLimit is GitHub's limit on an issue body.
+var driftBodyLimit = textbudget.Chars(github.MaxBody)
 
 // issueTracker keeps one issue per title.
 type issueTracker interface {

@@ -16,7 +16,7 @@ import (
 )
 
 func sampleReport() *reconcile.DriftReport {
-	many := make([]reconcile.FieldChange, maxBodyChanges+2)
+	many := make([]reconcile.FieldChange, shownChanges+2)
 	for i := range many {
 		many[i] = reconcile.FieldChange{Path: fmt.Sprintf("data.key-%02d", i), Git: fmt.Sprintf(`"#%08x"`, i), Live: fmt.Sprintf(`"#%08x"`, 1000+i), Hidden: true}
 	}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
 var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)\b`)
@@ -23,7 +25,7 @@ var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[s
 // Both comments are kept under markers, so a repeated report edits them.
 func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied) error {
 	full := owner + "/" + name
-	body := applyComment(sha, applied)
+	body := r.fitComment(applyComment(sha, applied), applied)
 	if !r.once(fmt.Sprintf("%s#%d", full, prNumber), body) {
 		return nil
 	}
@@ -47,6 +49,7 @@ func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prN
 		if text == "" {
 			continue // not a request issue
 		}
+		text = r.fitComment(text, applied)
 		if _, err := gh.UpsertComment(ctx, owner, name, n, "applied", text); err != nil {
 			return fail(fmt.Errorf("comment on request issue #%d: %w", n, err))
 		}
@@ -56,6 +59,51 @@ func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prN
 	}
 	return nil
 }
+
+// setStatus sets the commit status of target on sha, its description
+// within GitHub's limit and its target URL the target's view.
+func (r *Rollout) setStatus(ctx context.Context, gh GitHub, owner, name, sha, target, state, desc string) error {
+	desc = textbudget.Line(desc, textbudget.Chars(github.MaxStatusDescription))
+	return gh.SetStatus(ctx, owner, name, sha, StatusPrefix+target, state, desc, r.opts.Links.Target(target))
+}
+
+// setPending marks the apply of sha to target as started. It is a hint
+// to a reader: failing to set it delays nothing, and the result set after
+// the apply replaces it.
+func (r *Rollout) setPending(ctx context.Context, gh GitHub, owner, name, sha, target string) {
+	if !r.once(owner+"/"+name+"@"+sha+"/"+target, "pending") {
+		return
+	}
+	if err := r.setStatus(ctx, gh, owner, name, sha, target, "pending", "applying to "+target); err != nil {
+		r.forget(owner + "/" + name + "@" + sha + "/" + target)
+		r.log.Warn("pending status not set", "target", target, "sha", sha, "err", err)
+	}
+}
+
+// commentBody is the budget of the comments a rollout writes: GitHub's
+// limit, less room for the sticky comment's marker.
+var commentBody = textbudget.Chars(github.MaxBody).Less(256)
+
+// fitComment fits a comment about applied within GitHub's limit: long
+// tables show their first rows and collapse the rest, and what does not
+// fit is counted and found on the targets' views.
+func (r *Rollout) fitComment(body string, applied []Applied) string {
+	where := "`gitvend apply --dry-run` against each target"
+	var links []string
+	for _, a := range applied {
+		if u := r.opts.Links.Target(a.Target); u != "" {
+			links = append(links, fmt.Sprintf("[%s](%s)", a.Target, u))
+		}
+	}
+	if len(links) > 0 {
+		where = "the views of " + strings.Join(links, ", ")
+	}
+	return textbudget.Fit(body, commentBody, textbudget.Options{Shown: shownRows, Noun: "objects", Where: where})
+}
+
+// shownRows is how many rows of a long table a comment shows before it
+// collapses the rest.
+const shownRows = 20
 
 // applyComment is the merged pull request's comment: per target, what the
 // apply changed.

@@ -18,6 +18,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -69,6 +70,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Links make the target URL of commit statuses, gitvend's public view
+	// of a target; nil (or no public URL) leaves it empty.
+	Links *permalink.Links
 }
 
 // Rollout applies the desired state of repositories to their targets after
@@ -89,6 +93,7 @@ type Rollout struct {
 	mu       sync.Mutex
 	reported *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
 	applied  map[string]string          // target → the revision last applied in full
+	views    targetViews                // what each target's public view shows
 }
 
 // targetState is what a Rollout keeps of one target while it runs.
@@ -236,6 +241,7 @@ func (r *Rollout) monitor(ctx context.Context, t *targetState) {
 	issue := newDriftIssue(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
 	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
 		r.metrics.observeDrift(t.Name, rep)
+		r.recordDrift(t.Repository, rep)
 		return issue.Report(ctx, rep)
 	}
 	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {

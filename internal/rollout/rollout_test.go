@@ -20,6 +20,7 @@ import (
 	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/rollout"
 )
 
@@ -81,6 +82,7 @@ func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server
 		Git:      gitrepo.Clones{Cache: gitrepo.New(t.TempDir(), nil), Remote: app},
 		Branches: map[string]string{repo: "main"},
 		Targets:  []cluster.Connection{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
+		Links: permalink.New("https://gitvend.example.com", []byte("secret")),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +112,24 @@ func TestRolloutReportsAndTracksDrift(t *testing.T) {
 	gh, r, ctx := f.gh, f.r, context.Background()
 	head := f.head(t)
 	waitFor(t, "status success on the head", func() bool { return statusOf(t, gh, head) == "success" })
+	// The apply said it had started before it said how it ended, each
+	// status linked to the target's view.
+	all, err := gh.Statuses(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, st := range all {
+		if st.SHA == head && st.Context == rollout.StatusPrefix+"dev" {
+			states = append(states, st.State)
+			if !strings.HasPrefix(st.TargetURL, "https://gitvend.example.com/v/") {
+				t.Errorf("status %s links to %q, want the target's view", st.State, st.TargetURL)
+			}
+		}
+	}
+	if strings.Join(states, ",") != "pending,success" {
+		t.Errorf("statuses of the apply: %v, want pending then success", states)
+	}
 
 	// A change by hand is drift: one issue, closed when reverted. The
 	// issue leaves the cluster: it names the fields that changed, never

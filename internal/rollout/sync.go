@@ -73,6 +73,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			}
 			continue
 		}
+		r.setPending(ctx, gh, owner, name, sha, t.Name)
 		a := r.applyTarget(ctx, t, dir, sha)
 		if a.Err == nil {
 			r.mu.Lock()
@@ -87,8 +88,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	var errs []error
 	for _, a := range applied {
 		state, desc := statusOf(a)
+		r.recordApply(repo, sha, a, state, desc)
 		if r.once(repo+"@"+sha+"/"+a.Target, state+desc) {
-			if err := gh.SetStatus(ctx, owner, name, sha, StatusPrefix+a.Target, state, desc, ""); err != nil {
+			if err := r.setStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
 				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
 				r.forget(repo + "@" + sha + "/" + a.Target)
 			}

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/gitvend/gitvend/internal/permalink"
 )
 
 // Defaults of Options.
@@ -79,12 +81,17 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown Run does when its
 	// context ends (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// Views serves the public views of pull requests and targets at
+	// signed paths under /v/ (optional).
+	Views Views
 }
 
 // Server is gitvend's HTTP server. Create it with New.
 //
 // It has two listeners. The public one, the only one GitHub must reach,
-// serves POST /webhook and the probes GET /healthz and GET /readyz. The ops
+// serves POST /webhook, the probes GET /healthz and GET /readyz, and the
+// read-only views of a pull request or a target at signed paths under
+// /v/ (see permalink), which check runs and commit statuses link to. The ops
 // one serves GET /metrics, the status page at GET / and the probes (with
 // /readyz?verbose giving the reason); it names repositories, targets and
 // installations, so it belongs on loopback or a port only the cluster
@@ -157,6 +164,7 @@ func New(opts Options) *Server {
 	public.HandleFunc("POST /webhook", s.serveWebhook)
 	public.HandleFunc("GET /healthz", healthz)
 	public.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.serveReady(w, r, false) })
+	public.HandleFunc("GET "+permalink.Prefix, s.serveView)
 	s.handler = s.recoverPanics(public)
 
 	ops := http.NewServeMux()

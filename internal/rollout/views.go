@@ -1,0 +1,70 @@
+package rollout
+
+import (
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/permalink"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// targetViews keeps what the public view of each target shows.
+type targetViews struct {
+	byName map[string]permalink.Target
+}
+
+// recordApply keeps the outcome of an apply of sha for the target's view:
+// the commit status it was given and the objects it changed.
+func (r *Rollout) recordApply(repo, sha string, a Applied, state, desc string) {
+	v := permalink.Target{Name: a.Target, Repository: repo, Revision: sha, State: state, Description: desc, At: r.now().UTC()}
+	if a.Result != nil {
+		for _, o := range a.Result.Objects {
+			if o.Action == reconcile.Unchanged {
+				continue
+			}
+			v.Objects = append(v.Objects, permalink.Applied{Action: string(o.Action), Object: o.ID.String(), Status: strings.TrimSpace(o.Status + " " + o.Message)})
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.views.byName == nil {
+		r.views.byName = map[string]permalink.Target{}
+	}
+	v.Drift = r.views.byName[a.Target].Drift
+	r.views.byName[a.Target] = v
+}
+
+// recordDrift keeps the drift of a target for its view: the objects and
+// the paths of their fields that differ, never the values.
+func (r *Rollout) recordDrift(repo string, rep *reconcile.DriftReport) {
+	var drift []permalink.Drift
+	for _, o := range rep.Objects {
+		d := permalink.Drift{Object: o.ID.String()}
+		switch {
+		case o.Missing:
+			d.Note = "missing from the cluster"
+		case o.Error != "":
+			d.Note = "could not be compared"
+		}
+		for _, c := range o.Changes {
+			d.Fields = append(d.Fields, c.Path)
+		}
+		drift = append(drift, d)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.views.byName == nil {
+		r.views.byName = map[string]permalink.Target{}
+	}
+	v := r.views.byName[rep.Target]
+	v.Name, v.Repository, v.Drift = rep.Target, repo, drift
+	r.views.byName[rep.Target] = v
+}
+
+// TargetView is what gitvend's public view of a target shows, as this
+// process last applied and watched it.
+func (r *Rollout) TargetView(name string) (permalink.Target, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.views.byName[name]
+	return v, ok
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gitvend/gitvend/internal/permalink"
+)
+
+// Views answer the public, read-only views that check runs and commit
+// statuses link to: one pull request, one target. Each shows only what a
+// reader of the repository sees on GitHub already.
+type Views struct {
+	// Links check the signed paths; without them no view is served.
+	Links *permalink.Links
+	// PullRequest returns the view of a pull request, if known.
+	PullRequest func(repo string, number int) (permalink.PullRequest, bool)
+	// Target returns the view of a target, if known.
+	Target func(name string) (permalink.Target, bool)
+}
+
+var viewPage = template.Must(template.New("view").Funcs(template.FuncMap{
+	"short": func(sha string) string { return sha[:min(len(sha), 12)] },
+	"when":  func(t time.Time) string { return t.Format(time.RFC3339) },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>gitvend</title></head>
+<body>
+{{with .PR}}<h1>{{.Repo}} #{{.Number}}</h1>
+<p>Checked <code>{{short .HeadSHA}}</code> at {{when .Checked}}: policy {{if .Passed}}passed{{else}}failed{{end}} ({{.Counts}}); cost {{.Cost}}.</p>
+<h2>Findings ({{len .Findings}})</h2>
+{{if .Findings}}<table>
+<tr><th></th><th>policy</th><th>where</th><th>message</th></tr>
+{{range .Findings}}<tr><td>{{.Severity}}</td><td>{{.Policy}}</td><td><code>{{.Where}}</code></td><td>{{.Message}}</td></tr>
+{{end}}</table>{{else}}<p>No policy findings.</p>{{end}}
+{{end}}
+{{with .Target}}<h1>Target {{.Name}}</h1>
+<p>Repository {{.Repository}}.{{if .Revision}} Last applied <code>{{short .Revision}}</code> at {{when .At}}: {{.State}}, {{.Description}}.{{else}} Not applied by this gitvend since it started.{{end}}</p>
+{{if .Objects}}<h2>Changed by the last apply ({{len .Objects}})</h2>
+<table><tr><th>action</th><th>object</th><th>status</th></tr>
+{{range .Objects}}<tr><td>{{.Action}}</td><td><code>{{.Object}}</code></td><td>{{.Status}}</td></tr>
+{{end}}</table>{{end}}
+<h2>Drift ({{len .Drift}})</h2>
+{{if .Drift}}<table><tr><th>object</th><th>fields</th></tr>
+{{range .Drift}}<tr><td><code>{{.Object}}</code></td><td>{{if .Note}}{{.Note}}{{else}}{{range $i, $f := .Fields}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p>The live objects match Git.</p>{{end}}
+{{end}}
+{{if .Unknown}}<p>gitvend has not checked this since it started; the check runs on GitHub have their results.</p>{{end}}
+</body></html>
+`))
+
+// serveView answers a signed view path; an unsigned or wrongly signed
+// one is not found, like a page that does not exist.
+func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
+	v := s.opts.Views
+	if v.Links == nil {
+		http.NotFound(w, r)
+		return
+	}
+	view, err := v.Links.Open(r.URL.EscapedPath())
+	if err != nil {
+		s.log.Debug("view refused", "err", err)
+		http.NotFound(w, r)
+		return
+	}
+	data := struct {
+		PR      *permalink.PullRequest
+		Target  *permalink.Target
+		Unknown bool
+	}{}
+	switch view.Kind {
+	case "pull":
+		if v.PullRequest != nil {
+			if pr, ok := v.PullRequest(view.Repo, view.Number); ok {
+				data.PR = &pr
+			}
+		}
+	case "target":
+		if v.Target != nil {
+			if t, ok := v.Target(view.Target); ok {
+				data.Target = &t
+			}
+		}
+	}
+	data.Unknown = data.PR == nil && data.Target == nil
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	if err := viewPage.Execute(w, data); err != nil {
+		s.log.Warn("write view", "err", err)
+	}
+}
