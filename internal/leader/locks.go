@@ -82,7 +82,7 @@ type Locks struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*lockEntry   // Lease name → this replica's hold
+	entries map[string]*lockEntry    // Lease name → this replica's hold
 	seen    map[string]observedLease // Lease name → when its record last changed
 }
 
