@@ -151,8 +151,13 @@ func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
 
 // Kick asks Run to reconcile repository repo at once, as a push to its
 // desired-state branch does; the leader calls it when another replica
-// hands it a push. It never blocks.
+// hands it a push. A repository that is not served is ignored: a signal
+// names a repository, and whoever may write it must not make gitvend
+// fetch another. It never blocks.
 func (r *Rollout) Kick(repo string) {
+	if _, ok := r.opts.Branches[repo]; !ok {
+		return
+	}
 	select {
 	case r.kick <- repo:
 	default: // a reconcile of every repository is already due
