@@ -277,6 +277,9 @@ func (s *service) run(ctx context.Context) error {
 			s.log.Error("leader election stopped", "err", err)
 		}
 	}()
+	if s.locks != nil {
+		go s.locks.Observe(ctx, s.cfg.RepositoryNames()...)
+	}
 	s.log.Info("serving", "listen", s.cfg.Listen, "opsListen", s.cfg.OpsListen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
 	serveErr := s.server.Run(ctx, s.cfg.Listen, s.cfg.OpsListen)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)

@@ -2,7 +2,6 @@ package leader
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,15 +143,17 @@ func (o *Options) complete() error {
 }
 
 // DefaultIdentity names this process among the replicas: the host name
-// (the pod's name in Kubernetes), the process id and a random suffix, so
-// that two processes on one host, or a process restarted in the same pod,
-// never share an identity.
+// (the pod's name in Kubernetes) and the process id. Two processes running
+// at once never share it; a container restarted in its pod usually gets it
+// back (the same pod name and process id 1), and with it, at once, the
+// Leases its crashed predecessor held instead of waiting for them to
+// expire.
 func DefaultIdentity() (string, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return "", fmt.Errorf("identity: empty, and the host name is unknown: %w", err)
 	}
-	return fmt.Sprintf("%s_%d_%s", host, os.Getpid(), strings.ToLower(rand.Text()[:6])), nil
+	return fmt.Sprintf("%s_%d", host, os.Getpid()), nil
 }
 
 // leaderGauge returns this identity's gitvend_leader gauge, registered on

@@ -126,6 +126,10 @@ func NewLocks(cfg *rest.Config, opts LockOptions) (*Locks, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = opts.RenewDeadline
 	}
+	// Every job takes and gives back a Lease (two requests each, and a
+	// renewal per RetryPeriod while it runs): more than client-go's
+	// default of 5 requests a second allows when webhooks come in bursts.
+	cfg.QPS, cfg.Burst = 50, 100
 	cfg = rest.AddUserAgent(cfg, "gitvend-repository-leases")
 	leases, err := coordinationv1client.NewForConfig(cfg)
 	if err != nil {
@@ -219,6 +223,28 @@ func (l *Locks) Lock(ctx context.Context, repo string) (context.Context, func(),
 	}, nil
 }
 
+// Observe reads the Leases of repos once, so that the wait for a Lease
+// whose holder has died starts now rather than at the first job: a
+// replica calls it when it starts, and by the time its first jobs run, the
+// Leases of a predecessor that crashed have expired. Errors are only
+// logged; Lock reads the Leases again.
+func (l *Locks) Observe(ctx context.Context, repos ...string) {
+	client := l.leases.Leases(l.opts.Namespace)
+	for _, repo := range repos {
+		name := LeaseName(l.opts.Prefix, "repo", repo)
+		lease, err := client.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			if !apierrors.IsNotFound(err) {
+				l.log.Warn("could not read the repository Lease", "lease", name, "err", err)
+			}
+			continue
+		}
+		if h := ptr.Deref(lease.Spec.HolderIdentity, ""); h != "" && h != l.opts.Identity {
+			l.expired(name, lease)
+		}
+	}
+}
+
 // unref drops a reference to an entry, forgetting it when unused.
 func (l *Locks) unref(name string, e *lockEntry) {
 	l.mu.Lock()
@@ -247,19 +273,21 @@ func (l *Locks) acquire(ctx context.Context, name, repo string) error {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Wait)
 	defer cancel()
 	holder := ""
+	var err error
 	for {
-		var err error
-		var ok bool
-		ok, holder, err = l.tryAcquire(ctx, name, repo)
+		ok, h, tryErr := l.tryAcquire(ctx, name, repo)
 		switch {
 		case ok:
 			return nil
-		case err != nil && ctx.Err() == nil:
+		case h != "":
+			holder, err = h, nil
+		case tryErr != nil && ctx.Err() == nil:
+			err = tryErr
 			l.log.Warn("could not take the repository Lease; trying again", "lease", name, "err", err)
 		}
 		select {
 		case <-ctx.Done():
-			if err != nil {
+			if holder == "" && err != nil {
 				return fmt.Errorf("repository %s: take Lease %s: %w", repo, name, err)
 			}
 			return fmt.Errorf("repository %s: Lease %s %w %q (waited %s)", repo, name, ErrHeld, holder, l.opts.Wait)

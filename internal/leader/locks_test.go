@@ -297,3 +297,32 @@ func TestLocksOptions(t *testing.T) {
 		t.Error("no error without a client configuration")
 	}
 }
+
+// TestLocksObserveAtStart: a replica that reads the Leases when it starts
+// takes over a crashed holder's Lease as soon as the Lease's duration has
+// passed since then, without its first job waiting it out again.
+func TestLocksObserveAtStart(t *testing.T) {
+	env := kube.Env(t)
+	cfg, ns := env.Config(), env.Namespace(t)
+	crashed := newLocks(t, cfg, ns, "crashed", time.Second)
+	if _, _, err := crashed.Lock(t.Context(), repo); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopRenewal(t, cs, ns)
+
+	restarted := newLocks(t, cfg, ns, "restarted", 100*time.Millisecond)
+	restarted.Observe(t.Context(), repo, "acme/unknown")
+	if _, _, err := restarted.Lock(t.Context(), repo); !errors.Is(err, leader.ErrHeld) {
+		t.Fatalf("Lock before the Lease expired: %v, want ErrHeld", err)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	_, release, err := restarted.Lock(t.Context(), repo)
+	if err != nil {
+		t.Fatalf("Lock once the Lease's duration passed since Observe: %v", err)
+	}
+	release()
+}

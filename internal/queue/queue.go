@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -348,7 +349,11 @@ func (q *Queue) putBack(it *item, err error) {
 		q.release(it.lane)
 		return
 	}
-	q.scheduleRetry(it, "job's key is locked elsewhere; trying again", err, log)
+	// The lock is waited for at an even pace (the Locker's wait already
+	// bounds each try), not with the growing backoff of a failing job.
+	wait := q.opts.InitialBackoff + rand.N(q.opts.InitialBackoff/2+1)
+	q.schedule(it, wait)
+	log.Debug("job's key is locked elsewhere; trying again", "err", err, "in", wait)
 }
 
 // attempt is how one attempt of a job ended.
@@ -425,7 +430,7 @@ func (q *Queue) finish(it *item, a attempt) {
 	switch {
 	case again && q.state == stateRunning:
 		q.metrics.retries.Inc()
-		q.scheduleRetry(it, "job failed; retrying", err, log)
+		q.scheduleRetry(it, err, log)
 		return
 	case again:
 		log.Warn("job failed; not retried because the queue is stopping", "err", err)
@@ -448,7 +453,7 @@ func (q *Queue) finish(it *item, a attempt) {
 
 // scheduleRetry puts a job back at the head of its lane after a backoff;
 // the lane stays busy meanwhile, so later jobs of the key keep their order.
-func (q *Queue) scheduleRetry(it *item, msg string, err error, log *slog.Logger) {
+func (q *Queue) scheduleRetry(it *item, err error, log *slog.Logger) {
 	if it.backoff == nil {
 		it.backoff = &backoff.ExponentialBackOff{
 			InitialInterval:     q.opts.InitialBackoff,
@@ -458,7 +463,13 @@ func (q *Queue) scheduleRetry(it *item, msg string, err error, log *slog.Logger)
 		}
 	}
 	wait := min(it.backoff.NextBackOff(), q.opts.MaxBackoff)
-	log.Warn(msg, "err", err, "in", wait)
+	log.Warn("job failed; retrying", "err", err, "in", wait)
+	q.schedule(it, wait)
+}
+
+// schedule puts a job back at the head of its lane after wait; the lane
+// stays busy meanwhile.
+func (q *Queue) schedule(it *item, wait time.Duration) {
 	q.setWaiting(q.waiting + 1)
 	q.timers[it] = time.AfterFunc(wait, func() {
 		q.mu.Lock()
