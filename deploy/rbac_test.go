@@ -355,8 +355,9 @@ data: {objects: ""}
 	}
 }
 
-// lease runs one term of leader election as gitvend: the Lease is
-// created, renewed and given back.
+// lease does what replicas do with Leases, as gitvend: one term of leader
+// election (the Lease created, renewed and given back), a repository's
+// Lease taken and given back, and a push signal sent and heard.
 func lease(t *testing.T, cfg *rest.Config) {
 	t.Helper()
 	e, err := leader.New(cfg, leader.Options{
@@ -374,5 +375,39 @@ func lease(t *testing.T, cfg *rest.Config) {
 	}
 	if !led {
 		t.Errorf("gitvend's ServiceAccount did not acquire the Lease: %v", ctx.Err())
+	}
+
+	// A repository's Lease, taken, renewed and given back.
+	locks, err := leader.NewLocks(cfg, leader.LockOptions{Namespace: deploytest.Namespace, Prefix: "gitvend",
+		LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobCtx, release, err := locks.Lock(ctx, "acme/infra")
+	if err != nil {
+		t.Fatalf("repository Lease: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond) // renewed meanwhile
+	if jobCtx.Err() != nil {
+		t.Errorf("repository Lease lost: %v", context.Cause(jobCtx))
+	}
+	release()
+
+	// A push signal, listed, watched and sent.
+	pushes, err := leader.NewPushes(cfg, leader.PushOptions{Namespace: deploytest.Namespace, Prefix: "gitvend"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kicked := make(chan string, 1)
+	if err := pushes.Watch(ctx, func(repo string) { kicked <- repo }); err != nil {
+		t.Fatalf("watch push signals: %v", err)
+	}
+	if err := pushes.Signal(ctx, "acme/infra", "0123456789abcdef"); err != nil {
+		t.Fatalf("signal a push: %v", err)
+	}
+	select {
+	case <-kicked:
+	case <-ctx.Done():
+		t.Error("gitvend's ServiceAccount did not hear its push signal")
 	}
 }

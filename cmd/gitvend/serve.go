@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +77,8 @@ type service struct {
 	rollout *rollout.Rollout
 	server  *server.Server
 	elector *leader.Elector // nil without leader election
+	locks   *leader.Locks   // nil without leader election
+	pushes  *leader.Pushes  // nil without leader election
 }
 
 func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*service, error) {
@@ -122,23 +125,113 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	if err != nil {
 		return nil, err
 	}
-	s.queue = queue.New(queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, JobTimeout: cfg.Queue.JobTimeout, Logger: log, Registerer: s.reg})
+	if err := s.coordinate(); err != nil {
+		return nil, fmt.Errorf("leaderElection: %w", err)
+	}
+	qopts := queue.Options{Workers: cfg.Queue.Workers, Capacity: cfg.Queue.Capacity, JobTimeout: cfg.Queue.JobTimeout, Logger: log, Registerer: s.reg}
+	var pushes bot.Pushes = s.rollout
+	if s.locks != nil {
+		qopts.Locker = repoLocker{s.locks}
+		pushes = &pushRelay{s: s}
+	}
+	s.queue = queue.New(qopts)
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
-		Handler: bot.NewDispatcher(s.bot, s.queue, s.rollout), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
+		Handler: bot.NewDispatcher(s.bot, s.queue, pushes), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
 		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight,
 		Views: server.Views{Links: links, PullRequest: s.bot.PullRequestView, Target: s.rollout.TargetView}})
-	if le := cfg.LeaderElection; le.Enabled {
-		rc, err := cluster.RESTConfig(le.Kubeconfig, "")
-		if err != nil {
-			return nil, fmt.Errorf("leaderElection: %w", err)
+	return s, nil
+}
+
+// coordinate sets up what replicas share through Kubernetes, when leader
+// election is on: the leader's Lease, a Lease per repository that keeps its
+// jobs on one replica at a time, and the push signals that reach the
+// leader's rollout from whichever replica got the webhook. All three use
+// one identity, unique to this process.
+func (s *service) coordinate() error {
+	le := s.cfg.LeaderElection
+	if !le.Enabled {
+		return nil
+	}
+	rc, err := cluster.RESTConfig(le.Kubeconfig, "")
+	if err != nil {
+		return err
+	}
+	id, err := leader.DefaultIdentity()
+	if err != nil {
+		return err
+	}
+	s.elector, err = leader.New(rc, leader.Options{Namespace: le.Namespace, Name: le.Name, Identity: id, LeaseDuration: le.LeaseDuration,
+		RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log, Registerer: s.reg})
+	if err != nil {
+		return err
+	}
+	s.locks, err = leader.NewLocks(rc, leader.LockOptions{Namespace: le.Namespace, Prefix: le.Name, Identity: id, LeaseDuration: le.LeaseDuration,
+		RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	s.pushes, err = leader.NewPushes(rc, leader.PushOptions{Namespace: le.Namespace, Prefix: le.Name, Identity: id, Logger: s.log})
+	return err
+}
+
+// repoLocker locks the queue's keys by repository: every job of a
+// repository runs under the repository's Lease (see leader.Locks for why
+// not per request). Push jobs only hand the push on and take no Lease, so
+// that a long job elsewhere never delays a merge's apply.
+type repoLocker struct{ locks *leader.Locks }
+
+func (l repoLocker) Lock(ctx context.Context, key string) (context.Context, func(), error) {
+	repo, lock := lockOf(key)
+	if !lock {
+		return ctx, func() {}, nil
+	}
+	return l.locks.Lock(ctx, repo)
+}
+
+// lockOf reads the repository of a queue key (owner/name, then #number,
+// @checks or @push, or nothing for a resync) and tells whether its job
+// takes the repository's Lease.
+func lockOf(key string) (repo string, lock bool) {
+	repo, suffix := key, ""
+	if i := strings.IndexAny(key, "#@"); i >= 0 {
+		repo, suffix = key[:i], key[i:]
+	}
+	return repo, suffix != "@push"
+}
+
+// pushRelay brings a push to the rollout, which runs on the leader only:
+// on the leader it kicks the rollout directly, on a standby it signals the
+// leader through the repository's push signal Lease. A signal that finds
+// no leader is not needed: the next leader reconciles every repository when
+// it starts.
+type pushRelay struct{ s *service }
+
+// pushTries bounds how often a standby tries to signal a push.
+const pushTries = 3
+
+func (p *pushRelay) Pushed(ctx context.Context, repo, branch, sha string) {
+	s := p.s
+	if !s.rollout.Wants(ctx, repo, branch) {
+		return
+	}
+	if s.elector.IsLeader() {
+		s.rollout.Kick(repo)
+		return
+	}
+	for try := 1; ; try++ {
+		err := s.pushes.Signal(ctx, repo, sha)
+		if err == nil {
+			return
 		}
-		s.elector, err = leader.New(rc, leader.Options{Namespace: le.Namespace, Name: le.Name, LeaseDuration: le.LeaseDuration,
-			RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: log, Registerer: s.reg})
-		if err != nil {
-			return nil, fmt.Errorf("leaderElection: %w", err)
+		if try == pushTries || ctx.Err() != nil {
+			s.log.Error("push not handed to the leader; it is applied at the next interval", "repo", repo, "sha", sha, "err", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(try) * time.Second):
 		}
 	}
-	return s, nil
 }
 
 // botLogin asks GitHub who the App's bot user is (login and id), retrying retryable
@@ -187,6 +280,9 @@ func (s *service) run(ctx context.Context) error {
 			s.log.Error("leader election stopped", "err", err)
 		}
 	}()
+	if s.locks != nil {
+		go s.locks.Observe(ctx, s.cfg.RepositoryNames()...)
+	}
 	s.log.Info("serving", "listen", s.cfg.Listen, "opsListen", s.cfg.OpsListen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
 	serveErr := s.server.Run(ctx, s.cfg.Listen, s.cfg.OpsListen)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
@@ -206,6 +302,13 @@ func (s *service) run(ctx context.Context) error {
 // lead is the work of the leader: the resync loop and the rollout.
 func (s *service) lead(ctx context.Context) {
 	s.log.Info("leading: resync and reconcile")
+	if s.pushes != nil {
+		// The watch is up before the rollout's first reconcile of every
+		// repository, so no push falls between the two.
+		if err := s.pushes.Watch(ctx, s.rollout.Kick); err != nil && ctx.Err() == nil {
+			s.log.Error("push signals not watched; pushes received by other replicas are applied at the next interval", "err", err)
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -231,6 +334,9 @@ func (s *service) status() any {
 		"repositories": s.cfg.RepositoryNames(),
 		"queue":        s.queue.Stats(),
 		"leader":       s.elector == nil || s.elector.IsLeader(),
+	}
+	if s.elector != nil {
+		st["identity"] = s.elector.Identity()
 	}
 	var targets []string
 	for _, t := range s.cfg.Targets {

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +153,101 @@ func TestStoryWithRestarts(t *testing.T) {
 	}
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if err := demo.Audit(w.GH); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStoryWithTwoReplicas runs two gitvend serve processes against the
+// same world behind a proxy that alternates the webhook deliveries between
+// them, as a Service does between two pods, and kills one of them (SIGKILL)
+// at random moments, starting it again soon after. Deliveries that reach
+// the dead one fail; GitHub does not redeliver them by itself, so the
+// leader's resync and the rollout's interval make up for them. The story
+// still finishes, and nothing is done twice: the jobs of a request never ran
+// on both replicas at once.
+func TestStoryWithTwoReplicas(t *testing.T) {
+	w := world(t)
+	replicas, err := demo.NewReplicas(w, gitvendBinary(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range replicas {
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := r.Stop(); err != nil {
+				t.Error(err)
+			}
+			if t.Failed() {
+				if log, err := os.ReadFile(r.Log); err == nil {
+					t.Logf("%s:\n%s", filepath.Base(r.Log), tail(string(log), 40))
+				}
+			}
+		})
+	}
+	proxy, err := demo.NewProxy(replicas...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	w.GH.SetWebhookURL(proxy.URL() + "/webhook")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	var kills [2]int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			// The story takes a few seconds on an idle machine: the first
+			// kill comes soon, the next ones every 0.3 to 2.5s.
+			case <-time.After(time.Duration(300+rng.IntN(2200)) * time.Millisecond):
+			}
+			i := rng.IntN(len(replicas))
+			if err := replicas[i].Kill(); err != nil {
+				t.Error(err)
+				return
+			}
+			kills[i]++
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(rng.IntN(1000)) * time.Millisecond):
+			}
+			if err := replicas[i].Start(ctx); err != nil && ctx.Err() == nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var out strings.Builder
+	err = (&demo.Story{W: w, Out: &out}).Play(ctx)
+	cancel()
+	<-done
+	served, failed := proxy.Counts()
+	t.Logf("kills %v; deliveries answered %v, failed %v; transcript:\n%s", kills, served, failed, out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kills[0]+kills[1] < 2 {
+		t.Errorf("only %d kills happened during the story", kills[0]+kills[1])
+	}
+	if served[0] == 0 || served[1] == 0 {
+		t.Errorf("deliveries answered per replica %v: the proxy did not share them", served)
+	}
+	for _, r := range replicas {
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := demo.Audit(w.GH); err != nil {
 		t.Fatal(err)

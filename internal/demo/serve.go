@@ -28,6 +28,18 @@ type Serve struct {
 // NewServe prepares a server for world w with binary bin on two free
 // loopback ports, and points the GitHub double's webhooks at the public one.
 func NewServe(w *World, bin string) (*Serve, error) {
+	s, err := newServe(w, bin, "gitvend", "work", "serve.log")
+	if err != nil {
+		return nil, err
+	}
+	w.GH.SetWebhookURL(s.URL() + "/webhook")
+	return s, nil
+}
+
+// newServe prepares one server on two free loopback ports, with its
+// configuration in name.yaml, its working directory workDir and its output
+// in logName, all in the world's directory.
+func newServe(w *World, bin, name, workDir, logName string) (*Serve, error) {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return nil, err
@@ -41,12 +53,11 @@ func NewServe(w *World, bin string) (*Serve, error) {
 		defer ln.Close()
 		addrs = append(addrs, ln.Addr().String())
 	}
-	cfg, err := w.WriteConfig(addrs[0], addrs[1])
+	cfg, err := w.writeConfig(name, workDir, addrs[0], addrs[1])
 	if err != nil {
 		return nil, err
 	}
-	w.GH.SetWebhookURL("http://" + addrs[0] + "/webhook")
-	return &Serve{Bin: bin, Config: cfg, Addr: addrs[0], OpsAddr: addrs[1], Log: filepath.Join(w.Dir, "serve.log")}, nil
+	return &Serve{Bin: bin, Config: cfg, Addr: addrs[0], OpsAddr: addrs[1], Log: filepath.Join(w.Dir, logName)}, nil
 }
 
 // URL is the base URL of the server's public listener.

@@ -99,12 +99,18 @@ func (w *World) Close() {
 // WriteConfig writes the server configuration of gitvend serve listening
 // on listen and opsListen, and returns its path.
 func (w *World) WriteConfig(listen, opsListen string) (string, error) {
+	return w.writeConfig("gitvend", "work", listen, opsListen)
+}
+
+// writeConfig writes the configuration file name.yaml of one replica,
+// with its own listeners and working directory.
+func (w *World) writeConfig(name, workDir, listen, opsListen string) (string, error) {
 	cfg := fmt.Sprintf(`# gitvend serve, as the demo runs it: the GitHub double and a real API server on loopback.
 apiVersion: gitvend.dev/v1alpha1
 kind: ServerConfig
 listen: %q
 opsListen: %q
-workDir: work
+workDir: %s
 log:
   level: info
   format: json
@@ -138,8 +144,8 @@ targets:
   # The demo's API server runs no controllers, so Deployments never report
   # ready: do not wait for them.
   healthTimeout: 0s
-`, listen, opsListen, w.GH.URL(), AppID, Repo, w.Kube.KubeconfigPath(), Target, Repo, w.Kube.KubeconfigPath())
-	path := filepath.Join(w.Dir, "gitvend.yaml")
+`, listen, opsListen, workDir, w.GH.URL(), AppID, Repo, w.Kube.KubeconfigPath(), Target, Repo, w.Kube.KubeconfigPath())
+	path := filepath.Join(w.Dir, name+".yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
 

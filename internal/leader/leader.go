@@ -2,7 +2,6 @@ package leader
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,7 +35,7 @@ type Options struct {
 	// Name is the name of the Lease, shared by every replica.
 	Name string
 	// Identity names this replica in the Lease and must differ between
-	// replicas; empty means the host name with a random suffix.
+	// replicas; empty means DefaultIdentity.
 	Identity string
 	// LeaseDuration is how long the other replicas wait, after the last
 	// renewal they saw, before they take the Lease over
@@ -109,11 +108,11 @@ func (o *Options) complete() error {
 		return fmt.Errorf("name %q: %s", o.Name, strings.Join(errs, "; "))
 	}
 	if o.Identity == "" {
-		host, err := os.Hostname()
+		id, err := DefaultIdentity()
 		if err != nil {
-			return fmt.Errorf("identity: empty, and the host name is unknown: %w", err)
+			return err
 		}
-		o.Identity = host + "_" + strings.ToLower(rand.Text()[:8])
+		o.Identity = id
 	}
 	for _, d := range []struct {
 		name  string
@@ -141,6 +140,20 @@ func (o *Options) complete() error {
 		return fmt.Errorf("retryPeriod: must be shorter than renewDeadline %s divided by %.1f, got %s", o.RenewDeadline, leaderelection.JitterFactor, o.RetryPeriod)
 	}
 	return nil
+}
+
+// DefaultIdentity names this process among the replicas: the host name
+// (the pod's name in Kubernetes) and the process id. Two processes running
+// at once never share it; a container restarted in its pod usually gets it
+// back (the same pod name and process id 1), and with it, at once, the
+// Leases its crashed predecessor held instead of waiting for them to
+// expire.
+func DefaultIdentity() (string, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("identity: empty, and the host name is unknown: %w", err)
+	}
+	return fmt.Sprintf("%s_%d", host, os.Getpid()), nil
 }
 
 // leaderGauge returns this identity's gitvend_leader gauge, registered on

@@ -15,4 +15,9 @@
 // fails past it is logged, counted as timed_out and not tried again.
 // Shutdown lets the jobs in flight finish within a deadline and abandons the
 // waiting ones.
+//
+// Replicas that share the work give the queue a Locker: each attempt runs
+// only once the lock of its key is taken (a Kubernetes Lease in gitvend
+// serve), and a job whose key is held elsewhere is put back with a backoff,
+// neither dropped nor counted as an attempt.
 package queue

@@ -18,11 +18,14 @@ const (
 
 // metrics are the queue's Prometheus collectors.
 type metrics struct {
-	depth    prometheus.Gauge
-	running  prometheus.Gauge
-	jobs     *prometheus.CounterVec
-	retries  prometheus.Counter
-	duration *prometheus.HistogramVec
+	depth   prometheus.Gauge
+	running prometheus.Gauge
+	jobs    *prometheus.CounterVec
+	retries prometheus.Counter
+	// lockWaits counts jobs put back because their key's lock was held
+	// elsewhere (Options.Locker).
+	lockWaits prometheus.Counter
+	duration  *prometheus.HistogramVec
 }
 
 // newMetrics registers the collectors on reg (nil: not registered).
@@ -44,6 +47,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		retries: f.NewCounter(prometheus.CounterOpts{
 			Name: "gitvend_queue_retries_total",
 			Help: "Attempts scheduled again after a retryable error.",
+		}),
+		lockWaits: f.NewCounter(prometheus.CounterOpts{
+			Name: "gitvend_queue_lock_waits_total",
+			Help: "Jobs put back because another replica held the lock of their key.",
 		}),
 		duration: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gitvend_queue_job_duration_seconds",

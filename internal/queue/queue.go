@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -54,6 +55,23 @@ type Options struct {
 	// again: the same input would take as long again. A job that ignores
 	// its context keeps its worker until it returns.
 	JobTimeout time.Duration
+	// Locker, when set, is asked for the lock of a job's key before each
+	// attempt and told to release it once the attempt returned, so that
+	// replicas sharing the work never run jobs of one key at once (nil:
+	// no lock; one process keeps its own keys apart).
+	Locker Locker
+}
+
+// Locker keeps the jobs of one key from running in two processes at once.
+// The queue asks for the lock before each attempt of a job and releases it
+// once the attempt has returned.
+type Locker interface {
+	// Lock takes the lock of key, waiting a bounded time for it. It
+	// returns a context derived from ctx that is cancelled should the lock
+	// be lost while the job runs, and the release, to be called once. An
+	// error means the job must not run now: the queue puts it back and
+	// tries again after a backoff, without counting an attempt.
+	Lock(ctx context.Context, key string) (context.Context, func(), error)
 }
 
 // Stats is a snapshot of the queue for status pages and tests.
@@ -298,8 +316,44 @@ func (q *Queue) work() {
 		if it == nil {
 			return
 		}
-		q.finish(it, q.runAttempt(it))
+		ctx := q.jobCtx
+		release := func() {}
+		if q.opts.Locker != nil {
+			var err error
+			ctx, release, err = q.opts.Locker.Lock(ctx, it.lane.key)
+			if err != nil {
+				q.putBack(it, err)
+				continue
+			}
+		}
+		a := q.runAttempt(ctx, it)
+		release()
+		q.finish(it, a)
 	}
+}
+
+// putBack returns a job whose key's lock could not be taken to the head
+// of its lane, to be tried again after a backoff; it did not run, so no
+// attempt is counted and it is never dropped while the queue runs.
+func (q *Queue) putBack(it *item, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.running--
+	q.metrics.running.Set(float64(q.running))
+	q.metrics.lockWaits.Inc()
+	log := q.log.With("key", it.lane.key, "job", it.id, "attempt", it.attempt+1)
+	if q.state != stateRunning {
+		log.Warn("job not run: its key is locked elsewhere and the queue is stopping", "err", err)
+		q.abandoned++
+		q.metrics.jobs.WithLabelValues(OutcomeAbandoned).Inc()
+		q.release(it.lane)
+		return
+	}
+	// The lock is waited for at an even pace (the Locker's wait already
+	// bounds each try), not with the growing backoff of a failing job.
+	wait := q.opts.InitialBackoff + rand.N(q.opts.InitialBackoff/2+1)
+	q.schedule(it, wait)
+	log.Debug("job's key is locked elsewhere; trying again", "err", err, "in", wait)
 }
 
 // attempt is how one attempt of a job ended.
@@ -334,9 +388,9 @@ func (q *Queue) next() *item {
 
 // runAttempt runs one attempt of a job within its deadline, turning a
 // panic into an error.
-func (q *Queue) runAttempt(it *item) (a attempt) {
+func (q *Queue) runAttempt(base context.Context, it *item) (a attempt) {
 	it.attempt++
-	ctx, log := logctx.With(logctx.WithLogger(q.jobCtx, q.log), "key", it.lane.key, "job", it.id, "attempt", it.attempt)
+	ctx, log := logctx.With(logctx.WithLogger(base, q.log), "key", it.lane.key, "job", it.id, "attempt", it.attempt)
 	ctx, cancel := context.WithTimeoutCause(ctx, q.opts.JobTimeout, ErrDeadline)
 	defer cancel()
 	start := time.Now()
@@ -375,6 +429,7 @@ func (q *Queue) finish(it *item, a attempt) {
 	again := retryable && it.attempt < q.opts.MaxAttempts
 	switch {
 	case again && q.state == stateRunning:
+		q.metrics.retries.Inc()
 		q.scheduleRetry(it, err, log)
 		return
 	case again:
@@ -409,7 +464,12 @@ func (q *Queue) scheduleRetry(it *item, err error, log *slog.Logger) {
 	}
 	wait := min(it.backoff.NextBackOff(), q.opts.MaxBackoff)
 	log.Warn("job failed; retrying", "err", err, "in", wait)
-	q.metrics.retries.Inc()
+	q.schedule(it, wait)
+}
+
+// schedule puts a job back at the head of its lane after wait; the lane
+// stays busy meanwhile.
+func (q *Queue) schedule(it *item, wait time.Duration) {
 	q.setWaiting(q.waiting + 1)
 	q.timers[it] = time.AfterFunc(wait, func() {
 		q.mu.Lock()

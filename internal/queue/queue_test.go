@@ -461,9 +461,9 @@ func TestMetricsRegistered(t *testing.T) {
 	for _, f := range families {
 		n += len(f.GetMetric())
 	}
-	// depth, running, retries and six outcome series; the histogram has
-	// no series before the first job.
-	if n != 9 {
-		t.Errorf("series = %d, want 9", n)
+	// depth, running, retries, lock waits and six outcome series; the
+	// histogram has no series before the first job.
+	if n != 10 {
+		t.Errorf("series = %d, want 10", n)
 	}
 }

@@ -162,6 +162,19 @@ func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
 	if want := r.opts.Branches[repo]; want != "" && want != branch {
 		return
 	}
+	r.Kick(repo)
+}
+
+// Kick asks Run to reconcile repository repo at once, as a push to its
+// desired-state branch does; the leader calls it when another replica
+// hands it a push. A repository that is not served is ignored: a signal
+// names a repository, and whoever may write it must not make gitvend
+// fetch another. It never blocks.
+func (r *Rollout) Kick(repo string) {
+	repo, ok := r.canonical(repo)
+	if !ok {
+		return
+	}
 	select {
 	case r.kick <- repo:
 	default: // a reconcile of every repository is already due
@@ -174,6 +187,28 @@ func (r *Rollout) Pushed(ctx context.Context, repo, branch, sha string) {
 func (r *Rollout) canonical(repo string) (string, bool) {
 	full, ok := r.served[config.RepoKey(repo)]
 	return full, ok
+}
+
+// Wants tells whether a push to branch of repo moves the desired state:
+// the repository is served and branch is its desired-state branch (the
+// default branch, asked of GitHub once, when none is configured). When
+// the default branch cannot be read it answers true: a needless reconcile
+// costs less than a missed one.
+func (r *Rollout) Wants(ctx context.Context, repo, branch string) bool {
+	repo, ok := r.canonical(repo)
+	want := r.opts.Branches[repo]
+	switch {
+	case !ok:
+		return false
+	case want != "":
+		return want == branch
+	}
+	gh, _, _, err := r.client(ctx, repo)
+	if err != nil {
+		return true
+	}
+	def, err := r.branches.Resolve(ctx, gh, repo)
+	return err != nil || def == branch
 }
 
 // Run reconciles every repository at once, after every push and every

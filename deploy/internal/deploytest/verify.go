@@ -382,8 +382,8 @@ func verifyRBAC(t testing.TB, byKind map[string][]manifest.Object, serviceAccoun
 		noWildcards(t, "Role "+role.Name, r)
 		if slices.Equal(r.APIGroups, []string{"coordination.k8s.io"}) && slices.Equal(r.Resources, []string{"leases"}) {
 			lease = true
-			if !slices.Equal(r.Verbs, []string{"get", "create", "update"}) {
-				t.Errorf("Role %s grants %v on Leases, want get, create, update", role.Name, r.Verbs)
+			if !slices.Equal(r.Verbs, []string{"get", "list", "watch", "create", "update"}) {
+				t.Errorf("Role %s grants %v on Leases, want get, list, watch, create, update", role.Name, r.Verbs)
 			}
 		}
 	}
