@@ -107,9 +107,8 @@ type Bot struct {
 	now     func() time.Time
 	checks  *checkers
 	onePR   *onePRPerRequest
-	checked *lru.Cache[string, struct{}]              // repo@sha whose check runs this process posted
-	gate    *gate                                     // refused permissions and refusals replied
-	views   *lru.Cache[string, permalink.PullRequest] // what the public view of each pull request shows
+	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
+	gate    *gate                        // refused permissions and refusals replied
 
 	served map[string]string // config.RepoKey -> owner/name as configured
 
@@ -173,12 +172,8 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
-	views, err := lru.New[string, permalink.PullRequest](viewsKept)
-	if err != nil {
-		return nil, fmt.Errorf("bot: %w", err)
-	}
 	return &Bot{opts: opts, log: opts.Logger, metrics: m, now: opts.Now, checks: checks, onePR: newOnePRPerRequest(),
-		checked: checked, gate: g, served: served, views: views, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
+		checked: checked, gate: g, served: served, bases: map[string]*baseTree{}, branches: desired.NewBranches(opts.Repos)}, nil
 }
 
 // Serves tells whether the bot serves the repository owner/name, in

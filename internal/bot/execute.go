@@ -102,7 +102,6 @@ func (b *Bot) ensureChecks(ctx context.Context, w *work, pr int, t *github.Threa
 		}
 		b.remember(key)
 	}
-	b.recordView(w, pr, sha, runs)
 	summary = fitBody(summary, b.wholeList(w, pr))
 	if err := b.say(ctx, w, t, pr, markerSummary, summary); err != nil {
 		return fmt.Errorf("summary comment: %w", err)

@@ -36,4 +36,5 @@ type GitHub interface {
 	// CreateCheckRun starts a run in progress, UpdateCheckRun completes it.
 	CreateCheckRun(ctx context.Context, owner, repo string, spec github.CheckRunSpec) (github.CheckRun, error)
 	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, spec github.CheckRunSpec) (github.CheckRun, error)
+	ListAnnotations(ctx context.Context, owner, repo string, id int64) ([]github.Annotation, error)
 }

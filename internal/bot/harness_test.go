@@ -39,6 +39,7 @@ type harness struct {
 	queue *queue.Queue
 	reg   *prometheus.Registry
 	web   *httptest.Server
+	opts  bot.Options // what the bot was built with, for another replica
 }
 
 // newHarness starts the double with the example desired-state repository,
@@ -102,6 +103,7 @@ func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 	for _, f := range opts {
 		f(&o)
 	}
+	h.opts = o
 	if h.bot, err = bot.New(o); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
@@ -164,8 +166,15 @@ func TestThousandDeniedObjects(t *testing.T) {
 	if !strings.Contains(comments[0], "[gitvend's page of this pull request]("+view+")") {
 		t.Error("summary comment does not link to the whole list")
 	}
-	// The view lists every finding.
-	srv := server.New(server.Options{Secret: []byte(secret), Views: server.Views{Links: links, PullRequest: h.bot.PullRequestView}})
+	// The view lists every finding, read from GitHub: another replica,
+	// one that never checked this pull request, answers the link alike.
+	o := h.opts
+	o.Registerer = prometheus.NewRegistry()
+	other, err := bot.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Options{Secret: []byte(secret), Views: server.Views{Links: links, PullRequest: other.PullRequestView}})
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", strings.TrimPrefix(view, "https://gitvend.example.com"), nil))
 	if got := strings.Count(rec.Body.String(), "<tr><td>deny</td>") + strings.Count(rec.Body.String(), "<tr><td>warn</td>"); rec.Code != 200 || got != len(policyRun.Annotations) {

@@ -2,8 +2,8 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/check"
@@ -175,19 +175,53 @@ func (b *Bot) wholeList(w *work, pr int) string {
 	return where
 }
 
-// viewsKept is how many pull requests' views a Bot keeps.
-const viewsKept = 1000
-
-// recordView keeps what the public view of pull request pr shows: the
-// check of sha as its runs say it, every finding from the policy run's
-// annotations.
-func (b *Bot) recordView(w *work, pr int, sha string, runs []github.CheckRunSpec) {
-	v := permalink.PullRequest{Repo: w.full, Number: pr, HeadSHA: sha, Checked: b.now().UTC()}
+// PullRequestView reads what gitvend's public view of pull request
+// number of repo shows from GitHub itself: the check runs gitvend posted on
+// the pull request's head, with every annotation of the policy run (a
+// check run's summary shows only what fits). Nothing is kept in memory, so
+// every replica answers a link alike, before and after a restart; the
+// reads are conditional, so a view opened again costs no rate limit. It
+// reports false for a repository gitvend does not serve, a pull request
+// that does not exist, or a head gitvend has not checked yet.
+func (b *Bot) PullRequestView(ctx context.Context, repo string, number int) (permalink.PullRequest, bool, error) {
+	full, served := b.canonical(repo)
+	if !served {
+		return permalink.PullRequest{}, false, nil
+	}
+	owner, name, err := splitRepo(full)
+	if err != nil {
+		return permalink.PullRequest{}, false, err
+	}
+	gh, err := b.opts.Clients.ForRepo(ctx, owner, name)
+	if err != nil {
+		return permalink.PullRequest{}, false, fmt.Errorf("client for %s: %w", full, err)
+	}
+	pr, err := gh.GetPR(ctx, owner, name, number)
+	if errors.Is(err, github.ErrNotFound) {
+		return permalink.PullRequest{}, false, nil
+	}
+	if err != nil {
+		return permalink.PullRequest{}, false, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	runs, err := gh.ListCheckRuns(ctx, owner, name, pr.HeadSHA)
+	if err != nil {
+		return permalink.PullRequest{}, false, fmt.Errorf("list check runs of #%d: %w", number, err)
+	}
+	v := permalink.PullRequest{Repo: full, Number: number, HeadSHA: pr.HeadSHA}
+	checked := false
 	for _, r := range runs {
+		if r.Status != "completed" {
+			continue
+		}
 		switch r.Name {
 		case CheckPolicy:
-			v.Passed, v.Counts = r.Conclusion == "success", r.Title
-			for _, a := range r.Annotations {
+			checked = true
+			v.Passed, v.Counts, v.Checked = r.Conclusion == "success", r.Title, r.CompletedAt
+			anns, err := gh.ListAnnotations(ctx, owner, name, r.ID)
+			if err != nil {
+				return permalink.PullRequest{}, false, fmt.Errorf("list findings of #%d: %w", number, err)
+			}
+			for _, a := range anns {
 				sev := "warn"
 				if a.Level == "failure" {
 					sev = "deny"
@@ -199,13 +233,5 @@ func (b *Bot) recordView(w *work, pr int, sha string, runs []github.CheckRunSpec
 			v.Cost = r.Title
 		}
 	}
-	b.views.Add(viewKey(w.full, pr), v)
-}
-
-func viewKey(repo string, pr int) string { return strings.ToLower(repo) + "#" + strconv.Itoa(pr) }
-
-// PullRequestView is what gitvend's public view of pull request number
-// of repo shows: its last check by this process.
-func (b *Bot) PullRequestView(repo string, number int) (permalink.PullRequest, bool) {
-	return b.views.Get(viewKey(repo, number))
+	return v, checked, nil
 }

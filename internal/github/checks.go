@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 )
@@ -61,6 +62,7 @@ type CheckRun struct {
 	Title            string
 	Summary          string
 	AnnotationsCount int
+	CompletedAt      time.Time // zero until the run is completed
 }
 
 func toCheckRun(r *gh.CheckRun) CheckRun {
@@ -68,7 +70,7 @@ func toCheckRun(r *gh.CheckRun) CheckRun {
 		ID: r.GetID(), AppID: r.GetApp().GetID(), Name: r.GetName(), HeadSHA: r.GetHeadSHA(), Status: r.GetStatus(),
 		Conclusion: r.GetConclusion(), ExternalID: r.GetExternalID(), DetailsURL: r.GetDetailsURL(),
 		HTMLURL: r.GetHTMLURL(), Title: r.GetOutput().GetTitle(), Summary: r.GetOutput().GetSummary(),
-		AnnotationsCount: r.GetOutput().GetAnnotationsCount(),
+		AnnotationsCount: r.GetOutput().GetAnnotationsCount(), CompletedAt: r.GetCompletedAt().Time,
 	}
 }
 
@@ -289,6 +291,26 @@ func (c *Client) ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]
 	}
 }
 
+// ListAnnotations returns every annotation of check run id, however many
+// updates posted them.
+func (c *Client) ListAnnotations(ctx context.Context, owner, repo string, id int64) ([]Annotation, error) {
+	if err := checkArgs(owner, repo, checkID("check run id", id)); err != nil {
+		return nil, err
+	}
+	list, err := listAll(ctx, func(o gh.ListOptions) ([]*gh.CheckRunAnnotation, *gh.Response, error) {
+		return c.gh.Checks.ListCheckRunAnnotations(ctx, owner, repo, id, &o)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list annotations of check run %d of %s/%s: %w", id, owner, repo, err)
+	}
+	out := make([]Annotation, 0, len(list))
+	for _, a := range list {
+		out = append(out, Annotation{Path: a.GetPath(), StartLine: a.GetStartLine(), EndLine: a.GetEndLine(),
+			Level: a.GetAnnotationLevel(), Title: a.GetTitle(), Message: a.GetMessage()})
+	}
+	return out, nil
+}
+
 // statusStates are the states of a commit status.
 var statusStates = []string{"error", "failure", "pending", "success"}
 
@@ -342,20 +364,36 @@ func optional(s string) *string {
 	return &s
 }
 
+// Status is a commit status as GitHub reports it.
+type Status struct {
+	State       string
+	Description string
+	TargetURL   string
+	UpdatedAt   time.Time
+}
+
 // StatusState returns the state of the newest commit status with context
 // statusContext that this App set on sha ("error", "failure", "pending" or
 // "success"), or "" when there is none. Statuses of the same context set
 // by anyone else (a person with write access, another App) are ignored:
 // a status is the App's when its creator is the App's bot user.
 func (c *Client) StatusState(ctx context.Context, owner, repo, sha, statusContext string) (string, error) {
+	st, err := c.Status(ctx, owner, repo, sha, statusContext)
+	return st.State, err
+}
+
+// Status returns the newest commit status for statusContext on sha that
+// this App's bot set; its State is "" when there is none. Statuses of the
+// same context set by anyone else are left out.
+func (c *Client) Status(ctx context.Context, owner, repo, sha, statusContext string) (Status, error) {
 	if err := checkArgs(owner, repo); err != nil {
-		return "", err
+		return Status{}, err
 	}
 	list, err := listAll(ctx, func(lo gh.ListOptions) ([]*gh.RepoStatus, *gh.Response, error) {
 		return c.gh.Repositories.ListStatuses(ctx, owner, repo, sha, &lo)
 	})
 	if err != nil {
-		return "", fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, convertError(err))
+		return Status{}, fmt.Errorf("list statuses of %s/%s@%s: %w", owner, repo, sha, convertError(err))
 	}
 	var bot string
 	// GitHub lists the newest first.
@@ -365,12 +403,12 @@ func (c *Client) StatusState(ctx context.Context, owner, repo, sha, statusContex
 		}
 		if bot == "" {
 			if bot, err = c.botLogin(ctx); err != nil {
-				return "", fmt.Errorf("status %s of %s/%s@%s: %w", statusContext, owner, repo, sha, err)
+				return Status{}, fmt.Errorf("status %s of %s/%s@%s: %w", statusContext, owner, repo, sha, err)
 			}
 		}
 		if strings.EqualFold(st.GetCreator().GetLogin(), bot) {
-			return st.GetState(), nil
+			return Status{State: st.GetState(), Description: st.GetDescription(), TargetURL: st.GetTargetURL(), UpdatedAt: st.GetUpdatedAt().Time}, nil
 		}
 	}
-	return "", nil
+	return Status{}, nil
 }

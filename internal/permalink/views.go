@@ -36,6 +36,10 @@ type Target struct {
 	At          time.Time
 	Objects     []Applied
 	Drift       []Drift
+	// Elsewhere says the view was read from GitHub by a replica that does
+	// not apply: the objects and the drift are known to the one that does
+	// (and the drift issue lists what differs).
+	Elsewhere bool
 }
 
 // Applied is one object an apply changed.

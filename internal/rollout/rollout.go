@@ -31,6 +31,8 @@ const StatusPrefix = "gitvend/apply/"
 type GitHub interface {
 	SetStatus(ctx context.Context, owner, repo, sha, statusContext, state, description, targetURL string) error
 	StatusState(ctx context.Context, owner, repo, sha, statusContext string) (string, error)
+	Status(ctx context.Context, owner, repo, sha, statusContext string) (github.Status, error)
+	HeadSHA(ctx context.Context, owner, repo, branch string) (string, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	GetIssue(ctx context.Context, owner, repo string, number int) (github.Issue, error)
 	UpsertComment(ctx context.Context, owner, repo string, number int, marker, body string) (int64, error)

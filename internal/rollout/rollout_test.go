@@ -39,9 +39,10 @@ func TestMain(m *testing.M) {
 // namespaces, even though it reached the default branch.
 // fixture is a rollout of the example repository to one target, running.
 type fixture struct {
-	env *kubetest.Env
-	gh  *githubtest.Server
-	r   *rollout.Rollout
+	env  *kubetest.Env
+	gh   *githubtest.Server
+	r    *rollout.Rollout
+	opts rollout.Options // what r was built with, for another replica
 }
 
 // start runs a rollout of the example repository on the GitHub double to
@@ -77,13 +78,14 @@ func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server
 	target := cluster.Connection{Config: env.Config(), Target: cluster.Target{
 		Name: "dev", Repository: repo, Environments: []string{"dev"}, Namespaces: []string{"team-*"}, ClusterScopedKinds: []string{"Namespace"},
 		Prune: true, DriftInterval: time.Hour, InventoryNamespace: cluster.DefaultInventoryNamespace}}
-	r, err := rollout.New(rollout.Options{
+	opts := rollout.Options{
 		Clients:  app,
 		Git:      gitrepo.Clones{Cache: gitrepo.New(t.TempDir(), nil), Remote: app},
 		Branches: map[string]string{repo: "main"},
 		Targets:  []cluster.Connection{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
 		Links: permalink.New("https://gitvend.example.com", []byte("secret")),
-	})
+	}
+	r, err := rollout.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server
 		_ = r.Run(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	return &fixture{env: env, gh: gh, r: r}
+	return &fixture{env: env, gh: gh, r: r, opts: opts}
 }
 
 // head is the default branch's head commit.
@@ -129,6 +131,22 @@ func TestRolloutReportsAndTracksDrift(t *testing.T) {
 	}
 	if strings.Join(states, ",") != "pending,success" {
 		t.Errorf("statuses of the apply: %v, want pending then success", states)
+	}
+	// The target's view: the replica that applied shows the objects it
+	// changed; another one (a standby, or one just started) reads the
+	// apply's status from GitHub and says where the rest is.
+	if v, ok, err := r.TargetView(ctx, "dev"); err != nil || !ok || v.Revision != head || v.State != "success" || len(v.Objects) == 0 || v.Elsewhere {
+		t.Errorf("the applying replica's view of dev: %+v, %v, %v", v, ok, err)
+	}
+	standby, err := rollout.New(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := standby.TargetView(ctx, "dev"); err != nil || !ok || v.Revision != head || v.State != "success" || !v.Elsewhere || v.Description == "" {
+		t.Errorf("a standby's view of dev: %+v, %v, %v", v, ok, err)
+	}
+	if _, ok, err := standby.TargetView(ctx, "prod"); ok || err != nil {
+		t.Errorf("a view of a target that is not configured: %v, %v", ok, err)
 	}
 
 	// A change by hand is drift: one issue, closed when reverted. The

@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/permalink"
@@ -60,11 +62,48 @@ func (r *Rollout) recordDrift(repo string, rep *reconcile.DriftReport) {
 	r.views.byName[rep.Target] = v
 }
 
-// TargetView is what gitvend's public view of a target shows, as this
-// process last applied and watched it.
-func (r *Rollout) TargetView(name string) (permalink.Target, bool) {
+// TargetView is what gitvend's public view of a target shows. The
+// replica that applies (the leader) shows the objects of its last apply
+// and the drift it watches. Any other replica, or one just started, reads
+// the apply's commit status on the desired-state branch's head from
+// GitHub, so a link answers alike whichever replica it reaches. It reports
+// false for a target that is not configured.
+func (r *Rollout) TargetView(ctx context.Context, name string) (permalink.Target, bool, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	v, ok := r.views.byName[name]
-	return v, ok
+	v, known := r.views.byName[name]
+	r.mu.Unlock()
+	if known {
+		return v, true, nil
+	}
+	var target *targetState
+	for _, t := range r.targets {
+		if t.Name == name {
+			target = t
+		}
+	}
+	if target == nil {
+		return permalink.Target{}, false, nil
+	}
+	repo, _ := r.canonical(target.Repository) // New refused targets of repositories not served
+	v = permalink.Target{Name: name, Repository: repo, Elsewhere: true}
+	gh, owner, repoName, err := r.client(ctx, repo)
+	if err != nil {
+		return v, true, err
+	}
+	branch, err := r.branches.Resolve(ctx, gh, repo)
+	if err != nil {
+		return v, true, err
+	}
+	sha, err := gh.HeadSHA(ctx, owner, repoName, branch)
+	if err != nil {
+		return v, true, fmt.Errorf("head of %s %s: %w", repo, branch, err)
+	}
+	st, err := gh.Status(ctx, owner, repoName, sha, StatusPrefix+name)
+	if err != nil {
+		return v, true, fmt.Errorf("apply status of %s on %.12s: %w", name, sha, err)
+	}
+	if st.State != "" {
+		v.Revision, v.State, v.Description, v.At = sha, st.State, st.Description, st.UpdatedAt
+	}
+	return v, true, nil
 }

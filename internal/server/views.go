@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"time"
@@ -15,9 +16,9 @@ type Views struct {
 	// Links check the signed paths; without them no view is served.
 	Links *permalink.Links
 	// PullRequest returns the view of a pull request, if known.
-	PullRequest func(repo string, number int) (permalink.PullRequest, bool)
+	PullRequest func(ctx context.Context, repo string, number int) (permalink.PullRequest, bool, error)
 	// Target returns the view of a target, if known.
-	Target func(name string) (permalink.Target, bool)
+	Target func(ctx context.Context, name string) (permalink.Target, bool, error)
 }
 
 var viewPage = template.Must(template.New("view").Funcs(template.FuncMap{
@@ -35,17 +36,19 @@ var viewPage = template.Must(template.New("view").Funcs(template.FuncMap{
 {{end}}</table>{{else}}<p>No policy findings.</p>{{end}}
 {{end}}
 {{with .Target}}<h1>Target {{.Name}}</h1>
-<p>Repository {{.Repository}}.{{if .Revision}} Last applied <code>{{short .Revision}}</code> at {{when .At}}: {{.State}}, {{.Description}}.{{else}} Not applied by this gitvend since it started.{{end}}</p>
+<p>Repository {{.Repository}}.{{if .Revision}} Last applied <code>{{short .Revision}}</code> at {{when .At}}: {{.State}}, {{.Description}}.{{else}} Not applied yet.{{end}}</p>
 {{if .Objects}}<h2>Changed by the last apply ({{len .Objects}})</h2>
 <table><tr><th>action</th><th>object</th><th>status</th></tr>
 {{range .Objects}}<tr><td>{{.Action}}</td><td><code>{{.Object}}</code></td><td>{{.Status}}</td></tr>
 {{end}}</table>{{end}}
-<h2>Drift ({{len .Drift}})</h2>
+{{if .Elsewhere}}<p>The objects of the last apply and the live drift are shown by the replica that applies; the drift issue on GitHub lists what differs.</p>
+{{else}}<h2>Drift ({{len .Drift}})</h2>
 {{if .Drift}}<table><tr><th>object</th><th>fields</th></tr>
 {{range .Drift}}<tr><td><code>{{.Object}}</code></td><td>{{if .Note}}{{.Note}}{{else}}{{range $i, $f := .Fields}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}{{end}}</td></tr>
-{{end}}</table>{{else}}<p>The live objects match Git.</p>{{end}}
+{{end}}</table>{{else}}<p>The live objects match Git.</p>{{end}}{{end}}
 {{end}}
-{{if .Unknown}}<p>gitvend has not checked this since it started; the check runs on GitHub have their results.</p>{{end}}
+{{if .Unknown}}<p>gitvend has not checked this yet.</p>{{end}}
+{{if .Unavailable}}<p>GitHub could not be read just now; try again in a minute. The check runs and commit statuses on GitHub have the results.</p>{{end}}
 </body></html>
 `))
 
@@ -64,25 +67,34 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := struct {
-		PR      *permalink.PullRequest
-		Target  *permalink.Target
-		Unknown bool
+		PR          *permalink.PullRequest
+		Target      *permalink.Target
+		Unknown     bool
+		Unavailable bool
 	}{}
 	switch view.Kind {
 	case "pull":
 		if v.PullRequest != nil {
-			if pr, ok := v.PullRequest(view.Repo, view.Number); ok {
+			var pr permalink.PullRequest
+			var ok bool
+			if pr, ok, err = v.PullRequest(r.Context(), view.Repo, view.Number); ok && err == nil {
 				data.PR = &pr
 			}
 		}
 	case "target":
 		if v.Target != nil {
-			if t, ok := v.Target(view.Target); ok {
+			var t permalink.Target
+			var ok bool
+			if t, ok, err = v.Target(r.Context(), view.Target); ok && err == nil {
 				data.Target = &t
 			}
 		}
 	}
-	data.Unknown = data.PR == nil && data.Target == nil
+	if err != nil {
+		s.log.Warn("view", "kind", view.Kind, "err", err)
+		data.Unavailable = true
+	}
+	data.Unknown = data.PR == nil && data.Target == nil && !data.Unavailable
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,8 +22,12 @@ func TestViewsAreSignedAndReadOnly(t *testing.T) {
 	target := permalink.Target{Name: "prod", Repository: "acme/infra", Revision: strings.Repeat("d", 40), State: "success", Description: "applied 3",
 		Drift: []permalink.Drift{{Object: "apps/v1/Deployment/team-a/web", Fields: []string{"spec.replicas"}}}}
 	s := New(Options{Secret: []byte("webhook-secret"), Views: Views{Links: links,
-		PullRequest: func(repo string, n int) (permalink.PullRequest, bool) { return pr, repo == pr.Repo && n == pr.Number },
-		Target:      func(name string) (permalink.Target, bool) { return target, name == target.Name },
+		PullRequest: func(_ context.Context, repo string, n int) (permalink.PullRequest, bool, error) {
+			return pr, repo == pr.Repo && n == pr.Number, nil
+		},
+		Target: func(_ context.Context, name string) (permalink.Target, bool, error) {
+			return target, name == target.Name, nil
+		},
 	}})
 	web := httptest.NewServer(s.Handler())
 	defer web.Close()
