@@ -162,9 +162,10 @@ func TestStoryWithRestarts(t *testing.T) {
 // TestStoryWithTwoReplicas runs two gitvend serve processes against the
 // same world behind a proxy that alternates the webhook deliveries between
 // them, as a Service does between two pods, and kills one of them (SIGKILL)
-// at random moments, starting it again soon after. Deliveries that reach
-// the dead one fail; GitHub does not redeliver them by itself, so the
-// leader's resync and the rollout's interval make up for them. The story
+// a random moment after each thing a person does, while gitvend works on
+// it, starting it again soon after. Deliveries that reach the dead one
+// fail; GitHub does not redeliver them by itself, so the leader's resync
+// and the rollout's interval make up for them. The story
 // still finishes, and nothing is done twice: the jobs of a request never ran
 // on both replicas at once.
 func TestStoryWithTwoReplicas(t *testing.T) {
@@ -200,19 +201,27 @@ func TestStoryWithTwoReplicas(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	var out strings.Builder
 	var kills [2]int
+	// Each time a person acts, one replica is killed a moment later, while
+	// gitvend works on what was done: the first victim is drawn at random,
+	// then the two take turns, so both are killed however short the story.
+	// Actions while the last victim is still coming back count as one.
+	acted := make(chan struct{}, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for {
+		for i := rng.IntN(len(replicas)); ; i = (i + 1) % len(replicas) {
 			select {
 			case <-ctx.Done():
 				return
-			// The story takes a few seconds on an idle machine: the first
-			// kill comes soon, the next ones every 0.3 to 2.5s.
-			case <-time.After(time.Duration(300+rng.IntN(2200)) * time.Millisecond):
+			case <-acted:
 			}
-			i := rng.IntN(len(replicas))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(rng.IntN(400)) * time.Millisecond):
+			}
 			if err := replicas[i].Kill(); err != nil {
 				t.Error(err)
 				return
@@ -221,7 +230,7 @@ func TestStoryWithTwoReplicas(t *testing.T) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Duration(rng.IntN(1000)) * time.Millisecond):
+			case <-time.After(time.Duration(rng.IntN(500)) * time.Millisecond):
 			}
 			if err := replicas[i].Start(ctx); err != nil && ctx.Err() == nil {
 				t.Error(err)
@@ -229,8 +238,13 @@ func TestStoryWithTwoReplicas(t *testing.T) {
 			}
 		}
 	}()
-	var out strings.Builder
-	err = (&demo.Story{W: w, Out: &out}).Play(ctx)
+	story := &demo.Story{W: w, Out: &out, Acted: func() {
+		select {
+		case acted <- struct{}{}:
+		default:
+		}
+	}}
+	err = story.Play(ctx)
 	cancel()
 	<-done
 	served, failed := proxy.Counts()

@@ -19,8 +19,12 @@ const stepTimeout = 90 * time.Second
 // acts once and then waits for the state gitvend should bring about, so the
 // story also finishes when gitvend restarts in the middle of it.
 type Story struct {
-	W     *World
-	Out   io.Writer
+	W   *World
+	Out io.Writer
+	// Acted, when set, is called each time a person in the story has
+	// acted (opened an issue, commented, merged, edited the cluster),
+	// while gitvend's work on it is under way: tests crash gitvend there.
+	Acted func()
 	start time.Time
 	// Found are the numbers the story met, for the closing words.
 	Issue, PR int
@@ -47,6 +51,9 @@ func (s *Story) Play(ctx context.Context) error {
 
 func (s *Story) say(format string, args ...any) {
 	fmt.Fprintf(s.Out, "[%5.1fs] %s\n", time.Since(s.start).Seconds(), fmt.Sprintf(format, args...))
+	if s.Acted != nil && strings.HasPrefix(format, "▶") {
+		s.Acted()
+	}
 }
 
 func (s *Story) detail(text string) {
