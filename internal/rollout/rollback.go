@@ -34,19 +34,23 @@ type merge struct {
 	pr   int
 }
 
-// rollback proposes to revert m when it did not become healthy: some
-// target serving an environment that sets rollbackOnFailure has objects
-// this apply changed that are not healthy. It opens a pull request from
+// rollback proposes to revert m when it did not become healthy: a target
+// serving an environment that sets rollbackOnFailure has objects that are
+// not healthy after the merge, and was not failing before it (gitvend's
+// status of the target on the merge's first parent is not a failure: a
+// merge is not blamed for what it found). It opens a pull request from
 // RevertBranch(m.sha) whose one commit reverts the merge (gitrepo.Revert,
 // on the merge itself: the head the rollout applied), once per merge: a
 // pull request of that branch, open or closed, is never opened again, so
 // neither a resync nor a restart proposes it twice, and a person who closed
-// it is not asked again. It never pushes to the desired-state branch and
-// never merges. It returns the revert pull request, or 0 when none is
-// called for.
+// it is not asked again. The decision is taken again from what GitHub and
+// the cluster say on every apply of the merge, so a process that stopped
+// before opening it opens it after a restart. It never pushes to the
+// desired-state branch and never merges. It returns the revert pull
+// request, or 0 when none is called for.
 func (r *Rollout) rollback(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, dir string, m merge, applied []Applied) (int, error) {
-	failing := failedByMerge(applied)
-	if len(failing) == 0 {
+	failing := unhealthyTargets(applied)
+	if len(failing) == 0 || len(m.info.Parents) == 0 {
 		return 0, nil
 	}
 	repoCfg, err := config.LoadRepo(dir)
@@ -55,9 +59,23 @@ func (r *Rollout) rollback(ctx context.Context, gh GitHub, clone *gitrepo.Repo, 
 	}
 	var envs []string
 	for _, t := range r.targets {
-		if failing[t.Name] != nil {
-			envs = append(envs, rollbackEnvironments(repoCfg, t.Target)...)
+		if failing[t.Name] == nil {
+			continue
 		}
+		asks := rollbackEnvironments(repoCfg, t.Target)
+		if len(asks) == 0 {
+			delete(failing, t.Name)
+			continue
+		}
+		before, err := gh.StatusState(ctx, owner, name, m.info.Parents[0], StatusPrefix+t.Name)
+		if err != nil {
+			return 0, fmt.Errorf("status of %s before the merge: %w", t.Name, err)
+		}
+		if before == "failure" || before == "error" {
+			delete(failing, t.Name)
+			continue
+		}
+		envs = append(envs, asks...)
 	}
 	if len(envs) == 0 {
 		return 0, nil
@@ -117,19 +135,16 @@ func (r *Rollout) rollback(ctx context.Context, gh GitHub, clone *gitrepo.Repo, 
 	return opened.Number, nil
 }
 
-// failedByMerge returns, per target, the objects that are not healthy and
-// that this apply changed: a failure the merge brought, not one it found.
-func failedByMerge(applied []Applied) map[string][]reconcile.ObjectResult {
+// unhealthyTargets returns, per target whose health was checked, the
+// objects that are not healthy.
+func unhealthyTargets(applied []Applied) map[string][]reconcile.ObjectResult {
 	out := map[string][]reconcile.ObjectResult{}
 	for _, a := range applied {
 		if a.Err != nil || a.Result == nil || !a.Result.HealthChecked || a.Result.DryRun {
 			continue
 		}
-		for _, o := range a.Result.UnhealthyObjects() {
-			switch o.Action {
-			case reconcile.Created, reconcile.Configured, reconcile.Recreated:
-				out[a.Target] = append(out[a.Target], o)
-			}
+		if bad := a.Result.UnhealthyObjects(); len(bad) > 0 {
+			out[a.Target] = bad
 		}
 	}
 	return out
