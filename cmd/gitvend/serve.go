@@ -115,7 +115,8 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	}
 	links := permalink.New(cfg.PublicURL, []byte(cfg.GitHub.WebhookSecret))
 	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
-		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg, Links: links})
+		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg, Links: links,
+		Author: gitrepo.BotSignature(login, botID)})
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,12 @@ type Environment struct {
 	Teams []string `yaml:"teams"`
 	// Prices replace the default prices for this environment.
 	Prices Prices `yaml:"prices"`
+	// RollbackOnFailure, when true, has gitvend open a pull request that
+	// reverts a merge whose objects do not become healthy on a target
+	// serving this environment within the target's health timeout. The
+	// revert is proposed, never merged nor pushed to the desired-state
+	// branch by gitvend.
+	RollbackOnFailure bool `yaml:"rollbackOnFailure"`
 }
 
 // Prices are hourly prices in Currency. A nil field keeps the default.

@@ -182,3 +182,26 @@ func TestCheckRoot(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRepoRollbackOnFailure(t *testing.T) {
+	head := "apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n- name: dev\n- name: prod\n"
+	r, err := ParseRepo([]byte(head + "  rollbackOnFailure: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev, _ := r.Environment("dev"); dev.RollbackOnFailure {
+		t.Error("dev rolls back without asking")
+	}
+	if prod, _ := r.Environment("prod"); !prod.RollbackOnFailure {
+		t.Error("prod does not roll back though it asks to")
+	}
+	for in, want := range map[string]string{
+		"  rollbackOnFailure: sometimes\n": "line 6: environments[1].rollbackOnFailure:",
+		"  rollbackOnFaliure: true\n":      "line 6: environments[1].rollbackOnFaliure: unknown field; allowed: name, root, teams, prices, rollbackOnFailure",
+	} {
+		_, err := ParseRepo([]byte(head + in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", in, err, want)
+		}
+	}
+}

@@ -12,7 +12,9 @@
 // kustomize and the checks, refusing symbolic links that lead outside the
 // tree or to a folder), builds new commits from a parent plus changed
 // and deleted files by writing blobs and trees directly (Commit:
-// deterministic, and no commit when nothing changes), and pushes a commit
+// deterministic, and no commit when nothing changes), reverts a commit
+// on a later head (Revert: file by file, refusing a file changed again
+// since rather than merging), and pushes a commit
 // to a branch (Push: fast-forward or forced; pushing what is already there
 // does nothing).
 //

@@ -6,6 +6,12 @@
 // inventory of what was applied in the cluster, pruning what left Git,
 // waiting for health with kstatus, and finding drift.
 //
+// An object not healthy in time is explained (Unhealthy) from the pods of
+// a workload, found by its selector: an image that cannot be pulled, a
+// container in a crash loop, a pod the scheduler cannot place; else from
+// kstatus's message. The explanation is cluster-reported text: one clean
+// line, bounded, and never a container's own termination message.
+//
 // The allow-lists judge a kind by its group and kind, and its scope by
 // what the cluster serves (discovery) or by a CRD the target accepted and
 // applied in the same run, never by a CRD document the target may refuse.

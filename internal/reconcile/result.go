@@ -66,6 +66,9 @@ type ObjectResult struct {
 	// InProgress, Failed, Terminating, NotFound, Unknown); empty when health
 	// was not checked.
 	Status string `json:"status,omitempty"`
+	// Unhealthy says why the object did not become healthy; set when
+	// Status is set and not Current.
+	Unhealthy *Unhealthy `json:"unhealthy,omitempty"`
 
 	retryable bool
 }

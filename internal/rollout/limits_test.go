@@ -113,7 +113,7 @@ func TestApplyCommentWithinLimits(t *testing.T) {
 			Action: reconcile.Created, Status: "Current"})
 	}
 	r := &Rollout{}
-	body := r.fitComment(applyComment(strings.Repeat("b", 40), []Applied{{Target: "dev", Result: res}}), []Applied{{Target: "dev"}})
+	body := r.fitComment(applyComment(strings.Repeat("b", 40), []Applied{{Target: "dev", Result: res}}, 0), []Applied{{Target: "dev"}})
 	withinLimits(t, "apply comment", body, github.MaxBody)
 	shown := strings.Count(body, "| created |")
 	m := notShown.FindStringSubmatch(body)

@@ -23,9 +23,9 @@ var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[s
 // report tells the merged pull request what its merge did on every target,
 // and closes each request issue it resolves with what now exists where.
 // Both comments are kept under markers, so a repeated report edits them.
-func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied) error {
+func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied, revert int) error {
 	full := owner + "/" + name
-	body := r.fitComment(applyComment(sha, applied), applied)
+	body := r.fitComment(applyComment(sha, applied, revert), applied)
 	if !r.once(fmt.Sprintf("%s#%d", full, prNumber), body) {
 		return nil
 	}
@@ -106,8 +106,9 @@ func (r *Rollout) fitComment(body string, applied []Applied) string {
 const shownRows = 20
 
 // applyComment is the merged pull request's comment: per target, what the
-// apply changed.
-func applyComment(sha string, applied []Applied) string {
+// apply changed, why objects are not healthy, and the pull request that
+// reverts the merge when one was opened (revert > 0).
+func applyComment(sha string, applied []Applied, revert int) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "### gitvend applied `%.12s`\n\n", sha)
 	sb.WriteString("| target | result |\n|---|---|\n")
@@ -117,7 +118,26 @@ func applyComment(sha string, applied []Applied) string {
 		if state != "success" {
 			icon = "❌"
 		}
-		fmt.Fprintf(&sb, "| `%s` | %s %s |\n", a.Target, icon, desc)
+		if state == "failure" && a.Err == nil && !a.Result.Healthy() {
+			// Why is said below, as code: it is text from the cluster.
+			desc = fmt.Sprintf("%d not healthy in time (below); %s", max(len(a.Result.UnhealthyObjects()), 1), a.Result.Summary())
+		}
+		fmt.Fprintf(&sb, "| `%s` | %s %s |\n", a.Target, icon, strings.ReplaceAll(desc, "|", `\|`))
+	}
+	unhealthy := map[string][]reconcile.ObjectResult{}
+	for _, a := range applied {
+		if a.Result != nil {
+			if bad := a.Result.UnhealthyObjects(); len(bad) > 0 {
+				unhealthy[a.Target] = bad
+			}
+		}
+	}
+	if len(unhealthy) > 0 {
+		sb.WriteString("\n#### Not healthy within the health timeout\n\n")
+		sb.WriteString(unhealthyTable(unhealthy))
+	}
+	if revert > 0 {
+		fmt.Fprintf(&sb, "\n↩️ The environment asks to roll back a merge that does not become healthy: #%d reverts this one. Merge it to restore the state from before; gitvend does not merge it by itself.\n", revert)
 	}
 	for _, a := range applied {
 		if a.Result == nil {
@@ -202,4 +222,49 @@ func renderedIDs(dir string, rec desired.Record) (map[string]bool, error) {
 		}
 	}
 	return ids, nil
+}
+
+// unhealthyTable lists the objects that are not healthy, per target, and
+// why. The reason's detail is what the cluster reports, untrusted: it is
+// shown as code, where Markdown, HTML and mentions are not rendered.
+func unhealthyTable(byTarget map[string][]reconcile.ObjectResult) string {
+	var sb strings.Builder
+	sb.WriteString("| target | object | reason |\n|---|---|---|\n")
+	targets := make([]string, 0, len(byTarget))
+	for t := range byTarget {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	for _, t := range targets {
+		for _, o := range byTarget[t] {
+			fmt.Fprintf(&sb, "| %s | %s | %s |\n", code(t), code(o.ID.String()), reasonCell(o))
+		}
+	}
+	return sb.String()
+}
+
+// reasonCell is why o is not healthy, for a table cell.
+func reasonCell(o reconcile.ObjectResult) string {
+	if o.Unhealthy == nil {
+		return "status " + code(o.Status)
+	}
+	cell := "**" + string(o.Unhealthy.Reason) + "**"
+	if o.Unhealthy.Detail != "" {
+		cell += " " + code(textbudget.Line(o.Unhealthy.Detail, textbudget.Chars(reconcile.MaxHealthDetail)))
+	}
+	return cell
+}
+
+// healthLine says in one line of plain text why an apply is not healthy:
+// the first object not healthy and its reason, and how many more.
+func healthLine(res *reconcile.Result) string {
+	bad := res.UnhealthyObjects()
+	if len(bad) == 0 || bad[0].Unhealthy == nil {
+		return "not healthy in time"
+	}
+	line := fmt.Sprintf("not healthy: %s %s", bad[0].ID, bad[0].Unhealthy)
+	if len(bad) > 1 {
+		line += fmt.Sprintf(" (+%d more)", len(bad)-1)
+	}
+	return line
 }

@@ -41,6 +41,8 @@ type GitHub interface {
 	CreateIssue(ctx context.Context, owner, repo string, spec github.NewIssue) (github.Issue, error)
 	EditIssue(ctx context.Context, owner, repo string, number int, edit github.IssueEdit) (github.Issue, error)
 	DefaultBranch(ctx context.Context, owner, repo string) (string, error)
+	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
+	CreatePR(ctx context.Context, owner, repo string, spec github.NewPR) (github.PullRequest, error)
 }
 
 // Clients hands out the GitHub client that serves a repository, such as
@@ -75,6 +77,10 @@ type Options struct {
 	// Links make the target URL of commit statuses, gitvend's public view
 	// of a target; nil (or no public URL) leaves it empty.
 	Links *permalink.Links
+	// Author signs the commits a rollout makes (the revert of a merge
+	// that did not become healthy, see rollbackOnFailure); without one no
+	// revert is proposed.
+	Author gitrepo.Signature
 }
 
 // Rollout applies the desired state of repositories to their targets after

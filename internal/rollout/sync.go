@@ -110,8 +110,15 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		r.metrics.mergeToApplied.WithLabelValues(a.Target).Observe(r.now().Sub(info.Time).Seconds())
 	}
 	if pr := mergedPR(info.Message); pr > 0 {
-		if err := r.report(ctx, gh, owner, name, pr, sha, dir, applied); err != nil {
+		revert, rbErr := r.rollback(ctx, gh, clone, owner, name, dir, merge{sha: sha, info: info, pr: pr}, applied)
+		if rbErr != nil {
+			r.retryRollback(applied)
+		}
+		if err := r.report(ctx, gh, owner, name, pr, sha, dir, applied, revert); err != nil {
 			return err
+		}
+		if rbErr != nil {
+			return fmt.Errorf("propose the revert of %.12s: %w", sha, rbErr)
 		}
 	}
 	return nil
@@ -163,7 +170,8 @@ func statusOf(a Applied) (string, string) {
 	case a.Result.Count(reconcile.Refused) > 0:
 		return "failure", a.Result.Summary() + " (refused by the target's allow-lists)"
 	case !a.Result.Healthy():
-		return "failure", a.Result.Summary() + "; not healthy in time"
+		// The reason first: a long one is cut at the end.
+		return "failure", healthLine(a.Result) + "; " + a.Result.Summary()
 	case a.Result.DryRun:
 		return "success", "report only: " + a.Result.Summary()
 	}

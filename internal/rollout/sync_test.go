@@ -36,7 +36,12 @@ func TestStatusOf(t *testing.T) {
 		{"applied", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Created, ""), obj(reconcile.Unchanged, "")}}}, "success", "1 created, 1 unchanged"},
 		{"refused", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Refused, "")}}}, "failure", "1 refused (refused by the target's allow-lists)"},
 		{"failed", Applied{Result: &reconcile.Result{Objects: []reconcile.ObjectResult{obj(reconcile.Failed, "")}}, Err: errors.New("x")}, "failure", "1 failed"},
-		{"unhealthy", Applied{Result: &reconcile.Result{HealthTimedOut: true, Objects: []reconcile.ObjectResult{obj(reconcile.Created, "InProgress")}}}, "failure", "1 created; not healthy in time"},
+		{"unhealthy", Applied{Result: &reconcile.Result{HealthTimedOut: true, Objects: []reconcile.ObjectResult{obj(reconcile.Created, "InProgress")}}}, "failure", "not healthy in time; 1 created"},
+		{"unhealthy, explained", Applied{Result: &reconcile.Result{HealthTimedOut: true, Objects: []reconcile.ObjectResult{
+			{ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "a", Name: "web"}, Action: reconcile.Created, Status: "InProgress",
+				Unhealthy: &reconcile.Unhealthy{Reason: reconcile.ImagePullError, Detail: "container app cannot pull image ghcr.io/acme/web:nope (ErrImagePull)"}},
+			obj(reconcile.Unchanged, "InProgress")}}},
+			"failure", "not healthy: Deployment/a/web image pull error: container app cannot pull image ghcr.io/acme/web:nope (ErrImagePull) (+1 more); 1 created, 1 unchanged"},
 		{"report only", Applied{Result: &reconcile.Result{DryRun: true, Objects: []reconcile.ObjectResult{obj(reconcile.Configured, "")}}}, "success", "report only: 1 configured"},
 	}
 	for _, tt := range tests {
