@@ -24,6 +24,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	}
 	label := w.cfg.Intake.Label
 	err = b.ensureLabels(ctx, w)
+	expiring := expiringIssues(w)
 	w.cleanup()
 	if err != nil {
 		return err
@@ -50,6 +51,17 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 		seen[is.Number] = true
 		if _, err := b.SyncIssue(ctx, full, is.Number, Trigger{}); err != nil {
 			errs = append(errs, fmt.Errorf("issue #%d: %w", is.Number, err))
+		}
+	}
+	// Requests with a ttl are looked at however long ago their issues
+	// closed: an expiry falls due without any webhook.
+	for _, n := range expiring {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if _, err := b.SyncIssue(ctx, full, n, Trigger{}); err != nil {
+			errs = append(errs, fmt.Errorf("issue #%d: %w", n, err))
 		}
 	}
 	prs, err := gh.ListOpenPRs(ctx, owner, name)
