@@ -91,7 +91,7 @@ func lifeStart(prs []github.PullRequest) time.Time {
 	var start time.Time
 	for i := len(prs) - 1; i >= 0; i-- {
 		pr := prs[i]
-		if !pr.Merged || pr.MergedAt.IsZero() {
+		if pr.MergedAt.IsZero() { // a list shows merged_at, not merged
 			continue
 		}
 		if isRemoval(pr) {
@@ -414,6 +414,17 @@ func (e *expiryBoard) forget(key string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.m, key)
+}
+
+// keepOnly forgets the expiries of repository full's issues not in synced.
+func (e *expiryBoard) keepOnly(full string, synced map[int]bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k, x := range e.m {
+		if config.RepoKey(x.Repo) == config.RepoKey(full) && !synced[x.Issue] {
+			delete(e.m, k)
+		}
+	}
 }
 
 // Expiries lists the expiries of requests this process found by its last

@@ -64,6 +64,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 			errs = append(errs, fmt.Errorf("issue #%d: %w", n, err))
 		}
 	}
+	b.expiries.keepOnly(full, seen)
 	prs, err := gh.ListOpenPRs(ctx, owner, name)
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("list pull requests of %s: %w", full, err))...)
