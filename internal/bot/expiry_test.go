@@ -308,3 +308,45 @@ func TestExpiryAutoMerge(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestExpiryAutoMergeNeedsPassingChecks: an expiry's removal whose policy
+// check fails (main broke a policy meanwhile) is left open, however many
+// resyncs pass.
+func TestExpiryAutoMergeNeedsPassingChecks(t *testing.T) {
+	clk := &clock{}
+	h := expiryHarness(t, clk, "  autoMerge: true\n")
+	mergedRequest(t, h, "1h")
+	bad := `apiVersion: v1
+kind: Pod
+metadata:
+  name: search-settings
+  namespace: team-search
+  labels:
+    app.kubernetes.io/name: search-settings
+    gitvend.dev/owner: search
+spec:
+  containers:
+  - name: x
+    image: quay.io/elsewhere/x:1
+`
+	if _, err := h.gh.Push(context.Background(), repo, githubtest.PushSpec{User: "alice", Branch: "main", Message: "A pod from another registry",
+		Files: map[string]string{"environments/dev/search-config.yaml": bad}}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	clk.set(2 * time.Hour)
+	h.resync(nil)
+	h.settle()
+	h.resync(nil)
+	h.settle()
+	prs := h.expiryPRs()
+	if len(prs) != 1 {
+		t.Fatalf("expiry pull requests: %+v", prs)
+	}
+	if runs := h.checkRuns(prs[0].HeadSHA); runs[bot.CheckPolicy].Conclusion != "failure" {
+		t.Fatalf("the removal's policy run: %+v", runs[bot.CheckPolicy])
+	}
+	if prs[0].Merged || prs[0].State != "open" {
+		t.Errorf("merged although its policy check failed: %+v", prs[0])
+	}
+}
