@@ -383,7 +383,9 @@ func onLine(cmd request.Command, err error) error {
 	return &field.Error{Line: cmd.Line, Field: cmd.String(), Msg: msg}
 }
 
-func expiryKey(full string, issue int) string { return fmt.Sprintf("%s#%d", config.RepoKey(full), issue) }
+func expiryKey(full string, issue int) string {
+	return fmt.Sprintf("%s#%d", config.RepoKey(full), issue)
+}
 
 // ExpiryEntry is an upcoming expiry, as the status page lists it.
 type ExpiryEntry struct {
