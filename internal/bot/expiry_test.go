@@ -185,6 +185,23 @@ func TestExpiryWarnsOnceThenRemovesOnce(t *testing.T) {
 	if got := h.commentsWith(n, "#"+itoa(removal.Number)+" removes **orders**"); len(got) != 1 {
 		t.Errorf("status after expiry: %q", h.botComments(n))
 	}
+	// Someone closes the removal unmerged: the same expiry never opens
+	// another, in this process or the next.
+	if err := h.gh.CloseIssue(context.Background(), repo, removal.Number, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	h.resync(nil)
+	h.resync(h.restarted())
+	h.settle()
+	for _, p := range h.pulls() {
+		if p.State == "open" {
+			t.Errorf("a pull request was opened again: %+v", p)
+		}
+	}
+	if got := h.commentsWith(n, "expired on"); len(got) != 1 {
+		t.Errorf("expired comments after the close: %q", got)
+	}
 }
 
 // TestExtend: /provision extend by someone who may request in the
