@@ -246,7 +246,7 @@ func judge(cfg *config.Repo, cat Catalog, d *request.Draft) (*request.Request, e
 	if d.Environment != "" {
 		if env, err := Environment(cfg, d.Environment); err != nil {
 			errs = append(errs, err)
-		} else if err := TTL(env, d.TTL, "spec.ttl"); err != nil {
+		} else if err := TTL(env, d.TTL, "spec.ttl"); err != nil && !d.Destroy { // no ttl rule holds a removal back
 			errs = append(errs, err)
 		}
 	}

@@ -381,6 +381,10 @@ func TestAdmitTTLRules(t *testing.T) {
 			}
 		})
 	}
+	// Removing a request that predates the rules is never refused by them.
+	if dec, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.TTL, d.Destroy = "30d", true }), People: alice}); err != nil || dec.Request == nil {
+		t.Errorf("removal refused: %v", err)
+	}
 	dev, _ := cfg.Environment("dev")
 	if err := TTL(dev, "30d", "ttl"); err == nil || err.Error() != "ttl: 30d is longer than dev allows; at most 7d" {
 		t.Errorf("an extension past maxTTL: %v", err)
