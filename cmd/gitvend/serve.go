@@ -344,5 +344,8 @@ func (s *service) status() any {
 		targets = append(targets, t.Name)
 	}
 	st["targets"] = targets
+	if s.bot != nil {
+		st["expiries"] = s.bot.Expiries()
+	}
 	return st
 }

@@ -244,7 +244,9 @@ func judge(cfg *config.Repo, cat Catalog, d *request.Draft) (*request.Request, e
 		errs = append(errs, err)
 	}
 	if d.Environment != "" {
-		if _, err := Environment(cfg, d.Environment); err != nil {
+		if env, err := Environment(cfg, d.Environment); err != nil {
+			errs = append(errs, err)
+		} else if err := TTL(env, d.TTL, "spec.ttl"); err != nil && !d.Destroy { // no ttl rule holds a removal back
 			errs = append(errs, err)
 		}
 	}
@@ -321,4 +323,33 @@ func blueprintNames(cat Catalog) []string {
 		names = append(names, bp.Name)
 	}
 	return names
+}
+
+// TTL judges ttl, the ttl of a request or of an extension of it, against
+// the rules of environment env: a ttl it requires must be given, and none
+// may exceed its maxTTL. The error is a *field.Error on name; a ttl that
+// does not parse is left to the request's own checks.
+func TTL(env config.Environment, ttl, name string) error {
+	if ttl == "" {
+		if env.RequireTTL {
+			return &field.Error{Field: name, Msg: fmt.Sprintf("is required in %s; give one such as %s", env.Name, ttlExample(env))}
+		}
+		return nil
+	}
+	d, err := request.ParseTTL(ttl)
+	if err != nil {
+		return nil
+	}
+	if limit := env.MaxTTLDuration(); limit > 0 && d > limit {
+		return &field.Error{Field: name, Msg: fmt.Sprintf("%s is longer than %s allows; at most %s", ttl, env.Name, env.MaxTTL)}
+	}
+	return nil
+}
+
+// ttlExample is a ttl env accepts.
+func ttlExample(env config.Environment) string {
+	if env.MaxTTL != "" {
+		return "ttl=" + env.MaxTTL
+	}
+	return "ttl=72h"
 }

@@ -349,3 +349,44 @@ func TestEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func TestAdmitTTLRules(t *testing.T) {
+	cfg, err := config.ParseRepo([]byte(strings.Replace(repoYAML, "- name: dev\n", "- name: dev\n  requireTTL: true\n  maxTTL: 7d\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cat := fixtures(t)
+	alice := []Person{writer("alice", map[string]bool{"payments": true})}
+	tests := []struct {
+		name, ttl, env, want string
+	}{
+		{"required", "", "dev", "spec.ttl: is required in dev; give one such as ttl=7d"},
+		{"bounded", "8d", "dev", "spec.ttl: 8d is longer than dev allows; at most 7d"},
+		{"within", "168h", "dev", ""},
+		{"another environment's rules", "", "prod", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := draft(func(d *request.Draft) { d.TTL, d.Environment = tt.ttl, tt.env })
+			dec, err := Admit(Input{Config: cfg, Catalog: cat, Draft: d, People: alice})
+			if tt.want == "" {
+				if err != nil || dec.Request == nil {
+					t.Fatalf("refused: %v %+v", err, dec)
+				}
+				return
+			}
+			var fe *field.Error
+			if !errors.As(err, &fe) || fe.Field != "spec.ttl" || err.Error() != tt.want {
+				t.Fatalf("error %v: want %q", err, tt.want)
+			}
+		})
+	}
+	// Removing a request that predates the rules is never refused by them.
+	if dec, err := Admit(Input{Config: cfg, Catalog: cat, Draft: draft(func(d *request.Draft) { d.TTL, d.Destroy = "30d", true }), People: alice}); err != nil || dec.Request == nil {
+		t.Errorf("removal refused: %v", err)
+	}
+	dev, _ := cfg.Environment("dev")
+	if err := TTL(dev, "30d", "ttl"); err == nil || err.Error() != "ttl: 30d is longer than dev allows; at most 7d" {
+		t.Errorf("an extension past maxTTL: %v", err)
+	}
+}

@@ -103,6 +103,8 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 	}
 	intro.WriteString("\ngitvend renders the manifests and opens a pull request with a policy check and a cost estimate. " +
 		"Fields left empty take their defaults. To change a value later, comment `/provision set key=value` on this issue.\n")
+	intro.WriteString("To have it expire, comment `/provision set ttl=72h` (counted from the merge); " +
+		"`/provision extend ttl=…` on this issue keeps it longer.\n")
 
 	body := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	body.Content = append(body.Content,

@@ -109,6 +109,8 @@ type Bot struct {
 	onePR   *onePRPerRequest
 	checked *lru.Cache[string, struct{}] // repo@sha whose check runs this process posted
 	gate    *gate                        // refused permissions and refusals replied
+	// expiries are the requests' expiries as last worked out.
+	expiries expiryBoard
 
 	served map[string]string // config.RepoKey -> owner/name as configured
 

@@ -30,6 +30,9 @@ type GitHub interface {
 	ListOpenPRs(ctx context.Context, owner, repo string) ([]github.PullRequest, error)
 	ListReviews(ctx context.Context, owner, repo string, number int) ([]github.Review, error)
 	EnsurePR(ctx context.Context, owner, repo string, spec github.NewPR, open *github.PullRequest) (github.PullRequest, github.Ensured, error)
+	// MergePR merges a pull request whose head is still sha (an expiry's
+	// removal, where its environment says so).
+	MergePR(ctx context.Context, owner, repo string, number int, sha string) (string, error)
 
 	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]github.CheckRun, error)
 	EnsureCheckRuns(ctx context.Context, owner, repo string, runs []github.CheckRunSpec, existing []github.CheckRun) (github.Ensured, error)

@@ -79,6 +79,10 @@ type intake struct {
 	unconfirmed []*input
 	ledger      ledger
 	author      string
+	// extends are the request's /provision extend commands, oldest first;
+	// expiry is when it expires, when it does.
+	extends []extension
+	expiry  *expiry
 }
 
 // reply is the bot's answer on a thread, kept under its marker: reply-<id>
@@ -283,6 +287,9 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 		switch cmd.Verb {
 		case request.Help:
 			in.reply(c, replyData{Help: true, Usage: usage}.render())
+			continue
+		case request.Extend:
+			in.extend(c, cmd, by, usage)
 			continue
 		case request.Set:
 			if in.draft == nil {

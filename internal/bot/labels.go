@@ -24,6 +24,7 @@ func labelsOf(request string) []github.Label {
 	return []github.Label{
 		{Name: request, Color: "5319e7", Description: "A request for gitvend: opened from a gitvend form or with /provision"},
 		{Name: rollout.DriftLabel, Color: "d93f0b", Description: "gitvend found live objects that differ from Git"},
+		{Name: ExpiryLabel, Color: "fbca04", Description: "gitvend removes a request whose ttl ran out"},
 	}
 }
 

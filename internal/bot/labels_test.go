@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/githubtest"
 )
 
@@ -91,7 +92,7 @@ func TestResyncFindsUnlabelledForms(t *testing.T) {
 			t.Errorf("an existing label was changed: %+v", l)
 		}
 	}
-	if len(labels) != 2 {
+	if len(labels) != 3 { // request, drift, expiry
 		t.Errorf("labels: %+v", labels)
 	}
 }
@@ -142,7 +143,7 @@ func TestInstallationMakesLabels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(labels) != 2 || labels[0].Name != "gitvend" || labels[1].Name != "gitvend-drift" {
+			if len(labels) != 3 || labels[0].Name != "gitvend" || labels[1].Name != "gitvend-drift" || labels[2].Name != bot.ExpiryLabel {
 				t.Errorf("labels after %s: %+v", tt.event, labels)
 			}
 		})

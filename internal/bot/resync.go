@@ -24,6 +24,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	}
 	label := w.cfg.Intake.Label
 	err = b.ensureLabels(ctx, w)
+	expiring := expiringIssues(w)
 	w.cleanup()
 	if err != nil {
 		return err
@@ -52,6 +53,18 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 			errs = append(errs, fmt.Errorf("issue #%d: %w", is.Number, err))
 		}
 	}
+	// Requests with a ttl are looked at however long ago their issues
+	// closed: an expiry falls due without any webhook.
+	for _, n := range expiring {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if _, err := b.SyncIssue(ctx, full, n, Trigger{}); err != nil {
+			errs = append(errs, fmt.Errorf("issue #%d: %w", n, err))
+		}
+	}
+	b.expiries.keepOnly(full, seen)
 	prs, err := gh.ListOpenPRs(ctx, owner, name)
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("list pull requests of %s: %w", full, err))...)

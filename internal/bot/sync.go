@@ -107,13 +107,16 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return "", err
 	}
 	in := b.fold(w, f)
+	if err := b.judgeExpiry(ctx, w, f, in); err != nil {
+		return "", err
+	}
 	if err := b.acknowledge(ctx, w, in, tr); err != nil {
 		return "", err
 	}
 	if err := b.answer(ctx, w, in); err != nil {
 		return "", err
 	}
-	if issue.State != "open" && in.latest.Before(issue.ClosedAt) {
+	if issue.State != "open" && in.latest.Before(issue.ClosedAt) && !in.expiring() {
 		// A closed request issue only acts on commands written after it
 		// closed (or in the same second: GitHub's times are in seconds),
 		// such as /provision destroy once its request was applied.
@@ -149,6 +152,9 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	var change *desired.Change
 	if in.draft.Destroy {
 		change, err = desired.Withdraw(w.baseDir, w.cfg, req, origin)
+		if errors.Is(err, desired.ErrNotInBranch) && in.expiring() {
+			return OutcomeIgnored, nil // removed already
+		}
 		if errors.Is(err, desired.ErrNotInBranch) {
 			return b.finish(ctx, w, in, OutcomeInvalid, notMergedStatus(req.Metadata.Name, w.branch, in.pr).render())
 		}
@@ -161,6 +167,9 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return b.finish(ctx, w, in, OutcomeInvalid, invalidStatus(in, w.cat).render())
 	}
 	o, err := b.propose(ctx, w, in, req, change)
+	if err == nil && in.expiring() {
+		err = b.afterExpiry(ctx, w, in)
+	}
 	if err == nil {
 		log.Info("request synced", "outcome", o, "name", req.Metadata.Name, "blueprint", req.Spec.Blueprint)
 	}

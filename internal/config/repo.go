@@ -6,7 +6,9 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/field"
@@ -59,6 +61,78 @@ type Environment struct {
 	// revert is proposed, never merged nor pushed to the desired-state
 	// branch by gitvend.
 	RollbackOnFailure bool `yaml:"rollbackOnFailure"`
+
+	// The rules for requests that expire: a request's ttl counts from the
+	// merge of its pull request, and at its end gitvend opens the pull
+	// request that removes it.
+	// RequireTTL makes a ttl mandatory for requests in the environment.
+	RequireTTL bool `yaml:"requireTTL"`
+	// MaxTTL, when set, bounds a request's ttl and every extension, as a
+	// duration such as 168h or 7d.
+	MaxTTL string `yaml:"maxTTL"`
+	// ExpiryWarning is how long before its expiry a request's issue is
+	// told; DefaultExpiryWarning when empty.
+	ExpiryWarning string `yaml:"expiryWarning"`
+	// AutoMerge merges an expiry's removal pull request once its checks
+	// pass; other pull requests are never merged by gitvend.
+	AutoMerge bool `yaml:"autoMerge"`
+}
+
+// DefaultExpiryWarning is how long before expiry a request's issue is told
+// when its environment sets no expiryWarning.
+const DefaultExpiryWarning = 24 * time.Hour
+
+// MaxTTLDuration is MaxTTL as a duration; 0 when unbounded.
+func (x Environment) MaxTTLDuration() time.Duration {
+	d, _ := ParseDuration(x.MaxTTL)
+	return d
+}
+
+// Warning is how long before expiry the request's issue is told.
+func (x Environment) Warning() time.Duration {
+	if d, err := ParseDuration(x.ExpiryWarning); err == nil && d > 0 {
+		return d
+	}
+	return DefaultExpiryWarning
+}
+
+// ParseDuration reads a positive duration such as 90m, 168h or 7d.
+func ParseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || strconv.Itoa(n) != days {
+			return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be a positive duration such as 90m, 168h or 7d, got %q", s)
+	}
+	return d, nil
+}
+
+func (x Environment) validateExpiry(path string, bad func(path, format string, args ...any)) {
+	var maxTTL, warning time.Duration
+	var err error
+	if x.MaxTTL != "" {
+		if maxTTL, err = ParseDuration(x.MaxTTL); err != nil {
+			bad(path+".maxTTL", "%v", err)
+		}
+	}
+	if x.ExpiryWarning != "" {
+		if warning, err = ParseDuration(x.ExpiryWarning); err != nil {
+			bad(path+".expiryWarning", "%v", err)
+		}
+	}
+	if maxTTL > 0 && warning >= maxTTL {
+		bad(path+".expiryWarning", "must be shorter than maxTTL (%s), got %q", x.MaxTTL, x.ExpiryWarning)
+	}
 }
 
 // Prices are hourly prices in Currency. A nil field keeps the default.
@@ -256,6 +330,7 @@ func (r *Repo) Validate() error {
 			}
 		}
 		e.Prices.validate(f+".prices", bad)
+		e.validateExpiry(f, bad)
 	}
 	for i, b := range r.Budgets {
 		f := fmt.Sprintf("budgets[%d]", i)

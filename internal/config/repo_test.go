@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseRepo(t *testing.T) {
@@ -49,6 +50,21 @@ policy:
 	}
 	if r.Forks != ForksCheck || DefaultRepo().Forks != ForksCheck {
 		t.Errorf("forks default = %q, %q; want check", r.Forks, DefaultRepo().Forks)
+	}
+}
+
+func TestParseRepoExpiry(t *testing.T) {
+	r, err := ParseRepo([]byte("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n- {name: dev}\n- {name: preview, requireTTL: true, maxTTL: 7d, expiryWarning: 2h, autoMerge: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := r.Environment("dev")
+	if dev.RequireTTL || dev.AutoMerge || dev.MaxTTLDuration() != 0 || dev.Warning() != DefaultExpiryWarning {
+		t.Errorf("dev's expiry: %+v, warning %s", dev, dev.Warning())
+	}
+	pv, _ := r.Environment("preview")
+	if !pv.RequireTTL || !pv.AutoMerge || pv.MaxTTLDuration() != 7*24*time.Hour || pv.Warning() != 2*time.Hour {
+		t.Errorf("preview's expiry: %+v", pv)
 	}
 }
 
@@ -121,6 +137,12 @@ func TestParseRepoErrors(t *testing.T) {
 			"policy.exceptions[1].policy: is required",
 		}},
 		{"intake", head + "environments: [{name: dev}]\nintake: {permission: owner}\n", []string{`intake.permission: must be one of read, triage, write, maintain, admin, got "owner"`}},
+		{"expiry settings", head + "environments:\n- {name: dev, maxTTL: 3 days, expiryWarning: 0h}\n- {name: qa, maxTTL: 48h, expiryWarning: 2d}\n", []string{
+			`line 4: environments[0].maxTTL: must be a duration such as 90m, 168h or 7d, got "3 days"`,
+			`line 4: environments[0].expiryWarning: must be a positive duration such as 90m, 168h or 7d, got "0h"`,
+			`line 5: environments[1].expiryWarning: must be shorter than maxTTL (48h), got "2d"`,
+		}},
+		{"requireTTL", head + "environments: [{name: pr, requireTTL: sometimes}]\n", []string{`line 3: environments[0].requireTTL: must be true or false, got "sometimes"`}},
 		{"two documents", head + "environments: [{name: dev}]\n---\nkind: Config\n", []string{"must hold exactly one YAML document"}},
 	}
 	for _, tt := range tests {

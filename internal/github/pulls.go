@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	gh "github.com/google/go-github/v60/github"
 )
@@ -19,6 +20,7 @@ type PullRequest struct {
 	State          string // open or closed
 	Draft          bool
 	Merged         bool
+	MergedAt       time.Time // zero unless merged
 	MergeCommitSHA string
 	Head           string // branch name
 	HeadSHA        string
@@ -42,6 +44,7 @@ func toPR(p *gh.PullRequest) PullRequest {
 		State: p.GetState(), Draft: p.GetDraft(), Merged: p.GetMerged(), MergeCommitSHA: p.GetMergeCommitSHA(),
 		Head: p.GetHead().GetRef(), HeadSHA: p.GetHead().GetSHA(), HeadRepo: p.GetHead().GetRepo().GetFullName(),
 		Base: p.GetBase().GetRef(), BaseSHA: p.GetBase().GetSHA(), HTMLURL: p.GetHTMLURL(),
+		MergedAt: p.GetMergedAt().Time,
 	}
 	for _, l := range p.Labels {
 		out.Labels = append(out.Labels, l.GetName())

@@ -68,3 +68,56 @@ func TestPullRequestFromFork(t *testing.T) {
 		}
 	}
 }
+
+// TestMergePR: a merge names the head it merges (409 when the branch
+// moved, retryable); a merged pull request shows when, in a list too; a
+// merge repeated at the same head counts as done; a closed one is not
+// mergeable (405, terminal).
+func TestMergePR(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	push := func(branch, file string) string {
+		sha, err := f.gh.Push(ctx, fullName, githubtest.PushSpec{User: "acme", Branch: branch, Files: map[string]string{file: "kind: ConfigMap\n"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sha
+	}
+	old := push("topic", "a.yaml")
+	n, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "acme", Head: "topic", Title: "Topic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := push("topic", "b.yaml")
+	var ae *APIError
+	if _, err := f.client.MergePR(ctx, owner, repoName, n, old); !errors.As(err, &ae) || ae.Status != 409 || errors.Is(err, ErrNotMergeable) {
+		t.Fatalf("merge at a head the branch left: %v", err)
+	}
+	sha, err := f.client.MergePR(ctx, owner, repoName, n, head)
+	if err != nil || sha == "" {
+		t.Fatalf("merge: %q, %v", sha, err)
+	}
+	pr, err := f.client.GetPR(ctx, owner, repoName, n)
+	if err != nil || !pr.Merged || pr.MergedAt.IsZero() || pr.MergeCommitSHA != sha {
+		t.Fatalf("merged pull request = %+v, %v", pr, err)
+	}
+	if prs, err := f.client.ListPRsByHead(ctx, owner, repoName, "topic"); err != nil || len(prs) != 1 || !prs[0].MergedAt.Equal(pr.MergedAt) {
+		t.Errorf("listed: %+v, %v", prs, err)
+	}
+	if again, err := f.client.MergePR(ctx, owner, repoName, n, head); err != nil || again != sha {
+		t.Errorf("merge repeated: %q, %v", again, err)
+	}
+
+	push("other", "c.yaml")
+	m, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "acme", Head: "other", Title: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.CloseIssue(ctx, fullName, m, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	closed, _ := f.client.GetPR(ctx, owner, repoName, m)
+	if _, err := f.client.MergePR(ctx, owner, repoName, m, closed.HeadSHA); !errors.Is(err, ErrNotMergeable) {
+		t.Errorf("merge of a closed pull request: %v", err)
+	}
+}

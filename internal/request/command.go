@@ -35,6 +35,10 @@ const (
 	Destroy Verb = "destroy"
 	// Help asks for the command reference.
 	Help Verb = "help"
+	// Extend sets a request's expiry anew, counted from when it is
+	// written: /provision extend ttl=72h. It changes no field of the
+	// request.
+	Extend Verb = "extend"
 )
 
 // Arg is one key=value pair of a command, in the order written.
@@ -177,6 +181,16 @@ func parseCommand(line string) (Command, error) {
 		if len(rest) == 0 {
 			return Command{}, fmt.Errorf("set needs at least one key=value, such as /provision set replicas=3")
 		}
+	case Extend:
+		cmd.Verb = Extend
+		if len(rest) != 1 || !strings.HasPrefix(rest[0].text, "ttl=") || rest[0].keyQuoted {
+			return Command{}, fmt.Errorf("extend takes one ttl=<duration>, such as /provision extend ttl=72h")
+		}
+		cmd.Args = []Arg{{Key: "ttl", Value: strings.TrimPrefix(rest[0].text, "ttl=")}}
+		if _, err := ParseTTL(cmd.Args[0].Value); err != nil {
+			return Command{}, fmt.Errorf("ttl %v", err)
+		}
+		return cmd, nil
 	case Rerender, Destroy, Help:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {

@@ -104,3 +104,36 @@ func FuzzParseCommands(f *testing.F) {
 		}
 	})
 }
+
+func TestParseExtend(t *testing.T) {
+	cmds, errs := ParseCommands("/provision extend ttl=72h")
+	if len(errs) > 0 || len(cmds) != 1 || cmds[0].Verb != Extend || len(cmds[0].Args) != 1 || cmds[0].Args[0] != (Arg{Key: "ttl", Value: "72h"}) {
+		t.Fatalf("extend: %+v %v", cmds, errs)
+	}
+	if got := cmds[0].String(); got != "/provision extend ttl=72h" {
+		t.Errorf("String: %q", got)
+	}
+	for _, bad := range []string{"/provision extend", "/provision extend ttl=72h name=x", "/provision extend replicas=3", "/provision extend ttl=soon", "/provision extend ttl=-1h", "/provision extend 'ttl'=1h"} {
+		if cmds, errs := ParseCommands(bad); len(cmds) != 0 || len(errs) != 1 {
+			t.Errorf("%s: %+v %v", bad, cmds, errs)
+		} else if !strings.Contains(errs[0].Error(), "ttl") {
+			t.Errorf("%s: %v", bad, errs[0])
+		}
+	}
+}
+
+func TestExtendOnlyOnTheRequestIssue(t *testing.T) {
+	cmds, _ := ParseCommands("/provision extend ttl=1d")
+	var v Vocabulary
+	if errs := v.Check(cmds[0], RequestIssue, "web-service"); len(errs) != 0 {
+		t.Errorf("on the request issue: %v", errs)
+	}
+	for _, p := range []Place{RequestPR, NewIssue} {
+		if errs := v.Check(cmds[0], p, ""); len(errs) != 1 || !strings.Contains(errs[0].Error(), "issue of a request") {
+			t.Errorf("at %d: %v", p, errs)
+		}
+	}
+	if !strings.Contains(Usage(RequestIssue), "/provision extend ttl=") || strings.Contains(Usage(RequestPR), "extend") {
+		t.Error("only the request issue's usage lists extend")
+	}
+}

@@ -26,7 +26,7 @@ const (
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend}
 
 // Usage is the command reference /provision help answers with at place p:
 // only the commands that apply there.
@@ -37,12 +37,13 @@ func Usage(p Place) string {
 		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
 		rerender = "`/provision rerender` renders it again with the current blueprint\n"
 		destroy  = "`/provision destroy` removes it\n"
+		extend   = "`/provision extend ttl=72h` makes it expire that long from now instead (once merged)\n"
 		help     = "`/provision help` shows this list\n"
 		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
 	)
 	switch p {
 	case RequestIssue:
-		return set + rerender + destroy + restart + help + quotes
+		return set + rerender + destroy + extend + restart + help + quotes
 	case RequestPR:
 		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
 	case BotIssue:
@@ -84,6 +85,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 		}
 		current = cmd.Blueprint
 	case Set:
+	case Extend:
+		if p != RequestIssue {
+			return v.wrap(cmd, "extend applies on the issue of a request; write it there")
+		}
+		return nil
 	default:
 		return nil
 	}
