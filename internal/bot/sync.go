@@ -107,6 +107,9 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 		return "", err
 	}
 	in := b.fold(w, f)
+	if err := b.wake(ctx, w, in); err != nil {
+		return "", err
+	}
 	if err := b.acknowledge(ctx, w, in, tr); err != nil {
 		return "", err
 	}
