@@ -450,13 +450,19 @@ func (r *Rollout) setNextSleep(target string, at time.Time) {
 	r.nextSleep[target] = at
 }
 
-// sleepDue returns a channel that fires when the sleep of some target may
-// change next, nil when none will.
+// sleepDue returns a channel that fires (a second late, to be sure the
+// schedule reads the new state) when the sleep of some target may change
+// next, nil when none will. A time already past is left to the sync that
+// failed to move it, retried with its backoff.
 func (r *Rollout) sleepDue() <-chan time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next time.Time
+	now := r.now()
 	for _, at := range r.nextSleep {
+		if !at.After(now) {
+			continue
+		}
 		if next.IsZero() || at.Before(next) {
 			next = at
 		}
@@ -464,7 +470,7 @@ func (r *Rollout) sleepDue() <-chan time.Time {
 	if next.IsZero() {
 		return nil
 	}
-	return time.After(max(next.Sub(r.now()), 0) + time.Second)
+	return time.After(next.Sub(now) + time.Second)
 }
 
 // Wake keeps the workloads of namespace in environment awake until until,
