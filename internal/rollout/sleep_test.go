@@ -181,9 +181,15 @@ func TestSleepWindows(t *testing.T) {
 	}, "\n")
 	waitFor(t, "asleep after the restart", func() bool { return f.state(t) == asleep })
 
-	// A new commit during the window is applied without waking anything.
-	sha, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "More shards",
-		Files: map[string]string{"environments/dev/search-config.yaml": strings.Replace(exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"4"`, 1)}})
+	// A new commit during the window is applied without waking anything;
+	// a Deployment it adds is created asleep, with Git's replicas recorded.
+	root := exampleFiles(t)["environments/dev/kustomization.yaml"]
+	sha, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "More shards, and a worker",
+		Files: map[string]string{
+			"environments/dev/search-config.yaml": strings.Replace(exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"4"`, 1),
+			"environments/dev/worker.yaml":        worker,
+			"environments/dev/kustomization.yaml": strings.Replace(root, "  - search-config.yaml\n", "  - search-config.yaml\n  - worker.yaml\n", 1),
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +197,10 @@ func TestSleepWindows(t *testing.T) {
 	waitFor(t, "the commit applied", func() bool { return statusOf(t, f.gh, sha) == "success" })
 	if got := f.state(t); got != asleep {
 		t.Errorf("asleep after an apply:\n%s\nwant\n%s", got, asleep)
+	}
+	ann := `{.spec.replicas} {.metadata.annotations.gitvend\.dev/asleep}`
+	if got := f.get(t, "deployment", "team-search", "worker", ann); got != `0 {"replicas":2}` {
+		t.Errorf("a Deployment created asleep: %q", got)
 	}
 	// Sleep is no drift: the monitor, which watches these objects, has
 	// seen every change and opened nothing.
@@ -203,6 +213,9 @@ func TestSleepWindows(t *testing.T) {
 	c.set(at(3, 8, 1))
 	r.Kick(repo)
 	waitFor(t, "awake in the morning", func() bool { return f.state(t) == awake })
+	if got := f.get(t, "deployment", "team-search", "worker", ann); got != "2 " {
+		t.Errorf("a Deployment created asleep, woken: %q, want Git's 2 replicas", got)
+	}
 
 	// Thursday 19:30: asleep again; /provision wake keeps team-search
 	// awake until 21:30, team-payments sleeps on.
@@ -239,6 +252,28 @@ func TestSleepWindows(t *testing.T) {
 		t.Errorf("%d drift issues: %s", n, issueTitled(t, f.gh, "Drift on target dev").Body)
 	}
 }
+
+// worker is a Deployment of two replicas added while dev sleeps.
+const worker = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: team-search
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: worker}
+  template:
+    metadata:
+      labels: {app: worker}
+    spec:
+      containers:
+      - name: worker
+        image: ghcr.io/acme/worker:1.0.0
+        resources:
+          requests: {cpu: 100m, memory: 64Mi}
+          limits: {memory: 64Mi}
+`
 
 func statusHead(t *testing.T, gh *githubtest.Server) string {
 	t.Helper()
