@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -115,6 +117,10 @@ func kindKey(u *unstructured.Unstructured) string {
 // sleeper is one target's sleep: its cluster client and what it set quiet.
 type sleeper struct {
 	c client.Client
+	mu sync.Mutex
+	// quiet are the fields of what sleeps, set quiet by the last
+	// reconcile.
+	quiet map[manifest.ID][]string
 }
 
 // sleepItem is one object that may sleep.
@@ -264,11 +270,11 @@ func (s *sleeper) setAwakeUntil(ctx context.Context, namespace string, until tim
 }
 
 // quiet is the fields of p's objects drift must leave out: those of every
-// object that sleeps, and, while wake is under way, of those that wake.
-func (p sleepPlan) quiet(waking bool) map[manifest.ID][]string {
+// object that sleeps.
+func (p sleepPlan) quiet() map[manifest.ID][]string {
 	out := map[manifest.ID][]string{}
 	for _, it := range p.items {
-		if it.sleep || waking {
+		if it.sleep {
 			id := manifest.ID{APIVersion: it.obj.GetAPIVersion(), Kind: it.obj.GetKind(), Namespace: it.obj.GetNamespace(), Name: it.obj.GetName()}
 			out[id] = it.kind.paths
 		}
@@ -426,7 +432,15 @@ func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, o
 		return nil, nil, fmt.Errorf("sleep schedules of %s: %w", t.Name, err)
 	}
 	r.setNextSleep(t.Name, p.next)
-	t.rec.SetQuiet(p.quiet(true))
+	// While the cluster and the objects watched change, both what slept
+	// and what sleeps now are quiet. (After a restart nothing is watched
+	// before the first reconcile, so what slept then needs no quiet.)
+	asleep, during := p.quiet(), map[manifest.ID][]string{}
+	t.sleep.mu.Lock()
+	maps.Copy(during, t.sleep.quiet)
+	t.sleep.mu.Unlock()
+	maps.Copy(during, asleep)
+	t.rec.SetQuiet(during)
 	out, slept, woke, err := t.sleep.enact(ctx, p, objs)
 	if slept+woke > 0 {
 		r.log.Info("sleep", "target", t.Name, "asleep", slept, "woken", woke)
@@ -436,7 +450,12 @@ func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, o
 	}
 	// Once the objects watched carry the new state, only what sleeps
 	// stays quiet.
-	return out, func() { t.rec.SetQuiet(p.quiet(false)) }, nil
+	return out, func() {
+		t.rec.SetQuiet(asleep)
+		t.sleep.mu.Lock()
+		t.sleep.quiet = asleep
+		t.sleep.mu.Unlock()
+	}, nil
 }
 
 // setNextSleep records when target's sleep may change next.
