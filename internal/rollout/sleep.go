@@ -116,7 +116,7 @@ func kindKey(u *unstructured.Unstructured) string {
 
 // sleeper is one target's sleep: its cluster client and what it set quiet.
 type sleeper struct {
-	c client.Client
+	c  client.Client
 	mu sync.Mutex
 	// quiet are the fields of what sleeps, set quiet by the last
 	// reconcile.
