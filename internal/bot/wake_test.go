@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/rollout"
 )
 
 // recordingWaker records the wakes asked of it.
@@ -83,5 +86,51 @@ func TestWakeOnlyByThoseWhoMayRequest(t *testing.T) {
 			t.Errorf("wakes asked: %v, want only %s", waker.asked(), got[0])
 			break
 		}
+	}
+}
+
+// TestWakeReachesTheCluster: wired to the rollout as in production, an
+// allowed person's /provision wake leaves the override on the namespace of
+// a real apiserver, where a restarted gitvend finds it; a refused one
+// leaves nothing there.
+func TestWakeReachesTheCluster(t *testing.T) {
+	env := kubetest.ForTest(t)
+	ctx := context.Background()
+	if out, err := env.Kubectl(ctx, "create", "namespace", "team-payments").CombinedOutput(); err != nil {
+		t.Fatalf("create namespace: %v: %s", err, out)
+	}
+	h := newHarness(t, func(o *bot.Options) {
+		r, err := rollout.New(rollout.Options{Clients: o.Clients, Git: o.Git, Branches: map[string]string{repo: "main"},
+			Targets: []cluster.Connection{{Config: env.Config(), Target: cluster.Target{
+				Name: "dev", Repository: repo, Environments: []string{"dev"}, Namespaces: []string{"team-*"},
+				DriftInterval: time.Hour, InventoryNamespace: cluster.DefaultInventoryNamespace}}},
+			ScratchDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Waker = r
+	})
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	override := func() string {
+		out, err := env.Kubectl(ctx, "get", "namespace", "team-payments", "-o", `jsonpath={.metadata.annotations.gitvend\.dev/awake-until}`).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl: %v: %s", err, out)
+		}
+		return string(out)
+	}
+	h.comment(n, "carol", "/provision wake for=3h")
+	h.settle()
+	if got := override(); got != "" {
+		t.Fatalf("carol's refused wake left an override: %q", got)
+	}
+	h.comment(n, "alice", "/provision wake for=3h")
+	h.settle()
+	until, err := time.Parse(time.RFC3339, override())
+	if err != nil {
+		t.Fatalf("no override after alice's wake: %v", err)
+	}
+	if d := time.Until(until); d < 179*time.Minute || d > 181*time.Minute {
+		t.Errorf("awake until %v, want three hours from the comment", until)
 	}
 }
