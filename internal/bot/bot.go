@@ -85,6 +85,9 @@ type Options struct {
 	// exist on the clusters without gitvend having created them, so that
 	// a pull request says what its merge would adopt.
 	Adopter Adopter
+	// Waker, when set, carries out /provision wake: it keeps a request's
+	// workloads awake on the clusters.
+	Waker Waker
 	// Links make the links of check runs to gitvend's public view of a
 	// pull request; nil (or no public URL) leaves them empty.
 	Links *permalink.Links

@@ -70,6 +70,7 @@ type intake struct {
 	refusal  *admission.Refusal // set when whoever answers for the form may not ask
 	problems []string           // why the draft cannot be rendered
 	replies  []reply            // answers to comments: one per comment, or per person refused
+	wakes    []wakeAsk          // /provision wake commands, judged by Bot.wake
 	perms    map[string]string  // repository permissions, by login
 	assoc    map[string]string  // author_association, by login, when known
 	threads  map[int]*github.Thread
@@ -301,6 +302,9 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 			in.draft = &request.Draft{}
 			in.people = nil
 			in.problems = nil
+		case request.Wake:
+			in.wakes = append(in.wakes, wakeAsk{c: c, by: by, cmd: cmd})
+			continue
 		case request.Destroy:
 			if in.draft == nil {
 				in.reply(c, replyData{User: by, Usage: usage,

@@ -110,6 +110,9 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	if err := b.judgeExpiry(ctx, w, f, in); err != nil {
 		return "", err
 	}
+	if err := b.wake(ctx, w, in); err != nil {
+		return "", err
+	}
 	if err := b.acknowledge(ctx, w, in, tr); err != nil {
 		return "", err
 	}

@@ -81,6 +81,9 @@ type Cost struct {
 	Change      *cost.Change       `json:"change,omitempty"`
 	ByOwner     map[string]float64 `json:"by_owner,omitempty"`
 	ByNamespace map[string]float64 `json:"by_namespace,omitempty"`
+	// Savings are what gitvend.yaml's sleep schedules save, by
+	// environment and namespace of the objects checked.
+	Savings []cost.Saving `json:"savings,omitempty"`
 }
 
 // Denied tells whether any violation is a denial.
@@ -241,7 +244,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	budgets := cost.CheckBudgets(est, c.cfg.Budgets)
 	rep.Budgets = budgets
 	rep.Cost = Cost{Currency: est.Currency, Monthly: est.Monthly, MonthlyMax: est.MonthlyMax, Delta: est.Monthly,
-		Objects: est.Objects, ByOwner: est.ByOwner, ByNamespace: est.ByNamespace}
+		Objects: est.Objects, ByOwner: est.ByOwner, ByNamespace: est.ByNamespace, Savings: cost.Savings(est, c.cfg)}
 	if rep.Cost.Objects == nil {
 		rep.Cost.Objects = []cost.ObjectCost{}
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/template"
@@ -34,6 +36,7 @@ type Writer struct {
 func NewWriter(rules []policy.Info) (*Writer, error) {
 	t, err := template.New("").Funcs(template.FuncMap{
 		"money":  cost.FormatMoney,
+		"hours":  func(h float64) string { return strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64) },
 		"signed": cost.FormatDelta,
 		"count":  countSeverity,
 		"object": func(id manifest.ID) string {
@@ -237,6 +240,9 @@ func writeText(w io.Writer, rep *Report, color bool) error {
 		fmt.Fprintf(&b, ", %s against the base (%s)", cost.FormatDelta(c.Currency, c.Delta), cost.FormatMoney(c.Currency, c.BaseMonthly))
 	}
 	b.WriteString("\n")
+	for _, sv := range c.Savings {
+		fmt.Fprintf(&b, "  sleep %s\n", sv.String(c.Currency))
+	}
 	for _, bs := range rep.Budgets {
 		state := paint(green, "within budget")
 		if bs.Exceeded {

@@ -34,6 +34,10 @@ type Repo struct {
 	// policies and prices, never the fork's; ForksNeutral posts neutral
 	// check runs saying they were not checked.
 	Forks string `yaml:"forks"`
+	// Sleep are the sleep schedules of environments and namespaces: when
+	// their workloads are scaled to zero. The first that applies to a
+	// namespace of an environment governs it.
+	Sleep []Sleep `yaml:"sleep"`
 }
 
 // What pull requests from forks get (Repo.Forks).
@@ -366,6 +370,9 @@ func (r *Repo) Validate() error {
 	}
 	if r.Intake.Permission != "" && !contains(permissions, r.Intake.Permission) {
 		bad("intake.permission", "must be one of %s, got %q", strings.Join(permissions, ", "), r.Intake.Permission)
+	}
+	for i, s := range r.Sleep {
+		s.validate(fmt.Sprintf("sleep[%d]", i), envs, bad)
 	}
 	if r.Forks != "" && !contains(forkModes, r.Forks) {
 		bad("forks", "must be one of %s (what pull requests from forks get), got %q", strings.Join(forkModes, ", "), r.Forks)

@@ -39,6 +39,12 @@
 //     pay spot prices for CPU and memory.
 //   - A Service of type LoadBalancer costs a flat hourly rate.
 //
+// Savings estimates what gitvend.yaml's sleep schedules save, per
+// environment and namespace: the running cost of Deployments and
+// StatefulSets (not a StatefulSet's volumes) and the runs of CronJobs in the
+// share of the week they sleep; an HPA-scaled workload, held at one replica,
+// saves its replicas above one.
+//
 // Other kinds cost nothing and are left out. Bad values never stop an
 // estimate: they cost 0 and are named, with what is allowed, in the notes of
 // the object they belong to.

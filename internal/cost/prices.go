@@ -7,11 +7,12 @@ import (
 	"strconv"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/cron"
 )
 
 // HoursPerMonth is the number of hours a month has in every estimate
 // (365 days × 24 hours / 12).
-const HoursPerMonth = 730
+const HoursPerMonth = cron.HoursPerMonth
 
 // Prices are hourly prices in Currency.
 type Prices struct {

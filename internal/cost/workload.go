@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/gitvend/gitvend/internal/cron"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -168,13 +169,13 @@ func (c *costed) estimateCronJob(spec map[string]any, p Prices, n *notes) {
 		return
 	}
 	raw, _ := spec["schedule"].(string)
-	sched, err := parseSchedule(raw)
+	sched, err := cron.Parse(raw)
 	if err != nil {
 		n.add("spec.schedule %q: %v; costed as running all month", raw, err)
 		c.setWorkload(r.pod, r.pods, HoursPerMonth, p, n)
 		return
 	}
-	runs := sched.runsPerMonth()
+	runs := sched.RunsPerMonth()
 	hours := runs * r.hours
 	n.add("schedule %q runs about %s times a month; each run costed as %s", raw, formatFloat(runs), r.describe("spec.jobTemplate.spec"))
 	if hours > HoursPerMonth {

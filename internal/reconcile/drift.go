@@ -120,7 +120,7 @@ func (r *Reconciler) drift(ctx context.Context, objs []*unstructured.Unstructure
 		if errs[i] != nil {
 			return nil, fmt.Errorf("compare %s with the cluster: %w", compared[i].key, errs[i])
 		}
-		if d.Missing || d.Error != "" || len(d.Changes) > 0 {
+		if r.withoutQuiet(&d) {
 			rep.Objects = append(rep.Objects, d)
 		}
 	}

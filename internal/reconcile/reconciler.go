@@ -107,6 +107,8 @@ type Reconciler struct {
 	lastRev  string
 	applied  chan struct{} // closed and replaced after every apply
 	hasApply bool
+	// quiet are the fields drift leaves out, by object (SetQuiet).
+	quiet map[quietKey][]string
 }
 
 // New returns a Reconciler for target t on the cluster cfg points at. It

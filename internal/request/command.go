@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,7 +40,13 @@ const (
 	// written: /provision extend ttl=72h. It changes no field of the
 	// request.
 	Extend Verb = "extend"
+	// Wake wakes the request's sleeping workloads now, for a while:
+	// /provision wake [for=2h].
+	Wake Verb = "wake"
 )
+
+// MaxWake is the longest /provision wake may keep workloads awake.
+const MaxWake = 7 * 24 * time.Hour
 
 // Arg is one key=value pair of a command, in the order written.
 type Arg struct {
@@ -191,6 +198,8 @@ func parseCommand(line string) (Command, error) {
 			return Command{}, fmt.Errorf("ttl %v", err)
 		}
 		return cmd, nil
+	case Wake:
+		return parseWake(rest)
 	case Rerender, Destroy, Help:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
@@ -220,6 +229,35 @@ func parseCommand(line string) (Command, error) {
 		cmd.Args = append(cmd.Args, Arg{Key: key, Value: value})
 	}
 	return cmd, nil
+}
+
+// parseWake reads the arguments of /provision wake: none, or for=<duration>.
+func parseWake(rest []word) (Command, error) {
+	cmd := Command{Verb: Wake}
+	for _, w := range rest {
+		key, value, ok := strings.Cut(w.text, "=")
+		if !ok || key != "for" || len(rest) > 1 {
+			return Command{}, fmt.Errorf("wake takes nothing or for=<duration>, such as /provision wake for=2h; got %s", Code(w.text))
+		}
+		d, err := time.ParseDuration(value)
+		if err != nil || d < time.Minute || d > MaxWake {
+			return Command{}, fmt.Errorf("for=%s must be a duration from 1m to %s, such as 90m or 2h", Code(value), "168h")
+		}
+		cmd.Args = append(cmd.Args, Arg{Key: key, Value: value})
+	}
+	return cmd, nil
+}
+
+// WakeFor is how long a Wake command asks to wake for, and false when it
+// names no duration (until the end of the sleep window).
+func (c Command) WakeFor() (time.Duration, bool) {
+	for _, a := range c.Args {
+		if a.Key == "for" {
+			d, err := time.ParseDuration(a.Value)
+			return d, err == nil
+		}
+	}
+	return 0, false
 }
 
 func validKey(k string) bool {

@@ -26,7 +26,7 @@ const (
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help, Extend}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake}
 
 // Usage is the command reference /provision help answers with at place p:
 // only the commands that apply there.
@@ -39,11 +39,12 @@ func Usage(p Place) string {
 		destroy  = "`/provision destroy` removes it\n"
 		extend   = "`/provision extend ttl=72h` makes it expire that long from now instead (once merged)\n"
 		help     = "`/provision help` shows this list\n"
+		wake     = "`/provision wake [for=2h]` wakes its sleeping workloads now, for that long or to the end of the sleep window\n"
 		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
 	)
 	switch p {
 	case RequestIssue:
-		return set + rerender + destroy + extend + restart + help + quotes
+		return set + rerender + destroy + extend + wake + restart + help + quotes
 	case RequestPR:
 		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
 	case BotIssue:
@@ -88,6 +89,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	case Extend:
 		if p != RequestIssue {
 			return v.wrap(cmd, "extend applies on the issue of a request; write it there")
+		}
+		return nil
+	case Wake:
+		if p != RequestIssue {
+			return v.wrap(cmd, "wake applies on the issue of a request, where it wakes that request's workloads")
 		}
 		return nil
 	default:

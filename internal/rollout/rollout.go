@@ -12,6 +12,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
@@ -98,16 +99,18 @@ type Rollout struct {
 	kick     chan string       // repositories to reconcile now
 	served   map[string]string // config.RepoKey -> owner/name as in Branches
 
-	mu       sync.Mutex
-	reported *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
-	applied  map[string]string          // target → the revision last applied in full
-	views    targetViews                // what each target's public view shows
+	mu        sync.Mutex
+	reported  *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
+	applied   map[string]string          // target → the revision last applied in full
+	nextSleep map[string]time.Time       // target → when its sleep may change next
+	views     targetViews                // what each target's public view shows
 }
 
 // targetState is what a Rollout keeps of one target while it runs.
 type targetState struct {
 	cluster.Connection
-	rec *reconcile.Reconciler
+	rec   *reconcile.Reconciler
+	sleep *sleeper
 }
 
 // maxReported bounds how many posted reports a Rollout remembers, the
@@ -140,7 +143,8 @@ func New(opts Options) (*Rollout, error) {
 		return nil, fmt.Errorf("rollout: %w", err)
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
-		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{}}
+		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
+		nextSleep: map[string]time.Time{}}
 	for full := range opts.Branches {
 		if other, dup := r.served[config.RepoKey(full)]; dup {
 			return nil, fmt.Errorf("rollout: repository %q is the same as %q (GitHub compares names without regard to case)", full, other)
@@ -155,7 +159,11 @@ func New(opts Options) (*Rollout, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.targets = append(r.targets, &targetState{Connection: t, rec: rec})
+		c, err := client.New(t.Config, client.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("target %s: client for sleep: %w", t.Name, err)
+		}
+		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, sleep: &sleeper{c: c}})
 	}
 	return r, nil
 }
@@ -274,6 +282,11 @@ func (r *Rollout) Run(ctx context.Context) error {
 				due[repo] = true
 			}
 		case <-again:
+		case <-r.sleepDue():
+			// A sleep window starts or ends, or a wake override runs out.
+			for repo := range r.opts.Branches {
+				due[repo] = true
+			}
 		}
 	}
 }

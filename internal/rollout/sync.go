@@ -56,6 +56,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		return fmt.Errorf("export %.12s: %w", sha, err)
 	}
 	var applied []Applied
+	var sleepErrs []error
 	for _, t := range r.targets {
 		if !config.SameRepo(t.Repository, repo) {
 			continue
@@ -67,9 +68,16 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		if current {
 			// Applied in full already: only watched. Changes made by hand
 			// since are drift, reported (and healed where the target
-			// asks), never quietly overwritten by a periodic apply.
+			// asks), never quietly overwritten by a periodic apply. Sleep
+			// still comes and goes with the clock.
 			if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
+				objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
+				if err != nil {
+					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+					continue
+				}
 				t.rec.Observe(objs, sha)
+				settled()
 			}
 			continue
 		}
@@ -83,7 +91,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		applied = append(applied, a)
 	}
 	if len(applied) == 0 {
-		return nil
+		return errors.Join(sleepErrs...)
 	}
 	var errs []error
 	for _, a := range applied {
@@ -99,6 +107,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			errs = append(errs, fmt.Errorf("target %s: %w", a.Target, a.Err))
 		}
 	}
+	errs = append(errs, sleepErrs...)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
@@ -155,7 +164,14 @@ func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha stri
 		// The same commit renders the same way: only a new one can fix it.
 		return Applied{Target: t.Name, Err: retry.Terminal(fmt.Errorf("render: %w", err))}
 	}
+	// Sleep first: what sleep changes is recorded before the apply
+	// writes the sleeping values, and the apply does not wake anything.
+	objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
+	if err != nil {
+		return Applied{Target: t.Name, Err: fmt.Errorf("sleep: %w", err)}
+	}
 	res, err := t.rec.Apply(ctx, objs, sha)
+	settled()
 	r.metrics.observeApply(t.Name, res, err)
 	return Applied{Target: t.Name, Result: res, Err: err}
 }

@@ -1,4 +1,8 @@
-package cost
+// Package cron reads standard cron schedules, the way Kubernetes accepts a
+// CronJob's: which minutes they fire at, and how often in an average month.
+// The cost model prices CronJobs with it; sleep schedules use it for the
+// minutes an environment goes to sleep and wakes.
+package cron
 
 import (
 	"fmt"
@@ -8,8 +12,8 @@ import (
 	"time"
 )
 
-// schedule is a parsed standard cron schedule, one bit per allowed value.
-type schedule struct {
+// Schedule is a parsed standard cron schedule, one bit per allowed value.
+type Schedule struct {
 	minutes, hours, days uint64 // 0-59, 0-23, 1-31
 	months               uint64 // 1-12
 	weekdays             uint64 // 0-6, Sunday is 0
@@ -19,6 +23,10 @@ type schedule struct {
 	// every is set for "@every <duration>" schedules instead of the fields.
 	every time.Duration
 }
+
+// HoursPerMonth is the length of an average month in hours, as the cost
+// model counts it: 365 days × 24 hours / 12, rounded.
+const HoursPerMonth = 730
 
 // cronField describes one field of a cron schedule.
 type cronField struct {
@@ -38,30 +46,30 @@ func cronFields() [5]cronField {
 	}
 }
 
-// parseSchedule parses a CronJob schedule the way Kubernetes accepts it:
+// Parse parses a CronJob schedule the way Kubernetes accepts it:
 // five fields (minute, hour, day of month, month, day of week) with lists,
 // ranges, steps and month and weekday names, one of the macros @yearly,
 // @annually, @monthly, @weekly, @daily, @midnight and @hourly, or
 // "@every <duration>". A leading CRON_TZ= or TZ= setting is allowed; the
 // time zone does not change how often a schedule runs.
-func parseSchedule(s string) (schedule, error) {
+func Parse(s string) (Schedule, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "CRON_TZ=") || strings.HasPrefix(s, "TZ=") {
 		i := strings.IndexAny(s, " \t")
 		if i < 0 {
-			return schedule{}, fmt.Errorf("a time zone must be followed by the schedule")
+			return Schedule{}, fmt.Errorf("a time zone must be followed by the schedule")
 		}
 		s = strings.TrimSpace(s[i:])
 	}
 	if rest, ok := strings.CutPrefix(s, "@every "); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil {
-			return schedule{}, fmt.Errorf("@every needs a duration such as 90m or 6h: %w", err)
+			return Schedule{}, fmt.Errorf("@every needs a duration such as 90m or 6h: %w", err)
 		}
 		if d < time.Second {
-			return schedule{}, fmt.Errorf("@every needs a duration of at least 1s, got %s", d)
+			return Schedule{}, fmt.Errorf("@every needs a duration of at least 1s, got %s", d)
 		}
-		return schedule{every: d}, nil
+		return Schedule{every: d}, nil
 	}
 	switch strings.ToLower(s) {
 	case "@yearly", "@annually":
@@ -77,16 +85,16 @@ func parseSchedule(s string) (schedule, error) {
 	}
 	f := strings.Fields(s)
 	if len(f) != 5 {
-		return schedule{}, fmt.Errorf("must have 5 fields (minute hour day-of-month month day-of-week) or be a macro such as @daily, got %d fields", len(f))
+		return Schedule{}, fmt.Errorf("must have 5 fields (minute hour day-of-month month day-of-week) or be a macro such as @daily, got %d fields", len(f))
 	}
-	var sc schedule
+	var sc Schedule
 	fields := cronFields()
 	sets := [5]*uint64{&sc.minutes, &sc.hours, &sc.days, &sc.months, &sc.weekdays}
 	var stars [5]bool
 	for i, field := range fields {
 		set, star, err := field.parse(f[i])
 		if err != nil {
-			return schedule{}, err
+			return Schedule{}, err
 		}
 		*sets[i], stars[i] = set, star
 	}
@@ -160,11 +168,11 @@ func (f cronField) value(s string) (int, error) {
 	return v, nil
 }
 
-// runsPerMonth is how many times the schedule fires in an average month:
+// RunsPerMonth is how many times the schedule fires in an average month:
 // the number of firings over the 28 years from 2001 to 2028, in which the
 // calendar (weekdays and leap years alike) repeats exactly, divided by that
 // span's 336 months.
-func (sc schedule) runsPerMonth() float64 {
+func (sc Schedule) RunsPerMonth() float64 {
 	if sc.every > 0 {
 		return float64(HoursPerMonth*time.Hour) / float64(sc.every)
 	}
@@ -216,4 +224,61 @@ func daysIn(y, m int) int {
 		return 30
 	}
 	return 31
+}
+
+// Every tells whether the schedule is an "@every <duration>" schedule,
+// which fires at intervals from when it started rather than at set
+// minutes: Matches is always false for it.
+func (sc Schedule) Every() bool { return sc.every > 0 }
+
+// EveryDay tells whether the day-of-month and month fields allow every
+// value, so that the schedule repeats every week.
+func (sc Schedule) EveryDay() bool {
+	return sc.every == 0 && sc.anyDay && sc.months == allMonths
+}
+
+const allMonths = uint64(1<<13 - 2) // bits 1 to 12
+
+// Matches tells whether the schedule fires in the minute of t, read in t's
+// location.
+func (sc Schedule) Matches(t time.Time) bool {
+	if sc.every > 0 {
+		return false
+	}
+	if sc.minutes&(1<<uint(t.Minute())) == 0 || sc.hours&(1<<uint(t.Hour())) == 0 ||
+		sc.months&(1<<uint(t.Month())) == 0 {
+		return false
+	}
+	day := sc.days&(1<<uint(t.Day())) != 0
+	weekday := sc.weekdays&(1<<uint(t.Weekday())) != 0
+	if sc.anyDay || sc.anyWeekday {
+		return day && weekday
+	}
+	return day || weekday
+}
+
+// Last returns the latest minute at or before t (in t's location) at which
+// the schedule fires, looking back at most within; false when it does not
+// fire in that span.
+func (sc Schedule) Last(t time.Time, within time.Duration) (time.Time, bool) {
+	m := t.Truncate(time.Minute)
+	for end := t.Add(-within); !m.Before(end); m = m.Add(-time.Minute) {
+		if sc.Matches(m) {
+			return m, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Next returns the earliest minute after t (in t's location) at which the
+// schedule fires, looking ahead at most within; false when it does not fire
+// in that span.
+func (sc Schedule) Next(t time.Time, within time.Duration) (time.Time, bool) {
+	m := t.Truncate(time.Minute).Add(time.Minute)
+	for end := t.Add(within); !m.After(end); m = m.Add(time.Minute) {
+		if sc.Matches(m) {
+			return m, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -1,10 +1,15 @@
-package cost
+package cron
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
+
+// approx compares amounts up to floating-point rounding.
+var approx = cmpopts.EquateApprox(1e-12, 1e-9)
 
 func TestScheduleRunsPerMonth(t *testing.T) {
 	// The calendar of 2001-2028 has 10227 days (exactly 1461 weeks) in 336
@@ -42,11 +47,11 @@ func TestScheduleRunsPerMonth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.schedule, func(t *testing.T) {
-			sc, err := parseSchedule(tt.schedule)
+			sc, err := Parse(tt.schedule)
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, sc.runsPerMonth(), approx); diff != "" {
+			if diff := cmp.Diff(tt.want, sc.RunsPerMonth(), approx); diff != "" {
 				t.Errorf("runs per month (-want +got):\n%s", diff)
 			}
 		})
@@ -75,7 +80,7 @@ func TestScheduleErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.schedule, func(t *testing.T) {
-			_, err := parseSchedule(tt.schedule)
+			_, err := Parse(tt.schedule)
 			if err == nil {
 				t.Fatalf("parse %q: no error, want %q", tt.schedule, tt.want)
 			}
@@ -83,5 +88,45 @@ func TestScheduleErrors(t *testing.T) {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestScheduleMatchesLastNext(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Parse("0 19 * * MON-FRI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wednesday 2 December 2026, 19:00 in Berlin (18:00 UTC).
+	wed19 := time.Date(2026, 12, 2, 19, 0, 0, 0, berlin)
+	if !sc.Matches(wed19) || sc.Matches(wed19.Add(time.Minute)) || sc.Matches(wed19.In(time.UTC)) {
+		t.Errorf("Matches: the minute is read in the time's location")
+	}
+	if got, ok := sc.Last(wed19.Add(90*time.Minute), 8*24*time.Hour); !ok || !got.Equal(wed19) {
+		t.Errorf("Last: %v %v, want %v", got, ok, wed19)
+	}
+	// From Friday 20:00 the next firing is Monday 19:00.
+	fri20 := time.Date(2026, 12, 4, 20, 0, 0, 0, berlin)
+	if got, ok := sc.Next(fri20, 8*24*time.Hour); !ok || !got.Equal(time.Date(2026, 12, 7, 19, 0, 0, 0, berlin)) {
+		t.Errorf("Next: %v %v, want Monday 19:00", got, ok)
+	}
+	if _, ok := sc.Next(fri20, 24*time.Hour); ok {
+		t.Error("Next within a day of Friday evening: found a firing, want none")
+	}
+	// Both day fields restricted: either matches (the 1st, or a Sunday).
+	either, _ := Parse("0 0 1 * SUN")
+	if !either.Matches(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || !either.Matches(time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)) ||
+		either.Matches(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Error("a schedule with both day fields restricted matches either")
+	}
+	if either.EveryDay() || !sc.EveryDay() {
+		t.Error("EveryDay: want true for weekday-only schedules, false for days of month")
+	}
+	every, _ := Parse("@every 1h")
+	if every.Matches(wed19) || !every.Every() || every.EveryDay() {
+		t.Error("@every never matches a minute")
 	}
 }
