@@ -35,6 +35,12 @@ const (
 	Destroy Verb = "destroy"
 	// Help asks for the command reference.
 	Help Verb = "help"
+	// Revert asks, on a drift issue, for Git to be applied again now: to
+	// the whole target, or to one object (object=Kind/namespace/name).
+	Revert Verb = "revert"
+	// Adopt asks, on a drift issue, for a pull request that writes the
+	// live values back to Git, for the whole target or one object.
+	Adopt Verb = "adopt"
 )
 
 // Arg is one key=value pair of a command, in the order written.
@@ -52,6 +58,9 @@ type Command struct {
 	Args []Arg
 	// Line is the command's line in the comment, from 1.
 	Line int
+	// Object is the object=Kind/namespace/name (or Kind/name) a Revert or
+	// Adopt names, "" for the whole target.
+	Object string
 }
 
 // Fields are the keys of a command that set request fields rather than
@@ -177,6 +186,8 @@ func parseCommand(line string) (Command, error) {
 		if len(rest) == 0 {
 			return Command{}, fmt.Errorf("set needs at least one key=value, such as /provision set replicas=3")
 		}
+	case Revert, Adopt:
+		return parseDriftCommand(Verb(head.text), rest)
 	case Rerender, Destroy, Help:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
