@@ -41,6 +41,8 @@ type GitHub interface {
 	CreateIssue(ctx context.Context, owner, repo string, spec github.NewIssue) (github.Issue, error)
 	EditIssue(ctx context.Context, owner, repo string, number int, edit github.IssueEdit) (github.Issue, error)
 	DefaultBranch(ctx context.Context, owner, repo string) (string, error)
+	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
+	EditComment(ctx context.Context, owner, repo string, commentID int64, body string) error
 }
 
 // Clients hands out the GitHub client that serves a repository, such as
@@ -75,6 +77,10 @@ type Options struct {
 	// Links make the target URL of commit statuses, gitvend's public view
 	// of a target; nil (or no public URL) leaves it empty.
 	Links *permalink.Links
+	// Login is the App's bot user ("<slug>[bot]"): only its comments on a
+	// drift issue are read as reverts asked for (see RevertLine); empty
+	// leaves reverts undone.
+	Login string
 }
 
 // Rollout applies the desired state of repositories to their targets after
@@ -101,7 +107,9 @@ type Rollout struct {
 // targetState is what a Rollout keeps of one target while it runs.
 type targetState struct {
 	cluster.Connection
-	rec *reconcile.Reconciler
+	rec      *reconcile.Reconciler
+	drift    *driftIssue
+	revertMu sync.Mutex // one revert pass of the target at a time
 }
 
 // maxReported bounds how many posted reports a Rollout remembers, the
@@ -149,7 +157,9 @@ func New(opts Options) (*Rollout, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.targets = append(r.targets, &targetState{Connection: t, rec: rec})
+		owner, name, _ := strings.Cut(t.Repository, "/")
+		drift := newDriftIssue(&tracker{r: r, owner: owner, name: name, target: t.Name}, opts.Logger.With("target", t.Name))
+		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, drift: drift})
 	}
 	return r, nil
 }
@@ -274,12 +284,13 @@ func (r *Rollout) Run(ctx context.Context) error {
 
 // monitor reports the drift of one target until ctx ends.
 func (r *Rollout) monitor(ctx context.Context, t *targetState) {
-	owner, name, _ := strings.Cut(t.Repository, "/")
-	issue := newDriftIssue(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
 	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
 		r.metrics.observeDrift(t.Name, rep)
 		r.recordDrift(t.Repository, rep)
-		return issue.Report(ctx, rep)
+		if err := t.drift.Report(ctx, rep); err != nil {
+			return err
+		}
+		return r.revertAsked(ctx, t, rep)
 	}
 	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {
 		r.log.Error("drift monitor stopped", "target", t.Name, "err", err)

@@ -71,6 +71,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
 				t.rec.Observe(objs, sha)
 			}
+			if err := r.revertOnSync(ctx, t); err != nil {
+				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
+			}
 			continue
 		}
 		r.setPending(ctx, gh, owner, name, sha, t.Name)
