@@ -85,6 +85,10 @@ type Options struct {
 	// exist on the clusters without gitvend having created them, so that
 	// a pull request says what its merge would adopt.
 	Adopter Adopter
+	// Drift, when set, answers /provision revert and adopt on drift
+	// issues; Reverts hands a recorded revert to the replica that applies.
+	Drift   Drift
+	Reverts Reverts
 	// Links make the links of check runs to gitvend's public view of a
 	// pull request; nil (or no public URL) leaves them empty.
 	Links *permalink.Links

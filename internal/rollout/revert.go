@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/request"
@@ -182,4 +184,59 @@ func (r *Rollout) settleReverts(ctx context.Context, gh GitHub, owner, name stri
 		}
 	}
 	return nil
+}
+
+// DriftTarget names the target of repository repo whose drift issue has
+// title, and the environments it applies; false when none has.
+func (r *Rollout) DriftTarget(repo, title string) (string, []string, bool) {
+	for _, t := range r.targets {
+		if config.SameRepo(t.Repository, repo) && DriftTitle(t.Name) == title {
+			return t.Name, append([]string(nil), t.Environments...), true
+		}
+	}
+	return "", nil, false
+}
+
+// RevertLine is the hidden line that records a revert asked for target
+// (see the package-level RevertLine).
+func (r *Rollout) RevertLine(target, object string) string { return RevertLine(target, object) }
+
+// KickRevert reconciles repo at once on this replica, which carries out
+// the reverts recorded on its targets' drift issues; for a single
+// replica, or the leader.
+func (r *Rollout) KickRevert(_ context.Context, repo string) { r.Kick(repo) }
+
+// LiveDrift compares target's cluster with the desired state of dir, a
+// checkout of the target's repository, and returns the drifted objects
+// with their live values, hidden ones as the drift issue hides them.
+// Nothing is written; any replica may ask.
+func (r *Rollout) LiveDrift(ctx context.Context, target, dir string) ([]desired.LiveObject, error) {
+	var t *targetState
+	for _, c := range r.targets {
+		if c.Name == target {
+			t = c
+		}
+	}
+	if t == nil {
+		return nil, fmt.Errorf("target %s is not configured", target)
+	}
+	objs, err := reconcile.Desired(ctx, dir, t.Target)
+	if err != nil {
+		return nil, fmt.Errorf("render target %s: %w", target, err)
+	}
+	rep, err := t.rec.Drift(ctx, objs)
+	if err != nil {
+		return nil, fmt.Errorf("compare target %s with Git: %w", target, err)
+	}
+	out := make([]desired.LiveObject, 0, len(rep.Objects))
+	for _, o := range rep.Objects {
+		lo := desired.LiveObject{ID: o.ID, Missing: o.Missing, Error: o.Error}
+		for _, c := range o.Changes {
+			// A Secret's values are masked, never fingerprinted: hidden too.
+			hidden := c.Hidden || strings.Contains(c.Live, reconcile.Masked) || strings.Contains(c.Git, reconcile.Masked)
+			lo.Fields = append(lo.Fields, desired.LiveField{Path: c.Path, Live: c.Live, Hidden: hidden})
+		}
+		out = append(out, lo)
+	}
+	return out, nil
 }
