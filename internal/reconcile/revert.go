@@ -54,3 +54,10 @@ func (r *Reconciler) HealObjects(ctx context.Context, match func(*unstructured.U
 	r.log.Info("reverted to Git", "revision", rev, "summary", res.Summary())
 	return res, res.err()
 }
+
+// LastApplied returns the objects and revision of the last Apply (or
+// Observe), and false when there was none.
+func (r *Reconciler) LastApplied() ([]*unstructured.Unstructured, string, bool) {
+	objs, rev, ok, _ := r.lastApply()
+	return objs, rev, ok
+}

@@ -240,3 +240,26 @@ func (r *Rollout) LiveDrift(ctx context.Context, target, dir string) ([]desired.
 	}
 	return out, nil
 }
+
+// recheckDrift compares target t with Git once more right after sha was
+// applied, while its drift issue may be open: an apply that changes
+// nothing in the cluster (a merged adoption, which made Git hold the live
+// values) wakes no watch, and the issue must still close.
+func (r *Rollout) recheckDrift(ctx context.Context, t *targetState, sha string) {
+	if _, open := t.drift.openNumber(); !open || t.ReportOnly {
+		return
+	}
+	objs, rev, ok := t.rec.LastApplied()
+	if !ok || rev != sha {
+		return
+	}
+	rep, err := t.rec.Drift(ctx, objs)
+	if err != nil {
+		r.log.Warn("check drift after apply", "target", t.Name, "err", err)
+		return
+	}
+	rep.Revision = sha
+	if err := r.reportDrift(ctx, t, rep); err != nil {
+		r.log.Warn("report drift after apply", "target", t.Name, "err", err)
+	}
+}

@@ -284,17 +284,20 @@ func (r *Rollout) Run(ctx context.Context) error {
 
 // monitor reports the drift of one target until ctx ends.
 func (r *Rollout) monitor(ctx context.Context, t *targetState) {
-	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
-		r.metrics.observeDrift(t.Name, rep)
-		r.recordDrift(t.Repository, rep)
-		if err := t.drift.Report(ctx, rep); err != nil {
-			return err
-		}
-		return r.revertAsked(ctx, t, rep)
-	}
-	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {
+	if err := t.rec.Monitor(ctx, func(ctx context.Context, rep *reconcile.DriftReport) error { return r.reportDrift(ctx, t, rep) }); err != nil && ctx.Err() == nil {
 		r.log.Error("drift monitor stopped", "target", t.Name, "err", err)
 	}
+}
+
+// reportDrift presents a drift report of target t: metrics, its view, its
+// drift issue, and the reverts asked there.
+func (r *Rollout) reportDrift(ctx context.Context, t *targetState, rep *reconcile.DriftReport) error {
+	r.metrics.observeDrift(t.Name, rep)
+	r.recordDrift(t.Repository, rep)
+	if err := t.drift.Report(ctx, rep); err != nil {
+		return err
+	}
+	return r.revertAsked(ctx, t, rep)
 }
 
 // Reconciler returns the reconciler of a target, or nil.

@@ -82,6 +82,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			r.mu.Lock()
 			r.applied[t.Name] = sha
 			r.mu.Unlock()
+			r.recheckDrift(ctx, t, sha)
 		}
 		applied = append(applied, a)
 	}
