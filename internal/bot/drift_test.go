@@ -289,3 +289,53 @@ func TestAdoptFromTheDriftIssue(t *testing.T) {
 	}
 }
 
+// TestRevertReachesANewLeader: a revert taken on a replica whose signal
+// to the leader is lost waits as a record on the drift issue; the leader
+// that starts next carries it out, once, and the issue closes; a target
+// that does not heal itself is reverted all the same.
+func TestRevertReachesANewLeader(t *testing.T) {
+	relay := &lostSignal{}
+	w := newDriftWorld(t, func(*rollout.Rollout) bot.Reverts { return relay })
+	eventually(t, "the first apply", func() bool { return w.applied(w.head()) })
+	w.kubectl("set", "image", "deployment/payments-api", "-n", "team-payments", "app=ghcr.io/acme/payments:9.9.9")
+	var drift githubtest.Issue
+	eventually(t, "the drift issue", func() bool {
+		drift = w.driftIssue()
+		return drift.State == "open" && strings.Contains(drift.Body, "Deployment team-payments/payments-api")
+	})
+	w.settle()
+	w.comment(drift.Number, "alice", "/provision revert object=Deployment/team-payments/payments-api")
+	w.settle()
+	if relay.calls != 1 {
+		t.Errorf("the revert was handed on %d times, want 1", relay.calls)
+	}
+	record := func() string {
+		for _, c := range w.botComments(drift.Number) {
+			if strings.Contains(c, "gitvend:revert target=dev object=Deployment/team-payments/payments-api") {
+				return c
+			}
+		}
+		return ""
+	}
+	if !strings.Contains(record(), "state=pending") {
+		t.Fatalf("no pending revert recorded: %q", w.botComments(drift.Number))
+	}
+	// The old leader never hears of it; a new one starts.
+	w.stop()
+	if got := w.live("deployment", "team-payments", "payments-api", "{.spec.template.spec.containers[0].image}"); got != "ghcr.io/acme/payments:9.9.9" {
+		t.Fatalf("reverted before any leader read the record: %s", got)
+	}
+	next, err := rollout.New(w.ropt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.run(next)
+	eventually(t, "the revert done by the new leader", func() bool { return strings.Contains(record(), "state=done") })
+	eventually(t, "the drift issue to close", func() bool { return w.driftIssue().State == "closed" })
+	if got := w.live("deployment", "team-payments", "payments-api", "{.spec.template.spec.containers[0].image}"); got != "ghcr.io/acme/payments:1.4.2" {
+		t.Errorf("image after the revert: %s", got)
+	}
+	if c := record(); strings.Count(c, "Reverted ") != 1 {
+		t.Errorf("the record says the revert ran %d times:\n%s", strings.Count(c, "Reverted "), c)
+	}
+}
