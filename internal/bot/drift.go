@@ -193,7 +193,7 @@ func (b *Bot) driftReply(ctx context.Context, w *work, issue *github.Issue, targ
 			lines = append(lines, b.adopt(ctx, w, issue, target, cmd.Object, c))
 		}
 	}
-	return strings.Join(lines, "\n\n"), revert
+	return fitBody(strings.Join(lines, "\n\n"), "the drift issue"), revert
 }
 
 // AdoptBranchPrefix starts the branch of every adopt pull request:
