@@ -19,7 +19,9 @@ type prodDrift struct{ kicks int }
 func (p *prodDrift) DriftTarget(repo, title string) (string, []string, bool) {
 	return "prod", []string{"prod"}, repo == "acme/infra" && title == rollout.DriftTitle("prod")
 }
-func (p *prodDrift) RevertLine(target, object string) string { return rollout.RevertLine(target, object) }
+func (p *prodDrift) RevertLine(target, object string) string {
+	return rollout.RevertLine(target, object)
+}
 func (p *prodDrift) LiveDrift(context.Context, string, string) ([]desired.LiveObject, error) {
 	return nil, nil
 }
