@@ -116,13 +116,14 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	links := permalink.New(cfg.PublicURL, []byte(cfg.GitHub.WebhookSecret))
 	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
 		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg, Links: links,
-		Author: gitrepo.BotSignature(login, botID)})
+		Author: gitrepo.BotSignature(login, botID), Login: login})
 	if err != nil {
 		return nil, err
 	}
 	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
 		Author: gitrepo.BotSignature(login, botID),
-		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Waker: s.rollout, Logger: log, Registerer: s.reg, Links: links})
+		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Waker: s.rollout, Logger: log, Registerer: s.reg, Links: links,
+		Drift: s.rollout, Reverts: &pushRelay{s: s}})
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +199,22 @@ func lockOf(key string) (repo string, lock bool) {
 		repo, suffix = key[:i], key[i:]
 	}
 	return repo, suffix != "@push"
+}
+
+// KickRevert brings a revert recorded on a drift issue to the rollout at
+// once: directly without leader election or on the leader, else through
+// the repository's push signal Lease, as a push. The record on the issue
+// is what counts: a signal that is lost only delays the revert to the
+// leader's next drift check.
+func (p *pushRelay) KickRevert(ctx context.Context, repo string) {
+	s := p.s
+	if s.pushes == nil || s.elector == nil || s.elector.IsLeader() {
+		s.rollout.Kick(repo)
+		return
+	}
+	if err := s.pushes.Signal(ctx, repo, "revert"); err != nil {
+		s.log.Warn("revert not signalled to the leader; it runs at its next drift check", "repo", repo, "err", err)
+	}
 }
 
 // pushRelay brings a push to the rollout, which runs on the leader only:

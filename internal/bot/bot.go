@@ -88,6 +88,10 @@ type Options struct {
 	// Waker, when set, carries out /provision wake: it keeps a request's
 	// workloads awake on the clusters.
 	Waker Waker
+	// Drift, when set, answers /provision revert and adopt on drift
+	// issues; Reverts hands a recorded revert to the replica that applies.
+	Drift   Drift
+	Reverts Reverts
 	// Links make the links of check runs to gitvend's public view of a
 	// pull request; nil (or no public URL) leaves them empty.
 	Links *permalink.Links

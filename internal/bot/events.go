@@ -135,6 +135,12 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 				tr.Wrote = &Witness{Login: hook.Sender, Text: issueText(is.GetTitle(), is.GetBody())}
 			}
 			return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
+		case "closed":
+			// A drift issue closing settles the adopt pull requests of
+			// its drift; other issues close without the bot.
+			if is := ev.GetIssue(); b.isOwn(is.GetUser().GetLogin()) && b.opts.Drift != nil {
+				return d.issueJob(repo, is.GetNumber(), Trigger{}), "issue", fmt.Sprintf("#%d", is.GetNumber())
+			}
 		}
 	case *gh.IssueCommentEvent:
 		if ev.GetAction() != "created" && ev.GetAction() != "edited" {

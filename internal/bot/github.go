@@ -24,6 +24,7 @@ type GitHub interface {
 	EnsureComment(ctx context.Context, owner, repo string, t *github.Thread, marker, body string) (int64, error)
 	ReactToIssue(ctx context.Context, owner, repo string, number int, content string) error
 	ReactToComment(ctx context.Context, owner, repo string, commentID int64, content string) error
+	CloseIssue(ctx context.Context, owner, repo string, number int, comment string) error
 
 	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
 	GetPR(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)

@@ -74,6 +74,10 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 			errs = append(errs, fmt.Errorf("pull request #%d: %w", pr.Number, err))
 		}
 	}
+	// Adopt pull requests whose drift closed while no webhook came.
+	if err := b.settleAdoptions(ctx, w, prs, nil); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -77,6 +77,9 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 			return OutcomeIgnored, nil
 		}
 	}
+	if b.isDriftIssue(w, &got) {
+		return b.syncDrift(ctx, w, &got, tr, known)
+	}
 	return b.syncIssue(ctx, w, &got, tr, known)
 }
 

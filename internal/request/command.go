@@ -43,6 +43,12 @@ const (
 	// Wake wakes the request's sleeping workloads now, for a while:
 	// /provision wake [for=2h].
 	Wake Verb = "wake"
+	// Revert asks, on a drift issue, for Git to be applied again now: to
+	// the whole target, or to one object (object=Kind/namespace/name).
+	Revert Verb = "revert"
+	// Adopt asks, on a drift issue, for a pull request that writes the
+	// live values back to Git, for the whole target or one object.
+	Adopt Verb = "adopt"
 )
 
 // MaxWake is the longest /provision wake may keep workloads awake.
@@ -63,6 +69,9 @@ type Command struct {
 	Args []Arg
 	// Line is the command's line in the comment, from 1.
 	Line int
+	// Object is the object=Kind/namespace/name (or Kind/name) a Revert or
+	// Adopt names, "" for the whole target.
+	Object string
 }
 
 // Fields are the keys of a command that set request fields rather than
@@ -200,6 +209,8 @@ func parseCommand(line string) (Command, error) {
 		return cmd, nil
 	case Wake:
 		return parseWake(rest)
+	case Revert, Adopt:
+		return parseDriftCommand(Verb(head.text), rest)
 	case Rerender, Destroy, Help:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {

@@ -20,13 +20,21 @@ const (
 	RequestIssue
 	// RequestPR is the pull request of a request.
 	RequestPR
-	// BotIssue is an issue gitvend opened itself, such as a drift issue:
-	// no command applies there.
+	// BotIssue is an issue gitvend opened itself other than a drift
+	// issue: no command applies there.
 	BotIssue
+	// DriftIssue is a target's drift issue: revert and adopt apply there.
+	DriftIssue
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt}
+
+// driftUsage is the command reference of a drift issue.
+const driftUsage = "`/provision revert` applies Git to the whole target now, even where it does not heal itself; `/provision revert object=Kind/namespace/name` applies one object\n" +
+	"`/provision adopt` opens a pull request that writes the live values back to Git (into the request's parameters where one sets the field, or else as a patch in the environment's root); `/provision adopt object=Kind/namespace/name` adopts one object. Hidden values (Secrets, env values) are never adopted.\n" +
+	"`/provision help` shows this list\n" +
+	"Only people who may request in every environment of the target may revert or adopt."
 
 // Usage is the command reference /provision help answers with at place p:
 // only the commands that apply there.
@@ -47,6 +55,8 @@ func Usage(p Place) string {
 		return set + rerender + destroy + extend + wake + restart + help + quotes
 	case RequestPR:
 		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
+	case DriftIssue:
+		return driftUsage
 	case BotIssue:
 		return "No `/provision` command applies to an issue gitvend opened. Ask for things in an issue of your own; change a request on its issue or pull request."
 	default:
@@ -94,6 +104,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	case Wake:
 		if p != RequestIssue {
 			return v.wrap(cmd, "wake applies on the issue of a request, where it wakes that request's workloads")
+		}
+		return nil
+	case Revert, Adopt:
+		if p != DriftIssue {
+			return v.wrap(cmd, fmt.Sprintf("%s applies on a drift issue only: the one gitvend opens per target when the cluster differs from Git", cmd.Verb))
 		}
 		return nil
 	default:

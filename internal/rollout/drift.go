@@ -12,7 +12,9 @@ import (
 	"text/template"
 
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
@@ -45,7 +47,13 @@ var driftTemplate = template.Must(template.New("drift.md.tmpl").Funcs(template.F
 	"hidden":  hidden,
 	"changed": changedHidden,
 	"text":    func(s string) string { return strings.ReplaceAll(s, "\n", " ") },
+	"ref":     objectRef,
 }).ParseFS(templateFS, "templates/drift.md.tmpl"))
+
+// objectRef names an object as object= takes it: Kind/namespace/name.
+func objectRef(id manifest.ID) string {
+	return request.ObjectRef{Kind: id.Kind, Namespace: id.Namespace, Name: id.Name}.String()
+}
 
 // code writes s as a Markdown code span that is safe inside a table cell.
 func code(s string) string {
@@ -137,10 +145,22 @@ type driftIssue struct {
 	tracker issueTracker
 	log     *slog.Logger
 
-	mu    sync.Mutex
-	known bool // whether the tracker has been brought in line once
-	open  bool
-	body  string
+	mu     sync.Mutex
+	known  bool // whether the tracker has been brought in line once
+	open   bool
+	body   string
+	number int // the open issue's number, 0 when not known
+}
+
+// openNumber tells whether the drift issue may be open, and its number
+// when known (0 when it must be looked up).
+func (d *driftIssue) openNumber() (int, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.known {
+		return 0, true
+	}
+	return d.number, d.open
 }
 
 // newDriftIssue returns a driftIssue that reports through tracker.
@@ -170,7 +190,7 @@ func (d *driftIssue) Report(ctx context.Context, rep *reconcile.DriftReport) err
 		if d.known {
 			d.log.Info("drift resolved", "target", rep.Target)
 		}
-		d.known, d.open, d.body = true, false, ""
+		d.known, d.open, d.body, d.number = true, false, "", 0
 		return nil
 	}
 	body, err := driftBody(rep)
@@ -184,7 +204,7 @@ func (d *driftIssue) Report(ctx context.Context, rep *reconcile.DriftReport) err
 	if err != nil {
 		return fmt.Errorf("report drift of target %s: %w", rep.Target, err)
 	}
-	d.known, d.open, d.body = true, true, body
+	d.known, d.open, d.body, d.number = true, true, body, number
 	d.log.Info("drift reported", "target", rep.Target, "issue", number, "objects", len(rep.Objects))
 	return nil
 }
@@ -194,6 +214,7 @@ func (d *driftIssue) Report(ctx context.Context, rep *reconcile.DriftReport) err
 type tracker struct {
 	r           *Rollout
 	owner, name string
+	target      string
 }
 
 // OpenOrUpdate opens the drift issue or brings its body up to date.
@@ -241,6 +262,9 @@ func (t *tracker) Resolve(ctx context.Context, title, comment string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("find drift issue: %w", err)
+	}
+	if err := t.r.settleReverts(ctx, gh, t.owner, t.name, is.Number, t.target); err != nil {
+		return err
 	}
 	if err := gh.CloseIssue(ctx, t.owner, t.name, is.Number, comment); err != nil {
 		return fmt.Errorf("close drift issue #%d: %w", is.Number, err)

@@ -44,6 +44,8 @@ type GitHub interface {
 	DefaultBranch(ctx context.Context, owner, repo string) (string, error)
 	ListPRsByHead(ctx context.Context, owner, repo, branch string) ([]github.PullRequest, error)
 	CreatePR(ctx context.Context, owner, repo string, spec github.NewPR) (github.PullRequest, error)
+	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
+	EditComment(ctx context.Context, owner, repo string, commentID int64, body string) error
 }
 
 // Clients hands out the GitHub client that serves a repository, such as
@@ -82,6 +84,10 @@ type Options struct {
 	// that did not become healthy, see rollbackOnFailure); without one no
 	// revert is proposed.
 	Author gitrepo.Signature
+	// Login is the App's bot user ("<slug>[bot]"): only its comments on a
+	// drift issue are read as reverts asked for (see RevertLine); empty
+	// leaves reverts undone.
+	Login string
 }
 
 // Rollout applies the desired state of repositories to their targets after
@@ -109,8 +115,10 @@ type Rollout struct {
 // targetState is what a Rollout keeps of one target while it runs.
 type targetState struct {
 	cluster.Connection
-	rec   *reconcile.Reconciler
-	sleep *sleeper
+	rec      *reconcile.Reconciler
+	sleep    *sleeper
+	drift    *driftIssue
+	revertMu sync.Mutex // one revert pass of the target at a time
 }
 
 // maxReported bounds how many posted reports a Rollout remembers, the
@@ -163,7 +171,9 @@ func New(opts Options) (*Rollout, error) {
 		if err != nil {
 			return nil, fmt.Errorf("target %s: client for sleep: %w", t.Name, err)
 		}
-		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, sleep: &sleeper{c: c}})
+		owner, name, _ := strings.Cut(t.Repository, "/")
+		drift := newDriftIssue(&tracker{r: r, owner: owner, name: name, target: t.Name}, opts.Logger.With("target", t.Name))
+		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, sleep: &sleeper{c: c}, drift: drift})
 	}
 	return r, nil
 }
@@ -293,16 +303,20 @@ func (r *Rollout) Run(ctx context.Context) error {
 
 // monitor reports the drift of one target until ctx ends.
 func (r *Rollout) monitor(ctx context.Context, t *targetState) {
-	owner, name, _ := strings.Cut(t.Repository, "/")
-	issue := newDriftIssue(&tracker{r: r, owner: owner, name: name}, r.log.With("target", t.Name))
-	report := func(ctx context.Context, rep *reconcile.DriftReport) error {
-		r.metrics.observeDrift(t.Name, rep)
-		r.recordDrift(t.Repository, rep)
-		return issue.Report(ctx, rep)
-	}
-	if err := t.rec.Monitor(ctx, report); err != nil && ctx.Err() == nil {
+	if err := t.rec.Monitor(ctx, func(ctx context.Context, rep *reconcile.DriftReport) error { return r.reportDrift(ctx, t, rep) }); err != nil && ctx.Err() == nil {
 		r.log.Error("drift monitor stopped", "target", t.Name, "err", err)
 	}
+}
+
+// reportDrift presents a drift report of target t: metrics, its view, its
+// drift issue, and the reverts asked there.
+func (r *Rollout) reportDrift(ctx context.Context, t *targetState, rep *reconcile.DriftReport) error {
+	r.metrics.observeDrift(t.Name, rep)
+	r.recordDrift(t.Repository, rep)
+	if err := t.drift.Report(ctx, rep); err != nil {
+		return err
+	}
+	return r.revertAsked(ctx, t, rep)
 }
 
 // Reconciler returns the reconciler of a target, or nil.

@@ -84,6 +84,7 @@ func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server
 		Branches: map[string]string{repo: "main"},
 		Targets:  []cluster.Connection{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
 		Links: permalink.New("https://gitvend.example.com", []byte("secret")),
+		Login: gh.BotLogin(),
 	}
 	r, err := rollout.New(opts)
 	if err != nil {

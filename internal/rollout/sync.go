@@ -79,6 +79,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				t.rec.Observe(objs, sha)
 				settled()
 			}
+			if err := r.revertOnSync(ctx, t); err != nil {
+				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
+			}
 			continue
 		}
 		r.setPending(ctx, gh, owner, name, sha, t.Name)
@@ -87,6 +90,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			r.mu.Lock()
 			r.applied[t.Name] = sha
 			r.mu.Unlock()
+			r.recheckDrift(ctx, t, sha)
 		}
 		applied = append(applied, a)
 	}
