@@ -79,11 +79,15 @@ func (r *Reconciler) Apply(ctx context.Context, objs []*unstructured.Unstructure
 
 // ApplyOptions change what one Apply may do.
 type ApplyOptions struct {
-	// ConfirmPrune lets the apply prune past the target's threshold: the
-	// change was confirmed (on its pull request, or by whoever runs
-	// gitvend apply --confirm-prune).
-	ConfirmPrune bool
+	// ConfirmPrune, asked only when the apply would prune past the
+	// target's threshold, tells whether it may: the change was confirmed
+	// (on its pull request, or by whoever runs gitvend apply
+	// --confirm-prune). Nil never confirms.
+	ConfirmPrune func() bool
 }
+
+// Confirmed is an ApplyOptions.ConfirmPrune that always confirms.
+func Confirmed() bool { return true }
 
 // ApplyWith is Apply with options.
 func (r *Reconciler) ApplyWith(ctx context.Context, objs []*unstructured.Unstructured, revision string, opts ApplyOptions) (*Result, error) {
@@ -193,7 +197,7 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 		switch {
 		case anyFailed(items):
 			log.Warn("not pruning: some objects failed to apply", "stale", len(stale))
-		case exceeded && !opts.ConfirmPrune:
+		case exceeded && (opts.ConfirmPrune == nil || !opts.ConfirmPrune()):
 			log.Warn("not pruning: past the target's prune threshold without confirmation", "stale", len(stale), "reason", why)
 			for _, e := range stale {
 				pruned = append(pruned, ObjectResult{ID: e.id, Action: Skipped, Message: "not pruned: " + why +

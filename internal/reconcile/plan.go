@@ -26,6 +26,9 @@ type Plan struct {
 	// Unreachable, when set, says why the target's cluster could not be
 	// asked; the plan then holds nothing else.
 	Unreachable string `json:"unreachable,omitempty"`
+	// BuildError, when set, says why the desired state did not build; the
+	// plan then holds nothing else.
+	BuildError string `json:"buildError,omitempty"`
 	// Total is how many objects the target's inventory records now.
 	Total int `json:"total"`
 	// Create are the objects the cluster does not have.
@@ -59,14 +62,17 @@ type PlannedObject struct {
 
 // Empty tells whether the plan changes nothing on its target.
 func (p *Plan) Empty() bool {
-	return p.Unreachable == "" && len(p.Create)+len(p.Change)+len(p.Prune)+len(p.Keep)+len(p.Refuse)+len(p.Fail) == 0
+	return p.Unreachable == "" && p.BuildError == "" && len(p.Create)+len(p.Change)+len(p.Prune)+len(p.Keep)+len(p.Refuse)+len(p.Fail) == 0
 }
 
 // Summary counts what the plan does in one line, such as
 // "1 to create, 2 to change, 3 to prune".
 func (p *Plan) Summary() string {
-	if p.Unreachable != "" {
+	switch {
+	case p.Unreachable != "":
 		return "unreachable"
+	case p.BuildError != "":
+		return "does not build"
 	}
 	var parts []string
 	add := func(n int, what string) {
@@ -96,6 +102,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "target %s: %s\n", p.Target, p.Summary())
 	if p.Unreachable != "" {
 		fmt.Fprintf(&b, "  the cluster could not be asked: %s\n", p.Unreachable)
+	}
+	if p.BuildError != "" {
+		fmt.Fprintf(&b, "  %s\n", p.BuildError)
 	}
 	line := func(mark string, o PlannedObject) {
 		fmt.Fprintf(&b, "%s %s", mark, o.ID)

@@ -222,7 +222,7 @@ func TestPruneGuard(t *testing.T) {
 		t.Errorf("inventory holds %d objects, want the 4 not pruned", n)
 	}
 
-	res, err = r.ApplyWith(context.WithoutCancel(t.Context()), keep, "rev2", ApplyOptions{ConfirmPrune: true})
+	res, err = r.ApplyWith(context.WithoutCancel(t.Context()), keep, "rev2", ApplyOptions{ConfirmPrune: Confirmed})
 	if err != nil {
 		t.Fatalf("ApplyWith: %v", err)
 	}
