@@ -35,6 +35,9 @@ const (
 	Destroy Verb = "destroy"
 	// Help asks for the command reference.
 	Help Verb = "help"
+	// ConfirmPrune, on a pull request, lets its head commit prune past a
+	// target's threshold once merged.
+	ConfirmPrune Verb = "confirm-prune"
 )
 
 // Arg is one key=value pair of a command, in the order written.
@@ -177,7 +180,7 @@ func parseCommand(line string) (Command, error) {
 		if len(rest) == 0 {
 			return Command{}, fmt.Errorf("set needs at least one key=value, such as /provision set replicas=3")
 		}
-	case Rerender, Destroy, Help:
+	case Rerender, Destroy, Help, ConfirmPrune:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
 			return Command{}, fmt.Errorf("%s takes no arguments, got %s", head.text, Code(rest[0].text))

@@ -26,7 +26,7 @@ const (
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help}
+var verbs = []Verb{Set, Rerender, Destroy, Help, ConfirmPrune}
 
 // Usage is the command reference /provision help answers with at place p:
 // only the commands that apply there.
@@ -38,13 +38,14 @@ func Usage(p Place) string {
 		rerender = "`/provision rerender` renders it again with the current blueprint\n"
 		destroy  = "`/provision destroy` removes it\n"
 		help     = "`/provision help` shows this list\n"
+		confirm  = "`/provision confirm-prune` lets this pull request's head commit prune past a target's threshold once merged\n"
 		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
 	)
 	switch p {
 	case RequestIssue:
 		return set + rerender + destroy + restart + help + quotes
 	case RequestPR:
-		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
+		return set + rerender + destroy + confirm + help + "They change the request this pull request proposes. " + quotes
 	case BotIssue:
 		return "No `/provision` command applies to an issue gitvend opened. Ask for things in an issue of your own; change a request on its issue or pull request."
 	default:
@@ -84,6 +85,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 		}
 		current = cmd.Blueprint
 	case Set:
+	case ConfirmPrune:
+		if p != RequestPR {
+			return v.wrap(cmd, "confirm-prune applies on a pull request, not on an issue: comment it on the pull request whose plan prunes")
+		}
+		return nil
 	default:
 		return nil
 	}
