@@ -21,6 +21,8 @@ import (
 // without writing anything.
 type Plan struct {
 	Target string `json:"target"`
+	// Environments are the environments the target serves.
+	Environments []string `json:"environments,omitempty"`
 	// Revision is the Git revision planned, when the caller knows it.
 	Revision string `json:"revision,omitempty"`
 	// Unreachable, when set, says why the target's cluster could not be
@@ -95,8 +97,8 @@ func (p *Plan) Summary() string {
 // WriteText writes the plan as plain text, one line per object, the same
 // for gitvend apply --dry-run and the gitvend/plan check run:
 //
-//	+ created, ~ changed (each field below it), - pruned,
-//	= left in place, ! refused by the target, x rejected by the dry-run.
+//   - created, ~ changed (each field below it), - pruned,
+//     = left in place, ! refused by the target, x rejected by the dry-run.
 func (p *Plan) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "target %s: %s\n", p.Target, p.Summary())
@@ -170,7 +172,7 @@ func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured
 	if err != nil {
 		return nil, fmt.Errorf("read the inventory of target %s: %w", r.target.Name, err)
 	}
-	p := &Plan{Target: r.target.Name, Revision: revision, Total: len(inv.entries)}
+	p := &Plan{Target: r.target.Name, Environments: r.target.Environments, Revision: revision, Total: len(inv.entries)}
 	var compared []*item
 	newNamespaces := map[string]bool{}
 	for _, it := range items {

@@ -34,7 +34,7 @@ func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*re
 		}
 		head, err := reconcile.Desired(ctx, headDir, t.Target)
 		if err != nil {
-			out = append(out, &reconcile.Plan{Target: t.Name, BuildError: err.Error()})
+			out = append(out, &reconcile.Plan{Target: t.Name, Environments: t.Environments, BuildError: err.Error()})
 			continue
 		}
 		if base, err := reconcile.Desired(ctx, baseDir, t.Target); err == nil && sameObjects(base, head) {
@@ -63,7 +63,7 @@ func PlanTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstruct
 // discovery): past timeout the target is reported unreachable and the
 // call left to finish on its own.
 func planTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, timeout time.Duration) *reconcile.Plan {
-	name := rec.Target().Name
+	name, envs := rec.Target().Name, rec.Target().Environments
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	type result struct {
 		p   *reconcile.Plan
@@ -78,11 +78,11 @@ func planTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstruct
 	select {
 	case res := <-done:
 		if res.err != nil {
-			return &reconcile.Plan{Target: name, Unreachable: unreachable(res.err, timeout)}
+			return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(res.err, timeout)}
 		}
 		return res.p
 	case <-ctx.Done():
-		return &reconcile.Plan{Target: name, Unreachable: unreachable(ctx.Err(), timeout)}
+		return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(ctx.Err(), timeout)}
 	}
 }
 
