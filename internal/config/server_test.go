@@ -59,7 +59,8 @@ func TestLoadServerExample(t *testing.T) {
 		Targets: []cluster.Target{{Name: "dev", Repository: "acme/infra", Kubeconfig: "/etc/gitvend/kube/dev.kubeconfig",
 			Environments: []string{"dev"}, Namespaces: []string{"team-*", "preview-*"},
 			ClusterScopedKinds: []string{"Namespace"}, Prune: true,
-			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system"}},
+			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system",
+			MaxPrune: 20, MaxPrunePercent: 50}},
 	}
 	if d := cmp.Diff(want, s); d != "" {
 		t.Errorf("example (-want +got):\n%s", d)
