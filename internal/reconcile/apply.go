@@ -199,10 +199,17 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 			log.Warn("not pruning: some objects failed to apply", "stale", len(stale))
 		case exceeded && (opts.ConfirmPrune == nil || !opts.ConfirmPrune()):
 			log.Warn("not pruning: past the target's prune threshold without confirmation", "stale", len(stale), "reason", why)
-			for _, e := range stale {
+			// What gitvend would not prune anyway goes as prune lets it go;
+			// the rest waits, recorded, for a confirmed apply.
+			candidates, others := pruneCandidates(stale)
+			for _, e := range others {
+				pruned = append(pruned, leftInPlace(e.id, "it existed in the cluster before gitvend applied it"))
+			}
+			for _, e := range candidates {
 				pruned = append(pruned, ObjectResult{ID: e.id, Action: Skipped, Message: "not pruned: " + why +
 					"; confirm it with /provision confirm-prune on the pull request (or the gitvend/confirm-prune label), or gitvend apply --confirm-prune"})
 			}
+			keep = candidates
 		default:
 			pruned, keep = r.prune(ctx, stale, items, inv.since)
 		}
