@@ -91,8 +91,8 @@ func TestResyncFindsUnlabelledForms(t *testing.T) {
 			t.Errorf("an existing label was changed: %+v", l)
 		}
 	}
-	if len(labels) != 2 {
-		t.Errorf("labels: %+v", labels)
+	if len(labels) != 3 {
+		t.Errorf("labels: %+v, want the request label, the drift label and the prune confirmation", labels)
 	}
 }
 
