@@ -267,14 +267,17 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 		return nil
 	}
 	h := b.resolveHead(ctx, w, pr)
-	if n := h.request; n != locked {
-		// A request's own pull request: its sync posts the checks too, so
-		// the two take turns (one lock at a time).
+	// A request's own pull request: its sync posts the checks too, so the
+	// two take turns (one lock at a time). Any other pull request takes
+	// turns under its own number, which no issue has: a synchronize and a
+	// check suite of one head never post its runs twice.
+	n := h.request
+	if n == 0 {
+		n = number
+	}
+	if n != locked {
 		unlock()
-		unlock = func() {}
-		if n > 0 {
-			unlock = b.onePR.lock(full, n)
-		}
+		unlock = b.onePR.lock(full, n)
 	}
 	key := full + "@" + pr.HeadSHA
 	var existing []github.CheckRun

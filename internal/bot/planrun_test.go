@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,15 +75,17 @@ func TestPlanOnThePullRequest(t *testing.T) {
 	dead := dev
 	dead.Name = "dead"
 	var r *rollout.Rollout
+	planner := &countingPlanner{}
 	h := newHarness(t, func(o *bot.Options) {
 		var err error
 		r, err = rollout.New(rollout.Options{Clients: o.Clients, Git: o.Git, Branches: map[string]string{repo: ""},
-			Targets: []cluster.Connection{{Target: dev, Config: env.Config()}, {Target: dead, Config: &rest.Config{Host: "https://127.0.0.1:1"}}},
+			Targets:    []cluster.Connection{{Target: dev, Config: env.Config()}, {Target: dead, Config: &rest.Config{Host: "https://127.0.0.1:1"}}},
 			ScratchDir: t.TempDir(), PlanTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Planner = r
+		planner.p = r
+		o.Planner = planner
 	})
 	if err := h.gh.SetPermission(repo, "dave", "maintain"); err != nil {
 		t.Fatal(err)
@@ -145,10 +148,15 @@ func TestPlanOnThePullRequest(t *testing.T) {
 		t.Errorf("plan run shows a hidden value:\n%s", run.Summary)
 	}
 
-	// bob may not request: his confirmation is refused once, and changes nothing.
+	// bob may not request: his confirmation is refused once, and changes
+	// nothing; no cluster is asked for it.
+	planned := planner.calls.Load()
 	h.comment(n, "bob", "/provision confirm-prune")
 	h.comment(n, "bob", "/provision confirm-prune")
 	h.settle()
+	if got := planner.calls.Load() - planned; got != 0 {
+		t.Errorf("a stranger's confirmation planned %d times, want none", got)
+	}
 	if got := confirmations(t, h.gh, head); got != 0 {
 		t.Fatalf("a stranger's confirmation set %d statuses", got)
 	}
@@ -232,6 +240,17 @@ func TestPlanOnThePullRequest(t *testing.T) {
 	if exists(t, env, "service", "search-pr-42") {
 		t.Fatal("the confirmed prune was not applied after the merge")
 	}
+}
+
+// countingPlanner counts the plans it is asked for.
+type countingPlanner struct {
+	p     bot.Planner
+	calls atomic.Int64
+}
+
+func (c *countingPlanner) Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan {
+	c.calls.Add(1)
+	return c.p.Plan(ctx, repo, baseDir, headDir)
 }
 
 // confirmations counts gitvend's prune confirmations on sha.
