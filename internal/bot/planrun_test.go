@@ -175,6 +175,10 @@ func TestPlanOnThePullRequest(t *testing.T) {
 		t.Errorf("plan run after refused confirmations: %s", run.Conclusion)
 	}
 
+	// A writer's own status of the confirmation's name confirms nothing.
+	if err := h.gh.PostStatus(ctx, repo, githubtest.StatusSpec{User: "carol", SHA: head, State: "success", Context: cluster.ConfirmPrune}); err != nil {
+		t.Fatal(err)
+	}
 	// Merged unconfirmed, the rollout refuses to prune past the threshold.
 	if _, err := h.gh.MergePullRequest(ctx, repo, n, "carol"); err != nil {
 		t.Fatal(err)
@@ -253,7 +257,7 @@ func (c *countingPlanner) Plan(ctx context.Context, repo, baseDir, headDir strin
 	return c.p.Plan(ctx, repo, baseDir, headDir)
 }
 
-// confirmations counts gitvend's prune confirmations on sha.
+// confirmations counts gitvend's own prune confirmations on sha.
 func confirmations(t *testing.T, gh *githubtest.Server, sha string) int {
 	t.Helper()
 	sts, err := gh.Statuses(repo)
@@ -262,7 +266,7 @@ func confirmations(t *testing.T, gh *githubtest.Server, sha string) int {
 	}
 	n := 0
 	for _, st := range sts {
-		if st.SHA == sha && st.Context == cluster.ConfirmPrune && st.State == "success" {
+		if st.SHA == sha && st.Context == cluster.ConfirmPrune && st.State == "success" && st.Creator == gh.BotLogin() {
 			n++
 		}
 	}
