@@ -12,11 +12,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/rollout"
 )
 
 // targetFlags are the flags apply and drift share.
@@ -77,7 +79,8 @@ func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, c
 func runApply(ctx context.Context, args []string, io streams) error {
 	fs := newFlags("apply", io.stderr)
 	f := addTargetFlags(fs)
-	dryRun := fs.Bool("dry-run", false, "server-side dry run: report what would change, write nothing")
+	dryRun := fs.Bool("dry-run", false, "server-side dry run: print the plan (what would be created, changed, pruned and refused), write nothing")
+	confirmPrune := fs.Bool("confirm-prune", false, "let this apply prune past the target's threshold (maxPrune, maxPrunePercent)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,13 +92,49 @@ func runApply(ctx context.Context, args []string, io streams) error {
 	if err != nil {
 		return &exitError{code: exitBadUse, err: err}
 	}
-	res, applyErr := rec.Apply(ctx, objs, revision(ctx, *f.repo))
+	if *dryRun {
+		return dryRunPlan(ctx, io, rec, objs, revision(ctx, *f.repo), *f.format)
+	}
+	opts := reconcile.ApplyOptions{}
+	if *confirmPrune {
+		opts.ConfirmPrune = reconcile.Confirmed
+	}
+	res, applyErr := rec.ApplyWith(ctx, objs, revision(ctx, *f.repo), opts)
 	if res != nil {
 		if err := writeResult(io.stdout, res, *f.format); err != nil {
 			return err
 		}
 	}
-	if *dryRun && applyErr == nil && *f.format == "text" {
+	if applyErr != nil {
+		return &exitError{code: exitFailed, err: applyErr}
+	}
+	if res.Count(reconcile.Failed)+res.Count(reconcile.Refused) > 0 || !res.Healthy() {
+		return silentExit(exitFailed)
+	}
+	return nil
+}
+
+// dryRunPlan prints the plan of objs on the target, the same plan, from
+// the same code, as the gitvend/plan check run of a pull request, and
+// what the apply would adopt. It fails when the cluster cannot be asked,
+// when the target refuses objects or the dry-run rejects them, and when
+// the prune goes past the target's threshold.
+func dryRunPlan(ctx context.Context, io streams, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, rev, format string) error {
+	p := rollout.PlanTarget(ctx, rec, objs, rollout.DefaultPlanTimeout)
+	p.Revision = rev
+	if p.Unreachable != "" {
+		return &exitError{code: exitFailed, err: fmt.Errorf("plan target %s: %s", p.Target, p.Unreachable)}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(io.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(p); err != nil {
+			return err
+		}
+	} else {
+		if err := p.WriteText(io.stdout); err != nil {
+			return err
+		}
 		// What a merge would take over that gitvend did not create.
 		adoptions, err := rec.Adoptions(ctx, objs)
 		if err != nil {
@@ -104,11 +143,9 @@ func runApply(ctx context.Context, args []string, io streams) error {
 		for _, a := range adoptions {
 			fmt.Fprintln(io.stdout, a)
 		}
+		fmt.Fprintf(io.stdout, "target %s: dry run: nothing was written\n", p.Target)
 	}
-	if applyErr != nil {
-		return &exitError{code: exitFailed, err: applyErr}
-	}
-	if res.Count(reconcile.Failed)+res.Count(reconcile.Refused) > 0 || !res.Healthy() {
+	if len(p.Refuse)+len(p.Fail) > 0 || p.PruneExceeded != "" {
 		return silentExit(exitFailed)
 	}
 	return nil

@@ -53,7 +53,7 @@ targets:
 		t.Fatalf("kubectl create namespace: %v: %s", err, out)
 	}
 	code, out, errOut := gitvend(t, append([]string{"apply", "--dry-run"}, base...)...)
-	if code != 0 || !strings.Contains(out, "dry run: nothing was written") || !strings.Contains(out, "created") {
+	if code != 0 || !strings.Contains(out, "dry run: nothing was written") || !strings.Contains(out, "to create") {
 		t.Fatalf("apply --dry-run: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "adopts existing object Namespace/team-search (left in place when it leaves Git") ||

@@ -20,6 +20,7 @@ import (
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/permalink"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
 // BranchPrefix starts the branch of every request: gitvend/request-<issue>.
@@ -36,6 +37,7 @@ const (
 const (
 	CheckPolicy = "gitvend/policy"
 	CheckCost   = "gitvend/cost"
+	CheckPlan   = "gitvend/plan"
 )
 
 // Clients hands out the GitHub client of the installation that serves a
@@ -92,6 +94,10 @@ type Options struct {
 	// issues; Reverts hands a recorded revert to the replica that applies.
 	Drift   Drift
 	Reverts Reverts
+	// Planner, when set, plans every pull request's head on the clusters
+	// (the gitvend/plan check run): what its merge would create, change
+	// and prune on each target it touches.
+	Planner Planner
 	// Links make the links of check runs to gitvend's public view of a
 	// pull request; nil (or no public URL) leaves them empty.
 	Links *permalink.Links
@@ -101,6 +107,15 @@ type Options struct {
 // as a *rollout.Rollout: one line each, naming the target.
 type Adopter interface {
 	Adoptions(ctx context.Context, repo, dir string) []string
+}
+
+// Planner plans a checkout against the clusters, such as a
+// *rollout.Rollout: one plan per target the change between the checkouts
+// baseDir and headDir of repository repo touches, found with server-side
+// dry-runs, writing nothing; a target that cannot be asked gets a plan
+// that says so. It returns within a bounded time.
+type Planner interface {
+	Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan
 }
 
 // Bot turns request issues and commands into pull requests and checks them.

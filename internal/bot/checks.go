@@ -176,15 +176,28 @@ func (b *Bot) remember(key string) {
 	b.checked.Add(key, struct{}{})
 }
 
-// hasRuns tells whether both of gitvend's check runs are among runs,
-// completed: a run left in progress (by a check that stopped) is checked
-// again and completed.
-func hasRuns(runs []github.CheckRun) bool {
+// hasRuns tells whether all of gitvend's check runs (gitvend/plan too,
+// when the bot plans) are among runs, completed: a run left in progress
+// (by a check that stopped) is checked again and completed.
+func (b *Bot) hasRuns(runs []github.CheckRun) bool {
 	seen := map[string]bool{}
 	for _, r := range runs {
 		seen[r.Name] = r.Status == "completed"
 	}
-	return seen[CheckPolicy] && seen[CheckCost]
+	for _, name := range b.runNames() {
+		if !seen[name] {
+			return false
+		}
+	}
+	return true
+}
+
+// runNames are the names of the check runs the bot posts on every head.
+func (b *Bot) runNames() []string {
+	if b.opts.Planner != nil {
+		return []string{CheckPolicy, CheckCost, CheckPlan}
+	}
+	return []string{CheckPolicy, CheckCost}
 }
 
 // startRuns shows on sha, before the check starts, that it is under way:
@@ -196,7 +209,7 @@ func (b *Bot) startRuns(ctx context.Context, w *work, number int, sha string, ex
 	for _, r := range existing {
 		have[r.Name] = true
 	}
-	for _, name := range []string{CheckPolicy, CheckCost} {
+	for _, name := range b.runNames() {
 		if have[name] {
 			continue
 		}
@@ -254,14 +267,17 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 		return nil
 	}
 	h := b.resolveHead(ctx, w, pr)
-	if n := h.request; n != locked {
-		// A request's own pull request: its sync posts the checks too, so
-		// the two take turns (one lock at a time).
+	// A request's own pull request: its sync posts the checks too, so the
+	// two take turns (one lock at a time). Any other pull request takes
+	// turns under its own number, which no issue has: a synchronize and a
+	// check suite of one head never post its runs twice.
+	n := h.request
+	if n == 0 {
+		n = number
+	}
+	if n != locked {
 		unlock()
-		unlock = func() {}
-		if n > 0 {
-			unlock = b.onePR.lock(full, n)
-		}
+		unlock = b.onePR.lock(full, n)
 	}
 	key := full + "@" + pr.HeadSHA
 	var existing []github.CheckRun
@@ -274,7 +290,7 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 		if existing, err = b.listChecks(ctx, w, pr.HeadSHA, true); err != nil {
 			return err
 		}
-		if hasRuns(existing) {
+		if b.hasRuns(existing) {
 			b.remember(key)
 			return nil
 		}
@@ -283,7 +299,11 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 		return err
 	}
 	if h.neutral != "" {
-		return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, neutralRuns(pr.HeadSHA, h.neutral), h.neutral, existing)
+		neutral, err := b.withPlan(ctx, w, pr.HeadSHA, true, neutralRuns(pr.HeadSHA, h.neutral))
+		if err != nil {
+			return err
+		}
+		return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, neutral, h.neutral, existing)
 	}
 	// A re-run asked for (force) posts new runs, whatever exists.
 	if existing, err = b.startRuns(ctx, w, number, pr.HeadSHA, existing); err != nil {
@@ -298,5 +318,9 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 		return err
 	}
 	summary = stamp(summary, pr.HeadSHA, repoURL(pr.HTMLURL))
-	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, runs(pr.HeadSHA, rep), summary, existing)
+	all, err := b.withPlan(ctx, w, pr.HeadSHA, h.fork, runs(pr.HeadSHA, rep))
+	if err != nil {
+		return err
+	}
+	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, all, summary, existing)
 }

@@ -9,6 +9,7 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/internal/server"
 )
@@ -175,6 +176,11 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 		switch ev.GetAction() {
 		case "opened", "synchronize", "reopened", "ready_for_review":
 			return d.pullJob(repo, ev.GetPullRequest(), false), "pull", fmt.Sprintf("#%d", ev.GetPullRequest().GetNumber())
+		case "labeled":
+			if ev.GetLabel().GetName() == cluster.ConfirmPrune && !b.isOwn(hook.Sender) {
+				n, sender := ev.GetPullRequest().GetNumber(), hook.Sender
+				return func(ctx context.Context) error { return b.ConfirmByLabel(ctx, repo, n, sender) }, "pull", fmt.Sprintf("#%d", n)
+			}
 		}
 	case *gh.CheckSuiteEvent:
 		if a, cs := ev.GetAction(), ev.GetCheckSuite(); cs != nil && (a == "requested" || a == "rerequested") {

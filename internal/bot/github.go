@@ -41,4 +41,8 @@ type GitHub interface {
 	CreateCheckRun(ctx context.Context, owner, repo string, spec github.CheckRunSpec) (github.CheckRun, error)
 	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, spec github.CheckRunSpec) (github.CheckRun, error)
 	ListAnnotations(ctx context.Context, owner, repo string, id int64) ([]github.Annotation, error)
+	// Status and SetStatus read and set gitvend's commit statuses, such
+	// as the confirmation of a prune past a target's threshold.
+	Status(ctx context.Context, owner, repo, sha, statusContext string) (github.Status, error)
+	SetStatus(ctx context.Context, owner, repo, sha, statusContext, state, description, targetURL string) error
 }

@@ -292,6 +292,8 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 		case request.Extend:
 			in.extend(c, cmd, by, usage)
 			continue
+		case request.ConfirmPrune:
+			continue // confirms the pull request's prune (confirm.go), not the request
 		case request.Set:
 			if in.draft == nil {
 				in.reply(c, replyData{User: by, Usage: usage,

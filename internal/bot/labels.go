@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/internal/rollout"
@@ -25,6 +26,7 @@ func labelsOf(request string) []github.Label {
 		{Name: request, Color: "5319e7", Description: "A request for gitvend: opened from a gitvend form or with /provision"},
 		{Name: rollout.DriftLabel, Color: "d93f0b", Description: "gitvend found live objects that differ from Git"},
 		{Name: ExpiryLabel, Color: "fbca04", Description: "gitvend removes a request whose ttl ran out"},
+		{Name: cluster.ConfirmPrune, Color: "b60205", Description: "A maintainer confirms that this pull request's head may prune past a target's threshold"},
 	}
 }
 

@@ -92,8 +92,8 @@ func TestResyncFindsUnlabelledForms(t *testing.T) {
 			t.Errorf("an existing label was changed: %+v", l)
 		}
 	}
-	if len(labels) != 3 { // request, drift, expiry
-		t.Errorf("labels: %+v", labels)
+	if len(labels) != 4 {
+		t.Errorf("labels: %+v, want the request label, the drift label, the expiry label and the prune confirmation", labels)
 	}
 }
 

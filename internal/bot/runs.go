@@ -7,10 +7,13 @@ import (
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/check"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/policy"
+	"github.com/gitvend/gitvend/internal/reconcile"
+	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
@@ -234,4 +237,123 @@ func (b *Bot) PullRequestView(ctx context.Context, repo string, number int) (per
 		}
 	}
 	return v, checked, nil
+}
+
+// forkPlanText is the summary of the plan run of a pull request from a
+// fork: its head is never dry-run against the clusters.
+const forkPlanText = "Not planned: this pull request comes from a fork, and gitvend does not send a fork's objects to the clusters, " +
+	"not even as a dry-run. The plan appears once the change comes from a branch of this repository; " +
+	"`gitvend apply --dry-run` prints the same plan locally."
+
+// withPlan adds the gitvend/plan run of commit sha of pull request pr to
+// runs, when the bot has a Planner: neutral for a head from a fork (fork
+// set), which never reaches the clusters, and otherwise the plan of the
+// head against the job's base on every target it touches. A prune past a
+// target's threshold fails the run unless sha carries gitvend's
+// confirmation (the commit status cluster.ConfirmPrune).
+func (b *Bot) withPlan(ctx context.Context, w *work, sha string, fork bool, runs []github.CheckRunSpec) ([]github.CheckRunSpec, error) {
+	if b.opts.Planner == nil {
+		return runs, nil
+	}
+	if fork {
+		return append(runs, github.CheckRunSpec{Name: CheckPlan, HeadSHA: sha, Status: "completed", Conclusion: "neutral",
+			Title: "Not planned: pull request from a fork", Summary: forkPlanText}), nil
+	}
+	dir, cleanup, err := b.export(ctx, w.clone, sha, "plan")
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	plans := b.opts.Planner.Plan(ctx, w.full, w.baseDir, dir)
+	var confirmed *github.Status
+	for _, p := range plans {
+		if p.PruneExceeded == "" {
+			continue
+		}
+		st, err := w.gh.Status(ctx, w.owner, w.name, sha, cluster.ConfirmPrune)
+		if err != nil {
+			return nil, fmt.Errorf("read the prune confirmation of %.12s: %w", sha, err)
+		}
+		if st.State == "success" {
+			confirmed = &st
+		}
+		break
+	}
+	return append(runs, planRun(sha, plans, confirmed)), nil
+}
+
+// planRun is the gitvend/plan run of plans, the plans of head commit sha;
+// confirmed is gitvend's confirmation on sha of a prune past a threshold,
+// nil when there is none. Each target's section is the plan's text, as
+// gitvend apply --dry-run prints it, one object a list item.
+func planRun(sha string, plans []*reconcile.Plan, confirmed *github.Status) github.CheckRunSpec {
+	run := github.CheckRunSpec{Name: CheckPlan, HeadSHA: sha, Status: "completed", Conclusion: "success"}
+	if len(plans) == 0 {
+		run.Title = "No target changes"
+		run.Summary = "This pull request changes no environment a target serves: merging it changes nothing on the clusters."
+		return run
+	}
+	var md strings.Builder
+	md.WriteString("A server-side dry-run of this head on every cluster it changes; nothing was written.\n")
+	var titles []string
+	var unreachable, refused, exceeded bool
+	for _, p := range plans {
+		titles = append(titles, p.Target+": "+p.Summary())
+		unreachable = unreachable || p.Unreachable != ""
+		refused = refused || len(p.Refuse)+len(p.Fail) > 0 || p.BuildError != ""
+		exceeded = exceeded || p.PruneExceeded != ""
+		md.WriteString(planSection(p, confirmed))
+	}
+	switch {
+	case exceeded && confirmed == nil:
+		run.Conclusion = "failure"
+		titles = append([]string{"prune needs confirmation"}, titles...)
+	case refused:
+		run.Conclusion = "failure"
+	case unreachable:
+		run.Conclusion = "neutral"
+	}
+	run.Title = textbudget.Line(strings.Join(titles, "; "), textbudget.Chars(github.MaxTitle))
+	run.Summary = textbudget.Fit(md.String(), checkOutput,
+		textbudget.Options{Shown: shownRows, Noun: "objects", Where: "`gitvend apply --dry-run` locally"})
+	return run
+}
+
+// planSection is one target's part of the plan run.
+func planSection(p *reconcile.Plan, confirmed *github.Status) string {
+	var text strings.Builder
+	_ = p.WriteText(&text)
+	lines := strings.Split(strings.TrimRight(text.String(), "\n"), "\n")
+	var md strings.Builder
+	fmt.Fprintf(&md, "\n### Target %s\n\n%s\n\n", request.Code(p.Target), strings.TrimPrefix(lines[0], "target "+p.Target+": "))
+	if p.Unreachable != "" {
+		fmt.Fprintf(&md, "The target's cluster could not be asked, so this target is not planned: %s.\n", request.Code(p.Unreachable))
+		return md.String()
+	}
+	items := 0
+	for _, l := range lines[1:] {
+		switch {
+		case strings.HasPrefix(l, "prune needs confirmation: "):
+			continue
+		case strings.HasPrefix(l, "  "):
+			fmt.Fprintf(&md, "  - %s\n", request.Code(strings.TrimSpace(l)))
+		default:
+			fmt.Fprintf(&md, "- %s\n", request.Code(l))
+			items++
+		}
+	}
+	if items > 0 {
+		md.WriteString("\n<sub>`+` created, `~` changed (values hidden where they may be secret), `-` pruned, `=` left in place, `!` refused by the target, `x` rejected by the dry-run.</sub>\n")
+	}
+	if p.PruneExceeded == "" {
+		return md.String()
+	}
+	if confirmed != nil {
+		fmt.Fprintf(&md, "\n**Prune confirmed** for this head commit (%s): %s.\n", confirmed.Description, p.PruneExceeded)
+		return md.String()
+	}
+	fmt.Fprintf(&md, "\n**Prune needs confirmation:** %s. Someone allowed to request in %s can comment `/provision confirm-prune` on this pull request, "+
+		"or a maintainer can add the label `%s`. The confirmation holds for this head commit only; after the merge, gitvend prunes past the threshold only when it was given.\n",
+		p.PruneExceeded, strings.Join(p.Environments, ", "), cluster.ConfirmPrune)
+	return md.String()
 }

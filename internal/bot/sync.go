@@ -61,6 +61,12 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 	if err != nil {
 		return "", fmt.Errorf("get issue #%d: %w", number, err)
 	}
+	if got.IsPullRequest && (tr.CommentID != 0 || tr.ReviewID != 0) && tr.Actor != "" && tr.Wrote != nil && confirmsPrune(tr.Wrote.Text) {
+		// Whoever the gate let through confirms a prune of this head.
+		if err := b.confirmByComment(ctx, w, number, tr.Actor, confirmMarker(tr)); err != nil {
+			return "", err
+		}
+	}
 	if got.IsPullRequest {
 		// A command on a request's pull request syncs the request's issue:
 		// an issue, never a pull request, so this goes no further.
@@ -229,6 +235,9 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 		return "", err
 	}
 	rv := planReview(w, in, r, c, p, sha, rep, summary)
+	if rv.runs, err = b.withPlan(ctx, w, sha, false, rv.runs); err != nil {
+		return "", err
+	}
 	pr, did, err := b.onePR.ensure(ctx, w, in.issue.Number, p.title, rv.body, w.branch, in.pr)
 	if err != nil {
 		return "", err

@@ -25,7 +25,19 @@ const (
 	DefaultHealthTimeout = 2 * time.Minute
 	// DefaultInventoryNamespace holds the inventory of what gitvend applied.
 	DefaultInventoryNamespace = "gitvend-system"
+	// DefaultMaxPrune is how many objects one apply may prune without a
+	// confirmation.
+	DefaultMaxPrune = 20
+	// DefaultMaxPrunePercent is the share of a target's objects, in
+	// percent, one apply may prune without a confirmation.
+	DefaultMaxPrunePercent = 50
 )
+
+// ConfirmPrune names the confirmation that lets one change prune past a
+// target's threshold: the label a maintainer puts on the pull request, and
+// the commit status gitvend sets on the pull request's head commit once
+// the confirmation is accepted, which the rollout reads after the merge.
+const ConfirmPrune = "gitvend/confirm-prune"
 
 // Target is a cluster gitvend applies the environments of one desired-state
 // repository to. The server configuration decodes it from targets[]; Validate
@@ -72,6 +84,14 @@ type Target struct {
 	HealthTimeout time.Duration `yaml:"healthTimeout"`
 	// InventoryNamespace holds the inventory of what gitvend applied.
 	InventoryNamespace string `yaml:"inventoryNamespace"`
+	// MaxPrune is how many objects one change may prune from the target
+	// without an explicit confirmation (ConfirmPrune); 0 means
+	// DefaultMaxPrune.
+	MaxPrune int `yaml:"maxPrune"`
+	// MaxPrunePercent is the share of the target's objects, in percent
+	// (1 to 100), one change may prune without an explicit confirmation;
+	// 0 means DefaultMaxPrunePercent.
+	MaxPrunePercent int `yaml:"maxPrunePercent"`
 }
 
 var (
@@ -133,7 +153,34 @@ func (t Target) Validate() error {
 	if !isDNSLabel(t.InventoryNamespace) {
 		bad("inventoryNamespace", "must be a namespace name (DNS-1123 label), got %q", t.InventoryNamespace)
 	}
+	if t.MaxPrune < 0 {
+		bad("maxPrune", "must be a positive number of objects (0 or absent means %d), got %d", DefaultMaxPrune, t.MaxPrune)
+	}
+	if t.MaxPrunePercent < 0 || t.MaxPrunePercent > 100 {
+		bad("maxPrunePercent", "must be a percentage from 1 to 100 (0 or absent means %d), got %d", DefaultMaxPrunePercent, t.MaxPrunePercent)
+	}
 	return errors.Join(errs...)
+}
+
+// PruneLimit tells whether pruning n objects of the target's total (the
+// objects its inventory records) goes past its threshold: more than
+// MaxPrune objects, or more than MaxPrunePercent of total. When it does,
+// the reason says so in a sentence; otherwise it is "".
+func (t Target) PruneLimit(n, total int) (exceeded bool, reason string) {
+	maxN, pct := t.MaxPrune, t.MaxPrunePercent
+	if maxN <= 0 {
+		maxN = DefaultMaxPrune
+	}
+	if pct <= 0 {
+		pct = DefaultMaxPrunePercent
+	}
+	switch {
+	case n > maxN:
+		return true, fmt.Sprintf("it prunes %d objects, more than the %d target %s allows without confirmation", n, maxN, t.Name)
+	case total > 0 && n*100 > pct*total:
+		return true, fmt.Sprintf("it prunes %d of the %d objects of target %s, more than the %d%% it allows without confirmation", n, total, t.Name, pct)
+	}
+	return false, ""
 }
 
 // AllowsNamespace tells whether objects may be placed in namespace.

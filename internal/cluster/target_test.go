@@ -26,6 +26,10 @@ func TestTargetValidate(t *testing.T) {
 	}{
 		{"valid", func(*Target) {}, nil},
 		{"no health wait", func(t *Target) { t.HealthTimeout = 0 }, nil},
+		{"prune threshold set", func(t *Target) { t.MaxPrune, t.MaxPrunePercent = 5, 100 }, nil},
+		{"bad prune threshold", func(t *Target) { t.MaxPrune, t.MaxPrunePercent = -1, 101 }, []string{
+			"maxPrune: must be a positive number of objects (0 or absent means 20), got -1",
+			"maxPrunePercent: must be a percentage from 1 to 100 (0 or absent means 50), got 101"}},
 		{"every namespace, no cluster-scoped kind", func(t *Target) { t.Namespaces, t.ClusterScopedKinds = []string{"*"}, nil }, nil},
 		{"bad name", func(t *Target) { t.Name = "Prod_1" }, []string{
 			`name: must be a DNS-1123 label (lower case letters, digits and '-', at most 63), got "Prod_1"`}},
@@ -141,6 +145,34 @@ func TestIsNamespacePattern(t *testing.T) {
 		t.Run(tc.p, func(t *testing.T) {
 			if got := IsNamespacePattern(tc.p); got != tc.want {
 				t.Errorf("IsNamespacePattern(%q) = %v, want %v", tc.p, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTargetPruneLimit(t *testing.T) {
+	def := valid()
+	set := valid()
+	set.MaxPrune, set.MaxPrunePercent = 3, 10
+	for _, tc := range []struct {
+		name     string
+		t        Target
+		n, total int
+		exceeded bool
+		reason   string
+	}{
+		{"nothing pruned", def, 0, 0, false, ""},
+		{"default count reached, not passed", def, 20, 100, false, ""},
+		{"default count passed", def, 21, 100, true, "it prunes 21 objects, more than the 20 target prod allows without confirmation"},
+		{"default share reached, not passed", def, 2, 4, false, ""},
+		{"default share passed", def, 3, 4, true, "it prunes 3 of the 4 objects of target prod, more than the 50% it allows without confirmation"},
+		{"set count passed", set, 4, 1000, true, "it prunes 4 objects, more than the 3 target prod allows without confirmation"},
+		{"set share passed", set, 2, 10, true, "it prunes 2 of the 10 objects of target prod, more than the 10% it allows without confirmation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			exceeded, reason := tc.t.PruneLimit(tc.n, tc.total)
+			if exceeded != tc.exceeded || reason != tc.reason {
+				t.Errorf("PruneLimit(%d, %d) = %v, %q; want %v, %q", tc.n, tc.total, exceeded, reason, tc.exceeded, tc.reason)
 			}
 		})
 	}

@@ -212,7 +212,7 @@ func (s *Story) destroy(ctx context.Context) error {
 }
 
 // awaitPR waits for the pull request of issue that want accepts to have
-// both checks posted.
+// its checks posted: policy, cost and the plan.
 func (s *Story) awaitPR(ctx context.Context, what string, want func(githubtest.PullRequest, map[string]githubtest.CheckRun) bool) (githubtest.PullRequest, error) {
 	var pr githubtest.PullRequest
 	err := s.wait(ctx, what, func() (bool, error) {
@@ -221,7 +221,7 @@ func (s *Story) awaitPR(ctx context.Context, what string, want func(githubtest.P
 			return false, err
 		}
 		runs, err := s.runs(p.HeadSHA)
-		if err != nil || len(runs) != 2 {
+		if _, planned := runs["gitvend/plan"]; err != nil || runs["gitvend/policy"].Name == "" || runs["gitvend/cost"].Name == "" || !planned {
 			return false, err
 		}
 		pr = p
@@ -250,7 +250,8 @@ func (s *Story) mergeAndAwait(ctx context.Context, n int, how string) (string, e
 	return sha, nil
 }
 
-// showChecks prints the two check runs of sha.
+// showChecks prints the check runs of sha: policy, cost and, when
+// posted, the plan.
 func (s *Story) showChecks(sha string) error {
 	runs, err := s.runs(sha)
 	if err != nil {
@@ -262,6 +263,10 @@ func (s *Story) showChecks(sha string) error {
 		for _, a := range r.Annotations {
 			s.detail(fmt.Sprintf("%s:%d %s: %s", a.Path, a.StartLine, a.Title, a.Message))
 		}
+	}
+	// The plan: what the merge would do on each target, before anyone merges.
+	if r, ok := runs["gitvend/plan"]; ok {
+		s.say("  check gitvend/plan: %s — %s", r.Conclusion, r.Title)
 	}
 	return nil
 }

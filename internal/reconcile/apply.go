@@ -68,10 +68,32 @@ func (it *item) done() bool {
 // object failed or was refused, an *EmptyRenderError when objs is empty
 // while the inventory is not, or another error when the inventory could
 // not be read or written. Applying again converges.
+//
+// Pruning more objects than the target's threshold allows
+// (cluster.Target.PruneLimit) is refused: those objects are reported
+// skipped and kept in the inventory, unless ApplyWith is told the prune
+// was confirmed.
 func (r *Reconciler) Apply(ctx context.Context, objs []*unstructured.Unstructured, revision string) (*Result, error) {
+	return r.ApplyWith(ctx, objs, revision, ApplyOptions{})
+}
+
+// ApplyOptions change what one Apply may do.
+type ApplyOptions struct {
+	// ConfirmPrune, asked only when the apply would prune past the
+	// target's threshold, tells whether it may: the change was confirmed
+	// (on its pull request, or by whoever runs gitvend apply
+	// --confirm-prune). Nil never confirms.
+	ConfirmPrune func() bool
+}
+
+// Confirmed is an ApplyOptions.ConfirmPrune that always confirms.
+func Confirmed() bool { return true }
+
+// ApplyWith is Apply with options.
+func (r *Reconciler) ApplyWith(ctx context.Context, objs []*unstructured.Unstructured, revision string, opts ApplyOptions) (*Result, error) {
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
-	return r.apply(ctx, objs, revision, false)
+	return r.apply(ctx, objs, revision, false, opts)
 }
 
 // Heal applies the objects of the last Apply again, so that fields changed
@@ -87,10 +109,11 @@ func (r *Reconciler) Heal(ctx context.Context) (*Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("heal target %s: nothing applied yet", r.target.Name)
 	}
-	return r.apply(ctx, objs, rev, true)
+	// Healing re-applies what was applied: it prunes nothing new.
+	return r.apply(ctx, objs, rev, true, ApplyOptions{})
 }
 
-func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructured, revision string, heal bool) (*Result, error) {
+func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructured, revision string, heal bool, opts ApplyOptions) (*Result, error) {
 	start := time.Now()
 	res := &Result{Target: r.target.Name, Revision: revision, DryRun: r.target.ReportOnly}
 	log := r.log.With("revision", revision)
@@ -169,9 +192,25 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	keep := stale
 	var pruned []ObjectResult
 	if r.target.Prune {
-		if anyFailed(items) {
+		candidates, _ := pruneCandidates(stale)
+		exceeded, why := r.target.PruneLimit(len(candidates), len(inv.entries))
+		switch {
+		case anyFailed(items):
 			log.Warn("not pruning: some objects failed to apply", "stale", len(stale))
-		} else {
+		case exceeded && (opts.ConfirmPrune == nil || !opts.ConfirmPrune()):
+			log.Warn("not pruning: past the target's prune threshold without confirmation", "stale", len(stale), "reason", why)
+			// What gitvend would not prune anyway goes as prune lets it go;
+			// the rest waits, recorded, for a confirmed apply.
+			candidates, others := pruneCandidates(stale)
+			for _, e := range others {
+				pruned = append(pruned, leftInPlace(e.id, "it existed in the cluster before gitvend applied it"))
+			}
+			for _, e := range candidates {
+				pruned = append(pruned, ObjectResult{ID: e.id, Action: Skipped, Message: "not pruned: " + why +
+					"; confirm it with /provision confirm-prune on the pull request (or the gitvend/confirm-prune label), or gitvend apply --confirm-prune"})
+			}
+			keep = candidates
+		default:
 			pruned, keep = r.prune(ctx, stale, items, inv.since)
 		}
 	}

@@ -95,8 +95,10 @@ func newFixtureOn(t testing.TB, env *kubetest.Env) *fixture {
 	return &fixture{
 		env: env,
 		ns:  ns,
+		// The prune guard's share is off (100%): these tests prune most
+		// of small targets; TestPruneGuard tests the guard.
 		target: cluster.Target{Name: ns, Environments: []string{"dev"}, Namespaces: []string{ns}, Prune: true,
-			DriftInterval: cluster.DefaultDriftInterval, InventoryNamespace: cluster.DefaultInventoryNamespace},
+			DriftInterval: cluster.DefaultDriftInterval, InventoryNamespace: cluster.DefaultInventoryNamespace, MaxPrunePercent: 100},
 		writes: &writeCounter{},
 		client: c,
 	}

@@ -49,6 +49,9 @@ const (
 	// Adopt asks, on a drift issue, for a pull request that writes the
 	// live values back to Git, for the whole target or one object.
 	Adopt Verb = "adopt"
+	// ConfirmPrune, on a pull request, lets its head commit prune past a
+	// target's threshold once merged.
+	ConfirmPrune Verb = "confirm-prune"
 )
 
 // MaxWake is the longest /provision wake may keep workloads awake.
@@ -211,7 +214,7 @@ func parseCommand(line string) (Command, error) {
 		return parseWake(rest)
 	case Revert, Adopt:
 		return parseDriftCommand(Verb(head.text), rest)
-	case Rerender, Destroy, Help:
+	case Rerender, Destroy, Help, ConfirmPrune:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
 			return Command{}, fmt.Errorf("%s takes no arguments, got %s", head.text, Code(rest[0].text))

@@ -28,7 +28,7 @@ const (
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt, ConfirmPrune}
 
 // driftUsage is the command reference of a drift issue.
 const driftUsage = "`/provision revert` applies Git to the whole target now, even where it does not heal itself; `/provision revert object=Kind/namespace/name` applies one object\n" +
@@ -48,13 +48,14 @@ func Usage(p Place) string {
 		extend   = "`/provision extend ttl=72h` makes it expire that long from now instead (once merged)\n"
 		help     = "`/provision help` shows this list\n"
 		wake     = "`/provision wake [for=2h]` wakes its sleeping workloads now, for that long or to the end of the sleep window\n"
+		confirm  = "`/provision confirm-prune` lets this pull request's head commit prune past a target's threshold once merged\n"
 		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
 	)
 	switch p {
 	case RequestIssue:
 		return set + rerender + destroy + extend + wake + restart + help + quotes
 	case RequestPR:
-		return set + rerender + destroy + help + "They change the request this pull request proposes. " + quotes
+		return set + rerender + destroy + confirm + help + "They change the request this pull request proposes. " + quotes
 	case DriftIssue:
 		return driftUsage
 	case BotIssue:
@@ -109,6 +110,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	case Revert, Adopt:
 		if p != DriftIssue {
 			return v.wrap(cmd, fmt.Sprintf("%s applies on a drift issue only: the one gitvend opens per target when the cluster differs from Git", cmd.Verb))
+		}
+		return nil
+	case ConfirmPrune:
+		if p != RequestPR {
+			return v.wrap(cmd, "confirm-prune applies on a pull request, not on an issue: comment it on the pull request whose plan prunes")
 		}
 		return nil
 	default:

@@ -138,3 +138,30 @@ func TestUsagePerPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestConfirmPruneOnlyOnPullRequests(t *testing.T) {
+	cmds, errs := ParseCommands("/provision confirm-prune")
+	if len(errs) > 0 || len(cmds) != 1 || cmds[0].Verb != ConfirmPrune {
+		t.Fatalf("ParseCommands = %v, %v; want one confirm-prune", cmds, errs)
+	}
+	if _, errs := ParseCommands("/provision confirm-prune now"); len(errs) != 1 {
+		t.Errorf("confirm-prune with an argument: %v, want an error", errs)
+	}
+	var v Vocabulary
+	if errs := v.Check(cmds[0], RequestPR, ""); len(errs) > 0 {
+		t.Errorf("on a pull request: %v, want none", errs)
+	}
+	for _, p := range []Place{NewIssue, RequestIssue} {
+		if errs := v.Check(cmds[0], p, ""); len(errs) != 1 || !strings.Contains(errs[0].Error(), "applies on a pull request") {
+			t.Errorf("at place %d: %v, want one error saying where it applies", p, errs)
+		}
+	}
+	if !strings.Contains(Usage(RequestPR), "/provision confirm-prune") || strings.Contains(Usage(RequestIssue), "confirm-prune") {
+		t.Error("only the pull request's help lists confirm-prune")
+	}
+	if cmds, _ := ParseCommands("/provision confirm-prnue"); len(cmds) != 1 {
+		t.Fatal("a misspelt verb reads as a blueprint")
+	} else if errs := v.Check(cmds[0], RequestPR, ""); len(errs) != 1 || !strings.Contains(errs[0].Error(), "did you mean `/provision confirm-prune`?") {
+		t.Errorf("misspelt: %v, want a did-you-mean", errs)
+	}
+}

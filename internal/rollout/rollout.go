@@ -77,6 +77,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// PlanTimeout bounds the plan of one target (DefaultPlanTimeout when
+	// 0); past it the target is reported unreachable.
+	PlanTimeout time.Duration
 	// Links make the target URL of commit statuses, gitvend's public view
 	// of a target; nil (or no public URL) leaves it empty.
 	Links *permalink.Links

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
@@ -55,6 +56,16 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	if err := clone.Export(ctx, sha, dir); err != nil {
 		return fmt.Errorf("export %.12s: %w", sha, err)
 	}
+	// A prune past a target's threshold needs the merged pull request's
+	// confirmation, asked of GitHub once, when a target is to be applied.
+	confirmed := sync.OnceValue(func() bool {
+		info, err := clone.CommitInfo(ctx, sha)
+		if err != nil {
+			r.log.Warn("cannot read the commit; prune not confirmed", "repo", repo, "sha", sha, "err", err)
+			return false
+		}
+		return r.pruneConfirmed(ctx, gh, owner, name, info.Message)
+	})
 	var applied []Applied
 	var sleepErrs []error
 	for _, t := range r.targets {
@@ -85,7 +96,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			continue
 		}
 		r.setPending(ctx, gh, owner, name, sha, t.Name)
-		a := r.applyTarget(ctx, t, dir, sha)
+		a := r.applyTarget(ctx, t, dir, sha, confirmed)
 		if a.Err == nil {
 			r.mu.Lock()
 			r.applied[t.Name] = sha
@@ -161,8 +172,9 @@ func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t 
 	return state == "success", nil
 }
 
-// applyTarget renders and applies one target.
-func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha string) Applied {
+// applyTarget renders and applies one target; confirmed tells, when asked,
+// whether the change may prune past the target's threshold.
+func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha string, confirmed func() bool) Applied {
 	objs, err := reconcile.Desired(ctx, dir, t.Target)
 	if err != nil {
 		// The same commit renders the same way: only a new one can fix it.
@@ -174,7 +186,7 @@ func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha stri
 	if err != nil {
 		return Applied{Target: t.Name, Err: fmt.Errorf("sleep: %w", err)}
 	}
-	res, err := t.rec.Apply(ctx, objs, sha)
+	res, err := t.rec.ApplyWith(ctx, objs, sha, reconcile.ApplyOptions{ConfirmPrune: confirmed})
 	settled()
 	r.metrics.observeApply(t.Name, res, err)
 	return Applied{Target: t.Name, Result: res, Err: err}

@@ -1,0 +1,132 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// DefaultPlanTimeout bounds how long one target's plan may take; a target
+// that does not answer in time is reported unreachable.
+const DefaultPlanTimeout = 30 * time.Second
+
+// Plan tells what merging the checkout headDir of repository repo (a pull
+// request's head) onto the checkout baseDir (its base) would do on every
+// target that serves repo and an environment whose build differs between
+// the two: one reconcile.Plan each, in the order of the configuration,
+// found with server-side dry-runs and writing nothing. A target whose
+// cluster cannot be asked within the plan timeout gets a plan that says
+// so (Unreachable) instead of an error, so that the others are still
+// shown; a head that does not build gets one saying that (BuildError).
+func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan {
+	var out []*reconcile.Plan
+	for _, t := range r.targets {
+		if !config.SameRepo(t.Repository, repo) {
+			continue
+		}
+		head, err := reconcile.Desired(ctx, headDir, t.Target)
+		if err != nil {
+			out = append(out, &reconcile.Plan{Target: t.Name, Environments: t.Environments, BuildError: err.Error()})
+			continue
+		}
+		if base, err := reconcile.Desired(ctx, baseDir, t.Target); err == nil && sameObjects(base, head) {
+			continue // the pull request does not touch this target
+		}
+		out = append(out, planTarget(ctx, t.rec, head, r.planTimeout()))
+	}
+	return out
+}
+
+func (r *Rollout) planTimeout() time.Duration {
+	if r.opts.PlanTimeout > 0 {
+		return r.opts.PlanTimeout
+	}
+	return DefaultPlanTimeout
+}
+
+// PlanTarget plans objs on the target rec reaches within timeout (see
+// Rollout.Plan): what gitvend apply --dry-run prints, from the same code.
+func PlanTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, timeout time.Duration) *reconcile.Plan {
+	return planTarget(ctx, rec, objs, timeout)
+}
+
+// planTarget runs the plan in its own goroutine so that the wait is
+// bounded even where a client call does not honour the context (such as
+// discovery): past timeout the target is reported unreachable and the
+// call left to finish on its own.
+func planTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, timeout time.Duration) *reconcile.Plan {
+	name, envs := rec.Target().Name, rec.Target().Environments
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	type result struct {
+		p   *reconcile.Plan
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer cancel()
+		p, err := rec.Plan(ctx, objs, "")
+		done <- result{p, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(res.err, timeout)}
+		}
+		return res.p
+	case <-ctx.Done():
+		return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(ctx.Err(), timeout)}
+	}
+}
+
+// unreachable says why a target could not be planned.
+func unreachable(err error, timeout time.Duration) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("no answer within %s", timeout)
+	}
+	return err.Error()
+}
+
+// sameObjects tells whether two builds of a target hold the same objects.
+func sameObjects(a, b []*unstructured.Unstructured) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !equality.Semantic.DeepEqual(a[i].Object, b[i].Object) {
+			return false
+		}
+	}
+	return true
+}
+
+// pruneConfirmed tells whether the merge commit sha (message its commit
+// message) came from a pull request whose head commit carries gitvend's
+// confirmation to prune past the threshold: the commit status
+// cluster.ConfirmPrune, which the bot sets on the head only, so that a
+// push after the confirmation needs another. A commit that names no pull
+// request is not confirmed.
+func (r *Rollout) pruneConfirmed(ctx context.Context, gh GitHub, owner, name, message string) bool {
+	n := mergedPR(message)
+	if n == 0 {
+		return false
+	}
+	pr, err := gh.GetPR(ctx, owner, name, n)
+	if err != nil {
+		r.log.Warn("cannot read the merged pull request; prune not confirmed", "repo", owner+"/"+name, "pr", n, "err", err)
+		return false
+	}
+	state, err := gh.StatusState(ctx, owner, name, pr.HeadSHA, cluster.ConfirmPrune)
+	if err != nil {
+		r.log.Warn("cannot read the prune confirmation; prune not confirmed", "repo", owner+"/"+name, "pr", n, "err", err)
+		return false
+	}
+	return state == "success"
+}
