@@ -34,7 +34,7 @@ vet:
 
 ## demo: the whole story end to end on this machine (GitHub double, real apiserver, gitvend serve)
 demo: kube build
-	@echo "▶ make demo: request issue → PR with checks → /provision set → merge → apply → drift issue → self-heal"
+	@echo "▶ make demo: request issue → PR with checks and plan → /provision set → merge → apply → drift issue → /provision adopt → destroy"
 	$(BIN)/gitvend-demo -gitvend $(BIN)/gitvend -examples examples/desired-state
 
 ## bench: the benchmarks recorded in BENCHMARKS.md

@@ -101,7 +101,7 @@ func TestStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"check gitvend/policy: failure", "check gitvend/policy: success", "commit status gitvend/apply/dev",
-		"What this request made", "Drift on target dev", "spec.template.spec.containers[name=app].image", "self-heals", "check gitvend/plan: "} {
+		"What this request made", "Drift on target dev", "spec.template.spec.containers[name=app].image", "/provision adopt", "Git now holds the hotfix", "check gitvend/plan: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("transcript lacks %q", want)
 		}

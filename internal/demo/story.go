@@ -170,6 +170,38 @@ func (s *Story) drift(ctx context.Context) error {
 	}
 	s.say("  gitvend opened issue #%d %q %.1fs after the change:", drift.Number, drift.Title, time.Since(changed).Seconds())
 	s.detail(drift.Body)
+	// The hand change is a hotfix worth keeping: alice adopts it, and the
+	// live value goes back to Git through a pull request of its own.
+	if _, err := s.W.GH.Comment(ctx, Repo, drift.Number, Alice, "The hotfix stays.\n/provision adopt"); err != nil {
+		return err
+	}
+	s.say("▶ %s comments on issue #%d: /provision adopt", Alice, drift.Number)
+	var adopt githubtest.PullRequest
+	if err := s.wait(ctx, "the adopt pull request with its checks", func() (bool, error) {
+		prs, err := s.W.GH.PullRequests(Repo)
+		if err != nil {
+			return false, err
+		}
+		for _, p := range prs {
+			if strings.HasPrefix(p.Head, "gitvend/adopt-") && p.State == "open" {
+				runs, err := s.runs(p.HeadSHA)
+				_, planned := runs["gitvend/plan"]
+				adopt = p
+				return err == nil && runs["gitvend/policy"].Name != "" && runs["gitvend/cost"].Name != "" && planned, err
+			}
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	s.say("  gitvend opened PR #%d %q, which writes the live values back to Git:", adopt.Number, adopt.Title)
+	s.detail(adopt.Body)
+	if err := s.showChecks(adopt.HeadSHA); err != nil {
+		return err
+	}
+	if _, err := s.mergeAndAwait(ctx, adopt.Number, "merges"); err != nil {
+		return err
+	}
 	if err := s.wait(ctx, "the drift issue to close", func() (bool, error) {
 		is, ok, err := s.issueTitled(driftName)
 		drift = is
@@ -181,7 +213,7 @@ func (s *Story) drift(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kubectl get: %v: %s", err, out)
 	}
-	s.say("  the target self-heals: the image is %s again, and issue #%d is closed:", out, drift.Number)
+	s.say("  Git now holds the hotfix: the image is %s, and issue #%d is closed:", out, drift.Number)
 	if n := len(drift.Comments); n > 0 {
 		s.detail(drift.Comments[n-1].Body)
 	}

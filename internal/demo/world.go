@@ -139,7 +139,9 @@ targets:
   namespaces: ["team-*"]
   clusterScopedKinds: [Namespace]
   prune: true
-  selfHeal: true
+  # A change by hand is reported, not undone: the story keeps one with
+  # /provision adopt.
+  selfHeal: false
   driftInterval: 20s
   # The demo's API server runs no controllers, so Deployments never report
   # ready: do not wait for them.
