@@ -105,6 +105,8 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 		"Fields left empty take their defaults. To change a value later, comment `/provision set key=value` on this issue.\n")
 	intro.WriteString("To have it expire, comment `/provision set ttl=72h` (counted from the merge); " +
 		"`/provision extend ttl=…` on this issue keeps it longer.\n")
+	intro.WriteString("Where the environment sleeps outside working hours, `/provision wake for=2h` on this issue wakes it; " +
+		"`/provision help` lists every command that applies here.\n")
 
 	body := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	body.Content = append(body.Content,
