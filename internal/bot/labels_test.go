@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/githubtest"
 )
 
@@ -143,7 +144,7 @@ func TestInstallationMakesLabels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(labels) != 3 || labels[0].Name != "gitvend" || labels[1].Name != "gitvend-drift" || labels[2].Name != bot.ExpiryLabel {
+			if len(labels) != 4 || labels[0].Name != "gitvend" || labels[1].Name != "gitvend-drift" || labels[2].Name != bot.ExpiryLabel || labels[3].Name != cluster.ConfirmPrune {
 				t.Errorf("labels after %s: %+v", tt.event, labels)
 			}
 		})

@@ -187,11 +187,11 @@ func parseCommand(line string) (Command, error) {
 		return Command{}, err
 	}
 	if len(words) == 0 {
-		return Command{}, fmt.Errorf("missing what to do; use /provision <blueprint> key=value …, set, rerender, destroy or help")
+		return Command{}, fmt.Errorf("missing what to do; use /provision <blueprint> key=value … or a command; /provision help lists the commands that apply here")
 	}
 	head, rest := words[0], words[1:]
 	if head.quoted || strings.Contains(head.text, "=") {
-		return Command{}, fmt.Errorf("%s is not a command or a blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help", Code(head.text))
+		return Command{}, fmt.Errorf("%s is not a command or a blueprint; use /provision <blueprint> key=value … or a command; /provision help lists the commands that apply here", Code(head.text))
 	}
 	var cmd Command
 	switch Verb(head.text) {

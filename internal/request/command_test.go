@@ -35,7 +35,7 @@ func TestParseCommands(t *testing.T) {
 		{"quoted reply is not a command", "> /provision set replicas=5\nok", nil, nil},
 		{"code fence is not a command", "```\n/provision set replicas=5\n```\n~~~~\n/provision help\n~~~~", nil, nil},
 		{"prefix of another word", "/provisioning set x=1\n/provisionset", nil, nil},
-		{"bare prefix", "/provision", nil, []string{"line 1: /provision: missing what to do; use /provision <blueprint> key=value …, set, rerender, destroy or help"}},
+		{"bare prefix", "/provision", nil, []string{"line 1: /provision: missing what to do; use /provision <blueprint> key=value … or a command; /provision help lists the commands that apply here"}},
 		{"set without pairs", "/provision set", nil, []string{"line 1: /provision set: set needs at least one key=value, such as /provision set replicas=3"}},
 		{"help with args", "/provision help me", nil, []string{"line 1: /provision help me: help takes no arguments, got `me`"}},
 		{"not key=value", "/provision set replicas", nil, []string{"line 1: /provision set replicas: `replicas` is not key=value; quote values with spaces: key=\"a value\""}},
@@ -43,7 +43,7 @@ func TestParseCommands(t *testing.T) {
 		{"bad key", "/provision set 9a=1", nil, []string{"line 1: /provision set 9a=1: key `9a` must be a name of letters, digits, '-' or '_' starting with a letter"}},
 		{"quoted key", `/provision set "a b"=1`, nil, []string{"line 1: /provision set \"a b\"=1: `a b=1` is not key=value; quote values with spaces: key=\"a value\""}},
 		{"duplicate key", "/provision set a=1 a=2", nil, []string{"line 1: /provision set a=1 a=2: key `a` is given twice"}},
-		{"verb is key=value", "/provision a=1", nil, []string{"line 1: /provision a=1: `a=1` is not a command or a blueprint; use /provision <blueprint> key=value …, set, rerender, destroy or help"}},
+		{"verb is key=value", "/provision a=1", nil, []string{"line 1: /provision a=1: `a=1` is not a command or a blueprint; use /provision <blueprint> key=value … or a command; /provision help lists the commands that apply here"}},
 		{"good and bad lines", "/provision set a=1\n/provision set b", []Command{{Verb: Set, Line: 1, Args: []Arg{{"a", "1"}}}},
 			[]string{"line 2: /provision set b: `b` is not key=value; quote values with spaces: key=\"a value\""}},
 	}
