@@ -195,7 +195,17 @@ func TestAdoptFromTheDriftIssue(t *testing.T) {
 	}
 
 	// The Deployment: its image into the parameter, its label as a patch.
+	// The comment's webhook is lost: the resync answers it.
+	w.settle()
+	w.gh.DropWebhooks(1)
 	w.comment(drift.Number, "alice", "/provision adopt object=Deployment/team-payments/payments-api")
+	w.settle()
+	if prs := w.adoptPRs(); len(prs) != 0 {
+		t.Fatalf("an adopt pull request before the resync: %+v", prs)
+	}
+	if err := w.bot.Resync(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
 	w.settle()
 	prs := w.adoptPRs()
 	if len(prs) != 1 {

@@ -11,9 +11,10 @@ import (
 // with new commands.
 const ClosedWindow = 24 * time.Hour
 
-// Resync brings every open request issue and every open pull request of
+// Resync brings every open request issue, drift issue and pull request of
 // repository full to the state it should have: gitvend's labels exist,
-// issues without their PR get one, PRs without checks get them. Open
+// issues without their PR get one, commands on drift issues are answered,
+// PRs without checks get them. Open
 // issues are listed once, labelled or not, so that a form issue GitHub
 // left unlabelled is found too. With nothing changed it costs GitHub's
 // rate limit nothing, since every read is a conditional request.
@@ -45,7 +46,8 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	var errs []error
 	seen := map[int]bool{}
 	for _, is := range append(issues, recent...) {
-		if !mayBeRequest(&is, label) || seen[is.Number] {
+		// Drift issues too: a revert or adopt whose webhook was lost.
+		if !(mayBeRequest(&is, label) || b.isDriftIssue(w, &is)) || seen[is.Number] {
 			continue
 		}
 		seen[is.Number] = true
