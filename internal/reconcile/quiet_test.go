@@ -1,7 +1,11 @@
 package reconcile
 
 import (
+	"context"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -50,5 +54,89 @@ func TestDriftLeavesQuietFieldsOut(t *testing.T) {
 	r.SetQuiet(nil)
 	if got := paths(); len(got) != 3 {
 		t.Errorf("drift once nothing is quiet: %v, want three changes", got)
+	}
+}
+
+// TestMonitorDropsChecksOutdatedByAnApply forces the interleaving of a
+// wake with a drift check: the check reads the woken Deployment while
+// the desired state the monitor holds still has it asleep, and reads the
+// quiet fields only after the new desired state is recorded and the
+// replicas are no longer quiet. Such a check compared the cluster with a
+// desired state that is gone and must not be reported; the check of the
+// new desired state follows.
+func TestMonitorDropsChecksOutdatedByAnApply(t *testing.T) {
+	f := newFixture(t)
+	f.target.DriftInterval = time.Hour
+	r := f.reconciler(t)
+	withReplicas := func(n int64) []*unstructured.Unstructured {
+		objs := objects(t, f.ns, basicObjects)
+		if err := unstructured.SetNestedField(objs[2].Object, n, "spec", "replicas"); err != nil {
+			t.Fatal(err)
+		}
+		return objs
+	}
+	asleep, awake := withReplicas(0), withReplicas(3)
+	replicas := map[manifest.ID][]string{idOf(asleep[2]): {"spec.replicas"}}
+	mustApply(t, r, asleep, "rev1")
+	r.SetQuiet(replicas)
+
+	// The first check that sees the woken replicas waits in the middle,
+	// between reading the cluster and leaving the quiet fields out.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	r.compared = func(results []ObjectDrift) {
+		for _, d := range results {
+			for _, c := range d.Changes {
+				if d.ID.Kind == "Deployment" && c.Path == "spec.replicas" {
+					once.Do(func() { close(entered); <-release })
+				}
+			}
+		}
+	}
+	var mu sync.Mutex
+	var reports []*DriftReport
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Monitor(ctx, func(_ context.Context, rep *DriftReport) error {
+			mu.Lock()
+			defer mu.Unlock()
+			reports = append(reports, rep)
+			return nil
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	reported := func(rev string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(reports, func(rep *DriftReport) bool { return rep.Revision == rev })
+	}
+	eventually(t, 30*time.Second, "first check", func() bool { return reported("rev1") })
+
+	// Wake as the rollout does: the replicas quiet, the cluster patched,
+	// then the woken desired state recorded and the replicas no longer
+	// quiet.
+	f.kubectl(t, "-n", f.ns, "patch", "deployment/web", "--type=merge", "--field-manager=gitvend-sleep", "-p", `{"spec":{"replicas":3}}`)
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no drift check saw the woken Deployment")
+	}
+	r.Observe(awake, "rev2")
+	r.SetQuiet(nil)
+	close(release)
+	eventually(t, 30*time.Second, "check of the woken desired state", func() bool { return reported("rev2") })
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, rep := range reports {
+		if rep.HasDrift() {
+			t.Errorf("drift reported at %s: %+v", rep.Revision, rep.Objects)
+		}
 	}
 }

@@ -109,6 +109,9 @@ type Reconciler struct {
 	hasApply bool
 	// quiet are the fields drift leaves out, by object (SetQuiet).
 	quiet map[quietKey][]string
+	// compared, when set (by tests), sees the comparisons of every drift
+	// check before the quiet fields are left out.
+	compared func([]ObjectDrift)
 }
 
 // New returns a Reconciler for target t on the cluster cfg points at. It

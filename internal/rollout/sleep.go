@@ -449,7 +449,10 @@ func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, o
 		return nil, nil, err
 	}
 	// Once the objects watched carry the new state, only what sleeps
-	// stays quiet.
+	// stays quiet. A drift check still comparing with the old objects
+	// when they are replaced is dropped by the reconciler's monitor (it
+	// may read these narrower quiet fields), so neither sleep nor wake is
+	// reported as drift.
 	return out, func() {
 		t.rec.SetQuiet(asleep)
 		t.sleep.mu.Lock()
