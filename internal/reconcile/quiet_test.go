@@ -140,3 +140,77 @@ func TestMonitorDropsChecksOutdatedByAnApply(t *testing.T) {
 		}
 	}
 }
+
+// TestHealWaitsForAChange: a heal asked while a change of the cluster and
+// the desired state is under way waits for its end and applies the new
+// desired state, never the one the change replaces.
+func TestHealWaitsForAChange(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	before := objects(t, f.ns, basicObjects)
+	mustApply(t, r, before, "rev1")
+	after := objects(t, f.ns, basicObjects)
+	if err := unstructured.SetNestedField(after[0].Object, "slow", "data", "mode"); err != nil {
+		t.Fatal(err)
+	}
+
+	end := r.BeginChange()
+	f.kubectl(t, "-n", f.ns, "patch", "configmap/settings", "--field-manager=gitvend-sleep", "-p", `{"data":{"mode":"slow"}}`)
+	healed := make(chan error, 1)
+	go func() {
+		_, err := r.Heal(context.WithoutCancel(t.Context()))
+		healed <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	r.Observe(after, "rev2")
+	select {
+	case err := <-healed:
+		t.Fatalf("Heal returned (%v) during the change", err)
+	default:
+	}
+	end()
+	end() // a second end is harmless
+	select {
+	case err := <-healed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Heal still waits after the change ended")
+	}
+	live, _ := f.get(t, "v1", "ConfigMap", f.ns, "settings")
+	if mode := live.Object["data"].(map[string]any)["mode"]; mode != "slow" {
+		t.Errorf("mode = %v after the heal, want slow, the new desired state's", mode)
+	}
+}
+
+// TestRecordedNamesTheWatchedObjects: Recorded is true for the very
+// objects of the last Apply or Observe, false for others of the same
+// content and for those of an apply that failed before recording them.
+func TestRecordedNamesTheWatchedObjects(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	objs := objects(t, f.ns, basicObjects)
+	if r.Recorded(objs) {
+		t.Error("Recorded before any apply")
+	}
+	mustApply(t, r, objs, "rev1")
+	if !r.Recorded(objs) {
+		t.Error("the applied objects are not Recorded")
+	}
+	if again := objects(t, f.ns, basicObjects); r.Recorded(again) {
+		t.Error("another render of the same objects is Recorded")
+	}
+	empty := []*unstructured.Unstructured{}
+	if _, err := r.Apply(t.Context(), empty, "rev2"); err == nil {
+		t.Fatal("an empty render with objects in the inventory applied")
+	}
+	if r.Recorded(empty) || !r.Recorded(objs) {
+		t.Error("an apply that failed early replaced the recorded objects")
+	}
+	observed := objects(t, f.ns, basicObjects)
+	r.Observe(observed, "rev3")
+	if !r.Recorded(observed) || r.Recorded(objs) {
+		t.Error("Observe did not replace the recorded objects")
+	}
+}
