@@ -97,12 +97,15 @@ func (r *Reconciler) ApplyWith(ctx context.Context, objs []*unstructured.Unstruc
 }
 
 // Heal applies the objects of the last Apply again, so that fields changed
-// since are restored. It returns an error when nothing was applied yet or
-// the target is report-only.
+// since are restored, after any change under way (BeginChange) ended. It
+// returns an error when nothing was applied yet or the target is
+// report-only.
 func (r *Reconciler) Heal(ctx context.Context) (*Result, error) {
 	if r.target.ReportOnly {
 		return nil, fmt.Errorf("heal target %s: the target is report-only", r.target.Name)
 	}
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
 	objs, rev, ok, _ := r.lastApply()

@@ -116,6 +116,9 @@ func (r *Reconciler) drift(ctx context.Context, objs []*unstructured.Unstructure
 	r.forEach(len(compared), func(i int) {
 		results[i], errs[i] = r.driftOne(ctx, compared[i])
 	})
+	if r.compared != nil {
+		r.compared(results)
+	}
 	for i, d := range results {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("compare %s with the cluster: %w", compared[i].key, errs[i])

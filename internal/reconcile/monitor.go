@@ -56,9 +56,9 @@ func (r *Reconciler) Monitor(ctx context.Context, report ReportFunc) error {
 			case <-applied:
 				again = false
 			case <-trigger:
-				r.checkDrift(ctx, objs, rev, report)
+				r.checkDrift(ctx, objs, rev, applied, report)
 			case <-tick.C:
-				r.checkDrift(ctx, objs, rev, report)
+				r.checkDrift(ctx, objs, rev, applied, report)
 			}
 		}
 		stop()
@@ -66,12 +66,33 @@ func (r *Reconciler) Monitor(ctx context.Context, report ReportFunc) error {
 	}
 }
 
-// checkDrift runs one drift check, reports it and heals when the target
-// self-heals.
-func (r *Reconciler) checkDrift(ctx context.Context, objs []*unstructured.Unstructured, rev string, report ReportFunc) {
+// checkDrift runs one drift check of objs, the desired state at rev,
+// reports it and heals when the target self-heals. applied is closed when
+// an apply (or Observe) replaces objs: a check it outdates is dropped, not
+// reported, and the monitor checks the new desired state instead.
+//
+// A check outdated that way compared the cluster with a desired state
+// that is gone, and may have read the quiet fields (SetQuiet) of the new
+// one. The rollout changes the cluster for a sleep or a wake first, with
+// the fields it changes quiet, then records the new desired state, then
+// narrows the quiet fields to what still sleeps: a check that read the
+// woken workloads and compared them with the sleeping desired state, but
+// read the quiet fields after the wake settled, would report the wake as
+// drift. Drift reads the quiet fields after the cluster, and the check
+// below comes after both: when applied is still open, the quiet fields it
+// read are those of objs (or of the transition under way, which covers
+// both states), so they match the cluster it read.
+func (r *Reconciler) checkDrift(ctx context.Context, objs []*unstructured.Unstructured, rev string, applied <-chan struct{}, report ReportFunc) {
+	if outdated(applied) {
+		return
+	}
 	rep, err := r.Drift(ctx, objs)
 	if err != nil {
 		r.log.Warn("check drift", "err", err)
+		return
+	}
+	if outdated(applied) {
+		r.log.Debug("drift check outdated by an apply; dropped", "revision", rev)
 		return
 	}
 	rep.Revision = rev
@@ -89,8 +110,22 @@ func (r *Reconciler) checkDrift(ctx context.Context, objs []*unstructured.Unstru
 		r.log.Warn("check drift after self-heal", "err", err)
 		return
 	}
+	if outdated(applied) {
+		return
+	}
 	rep.Revision = rev
 	r.send(ctx, report, rep)
+}
+
+// outdated tells whether applied, the channel of the desired state a
+// check compares with, is closed: a newer one replaced it.
+func outdated(applied <-chan struct{}) bool {
+	select {
+	case <-applied:
+		return true
+	default:
+		return false
+	}
 }
 
 func (r *Reconciler) send(ctx context.Context, report ReportFunc, rep *DriftReport) {

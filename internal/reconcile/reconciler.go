@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -100,7 +101,10 @@ type Reconciler struct {
 	maskKey []byte
 
 	applyMu sync.Mutex // one apply at a time
-	seen    *seenCache
+	// changeMu is held through a change of the cluster and the desired
+	// state made outside Apply (BeginChange); heals wait for it.
+	changeMu sync.Mutex
+	seen     *seenCache
 
 	mu       sync.Mutex
 	last     []*unstructured.Unstructured // objects of the last apply
@@ -109,6 +113,9 @@ type Reconciler struct {
 	hasApply bool
 	// quiet are the fields drift leaves out, by object (SetQuiet).
 	quiet map[quietKey][]string
+	// compared, when set (by tests), sees the comparisons of every drift
+	// check before the quiet fields are left out.
+	compared func([]ObjectDrift)
 }
 
 // New returns a Reconciler for target t on the cluster cfg points at. It
@@ -233,6 +240,25 @@ func (r *Reconciler) forEach(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// BeginChange marks the start of a change the caller makes to the
+// cluster together with the desired state, such as a sleep or a wake:
+// writes to the objects, then the Apply or Observe of the desired state
+// that holds them. Until end is called (once or more), Heal and
+// HealObjects wait, so that they never write back the desired state the
+// change is replacing, and then apply the new one. Applies do not wait.
+func (r *Reconciler) BeginChange() (end func()) {
+	r.changeMu.Lock()
+	return sync.OnceFunc(r.changeMu.Unlock)
+}
+
+// Recorded tells whether objs, as passed to Apply or Observe, are the
+// desired state the reconciler watches now: false after an apply that
+// failed before it got to record them.
+func (r *Reconciler) Recorded(objs []*unstructured.Unstructured) bool {
+	last, _, ok, _ := r.lastApply()
+	return ok && slices.Equal(last, objs)
 }
 
 // Observe makes objs at revision the state the reconciler watches for

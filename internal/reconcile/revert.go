@@ -16,12 +16,15 @@ var ErrNotApplied = errors.New("not among the objects of the last apply")
 // match, so that fields changed by hand since are restored, whether or
 // not the target heals itself. Unlike Heal it neither records the
 // inventory nor prunes: only the matching objects are touched. Objects
-// the target refuses stay refused. It returns ErrNotApplied (wrapped)
+// the target refuses stay refused. Like Heal it waits for any change under
+// way (BeginChange). It returns ErrNotApplied (wrapped)
 // when no object of the last Apply matches.
 func (r *Reconciler) HealObjects(ctx context.Context, match func(*unstructured.Unstructured) bool) (*Result, error) {
 	if r.target.ReportOnly {
 		return nil, fmt.Errorf("revert on target %s: the target is report-only", r.target.Name)
 	}
+	r.changeMu.Lock()
+	defer r.changeMu.Unlock()
 	r.applyMu.Lock()
 	defer r.applyMu.Unlock()
 	objs, rev, ok, _ := r.lastApply()

@@ -420,8 +420,20 @@ func describe(u *unstructured.Unstructured) string {
 
 // sleepTarget brings target t's sleep to what the schedules of the
 // checkout dir and the wake overrides say at now, and returns the objects
-// to apply or watch in place of objs. Nothing is written to a target that
-// only reports.
+// to apply or watch in place of objs, and settle, to be called once they
+// were applied or observed (or not, when the apply failed). Nothing is
+// written to a target that only reports.
+//
+// Sleep and wake change the cluster before the desired state the drift
+// monitor compares with: from the first write until settle, the fields of
+// both what slept and what sleeps now are quiet, and the target's
+// reconciler does not heal (reconcile.Reconciler.BeginChange), which
+// would write the replaced desired state back. settle narrows the quiet
+// fields to what sleeps now only when the new objects are the desired
+// state the reconciler watches; after an apply that failed before it got
+// there, both stay quiet until a later reconcile settles. A drift check
+// of the replaced objects that outlasts the change is dropped by the
+// monitor, so neither sleep nor wake is ever reported as drift.
 func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, func(), error) {
 	if t.ReportOnly || t.sleep == nil {
 		return objs, func() {}, nil
@@ -432,6 +444,7 @@ func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, o
 		return nil, nil, fmt.Errorf("sleep schedules of %s: %w", t.Name, err)
 	}
 	r.setNextSleep(t.Name, p.next)
+	end := t.rec.BeginChange()
 	// While the cluster and the objects watched change, both what slept
 	// and what sleeps now are quiet. (After a restart nothing is watched
 	// before the first reconcile, so what slept then needs no quiet.)
@@ -446,11 +459,16 @@ func (r *Rollout) sleepTarget(ctx context.Context, t *targetState, dir string, o
 		r.log.Info("sleep", "target", t.Name, "asleep", slept, "woken", woke)
 	}
 	if err != nil {
+		end()
 		return nil, nil, err
 	}
-	// Once the objects watched carry the new state, only what sleeps
-	// stays quiet.
 	return out, func() {
+		defer end()
+		if !t.rec.Recorded(out) {
+			return
+		}
+		// The objects watched carry the new state: only what sleeps
+		// stays quiet.
 		t.rec.SetQuiet(asleep)
 		t.sleep.mu.Lock()
 		t.sleep.quiet = asleep
