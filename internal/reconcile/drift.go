@@ -169,12 +169,7 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 		d.Missing = true
 		return d, nil
 	case ssajsondiff.DiffTypeUpdate:
-		var live map[string]any
-		if u, ok := diff.ClusterObject.(*unstructured.Unstructured); ok {
-			live = u.Object
-		}
-		secret := it.key.Group == "" && it.key.Kind == "Secret"
-		d.Changes = changes(diff.Patch, live, secret, r.fingerprint)
+		d.Changes = r.changesOf(it, diff)
 	}
 	if it.listed {
 		// The comparison may have read a newer version than the list:
@@ -182,6 +177,17 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 		r.seen.put(it.key, it.digest, it.liveRV, d.Changes)
 	}
 	return d, nil
+}
+
+// changesOf is the field changes of an update diff of it, its values
+// hidden as changes hides them.
+func (r *Reconciler) changesOf(it *item, diff *ssajsondiff.Diff) []FieldChange {
+	var live map[string]any
+	if u, ok := diff.ClusterObject.(*unstructured.Unstructured); ok {
+		live = u.Object
+	}
+	secret := it.key.Group == "" && it.key.Kind == "Secret"
+	return changes(diff.Patch, live, secret, r.fingerprint)
 }
 
 // changes turns a JSON patch from the live object to the dry-run result

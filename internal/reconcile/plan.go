@@ -273,12 +273,7 @@ func (r *Reconciler) planOne(ctx context.Context, it *item, newNamespaces map[st
 	case ssajsondiff.DiffTypeCreate:
 		d.Missing = true
 	case ssajsondiff.DiffTypeUpdate:
-		var live map[string]any
-		if u, ok := diff.ClusterObject.(*unstructured.Unstructured); ok {
-			live = u.Object
-		}
-		secret := it.key.Group == "" && it.key.Kind == "Secret"
-		d.Changes = changes(diff.Patch, live, secret, r.fingerprint)
+		d.Changes = r.changesOf(it, diff)
 	}
 	return d, nil
 }
