@@ -60,7 +60,7 @@ func TestEnvironmentHeld(t *testing.T) {
 		{"prod", "payments", at(4, 17, 0), "", time.Time{}, false},                  // before both
 		{"stage", "team-a", utc(2, 12, 0), "", time.Time{}, false},                  // inside an allow window
 		{"stage", "team-a", utc(2, 17, 0), "office-hours", utc(3, 9, 0), true},      // outside it: until the next
-		{"stage", "team-a", utc(3, 17, 30), "office-hours", utc(7, 9, 0), true},      // Thursday after hours: Friday is denied
+		{"stage", "team-a", utc(3, 17, 30), "office-hours", utc(7, 9, 0), true},     // Thursday after hours: Friday is denied
 		{"stage", "team-a", utc(4, 10, 0), "no-fridays", utc(7, 9, 0), true},        // deny wins over allow
 		{"stage", "team-a", utc(5, 10, 0), "office-hours", utc(7, 9, 0), true},      // the weekend
 		{"prod", "team-a", at(4, 18, 0).UTC(), "weekend-freeze", at(7, 6, 0), true}, // any location
