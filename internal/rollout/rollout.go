@@ -108,12 +108,13 @@ type Rollout struct {
 	kick     chan string       // repositories to reconcile now
 	served   map[string]string // config.RepoKey -> owner/name as in Branches
 
-	mu        sync.Mutex
-	reported  *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
-	applied   map[string]string          // target → the revision last applied in full
-	nextSleep map[string]time.Time       // target → when its sleep may change next
-	heldUntil map[string]time.Time       // target → when its change window lets go (zero: unknown)
-	views     targetViews                // what each target's public view shows
+	mu          sync.Mutex
+	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
+	applied     map[string]string          // target → the revision last applied in full
+	nextSleep   map[string]time.Time       // target → when its sleep may change next
+	heldUntil   map[string]time.Time       // target → when its change window lets go (zero: unknown)
+	heldApplies map[string][]HeldApply     // target → the commits held, in order
+	views       targetViews                // what each target's public view shows
 }
 
 // targetState is what a Rollout keeps of one target while it runs.
@@ -156,7 +157,8 @@ func New(opts Options) (*Rollout, error) {
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
 		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
-		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{}}
+		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{},
+		heldApplies: map[string][]HeldApply{}}
 	for full := range opts.Branches {
 		if other, dup := r.served[config.RepoKey(full)]; dup {
 			return nil, fmt.Errorf("rollout: repository %q is the same as %q (GitHub compares names without regard to case)", full, other)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/reconcile"
@@ -56,38 +58,66 @@ func (r *Rollout) windowHold(ctx context.Context, t *targetState, dir string, no
 	if err != nil {
 		return hold{}, false, fmt.Errorf("change windows of %s: %w", t.Name, err)
 	}
-	var envs []config.Environment
-	for _, name := range t.Environments {
-		if e, ok := cfg.Environment(name); ok && len(e.Windows) > 0 {
-			envs = append(envs, e)
-		}
-	}
-	if len(envs) == 0 {
+	if !hasWindows(cfg, t) {
 		return hold{}, false, nil
 	}
 	objs, err := reconcile.Desired(ctx, dir, t.Target)
 	if err != nil {
 		return hold{}, false, nil
 	}
+	h, held := holdOf(cfg, t, objs, now)
+	return h, held, nil
+}
+
+// hasWindows tells whether an environment of target t declares windows.
+func hasWindows(cfg *config.Repo, t *targetState) bool {
+	for _, name := range t.Environments {
+		if e, ok := cfg.Environment(name); ok && len(e.Windows) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// holdOf tells whether the windows of cfg hold the apply of objs to
+// target t at now: some environment of t holds a namespace of objs (""
+// for cluster-scoped objects). Of several holds, the one that lets go
+// last is told.
+func holdOf(cfg *config.Repo, t *targetState, objs []*unstructured.Unstructured, now time.Time) (hold, bool) {
 	namespaces := map[string]bool{}
 	for _, o := range objs {
 		namespaces[o.GetNamespace()] = true
 	}
 	var h hold
 	held := false
-	for _, e := range envs {
+	for _, env := range t.Environments {
+		e, ok := cfg.Environment(env)
+		if !ok || len(e.Windows) == 0 {
+			continue
+		}
 		for ns := range namespaces {
 			name, until, ok := e.Held(now, ns)
-			if !ok {
+			if !ok || (held && h.until.IsZero()) {
 				continue
 			}
-			// The longest hold is the one that lets go last.
-			if !held || until.IsZero() || (!h.until.IsZero() && until.After(h.until)) {
+			if !held || until.IsZero() || until.After(h.until) {
 				h, held = hold{window: name, environment: e.Name, until: until}, true
 			}
 		}
 	}
-	return h, held, nil
+	return h, held
+}
+
+// planHold marks plan p of target t, built from objs, with the hold the
+// windows of the desired-state branch (baseDir) put on an apply at now.
+func (r *Rollout) planHold(t *targetState, baseDir string, objs []*unstructured.Unstructured, p *reconcile.Plan) {
+	cfg, err := config.LoadRepo(baseDir)
+	if err != nil || !hasWindows(cfg, t) {
+		return
+	}
+	if h, held := holdOf(cfg, t, objs, r.now()); held {
+		p.HeldBy, p.HeldUntil = h.window, h.until.UTC()
+	}
 }
 
 // setHeld records when the hold of target ends (zero: not held, or held
@@ -97,9 +127,49 @@ func (r *Rollout) setHeld(target string, held bool, until time.Time) {
 	defer r.mu.Unlock()
 	if !held {
 		delete(r.heldUntil, target)
+		delete(r.heldApplies, target)
 		return
 	}
 	r.heldUntil[target] = until
+}
+
+// HeldApply is a merged commit whose apply to a target a change window
+// holds, as the status page shows it.
+type HeldApply struct {
+	Target      string    `json:"target"`
+	Repository  string    `json:"repository"`
+	Revision    string    `json:"revision"`
+	Window      string    `json:"window"`
+	Environment string    `json:"environment"`
+	Until       time.Time `json:"until,omitzero"`
+}
+
+// Held returns the commits held by change windows, by target and in the
+// order they were merged; the last of a target is the one applied when
+// its hold ends. A restarted process lists each target's newest held
+// commit only, found again at its first sync.
+func (r *Rollout) Held() []HeldApply {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []HeldApply
+	for _, t := range r.targets {
+		out = append(out, r.heldApplies[t.Name]...)
+	}
+	return out
+}
+
+// recordHeld lists sha as held on target t for the status page.
+func (r *Rollout) recordHeld(repo, sha string, t *targetState, h hold) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.heldApplies[t.Name]
+	for _, a := range list {
+		if a.Revision == sha {
+			return
+		}
+	}
+	r.heldApplies[t.Name] = append(list, HeldApply{Target: t.Name, Repository: repo, Revision: sha,
+		Window: h.window, Environment: h.environment, Until: h.until.UTC()})
 }
 
 // heldNow tells whether target is held at now, by what the last sync found.
@@ -114,6 +184,7 @@ func (r *Rollout) heldNow(target string, now time.Time) bool {
 // and tells the merged pull request when it goes out, each once.
 func (r *Rollout) reportHeld(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, sha string, t *targetState, h hold) error {
 	desc := h.description()
+	r.recordHeld(owner+"/"+name, sha, t, h)
 	key := owner + "/" + name + "@" + sha + "/" + t.Name
 	if r.once(key, "held: "+desc) {
 		r.log.Info("apply held by a change window", "target", t.Name, "sha", sha, "window", h.window, "environment", h.environment, "until", h.until.UTC())

@@ -160,6 +160,15 @@ func TestWindowHoldsMergesUntilItEnds(t *testing.T) {
 	if got := shards(); got != "3" {
 		t.Errorf("shards with two merges held: %s, want 3", got)
 	}
+	// The status page lists both, in order.
+	var listed []string
+	for _, h := range r.Held() {
+		listed = append(listed, h.Target+" "+h.Revision+" "+h.Window+" "+h.Until.Format(time.RFC3339))
+	}
+	want := []string{"dev " + first + " release-freeze 2026-12-07T05:00:00Z", "dev " + second + " release-freeze 2026-12-07T05:00:00Z"}
+	if strings.Join(listed, "\n") != strings.Join(want, "\n") {
+		t.Errorf("held on the status page:\n%s\nwant\n%s", strings.Join(listed, "\n"), strings.Join(want, "\n"))
+	}
 
 	// Monday 06:00, the freeze ends (Run wakes then; the test's clock does
 	// not move by itself, so the wake is a kick): the newest merge is
@@ -170,6 +179,9 @@ func TestWindowHoldsMergesUntilItEnds(t *testing.T) {
 	waitFor(t, "the newest merge applied", func() bool { return statusOf(t, f.gh, second) == "success" })
 	if got := shards(); got != "5" {
 		t.Errorf("shards after the freeze: %s, want 5", got)
+	}
+	if h := r.Held(); len(h) != 0 {
+		t.Errorf("held after the freeze: %+v", h)
 	}
 	r.Kick(repo)
 	time.Sleep(time.Second)
