@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
@@ -105,6 +106,10 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
 			}
 			continue
+		}
+		if held && r.appliedNow(ctx, gh, owner, name, sha, t, h) {
+			held = false
+			r.setHeld(t.Name, false, time.Time{})
 		}
 		if held {
 			if err := r.reportHeld(ctx, gh, clone, owner, name, sha, t, h); err != nil {

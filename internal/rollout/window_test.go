@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/kubetest"
 	"github.com/gitvend/gitvend/internal/rollout"
@@ -233,4 +234,55 @@ func TestWindowDriftReportedHealedAfter(t *testing.T) {
 	c.set(at(7, 6, 0))
 	r.Kick(repo)
 	waitFor(t, "healed after the freeze", func() bool { return shards() == "3" })
+}
+
+// TestWindowApplyNow: a merge a window holds is applied at once when
+// gitvend's own apply-now status is on it (the bot sets it for someone
+// allowed); a status of that context set by a person changes nothing.
+func TestWindowApplyNow(t *testing.T) {
+	env := kubetest.ForTest(t)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, hour, minute int) time.Time { return time.Date(2026, 12, day, hour, minute, 0, 0, berlin) }
+	c := &clock{}
+	c.set(at(2, 12, 0))
+	f := newWindowFixture(t, env, c)
+	ctx := context.Background()
+	shards := func() string { return f.get(t, "configmap", "team-search", "search-settings", `{.data.index\.shards}`) }
+	r, _ := f.run(t)
+	head := statusHead(t, f.gh)
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+
+	c.set(at(4, 19, 0))
+	sha, _ := f.mergeShards(t, "4")
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "the merge held", func() bool { return statusOf(t, f.gh, sha) == "pending" })
+
+	if err := f.gh.SetPermission(repo, "carol", "write"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.PostStatus(ctx, repo, githubtest.StatusSpec{User: "carol", SHA: sha, State: "success",
+		Context: cluster.ApplyNow, Description: "apply-now by @carol: trust me"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Kick(repo)
+	time.Sleep(2 * time.Second)
+	if got := shards(); got != "3" || statusOf(t, f.gh, sha) != "pending" {
+		t.Fatalf("a person's apply-now status applied the held merge: shards %s, status %s", got, statusOf(t, f.gh, sha))
+	}
+
+	gh, err := f.opts.Clients.ForRepo(ctx, "acme", "infra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gh.SetStatus(ctx, "acme", "infra", sha, cluster.ApplyNow, "success", "apply-now by @alice: the checkout fix cannot wait", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Kick(repo)
+	waitFor(t, "the merge applied at once", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	if got := shards(); got != "4" {
+		t.Errorf("shards after apply-now: %s, want 4", got)
+	}
 }
