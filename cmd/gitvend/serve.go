@@ -364,5 +364,8 @@ func (s *service) status() any {
 	if s.bot != nil {
 		st["expiries"] = s.bot.Expiries()
 	}
+	if s.rollout != nil {
+		st["held"] = s.rollout.Held()
+	}
 	return st
 }

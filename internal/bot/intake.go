@@ -294,6 +294,8 @@ func (b *Bot) foldComment(w *work, in *intake, c comment, by string) {
 			continue
 		case request.ConfirmPrune:
 			continue // confirms the pull request's prune (confirm.go), not the request
+		case request.ApplyNow:
+			continue // applies the merged pull request at once (applynow.go), not the request
 		case request.Set:
 			if in.draft == nil {
 				in.reply(c, replyData{User: by, Usage: usage,

@@ -330,6 +330,14 @@ func planSection(p *reconcile.Plan, confirmed *github.Status) string {
 		fmt.Fprintf(&md, "The target's cluster could not be asked, so this target is not planned: %s.\n", request.Code(p.Unreachable))
 		return md.String()
 	}
+	if p.HeldBy != "" {
+		when := "when the window lets it go"
+		if !p.HeldUntil.IsZero() {
+			when = "after " + p.HeldUntil.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		fmt.Fprintf(&md, "**Change window:** the target's environment is in the change window %s: merged now, this will be applied %s.\n\n",
+			request.Code(p.HeldBy), when)
+	}
 	items := 0
 	for _, l := range lines[1:] {
 		switch {

@@ -67,6 +67,14 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 			return "", err
 		}
 	}
+	if got.IsPullRequest && (tr.CommentID != 0 || tr.ReviewID != 0) && tr.Actor != "" && tr.Wrote != nil {
+		if cmd, ok := applyNowIn(tr.Wrote.Text); ok {
+			// Whoever the gate let through asks to apply a held merge now.
+			if err := b.applyNow(ctx, w, number, tr.Actor, applyNowMarker(tr), cmd.Reason()); err != nil {
+				return "", err
+			}
+		}
+	}
 	if got.IsPullRequest {
 		// A command on a request's pull request syncs the request's issue:
 		// an issue, never a pull request, so this goes no further.

@@ -39,6 +39,12 @@ const (
 // the confirmation is accepted, which the rollout reads after the merge.
 const ConfirmPrune = "gitvend/confirm-prune"
 
+// ApplyNow names the commit status gitvend sets on a merge commit when
+// someone allowed asks, with /provision apply-now, for it to be applied at
+// once although a change window holds its environment; the rollout reads
+// it (gitvend's own statuses only) before it holds the commit.
+const ApplyNow = "gitvend/apply-now"
+
 // Target is a cluster gitvend applies the environments of one desired-state
 // repository to. The server configuration decodes it from targets[]; Validate
 // checks it on its own (the server configuration checks in addition that its

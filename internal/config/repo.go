@@ -80,6 +80,9 @@ type Environment struct {
 	// AutoMerge merges an expiry's removal pull request once its checks
 	// pass; other pull requests are never merged by gitvend.
 	AutoMerge bool `yaml:"autoMerge"`
+	// Windows are the change windows of the environment: when merged
+	// changes are applied and when they wait (see Window).
+	Windows []Window `yaml:"windows"`
 }
 
 // DefaultExpiryWarning is how long before expiry a request's issue is told
@@ -335,6 +338,7 @@ func (r *Repo) Validate() error {
 		}
 		e.Prices.validate(f+".prices", bad)
 		e.validateExpiry(f, bad)
+		e.validateWindows(f, bad)
 	}
 	for i, b := range r.Budgets {
 		f := fmt.Sprintf("budgets[%d]", i)

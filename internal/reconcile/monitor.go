@@ -97,7 +97,7 @@ func (r *Reconciler) checkDrift(ctx context.Context, objs []*unstructured.Unstru
 	}
 	rep.Revision = rev
 	r.send(ctx, report, rep)
-	if !rep.HasDrift() || !r.target.SelfHeal || r.target.ReportOnly {
+	if !rep.HasDrift() || !r.target.SelfHeal || r.target.ReportOnly || !r.healAllowed() {
 		return
 	}
 	res, err := r.Heal(ctx)
@@ -135,4 +135,20 @@ func (r *Reconciler) send(ctx context.Context, report ReportFunc, rep *DriftRepo
 	if err := report(ctx, rep); err != nil {
 		r.log.Warn("report drift", "err", err)
 	}
+}
+
+// SetHealGate makes self-heal ask allowed before it heals drift it found:
+// while allowed says false (a change window holds the target), drift is
+// reported and left as it is. nil allows always.
+func (r *Reconciler) SetHealGate(allowed func() bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.healGate = allowed
+}
+
+func (r *Reconciler) healAllowed() bool {
+	r.mu.Lock()
+	gate := r.healGate
+	r.mu.Unlock()
+	return gate == nil || gate()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	ssajsondiff "github.com/fluxcd/pkg/ssa/jsondiff"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,6 +55,11 @@ type Plan struct {
 	// PruneExceeded, when set, says why the prune goes past the target's
 	// threshold (cluster.Target.PruneLimit): it needs a confirmation.
 	PruneExceeded string `json:"pruneExceeded,omitempty"`
+	// HeldBy, when set, names the change window of the target's
+	// environments that would hold the apply of a merge now, until
+	// HeldUntil (zero when no end is known).
+	HeldBy    string    `json:"heldBy,omitempty"`
+	HeldUntil time.Time `json:"heldUntil,omitzero"`
 }
 
 // PlannedObject is one object of a plan and, where there is one, a note.

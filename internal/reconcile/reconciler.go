@@ -111,6 +111,9 @@ type Reconciler struct {
 	lastRev  string
 	applied  chan struct{} // closed and replaced after every apply
 	hasApply bool
+	// healGate, when set, tells whether self-heal may heal now
+	// (SetHealGate).
+	healGate func() bool
 	// quiet are the fields drift leaves out, by object (SetQuiet).
 	quiet map[quietKey][]string
 	// compared, when set (by tests), sees the comparisons of every drift

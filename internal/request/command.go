@@ -1,6 +1,7 @@
 package request
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -52,6 +53,16 @@ const (
 	// ConfirmPrune, on a pull request, lets its head commit prune past a
 	// target's threshold once merged.
 	ConfirmPrune Verb = "confirm-prune"
+	// ApplyNow, on a merged pull request, applies it at once although a
+	// change window holds its environment: /provision apply-now
+	// reason="…", the reason required.
+	ApplyNow Verb = "apply-now"
+)
+
+// MinReasonLength and MaxReasonLength bound the reason of an apply-now.
+const (
+	MinReasonLength = 10
+	MaxReasonLength = 200
 )
 
 // MaxWake is the longest /provision wake may keep workloads awake.
@@ -212,6 +223,8 @@ func parseCommand(line string) (Command, error) {
 		return cmd, nil
 	case Wake:
 		return parseWake(rest)
+	case ApplyNow:
+		return parseApplyNow(rest)
 	case Revert, Adopt:
 		return parseDriftCommand(Verb(head.text), rest)
 	case Rerender, Destroy, Help, ConfirmPrune:
@@ -260,6 +273,34 @@ func parseWake(rest []word) (Command, error) {
 		cmd.Args = append(cmd.Args, Arg{Key: key, Value: value})
 	}
 	return cmd, nil
+}
+
+// parseApplyNow reads the arguments of /provision apply-now: one
+// reason="…" that says why the change cannot wait.
+func parseApplyNow(rest []word) (Command, error) {
+	const usage = `apply-now takes one reason="…" saying why the change cannot wait for the window, such as /provision apply-now reason="fix for the checkout outage"`
+	if len(rest) != 1 || rest[0].keyQuoted {
+		return Command{}, errors.New(usage)
+	}
+	key, value, ok := strings.Cut(rest[0].text, "=")
+	if !ok || key != "reason" {
+		return Command{}, errors.New(usage)
+	}
+	value = strings.TrimSpace(value)
+	if n := utf8.RuneCountInString(value); n < MinReasonLength || n > MaxReasonLength {
+		return Command{}, fmt.Errorf("the reason of apply-now must be %d to %d characters, got %d; %s", MinReasonLength, MaxReasonLength, n, usage)
+	}
+	return Command{Verb: ApplyNow, Args: []Arg{{Key: "reason", Value: value}}}, nil
+}
+
+// Reason is the reason an ApplyNow command gives.
+func (c Command) Reason() string {
+	for _, a := range c.Args {
+		if a.Key == "reason" {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // WakeFor is how long a Wake command asks to wake for, and false when it

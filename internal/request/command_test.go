@@ -137,3 +137,38 @@ func TestExtendOnlyOnTheRequestIssue(t *testing.T) {
 		t.Error("only the request issue's usage lists extend")
 	}
 }
+
+func TestParseApplyNow(t *testing.T) {
+	tests := []struct {
+		text   string
+		reason string
+		err    string
+	}{
+		{`/provision apply-now reason="fix for the checkout outage"`, "fix for the checkout outage", ""},
+		{`/provision apply-now`, "", `apply-now takes one reason="…"`},
+		{`/provision apply-now reason="now"`, "", "must be 10 to 200 characters, got 3"},
+		{`/provision apply-now because="fix for the checkout outage"`, "", `apply-now takes one reason="…"`},
+		{`/provision apply-now reason="fix for the outage" force=true`, "", `apply-now takes one reason="…"`},
+		{`/provision apply-now reason="` + strings.Repeat("x", 201) + `"`, "", "got 201"},
+	}
+	for _, tt := range tests {
+		cmds, errs := ParseCommands(tt.text)
+		switch {
+		case tt.err == "" && (len(errs) > 0 || len(cmds) != 1 || cmds[0].Verb != ApplyNow || cmds[0].Reason() != tt.reason):
+			t.Errorf("%s: %+v, %v; want reason %q", tt.text, cmds, errs, tt.reason)
+		case tt.err != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.err)):
+			t.Errorf("%s: errors %v; want one saying %q", tt.text, errs, tt.err)
+		}
+	}
+	v := Vocabulary{}
+	cmd := Command{Verb: ApplyNow, Args: []Arg{{Key: "reason", Value: "fix for the checkout outage"}}, Line: 1}
+	if errs := v.Check(cmd, RequestPR, ""); len(errs) != 0 {
+		t.Errorf("apply-now on a pull request: %v", errs)
+	}
+	if errs := v.Check(cmd, RequestIssue, ""); len(errs) != 1 || !strings.Contains(errs[0].Error(), "apply-now applies on a merged pull request") {
+		t.Errorf("apply-now on an issue: %v", errs)
+	}
+	if !strings.Contains(Usage(RequestPR), "/provision apply-now reason=") || strings.Contains(Usage(RequestIssue), "apply-now") {
+		t.Error("apply-now is listed where it does not apply, or not where it does")
+	}
+}

@@ -28,7 +28,7 @@ const (
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt, ConfirmPrune}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt, ConfirmPrune, ApplyNow}
 
 // driftUsage is the command reference of a drift issue.
 const driftUsage = "`/provision revert` applies Git to the whole target now, even where it does not heal itself; `/provision revert object=Kind/namespace/name` applies one object\n" +
@@ -49,13 +49,14 @@ func Usage(p Place) string {
 		help     = "`/provision help` shows this list\n"
 		wake     = "`/provision wake [for=2h]` wakes its sleeping workloads now, for that long or to the end of the sleep window\n"
 		confirm  = "`/provision confirm-prune` lets this pull request's head commit prune past a target's threshold once merged\n"
+		applyNow = "`/provision apply-now reason=\"…\"` applies this pull request, once merged, at once although a change window holds its environment (the reason is required and recorded)\n"
 		quotes   = "Values with spaces go in quotes: `/provision set greeting=\"hello world\"`."
 	)
 	switch p {
 	case RequestIssue:
 		return set + rerender + destroy + extend + wake + restart + help + quotes
 	case RequestPR:
-		return set + rerender + destroy + confirm + help + "They change the request this pull request proposes. " + quotes
+		return set + rerender + destroy + confirm + applyNow + help + "They change the request this pull request proposes. " + quotes
 	case DriftIssue:
 		return driftUsage
 	case BotIssue:
@@ -110,6 +111,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	case Revert, Adopt:
 		if p != DriftIssue {
 			return v.wrap(cmd, fmt.Sprintf("%s applies on a drift issue only: the one gitvend opens per target when the cluster differs from Git", cmd.Verb))
+		}
+		return nil
+	case ApplyNow:
+		if p != RequestPR {
+			return v.wrap(cmd, "apply-now applies on a merged pull request, not on an issue: comment it on the pull request a change window holds")
 		}
 		return nil
 	case ConfirmPrune:

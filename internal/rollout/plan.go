@@ -40,7 +40,9 @@ func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*re
 		if base, err := reconcile.Desired(ctx, baseDir, t.Target); err == nil && sameObjects(base, head) {
 			continue // the pull request does not touch this target
 		}
-		out = append(out, planTarget(ctx, t.rec, head, r.planTimeout()))
+		p := planTarget(ctx, t.rec, head, r.planTimeout())
+		r.planHold(t, baseDir, head, p)
+		out = append(out, p)
 	}
 	return out
 }

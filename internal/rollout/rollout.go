@@ -108,11 +108,13 @@ type Rollout struct {
 	kick     chan string       // repositories to reconcile now
 	served   map[string]string // config.RepoKey -> owner/name as in Branches
 
-	mu        sync.Mutex
-	reported  *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
-	applied   map[string]string          // target → the revision last applied in full
-	nextSleep map[string]time.Time       // target → when its sleep may change next
-	views     targetViews                // what each target's public view shows
+	mu          sync.Mutex
+	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
+	applied     map[string]string          // target → the revision last applied in full
+	nextSleep   map[string]time.Time       // target → when its sleep may change next
+	heldUntil   map[string]time.Time       // target → when its change window lets go (zero: unknown)
+	heldApplies map[string][]HeldApply     // target → the commits held, in order
+	views       targetViews                // what each target's public view shows
 }
 
 // targetState is what a Rollout keeps of one target while it runs.
@@ -155,7 +157,8 @@ func New(opts Options) (*Rollout, error) {
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
 		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
-		nextSleep: map[string]time.Time{}}
+		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{},
+		heldApplies: map[string][]HeldApply{}}
 	for full := range opts.Branches {
 		if other, dup := r.served[config.RepoKey(full)]; dup {
 			return nil, fmt.Errorf("rollout: repository %q is the same as %q (GitHub compares names without regard to case)", full, other)
@@ -176,6 +179,8 @@ func New(opts Options) (*Rollout, error) {
 		}
 		owner, name, _ := strings.Cut(t.Repository, "/")
 		drift := newDriftIssue(&tracker{r: r, owner: owner, name: name, target: t.Name}, opts.Logger.With("target", t.Name))
+		target := t.Name
+		rec.SetHealGate(func() bool { return !r.heldNow(target, r.now()) })
 		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, sleep: &sleeper{c: c}, drift: drift})
 	}
 	return r, nil
@@ -296,7 +301,8 @@ func (r *Rollout) Run(ctx context.Context) error {
 			}
 		case <-again:
 		case <-r.sleepDue():
-			// A sleep window starts or ends, or a wake override runs out.
+			// A sleep window starts or ends, a wake override runs out,
+			// or a change window lets a held apply go.
 			for repo := range r.opts.Branches {
 				due[repo] = true
 			}

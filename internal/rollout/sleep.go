@@ -496,7 +496,7 @@ func (r *Rollout) sleepDue() <-chan time.Time {
 	defer r.mu.Unlock()
 	var next time.Time
 	now := r.now()
-	for _, at := range r.nextSleep {
+	for _, at := range r.edges() {
 		if !at.After(now) {
 			continue
 		}

@@ -46,6 +46,14 @@ type sleepFixture struct {
 
 func newSleepFixture(t *testing.T, env *kubetest.Env, c *clock) *sleepFixture {
 	t.Helper()
+	return newClockFixture(t, env, c, func(files map[string]string) { files["gitvend.yaml"] += sleepConfig })
+}
+
+// newClockFixture is the example repository, changed by edit, on the
+// GitHub double, and the options of a rollout of it to target dev on
+// clock c.
+func newClockFixture(t *testing.T, env *kubetest.Env, c *clock, edit func(files map[string]string)) *sleepFixture {
+	t.Helper()
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -57,7 +65,7 @@ func newSleepFixture(t *testing.T, env *kubetest.Env, c *clock) *sleepFixture {
 	}
 	t.Cleanup(gh.Close)
 	files := exampleFiles(t)
-	files["gitvend.yaml"] += sleepConfig
+	edit(files)
 	// search-pr-42's replicas are left to people: Git does not set them.
 	const dep = "requests/dev/team-search/search-pr-42/deployment-search-pr-42.yaml"
 	if !strings.Contains(files[dep], "  replicas: 1\n") {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/reconcile"
@@ -72,9 +73,20 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
+		h, held, err := r.windowHold(ctx, t, dir, r.now())
+		if err != nil {
+			sleepErrs = append(sleepErrs, err)
+			continue
+		}
+		wasHeld := r.hadHold(t.Name)
+		r.setHeld(t.Name, held, h.until)
 		current, err := r.current(ctx, gh, owner, name, t, sha)
 		if err != nil {
 			return err
+		}
+		if current && wasHeld && !held {
+			// The window ended: what self-heal left alone is healed now.
+			r.healAfterHold(ctx, t)
 		}
 		if current {
 			// Applied in full already: only watched. Changes made by hand
@@ -92,6 +104,16 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			}
 			if err := r.revertOnSync(ctx, t); err != nil {
 				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
+			}
+			continue
+		}
+		if held && r.appliedNow(ctx, gh, owner, name, sha, t, h) {
+			held = false
+			r.setHeld(t.Name, false, time.Time{})
+		}
+		if held {
+			if err := r.reportHeld(ctx, gh, clone, owner, name, sha, t, h); err != nil {
+				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
 			}
 			continue
 		}

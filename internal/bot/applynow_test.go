@@ -1,0 +1,96 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/githubtest"
+)
+
+// countingKicks counts the push signals the bot sends.
+type countingKicks struct{ n atomic.Int32 }
+
+func (k *countingKicks) KickRevert(context.Context, string) { k.n.Add(1) }
+
+// applyNowStatuses are the apply-now statuses on sha, as "state: description".
+func (h *harness) applyNowStatuses(sha string) []string {
+	h.t.Helper()
+	all, err := h.gh.Statuses(repo)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, st := range all {
+		if st.SHA == sha && st.Context == cluster.ApplyNow {
+			out = append(out, st.State+": "+st.Description+" by "+st.Creator)
+		}
+	}
+	return out
+}
+
+// TestApplyNowOnlyByThoseWhoMayRequest: /provision apply-now on a merged
+// pull request records the override on its merge commit, with who asked
+// and why, and signals the rollout, when its writer belongs to the teams
+// of the environments with change windows (alice, team payments); a
+// writer outside them (carol) and a reader (bob) are refused once each and
+// record nothing; before the merge there is nothing to apply.
+func TestApplyNowOnlyByThoseWhoMayRequest(t *testing.T) {
+	kicks := &countingKicks{}
+	h := newHarness(t, func(o *bot.Options) { o.Reverts = kicks })
+	ctx := context.Background()
+	cfg := h.files("main")["gitvend.yaml"]
+	if !strings.Contains(cfg, "- name: dev\n") {
+		t.Fatal("the example's gitvend.yaml defines no dev environment")
+	}
+	cfg = strings.Replace(cfg, "- name: dev\n", "- name: dev\n  teams: [payments]\n  windows:\n"+
+		"  - {name: freeze, kind: deny, schedule: \"0 18 * * FRI\", duration: 60h}\n", 1)
+	if _, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "Freeze dev on weekends",
+		Files: map[string]string{"gitvend.yaml": cfg}}); err != nil {
+		t.Fatal(err)
+	}
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	pr := h.onePR(n)
+	const ask = `/provision apply-now reason="the checkout fix cannot wait"`
+
+	h.comment(pr.Number, "alice", ask)
+	h.settle()
+	if got := h.commentsWith(pr.Number, "Nothing to apply now: this pull request is not merged"); len(got) != 1 {
+		t.Errorf("apply-now before the merge: %q", h.botComments(pr.Number))
+	}
+	merge, err := h.gh.MergePullRequest(ctx, repo, pr.Number, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+
+	h.comment(pr.Number, "carol", ask)
+	h.comment(pr.Number, "bob", ask)
+	h.settle()
+	if got := h.applyNowStatuses(merge); len(got) != 0 || kicks.n.Load() != 0 {
+		t.Fatalf("apply-now recorded for people who may not: %q, %d signals", got, kicks.n.Load())
+	}
+	comments := strings.Join(h.botComments(pr.Number), "\n---\n")
+	for _, want := range []string{"Sorry @carol, only members of payments may apply at once during a change window of dev.", "Sorry @bob"} {
+		if strings.Count(comments, want) != 1 {
+			t.Errorf("want one refusal %q in:\n%s", want, comments)
+		}
+	}
+
+	h.comment(pr.Number, "alice", ask)
+	h.settle()
+	got := h.applyNowStatuses(merge)
+	if len(got) != 1 || got[0] != "success: apply-now by @alice: the checkout fix cannot wait by "+h.gh.BotLogin() {
+		t.Errorf("apply-now statuses on the merge commit: %q", got)
+	}
+	if kicks.n.Load() != 1 {
+		t.Errorf("%d push signals, want 1", kicks.n.Load())
+	}
+	if r := h.commentsWith(pr.Number, "at the request of @alice"); len(r) != 1 || !strings.Contains(r[0], "`the checkout fix cannot wait`") {
+		t.Errorf("the reply does not record who and why: %q", r)
+	}
+}
