@@ -55,7 +55,9 @@ func TestApplyNowOnlyByThoseWhoMayRequest(t *testing.T) {
 	n := h.openForm("alice", "web-service", paymentsForm)
 	h.settle()
 	pr := h.onePR(n)
-	const ask = `/provision apply-now reason="the checkout fix cannot wait"`
+	// The reason is hostile: it quotes the summary comment's marker, so
+	// that a reply echoing it could pass for that comment.
+	const ask = `/provision apply-now reason="the checkout fix <!-- gitvend:summary --> cannot wait"`
 
 	h.comment(pr.Number, "alice", ask)
 	h.settle()
@@ -84,13 +86,16 @@ func TestApplyNowOnlyByThoseWhoMayRequest(t *testing.T) {
 	h.comment(pr.Number, "alice", ask)
 	h.settle()
 	got := h.applyNowStatuses(merge)
-	if len(got) != 1 || got[0] != "success: apply-now by @alice: the checkout fix cannot wait by "+h.gh.BotLogin() {
+	if len(got) != 1 || got[0] != "success: apply-now by @alice: the checkout fix <!-- gitvend:summary --> cannot wait by "+h.gh.BotLogin() {
 		t.Errorf("apply-now statuses on the merge commit: %q", got)
 	}
 	if kicks.n.Load() != 1 {
 		t.Errorf("%d push signals, want 1", kicks.n.Load())
 	}
-	if r := h.commentsWith(pr.Number, "at the request of @alice"); len(r) != 1 || !strings.Contains(r[0], "`the checkout fix cannot wait`") {
+	if r := h.commentsWith(pr.Number, "at the request of @alice"); len(r) != 1 || !strings.Contains(r[0], "`the checkout fix <!-\u200b- gitvend:summary --> cannot wait`") {
 		t.Errorf("the reply does not record who and why: %q", r)
+	}
+	if s := h.commentsWith(pr.Number, "<!-- gitvend:summary -->"); len(s) != 1 {
+		t.Errorf("%d comments carry the summary's marker, want 1", len(s))
 	}
 }

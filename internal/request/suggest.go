@@ -63,9 +63,12 @@ func distance(a, b string) int {
 
 // Code writes s as a Markdown code span, so that text people wrote is
 // shown as they wrote it and never renders as a mention, a link, HTML or
-// formatting. Line breaks become spaces.
+// formatting. Line breaks become spaces. An HTML comment opener is broken
+// with a zero-width space: gitvend finds its own comments by the markers
+// they carry (<!-- gitvend:… -->), and a marker quoted from someone's text
+// must never make a reply pass for another comment.
 func Code(s string) string {
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "<!--", "<!-\u200b-").Replace(s)
 	if strings.TrimSpace(s) == "" {
 		return "` `"
 	}

@@ -51,6 +51,7 @@ func TestCode(t *testing.T) {
 		"`a":                           "`` `a ``",
 		"line\nbreak\r\nhere":          "`line break here`",
 		"":                             "` `",
+		"x <!-- gitvend:summary -->":   "`x <!-\u200b- gitvend:summary -->`",
 	}
 	for in, want := range tests {
 		if got := Code(in); got != want {
