@@ -243,8 +243,12 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 		return "", err
 	}
 	rv := planReview(w, in, r, c, p, sha, rep, summary)
-	if rv.runs, err = b.withPlan(ctx, w, sha, false, rv.runs); err != nil {
-		return "", err
+	// The plan asks the clusters: only for a commit whose runs this
+	// process has not posted (ensureChecks would drop them anyway).
+	if !b.wasChecked(w.full + "@" + sha) {
+		if rv.runs, err = b.withPlan(ctx, w, sha, false, rv.runs); err != nil {
+			return "", err
+		}
 	}
 	pr, did, err := b.onePR.ensure(ctx, w, in.issue.Number, p.title, rv.body, w.branch, in.pr)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/logctx"
 	"github.com/gitvend/gitvend/internal/request"
 )
@@ -48,19 +47,15 @@ func (b *Bot) wakeOne(ctx context.Context, w *work, in *intake, ask wakeAsk) err
 		fail("there is no request here whose workloads could be woken")
 		return nil
 	}
-	ai := admission.Input{Config: w.cfg, Catalog: w.cat, Draft: d, People: []admission.Person{in.person(ask.by)}}
-	for q, ok := admission.Next(ai); ok; q, ok = admission.Next(ai) {
-		member, err := w.gh.IsTeamMember(ctx, w.owner, q.Team, q.User)
-		if err != nil {
-			return fmt.Errorf("team %s membership of %s: %w", q.Team, q.User, err)
-		}
-		ai.Answer(q, member)
+	// The person is judged as the request's writer would be, by the rules
+	// of its environment and owner.
+	refusal, err := b.mayRequest(ctx, w, in, ask.by)
+	if err != nil {
+		return err
 	}
-	// Field errors of the draft do not matter here: the person is judged
-	// by the rules of its environment and owner alone.
-	if decision, _ := admission.Admit(ai); decision.Refusal != nil {
+	if refusal != nil {
 		logctx.LoggerFrom(ctx).Info("wake refused", "repo", w.full, "user", ask.by)
-		in.refuse(ask.c.number, decision.Refusal)
+		in.refuse(ask.c.number, refusal)
 		return nil
 	}
 	from := ask.c.CreatedAt

@@ -49,12 +49,24 @@ func Savings(est Estimate, cfg *config.Repo) []Saving {
 	prices := RepoPrices(cfg)
 	type place struct{ env, ns string }
 	byPlace := map[place]*Saving{}
+	// A schedule's hours asleep walk a whole week: once per schedule, not
+	// per object.
+	hours := map[[3]string]float64{}
+	weekly := func(s config.Sleep) float64 {
+		k := [3]string{s.Sleep, s.Wake, s.TimeZone}
+		h, ok := hours[k]
+		if !ok {
+			h = s.HoursAsleepPerWeek()
+			hours[k] = h
+		}
+		return h
+	}
 	for _, o := range est.Objects {
 		s, ok := cfg.SleepFor(o.Environment, o.Namespace)
 		if !ok {
 			continue
 		}
-		share := s.HoursAsleepPerWeek() / HoursPerWeek
+		share := weekly(s) / HoursPerWeek
 		saved := 0.0
 		switch group := o.Group(); {
 		case group == "apps" && (o.Kind == "Deployment" || o.Kind == "StatefulSet"):
@@ -73,7 +85,7 @@ func Savings(est Estimate, cfg *config.Repo) []Saving {
 		}
 		k := place{o.Environment, o.Namespace}
 		if byPlace[k] == nil {
-			byPlace[k] = &Saving{Environment: o.Environment, Namespace: o.Namespace, HoursPerWeek: s.HoursAsleepPerWeek()}
+			byPlace[k] = &Saving{Environment: o.Environment, Namespace: o.Namespace, HoursPerWeek: weekly(s)}
 		}
 		byPlace[k].Monthly += saved
 	}

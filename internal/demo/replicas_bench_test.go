@@ -89,7 +89,7 @@ func BenchmarkMergeToAppliedTwoReplicas(b *testing.B) {
 					}
 					pr = p
 					runs, err := s.runs(p.HeadSHA)
-					return len(runs) == 2, err
+					return checked(runs), err
 				}))
 				b.StartTimer()
 				start := time.Now()

@@ -185,9 +185,8 @@ func (s *Story) drift(ctx context.Context) error {
 		for _, p := range prs {
 			if strings.HasPrefix(p.Head, "gitvend/adopt-") && p.State == "open" {
 				runs, err := s.runs(p.HeadSHA)
-				_, planned := runs["gitvend/plan"]
 				adopt = p
-				return err == nil && runs["gitvend/policy"].Name != "" && runs["gitvend/cost"].Name != "" && planned, err
+				return err == nil && checked(runs), err
 			}
 		}
 		return false, nil
@@ -253,13 +252,24 @@ func (s *Story) awaitPR(ctx context.Context, what string, want func(githubtest.P
 			return false, err
 		}
 		runs, err := s.runs(p.HeadSHA)
-		if _, planned := runs["gitvend/plan"]; err != nil || runs["gitvend/policy"].Name == "" || runs["gitvend/cost"].Name == "" || !planned {
+		if err != nil || !checked(runs) {
 			return false, err
 		}
 		pr = p
 		return want(p, runs), nil
 	})
 	return pr, err
+}
+
+// checked tells whether runs, the completed runs of a commit, hold all of
+// gitvend's: policy, cost and the plan (the world has a target to plan on).
+func checked(runs map[string]githubtest.CheckRun) bool {
+	for _, name := range []string{"gitvend/policy", "gitvend/cost", "gitvend/plan"} {
+		if _, ok := runs[name]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeAndAwait merges pull request n as the reviewer and waits for the

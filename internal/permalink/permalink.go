@@ -30,6 +30,9 @@ type Links struct {
 // key derived from secret (the webhook secret). An empty publicURL gives
 // Links that make empty URLs and still check signatures.
 func New(publicURL string, secret []byte) *Links {
+	if len(secret) == 0 {
+		return nil // a key anyone could derive: no link is signed, no view served
+	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("gitvend public links v1"))
 	return &Links{base: strings.TrimRight(publicURL, "/"), key: m.Sum(nil)}

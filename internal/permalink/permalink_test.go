@@ -36,6 +36,11 @@ func TestLinksAreSignedAndChecked(t *testing.T) {
 	if _, err := New("https://gitvend.example.com", []byte("other")).Open("/v/" + p); err == nil {
 		t.Error("a link signed with another secret opened")
 	}
+	// Without a secret the key would be public: nothing is signed, and the
+	// server, given no Links, serves no view.
+	if l := New("https://gitvend.example.com", nil); l != nil || l.PullRequest("acme/infra", 7) != "" {
+		t.Error("links made without a secret")
+	}
 	if New("", []byte("s")).PullRequest("acme/infra", 1) != "" || (*Links)(nil).Target("x") != "" {
 		t.Error("links without a public URL are not empty")
 	}

@@ -195,7 +195,7 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	keep := stale
 	var pruned []ObjectResult
 	if r.target.Prune {
-		candidates, _ := pruneCandidates(stale)
+		candidates, others := pruneCandidates(stale)
 		exceeded, why := r.target.PruneLimit(len(candidates), len(inv.entries))
 		switch {
 		case anyFailed(items):
@@ -204,7 +204,6 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 			log.Warn("not pruning: past the target's prune threshold without confirmation", "stale", len(stale), "reason", why)
 			// What gitvend would not prune anyway goes as prune lets it go;
 			// the rest waits, recorded, for a confirmed apply.
-			candidates, others := pruneCandidates(stale)
 			for _, e := range others {
 				pruned = append(pruned, leftInPlace(e.id, "it existed in the cluster before gitvend applied it"))
 			}

@@ -149,27 +149,9 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 		d.Changes = changes
 		return d, nil
 	}
-	diff, err := ssajsondiff.Unstructured(ctx, r.client, it.obj.DeepCopy(),
-		ssajsondiff.FieldOwner(FieldManager), ssajsondiff.MaskSecrets(true))
-	var status apierrors.APIStatus
-	switch {
-	case err == nil:
-	case apierrors.IsNotFound(err):
-		// The object's namespace is gone.
-		d.Missing = true
-		return d, nil
-	case errors.As(err, &status):
-		d.Error = unwrapDryRun(err).Error()
-		return d, nil
-	default:
+	// NotFound: the object's namespace is gone.
+	if err := r.compareLive(ctx, it, &d, apierrors.IsNotFound); err != nil || d.Missing || d.Error != "" {
 		return d, err
-	}
-	switch diff.Type {
-	case ssajsondiff.DiffTypeCreate:
-		d.Missing = true
-		return d, nil
-	case ssajsondiff.DiffTypeUpdate:
-		d.Changes = r.changesOf(it, diff)
 	}
 	if it.listed {
 		// The comparison may have read a newer version than the list:
@@ -177,6 +159,35 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 		r.seen.put(it.key, it.digest, it.liveRV, d.Changes)
 	}
 	return d, nil
+}
+
+// compareLive dry-runs it against the cluster and fills d: Missing when
+// it would be created (or when missing says of the dry-run's error that it
+// would be), Changes when it would change, Error when the API server
+// rejects it. An error is returned only when the cluster could not be
+// asked. Drift and the plan compare through it alike.
+func (r *Reconciler) compareLive(ctx context.Context, it *item, d *ObjectDrift, missing func(error) bool) error {
+	diff, err := ssajsondiff.Unstructured(ctx, r.client, it.obj.DeepCopy(),
+		ssajsondiff.FieldOwner(FieldManager), ssajsondiff.MaskSecrets(true))
+	var status apierrors.APIStatus
+	switch {
+	case err == nil:
+	case missing(err):
+		d.Missing = true
+		return nil
+	case errors.As(err, &status):
+		d.Error = unwrapDryRun(err).Error()
+		return nil
+	default:
+		return err
+	}
+	switch diff.Type {
+	case ssajsondiff.DiffTypeCreate:
+		d.Missing = true
+	case ssajsondiff.DiffTypeUpdate:
+		d.Changes = r.changesOf(it, diff)
+	}
+	return nil
 }
 
 // changesOf is the field changes of an update diff of it, its values

@@ -39,14 +39,17 @@ func (r *Reconciler) checkHealth(ctx context.Context, items []*item, timeout tim
 		}
 	}
 	statuses, timedOut := r.waitStatus(ctx, wait, timeout)
-	for _, it := range wait {
+	// Each object is explained on its own reads; they go side by side, so
+	// many broken workloads do not each add their reads to the apply.
+	r.forEach(len(wait), func(i int) {
+		it := wait[i]
 		s := statuses[it.key]
 		it.res.Status = orUnknown(s.status)
 		if s.status != string(status.CurrentStatus) {
 			u := r.diagnose(ctx, it, s)
 			it.res.Unhealthy = &u
 		}
-	}
+	})
 	return timedOut
 }
 

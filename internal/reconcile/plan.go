@@ -2,14 +2,12 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
-	ssajsondiff "github.com/fluxcd/pkg/ssa/jsondiff"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -256,32 +254,15 @@ func createNote(it *item, newNamespaces map[string]bool) string {
 // asked.
 func (r *Reconciler) planOne(ctx context.Context, it *item, newNamespaces map[string]bool) (ObjectDrift, error) {
 	d := ObjectDrift{ID: it.res.ID}
-	diff, err := ssajsondiff.Unstructured(ctx, r.client, it.obj.DeepCopy(),
-		ssajsondiff.FieldOwner(FieldManager), ssajsondiff.MaskSecrets(true))
-	var status apierrors.APIStatus
-	switch {
-	case err == nil:
-	case meta.IsNoMatchError(err):
-		// The kind's CRD comes with the same desired state.
-		it.pending = true
-		d.Missing = true
-		return d, nil
-	case apierrors.IsNotFound(err) && newNamespaces[it.key.Namespace]:
-		d.Missing = true
-		return d, nil
-	case errors.As(err, &status):
-		d.Error = unwrapDryRun(err).Error()
-		return d, nil
-	default:
-		return d, err
-	}
-	switch diff.Type {
-	case ssajsondiff.DiffTypeCreate:
-		d.Missing = true
-	case ssajsondiff.DiffTypeUpdate:
-		d.Changes = r.changesOf(it, diff)
-	}
-	return d, nil
+	err := r.compareLive(ctx, it, &d, func(err error) bool {
+		if meta.IsNoMatchError(err) {
+			// The kind's CRD comes with the same desired state.
+			it.pending = true
+			return true
+		}
+		return apierrors.IsNotFound(err) && newNamespaces[it.key.Namespace]
+	})
+	return d, err
 }
 
 // pruneCandidates splits the stale entries (in the inventory, no longer in

@@ -37,9 +37,6 @@ func (r *Reconciler) withoutQuiet(d *ObjectDrift) bool {
 	r.mu.Unlock()
 	if len(paths) > 0 && len(d.Changes) > 0 {
 		d.Changes = slices.DeleteFunc(slices.Clone(d.Changes), func(c FieldChange) bool { return slices.Contains(paths, c.Path) })
-		if len(d.Changes) == 0 && !d.Missing && d.Error == "" {
-			return false
-		}
 	}
 	return d.Missing || d.Error != "" || len(d.Changes) > 0
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -105,23 +104,7 @@ func (r *Request) Validate() error {
 }
 
 // ParseTTL reads a duration such as 90m, 168h or 7d; it must be positive.
-func ParseTTL(s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		if _, scanErr := fmt.Sscanf(days, "%d", &n); scanErr != nil || fmt.Sprint(n) != days {
-			return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else if d, err = time.ParseDuration(s); err != nil {
-		return 0, fmt.Errorf("must be a duration such as 90m, 168h or 7d, got %q", s)
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("must be positive, got %q", s)
-	}
-	return d, nil
-}
+func ParseTTL(s string) (time.Duration, error) { return config.ParseDuration(s) }
 
 // Path is where the record lives in the repository:
 // requests/<environment>/<namespace>/<name>.yaml.

@@ -268,24 +268,20 @@ func (r *Rollout) edges() []time.Time {
 // once despite the hold h of target t: gitvend's own commit status
 // cluster.ApplyNow on sha, which the bot sets for /provision apply-now
 // (its description names who asked and why). A status of that context set
-// by anyone else is not asked about (GitHub.StatusState keeps to the
+// by anyone else is not asked about (GitHub.Status keeps to the
 // App's).
 func (r *Rollout) appliedNow(ctx context.Context, gh GitHub, owner, name, sha string, t *targetState, h hold) bool {
-	state, err := gh.StatusState(ctx, owner, name, sha, cluster.ApplyNow)
+	st, err := gh.Status(ctx, owner, name, sha, cluster.ApplyNow)
 	if err != nil {
 		r.log.Warn("cannot read the apply-now override; held", "target", t.Name, "sha", sha, "err", err)
 		return false
 	}
-	if state != "success" {
+	if st.State != "success" {
 		return false
 	}
 	if r.once(owner+"/"+name+"@"+sha+"/"+t.Name+"/apply-now", "override") {
-		desc := ""
-		if st, err := gh.Status(ctx, owner, name, sha, cluster.ApplyNow); err == nil {
-			desc = st.Description
-		}
 		r.log.Info("applied during a change window by override", "target", t.Name, "sha", sha, "window", h.window,
-			"environment", h.environment, "override", desc)
+			"environment", h.environment, "override", st.Description)
 	}
 	return true
 }

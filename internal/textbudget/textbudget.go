@@ -164,8 +164,8 @@ func (d *Doc) Fit(l Limit, o Options) string {
 			hi = max(hi, len(b.list.Rows))
 		}
 	}
-	if !l.Fits(d.render(0, o)) {
-		return hardCut(d.render(0, o), l)
+	if least := d.render(0, o); !l.Fits(least) {
+		return hardCut(least, l)
 	}
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -276,11 +276,7 @@ func hardCut(s string, l Limit) string {
 			end = i + j + 1
 		}
 		line := s[i:end]
-		if l.Bytes {
-			n += len(line)
-		} else {
-			n += utf8.RuneCountInString(line)
-		}
+		n += l.Len(line)
 		if n > room.Max {
 			break
 		}
