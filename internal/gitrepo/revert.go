@@ -40,7 +40,10 @@ type RevertSpec struct {
 // gets back the content it had in Commit's first parent (or is deleted,
 // when Commit added it), provided Onto still has it as Commit left it;
 // a file changed again since fails the revert with ErrRevertConflict,
-// never guessing a merge of the two. Files Onto already has as they were
+// never guessing a merge of the two. Only regular files are brought back:
+// a commit that changed a file's mode, or removed an executable file, a
+// link or a submodule, fails the revert (terminal), since a revert that
+// restored the content but not the mode would say it undid what it did not. Files Onto already has as they were
 // before Commit are left alone; when that holds for all, no commit is made
 // and Onto is returned. The message is git's: Revert "<subject>" and which
 // commit it reverses.
@@ -107,8 +110,11 @@ func (r *Repo) revertSpec(ctx context.Context, spec RevertSpec) (CommitSpec, err
 			out.Delete = append(out.Delete, name)
 			continue
 		}
-		if before.mode != filemode.Regular && before.mode != filemode.Executable {
-			return CommitSpec{}, retry.Terminal(fmt.Errorf("%s is not a regular file (mode %s); revert it by hand", name, before.mode))
+		// A commit writes regular files and keeps the mode a file has;
+		// what it cannot bring back (another mode, or a mode the commit
+		// changed) is refused rather than reverted to something else.
+		if before.mode != filemode.Regular || (!after.hash.IsZero() && after.mode != before.mode) {
+			return CommitSpec{}, retry.Terminal(fmt.Errorf("%s changed mode or is not a regular file (mode %s before the commit, %s after); revert it by hand", name, before.mode, modeOf(after)))
 		}
 		content, err := r.blobContent(before.hash)
 		if err != nil {
@@ -130,6 +136,14 @@ func entryOf(ce object.ChangeEntry) fileEntry {
 		return fileEntry{}
 	}
 	return fileEntry{hash: ce.TreeEntry.Hash, mode: ce.TreeEntry.Mode}
+}
+
+// modeOf names an entry's mode; "absent" for no entry.
+func modeOf(e fileEntry) string {
+	if e.hash.IsZero() {
+		return "absent"
+	}
+	return e.mode.String()
 }
 
 // findEntry looks a file up in t; zero when t does not have it.

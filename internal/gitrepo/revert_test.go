@@ -3,10 +3,17 @@ package gitrepo
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // merged merges a pull request that changes, adds and deletes a file into
@@ -110,4 +117,79 @@ func TestRevertRefusesAConflict(t *testing.T) {
 	if _, err := r.Revert(ctx, RevertSpec{Commit: "nope", Onto: later, Author: author}); err == nil {
 		t.Error("a bad commit id was accepted")
 	}
+}
+
+// TestRevertRefusesWhatItCannotRestore: a commit that only made a file
+// executable, or removed an executable file, cannot be reverted by
+// writing regular files; the revert fails, terminal, naming the file,
+// instead of making a commit that undoes nothing or the wrong thing.
+func TestRevertRefusesWhatItCannotRestore(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.open(t)
+	if err := r.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("kind: Request\n")
+	base := modeCommit(t, r, nil, map[string]filemode.FileMode{"a.yaml": filemode.Regular, "run.sh": filemode.Executable}, content)
+	cases := map[string]map[string]filemode.FileMode{
+		"a.yaml": {"a.yaml": filemode.Executable, "run.sh": filemode.Executable}, // mode only
+		"run.sh": {"a.yaml": filemode.Regular},                                   // executable removed
+	}
+	for name, files := range cases {
+		c := modeCommit(t, r, &base, files, content)
+		_, err := r.Revert(ctx, RevertSpec{Commit: c, Onto: c, Author: author, Time: when})
+		if err == nil || !retry.IsTerminal(err) || !strings.Contains(err.Error(), name) {
+			t.Errorf("revert of a commit changing %s: %v; want a terminal refusal naming it", name, err)
+		}
+	}
+	// A file that was regular before and is regular again is reverted.
+	c := modeCommit(t, r, &base, map[string]filemode.FileMode{"run.sh": filemode.Executable}, content)
+	sha, err := r.Revert(ctx, RevertSpec{Commit: c, Onto: c, Author: author, Time: when})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := r.ReadFile(ctx, sha, "a.yaml"); err != nil || string(b) != string(content) {
+		t.Errorf("a.yaml after the revert: %q, %v", b, err)
+	}
+}
+
+// modeCommit stores a commit whose root holds files of the given modes,
+// all with content, on parent (none when nil), and returns its id.
+func modeCommit(t *testing.T, r *Repo, parent *string, files map[string]filemode.FileMode, content []byte) string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := &treeBuilder{repo: r}
+	blob, err := b.blob(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := &object.Tree{}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		tree.Entries = append(tree.Entries, object.TreeEntry{Name: name, Mode: files[name], Hash: blob})
+	}
+	st := r.repo.Storer
+	obj := st.NewEncodedObject()
+	if err := tree.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	th, err := st.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "carol", Email: "carol@example.com", When: when}
+	c := &object.Commit{Author: sig, Committer: sig, Message: "Change modes\n", TreeHash: th}
+	if parent != nil {
+		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(*parent)}
+	}
+	obj = st.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.String()
 }
