@@ -105,6 +105,7 @@ type Server struct {
 	ops      http.Handler
 	started  time.Time
 	inFlight *semaphore.Weighted
+	views    *semaphore.Weighted // public views answered at once
 
 	seenMu     sync.Mutex
 	seenIDs    *expirable.LRU[string, struct{}]
@@ -152,6 +153,7 @@ func New(opts Options) *Server {
 		metrics:    newMetrics(opts.Registry),
 		started:    time.Now(),
 		inFlight:   semaphore.NewWeighted(opts.MaxBytesInFlight),
+		views:      semaphore.NewWeighted(int64(cmp.Or(max(opts.Views.MaxConcurrent, 0), DefaultMaxViews))),
 		seenIDs:    expirable.NewLRU[string, struct{}](opts.DedupSize, nil, opts.DedupTTL),
 		seenBodies: expirable.NewLRU[string, struct{}](opts.DedupSize, nil, opts.DedupTTL),
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"html/template"
 	"net/http"
@@ -19,7 +20,19 @@ type Views struct {
 	PullRequest func(ctx context.Context, repo string, number int) (permalink.PullRequest, bool, error)
 	// Target returns the view of a target, if known.
 	Target func(ctx context.Context, name string) (permalink.Target, bool, error)
+	// MaxConcurrent bounds the views answered at once (default
+	// DefaultMaxViews): each reads GitHub or a cluster, and anyone who has
+	// seen a link may ask. One more is answered 503 with Retry-After.
+	MaxConcurrent int
+	// Timeout bounds the reads of one view (default DefaultViewTimeout).
+	Timeout time.Duration
 }
+
+// The bounds of the public views when Views leaves them unset.
+const (
+	DefaultMaxViews    = 8
+	DefaultViewTimeout = 10 * time.Second
+)
 
 var viewPage = template.Must(template.New("view").Funcs(template.FuncMap{
 	"short": func(sha string) string { return sha[:min(len(sha), 12)] },
@@ -66,6 +79,14 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if !s.views.TryAcquire(1) {
+		w.Header().Set("Retry-After", "1")
+		reply(w, http.StatusServiceUnavailable, "busy; try again in a second")
+		return
+	}
+	defer s.views.Release(1)
+	ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(v.Timeout, DefaultViewTimeout))
+	defer cancel()
 	data := struct {
 		PR          *permalink.PullRequest
 		Target      *permalink.Target
@@ -77,7 +98,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		if v.PullRequest != nil {
 			var pr permalink.PullRequest
 			var ok bool
-			if pr, ok, err = v.PullRequest(r.Context(), view.Repo, view.Number); ok && err == nil {
+			if pr, ok, err = v.PullRequest(ctx, view.Repo, view.Number); ok && err == nil {
 				data.PR = &pr
 			}
 		}
@@ -85,7 +106,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		if v.Target != nil {
 			var t permalink.Target
 			var ok bool
-			if t, ok, err = v.Target(r.Context(), view.Target); ok && err == nil {
+			if t, ok, err = v.Target(ctx, view.Target); ok && err == nil {
 				data.Target = &t
 			}
 		}

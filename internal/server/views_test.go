@@ -90,3 +90,47 @@ func TestViewsAreSignedAndReadOnly(t *testing.T) {
 		t.Errorf("view without links: %d", resp.StatusCode)
 	}
 }
+
+// TestViewsAreBounded: views answered at once are bounded; one more is
+// told to come back (503, Retry-After) at once rather than queued, and a
+// slow read is cut at the view's timeout.
+func TestViewsAreBounded(t *testing.T) {
+	links := permalink.New("https://gitvend.example.com", []byte("webhook-secret"))
+	started, release := make(chan struct{}), make(chan struct{})
+	s := New(Options{Secret: []byte("webhook-secret"), Views: Views{Links: links, MaxConcurrent: 1, Timeout: 50 * time.Millisecond,
+		PullRequest: func(ctx context.Context, _ string, n int) (permalink.PullRequest, bool, error) {
+			if n == 1 {
+				started <- struct{}{}
+				<-release
+			}
+			<-ctx.Done() // a read that never answers
+			return permalink.PullRequest{}, false, ctx.Err()
+		},
+	}})
+	web := httptest.NewServer(s.Handler())
+	defer web.Close()
+	get := func(n int) (*http.Response, string) {
+		resp, err := http.Get(web.URL + strings.TrimPrefix(links.PullRequest("acme/infra", n), "https://gitvend.example.com"))
+		if err != nil {
+			t.Error(err)
+			return nil, ""
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	done := make(chan string)
+	go func() { _, body := get(1); done <- body }()
+	<-started
+	resp, _ := get(2)
+	if resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a view beyond the bound: %v; want 503 with Retry-After", resp)
+	}
+	close(release)
+	if body := <-done; !strings.Contains(body, "could not be read just now") {
+		t.Errorf("a view whose read timed out says:\n%s", body)
+	}
+	if resp, body := get(3); resp == nil || resp.StatusCode != http.StatusOK || !strings.Contains(body, "could not be read just now") {
+		t.Errorf("after the first view returned: %v\n%s", resp, body)
+	}
+}
