@@ -30,7 +30,7 @@ func quotaRepo(t *testing.T, files map[string]string) string {
 	slices.Sort(names)
 	kust := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + strings.Join(names, ", ") + "]\n"
 	for name, data := range map[string]string{
-		filepath.Join(dir, "gitvend.yaml"):       cfg,
+		filepath.Join(dir, "gitvend.yaml"):        cfg,
 		filepath.Join(root, "kustomization.yaml"): kust,
 	} {
 		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
