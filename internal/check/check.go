@@ -261,6 +261,8 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		if baseUse == nil {
 			baseUse = quota.Usage{}
 		}
+		budgets = cost.CompareBudgets(b.est, est, c.cfg.Budgets)
+		rep.Budgets = budgets
 		ch := cost.Compare(b.est, est)
 		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, ch.BaseMonthly, ch.Delta, &ch
 		rep.Change = compareObjects(b.objects, head, len(envs))
