@@ -28,6 +28,23 @@ violation contains {
 	r.after > r.hard
 }
 
+# A change that brings a quota, or lowers a hard value, below what the
+# namespace uses is held to it too, even when it adds nothing.
+violation contains {
+	"subject": q.subject,
+	"message": sprintf(
+		"ResourceQuota %s in %s%s: spec.hard.%s is %s, which this change sets, but the namespace uses %s; raise it to at least %s, or lower requests, limits or replicas first",
+		[q.name, q.namespace, where(q), r.name, r.text.hard, r.text.after, r.text.after],
+	),
+	"path": ["spec", "hard", r.name],
+} if {
+	some q in input.quotas
+	some r in q.resources
+	r.tightened
+	r.share <= 0
+	r.after > r.hard
+}
+
 violation contains {
 	"subject": q.subject,
 	"message": sprintf("ResourceQuota %s in %s%s cannot be judged: %s", [q.name, q.namespace, where(q), p]),

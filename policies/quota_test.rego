@@ -9,10 +9,11 @@ quota_object := {
 	"spec": {"hard": {"requests.cpu": "5"}},
 }
 
-# cpu is one requests.cpu resource with the amounts given, in cores.
+# cpu is one requests.cpu resource with the amounts given, in cores, whose
+# hard value the change leaves as it was.
 cpu(hard, used, after, share, headroom) := {
 	"name": "requests.cpu",
-	"hard": hard, "used": used, "after": after, "share": share,
+	"hard": hard, "used": used, "after": after, "share": share, "tightened": false,
 	"text": {
 		"hard": sprintf("%v", [hard]), "used": sprintf("%v", [used]), "after": sprintf("%v", [after]),
 		"share": sprintf("%v", [share]), "headroom": headroom,
@@ -52,6 +53,21 @@ test_decimals_compare_exactly if {
 test_over_already_without_share_allowed if {
 	count(policy.violation) == 0 with input as input_with("", [cpu(5, 7, 7, 0, "none (over by 2 already)")], [])
 	count(policy.violation) == 0 with input as input_with("", [cpu(5, 7, 6, -1, "none (over by 2 already)")], [])
+}
+
+test_lowered_hard_value_denied if {
+	r := object.union(cpu(1, 2, 2, 0, "none (over by 1 already)"), {"tightened": true})
+	got := policy.violation with input as input_with("dev", [r], [])
+	got == {{
+		"subject": 0,
+		"message": "ResourceQuota compute in team-a (dev): spec.hard.requests.cpu is 1, which this change sets, but the namespace uses 2; raise it to at least 2, or lower requests, limits or replicas first",
+		"path": ["spec", "hard", "requests.cpu"],
+	}}
+}
+
+test_lowered_hard_value_that_fits_allowed if {
+	r := object.union(cpu(2, 2, 2, 0, "0"), {"tightened": true})
+	count(policy.violation) == 0 with input as input_with("", [r], [])
 }
 
 test_huge_amounts_compare if {

@@ -49,7 +49,7 @@ func quotaInput(objs []manifest.Object, items []cost.Item, baseUse quota.Usage, 
 			res := policy.QuotaResource{
 				Name: r.Name, Hard: r.Hard.String(), Used: r.Used.String(), After: r.After.String(), Share: share.String(),
 				HardText: r.Text(r.Hard), UsedText: r.Text(r.Used), AfterText: r.Text(r.After), ShareText: r.Text(share),
-				HeadroomText: r.Text(headroom),
+				HeadroomText: r.Text(headroom), Tightened: r.Tightened,
 			}
 			if headroom.Sign() < 0 {
 				res.HeadroomText = fmt.Sprintf("none (over by %s already)", r.Text(new(inf.Dec).Neg(headroom)))

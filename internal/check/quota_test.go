@@ -115,6 +115,9 @@ spec:
 			"api.yaml":   deployment("api", 1, "lots", "1Gi"),
 			"quota.yaml": strings.Replace(computeQuota, `pods: "4"`, `pods: "-4"`, 1),
 		}), false},
+		{"lowers the quota below the use", with(map[string]string{
+			"quota.yaml": strings.Replace(computeQuota, `requests.cpu: "2"`, `requests.cpu: 500m`, 1),
+		}), false},
 		{"scoped quota", map[string]string{
 			"quota.yaml": strings.Replace(computeQuota, "spec:\n", "spec:\n  scopes: [BestEffort]\n", 1),
 			"web.yaml":   deployment("web", 9, "5", "8Gi"),
@@ -153,4 +156,40 @@ spec:
 		})
 	}
 	golden(t, filepath.Join("testdata", "quota.golden"), out.String())
+}
+
+// TestQuotaException: an exception naming the quota waives its finding,
+// which the report lists apart with the exception's reason.
+func TestQuotaException(t *testing.T) {
+	ctx := context.Background()
+	baseDir := quotaRepo(t, map[string]string{"quota.yaml": computeQuota})
+	exception := "policy:\n  exceptions:\n  - {policy: quota, kind: ResourceQuota, namespace: team-a, name: compute, reason: the cluster's quota is raised this week}\n"
+	f, err := os.OpenFile(filepath.Join(baseDir, "gitvend.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(exception); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	head := quotaRepo(t, map[string]string{"quota.yaml": computeQuota, "web.yaml": deployment("web", 3, "1", "512Mi")})
+	c, err := New(ctx, baseDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.For(head).Check(ctx, []string{head}, baseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rep.Violations {
+		if v.Policy == "quota" {
+			t.Errorf("finding not waived: %s", v.Message)
+		}
+	}
+	if len(rep.Excepted) != 1 || rep.Excepted[0].Policy != "quota" || rep.Excepted[0].Exception != "the cluster's quota is raised this week" ||
+		!strings.Contains(rep.Excepted[0].Message, "requests.cpu would reach 3 of its hard 2: 0 in use, this change adds 3, headroom 2") {
+		t.Errorf("excepted = %+v, want the requests.cpu finding with the exception's reason", rep.Excepted)
+	}
 }

@@ -45,6 +45,9 @@ type QuotaResource struct {
 	Hard, Used, After, Share                 string
 	HardText, UsedText, AfterText, ShareText string
 	HeadroomText                             string
+	// Tightened is set when the change brings this hard value: the
+	// quota or the value is new, or lower than on the base.
+	Tightened bool
 }
 
 // Subject is one object to check.
@@ -174,6 +177,7 @@ func quotasValue(quotas []QuotaInput, subjects int) (ast.Value, error) {
 				ast.Item(ast.StringTerm("used"), nums[1]),
 				ast.Item(ast.StringTerm("after"), nums[2]),
 				ast.Item(ast.StringTerm("share"), nums[3]),
+				ast.Item(ast.StringTerm("tightened"), ast.BooleanTerm(r.Tightened)),
 				ast.Item(ast.StringTerm("text"), ast.ObjectTerm(
 					ast.Item(ast.StringTerm("hard"), ast.StringTerm(r.HardText)),
 					ast.Item(ast.StringTerm("used"), ast.StringTerm(r.UsedText)),

@@ -34,6 +34,9 @@ type Place struct {
 // the quantities that could not be read.
 type Use struct {
 	Amounts map[string]*inf.Dec
+	// Hard holds the readable hard values of the place's ResourceQuotas,
+	// by quota name and resource name.
+	Hard map[string]map[string]*inf.Dec
 	// Problems name each unreadable field, such as "Deployment web:
 	// spec.template.spec.containers[0].resources.requests.cpu: "x" is not
 	// a valid quantity ...".
@@ -46,7 +49,7 @@ type Usage map[Place]*Use
 func (u Usage) at(p Place) *Use {
 	use, ok := u[p]
 	if !ok {
-		use = &Use{Amounts: map[string]*inf.Dec{}}
+		use = &Use{Amounts: map[string]*inf.Dec{}, Hard: map[string]map[string]*inf.Dec{}}
 		u[p] = use
 	}
 	return use
@@ -75,6 +78,29 @@ func (use *Use) problem(obj *manifest.Object, format string, args ...any) {
 	use.Problems = append(use.Problems, fmt.Sprintf("%s %s: ", obj.Kind, obj.Name)+fmt.Sprintf(format, args...))
 }
 
+// readHard reads the hard values of a ResourceQuota that parse.
+func readHard(o *manifest.Object) map[string]*inf.Dec {
+	spec, _ := o.Content["spec"].(map[string]any)
+	hard, _ := spec["hard"].(map[string]any)
+	out := map[string]*inf.Dec{}
+	for name, v := range hard {
+		if q, bad := cost.ParseQuantity(v); bad == "" {
+			out[name] = q.AsDec()
+		}
+	}
+	return out
+}
+
+// hard returns the hard value resource of the quota name in p.
+func (u Usage) hard(p Place, name, resource string) (*inf.Dec, bool) {
+	use, ok := u[p]
+	if !ok {
+		return nil, false
+	}
+	d, ok := use.Hard[name][resource]
+	return d, ok
+}
+
 // Quota is one ResourceQuota of a desired state held against its namespace.
 type Quota struct {
 	// Subject is the quota's index in the items it was read from.
@@ -97,6 +123,10 @@ type Resource struct {
 	Name        string
 	Hard        *inf.Dec
 	Used, After *inf.Dec
+	// Tightened is set when the change brings this hard value: the quota
+	// or the value is new, or lower than on the base (always without a
+	// base).
+	Tightened bool
 	// format is the hard value's, used to print amounts alike.
 	format resource.Format
 }
@@ -148,6 +178,9 @@ func Measure(items []Item) Usage {
 			if legacy, ok := legacyCounts[name]; ok {
 				use.add(legacy, one)
 			}
+		}
+		if o.Group() == "" && o.Kind == "ResourceQuota" {
+			use.Hard[o.Name] = readHard(o)
 		}
 		measureObject(use, o, scaled[target{p, o.Group(), o.Kind, o.Name}])
 	}
@@ -571,8 +604,12 @@ func Judge(head []Item, headUse, baseUse Usage) []Quota {
 				continue
 			}
 			r := Resource{Name: name, Hard: h.AsDec(), After: headUse.Amount(q.Place, key), Used: new(inf.Dec), format: h.Format}
+			r.Tightened = true
 			if baseUse != nil {
 				r.Used = baseUse.Amount(q.Place, key)
+				if before, ok := baseUse.hard(q.Place, o.Name, name); ok {
+					r.Tightened = r.Hard.Cmp(before) < 0
+				}
 			}
 			q.Resources = append(q.Resources, r)
 		}

@@ -242,6 +242,16 @@ spec: {hard: {pods: "1"}, scopeSelector: {matchExpressions: [{operator: Exists, 
 	if !q.Resources[0].Over() || q.Resources[1].Over() {
 		t.Errorf("over = %v, %v; want true, false", q.Resources[0].Over(), q.Resources[1].Over())
 	}
+	if q.Resources[0].Tightened || q.Resources[1].Tightened {
+		t.Errorf("a quota the change leaves alone counts as tightened: %+v", q.Resources)
+	}
+	lowered := decode(pod("1") + strings.Replace(quotas, "1500m", "900m", 1))
+	if r := Judge(lowered, Measure(lowered), Measure(base))[0].Resources[0]; !r.Tightened || r.Share().Sign() != 0 || !r.Over() {
+		t.Errorf("lowered hard value = %+v, want tightened, over, no share", r)
+	}
+	if r := Judge(head, Measure(head), nil)[0].Resources[0]; !r.Tightened || r.Used.Sign() != 0 {
+		t.Errorf("without a base = %+v, want tightened and nothing used before", r)
+	}
 	if s := got[1]; s.Name != "scoped" || len(s.Resources) != 0 || len(s.Skipped) != 1 || !strings.Contains(s.Skipped[0], "scoped") {
 		t.Errorf("scoped quota = %+v, want skipped as scoped", s)
 	}
