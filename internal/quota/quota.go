@@ -182,7 +182,7 @@ func Measure(items []Item) Usage {
 		if o.Group() == "" && o.Kind == "ResourceQuota" {
 			use.Hard[o.Name] = readHard(o)
 		}
-		measureObject(use, o, scaled[target{p, o.Group(), o.Kind, o.Name}])
+		measureObject(use, o, target{p, o.Kind, o.Name}.maxReplicas(scaled, o))
 	}
 	return u
 }
@@ -192,13 +192,20 @@ var one = inf.NewDec(1, 0)
 // target names a workload an HPA may scale.
 type target struct {
 	Place
-	group, kind, name string
+	kind, name string
+}
+
+// scaler is what an HPA says of its target: its API group ("" when the
+// HPA leaves it out) and maxReplicas.
+type scaler struct {
+	group string
+	max   int64
 }
 
 // scalers maps every workload an HorizontalPodAutoscaler targets to the
 // HPA's maxReplicas (the largest, when several target it).
-func scalers(items []Item) map[target]int64 {
-	out := map[target]int64{}
+func scalers(items []Item) map[target]scaler {
+	out := map[target]scaler{}
 	for _, it := range items {
 		o := it.Object
 		if o == nil || o.Group() != "autoscaling" || o.Kind != "HorizontalPodAutoscaler" {
@@ -213,10 +220,21 @@ func scalers(items []Item) map[target]int64 {
 		if kind == "" || name == "" || !ok || n < 1 {
 			continue
 		}
-		t := target{Place{it.Environment, o.Namespace}, manifest.ID{APIVersion: api}.Group(), kind, name}
-		out[t] = max(out[t], n)
+		t := target{Place{it.Environment, o.Namespace}, kind, name}
+		if cur, ok := out[t]; !ok || cur.max < n {
+			out[t] = scaler{group: manifest.ID{APIVersion: api}.Group(), max: n}
+		}
 	}
 	return out
+}
+
+// maxReplicas is the maxReplicas of the HPA scaling o, 0 when none does.
+func (t target) maxReplicas(scaled map[target]scaler, o *manifest.Object) int64 {
+	s, ok := scaled[t]
+	if !ok || (s.group != "" && s.group != o.Group()) {
+		return 0
+	}
+	return s.max
 }
 
 // maxCount bounds replica counts, as the apiserver does (int32).

@@ -92,6 +92,33 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}, maxRe
 			"count/pods": "4", "pods": "4", "requests.cpu": "1.000",
 			"persistentvolumeclaims": "4", "count/persistentvolumeclaims": "4", "requests.storage": "42949672960",
 		}},
+		{"hpa without a group, and one of another group", `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team-a}
+spec:
+  replicas: 2
+  template: {spec: {containers: [{name: web, resources: {requests: {cpu: 100m}}}]}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other, namespace: team-a}
+spec:
+  template: {spec: {containers: [{name: o, resources: {requests: {cpu: 100m}}}]}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: team-a}
+spec: {scaleTargetRef: {kind: Deployment, name: web}, maxReplicas: 6}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: other, namespace: team-a}
+spec: {scaleTargetRef: {apiVersion: example.com/v1, kind: Deployment, name: other}, maxReplicas: 9}
+`, map[string]string{
+			"count/deployments.apps": "2", "count/horizontalpodautoscalers.autoscaling": "2",
+			"count/pods": "7", "pods": "7", "requests.cpu": "0.7",
+		}},
 		{"jobs at parallelism", `
 apiVersion: batch/v1
 kind: Job
