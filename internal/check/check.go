@@ -23,6 +23,7 @@ import (
 	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/policy"
+	"github.com/gitvend/gitvend/internal/quota"
 )
 
 // Problem is input that could not be checked, or a remark about it, at a
@@ -117,11 +118,13 @@ type baseMemo struct {
 	lru *simplelru.LRU[string, base]
 }
 
-// base is what a check keeps of its base: the estimate, and a
-// fingerprint of each object by place (see placeKey).
+// base is what a check keeps of its base: the estimate, a fingerprint
+// of each object by place (see placeKey), and what each namespace uses of
+// the resources quotas limit.
 type base struct {
 	est     cost.Estimate
 	objects map[string]string
+	use     quota.Usage
 }
 
 func newBaseMemo(size int) *baseMemo {
@@ -248,16 +251,24 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	if rep.Cost.Objects == nil {
 		rep.Cost.Objects = []cost.ObjectCost{}
 	}
+	var baseUse quota.Usage // nil without a base
 	if baseDir != "" {
 		b, err := c.baseEstimate(ctx, paths, baseDir)
 		if err != nil {
 			return nil, err
 		}
+		baseUse = b.use
+		if baseUse == nil {
+			baseUse = quota.Usage{}
+		}
+		budgets = cost.CompareBudgets(b.est, est, c.cfg.Budgets)
+		rep.Budgets = budgets
 		ch := cost.Compare(b.est, est)
 		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, ch.BaseMonthly, ch.Delta, &ch
 		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
+	in.Quotas, rep.Notices = quotaInput(objs, items, baseUse, rep.Notices)
 	for _, b := range budgets {
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
@@ -495,7 +506,7 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 		items[i] = cost.Item{Object: o, Environment: env}
 		fps[placeKey(env, o.ID)] = fingerprint(o)
 	}
-	return base{est: cost.Compute(items, c.prices), objects: fps}, nil
+	return base{est: cost.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}, nil
 }
 
 // Policies describes the policies the checker evaluates.

@@ -45,10 +45,11 @@ func NewWriter(rules []policy.Info) (*Writer, error) {
 			}
 			return "`" + id.String() + "`"
 		},
-		"where":   where,
-		"cell":    cell,
-		"objects": objectsLine,
-		"over":    overBudget,
+		"where":    where,
+		"cell":     cell,
+		"objects":  objectsLine,
+		"over":     overBudget,
+		"headroom": cost.FormatHeadroom,
 	}).ParseFS(templateFS, "templates/*.md.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse report templates: %w", err)
@@ -252,8 +253,7 @@ func writeText(w io.Writer, rep *Report, color bool) error {
 		if bs.Environment != "" {
 			env = " in " + bs.Environment
 		}
-		fmt.Fprintf(&b, "  budget %s %s%s: %s of %s, %s\n", bs.Scope, bs.Name, env,
-			cost.FormatMoney(c.Currency, bs.Monthly), cost.FormatMoney(c.Currency, bs.Limit), state)
+		fmt.Fprintf(&b, "  budget %s %s%s: %s, %s\n", bs.Scope, bs.Name, env, bs.Use(c.Currency), state)
 	}
 	status := paint(green, "PASSED")
 	if !rep.Passed {

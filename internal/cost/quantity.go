@@ -37,6 +37,21 @@ const (
 // in base units (cores, bytes or devices) and a message saying what is wrong
 // when the value is not a valid, non-negative quantity.
 func quantity(v any) (float64, string) {
+	q, bad := ParseQuantity(v)
+	if bad != "" {
+		return 0, bad
+	}
+	return q.AsApproximateFloat64(), ""
+}
+
+// limitQuantity is maxQuantity as a quantity, for exact comparisons.
+var limitQuantity = resource.MustParse("1e30")
+
+// ParseQuantity parses a Kubernetes resource quantity held in a decoded
+// manifest (a string such as "250m" or "512Mi", or a plain number) exactly,
+// as the apiserver does. It returns a message saying what is wrong when the
+// value is not a valid, non-negative quantity of at most 1e30 base units.
+func ParseQuantity(v any) (resource.Quantity, string) {
 	var s string
 	switch x := v.(type) {
 	case string:
@@ -45,36 +60,35 @@ func quantity(v any) (float64, string) {
 		s = strconv.FormatInt(x, 10)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return 0, fmt.Sprintf("%v is not a valid quantity", x)
+			return resource.Quantity{}, fmt.Sprintf("%v is not a valid quantity", x)
 		}
 		s = strconv.FormatFloat(x, 'g', -1, 64)
 	case nil:
-		return 0, "is empty; a quantity such as 250m, 0.5, 512Mi or 1G is required"
+		return resource.Quantity{}, "is empty; a quantity such as 250m, 0.5, 512Mi or 1G is required"
 	default:
-		return 0, fmt.Sprintf("must be a quantity such as 250m, 0.5, 512Mi or 1G, got a %s", typeName(v))
+		return resource.Quantity{}, fmt.Sprintf("must be a quantity such as 250m, 0.5, 512Mi or 1G, got a %s", typeName(v))
 	}
 	// Bound what reaches the parser: it works through exponents digit by
 	// digit, so that a value such as 1e-999999999 would never finish.
 	if len(s) > maxQuantityLen {
-		return 0, fmt.Sprintf("%q... is too long for a quantity (at most %d characters)", s[:16], maxQuantityLen)
+		return resource.Quantity{}, fmt.Sprintf("%q... is too long for a quantity (at most %d characters)", s[:16], maxQuantityLen)
 	}
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		if exp, err := strconv.Atoi(s[i+1:]); err == nil && (exp > maxExponent || exp < -maxExponent) {
-			return 0, fmt.Sprintf("%q has an exponent out of range (from -%d to %d)", s, maxExponent, maxExponent)
+			return resource.Quantity{}, fmt.Sprintf("%q has an exponent out of range (from -%d to %d)", s, maxExponent, maxExponent)
 		}
 	}
 	q, err := resource.ParseQuantity(s)
 	if err != nil {
-		return 0, fmt.Sprintf("%q is not a valid quantity; use a number with an optional suffix such as 250m, 0.5, 512Mi or 1G", s)
+		return resource.Quantity{}, fmt.Sprintf("%q is not a valid quantity; use a number with an optional suffix such as 250m, 0.5, 512Mi or 1G", s)
 	}
 	if q.Sign() < 0 {
-		return 0, fmt.Sprintf("%q must not be negative", s)
+		return resource.Quantity{}, fmt.Sprintf("%q must not be negative", s)
 	}
-	f := q.AsApproximateFloat64()
-	if math.IsNaN(f) || math.IsInf(f, 0) || f > maxQuantity {
-		return 0, fmt.Sprintf("%q is too large", s)
+	if q.Cmp(limitQuantity) > 0 {
+		return resource.Quantity{}, fmt.Sprintf("%q is too large", s)
 	}
-	return f, ""
+	return q, ""
 }
 
 // typeName names the JSON type of a decoded value for messages.

@@ -23,7 +23,7 @@ func TestPoliciesInfo(t *testing.T) {
 		"image-latest-tag": "deny", "allowed-registries": "deny", "resource-limits": "deny",
 		"probes": "warn", "read-only-root-filesystem": "warn", "loadbalancer-service": "warn",
 		"required-labels": "deny", "namespace-boundary": "deny", "replica-limits": "deny", "budget": "deny",
-		"rbac": "deny",
+		"rbac": "deny", "quota": "deny",
 	}
 	got := map[string]string{}
 	for _, p := range engine(t).Policies() {
@@ -79,7 +79,7 @@ func fieldErrors(err error) []string {
 }
 
 func TestNewValidatesSettings(t *testing.T) {
-	known := "known policies are allowed-registries, budget, capabilities, host-namespaces, host-path, image-latest-tag, loadbalancer-service, namespace-boundary, privilege-escalation, privileged-container, probes, rbac, read-only-root-filesystem, replica-limits, required-labels, resource-limits, run-as-non-root"
+	known := "known policies are allowed-registries, budget, capabilities, host-namespaces, host-path, image-latest-tag, loadbalancer-service, namespace-boundary, privilege-escalation, privileged-container, probes, quota, rbac, read-only-root-filesystem, replica-limits, required-labels, resource-limits, run-as-non-root"
 	tests := []struct {
 		name     string
 		settings config.Policy
@@ -419,8 +419,8 @@ func TestRepositoryPolicies(t *testing.T) {
 	if got := infos["cost-center"]; got.Source != "policies/acme/cost_center.rego" || got.Title != "Cost center" {
 		t.Errorf("cost-center = %+v, want the repository's policy", got)
 	}
-	if len(infos) != 18 {
-		t.Errorf("got %d policies, want the 17 built-in ones and cost-center", len(infos))
+	if len(infos) != 19 {
+		t.Errorf("got %d policies, want the 18 built-in ones and cost-center", len(infos))
 	}
 	res, err := e.Evaluate(ctx, Input{Subjects: subjects(decode(t, mixed), requestContext)})
 	if err != nil {

@@ -9,7 +9,18 @@
 #                              "allowedNamespaces"}}],
 #    "params": {<policy id>: {<param>: <value>}},
 #    "cost": {"currency", "budgets": [{"scope", "name", "environment",
-#                                      "monthly", "limit"}]}}
+#                                      "monthly", "limit"}]},
+#    "quotas": [{"subject", "environment", "namespace", "name",
+#                "resources": [{"name", "hard", "used", "after", "share",
+#                               "text": {"hard", "used", "after", "share",
+#                                        "headroom"}}],
+#                "problems": [<unreadable quantity>]}]}
+#
+# (input.quotas only when the objects hold a ResourceQuota). A quota's
+# subject is the index of the ResourceQuota in input.subjects; hard, used
+# (before the change), after and share (what the change adds) are exact
+# numbers in base units (cores, bytes, objects) and text prints them as
+# quantities.
 #
 # where groupKind and scope (whether the kind is namespaced, "" when
 # unknown) are computed by gitvend, and context says where the object comes

@@ -1,0 +1,53 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestQuotaInput: the quota policy reports at the ResourceQuota's hard
+// value, comparing the amounts exactly; an input naming no subject or
+// carrying a non-number is refused before evaluation.
+func TestQuotaInput(t *testing.T) {
+	ctx := context.Background()
+	src := `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute, namespace: team-a}
+spec:
+  hard:
+    requests.memory: 1Gi #@HARD
+`
+	subs := subjects(decode(t, src), Context{Environment: "dev", Namespace: "team-a"})
+	mem := func(after string) QuotaResource {
+		return QuotaResource{Name: "requests.memory", Hard: "1073741824", Used: "0", After: after, Share: after,
+			HardText: "1Gi", UsedText: "0", AfterText: after, ShareText: after, HeadroomText: "1Gi"}
+	}
+	e := engine(t)
+	for _, tc := range []struct {
+		after string
+		want  int
+	}{{"1073741824", 0}, {"1073741824.001", 1}, {"99999999999999999999999999999999999999999", 1}} {
+		res, err := e.Evaluate(ctx, Input{Subjects: subs, Quotas: []QuotaInput{{Subject: 0, Environment: "dev", Namespace: "team-a", Name: "compute",
+			Resources: []QuotaResource{mem(tc.after)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := only(res.Violations, "quota")
+		if len(got) != tc.want {
+			t.Fatalf("after %s: %d quota findings, want %d: %s", tc.after, len(got), tc.want, describeViolations(got))
+		}
+		if tc.want == 1 && (got[0].Line != lineOf(t, src, "HARD") || got[0].Kind != "ResourceQuota" || got[0].Name != "compute") {
+			t.Errorf("finding %+v, want it at the quota's hard value (line %d)", got[0], lineOf(t, src, "HARD"))
+		}
+	}
+	for name, q := range map[string]QuotaInput{
+		"subject out of range": {Subject: 1},
+		"not a number":         {Subject: 0, Resources: []QuotaResource{mem("1Gi")}},
+	} {
+		_, err := e.Evaluate(ctx, Input{Subjects: subs, Quotas: []QuotaInput{q}})
+		if err == nil || !strings.Contains(err.Error(), "quotas[0]") {
+			t.Errorf("%s: error %v, want one naming quotas[0]", name, err)
+		}
+	}
+}
