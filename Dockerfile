@@ -11,8 +11,12 @@ COPY cmd ./cmd
 COPY internal ./internal
 COPY policies ./policies
 COPY templates ./templates
+# The release and commit `gitvend version` prints:
+#   docker build --build-arg VERSION=v0.1.0 --build-arg COMMIT=$(git rev-parse HEAD) .
+ARG VERSION=""
+ARG COMMIT=""
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-	go build -trimpath -ldflags "-s -w" -o /out/gitvend ./cmd/gitvend
+	go build -trimpath -ldflags "-s -w -X github.com/gitvend/gitvend/internal/version.version=${VERSION} -X github.com/gitvend/gitvend/internal/version.commit=${COMMIT}" -o /out/gitvend ./cmd/gitvend
 
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/gitvend /gitvend

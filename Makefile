@@ -3,14 +3,18 @@ GO      ?= go
 BIN     := bin
 PKGS    := ./...
 KUBEENV := tools/kubeenv/build.sh
+RELEASE_TOOLS := tools/release/build.sh
 
-.PHONY: all build test unit vet kube demo bench fuzz clean chart
+.PHONY: all build test unit vet kube demo bench fuzz clean chart release-tools release-check gogithub
 
 all: build
 
-## build: the gitvend binary in bin/
+## build: the gitvend binary in bin/, stamped with the commit and the release tag (git describe), if any
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/gitvend/gitvend/internal/version.version=$(VERSION) -X github.com/gitvend/gitvend/internal/version.commit=$(COMMIT)
 build:
-	$(GO) build -trimpath -o $(BIN)/gitvend ./cmd/gitvend
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/gitvend ./cmd/gitvend
 	$(GO) build -trimpath -o $(BIN)/gitvend-demo ./cmd/gitvend-demo
 
 ## kube: kube-apiserver, etcd and kubectl built from Go modules into bin/ (once; ~8 min the first time)
@@ -18,12 +22,26 @@ kube:
 	@if [ -x $(KUBEENV) ]; then bash $(KUBEENV); fi
 
 ## test: every test (vet, Go and Rego unit tests, golden files, real apiserver where needed)
-test: kube vet chart
+test: kube vet chart release-check gogithub
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 ## chart: the Helm chart's tests (deploy/helm/chart-test, a Go module of its own)
 chart:
 	bash deploy/helm/chart-test/test.sh
+
+## release-tools: goreleaser and actionlint built from tools/release into bin/ (once; minutes the first time)
+release-tools:
+	@bash $(RELEASE_TOOLS)
+
+## release-check: the release configuration and the workflows, offline (goreleaser check, actionlint)
+release-check: release-tools
+	$(BIN)/goreleaser check
+	$(BIN)/actionlint
+
+## gogithub: the gitvend binary links one go-github, v60
+gogithub:
+	$(GO) build -trimpath -o $(BIN)/gitvend ./cmd/gitvend
+	bash tools/release/one-gogithub.sh $(BIN)/gitvend
 
 ## unit: the tests without building the kube binaries first (those that need them skip)
 unit: vet
@@ -55,4 +73,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/field
 
 clean:
-	rm -rf $(BIN)/gitvend $(BIN)/gitvend-demo
+	rm -rf $(BIN)/gitvend $(BIN)/gitvend-demo dist

@@ -39,7 +39,7 @@ func TestKustomize(t *testing.T) {
 		want    deploytest.Want
 		missing []string // config fields left to the installation
 	}{
-		{"base", "kustomize/base", deploytest.Want{Namespace: true}, []string{"github.appID", "repositories"}},
+		{"base", "kustomize/base", deploytest.Want{Namespace: true, MetricsService: true}, []string{"github.appID", "repositories"}},
 		{"example", "kustomize/overlays/example", deploytest.Want{Namespace: true, ServiceMonitor: true}, nil},
 	}
 	for _, tt := range tests {

@@ -104,7 +104,7 @@ func TestDockerfile(t *testing.T) {
 	for _, in := range ins {
 		joined[in.cmd] += in.args + "\n"
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w"`, "./cmd/gitvend"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w`, "internal/version.version=${VERSION}", "internal/version.commit=${COMMIT}", "./cmd/gitvend"} {
 		if !strings.Contains(joined["RUN"]+joined["ENV"], want) {
 			t.Errorf("the build does not use %s", want)
 		}

@@ -151,6 +151,7 @@ func TestWorkflows(t *testing.T) {
 	}
 	wantRuns(t, "ci.yml", all["ci.yml"], "make test", "make fuzz FUZZTIME=10s", "actions/setup-go@")
 	wantRuns(t, "gitvend-check.yml", all["gitvend-check.yml"], gitvendCheckRuns...)
+	wantRuns(t, "release.yml", all["release.yml"], "goreleaser check", "goreleaser release", "helm package", "helm push", "oci://ghcr.io/")
 }
 
 // gitvendCheckRuns is what both the reusable workflow and the action run.

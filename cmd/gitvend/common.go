@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
+	buildversion "github.com/gitvend/gitvend/internal/version"
 )
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -48,17 +48,5 @@ func loadCatalog(ctx context.Context, repoDir, extra string) (*blueprint.Catalog
 	return cat, nil
 }
 
-// version reports the module version the binary was built from.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok || info.Main.Version == "" {
-		return "(devel)"
-	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
-		}
-	}
-	return v
-}
+// version reports the release and commit the binary was built from.
+func version() string { return buildversion.String() }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,11 +50,41 @@ func runServe(ctx context.Context, args []string, io streams) error {
 	log := newLogger(cfg.Log, io.stderr)
 	ctrllog.SetLogger(logr.FromSlogHandler(log.Handler()))
 	log.Info("starting gitvend", "version", version(), "config", cfg)
-	svc, err := newService(ctx, cfg, log)
+	// Both ports are bound before anything else starts, so a port in use
+	// ends serve at once with the bind error instead of after a signal.
+	ln, opsLn, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	return svc.run(ctx)
+	svc, err := newService(ctx, cfg, log)
+	if err != nil {
+		closeListeners(ln, opsLn)
+		return err
+	}
+	return svc.run(ctx, ln, opsLn)
+}
+
+// listen binds the public listener and, when configured, the ops listener.
+func listen(cfg *config.Server) (ln, opsLn net.Listener, err error) {
+	if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, nil, fmt.Errorf("listen: %w", err)
+	}
+	if cfg.OpsListen != "" {
+		if opsLn, err = net.Listen("tcp", cfg.OpsListen); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("opsListen: %w", err)
+		}
+	}
+	return ln, opsLn, nil
+}
+
+// closeListeners closes the listeners that are open.
+func closeListeners(lns ...net.Listener) {
+	for _, l := range lns {
+		if l != nil {
+			l.Close()
+		}
+	}
 }
 
 // newLogger builds the process logger the configuration asks for.
@@ -277,7 +308,11 @@ func (s *service) botLogin(ctx context.Context) (string, int64, error) {
 // run serves until ctx ends, then shuts down: no new webhooks, jobs in
 // flight finish within the grace period, queued ones are left to the next
 // resync, and the leader gives up its Lease after its work returned.
-func (s *service) run(ctx context.Context) error {
+func (s *service) run(ctx context.Context, ln, opsLn net.Listener) error {
+	// The server ending on its own (a listener failing) ends the leader's
+	// work too, so serve returns its error instead of waiting for a signal.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	qctx, stopQueue := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopQueue()
 	var wg sync.WaitGroup
@@ -302,7 +337,8 @@ func (s *service) run(ctx context.Context) error {
 		go s.locks.Observe(ctx, s.cfg.RepositoryNames()...)
 	}
 	s.log.Info("serving", "listen", s.cfg.Listen, "opsListen", s.cfg.OpsListen, "repositories", s.cfg.RepositoryNames(), "targets", len(s.cfg.Targets))
-	serveErr := s.server.Run(ctx, s.cfg.Listen, s.cfg.OpsListen)
+	serveErr := s.server.Serve(ctx, ln, opsLn)
+	stop()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.queue.Shutdown(sctx); err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
-	tokenopts "github.com/google/go-github/v88/github"
 )
 
 const (
@@ -188,7 +187,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	itr := ghinstallation.NewFromAppsTransport(atr, inst)
 	itr.BaseURL = gh.URL()
 	// An empty options object makes ghinstallation send "{}" instead of "null".
-	itr.InstallationTokenOptions = &tokenopts.InstallationTokenOptions{}
+	itr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 	client, err := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(gh.URL()+"/", gh.URL()+"/")
 	if err != nil {
 		t.Fatalf("client: %v", err)

@@ -90,8 +90,10 @@ func TestChart(t *testing.T) {
 		want    deploytest.Want
 		missing []string // config fields left to the installation
 	}{
-		{"defaults", "", deploytest.Want{}, []string{"github.appID", "repositories"}},
+		{"defaults", "", deploytest.Want{MetricsService: true}, []string{"github.appID", "repositories"}},
 		{"example", "testdata/example-values.yaml", deploytest.Want{ServiceMonitor: true}, nil},
+		{"all-on", "testdata/all-on-values.yaml", deploytest.Want{ServiceMonitor: true, Replicas: 3, HTTPPort: 8443, OpsPort: 9102,
+			Ingress: true, NetworkPolicy: true, PrometheusRule: true, Dashboard: true}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +130,7 @@ func golden(t *testing.T, path string, got []byte) {
 // TestLint runs Helm's linter, schema validation included, with both sets
 // of values; only informational messages may remain.
 func TestLint(t *testing.T) {
-	for _, values := range []string{"", "testdata/example-values.yaml"} {
+	for _, values := range []string{"", "testdata/example-values.yaml", "testdata/all-on-values.yaml"} {
 		l := lint.AllWithKubeVersionAndSchemaValidation(chartDir, readValues(t, values), deploytest.Namespace, nil, false)
 		for _, m := range l.Messages {
 			if m.Severity > support.InfoSev {
@@ -155,6 +157,13 @@ func TestBadValues(t *testing.T) {
 		{"unknown config field", "config: {listn: ':8080'}", "listn"},
 		{"owner", "owner: Platform Team", "owner"},
 		{"no leader election", "config: {leaderElection: {enabled: false}}", "config.leaderElection.enabled"},
+		{"loopback listen", "config: {opsListen: '127.0.0.1:9090'}", "config/opsListen"},
+		{"budget blocking drains", "podDisruptionBudget: {minAvailable: 2}", "podDisruptionBudget.minAvailable"},
+		{"budget both ways", "podDisruptionBudget: {maxUnavailable: 1}", "not both"},
+		{"ingress without hosts", "ingress: {enabled: true}", "ingress.hosts"},
+		{"ingress path", "ingress: {enabled: true, hosts: [{host: a.example.com, paths: [{path: webhook}]}]}", "ingress/hosts/0/paths/0/path"},
+		{"rule duration", "prometheusRule: {enabled: true, driftUnresolvedFor: 1 hour}", "prometheusRule/driftUnresolvedFor"},
+		{"failure ratio", "prometheusRule: {requestFailureRatio: 5}", "prometheusRule/requestFailureRatio"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package deploytest
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -8,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,7 +45,31 @@ type Want struct {
 	// ServiceMonitor: the installation has a ServiceMonitor, and the
 	// Service on the ops port it scrapes.
 	ServiceMonitor bool
+	// MetricsService: the installation has the Service on the ops port
+	// without a ServiceMonitor too.
+	MetricsService bool
+	// Replicas of the Deployment; 0 means 2.
+	Replicas int32
+	// NoPDB: the installation has no PodDisruptionBudget (one replica, or
+	// turned off).
+	NoPDB bool
+	// HTTPPort and OpsPort are the container ports the listeners use; 0
+	// means the defaults.
+	HTTPPort, OpsPort int32
+	// Ingress: an Ingress routes to the public Service.
+	Ingress bool
+	// NetworkPolicy: a NetworkPolicy admits the ops port to named peers
+	// alone.
+	NetworkPolicy bool
+	// PrometheusRule: the installation has a PrometheusRule.
+	PrometheusRule bool
+	// Dashboard: a ConfigMap holds a Grafana dashboard.
+	Dashboard bool
 }
+
+func (w Want) replicas() int32 { return cmp.Or(w.Replicas, 2) }
+func (w Want) httpPort() int32 { return cmp.Or(w.HTTPPort, HTTPPort) }
+func (w Want) opsPort() int32  { return cmp.Or(w.OpsPort, OpsPort) }
 
 // Verify holds the objects of one installation against what the
 // deployment documentation promises, reporting every problem through t.
@@ -57,10 +82,14 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 			t.Errorf("%s is in namespace %q, want %s", o.ID, o.Namespace, Namespace)
 		}
 	}
+	metricsService := want.ServiceMonitor || want.MetricsService
 	count := map[string]int{
-		"Deployment": 1, "Service": 1 + boolCount(want.ServiceMonitor), "ServiceAccount": 1, "PodDisruptionBudget": 1, "ConfigMap": 1,
+		"Deployment": 1, "Service": 1 + boolCount(metricsService), "ServiceAccount": 1,
+		"PodDisruptionBudget": 1 - boolCount(want.NoPDB), "ConfigMap": 1 + boolCount(want.Dashboard),
 		"Role": 1, "RoleBinding": 1, "ClusterRole": 1, "ClusterRoleBinding": 1, "Secret": 0,
 		"Namespace": boolCount(want.Namespace), "ServiceMonitor": boolCount(want.ServiceMonitor),
+		"Ingress": boolCount(want.Ingress), "NetworkPolicy": boolCount(want.NetworkPolicy),
+		"PrometheusRule": boolCount(want.PrometheusRule),
 	}
 	for kind, n := range count {
 		if got := len(byKind[kind]); got != n {
@@ -93,25 +122,31 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 		}
 	}
 	convert(t, byKind["ServiceAccount"][0], &sa)
-	convert(t, byKind["ConfigMap"][0], &cm)
-	convert(t, byKind["PodDisruptionBudget"][0], &pdb)
+	for _, o := range byKind["ConfigMap"] {
+		var c corev1.ConfigMap
+		convert(t, o, &c)
+		if _, ok := c.Data["config.yaml"]; ok || cm.Name == "" {
+			cm = c
+		}
+		if c.Labels["grafana_dashboard"] == "1" {
+			verifyDashboard(t, &c)
+		}
+	}
 
 	pods := labels.Set(dep.Spec.Template.Labels)
-	verifyDeployment(t, &dep, sa.Name, cm.Name)
+	verifyDeployment(t, &dep, sa.Name, cm.Name, want)
 	if !selects(dep.Spec.Selector.MatchLabels, pods) {
 		t.Errorf("Deployment selector %v does not select its pods %v", dep.Spec.Selector.MatchLabels, pods)
 	}
 	if data, ok := cm.Data["config.yaml"]; !ok {
 		t.Errorf("ConfigMap %s has no config.yaml", cm.Name)
 	} else {
-		verifyListeners(t, data)
+		verifyListeners(t, data, want)
 	}
 	verifyService(t, &svc, pods)
-	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.String() != "1" {
-		t.Errorf("PodDisruptionBudget minAvailable = %v, want 1", pdb.Spec.MinAvailable)
-	}
-	if pdb.Spec.Selector == nil || !selects(pdb.Spec.Selector.MatchLabels, pods) {
-		t.Errorf("PodDisruptionBudget does not select gitvend's pods")
+	if !want.NoPDB {
+		convert(t, byKind["PodDisruptionBudget"][0], &pdb)
+		verifyPDB(t, &pdb, pods, want.replicas())
 	}
 	verifyRBAC(t, byKind, sa.Name)
 	if want.Namespace {
@@ -121,9 +156,17 @@ func Verify(t testing.TB, objs []manifest.Object, want Want) {
 			t.Errorf("Namespace %s with labels %v, want %s enforcing the restricted Pod Security Standard", ns.Name, ns.Labels, Namespace)
 		}
 	}
-	if want.ServiceMonitor {
+	if metricsService {
 		verifyMetricsService(t, &ops, &svc, pods)
+	}
+	if want.ServiceMonitor {
 		verifyServiceMonitor(t, byKind["ServiceMonitor"][0], &ops, &svc)
+	}
+	if want.Ingress {
+		verifyIngress(t, byKind["Ingress"][0], &svc, &ops)
+	}
+	if want.NetworkPolicy {
+		verifyNetworkPolicy(t, byKind["NetworkPolicy"][0], pods)
 	}
 }
 
@@ -147,11 +190,11 @@ func selects(selector map[string]string, set labels.Set) bool {
 	return len(selector) > 0 && labels.SelectorFromSet(selector).Matches(set)
 }
 
-func verifyDeployment(t testing.TB, dep *appsv1.Deployment, serviceAccount, configMap string) {
+func verifyDeployment(t testing.TB, dep *appsv1.Deployment, serviceAccount, configMap string, want Want) {
 	t.Helper()
 	spec := dep.Spec.Template.Spec
-	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 2 {
-		t.Errorf("Deployment replicas = %v, want 2", dep.Spec.Replicas)
+	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != want.replicas() {
+		t.Errorf("Deployment replicas = %v, want %d", dep.Spec.Replicas, want.replicas())
 	}
 	if spec.ServiceAccountName != serviceAccount {
 		t.Errorf("pods run as ServiceAccount %q, want %q", spec.ServiceAccountName, serviceAccount)
@@ -167,7 +210,7 @@ func verifyDeployment(t testing.TB, dep *appsv1.Deployment, serviceAccount, conf
 		t.Fatalf("%d containers, want 1", len(spec.Containers))
 	}
 	c := spec.Containers[0]
-	verifyContainer(t, &c)
+	verifyContainer(t, &c, want)
 
 	mounts := map[string]corev1.VolumeMount{}
 	for _, m := range c.VolumeMounts {
@@ -219,7 +262,7 @@ func spreadsAcrossNodes(spec *corev1.PodSpec) bool {
 	return false
 }
 
-func verifyContainer(t testing.TB, c *corev1.Container) {
+func verifyContainer(t testing.TB, c *corev1.Container, want Want) {
 	t.Helper()
 	if want := []string{"serve", "--config", ConfigPath}; !slices.Equal(c.Args, want) {
 		t.Errorf("container args %q, want %q", c.Args, want)
@@ -249,7 +292,7 @@ func verifyContainer(t testing.TB, c *corev1.Container) {
 	for _, p := range c.Ports {
 		ports[p.ContainerPort] = p.Name
 	}
-	if d := cmp.Diff(map[int32]string{HTTPPort: "http", OpsPort: "ops"}, ports); d != "" {
+	if d := gocmp.Diff(map[int32]string{want.httpPort(): "http", want.opsPort(): "ops"}, ports); d != "" {
 		t.Errorf("container ports (-want +got):\n%s", d)
 	}
 	for _, p := range []struct {
@@ -267,7 +310,7 @@ func verifyContainer(t testing.TB, c *corev1.Container) {
 // against the container ports: the webhook on http, metrics and the status
 // page on ops, reachable from outside the pod (by Prometheus and the
 // kubelet).
-func verifyListeners(t testing.TB, data string) {
+func verifyListeners(t testing.TB, data string, want Want) {
 	t.Helper()
 	var cfg struct {
 		Listen    string `yaml:"listen"`
@@ -279,10 +322,10 @@ func verifyListeners(t testing.TB, data string) {
 	}
 	for _, l := range []struct {
 		field, addr string
-		port        int
-	}{{"listen", cfg.Listen, HTTPPort}, {"opsListen", cfg.OpsListen, OpsPort}} {
+		port        int32
+	}{{"listen", cfg.Listen, want.httpPort()}, {"opsListen", cfg.OpsListen, want.opsPort()}} {
 		host, port, err := net.SplitHostPort(l.addr)
-		if err != nil || port != strconv.Itoa(l.port) || (host != "" && host != "0.0.0.0" && host != "::") {
+		if err != nil || port != strconv.Itoa(int(l.port)) || (host != "" && host != "0.0.0.0" && host != "::") {
 			t.Errorf("config.yaml %s: %q, want \":%d\", the container port", l.field, l.addr, l.port)
 		}
 	}

@@ -94,3 +94,37 @@ the release namespace unless set.
 {{- end }}
 {{- toYaml $cfg }}
 {{- end }}
+
+{{/*
+The port of a listen address, for the container port that must match it:
+(list ADDRESS FIELD). The host must be empty or a wildcard, since the
+kubelet, Services and Prometheus reach the pod's own address, not loopback.
+*/}}
+{{- define "gitvend.listenPort" -}}
+{{- $addr := index . 0 }}
+{{- $field := index . 1 }}
+{{- $port := regexFind ":[0-9]+$" $addr }}
+{{- if not $port }}
+{{- fail (printf "config.%s: %q is not host:port, such as \":8080\"" $field $addr) }}
+{{- end }}
+{{- $host := trimSuffix $port $addr }}
+{{- if not (has $host (list "" "0.0.0.0" "[::]")) }}
+{{- fail (printf "config.%s: %q listens on %s alone, which the kubelet, Services and Prometheus cannot reach; use \"%s\"" $field $addr $host $port) }}
+{{- end }}
+{{- trimPrefix ":" $port }}
+{{- end }}
+
+{{/* The container port of the public listener, from config.listen. */}}
+{{- define "gitvend.httpPort" -}}
+{{- include "gitvend.listenPort" (list (.Values.config.listen | default ":8080") "listen") }}
+{{- end }}
+
+{{/* The container port of the ops listener, from config.opsListen. */}}
+{{- define "gitvend.opsPort" -}}
+{{- include "gitvend.listenPort" (list (.Values.config.opsListen | default ":9090") "opsListen") }}
+{{- end }}
+
+{{/* PromQL label matchers selecting this installation's series. */}}
+{{- define "gitvend.promSelector" -}}
+{{- .Values.prometheusRule.selector | default (printf "namespace=%q, job=%q" .Release.Namespace (printf "%s-metrics" (include "gitvend.fullname" .))) }}
+{{- end }}
