@@ -98,6 +98,27 @@ type Target struct {
 	// (1 to 100), one change may prune without an explicit confirmation;
 	// 0 means DefaultMaxPrunePercent.
 	MaxPrunePercent int `yaml:"maxPrunePercent"`
+	// Windows are change windows the platform team owns, in the format of
+	// an environment's windows in gitvend.yaml (config.Window gives them
+	// their meaning and validates them): they apply to every environment
+	// the target serves, alongside the repository's own, and a window of
+	// the repository cannot weaken them.
+	Windows []Window `yaml:"windows"`
+}
+
+// Window is a change window of a target, field for field a config.Window
+// (which converts to and from it).
+type Window struct {
+	Name       string   `yaml:"name"`
+	Kind       string   `yaml:"kind"`
+	Schedule   string   `yaml:"schedule"`
+	Duration   string   `yaml:"duration"`
+	TimeZone   string   `yaml:"timezone"`
+	Namespaces []string `yaml:"namespaces"`
+	Owners     []string `yaml:"owners"`
+	SelfHeal   bool     `yaml:"selfHeal"`
+	Sleep      string   `yaml:"sleep"`
+	Expiry     string   `yaml:"expiry"`
 }
 
 var (
