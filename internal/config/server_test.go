@@ -60,7 +60,9 @@ func TestLoadServerExample(t *testing.T) {
 			Environments: []string{"dev"}, Namespaces: []string{"team-*", "preview-*"},
 			ClusterScopedKinds: []string{"Namespace"}, Prune: true,
 			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system",
-			MaxPrune: 20, MaxPrunePercent: 50}},
+			MaxPrune: 20, MaxPrunePercent: 50,
+			Windows: []cluster.Window{{Name: "year-end-freeze", Kind: "deny", Schedule: "0 0 20 12 *", Duration: "14d",
+				TimeZone: "Europe/Berlin", Namespaces: []string{"team-*"}, Owners: []string{}, Sleep: "allow", Expiry: "hold"}}}},
 	}
 	if d := cmp.Diff(want, s); d != "" {
 		t.Errorf("example (-want +got):\n%s", d)
