@@ -41,7 +41,7 @@ func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*re
 			continue // the pull request does not touch this target
 		}
 		p := planTarget(ctx, t.rec, head, r.planTimeout())
-		r.planHold(t, baseDir, head, p)
+		r.planHold(ctx, t, baseDir, head, p)
 		out = append(out, p)
 	}
 	return out

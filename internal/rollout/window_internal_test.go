@@ -89,7 +89,7 @@ func TestPlanHold(t *testing.T) {
 	for _, tt := range tests {
 		now = tt.at
 		p := &reconcile.Plan{Target: "dev"}
-		r.planHold(ts, dir, tt.objs, p)
+		r.planHold(t.Context(), ts, dir, tt.objs, p)
 		if p.HeldBy != tt.by || !p.HeldUntil.Equal(tt.until) {
 			t.Errorf("at %s, %d objects: held by %q until %s; want %q until %s", tt.at, len(tt.objs), p.HeldBy, p.HeldUntil, tt.by, tt.until)
 		}

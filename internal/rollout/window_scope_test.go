@@ -1,0 +1,169 @@
+package rollout_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/kubetest"
+)
+
+// mergeFiles merges a pull request that writes files on branch and
+// returns the merge commit and the pull request's number.
+func (f *sleepFixture) mergeFiles(t *testing.T, branch string, files map[string]string) (string, int) {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: branch, Message: branch, Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := f.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: branch, Title: branch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha, err := f.gh.MergePullRequest(ctx, repo, pr, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha, pr
+}
+
+func berlinAt(t *testing.T) func(day, hour, minute int) time.Time {
+	t.Helper()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(day, hour, minute int) time.Time { return time.Date(2026, 12, day, hour, minute, 0, 0, berlin) }
+}
+
+// TestWindowOfTheTargetForOwners: a window the platform team declares on
+// the target, limited to the payments team, holds a merge that changes
+// payments' objects and not one that changes search's, even when that one
+// labels its object as payments' (the owner comes from the path and the
+// team map, never a label); the repository's own allow window, open all
+// the time, does not weaken the target's.
+func TestWindowOfTheTargetForOwners(t *testing.T) {
+	env := kubetest.ForTest(t)
+	at := berlinAt(t)
+	c := &clock{}
+	c.set(at(2, 12, 0))
+	f := newClockFixture(t, env, c, func(files map[string]string) {
+		files["gitvend.yaml"] = strings.Replace(files["gitvend.yaml"], "- name: dev\n", `- name: dev
+  windows:
+  - {name: always, kind: allow, schedule: "0 0 * * *", duration: 1d}
+`, 1)
+	})
+	f.opts.Targets[0].Windows = []cluster.Window{{Name: "payments-freeze", Kind: "deny", Schedule: "0 18 * * FRI",
+		Duration: "60h", TimeZone: "Europe/Berlin", Owners: []string{"payments"}}}
+	ctx := context.Background()
+	r, _ := f.run(t)
+	head := statusHead(t, f.gh)
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+
+	c.set(at(4, 19, 0))
+	search := exampleFiles(t)["environments/dev/search-config.yaml"]
+	search = strings.Replace(search, `"3"`, `"4"`, 1)
+	search = strings.Replace(search, "gitvend.dev/owner: search", "gitvend.dev/owner: payments", 1)
+	sha, _ := f.mergeFiles(t, "search-shards", map[string]string{"environments/dev/search-config.yaml": search})
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "search's change applied during payments' freeze", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	if got := f.get(t, "configmap", "team-search", "search-settings", `{.data.index\.shards}`); got != "4" {
+		t.Errorf("search's shards: %s, want 4", got)
+	}
+
+	const pdb = "requests/dev/team-payments/payments-api/poddisruptionbudget-payments-api.yaml"
+	budget := strings.Replace(exampleFiles(t)[pdb], "maxUnavailable: 1", "maxUnavailable: 2", 1)
+	sha, pr := f.mergeFiles(t, "payments-budget", map[string]string{pdb: budget})
+	r.Pushed(ctx, repo, "main", sha)
+	const held = "pending: held by window payments-freeze until 2026-12-07 05:00 UTC"
+	waitFor(t, "payments' change held", func() bool { return count(f.statuses(t, sha), held) == 1 })
+	waitFor(t, "the pull request told", func() bool { return len(f.heldComments(t, pr)) == 1 })
+	maxUnavailable := func() string {
+		return f.get(t, "pdb", "team-payments", "payments-api", "{.spec.maxUnavailable}")
+	}
+	if got := maxUnavailable(); got != "1" {
+		t.Errorf("payments' budget during its freeze: %s, want 1", got)
+	}
+
+	c.set(at(7, 6, 0))
+	r.Kick(repo)
+	waitFor(t, "payments' change applied after the freeze", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	if got := maxUnavailable(); got != "2" {
+		t.Errorf("payments' budget after its freeze: %s, want 2", got)
+	}
+}
+
+// TestWindowLetsSelfHealOn: a window with selfHeal: true lets a target
+// that heals itself heal drift inside the window.
+func TestWindowLetsSelfHealOn(t *testing.T) {
+	env := kubetest.ForTest(t)
+	at := berlinAt(t)
+	c := &clock{}
+	c.set(at(2, 12, 0))
+	f := newClockFixture(t, env, c, func(files map[string]string) {
+		files["gitvend.yaml"] = strings.Replace(files["gitvend.yaml"], "- name: dev\n",
+			strings.Replace(freezeWindow, "    timezone: Europe/Berlin\n", "    timezone: Europe/Berlin\n    selfHeal: true\n", 1), 1)
+	})
+	f.opts.Targets[0].SelfHeal = true
+	f.opts.Targets[0].DriftInterval = 2 * time.Second
+	r, _ := f.run(t)
+	head := statusHead(t, f.gh)
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+
+	c.set(at(4, 19, 0))
+	r.Kick(repo)
+	time.Sleep(time.Second)
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"9"}}`)
+	waitFor(t, "healed inside the window", func() bool {
+		return f.get(t, "configmap", "team-search", "search-settings", `{.data.index\.shards}`) == "3"
+	})
+}
+
+// TestWindowDriftAfterARestartMidHold: a process that starts while a merge
+// is held watches the commit last applied: drift made by hand is reported
+// at once, self-heal waits for the window's end, and then the held merge
+// is applied.
+func TestWindowDriftAfterARestartMidHold(t *testing.T) {
+	env := kubetest.ForTest(t)
+	at := berlinAt(t)
+	c := &clock{}
+	c.set(at(2, 12, 0))
+	f := newWindowFixture(t, env, c)
+	f.opts.Targets[0].SelfHeal = true
+	f.opts.Targets[0].DriftInterval = 2 * time.Second
+	ctx := context.Background()
+	shards := func() string { return f.get(t, "configmap", "team-search", "search-settings", `{.data.index\.shards}`) }
+	r, stop := f.run(t)
+	head := statusHead(t, f.gh)
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+
+	c.set(at(4, 19, 0))
+	sha, _ := f.mergeShards(t, "4")
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "the merge held", func() bool { return statusOf(t, f.gh, sha) == "pending" })
+
+	// Saturday: a new process, and a change by hand.
+	stop()
+	c.set(at(5, 12, 0))
+	r, _ = f.run(t)
+	time.Sleep(time.Second)
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"9"}}`)
+	waitFor(t, "the drift reported after the restart", func() bool { return issuesTitled(t, f.gh, "Drift on target dev") == 1 })
+	time.Sleep(3 * time.Second)
+	if got := shards(); got != "9" {
+		t.Errorf("shards healed during the freeze: %s, want the hand-set 9", got)
+	}
+	if got := statusOf(t, f.gh, sha); got != "pending" {
+		t.Errorf("the held merge: %s, want pending", got)
+	}
+
+	c.set(at(7, 6, 0))
+	r.Kick(repo)
+	waitFor(t, "the held merge applied after the window", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	if got := shards(); got != "4" {
+		t.Errorf("shards after the window: %s, want the merge's 4", got)
+	}
+}
