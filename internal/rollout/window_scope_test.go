@@ -167,3 +167,55 @@ func TestWindowDriftAfterARestartMidHold(t *testing.T) {
 		t.Errorf("shards after the window: %s, want the merge's 4", got)
 	}
 }
+
+// TestSleepDuringAWindow: sleep goes on while a window holds a merge (the
+// commit last applied is what sleeps); a window with sleep: hold keeps
+// the workloads as they are until it ends.
+func TestSleepDuringAWindow(t *testing.T) {
+	env := kubetest.ForTest(t)
+	at := berlinAt(t)
+	for _, tt := range []struct {
+		name, setting string
+		asleep        bool
+	}{
+		{"sleep goes on by default", "", true},
+		{"sleep: hold", "    sleep: hold\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{}
+			c.set(at(2, 12, 0))
+			f := newClockFixture(t, env, c, func(files map[string]string) {
+				files["gitvend.yaml"] = strings.Replace(files["gitvend.yaml"], "- name: dev\n", freezeWindow+tt.setting, 1) + sleepConfig
+			})
+			f.opts.Targets[0].InventoryNamespace = "inventory-" + strings.ReplaceAll(strings.ReplaceAll(tt.name, ":", ""), " ", "-")
+			ctx := context.Background()
+			replicas := func() string { return f.get(t, "statefulset", "team-payments", "ledger-db", "{.spec.replicas}") }
+			r, _ := f.run(t)
+			head := statusHead(t, f.gh)
+			waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+
+			// Friday 18:30: the freeze is on, a merge is held.
+			c.set(at(4, 18, 30))
+			sha, _ := f.mergeShards(t, "4")
+			r.Pushed(ctx, repo, "main", sha)
+			waitFor(t, "the merge held", func() bool { return statusOf(t, f.gh, sha) == "pending" })
+
+			// Friday 19:00: the sleep schedule says sleep.
+			c.set(at(4, 19, 0))
+			r.Kick(repo)
+			if tt.asleep {
+				waitFor(t, "asleep while the merge is held", func() bool { return replicas() == "0" })
+				return
+			}
+			time.Sleep(2 * time.Second)
+			if got := replicas(); got != "1" {
+				t.Fatalf("ledger-db replicas in a window with sleep: hold: %s, want 1", got)
+			}
+			// Monday 06:00, the window ends; the schedule still says sleep
+			// until 08:00.
+			c.set(at(7, 6, 0))
+			r.Kick(repo)
+			waitFor(t, "asleep once the window ends", func() bool { return replicas() == "0" })
+		})
+	}
+}
