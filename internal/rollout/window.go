@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -584,4 +585,17 @@ func (r *Rollout) settleHeld(ctx context.Context, gh GitHub, clone *gitrepo.Repo
 			r.log.Info("held merge settled", "target", target, "sha", at, "applied", sha)
 		}
 	}
+}
+
+// TargetWindows are the change windows the targets that serve environment
+// of repository repo declare in the server configuration, one set per
+// target with windows: for the bot, whose expiry honours them.
+func (r *Rollout) TargetWindows(repo, environment string) []config.Windows {
+	var out []config.Windows
+	for _, t := range r.targets {
+		if config.SameRepo(t.Repository, repo) && slices.Contains(t.Environments, environment) && len(t.Windows) > 0 {
+			out = append(out, config.TargetWindows(t.Target))
+		}
+	}
+	return out
 }
