@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/admission"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/field"
@@ -237,7 +238,8 @@ func (b *Bot) afterExpiry(ctx context.Context, w *work, in *intake) error {
 	if !checksPassed(runs) {
 		return nil
 	}
-	if _, err := w.gh.MergePR(ctx, w.owner, w.name, pr.Number, pr.HeadSHA); err != nil {
+	merged, err := w.gh.MergePR(ctx, w.owner, w.name, pr.Number, pr.HeadSHA)
+	if err != nil {
 		if errors.Is(err, github.ErrNotMergeable) {
 			b.log.Info("expiry pull request not mergeable", "repo", w.full, "pr", pr.Number, "err", err)
 			return nil
@@ -245,6 +247,23 @@ func (b *Bot) afterExpiry(ctx context.Context, w *work, in *intake) error {
 		return err
 	}
 	b.log.Info("expiry pull request merged", "repo", w.full, "pr", pr.Number)
+	return b.markRemoval(ctx, w, in, pr.Number, merged)
+}
+
+// markRemoval sets gitvend's own cluster.ExpiryRemoval status on merged,
+// the merge commit of the removal of the expired request of in, which
+// gitvend merged: a change window that allows expiry lets the apply of
+// that commit through (see rollout). Without it the apply waits for the
+// window like any merge's.
+func (b *Bot) markRemoval(ctx context.Context, w *work, in *intake, number int, merged string) error {
+	if merged == "" {
+		return nil
+	}
+	d := in.draft
+	desc := d.Environment + "/" + d.Namespace + "/" + d.Name
+	if err := w.gh.SetStatus(ctx, w.owner, w.name, merged, cluster.ExpiryRemoval, "success", desc, b.opts.Links.PullRequest(w.full, number)); err != nil {
+		return fmt.Errorf("mark the removal %.12s: %w", merged, err)
+	}
 	return nil
 }
 

@@ -45,6 +45,13 @@ const ConfirmPrune = "gitvend/confirm-prune"
 // it (gitvend's own statuses only) before it holds the commit.
 const ApplyNow = "gitvend/apply-now"
 
+// ExpiryRemoval names the commit status gitvend sets on the merge commit
+// of an expired request's removal that it merged itself (autoMerge), its
+// description the request as <environment>/<namespace>/<name>: the
+// rollout reads only gitvend's own, never a title or label, to let the
+// removal's apply through a change window that allows expiry.
+const ExpiryRemoval = "gitvend/expiry-removal"
+
 // Target is a cluster gitvend applies the environments of one desired-state
 // repository to. The server configuration decodes it from targets[]; Validate
 // checks it on its own (the server configuration checks in addition that its

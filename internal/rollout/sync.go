@@ -108,7 +108,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			}
 			continue
 		}
-		if held && r.appliedNow(ctx, gh, owner, name, sha, t, h) {
+		if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
 			held = false
 			r.setHeld(t.Name, false, time.Time{})
 		}

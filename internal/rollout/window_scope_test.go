@@ -219,3 +219,87 @@ func TestSleepDuringAWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestWindowLetsExpiryRemovalThrough: in a window with expiry: allow, the
+// removal of an expired request that gitvend merged (its own
+// gitvend/expiry-removal status on the merge) is applied at once; the
+// same status set by a person, or a removal that changes more than the
+// expired request, waits for the window.
+func TestWindowLetsExpiryRemovalThrough(t *testing.T) {
+	env := kubetest.ForTest(t)
+	at := berlinAt(t)
+	c := &clock{}
+	c.set(at(2, 12, 0))
+	f := newClockFixture(t, env, c, func(files map[string]string) {
+		files["gitvend.yaml"] = strings.Replace(files["gitvend.yaml"], "- name: dev\n", freezeWindow+"    expiry: allow\n", 1)
+	})
+	ctx := context.Background()
+	r, _ := f.run(t)
+	head := statusHead(t, f.gh)
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, head) == "success" })
+	gh, err := f.opts.Clients.ForRepo(ctx, "acme", "infra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exists := func() bool {
+		out, _ := f.env.Kubectl(ctx, "get", "cronjob", "nightly-reindex", "-n", "team-search", "--ignore-not-found", "-o", "name").CombinedOutput()
+		return strings.TrimSpace(string(out)) != ""
+	}
+
+	// Friday 19:00: the removal of nightly-reindex, merged.
+	c.set(at(4, 19, 0))
+	const dir = "requests/dev/team-search/nightly-reindex"
+	root := exampleFiles(t)["environments/dev/kustomization.yaml"]
+	removal := githubtest.PushSpec{User: "carol", Branch: "remove-nightly-reindex", Message: "gitvend: remove nightly-reindex",
+		Files:  map[string]string{"environments/dev/kustomization.yaml": strings.Replace(root, "  - ../../"+dir+"\n", "", 1)},
+		Delete: []string{dir + ".yaml", dir + "/kustomization.yaml", dir + "/cronjob-nightly-reindex.yaml"}}
+	if _, err := f.gh.Push(ctx, repo, removal); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := f.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: removal.Branch, Title: removal.Message})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha, err := f.gh.MergePullRequest(ctx, repo, pr, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A person's status of the context is not gitvend's: held.
+	if err := f.gh.SetPermission(repo, "carol", "write"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.gh.PostStatus(ctx, repo, githubtest.StatusSpec{User: "carol", SHA: sha, State: "success",
+		Context: cluster.ExpiryRemoval, Description: "dev/team-search/nightly-reindex"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "the removal held", func() bool { return statusOf(t, f.gh, sha) == "pending" })
+	time.Sleep(time.Second)
+	if !exists() {
+		t.Fatal("a person's expiry-removal status let the removal through")
+	}
+	// gitvend's own, naming another request: held.
+	if err := gh.SetStatus(ctx, "acme", "infra", sha, cluster.ExpiryRemoval, "success", "dev/team-search/search-pr-42", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Kick(repo)
+	time.Sleep(2 * time.Second)
+	if !exists() || statusOf(t, f.gh, sha) != "pending" {
+		t.Fatal("a removal of objects of another request than the one named went through")
+	}
+	// gitvend's own, naming the request: applied inside the window.
+	if err := gh.SetStatus(ctx, "acme", "infra", sha, cluster.ExpiryRemoval, "success", "dev/team-search/nightly-reindex", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Kick(repo)
+	waitFor(t, "the removal applied inside the window", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	waitFor(t, "the expired request's CronJob pruned", func() bool { return !exists() })
+
+	// A merge that changes more than a removal waits, whatever its status.
+	more, _ := f.mergeShards(t, "4")
+	if err := gh.SetStatus(ctx, "acme", "infra", more, cluster.ExpiryRemoval, "success", "dev/team-search/nightly-reindex", ""); err != nil {
+		t.Fatal(err)
+	}
+	r.Pushed(ctx, repo, "main", more)
+	waitFor(t, "a change held although marked", func() bool { return statusOf(t, f.gh, more) == "pending" })
+}
