@@ -28,7 +28,8 @@ import (
 // Before the end the issue is told once; at the end the request's one pull
 // request becomes the same removal /provision destroy proposes, labelled
 // ExpiryLabel, and an environment with autoMerge has it merged once
-// gitvend's checks pass. Everything is read again from GitHub on every
+// gitvend's checks pass and no change window of the environment holds
+// expiry (expiryHeld). Everything is read again from GitHub on every
 // sync (merge times, the ledger that says who answers for each extend,
 // gitvend's own marked comments), so a resync after a restart finds an
 // expiry that fell due meanwhile, and a marker keeps it from happening

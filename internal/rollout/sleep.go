@@ -62,6 +62,11 @@ import (
 // cluster, it is found again after a restart, like a sleep window that
 // started while gitvend was down: the state is worked out from the clock
 // at every reconcile, never from events.
+//
+// Sleep goes on during a change window, and while a window holds a merge
+// (the commit last applied sleeps); a window with sleep: hold keeps the
+// workloads it covers as they are, asleep or awake, wake overrides
+// included, until it ends (holdSleep).
 const (
 	// SleepAnnotation holds what sleep changed on an object.
 	SleepAnnotation = "gitvend.dev/asleep"

@@ -23,22 +23,31 @@ import (
 
 // Change windows.
 //
-// The windows of gitvend.yaml's environments (config.Window) hold the
-// apply of merged commits: while a window holds a target's environment
-// for a namespace the target's desired objects live in (a target that
-// serves several environments is held when any of them holds), the head of
-// the desired-state branch is not applied. Its gitvend/apply/<target>
-// status is pending, "held by window <name> until <time>", and the merged
-// pull request is told once, under a marker, when the change goes out.
-// Run wakes when the hold ends, as at sleep's edges, and the head of the
-// branch then, the newest merge, is applied once, taking every merge held
-// before it along. Nothing of the hold is kept in the process: the head's
-// status is not success, so every sync (and every process after a
+// The windows of gitvend.yaml's environments (config.Window), and those
+// the server configuration puts on a target (cluster.Target.Windows, the
+// platform team's, each set worked out on its own so that the
+// repository's cannot weaken them), hold the apply of merged commits:
+// while a window holds, for the namespace and owner of an object the
+// head of the desired-state branch changes from the commit last applied,
+// an environment of the target (a target that serves several is held
+// when any of them holds), the head is not applied. Its
+// gitvend/apply/<target> status is pending, "held by window <name> until
+// <time>", and the merged pull request is told once, under a marker, when
+// the change goes out. Run wakes when the hold ends, as at sleep's edges,
+// and the head of the branch then, the newest merge, is applied once,
+// taking every merge held before it along; their statuses are settled
+// then (settleHeld). Nothing of the hold is kept in the process: the
+// head's status is not success, so every sync (and every process after a
 // restart) works the hold out again from the clock, and applies once the
 // windows let it.
 //
-// Drift during a hold is still found and reported; a target that heals
-// itself waits for the hold's end (reconcile.Reconciler.SetHealGate).
+// During a hold the target watches the commit last applied, found again
+// after a restart from gitvend's own statuses (watchDuringHold): drift is
+// reported, and sleep goes on unless a window says sleep: hold. A target
+// that heals itself waits for the end of the windows that hold self-heal
+// (reconcile.Reconciler.SetHealGate; a window with selfHeal: true does
+// not). The removal of an expired request that gitvend merged goes
+// through a window that allows expiry (expiryThrough).
 
 // hold is why the apply of a target waits.
 type hold struct {
