@@ -148,25 +148,7 @@ func (r *Rollout) changedSubjects(ctx context.Context, gh GitHub, clone *gitrepo
 	if err != nil {
 		return subjects, nil
 	}
-	idOf := func(o *unstructured.Unstructured) manifest.ID {
-		return manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-	}
-	old := make(map[manifest.ID]*unstructured.Unstructured, len(before))
-	for _, o := range before {
-		old[idOf(o)] = o
-	}
-	out := map[*unstructured.Unstructured]config.Subject{}
-	for _, o := range objs {
-		id := idOf(o)
-		if prev, ok := old[id]; !ok || !equality.Semantic.DeepEqual(prev.Object, o.Object) {
-			out[o] = subjects[o]
-		}
-		delete(old, id)
-	}
-	for _, o := range old {
-		out[o] = was[o]
-	}
-	return out, nil
+	return changedBetween(before, objs, was, subjects), nil
 }
 
 // hasWindows tells whether target t, or an environment of it, declares
@@ -279,20 +261,55 @@ func holdOf(cfg *config.Repo, t *targetState, subjects map[*unstructured.Unstruc
 	return h, held
 }
 
-// planHold marks plan p of target t, built from objs, with the hold the
-// windows of the desired-state branch (baseDir) put on an apply at now.
-func (r *Rollout) planHold(ctx context.Context, t *targetState, baseDir string, objs []*unstructured.Unstructured, p *reconcile.Plan) {
+// planHold marks plan p of target t with the hold the windows of the
+// desired-state branch (baseDir) put on an apply at now of what the pull
+// request changes: the objects of head (built from headDir) that differ
+// from base (built from baseDir; nil when it does not build, and every
+// object of head counts), and those of base it removes.
+func (r *Rollout) planHold(ctx context.Context, t *targetState, baseDir, headDir string, base, head []*unstructured.Unstructured, p *reconcile.Plan) {
 	cfg, err := config.LoadRepo(baseDir)
 	if err != nil || !hasWindows(cfg, t) {
 		return
 	}
-	subjects, err := subjectsOf(ctx, baseDir, cfg, t, objs)
+	after, err := subjectsOf(ctx, headDir, cfg, t, head)
 	if err != nil {
 		return
 	}
-	if h, held := holdOf(cfg, t, subjects, r.now(), config.ForApply); held {
+	changed := after
+	if base != nil {
+		before, err := subjectsOf(ctx, baseDir, cfg, t, base)
+		if err != nil {
+			return
+		}
+		changed = changedBetween(base, head, before, after)
+	}
+	if h, held := holdOf(cfg, t, changed, r.now(), config.ForApply); held {
 		p.HeldBy, p.HeldUntil = h.window, h.until.UTC()
 	}
+}
+
+// changedBetween are the subjects of the objects of after that differ
+// from before, and of those of before that after has not.
+func changedBetween(before, after []*unstructured.Unstructured, was, is map[*unstructured.Unstructured]config.Subject) map[*unstructured.Unstructured]config.Subject {
+	idOf := func(o *unstructured.Unstructured) manifest.ID {
+		return manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+	}
+	old := make(map[manifest.ID]*unstructured.Unstructured, len(before))
+	for _, o := range before {
+		old[idOf(o)] = o
+	}
+	out := map[*unstructured.Unstructured]config.Subject{}
+	for _, o := range after {
+		id := idOf(o)
+		if prev, ok := old[id]; !ok || !equality.Semantic.DeepEqual(prev.Object, o.Object) {
+			out[o] = is[o]
+		}
+		delete(old, id)
+	}
+	for _, o := range old {
+		out[o] = was[o]
+	}
+	return out
 }
 
 // setHealHeld records whether self-heal of target waits, and until when
@@ -368,14 +385,6 @@ func (r *Rollout) recordHeld(repo, sha string, t *targetState, h hold) {
 	}
 	r.heldApplies[t.Name] = append(list, HeldApply{Target: t.Name, Repository: repo, Revision: sha,
 		Window: h.window, Environment: h.environment, Until: h.until.UTC()})
-}
-
-// heldNow tells whether target is held at now, by what the last sync found.
-func (r *Rollout) heldNow(target string, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	until, ok := r.heldUntil[target]
-	return ok && (until.IsZero() || now.Before(until))
 }
 
 // reportHeld sets the pending status of the held apply of sha to target
