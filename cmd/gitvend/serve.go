@@ -154,7 +154,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	s.bot, err = bot.New(bot.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Login: login,
 		Author: gitrepo.BotSignature(login, botID),
 		Repos:  branches, ScratchDir: scratch, Adopter: s.rollout, Waker: s.rollout, Planner: s.rollout, Logger: log, Registerer: s.reg, Links: links,
-		Drift: s.rollout, Reverts: &pushRelay{s: s}})
+		Drift: s.rollout, Reverts: &pushRelay{s: s}, Windows: s.rollout})
 	if err != nil {
 		return nil, err
 	}

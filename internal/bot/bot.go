@@ -94,6 +94,10 @@ type Options struct {
 	// issues; Reverts hands a recorded revert to the replica that applies.
 	Drift   Drift
 	Reverts Reverts
+	// Windows, when set, names the change windows the server
+	// configuration's targets put on an environment (the rollout): an
+	// expiry's removal honours them as it honours gitvend.yaml's.
+	Windows TargetWindows
 	// Planner, when set, plans every pull request's head on the clusters
 	// (the gitvend/plan check run): what its merge would create, change
 	// and prune on each target it touches.

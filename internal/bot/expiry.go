@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/admission"
+	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/field"
@@ -27,7 +28,8 @@ import (
 // Before the end the issue is told once; at the end the request's one pull
 // request becomes the same removal /provision destroy proposes, labelled
 // ExpiryLabel, and an environment with autoMerge has it merged once
-// gitvend's checks pass. Everything is read again from GitHub on every
+// gitvend's checks pass and no change window of the environment holds
+// expiry (expiryHeld). Everything is read again from GitHub on every
 // sync (merge times, the ledger that says who answers for each extend,
 // gitvend's own marked comments), so a resync after a restart finds an
 // expiry that fell due meanwhile, and a marker keeps it from happening
@@ -227,6 +229,9 @@ func (b *Bot) afterExpiry(ctx context.Context, w *work, in *intake) error {
 	if !ex.env.AutoMerge {
 		return nil
 	}
+	if held, err := b.expiryHeld(ctx, w, in, pr.Number); held || err != nil {
+		return err
+	}
 	runs, err := w.gh.ListCheckRuns(ctx, w.owner, w.name, pr.HeadSHA)
 	if err != nil {
 		return fmt.Errorf("check runs of expiry pull request #%d: %w", pr.Number, err)
@@ -234,7 +239,8 @@ func (b *Bot) afterExpiry(ctx context.Context, w *work, in *intake) error {
 	if !checksPassed(runs) {
 		return nil
 	}
-	if _, err := w.gh.MergePR(ctx, w.owner, w.name, pr.Number, pr.HeadSHA); err != nil {
+	merged, err := w.gh.MergePR(ctx, w.owner, w.name, pr.Number, pr.HeadSHA)
+	if err != nil {
 		if errors.Is(err, github.ErrNotMergeable) {
 			b.log.Info("expiry pull request not mergeable", "repo", w.full, "pr", pr.Number, "err", err)
 			return nil
@@ -242,6 +248,23 @@ func (b *Bot) afterExpiry(ctx context.Context, w *work, in *intake) error {
 		return err
 	}
 	b.log.Info("expiry pull request merged", "repo", w.full, "pr", pr.Number)
+	return b.markRemoval(ctx, w, in, pr.Number, merged)
+}
+
+// markRemoval sets gitvend's own cluster.ExpiryRemoval status on merged,
+// the merge commit of the removal of the expired request of in, which
+// gitvend merged: a change window that allows expiry lets the apply of
+// that commit through (see rollout). Without it the apply waits for the
+// window like any merge's.
+func (b *Bot) markRemoval(ctx context.Context, w *work, in *intake, number int, merged string) error {
+	if merged == "" {
+		return nil
+	}
+	d := in.draft
+	desc := d.Environment + "/" + d.Namespace + "/" + d.Name
+	if err := w.gh.SetStatus(ctx, w.owner, w.name, merged, cluster.ExpiryRemoval, "success", desc, b.opts.Links.PullRequest(w.full, number)); err != nil {
+		return fmt.Errorf("mark the removal %.12s: %w", merged, err)
+	}
 	return nil
 }
 
@@ -450,3 +473,46 @@ func (b *Bot) Expiries() []ExpiryEntry {
 
 // expiring tells whether the sync removes the request because it expired.
 func (in *intake) expiring() bool { return in.expiry != nil && in.expiry.remove }
+
+// markerExpiryHeld marks the one comment on an expiry's removal pull
+// request that says a change window holds its merge.
+const markerExpiryHeld = "expiry-held"
+
+// expiryHeld tells whether a change window of the expiry's environment
+// (the repository's, or one the server configuration puts on a target
+// serving it, each on its own) holds the merge of the removal pull
+// request number now, for the request's namespace and owner; held, the
+// pull request is told so in one comment, kept up to date, and autoMerge
+// merges it at a resync after the window. A window with expiry: allow
+// lets the merge through; the removal's apply stays held by the window
+// like any merge's (see rollout).
+func (b *Bot) expiryHeld(ctx context.Context, w *work, in *intake, number int) (bool, error) {
+	ex := in.expiry
+	sets := []config.Windows{ex.env.Windows}
+	if b.opts.Windows != nil {
+		sets = append(sets, b.opts.Windows.TargetWindows(w.full, ex.environment)...)
+	}
+	subject := config.Subject{Namespace: in.draft.Namespace, Owner: in.draft.Owner}
+	window, until, held := config.HeldBy(b.now(), subject, config.ForExpiry, sets...)
+	if !held {
+		return false, nil
+	}
+	when := "when the window ends"
+	if !until.IsZero() {
+		when = "after " + utc(until)
+	}
+	body := fmt.Sprintf("### ⏸ Held by change window `%s`\n\nThe environment `%s` is in the change window `%s`, which holds "+
+		"the removal of expired requests: this pull request is merged %s, once gitvend's checks pass. "+
+		"Merge it by hand to remove **%s** sooner (its apply still waits for the window).\n", window, ex.environment, window, when, ex.name)
+	if err := b.say(ctx, w, nil, number, markerExpiryHeld, body); err != nil {
+		return true, fmt.Errorf("expiry held comment: %w", err)
+	}
+	return true, nil
+}
+
+// TargetWindows names the change windows the targets serving environment
+// of repository repo declare, one set per target, such as
+// rollout.Rollout.
+type TargetWindows interface {
+	TargetWindows(repo, environment string) []config.Windows
+}

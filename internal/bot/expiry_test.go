@@ -26,7 +26,13 @@ func (c *clock) option() func(*bot.Options) { return func(o *bot.Options) { o.No
 // settings (YAML lines under "- name: dev"), with the bot on clk.
 func expiryHarness(t *testing.T, clk *clock, settings string) *harness {
 	t.Helper()
-	h := newHarness(t, clk.option())
+	return expiryHarnessWith(t, clk, settings)
+}
+
+// expiryHarnessWith is expiryHarness with more options.
+func expiryHarnessWith(t *testing.T, clk *clock, settings string, opts ...func(*bot.Options)) *harness {
+	t.Helper()
+	h := newHarness(t, append([]func(*bot.Options){clk.option()}, opts...)...)
 	cfg := exampleFiles(t)["gitvend.yaml"]
 	if !strings.Contains(cfg, "- name: dev\n") {
 		t.Fatal("the example's gitvend.yaml has no dev environment")

@@ -45,6 +45,13 @@ const ConfirmPrune = "gitvend/confirm-prune"
 // it (gitvend's own statuses only) before it holds the commit.
 const ApplyNow = "gitvend/apply-now"
 
+// ExpiryRemoval names the commit status gitvend sets on the merge commit
+// of an expired request's removal that it merged itself (autoMerge), its
+// description the request as <environment>/<namespace>/<name>: the
+// rollout reads only gitvend's own, never a title or label, to let the
+// removal's apply through a change window that allows expiry.
+const ExpiryRemoval = "gitvend/expiry-removal"
+
 // Target is a cluster gitvend applies the environments of one desired-state
 // repository to. The server configuration decodes it from targets[]; Validate
 // checks it on its own (the server configuration checks in addition that its
@@ -98,6 +105,27 @@ type Target struct {
 	// (1 to 100), one change may prune without an explicit confirmation;
 	// 0 means DefaultMaxPrunePercent.
 	MaxPrunePercent int `yaml:"maxPrunePercent"`
+	// Windows are change windows the platform team owns, in the format of
+	// an environment's windows in gitvend.yaml (config.Window gives them
+	// their meaning and validates them): they apply to every environment
+	// the target serves, alongside the repository's own, and a window of
+	// the repository cannot weaken them.
+	Windows []Window `yaml:"windows"`
+}
+
+// Window is a change window of a target, field for field a config.Window
+// (which converts to and from it).
+type Window struct {
+	Name       string   `yaml:"name"`
+	Kind       string   `yaml:"kind"`
+	Schedule   string   `yaml:"schedule"`
+	Duration   string   `yaml:"duration"`
+	TimeZone   string   `yaml:"timezone"`
+	Namespaces []string `yaml:"namespaces"`
+	Owners     []string `yaml:"owners"`
+	SelfHeal   bool     `yaml:"selfHeal"`
+	Sleep      string   `yaml:"sleep"`
+	Expiry     string   `yaml:"expiry"`
 }
 
 var (

@@ -220,6 +220,7 @@ func (s *Server) Validate() error {
 	for i, t := range s.Targets {
 		f := fmt.Sprintf("targets[%d]", i)
 		errs.nest(f, t.Validate())
+		TargetWindows(t).validate(f, "target", errs.add)
 		switch {
 		case t.Repository == "":
 			errs.add(f+".repository", "is required: one of repositories (owner/name)")

@@ -60,7 +60,9 @@ func TestLoadServerExample(t *testing.T) {
 			Environments: []string{"dev"}, Namespaces: []string{"team-*", "preview-*"},
 			ClusterScopedKinds: []string{"Namespace"}, Prune: true,
 			DriftInterval: 5 * time.Minute, HealthTimeout: 2 * time.Minute, InventoryNamespace: "gitvend-system",
-			MaxPrune: 20, MaxPrunePercent: 50}},
+			MaxPrune: 20, MaxPrunePercent: 50,
+			Windows: []cluster.Window{{Name: "year-end-freeze", Kind: "deny", Schedule: "0 0 20 12 *", Duration: "14d",
+				TimeZone: "Europe/Berlin", Namespaces: []string{"team-*"}, Owners: []string{}, Sleep: "allow", Expiry: "hold"}}}},
 	}
 	if d := cmp.Diff(want, s); d != "" {
 		t.Errorf("example (-want +got):\n%s", d)
@@ -110,7 +112,7 @@ func TestParseServerErrors(t *testing.T) {
 		{name: "not a mapping", in: "- a\n", want: []string{"line 1: must be a mapping with the fields apiVersion, kind, listen, opsListen, publicURL, workDir, log, github, repositories, queue, resync, leaderElection, targets"}},
 		{name: "unknown fields with paths", in: minimal + "queue: {workers: 2, threads: 3}\ntargets:\n- name: a\n  repository: acme/infra\n  environments: [dev]\n  namespaces: [x]\n- name: b\n  namespace: [x]\n", want: []string{
 			"line 5: queue.threads: unknown field; allowed: workers, capacity, jobTimeout",
-			"line 12: targets[1].namespace: unknown field; allowed: name, repository, kubeconfig, context, environments, namespaces, clusterScopedKinds, prune, selfHeal, reportOnly, driftInterval, healthTimeout, inventoryNamespace, maxPrune, maxPrunePercent",
+			"line 12: targets[1].namespace: unknown field; allowed: name, repository, kubeconfig, context, environments, namespaces, clusterScopedKinds, prune, selfHeal, reportOnly, driftInterval, healthTimeout, inventoryNamespace, maxPrune, maxPrunePercent, windows",
 		}},
 		{name: "wrong types", in: minimal + "queue: {workers: many}\nresync: {interval: 300}\nleaderElection: {enabled: maybe}\ntargets: [{name: a, environments: dev}]\n", want: []string{
 			`line 5: queue.workers: must be a whole number, got "many"`,
@@ -248,7 +250,7 @@ func TestParseServerMergeKeys(t *testing.T) {
   colour: red
 `
 	_, err := ParseServer([]byte(in), secretEnv())
-	if err == nil || err.Error() != "line 11: targets[2].colour: unknown field; allowed: name, repository, kubeconfig, context, environments, namespaces, clusterScopedKinds, prune, selfHeal, reportOnly, driftInterval, healthTimeout, inventoryNamespace, maxPrune, maxPrunePercent" {
+	if err == nil || err.Error() != "line 11: targets[2].colour: unknown field; allowed: name, repository, kubeconfig, context, environments, namespaces, clusterScopedKinds, prune, selfHeal, reportOnly, driftInterval, healthTimeout, inventoryNamespace, maxPrune, maxPrunePercent, windows" {
 		t.Fatalf("merge keys: %v", err)
 	}
 	s, err := ParseServer([]byte(strings.TrimSuffix(in, "  colour: red\n")), secretEnv())

@@ -37,11 +37,14 @@ func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*re
 			out = append(out, &reconcile.Plan{Target: t.Name, Environments: t.Environments, BuildError: err.Error()})
 			continue
 		}
-		if base, err := reconcile.Desired(ctx, baseDir, t.Target); err == nil && sameObjects(base, head) {
+		base, err := reconcile.Desired(ctx, baseDir, t.Target)
+		if err != nil {
+			base = nil
+		} else if sameObjects(base, head) {
 			continue // the pull request does not touch this target
 		}
 		p := planTarget(ctx, t.rec, head, r.planTimeout())
-		r.planHold(t, baseDir, head, p)
+		r.planHold(ctx, t, baseDir, headDir, base, head, p)
 		out = append(out, p)
 	}
 	return out

@@ -114,6 +114,7 @@ type Rollout struct {
 	nextSleep   map[string]time.Time       // target → when its sleep may change next
 	heldUntil   map[string]time.Time       // target → when its change window lets go (zero: unknown)
 	heldApplies map[string][]HeldApply     // target → the commits held, in order
+	healUntil   map[string]time.Time       // target → when its self-heal may go on again (zero: unknown)
 	views       targetViews                // what each target's public view shows
 }
 
@@ -157,7 +158,7 @@ func New(opts Options) (*Rollout, error) {
 	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
 		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
-		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{},
+		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{}, healUntil: map[string]time.Time{},
 		heldApplies: map[string][]HeldApply{}}
 	for full := range opts.Branches {
 		if other, dup := r.served[config.RepoKey(full)]; dup {
@@ -180,7 +181,7 @@ func New(opts Options) (*Rollout, error) {
 		owner, name, _ := strings.Cut(t.Repository, "/")
 		drift := newDriftIssue(&tracker{r: r, owner: owner, name: name, target: t.Name}, opts.Logger.With("target", t.Name))
 		target := t.Name
-		rec.SetHealGate(func() bool { return !r.heldNow(target, r.now()) })
+		rec.SetHealGate(func() bool { return !r.healHeldNow(target, r.now()) })
 		r.targets = append(r.targets, &targetState{Connection: t, rec: rec, sleep: &sleeper{c: c}, drift: drift})
 	}
 	return r, nil

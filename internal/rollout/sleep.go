@@ -62,6 +62,11 @@ import (
 // cluster, it is found again after a restart, like a sleep window that
 // started while gitvend was down: the state is worked out from the clock
 // at every reconcile, never from events.
+//
+// Sleep goes on during a change window, and while a window holds a merge
+// (the commit last applied sleeps); a window with sleep: hold keeps the
+// workloads it covers as they are, asleep or awake, wake overrides
+// included, until it ends (holdSleep).
 const (
 	// SleepAnnotation holds what sleep changed on an object.
 	SleepAnnotation = "gitvend.dev/asleep"
@@ -188,7 +193,55 @@ func (r *Rollout) planSleep(ctx context.Context, t *targetState, dir string, obj
 		}
 		p.items = append(p.items, it)
 	}
-	return p, nil
+	return p, r.holdSleep(ctx, t, dir, cfg, envs, &p, now, soonest)
+}
+
+// holdSleep keeps, in plan p, the objects a change window with sleep:
+// hold holds at now as they are in the cluster, asleep or awake, and
+// makes p change again when the hold ends. Without such a window sleep
+// goes on during a freeze.
+func (r *Rollout) holdSleep(ctx context.Context, t *targetState, dir string, cfg *config.Repo, envs map[*unstructured.Unstructured]string,
+	p *sleepPlan, now time.Time, soonest func(time.Time)) error {
+	if len(p.items) == 0 || !hasWindows(cfg, t) {
+		return nil
+	}
+	objs := make([]*unstructured.Unstructured, len(p.items))
+	for i, it := range p.items {
+		objs[i] = it.obj
+	}
+	subjects, err := subjectsOf(ctx, dir, cfg, t, objs)
+	if err != nil {
+		return err
+	}
+	for i, it := range p.items {
+		_, until, held := config.HeldBy(now, subjects[it.obj], config.ForSleep, windowSets(cfg, t, envs[it.obj])...)
+		if !held {
+			continue
+		}
+		asleep, err := t.sleep.recorded(ctx, it.obj)
+		if err != nil {
+			return err
+		}
+		p.items[i].sleep = asleep
+		soonest(until)
+	}
+	return nil
+}
+
+// recorded tells whether o sleeps in the cluster: it carries the sleep
+// record.
+func (s *sleeper) recorded(ctx context.Context, o *unstructured.Unstructured) (bool, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(o.GroupVersionKind())
+	err := s.c.Get(ctx, client.ObjectKeyFromObject(o), live)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", describe(o), err)
+	}
+	_, ok := live.GetAnnotations()[SleepAnnotation]
+	return ok, nil
 }
 
 // environmentsOf tells which environment built each object of objs: the

@@ -73,18 +73,18 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
-		h, held, err := r.windowHold(ctx, t, dir, r.now())
-		if err != nil {
-			sleepErrs = append(sleepErrs, err)
-			continue
-		}
-		wasHeld := r.hadHold(t.Name)
-		r.setHeld(t.Name, held, h.until)
 		current, err := r.current(ctx, gh, owner, name, t, sha)
 		if err != nil {
 			return err
 		}
-		if current && wasHeld && !held {
+		ws, err := r.windowHold(ctx, gh, clone, owner, name, sha, t, dir, current, r.now())
+		if err != nil {
+			sleepErrs = append(sleepErrs, err)
+			continue
+		}
+		h, held := ws.apply, ws.held
+		r.setHeld(t.Name, held, h.until)
+		if current && ws.healEnded {
 			// The window ended: what self-heal left alone is healed now.
 			r.healAfterHold(ctx, t)
 		}
@@ -102,17 +102,21 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				t.rec.Observe(objs, sha)
 				settled()
 			}
+			r.settleHeld(ctx, gh, clone, owner, name, sha, t.Name)
 			if err := r.revertOnSync(ctx, t); err != nil {
 				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
 			}
 			continue
 		}
-		if held && r.appliedNow(ctx, gh, owner, name, sha, t, h) {
+		if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
 			held = false
 			r.setHeld(t.Name, false, time.Time{})
 		}
 		if held {
 			if err := r.reportHeld(ctx, gh, clone, owner, name, sha, t, h); err != nil {
+				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+			}
+			if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
 				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
 			}
 			continue
@@ -139,6 +143,9 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
 				r.forget(repo + "@" + sha + "/" + a.Target)
 			}
+		}
+		if state == "success" {
+			r.settleHeld(ctx, gh, clone, owner, name, sha, a.Target)
 		}
 		if a.Err != nil {
 			errs = append(errs, fmt.Errorf("target %s: %w", a.Target, a.Err))

@@ -28,15 +28,17 @@ func TestRunWakesWhenAHoldEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.setHeld("prod", true, time.Time{})
+	r.setHealHeld("prod", true, time.Time{})
 	if r.sleepDue() != nil {
 		t.Fatal("a wake is due for a hold with no known end")
 	}
-	if !r.heldNow("prod", now.Add(365*24*time.Hour)) {
-		t.Error("a hold with no known end let go")
+	if !r.healHeldNow("prod", now.Add(365*24*time.Hour)) {
+		t.Error("a hold of self-heal with no known end let go")
 	}
 	r.setHeld("dev", true, now.Add(time.Second))
-	if !r.heldNow("dev", now) || r.heldNow("dev", now.Add(time.Second)) {
-		t.Error("the hold of dev does not end at its end")
+	r.setHealHeld("dev", true, now.Add(time.Second))
+	if !r.healHeldNow("dev", now) || r.healHeldNow("dev", now.Add(time.Second)) {
+		t.Error("the hold of dev's self-heal does not end at its end")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
@@ -49,7 +51,14 @@ func TestRunWakesWhenAHoldEnds(t *testing.T) {
 	}
 	r.setHeld("dev", false, time.Time{})
 	r.setHeld("prod", false, time.Time{})
-	if r.sleepDue() != nil || r.heldNow("prod", now) {
+	if !r.setHealHeld("dev", false, time.Time{}) {
+		t.Error("the end of dev's self-heal hold is not told, so nothing would heal what it left")
+	}
+	if r.setHealHeld("dev", false, time.Time{}) {
+		t.Error("the end of dev's self-heal hold is told twice")
+	}
+	r.setHealHeld("prod", false, time.Time{})
+	if r.sleepDue() != nil || r.healHeldNow("prod", now) {
 		t.Error("held once every hold is cleared")
 	}
 }
@@ -89,9 +98,26 @@ func TestPlanHold(t *testing.T) {
 	for _, tt := range tests {
 		now = tt.at
 		p := &reconcile.Plan{Target: "dev"}
-		r.planHold(ts, dir, tt.objs, p)
+		r.planHold(t.Context(), ts, dir, dir, nil, tt.objs, p)
 		if p.HeldBy != tt.by || !p.HeldUntil.Equal(tt.until) {
 			t.Errorf("at %s, %d objects: held by %q until %s; want %q until %s", tt.at, len(tt.objs), p.HeldBy, p.HeldUntil, tt.by, tt.until)
 		}
+	}
+	// Only what the pull request changes counts: payments' object, the
+	// same in the base, is not held by its namespace's window; removed,
+	// it is.
+	now = time.Date(2026, 12, 2, 22, 30, 0, 0, time.UTC)
+	payments := obj("payments")
+	payments.SetName("ledger")
+	teamA := obj("team-a")
+	p := &reconcile.Plan{Target: "dev"}
+	r.planHold(t.Context(), ts, dir, dir, []*unstructured.Unstructured{payments}, []*unstructured.Unstructured{payments.DeepCopy(), teamA}, p)
+	if p.HeldBy != "short" {
+		t.Errorf("an unchanged object in payments: held by %q, want short", p.HeldBy)
+	}
+	p = &reconcile.Plan{Target: "dev"}
+	r.planHold(t.Context(), ts, dir, dir, []*unstructured.Unstructured{payments, teamA}, []*unstructured.Unstructured{teamA.DeepCopy()}, p)
+	if p.HeldBy != "nights" {
+		t.Errorf("an object removed from payments: held by %q, want nights", p.HeldBy)
 	}
 }

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -184,17 +185,30 @@ func TestWindowHoldsMergesUntilItEnds(t *testing.T) {
 	if h := r.Held(); len(h) != 0 {
 		t.Errorf("held after the freeze: %+v", h)
 	}
+	// The older held merge is settled with the newest: nothing stays
+	// pending.
+	settledWith := fmt.Sprintf("success: applied with %.7s", second)
+	waitFor(t, "the older held merge settled", func() bool { return count(f.statuses(t, first), settledWith) == 1 })
 	r.Kick(repo)
 	time.Sleep(time.Second)
 	stop()
+	// A process that stopped before settling (its held status is the
+	// App's last word on the older merge again): the next one settles it.
+	gh, err := f.opts.Clients.ForRepo(ctx, "acme", "infra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gh.SetStatus(ctx, "acme", "infra", first, rollout.StatusPrefix+"dev", "pending", held[len("pending: "):], ""); err != nil {
+		t.Fatal(err)
+	}
 	_, stop = f.run(t)
-	time.Sleep(2 * time.Second)
+	waitFor(t, "the older held merge settled after a restart", func() bool { return count(f.statuses(t, first), settledWith) == 2 })
 	stop()
 	if got := f.statuses(t, second); count(got, "success") != 1 {
 		t.Errorf("statuses of the newest merge: %q, want one success", got)
 	}
-	if got := f.statuses(t, first); count(got, "success") != 0 || count(got, "pending: applying") != 0 {
-		t.Errorf("the older held merge was applied on its own: %q", got)
+	if got := f.statuses(t, first); count(got, "pending: applying") != 0 || count(got, "success") != 2 {
+		t.Errorf("the older held merge was applied on its own, or not settled: %q", got)
 	}
 }
 

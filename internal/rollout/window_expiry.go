@@ -1,0 +1,124 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/reconcile"
+)
+
+// expiryThrough tells whether the held head sha of target t, checked out
+// in dir, is the removal of an expired request that a window allowing
+// expiry lets through: gitvend's own cluster.ExpiryRemoval status is on
+// it (the bot sets it on the removals it merges, naming the request; a
+// status of that context set by anyone else is not asked about); its
+// first parent is the commit last applied, so no other held merge comes
+// along; it changes nothing but removing objects rendered for that
+// request; and for every one of them the windows do not hold expiry
+// (config.ForExpiry: each holding window says expiry: allow). Anything
+// else waits for the window like any merge.
+func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, sha string, t *targetState, dir string) bool {
+	st, err := gh.Status(ctx, owner, name, sha, cluster.ExpiryRemoval)
+	if err != nil || st.State != "success" {
+		return false
+	}
+	env, rest, _ := strings.Cut(st.Description, "/")
+	namespace, request, _ := strings.Cut(rest, "/")
+	info, err := clone.CommitInfo(ctx, sha)
+	if err != nil || len(info.Parents) == 0 {
+		return false
+	}
+	applied, err := r.lastApplied(ctx, gh, clone, owner, name, sha, t)
+	if err != nil || applied != info.Parents[0] {
+		return false
+	}
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		return false
+	}
+	objs, err := reconcile.Desired(ctx, dir, t.Target)
+	if err != nil {
+		return false
+	}
+	subjects := make(map[*unstructured.Unstructured]config.Subject, len(objs))
+	for _, o := range objs {
+		subjects[o] = config.Subject{Namespace: o.GetNamespace()}
+	}
+	changed, err := r.changedSubjects(ctx, gh, clone, owner, name, sha, t, objs, subjects)
+	if err != nil || len(changed) == 0 {
+		return false
+	}
+	for o := range changed {
+		if _, inHead := subjects[o]; inHead {
+			return false // added or changed: not a removal
+		}
+	}
+	removedFrom, err := r.placesOf(ctx, clone, applied, t)
+	if err != nil {
+		return false
+	}
+	for o, s := range changed {
+		id := manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+		p := removedFrom[id]
+		if p.Request == "" || p.Environment != env || p.Namespace != namespace || p.Request != request {
+			return false // not the expired request's
+		}
+		for _, e := range t.Environments {
+			if _, _, held := config.HeldBy(r.now(), s, config.ForExpiry, windowSets(cfg, t, e)...); held {
+				return false
+			}
+		}
+	}
+	if r.once(owner+"/"+name+"@"+sha+"/"+t.Name+"/expiry", "through") {
+		r.log.Info("expired request removed during a change window that allows expiry", "target", t.Name, "sha", sha, "request", st.Description)
+	}
+	return true
+}
+
+// placesOf tells where in the repository layout each object target t
+// builds from commit sha was rendered (desired.Locate of its file).
+func (r *Rollout) placesOf(ctx context.Context, clone *gitrepo.Repo, sha string, t *targetState) (map[manifest.ID]desired.Place, error) {
+	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-applied-")
+	if err != nil {
+		return nil, fmt.Errorf("make scratch directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := clone.Export(ctx, sha, dir); err != nil {
+		return nil, fmt.Errorf("export %.12s: %w", sha, err)
+	}
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+	}
+	defer tree.Close()
+	out := map[manifest.ID]desired.Place{}
+	for _, name := range t.Environments {
+		env, ok := cfg.Environment(name)
+		if !ok {
+			continue
+		}
+		built, err := desired.BuildEnvironment(tree, env)
+		if err != nil {
+			return nil, fmt.Errorf("build environment %s: %w", name, err)
+		}
+		for _, b := range built {
+			if _, seen := out[b.ID]; !seen {
+				out[b.ID] = desired.Locate(cfg, repoPath(dir, b.File))
+			}
+		}
+	}
+	return out, nil
+}
