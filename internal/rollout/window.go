@@ -83,72 +83,120 @@ type windowState struct {
 // head is not applied (current false), for the objects it changes from
 // the commit last applied (every object, when none is known): a window
 // limited to namespaces or owners holds the changes it covers, not every
-// merge to a target that holds such objects. Self-heal is asked about
-// for every object of the target. A commit that does not render is not
-// held: its apply reports the render error.
+// merge to a target that holds such objects. The windows that hold it are
+// those of head's gitvend.yaml and those of the commit last applied, each
+// judging with its own teams: a merge cannot lift the freeze it is merged
+// in (by removing or narrowing a window, or moving a team's paths), since
+// the rules in force are those applied. Self-heal is asked about for
+// every object of the target, by head's rules. A commit that does not
+// render is not held: its apply reports the render error.
 func (r *Rollout) windowHold(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState, dir string, current bool, now time.Time) (windowState, error) {
 	var ws windowState
 	cfg, err := config.LoadRepo(dir)
 	if err != nil {
 		return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
 	}
-	if !hasWindows(cfg, t) {
-		ws.healEnded = r.setHealHeld(t.Name, false, time.Time{})
-		return ws, nil
-	}
 	objs, err := reconcile.Desired(ctx, dir, t.Target)
 	if err != nil {
 		ws.healEnded = r.setHealHeld(t.Name, false, time.Time{})
 		return ws, nil
 	}
-	subjects, err := subjectsOf(ctx, dir, cfg, t, objs)
-	if err != nil {
-		return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
+	if !hasWindows(cfg, t) {
+		ws.healEnded = r.setHealHeld(t.Name, false, time.Time{})
+	} else {
+		subjects, err := subjectsOf(ctx, dir, cfg, t, objs)
+		if err != nil {
+			return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
+		}
+		heal, healHeld := holdOf(cfg, t, subjects, now, config.ForSelfHeal)
+		ws.healEnded = r.setHealHeld(t.Name, healHeld, heal.until)
 	}
-	heal, healHeld := holdOf(cfg, t, subjects, now, config.ForSelfHeal)
-	ws.healEnded = r.setHealHeld(t.Name, healHeld, heal.until)
 	if current {
 		return ws, nil
 	}
-	changed, err := r.changedSubjects(ctx, gh, clone, owner, name, head, t, objs, subjects)
+	applied, err := r.exportApplied(ctx, gh, clone, owner, name, head, t)
 	if err != nil {
 		return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
 	}
-	ws.apply, ws.held = holdOf(cfg, t, changed, now, config.ForApply)
+	defer applied.close()
+	for _, rules := range []*config.Repo{cfg, applied.cfg} {
+		if rules == nil || !hasWindows(rules, t) {
+			continue
+		}
+		changed, err := changedUnder(ctx, rules, t, dir, objs, applied)
+		if err != nil {
+			return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
+		}
+		if h, held := holdOf(rules, t, changed, now, config.ForApply); held && (!ws.held || later(h, ws.apply)) {
+			ws.apply, ws.held = h, true
+		}
+	}
 	return ws, nil
 }
 
-// changedSubjects are the subjects of the objects of head (objs, with
-// subjects) that differ from the commit last applied to target t, and of
-// those the applied commit has and head has not; all of subjects when no
-// applied commit is known.
-func (r *Rollout) changedSubjects(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState,
-	objs []*unstructured.Unstructured, subjects map[*unstructured.Unstructured]config.Subject) (map[*unstructured.Unstructured]config.Subject, error) {
-	applied, err := r.lastApplied(ctx, gh, clone, owner, name, head, t)
-	if err != nil || applied == "" {
-		return subjects, err
+// later tells whether hold a lets go after hold b (an unknown end is the
+// latest).
+func later(a, b hold) bool {
+	return !b.until.IsZero() && (a.until.IsZero() || a.until.After(b.until))
+}
+
+// appliedCommit is the commit last applied to a target, exported to a
+// scratch directory: its objects and its gitvend.yaml. Zero when no
+// applied commit is known, or when it no longer builds or reads (its
+// fields are then nil).
+type appliedCommit struct {
+	sha  string
+	dir  string
+	cfg  *config.Repo
+	objs []*unstructured.Unstructured
+}
+
+// close removes the export.
+func (a appliedCommit) close() {
+	if a.dir != "" {
+		os.RemoveAll(a.dir)
+	}
+}
+
+// exportApplied exports the commit last applied to target t before head
+// (see lastApplied); call close on the result.
+func (r *Rollout) exportApplied(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState) (appliedCommit, error) {
+	sha, err := r.lastApplied(ctx, gh, clone, owner, name, head, t)
+	if err != nil || sha == "" {
+		return appliedCommit{}, err
 	}
 	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-applied-")
 	if err != nil {
-		return nil, fmt.Errorf("make scratch directory: %w", err)
+		return appliedCommit{}, fmt.Errorf("make scratch directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	if err := clone.Export(ctx, applied, dir); err != nil {
-		return nil, fmt.Errorf("export %.12s: %w", applied, err)
+	a := appliedCommit{sha: sha, dir: dir}
+	if err := clone.Export(ctx, sha, dir); err != nil {
+		a.close()
+		return appliedCommit{}, fmt.Errorf("export %.12s: %w", sha, err)
 	}
-	before, err := reconcile.Desired(ctx, dir, t.Target)
+	if a.objs, err = reconcile.Desired(ctx, dir, t.Target); err != nil {
+		a.objs = nil
+	}
+	if a.cfg, err = config.LoadRepo(dir); err != nil {
+		a.cfg = nil
+	}
+	return a, nil
+}
+
+// changedUnder are the subjects, as the rules of cfg place them, of the
+// objects of head (objs, built from headDir) that differ from the commit
+// applied, and of those it has and head has not; every object of head
+// when no applied commit is known or it does not build.
+func changedUnder(ctx context.Context, cfg *config.Repo, t *targetState, headDir string, objs []*unstructured.Unstructured, applied appliedCommit) (map[*unstructured.Unstructured]config.Subject, error) {
+	subjects, err := subjectsOf(ctx, headDir, cfg, t, objs)
+	if err != nil || applied.objs == nil {
+		return subjects, err
+	}
+	was, err := subjectsOf(ctx, applied.dir, cfg, t, applied.objs)
 	if err != nil {
 		return subjects, nil
 	}
-	cfg, err := config.LoadRepo(dir)
-	if err != nil {
-		return subjects, nil
-	}
-	was, err := subjectsOf(ctx, dir, cfg, t, before)
-	if err != nil {
-		return subjects, nil
-	}
-	return changedBetween(before, objs, was, subjects), nil
+	return changedBetween(applied.objs, objs, was, subjects), nil
 }
 
 // hasWindows tells whether target t, or an environment of it, declares
@@ -261,29 +309,31 @@ func holdOf(cfg *config.Repo, t *targetState, subjects map[*unstructured.Unstruc
 	return h, held
 }
 
-// planHold marks plan p of target t with the hold the windows of the
-// desired-state branch (baseDir) put on an apply at now of what the pull
-// request changes: the objects of head (built from headDir) that differ
-// from base (built from baseDir; nil when it does not build, and every
-// object of head counts), and those of base it removes.
+// planHold marks plan p of target t with the hold the windows put on an
+// apply at now of what the pull request changes: the objects of head
+// (built from headDir) that differ from base (built from baseDir; nil when
+// it does not build, and every object of head counts), and those of base
+// it removes, judged as the apply will judge them, by the windows of the
+// desired-state branch and of the pull request's gitvend.yaml.
 func (r *Rollout) planHold(ctx context.Context, t *targetState, baseDir, headDir string, base, head []*unstructured.Unstructured, p *reconcile.Plan) {
-	cfg, err := config.LoadRepo(baseDir)
-	if err != nil || !hasWindows(cfg, t) {
-		return
-	}
-	after, err := subjectsOf(ctx, headDir, cfg, t, head)
-	if err != nil {
-		return
-	}
-	changed := after
-	if base != nil {
-		before, err := subjectsOf(ctx, baseDir, cfg, t, base)
-		if err != nil {
-			return
+	baseCfg, _ := config.LoadRepo(baseDir)
+	headCfg, _ := config.LoadRepo(headDir)
+	was := appliedCommit{dir: baseDir, cfg: baseCfg, objs: base} // not closed: the caller's
+	var h hold
+	held := false
+	for _, rules := range []*config.Repo{baseCfg, headCfg} {
+		if rules == nil || !hasWindows(rules, t) {
+			continue
 		}
-		changed = changedBetween(base, head, before, after)
+		changed, err := changedUnder(ctx, rules, t, headDir, head, was)
+		if err != nil {
+			continue
+		}
+		if hh, ok := holdOf(rules, t, changed, r.now(), config.ForApply); ok && (!held || later(hh, h)) {
+			h, held = hh, true
+		}
 	}
-	if h, held := holdOf(cfg, t, changed, r.now(), config.ForApply); held {
+	if held {
 		p.HeldBy, p.HeldUntil = h.window, h.until.UTC()
 	}
 }

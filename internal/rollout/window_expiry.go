@@ -3,7 +3,6 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -37,8 +36,12 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 	if err != nil || len(info.Parents) == 0 {
 		return false
 	}
-	applied, err := r.lastApplied(ctx, gh, clone, owner, name, sha, t)
-	if err != nil || applied != info.Parents[0] {
+	applied, err := r.exportApplied(ctx, gh, clone, owner, name, sha, t)
+	if err != nil {
+		return false
+	}
+	defer applied.close()
+	if applied.sha != info.Parents[0] || applied.objs == nil || applied.cfg == nil {
 		return false
 	}
 	cfg, err := config.LoadRepo(dir)
@@ -49,12 +52,16 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 	if err != nil {
 		return false
 	}
-	subjects := make(map[*unstructured.Unstructured]config.Subject, len(objs))
-	for _, o := range objs {
-		subjects[o] = config.Subject{Namespace: o.GetNamespace()}
+	namespaceOf := func(objs []*unstructured.Unstructured) map[*unstructured.Unstructured]config.Subject {
+		out := make(map[*unstructured.Unstructured]config.Subject, len(objs))
+		for _, o := range objs {
+			out[o] = config.Subject{Namespace: o.GetNamespace()}
+		}
+		return out
 	}
-	changed, err := r.changedSubjects(ctx, gh, clone, owner, name, sha, t, objs, subjects)
-	if err != nil || len(changed) == 0 {
+	subjects := namespaceOf(objs)
+	changed := changedBetween(applied.objs, objs, namespaceOf(applied.objs), subjects)
+	if len(changed) == 0 {
 		return false
 	}
 	for o := range changed {
@@ -62,7 +69,7 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 			return false // added or changed: not a removal
 		}
 	}
-	removedFrom, err := r.placesOf(ctx, clone, applied, t)
+	removedFrom, err := placesOf(ctx, applied, t)
 	if err != nil {
 		return false
 	}
@@ -72,9 +79,13 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 		if p.Request == "" || p.Environment != env || p.Namespace != namespace || p.Request != request {
 			return false // not the expired request's
 		}
+		// The windows of the commit and of the one applied both let it
+		// through: the removal cannot open the window it passes.
 		for _, e := range t.Environments {
-			if _, _, held := config.HeldBy(r.now(), s, config.ForExpiry, windowSets(cfg, t, e)...); held {
-				return false
+			for _, rules := range []*config.Repo{cfg, applied.cfg} {
+				if _, _, held := config.HeldBy(r.now(), s, config.ForExpiry, windowSets(rules, t, e)...); held {
+					return false
+				}
 			}
 		}
 	}
@@ -85,20 +96,9 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 }
 
 // placesOf tells where in the repository layout each object target t
-// builds from commit sha was rendered (desired.Locate of its file).
-func (r *Rollout) placesOf(ctx context.Context, clone *gitrepo.Repo, sha string, t *targetState) (map[manifest.ID]desired.Place, error) {
-	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-applied-")
-	if err != nil {
-		return nil, fmt.Errorf("make scratch directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if err := clone.Export(ctx, sha, dir); err != nil {
-		return nil, fmt.Errorf("export %.12s: %w", sha, err)
-	}
-	cfg, err := config.LoadRepo(dir)
-	if err != nil {
-		return nil, err
-	}
+// builds from the applied commit was rendered (desired.Locate of its file).
+func placesOf(ctx context.Context, applied appliedCommit, t *targetState) (map[manifest.ID]desired.Place, error) {
+	dir, cfg := applied.dir, applied.cfg
 	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
 	if err != nil {
 		return nil, fmt.Errorf("build target %s: %w", t.Name, err)

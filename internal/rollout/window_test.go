@@ -300,3 +300,63 @@ func TestWindowApplyNow(t *testing.T) {
 		t.Errorf("shards after apply-now: %s, want 4", got)
 	}
 }
+
+// TestMergeCannotLiftItsOwnFreeze: a merge during a freeze that removes
+// the window from gitvend.yaml, along with a change, is held by the
+// window of the commit applied; it goes out when that window ends.
+func TestMergeCannotLiftItsOwnFreeze(t *testing.T) {
+	env := kubetest.ForTest(t)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, hour int) time.Time { return time.Date(2026, 12, day, hour, 0, 0, 0, berlin) }
+	c := &clock{}
+	c.set(at(2, 12))
+	f := newWindowFixture(t, env, c)
+	ctx := context.Background()
+	shards := func() string { return f.get(t, "configmap", "team-search", "search-settings", `{.data.index\.shards}`) }
+	r, stop := f.run(t)
+	defer func() { stop() }()
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, statusHead(t, f.gh)) == "success" })
+
+	c.set(at(4, 19)) // Friday 19:00: the freeze is on
+	onMain, err := f.gh.Files(ctx, repo, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := onMain["gitvend.yaml"]
+	unfrozen := strings.Replace(cfg, freezeWindow, "- name: dev\n", 1)
+	if unfrozen == cfg {
+		t.Fatal("the window is not in gitvend.yaml")
+	}
+	files := map[string]string{"gitvend.yaml": unfrozen, "environments/dev/search-config.yaml": strings.Replace(
+		exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"9"`, 1)}
+	if _, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "thaw", Message: "No freeze, 9 shards", Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := f.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: "thaw", Title: "No freeze"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha, err := f.gh.MergePullRequest(ctx, repo, pr, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "the merge held", func() bool {
+		return count(f.statuses(t, sha), "pending: held by window release-freeze until 2026-12-07 05:00 UTC") == 1
+	})
+	r.Kick(repo)
+	time.Sleep(time.Second)
+	if got := shards(); got != "3" {
+		t.Errorf("shards after a merge that removed the window during it: %s, want 3", got)
+	}
+	stop()
+	c.set(at(7, 6)) // Monday 06:00: the window ends
+	r, stop = f.run(t)
+	waitFor(t, "the merge applied after the window", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	if got := shards(); got != "9" {
+		t.Errorf("shards after the window: %s, want 9", got)
+	}
+}
