@@ -1,0 +1,212 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gitvend/gitvend/internal/config"
+)
+
+// TestMain lets the test binary serve as the policy sandbox, as gitvend's
+// own binary does.
+func TestMain(m *testing.M) {
+	SandboxMain()
+	os.Exit(m.Run())
+}
+
+// policyModule is a repository policy with id and the body of its
+// violation rule.
+func policyModule(id, pkg, body string) string {
+	return "package gitvend.policies." + pkg + "\n\n" +
+		"metadata := {\"id\": \"" + id + "\", \"severity\": \"deny\", \"title\": \"t\", \"description\": \"d\", \"fix\": \"f\", \"params\": {}}\n\n" +
+		body + "\n"
+}
+
+const sandboxManifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: team-a
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: docker.io/acme/web:1.0 #@image
+`
+
+// TestSandboxAgreesWithEngine: the same policies and settings judge the
+// same input alike in the sandbox and in process, files and lines included.
+func TestSandboxAgreesWithEngine(t *testing.T) {
+	ctx := context.Background()
+	strict := policyModule("own-registry", "own_registry", `violation contains {"subject": i, "message": "image from outside ghcr.io", "path": ["spec", "template", "spec", "containers", 0, "image"]} if {
+	some i, s in input.subjects
+	some c in s.object.spec.template.spec.containers
+	not startswith(c.image, "ghcr.io/")
+}`)
+	extra := fstest.MapFS{"own_registry.rego": {Data: []byte(strict)}}
+	settings := config.Policy{Policies: map[string]config.PolicySetting{"probes": {Severity: "warn"}}}
+	in := Input{Subjects: subjects(decode(t, sandboxManifest), requestContext)}
+
+	e, err := New(ctx, Options{Settings: settings, Extra: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := NewSandbox(extra, settings, Limits{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sb.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatalf("sandbox: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("sandbox result differs:\n got %+v\nwant %+v", got, want)
+	}
+	found := false
+	for _, v := range got.Violations {
+		if v.Policy == "own-registry" {
+			found = true
+			if v.File != testFile || v.Line != lineOf(t, sandboxManifest, "image") {
+				t.Errorf("own-registry at %s:%d, want %s:%d", v.File, v.Line, testFile, lineOf(t, sandboxManifest, "image"))
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the repository's policy found nothing: %+v", got.Violations)
+	}
+}
+
+// TestSandboxAttacks: a policy of a pull request that loops, allocates
+// without bound, reaches for the network, the runtime's environment or
+// files beside it fails safely with a clear problem, and the evaluation
+// ends within its bounds.
+func TestSandboxAttacks(t *testing.T) {
+	cases := []struct {
+		name   string
+		files  map[string]string
+		limits Limits
+		want   []string // in the problem
+		line   int      // the problem's line, 0 for none
+	}{{
+		name: "loops forever",
+		files: map[string]string{"spin.rego": policyModule("spin", "spin", `violation contains {"message": "never"} if {
+	some i in numbers.range(1, 100000)
+	some j in numbers.range(1, 100000)
+	i + j < 0
+}`)},
+		limits: Limits{Timeout: 2 * time.Second},
+		want:   []string{"ran longer than the 2s the sandbox allows"},
+	}, {
+		name: "allocates without bound",
+		files: map[string]string{"hog.rego": policyModule("hog", "hog", `violation contains {"message": sprintf("%d", [count(xs)])} if {
+	xs := numbers.range(1, 2000000000)
+}`)},
+		limits: Limits{Timeout: 60 * time.Second, Memory: 256 << 20},
+		want:   []string{"more than the 256 MiB of memory the sandbox allows"},
+	}, {
+		name: "calls http.send",
+		files: map[string]string{"exfil.rego": policyModule("exfil", "exfil", `violation contains {"message": r.body} if {
+	r := http.send({"method": "GET", "url": "http://169.254.169.254/latest/meta-data"})
+}`)},
+		want: []string{"policies/exfil.rego", "undefined function http.send"},
+		line: 6,
+	}, {
+		name: "looks up an address",
+		files: map[string]string{"dns.rego": policyModule("dns", "dns", `violation contains {"message": "x"} if {
+	net.lookup_ip_addr("example.com")
+}`)},
+		want: []string{"policies/dns.rego", "undefined function net.lookup_ip_addr"},
+		line: 6,
+	}, {
+		name: "reads the runtime's environment",
+		files: map[string]string{"env.rego": policyModule("env", "env", `violation contains {"message": sprintf("%v", [opa.runtime().env])} if {
+	true
+}`)},
+		want: []string{"policies/env.rego", "undefined function opa.runtime"},
+		line: 5,
+	}, {
+		name: "reads a file beside it",
+		files: map[string]string{
+			"secret.json": `{"token": "s3cret"}`,
+			"leak.rego": policyModule("leak", "leak", `violation contains {"message": data.secret.token} if {
+	true
+}`) + "\nread := http.send({\"method\": \"GET\", \"url\": \"file:///etc/passwd\", \"tls_client_cert_file\": \"/etc/passwd\"})\n",
+		},
+		want: []string{"policies/leak.rego", "undefined function http.send"},
+		line: 9,
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			extra := fstest.MapFS{}
+			for name, src := range tc.files {
+				extra[name] = &fstest.MapFile{Data: []byte(src)}
+			}
+			sb, err := NewSandbox(extra, config.Policy{}, tc.limits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = sb.Evaluate(context.Background(), Input{Subjects: subjects(decode(t, sandboxManifest), requestContext)})
+			took := time.Since(start)
+			var re *RulesError
+			if !errors.As(err, &re) {
+				t.Fatalf("want a RulesError, got %v", err)
+			}
+			if len(re.Problems) == 0 {
+				t.Fatal("no problem reported")
+			}
+			text := re.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("problem %q does not say %q", text, w)
+				}
+			}
+			if tc.line > 0 && re.Problems[0].Line != tc.line {
+				t.Errorf("problem at line %d, want %d: %s", re.Problems[0].Line, tc.line, text)
+			}
+			if strings.Contains(text, "s3cret") || strings.Contains(text, "root:") {
+				t.Errorf("the problem leaks what the policy read: %s", text)
+			}
+			if bound := sb.limits.Timeout + 5*time.Second; took > bound {
+				t.Errorf("took %s, past %s", took, bound)
+			}
+			t.Logf("%s in %s", text, took.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestSandboxSeesNoDataBesideThePolicies: a data file in policies/ never
+// reaches a policy, which only sees its input.
+func TestSandboxSeesNoDataBesideThePolicies(t *testing.T) {
+	extra := fstest.MapFS{
+		"secret.json": {Data: []byte(`{"token": "s3cret"}`)},
+		"data.yaml":   {Data: []byte("token: s3cret\n")},
+		"leak.rego": {Data: []byte(policyModule("leak", "leak", `violation contains {"message": sprintf("saw %v %v", [data.secret, data.data])} if {
+	true
+}`))},
+	}
+	sb, err := NewSandbox(extra, config.Policy{}, Limits{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sb.Evaluate(context.Background(), Input{Subjects: subjects(decode(t, sandboxManifest), requestContext)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range res.Violations {
+		if v.Policy == "leak" {
+			t.Fatalf("the policy saw data beside it: %s", v.Message)
+		}
+	}
+}
