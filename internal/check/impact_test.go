@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/gitvend/gitvend/internal/policy"
 )
-
-var updateImpact = flag.Bool("update-impact", false, "rewrite the impact golden files")
 
 // TestMain lets the test binary serve as the policy sandbox.
 func TestMain(m *testing.M) {
@@ -94,31 +91,13 @@ func TestImpactGolden(t *testing.T) {
 		if err := WriteImpact(&buf, rep, format); err != nil {
 			t.Fatal(err)
 		}
-		impactGolden(t, filepath.Join("testdata", "impact."+format+".golden"), buf.Bytes())
+		golden(t, filepath.Join("testdata", "impact."+format+".golden"), buf.String())
 	}
 	var round ImpactReport
 	var buf bytes.Buffer
 	_ = WriteImpact(&buf, rep, "json")
 	if err := json.Unmarshal(buf.Bytes(), &round); err != nil {
 		t.Fatalf("json output does not decode: %v", err)
-	}
-}
-
-// impactGolden compares got with the file, or rewrites it with -update-impact.
-func impactGolden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	if *updateImpact {
-		if err := os.WriteFile(file, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with -update-impact)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", file, diff)
 	}
 }
 
