@@ -21,6 +21,7 @@ import (
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/policy"
 )
 
@@ -74,7 +75,7 @@ func RulesChanged(baseDir, headDir string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	head, err := config.LoadRepo(headDir)
+	head, err := headConfig(context.Background(), headDir)
 	if err != nil {
 		return append(out, RulesSettings), nil
 	}
@@ -200,13 +201,13 @@ func Impact(ctx context.Context, baseDir, headDir string, opts ImpactOptions) (*
 	}
 	rep.Objects = before.Objects
 
-	headCfg, err := config.LoadRepo(headDir)
+	headCfg, err := headConfig(ctx, headDir)
 	if err != nil {
 		rep.Errors = rulesProblems(err, config.RepoFile)
 		return rep, nil
 	}
 	var extra fs.FS
-	if info, err := os.Stat(filepath.Join(headDir, "policies")); err == nil && info.IsDir() {
+	if info, err := os.Lstat(filepath.Join(headDir, "policies")); err == nil && info.IsDir() {
 		extra = os.DirFS(filepath.Join(headDir, "policies"))
 	}
 	sandbox, err := policy.NewSandbox(extra, headCfg.Policy, opts.Limits)
@@ -242,6 +243,17 @@ func Impact(ctx context.Context, baseDir, headDir string, opts ImpactOptions) (*
 	rep.Environments = compareJudgements(base.cfg, before.Violations, after.Violations)
 	rep.Passed = rep.NewlyDenied() == 0
 	return rep, nil
+}
+
+// headConfig reads the gitvend.yaml of the head checked out in dir through
+// a confined view of it, so that a link cannot make it read another file.
+func headConfig(ctx context.Context, dir string) (*config.Repo, error) {
+	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	defer tree.Close()
+	return repoConfig(tree)
 }
 
 // rulesProblems turns an error about the head's rules into problems, in
@@ -297,7 +309,15 @@ func rerender(ctx context.Context, baseDir, headDir string, cfg *config.Repo) (s
 		cleanup()
 		return "", nil, nil, fmt.Errorf("re-render: %w", err)
 	}
-	cat, err := blueprint.Load(ctx, blueprint.RepoSources(headDir)...)
+	// The head's blueprints are copied without links first: a link could
+	// make a blueprint render a file from outside the repository.
+	headBlueprints := filepath.Join(dir+"-head", blueprint.RepoDir)
+	cleanup = func() { _ = os.RemoveAll(dir); _ = os.RemoveAll(dir + "-head") }
+	if err := copyTree(filepath.Join(headDir, blueprint.RepoDir), headBlueprints); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		cleanup()
+		return "", nil, nil, fmt.Errorf("re-render: %w", err)
+	}
+	cat, err := blueprint.Load(ctx, blueprint.RepoSources(filepath.Dir(headBlueprints))...)
 	if err != nil {
 		cleanup()
 		return "", nil, rulesProblems(err, blueprint.RepoDir), nil

@@ -122,6 +122,11 @@ func NewSandbox(extra fs.FS, settings config.Policy, limits Limits) (*Sandbox, e
 		if d.IsDir() || path.Ext(p) != ".rego" || strings.HasSuffix(p, policies.TestSuffix) {
 			return nil
 		}
+		if !d.Type().IsRegular() {
+			// A link could make the sandbox read, and a parse error quote,
+			// a file from outside the policies.
+			return fmt.Errorf("read %s: a policy file must be a regular file, not a link", extraPrefix+p)
+		}
 		if len(s.modules) == maxModules {
 			return fmt.Errorf("read %s: more than %d policy files", extraPrefix+p, maxModules)
 		}

@@ -210,3 +210,19 @@ func TestSandboxSeesNoDataBesideThePolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxRefusesLinks: a policy file that is a link is refused before
+// it is read, so no parse error can quote the file it points at.
+func TestSandboxRefusesLinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/etc/passwd", dir+"/passwd.rego"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := NewSandbox(os.DirFS(dir), config.Policy{}, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "policies/passwd.rego: a policy file must be a regular file, not a link") {
+		t.Fatalf("want a refusal naming the link, got %v", err)
+	}
+	if strings.Contains(err.Error(), "root:") {
+		t.Fatalf("the refusal quotes the file: %v", err)
+	}
+}
