@@ -322,5 +322,8 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	if err != nil {
 		return err
 	}
+	if all, err = b.withImpact(ctx, w, pr.HeadSHA, all); err != nil {
+		return err
+	}
 	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, all, summary, existing)
 }
