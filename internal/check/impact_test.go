@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,47 @@ violation contains {"message": "never"} if {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("took %s", took)
+	}
+}
+
+// TestImpactOfABlueprintChange: a head that changes a blueprint is judged
+// on the base's requests rendered again with it: the CronJob of the one
+// request using scheduled-job is newly denied, nothing else changes.
+func TestImpactOfABlueprintChange(t *testing.T) {
+	files := map[string]string{}
+	src := filepath.Join("..", "..", "templates", "scheduled-job")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		files["blueprints/scheduled-job/"+filepath.ToSlash(rel)] = strings.Replace(string(data), "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", 1)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := copyRepo(t, nil)
+	head := copyRepo(t, files)
+	rep, err := Impact(context.Background(), base, head, ImpactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Errors) > 0 {
+		t.Fatalf("errors: %+v", rep.Errors)
+	}
+	if diff := cmp.Diff([]string{RulesBlueprints}, rep.Changed); diff != "" {
+		t.Errorf("changed (-want +got):\n%s", diff)
+	}
+	if rep.Passed || len(rep.Environments) != 1 || len(rep.Environments[0].NewlyDenied) != 1 {
+		t.Fatalf("want one newly denied object, got %+v", rep)
+	}
+	if v := rep.Environments[0].NewlyDenied[0]; v.Kind != "CronJob" || v.Name != "nightly-reindex" || v.Policy != "privilege-escalation" ||
+		!strings.HasPrefix(v.File, "requests/dev/team-search/nightly-reindex/") {
+		t.Errorf("newly denied %+v", v)
 	}
 }
