@@ -224,3 +224,47 @@ func TestImpactOfABlueprintChange(t *testing.T) {
 		t.Errorf("newly denied %+v", v)
 	}
 }
+
+// TestImpactOfSettings: narrower policy parameters in the head's
+// gitvend.yaml newly deny existing objects; a settings error of the head
+// is reported at its field, never as no change.
+func TestImpactOfSettings(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(exampleRepo, "gitvend.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(data)
+	narrow := strings.Replace(cfg, "registries: [ghcr.io/acme/, docker.io/library/]", "registries: [docker.io/library/]", 1)
+	unknown := strings.Replace(cfg, "    replica-limits:\n", "    replica-limitz:\n", 1)
+	if narrow == cfg || unknown == cfg {
+		t.Fatal("the example gitvend.yaml changed; update the test")
+	}
+	base := copyRepo(t, nil)
+
+	rep, err := Impact(context.Background(), base, copyRepo(t, map[string]string{"gitvend.yaml": narrow}), ImpactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{RulesSettings}, rep.Changed); diff != "" {
+		t.Errorf("changed (-want +got):\n%s", diff)
+	}
+	if rep.Passed || rep.NewlyDenied() == 0 {
+		t.Fatalf("want new denials, got %+v", rep)
+	}
+	for _, e := range rep.Environments {
+		for _, v := range e.NewlyDenied {
+			if v.Policy != "allowed-registries" {
+				t.Errorf("newly denied by %s: %+v", v.Policy, v)
+			}
+		}
+	}
+
+	rep, err = Impact(context.Background(), base, copyRepo(t, map[string]string{"gitvend.yaml": unknown}), ImpactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Passed || len(rep.Errors) != 1 || rep.Errors[0].File != "gitvend.yaml" ||
+		!strings.Contains(rep.Errors[0].Message, `policy.policies.replica-limitz: unknown policy "replica-limitz"`) {
+		t.Fatalf("want the settings error at its field, got %+v", rep.Errors)
+	}
+}
