@@ -15,27 +15,53 @@ import (
 // blueprints/) change in how the base branch's desired state is judged.
 const CheckImpact = "gitvend/impact"
 
-// withImpact adds the gitvend/impact run of commit sha to runs when the
-// commit changes the rules against the job's base; a commit that does not
-// gets no impact run. The commit's policies run in the policy sandbox.
-func (b *Bot) withImpact(ctx context.Context, w *work, sha string, runs []github.CheckRunSpec) ([]github.CheckRunSpec, error) {
+// withImpact adds the gitvend/impact run of commit sha of pull request pr
+// to runs when the commit changes the rules against the job's base; a
+// commit that does not gets no impact run. The commit's policies run in
+// the policy sandbox. Before they run, the impact run is started in
+// progress (and added to existing), so that a check that stops on the way
+// leaves it in progress and is done again (see impactPending).
+func (b *Bot) withImpact(ctx context.Context, w *work, pr int, sha string, runs []github.CheckRunSpec, existing []github.CheckRun) ([]github.CheckRunSpec, []github.CheckRun, error) {
 	dir, cleanup, err := b.export(ctx, w.clone, sha, "impact")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cleanup()
 	changed, err := check.RulesChanged(w.baseDir, dir)
 	if err != nil {
-		return nil, fmt.Errorf("impact: %w", err)
+		return nil, nil, fmt.Errorf("impact: %w", err)
 	}
 	if len(changed) == 0 {
-		return runs, nil
+		return runs, existing, nil
+	}
+	started := false
+	for _, r := range existing {
+		started = started || (r.Name == CheckImpact && r.HeadSHA == sha && r.Status != "completed")
+	}
+	if !started {
+		run, err := w.gh.CreateCheckRun(ctx, w.owner, w.name, github.CheckRunSpec{Name: CheckImpact, HeadSHA: sha, Status: "in_progress",
+			DetailsURL: b.opts.Links.PullRequest(w.full, pr)})
+		if err != nil {
+			return nil, nil, fmt.Errorf("start check run %s: %w", CheckImpact, err)
+		}
+		existing = append(existing, run)
 	}
 	rep, err := check.Impact(ctx, w.baseDir, dir, check.ImpactOptions{Logger: b.log})
 	if err != nil {
-		return nil, fmt.Errorf("impact: %w", err)
+		return nil, nil, fmt.Errorf("impact: %w", err)
 	}
-	return append(runs, impactRun(sha, rep)), nil
+	return append(runs, impactRun(sha, rep)), existing, nil
+}
+
+// impactPending tells whether runs hold a gitvend/impact run left in
+// progress by a check that stopped: the head is then checked again.
+func impactPending(runs []github.CheckRun) bool {
+	for _, r := range runs {
+		if r.Name == CheckImpact && r.Status != "completed" {
+			return true
+		}
+	}
+	return false
 }
 
 // impactRun is the gitvend/impact run of rep, the impact of head commit

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/policy"
 )
@@ -111,6 +112,42 @@ func TestImpactRunOnPolicyPullRequests(t *testing.T) {
 		}
 		if again := h.checkRuns(sha)[bot.CheckImpact]; again.ID != run.ID {
 			t.Errorf("the impact run was posted again after a restart")
+		}
+	})
+	t.Run("stopped before the impact run completed", func(t *testing.T) {
+		// A bot stopped after completing gitvend/policy and gitvend/cost
+		// but not gitvend/impact: after a restart the impact run left in
+		// progress is completed, and nothing is posted twice.
+		sha, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "alice", Branch: "stopped", Message: "Change the rules",
+			Files: map[string]string{"policies/cost_center.rego": impactPolicy(t, "cost_center.rego")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		gh, err := h.opts.Clients.ForRepo(ctx, "acme", "infra")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{bot.CheckPolicy, bot.CheckCost} {
+			spec := github.CheckRunSpec{Name: name, HeadSHA: sha, Status: "completed", Conclusion: "success", Title: "checked before the stop", Summary: "-"}
+			if _, err := gh.EnsureCheckRuns(ctx, "acme", "infra", []github.CheckRunSpec{spec}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		started, err := gh.CreateCheckRun(ctx, "acme", "infra", github.CheckRunSpec{Name: bot.CheckImpact, HeadSHA: sha, Status: "in_progress"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "alice", Head: "stopped", Title: "Change the rules"}); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		runs := h.checkRuns(sha)
+		if run := runs[bot.CheckImpact]; run.ID != started.ID || run.Status != "completed" || run.Conclusion != "failure" {
+			t.Errorf("impact run %d %s/%s, want run %d completed as a failure", run.ID, run.Status, run.Conclusion, started.ID)
+		}
+		if runs[bot.CheckPolicy].Title != "checked before the stop" {
+			t.Errorf("the completed policy run was replaced: %q", runs[bot.CheckPolicy].Title)
 		}
 	})
 	t.Run("relaxed", func(t *testing.T) {
