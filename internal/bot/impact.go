@@ -91,11 +91,10 @@ func impactRun(sha string, rep *check.ImpactReport) github.CheckRunSpec {
 	run.Summary = textbudget.Fit(check.ImpactMarkdown(rep), checkOutput,
 		textbudget.Options{Shown: shownRows, Noun: "findings", Where: "this check run's annotations, or `gitvend check --impact --base DIR` locally"})
 	for _, p := range rep.Errors {
-		path := p.File
-		if path == "" {
-			path = "policies"
+		if p.File == "" {
+			continue // no file to point at (a time-out, say): the summary says it
 		}
-		run.Annotations = append(run.Annotations, github.Annotation{Path: path, StartLine: max(p.Line, 1), EndLine: max(p.Line, 1),
+		run.Annotations = append(run.Annotations, github.Annotation{Path: p.File, StartLine: max(p.Line, 1), EndLine: max(p.Line, 1),
 			Level: "failure", Title: "policy problem", Message: p.Message})
 	}
 	for _, e := range rep.Environments {
