@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"regexp"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -382,5 +383,19 @@ func problemsOf(err error) []Problem {
 		}
 		return out
 	}
+	// The loader's own findings read "load policies: FILE: what; FILE: what".
+	if msg, ok := strings.CutPrefix(err.Error(), "load policies: "); ok {
+		for _, part := range strings.Split(msg, "; ") {
+			if m := filePrefix.FindStringSubmatch(part); m != nil {
+				out = append(out, Problem{File: m[1], Message: m[2]})
+				continue
+			}
+			out = append(out, Problem{Message: part})
+		}
+		return out
+	}
 	return []Problem{{Message: err.Error()}}
 }
+
+// filePrefix matches a message about a repository policy file.
+var filePrefix = regexp.MustCompile(`^(` + regexp.QuoteMeta(extraPrefix) + `[^:\s]+\.rego): (.+)$`)

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -82,5 +83,21 @@ func TestSandboxAgreesWithEngine(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the repository's policy found nothing: %+v", got.Violations)
+	}
+}
+
+// TestSandboxNamesTheFileOfALoadProblem: a policy the loader refuses (its
+// violation is not a set) is reported at its file.
+func TestSandboxNamesTheFileOfALoadProblem(t *testing.T) {
+	extra := fstest.MapFS{"flat.rego": {Data: []byte(policyModule("flat", "flat", "violation := set()"))}}
+	sb, err := NewSandbox(extra, config.Policy{}, Limits{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sb.Evaluate(context.Background(), Input{Subjects: subjects(decode(t, sandboxManifest), requestContext)})
+	var re *RulesError
+	if !errors.As(err, &re) || len(re.Problems) != 1 || re.Problems[0].File != "policies/flat.rego" ||
+		re.Problems[0].Message != "package gitvend.policies.flat: violation must be a set (violation contains finding if { ... })" {
+		t.Fatalf("want the problem at policies/flat.rego, got %#v", err)
 	}
 }
