@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -268,7 +269,7 @@ func rulesProblems(err error, file string) []Problem {
 		return out
 	}
 	for _, e := range fieldErrors(err) {
-		out = append(out, Problem{File: cmpOr(e.File, file), Line: e.Line, Message: e.Message})
+		out = append(out, Problem{File: cmp.Or(e.File, file), Line: e.Line, Message: e.Message})
 	}
 	return out
 }
@@ -287,13 +288,6 @@ func fieldErrors(err error) []Problem {
 		out = append(out, Problem{Message: err.Error()})
 	}
 	return out
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // rerender copies the base checked out in baseDir (without .git) and
