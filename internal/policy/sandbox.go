@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -30,7 +31,10 @@ type Limits struct {
 	// process is killed when it passes. Zero means DefaultTimeout.
 	Timeout time.Duration
 	// Memory bounds the memory the child process may add to what it holds
-	// at its start, in bytes. Zero means DefaultMemory.
+	// at its start, in bytes. Zero means DefaultMemory, or half of this
+	// process's own Go memory limit (GOMEMLIMIT, as a container's memory
+	// limit sets it) when that is less: the child shares the container's
+	// memory.
 	Memory int64
 }
 
@@ -106,7 +110,7 @@ func NewSandbox(extra fs.FS, settings config.Policy, limits Limits) (*Sandbox, e
 		limits.Timeout = DefaultTimeout
 	}
 	if limits.Memory <= 0 {
-		limits.Memory = DefaultMemory
+		limits.Memory = defaultMemory(debug.SetMemoryLimit(-1))
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -149,6 +153,18 @@ func NewSandbox(extra fs.FS, settings config.Policy, limits Limits) (*Sandbox, e
 		return nil, err
 	}
 	return s, nil
+}
+
+// minMemory is the least memory a sandbox is given by default.
+const minMemory = 128 << 20
+
+// defaultMemory is the sandbox's memory when none is set: DefaultMemory,
+// or half of own, the parent's Go memory limit, when that is less.
+func defaultMemory(own int64) int64 {
+	if own <= 0 || own/2 >= DefaultMemory {
+		return DefaultMemory
+	}
+	return max(own/2, minMemory)
 }
 
 // sandboxRequest is what the parent hands the child on its standard input.

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -99,5 +100,21 @@ func TestSandboxNamesTheFileOfALoadProblem(t *testing.T) {
 	if !errors.As(err, &re) || len(re.Problems) != 1 || re.Problems[0].File != "policies/flat.rego" ||
 		re.Problems[0].Message != "package gitvend.policies.flat: violation must be a set (violation contains finding if { ... })" {
 		t.Fatalf("want the problem at policies/flat.rego, got %#v", err)
+	}
+}
+
+// TestSandboxMemoryFollowsTheProcessLimit: without a limit of its own, the
+// sandbox takes half of the process's Go memory limit when that is less
+// than the default, as in a container whose memory limit sets GOMEMLIMIT.
+func TestSandboxMemoryFollowsTheProcessLimit(t *testing.T) {
+	for _, tc := range []struct{ own, want int64 }{
+		{math.MaxInt64, DefaultMemory},
+		{4 << 30, DefaultMemory},
+		{512 << 20, 256 << 20},
+		{100 << 20, minMemory},
+	} {
+		if got := defaultMemory(tc.own); got != tc.want {
+			t.Errorf("defaultMemory(%d) = %d, want %d", tc.own, got, tc.want)
+		}
 	}
 }
