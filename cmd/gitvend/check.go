@@ -16,8 +16,12 @@ func runCheck(ctx context.Context, args []string, io streams) error {
 	repoDir := fs.String("repo", "", "desired-state repository whose gitvend.yaml and policies/ apply (default: the nearest parent of the first PATH with gitvend.yaml)")
 	baseDir := fs.String("base", "", "checkout of the base branch, to compute the cost change")
 	format := fs.String("format", "text", "output format: "+strings.Join(check.Formats, ", "))
+	impact := fs.Bool("impact", false, "judge the --base checkout with the base's rules and with this repository's policies/, policy settings, exceptions and blueprints; list what they newly deny or warn and what they stop denying, per environment (formats: "+strings.Join(check.ImpactFormats, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *impact {
+		return runImpact(ctx, *repoDir, *baseDir, *format, fs.Args(), io)
 	}
 	if !validFormat(*format) {
 		return usageError("--format: unknown format %q; allowed: %s", *format, strings.Join(check.Formats, ", "))

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/gitvend/gitvend/internal/policy"
 )
 
 // Exit codes scripts rely on.
@@ -53,6 +55,8 @@ Usage:
   gitvend render   --verify [--repo DIR]                         exit 1 when a rendered file is stale
   gitvend render   --write  [--repo DIR]                         re-render every request in place
   gitvend check    [--repo DIR] [--base DIR] [--format text|json|markdown|github|sarif] PATH...
+  gitvend check    --impact --base DIR [--repo DIR] [--format text|json|markdown]
+                                                                 what this repository's rules change in judging DIR
   gitvend apply    --config FILE --target NAME [--repo DIR] [--dry-run] [--format text|json]
                                                                  apply an environment checkout to a target
   gitvend drift    --config FILE --target NAME [--repo DIR] [--format text|json]
@@ -60,10 +64,11 @@ Usage:
   gitvend forms    [--catalog DIR] [--repo DIR] --out DIR        one GitHub issue form per blueprint
   gitvend version
 
-Exit codes: 0 ok; 1 policy denied or verify failed; 2 bad input or usage; 3 drift found.
+Exit codes: 0 ok; 1 policy denied (or, with --impact, newly denied) or verify failed; 2 bad input or usage; 3 drift found.
 `
 
 func main() {
+	policy.SandboxMain() // when started as the policy sandbox, serve and exit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], streams{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
 	stop()

@@ -180,6 +180,9 @@ func (b *Bot) remember(key string) {
 // when the bot plans) are among runs, completed: a run left in progress
 // (by a check that stopped) is checked again and completed.
 func (b *Bot) hasRuns(runs []github.CheckRun) bool {
+	if impactPending(runs) {
+		return false
+	}
 	seen := map[string]bool{}
 	for _, r := range runs {
 		seen[r.Name] = r.Status == "completed"
@@ -320,6 +323,9 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	summary = stamp(summary, pr.HeadSHA, repoURL(pr.HTMLURL))
 	all, err := b.withPlan(ctx, w, pr.HeadSHA, h.fork, runs(pr.HeadSHA, rep))
 	if err != nil {
+		return err
+	}
+	if all, existing, err = b.withImpact(ctx, w, number, pr.HeadSHA, all, existing); err != nil {
 		return err
 	}
 	return b.ensureChecks(ctx, w, number, nil, pr.HeadSHA, all, summary, existing)

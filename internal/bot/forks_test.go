@@ -191,7 +191,9 @@ func TestForkPullRequestProbesNoCluster(t *testing.T) {
 	h := newHarness(t, func(o *bot.Options) { o.Adopter = a })
 	_, n, sha := h.openForkPR(forkFiles(t))
 	h.settle()
-	if runs := h.checkRuns(sha); len(runs) != 2 {
+	// policy and cost, and impact: the fork changes policies/, which run
+	// in the policy sandbox on the base's objects, never on the clusters.
+	if runs := h.checkRuns(sha); len(runs) != 3 || runs[bot.CheckImpact].Status != "completed" {
 		t.Fatalf("check runs: %+v", runs)
 	}
 	if got := h.botComments(n); len(got) != 1 || strings.Contains(got[0], "admin-token") {

@@ -104,6 +104,7 @@ type Checker struct {
 	repoDir string
 	cfg     *config.Repo
 	engine  *policy.Engine
+	judge   evaluator // judges in place of engine when set (see Impact)
 	prices  func(environment string) cost.Prices
 	bases   *baseMemo // nil unless CachingBases
 }
@@ -273,7 +274,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
 	}
-	res, err := c.engine.Evaluate(ctx, in)
+	res, err := c.evaluator().Evaluate(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Extra fs.FS
 	// Logger receives what the engine loaded; nil discards it.
 	Logger *slog.Logger
+	// Sandboxed restricts the policies further, to what a policy that is
+	// not trusted may call (see Sandbox).
+	Sandboxed bool
 }
 
 // Engine evaluates the policy library. It is built once and is safe for
@@ -59,7 +62,11 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	for _, pkg := range replaced {
 		log.InfoContext(ctx, "repository policy replaces built-in package", "package", pkg)
 	}
-	c, err := compile(srcs, false)
+	caps := capabilities()
+	if opts.Sandboxed {
+		caps = sandboxCapabilities()
+	}
+	c, err := compileWith(srcs, false, caps)
 	if err != nil {
 		return nil, err
 	}
@@ -106,45 +113,83 @@ func toAnyMap(m map[string]map[string]any) map[string]any {
 // Evaluate checks every subject of in against every policy that is not off
 // in one query, and applies severities and exceptions.
 func (e *Engine) Evaluate(ctx context.Context, in Input) (Result, error) {
-	res := Result{Violations: []Violation{}}
+	found, err := e.judge(ctx, in)
+	if err != nil {
+		return Result{Violations: []Violation{}}, err
+	}
+	return result(found, in.Subjects), nil
+}
+
+// judged is one finding with its severity and exception applied, and the
+// subject and path it points at, so that it can be placed in its file by
+// whoever holds the objects' sources (see result).
+type judged struct {
+	Violation Violation `json:"violation"`
+	Subject   int       `json:"subject"` // -1 for findings about no object
+	Path      []any     `json:"path,omitempty"`
+	Excepted  bool      `json:"excepted,omitempty"`
+}
+
+// judge evaluates in and returns its findings, unplaced and unsorted.
+func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
 	if e.query == nil {
-		return res, nil
+		return nil, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("evaluate policies: %w", err)
+		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	start := time.Now()
 	value, err := inputValue(in, e.params)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(value))
 	if err != nil {
-		return res, fmt.Errorf("evaluate policies: %w", err)
+		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	if len(rs) != 1 {
-		return res, fmt.Errorf("evaluate policies: expected one result, got %d", len(rs))
+		return nil, fmt.Errorf("evaluate policies: expected one result, got %d", len(rs))
 	}
+	var out []judged
+	excepted := 0
 	for i, id := range e.enabled {
 		found, err := decodeFindings(id, rs[0].Bindings[fmt.Sprintf("p%d", i)], len(in.Subjects))
 		if err != nil {
-			return Result{Violations: []Violation{}}, fmt.Errorf("evaluate policies: %w", err)
+			return nil, fmt.Errorf("evaluate policies: %w", err)
 		}
 		for _, f := range found {
-			v := f.violation(id, e.settings.severity[id], in.Subjects)
-			if x, ok := exception(v, e.settings.exceptions); ok {
-				v.Exception = x.Reason
-				res.Excepted = append(res.Excepted, v)
-				continue
+			j := judged{Violation: f.violation(id, e.settings.severity[id], in.Subjects), Subject: f.subject, Path: f.path}
+			if x, ok := exception(j.Violation, e.settings.exceptions); ok {
+				j.Violation.Exception, j.Excepted = x.Reason, true
+				excepted++
 			}
+			out = append(out, j)
+		}
+	}
+	e.log.DebugContext(ctx, "policies evaluated", "subjects", len(in.Subjects),
+		"violations", len(out)-excepted, "excepted", excepted, "duration", time.Since(start))
+	return out, nil
+}
+
+// result places every finding at its file and line among subjects and
+// sorts them into a Result.
+func result(found []judged, subjects []Subject) Result {
+	res := Result{Violations: []Violation{}}
+	for _, j := range found {
+		v := j.Violation
+		if j.Subject >= 0 && j.Subject < len(subjects) && subjects[j.Subject].Object != nil {
+			obj := subjects[j.Subject].Object
+			v.File, v.Line = obj.File, obj.FieldLine(j.Path...)
+		}
+		if j.Excepted {
+			res.Excepted = append(res.Excepted, v)
+		} else {
 			res.Violations = append(res.Violations, v)
 		}
 	}
 	sortViolations(res.Violations)
 	sortViolations(res.Excepted)
-	e.log.DebugContext(ctx, "policies evaluated", "subjects", len(in.Subjects),
-		"violations", len(res.Violations), "excepted", len(res.Excepted), "duration", time.Since(start))
-	return res, nil
+	return res
 }
 
 // Policies describes every policy the engine knows, off ones included,

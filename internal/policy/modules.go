@@ -117,13 +117,31 @@ func capabilities() *ast.Capabilities {
 	return caps
 }
 
+// sandboxCapabilities are capabilities without, further, every net.*
+// function (pure as the CIDR ones are, a policy of a pull request has no
+// business with addresses), trace and the parsing of other modules: what
+// a sandboxed policy may call.
+func sandboxCapabilities() *ast.Capabilities {
+	caps := capabilities()
+	caps.Builtins = slices.DeleteFunc(caps.Builtins, func(b *ast.Builtin) bool {
+		return strings.HasPrefix(b.Name, "net.") || b.Name == "trace" || b.Name == "rego.parse_module" ||
+			b.Name == "opa.runtime" || b.Name == "http.send"
+	})
+	return caps
+}
+
 // compile compiles the sources into a new compiler.
 func compile(srcs []source, enablePrint bool) (*ast.Compiler, error) {
+	return compileWith(srcs, enablePrint, capabilities())
+}
+
+// compileWith compiles the sources restricted to caps.
+func compileWith(srcs []source, enablePrint bool, caps *ast.Capabilities) (*ast.Compiler, error) {
 	mods := make(map[string]*ast.Module, len(srcs))
 	for _, s := range srcs {
 		mods[s.name] = s.module
 	}
-	c := newCompiler(enablePrint)
+	c := newCompiler(enablePrint).WithCapabilities(caps)
 	if c.Compile(mods); c.Failed() {
 		return nil, fmt.Errorf("compile policies: %w", c.Errors)
 	}
