@@ -2,8 +2,12 @@ package policy
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gitvend/gitvend/internal/config"
 )
 
 // TestQuotaInput: the quota policy reports at the ResourceQuota's hard
@@ -40,6 +44,26 @@ spec:
 		if tc.want == 1 && (got[0].Line != lineOf(t, src, "HARD") || got[0].Kind != "ResourceQuota" || got[0].Name != "compute") {
 			t.Errorf("finding %+v, want it at the quota's hard value (line %d)", got[0], lineOf(t, src, "HARD"))
 		}
+	}
+	// The sandbox that runs a pull request's policies is handed the
+	// quotas too: without them its quota policy would find nothing, and
+	// the impact of every change would say it stopped denying.
+	sb, err := NewSandbox(nil, config.Policy{}, Limits{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	over := Input{Subjects: subs, Quotas: []QuotaInput{{Subject: 0, Environment: "dev", Namespace: "team-a", Name: "compute",
+		Resources: []QuotaResource{mem("2147483648")}}}}
+	want, err := e.Evaluate(ctx, over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sb.Evaluate(ctx, over)
+	if err != nil {
+		t.Fatalf("sandbox: %v", err)
+	}
+	if len(only(got.Violations, "quota")) != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("the sandbox judges quotas otherwise:\n got %s\nwant %s", describeViolations(got.Violations), describeViolations(want.Violations))
 	}
 	for name, q := range map[string]QuotaInput{
 		"subject out of range": {Subject: 1},

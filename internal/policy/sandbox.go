@@ -173,6 +173,7 @@ type sandboxRequest struct {
 	Settings config.Policy     `json:"settings"`
 	Subjects []wireSubject     `json:"subjects"`
 	Cost     *CostInput        `json:"cost,omitempty"`
+	Quotas   []QuotaInput      `json:"quotas,omitempty"`
 	Timeout  time.Duration     `json:"timeout"`
 	Memory   int64             `json:"memory"`
 }
@@ -196,7 +197,7 @@ type sandboxAnswer struct {
 // evaluation that fails or passes its limits, give a *RulesError; other
 // errors are the sandbox's own (the executable cannot start, ctx ended).
 func (s *Sandbox) Evaluate(ctx context.Context, in Input) (Result, error) {
-	req := sandboxRequest{Modules: s.modules, Settings: s.settings, Cost: in.Cost,
+	req := sandboxRequest{Modules: s.modules, Settings: s.settings, Cost: in.Cost, Quotas: in.Quotas,
 		Subjects: make([]wireSubject, len(in.Subjects)), Timeout: s.limits.Timeout, Memory: s.limits.Memory}
 	for i, sub := range in.Subjects {
 		if sub.Object == nil {
@@ -351,7 +352,7 @@ func evaluateRequest(ctx context.Context, req sandboxRequest) ([]judged, error) 
 	if err != nil {
 		return nil, err
 	}
-	in := Input{Subjects: make([]Subject, len(req.Subjects)), Cost: req.Cost}
+	in := Input{Subjects: make([]Subject, len(req.Subjects)), Cost: req.Cost, Quotas: req.Quotas}
 	for i, s := range req.Subjects {
 		in.Subjects[i] = Subject{Object: &manifest.Object{ID: s.ID, Content: s.Content}, Context: s.Context}
 	}
