@@ -93,6 +93,7 @@ func (s *Server) routeTable() []route {
 		routeFor(get, rp+"/commits/{ref*}/status", authRepo, s.getCombinedStatus),
 		routeFor(get, rp+"/commits/{ref*}/statuses", authRepo, s.listStatuses),
 		routeFor(post, rp+"/statuses/{sha}", authRepo, s.createStatus),
+		routeFor(get, rp+"/commits/{ref*}/pulls", authRepo, s.listCommitPulls),
 		// Last: a ref may contain slashes, so this template would also
 		// match the commit routes above.
 		routeFor(get, rp+"/commits/{ref*}", authRepo, s.getRepoCommit),
