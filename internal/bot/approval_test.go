@@ -1,0 +1,129 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/githubtest"
+)
+
+const prodService = "requests/prod/team-payments/payments-api/service-payments-api.yaml"
+
+// requireApprovals has carol push a gitvend.yaml where prod needs count
+// approvals of team platform (dana, erin, frank and carol).
+func (h *harness) requireApprovals(count string) {
+	h.t.Helper()
+	cfg := h.files("main")["gitvend.yaml"]
+	const prod = "- name: prod\n"
+	if !strings.Contains(cfg, prod) {
+		h.t.Fatal("the example's gitvend.yaml defines no prod environment")
+	}
+	cfg = strings.Replace(cfg, prod, prod+"  approvals: {teams: [platform], count: "+count+"}\n", 1)
+	h.gh.SetTeamMembers("acme", "platform", "dana", "erin", "frank", "carol")
+	if _, err := h.gh.Push(context.Background(), repo, githubtest.PushSpec{User: "carol", Branch: "main",
+		Message: "prod needs approvals", Files: map[string]string{"gitvend.yaml": cfg}}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.settle()
+}
+
+// changeProd pushes a change of a prod object to branch as carol and
+// returns the new head.
+func (h *harness) changeProd(branch, label string) string {
+	h.t.Helper()
+	svc := h.files("main")[prodService]
+	svc = strings.Replace(svc, "    gitvend.dev/request: payments-api\n", "    gitvend.dev/request: payments-api\n    note: "+label+"\n", 1)
+	sha, err := h.gh.Push(context.Background(), repo, githubtest.PushSpec{User: "carol", Branch: branch, Message: "Label " + label,
+		Files: map[string]string{prodService: svc}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sha
+}
+
+// approvalRun is the gitvend/approval run on sha, as "conclusion: title".
+func (h *harness) approvalRun(sha string) string {
+	h.t.Helper()
+	r, ok := h.checkRuns(sha)[bot.CheckApproval]
+	if !ok {
+		return "none"
+	}
+	return r.Conclusion + ": " + r.Title
+}
+
+func (h *harness) review(pr int, login, event string) int64 {
+	h.t.Helper()
+	id, err := h.gh.SubmitReview(context.Background(), repo, pr, login, event, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// TestApprovalCheck: a pull request changing prod, which needs two
+// approvals of team platform, is green only once two members other than
+// its author approved its current head; the author cannot approve, a
+// reader outside the team does not count, a push makes approvals stale
+// and a dismissal withdraws one. A pull request changing no environment
+// that needs approvals is green at once.
+func TestApprovalCheck(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.requireApprovals("2")
+
+	head := h.changeProd("prod-label", "one")
+	pr, err := h.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: "prod-label", Title: "Label prod's service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	step := func(what, sha, want string) {
+		t.Helper()
+		h.settle()
+		if got := h.approvalRun(sha); got != want {
+			t.Errorf("%s: approval run = %q, want %q", what, got, want)
+		}
+	}
+	step("opened", head, "failure: Waiting for approvals: prod: 0 of 2 approvals from members of platform; 2 more needed")
+
+	if _, err := h.gh.SubmitReview(ctx, repo, pr, "carol", "APPROVE", ""); err == nil {
+		t.Error("the author approved her own pull request")
+	}
+	h.review(pr, "dana", "APPROVE")
+	step("dana approved", head, "failure: Waiting for approvals: prod: 1 of 2 approvals from members of platform (@dana); 1 more needed")
+	h.review(pr, "bob", "APPROVE")
+	step("bob, outside platform, approved", head,
+		"failure: Waiting for approvals: prod: 1 of 2 approvals from members of platform (@dana); 1 more needed; not counted, outside those teams: @bob")
+	h.review(pr, "erin", "APPROVE")
+	step("erin approved", head, "success: Approved for prod")
+
+	// A new head: the approvals of the old one are stale.
+	head2 := h.changeProd("prod-label", "two")
+	step("pushed", head2, "failure: Waiting for approvals: prod: 0 of 2 approvals from members of platform; 2 more needed")
+	h.review(pr, "dana", "APPROVE")
+	frank := h.review(pr, "frank", "APPROVE")
+	step("dana and frank approved the new head", head2, "success: Approved for prod")
+	if err := h.gh.DismissReview(ctx, repo, pr, frank, "alice", "asked too early"); err != nil {
+		t.Fatal(err)
+	}
+	step("frank's dismissed", head2, "failure: Waiting for approvals: prod: 1 of 2 approvals from members of platform (@dana); 1 more needed")
+	if _, err := h.gh.SubmitReview(ctx, repo, pr, "erin", "REQUEST_CHANGES", "not this label"); err != nil {
+		t.Fatal(err)
+	}
+	step("erin asks for changes", head2, "failure: Waiting for approvals: prod: 1 of 2 approvals from members of platform (@dana); 1 more needed")
+	h.review(pr, "erin", "APPROVE")
+	step("erin approved after all", head2, "success: Approved for prod")
+
+	// A change to dev only needs nobody.
+	devSHA, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "dev-note", Message: "A note",
+		Files: map[string]string{"docs/note.md": "dev only\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: "dev-note", Title: "A note"}); err != nil {
+		t.Fatal(err)
+	}
+	step("dev only", devSHA, "success: No approvals needed")
+}
