@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
@@ -111,4 +112,67 @@ func Touched(rules *config.Repo, base, head Digests) []config.Environment {
 		}
 	}
 	return out
+}
+
+// What gitvend posts about approvals on GitHub, read back by the rollout
+// and the bot.
+const (
+	// CheckRun is the check run on a pull request's head that is green
+	// once the environments it changes have their approvals.
+	CheckRun = "gitvend/approval"
+	// MergeStatus is gitvend's commit status on a commit that reached the
+	// desired-state branch without approvals: failure while it waits,
+	// success once a repository admin confirmed it (/provision
+	// approve-merge on the issue), which lets it be applied.
+	MergeStatus = "gitvend/approve-merge"
+	// Label marks the issues of unapproved changes.
+	Label = "gitvend-approval"
+)
+
+// IssueTitle is the stable title of the issue of environment env's
+// unapproved changes.
+func IssueTitle(env string) string { return "Unapproved change to environment " + env }
+
+// markerPrefix starts the hidden line of an issue body that names the
+// environment and the commits waiting for approve-merge.
+const markerPrefix = "<!-- gitvend:unapproved "
+
+// Marker is the hidden line naming env and its commits waiting.
+func Marker(env string, shas []string) string {
+	return markerPrefix + env + " " + strings.Join(shas, " ") + " -->"
+}
+
+// ParseMarker reads the environment and commits of an issue body's
+// marker; ok is false when it has none.
+func ParseMarker(body string) (env string, shas []string, ok bool) {
+	i := strings.Index(body, markerPrefix)
+	if i < 0 {
+		return "", nil, false
+	}
+	rest, _, found := strings.Cut(body[i+len(markerPrefix):], " -->")
+	if !found {
+		return "", nil, false
+	}
+	fields := strings.Fields(rest)
+	if len(fields) < 2 || !config.IsDNSLabel(fields[0]) {
+		return "", nil, false
+	}
+	for _, s := range fields[1:] {
+		if !isSHA(s) {
+			return "", nil, false
+		}
+	}
+	return fields[0], fields[1:], true
+}
+
+func isSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }

@@ -20,7 +20,7 @@ import (
 // needs approvals, and judged again on every review submitted, edited or
 // dismissed and on every new head: only approvals of the current head
 // count.
-const CheckApproval = "gitvend/approval"
+const CheckApproval = approval.CheckRun
 
 // CheckApproval judges the approvals of pull request number of repository
 // full on its current head and posts the gitvend/approval run there (a
