@@ -11,6 +11,7 @@ import (
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/logctx"
+	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/internal/textbudget"
 )
 
@@ -198,4 +199,98 @@ func (d *Dispatcher) withApproval(repo string, n int, job func(context.Context) 
 		}
 		return d.bot.CheckApproval(ctx, repo, n)
 	}
+}
+
+// A change that reached the desired-state branch without the approvals
+// of its environment is not applied (rollout/approval.go): gitvend opens
+// one issue per environment listing the commits, each with its own
+// commit status approval.MergeStatus in failure. A repository admin
+// confirms them with /provision approve-merge on that issue; the bot
+// turns the status of each listed commit that gitvend itself failed to
+// success, naming the admin, and signals the rollout, which then applies
+// them. Anyone else is refused once.
+
+// isApprovalIssue tells whether issue is gitvend's issue of an
+// environment's unapproved changes.
+func (b *Bot) isApprovalIssue(issue *github.Issue) bool {
+	if !b.isOwn(issue.User) || issue.IsPullRequest || !slices.Contains(issue.Labels, approval.Label) {
+		return false
+	}
+	env, _, ok := approval.ParseMarker(issue.Body)
+	return ok && issue.Title == approval.IssueTitle(env)
+}
+
+// syncApproval answers the comment tr names on the approval issue.
+func (b *Bot) syncApproval(ctx context.Context, w *work, issue *github.Issue, tr Trigger) (Outcome, error) {
+	if tr.Wrote == nil || tr.CommentID == 0 || tr.Actor == "" {
+		return OutcomeIgnored, nil
+	}
+	marker := fmt.Sprintf("approve-merge-%d", tr.CommentID)
+	reply := func(body string) (Outcome, error) {
+		return OutcomeIgnored, b.say(ctx, w, nil, issue.Number, marker, body)
+	}
+	usage := request.Usage(request.ApprovalIssue)
+	cmds, errs := request.ParseCommands(tr.Wrote.Text)
+	v := vocabulary(w)
+	for _, cmd := range cmds {
+		errs = append(errs, v.Check(cmd, request.ApprovalIssue, "")...)
+	}
+	if len(errs) > 0 {
+		return reply(replyData{User: tr.Actor, Errors: replyErrors(errs), Usage: usage}.render())
+	}
+	asked := false
+	for _, cmd := range cmds {
+		asked = asked || cmd.Verb == request.ApproveMerge
+	}
+	if !asked {
+		return reply(replyData{Help: true, Usage: usage}.render())
+	}
+	log := logctx.LoggerFrom(ctx).With("repo", w.full, "issue", issue.Number, "user", tr.Actor)
+	perm, err := b.permission(ctx, w, tr.Actor)
+	if err != nil {
+		return "", err
+	}
+	if !config.PermissionAtLeast(perm, "admin") {
+		r := &admission.Refusal{User: tr.Actor, Reason: "only repository admins may confirm a change that reached the branch without its approvals."}
+		log.Info("approve-merge refused", "permission", perm)
+		return OutcomeRefused, b.refuseOnce(ctx, w, issue.Number, r)
+	}
+	if issue.State != "open" {
+		return reply("Nothing to confirm: this issue is closed, so no change of its environment waits.")
+	}
+	env, shas, _ := approval.ParseMarker(issue.Body)
+	var confirmed []string
+	for _, sha := range shas {
+		st, err := w.gh.Status(ctx, w.owner, w.name, sha, approval.MergeStatus)
+		if err != nil {
+			return "", fmt.Errorf("approve-merge status of %.12s: %w", sha, err)
+		}
+		if st.State != "failure" && st.State != "success" {
+			continue // gitvend refused no such commit: not confirmed
+		}
+		if st.State == "failure" {
+			desc := textbudget.Line("approve-merge by @"+tr.Actor+" on #"+fmt.Sprint(issue.Number), textbudget.Chars(github.MaxStatusDescription))
+			if err := w.gh.SetStatus(ctx, w.owner, w.name, sha, approval.MergeStatus, "success", desc, ""); err != nil {
+				return "", fmt.Errorf("record approve-merge on %.12s: %w", sha, err)
+			}
+		}
+		confirmed = append(confirmed, fmt.Sprintf("`%.12s`", sha))
+	}
+	if len(confirmed) == 0 {
+		return reply("Nothing to confirm: gitvend holds none of the commits this issue lists.")
+	}
+	log.Info("approve-merge recorded", "environment", env, "commits", len(confirmed))
+	if b.opts.Reverts != nil {
+		b.opts.Reverts.KickRevert(ctx, w.full)
+	}
+	return reply(fmt.Sprintf("Confirmed by @%s: %s of `%s` may be applied now, although %s. "+
+		"Recorded in each commit's `%s` status; the `gitvend/apply/<target>` statuses show the apply, and this issue closes once nothing of `%s` waits.",
+		tr.Actor, strings.Join(confirmed, ", "), env, plural(len(confirmed), "it lacked its approvals", "they lacked their approvals"), approval.MergeStatus, env))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

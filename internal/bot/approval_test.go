@@ -2,10 +2,13 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/gitvend/gitvend/internal/approval"
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
 )
 
@@ -126,4 +129,71 @@ func TestApprovalCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("dev only", devSHA, "success: No approvals needed")
+}
+
+// TestApproveMergeOnlyByAdmins: on the issue the rollout opens for prod's
+// unapproved change (written here as the App writes it), a writer's
+// /provision approve-merge is refused once and a reader is refused by the
+// gate, both changing nothing; an admin's turns gitvend's approve-merge
+// status of the refused commit to success, naming the admin, signals the
+// rollout, and leaves a commit gitvend never refused alone.
+func TestApproveMergeOnlyByAdmins(t *testing.T) {
+	kicks := &countingKicks{}
+	h := newHarness(t, func(o *bot.Options) { o.Reverts = kicks })
+	ctx := context.Background()
+	h.requireApprovals("1")
+	if err := h.gh.SetPermission(repo, "dana", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	refused := h.changeProd("main", "direct")
+	other := h.changeProd("main", "other")
+	h.settle()
+	app, err := h.opts.Clients.ForRepo(ctx, "acme", "infra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SetStatus(ctx, "acme", "infra", refused, approval.MergeStatus, "failure", "changed prod without approvals", ""); err != nil {
+		t.Fatal(err)
+	}
+	is, err := app.CreateIssue(ctx, "acme", "infra", github.NewIssue{Title: approval.IssueTitle("prod"), Labels: []string{approval.Label},
+		Body: "Not applied.\n\n" + approval.Marker("prod", []string{refused, other}) + "\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func(sha string) string {
+		st, err := app.Status(ctx, "acme", "infra", sha, approval.MergeStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.State + ": " + st.Description
+	}
+
+	h.comment(is.Number, "carol", "/provision approve-merge")
+	h.comment(is.Number, "bob", "/provision approve-merge")
+	h.comment(is.Number, "carol", "/provision approve-merge")
+	h.settle()
+	if got := status(refused); got != "failure: changed prod without approvals" || kicks.n.Load() != 0 {
+		t.Fatalf("approve-merge by people who may not: %q, %d signals", got, kicks.n.Load())
+	}
+	if got := h.commentsWith(is.Number, "Sorry @carol, only repository admins may confirm"); len(got) != 1 {
+		t.Errorf("carol's refusals: %q", h.botComments(is.Number))
+	}
+	if got := h.commentsWith(is.Number, "Sorry @bob"); len(got) != 1 {
+		t.Errorf("bob's refusals: %q", h.botComments(is.Number))
+	}
+
+	h.comment(is.Number, "dana", "/provision approve-merge")
+	h.settle()
+	if got := status(refused); got != fmt.Sprintf("success: approve-merge by @dana on #%d", is.Number) {
+		t.Errorf("the refused commit's status after the admin's confirmation: %q", got)
+	}
+	if got := status(other); got != ": " {
+		t.Errorf("a commit gitvend never refused got %q", got)
+	}
+	if kicks.n.Load() != 1 {
+		t.Errorf("%d signals to the rollout, want 1", kicks.n.Load())
+	}
+	if got := h.commentsWith(is.Number, "Confirmed by @dana: `"+refused[:12]+"` of `prod` may be applied now"); len(got) != 1 {
+		t.Errorf("the admin's reply: %q", h.botComments(is.Number))
+	}
 }
