@@ -361,7 +361,7 @@ func TestConformance(t *testing.T) {
 	f := newFixture(t, fixtureOptions{transport: func(base http.RoundTripper) http.RoundTripper {
 		v.base = base
 		return v
-	}})
+	}, grants: map[string]string{"administration": "read"}})
 	playScenario(t, f)
 	f.idle(t)
 
@@ -636,6 +636,16 @@ func playScenario(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	must[[]*github.PullRequestReview](t, "list reviews")(c.PullRequests.ListReviews(ctx, o, r, hp, nil))
+	if _, resp, err := c.Repositories.GetBranchProtection(ctx, o, r, "main"); resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("protection of an unprotected branch: %v", err)
+	}
+	if err := gh.SetBranchProtection(testRepo, "main", &Protection{RequiredChecks: []string{"gitvend/policy", "gitvend/approval"}, Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	prot := must[*github.Protection](t, "branch protection")(c.Repositories.GetBranchProtection(ctx, o, r, "main"))
+	if got := prot.GetRequiredStatusChecks(); got == nil || len(*got.Contexts) != 2 || !got.Strict {
+		t.Errorf("required checks = %+v", got)
+	}
 	hm, err := gh.MergePullRequest(ctx, testRepo, hp, "alice")
 	if err != nil {
 		t.Fatal(err)

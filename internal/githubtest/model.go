@@ -49,6 +49,7 @@ type repo struct {
 	pushed        time.Time
 	git           *gitRepo
 	perms         map[string]string // login -> admin|maintain|write|triage|read
+	protections   map[string]*protection // branch -> its protection rule
 	labels        map[string]*label // lower-case name
 	labelOrder    []string
 	issues        []*issue // index = number-1

@@ -23,6 +23,8 @@ func (s *Server) routeTable() []route {
 
 		// Repositories, collaborators, teams.
 		routeFor(get, rp, authRepo, s.getRepo),
+		// Before the branch: a branch name may contain slashes.
+		routeFor(get, rp+"/branches/{branch*}/protection", authRepo, s.getBranchProtection),
 		routeFor(get, rp+"/branches/{branch*}", authRepo, s.getBranch),
 		routeFor(get, rp+"/collaborators/{username}/permission", authRepo, s.getCollaboratorPermission),
 		routeFor(get, "/orgs/{org}/teams/{team_slug}/memberships/{username}", authOrg, s.getTeamMembership),
