@@ -197,3 +197,56 @@ func TestApproveMergeOnlyByAdmins(t *testing.T) {
 		t.Errorf("the admin's reply: %q", h.botComments(is.Number))
 	}
 }
+
+// TestProtectionNotice: the status page says when the desired-state
+// branch's protection does not require gitvend/policy and
+// gitvend/approval: when gitvend may not read it, when the branch is not
+// protected, when the rule requires only one of them; and nothing once
+// both are required.
+func TestProtectionNotice(t *testing.T) {
+	ctx := context.Background()
+	notice := func(h *harness) string {
+		t.Helper()
+		if err := h.bot.Resync(ctx, repo); err != nil {
+			t.Fatal(err)
+		}
+		ps := h.bot.Protections()
+		if len(ps) != 1 || ps[0].Repo != repo || ps[0].Branch != "main" {
+			t.Fatalf("protections = %+v", ps)
+		}
+		return strings.Join(ps[0].Missing, ",") + " | " + ps[0].Notice
+	}
+	without := newHarness(t)
+	without.requireApprovals("1")
+	if got := notice(without); !strings.HasPrefix(got, "gitvend/policy,gitvend/approval | Cannot tell whether branch main requires gitvend/policy and gitvend/approval: "+
+		"the App lacks the administration (read) permission") {
+		t.Errorf("without the permission: %q", got)
+	}
+
+	// An installation that granted administration (read) from the start.
+	h := newFreshHarness(t)
+	if err := h.gh.SetInstallationPermission("acme", "administration", "read"); err != nil {
+		t.Fatal(err)
+	}
+	if got := notice(h); got != "gitvend/policy | Branch main is not protected: pull requests can merge while gitvend/policy fail. "+
+		"Require them in the branch's protection rule." {
+		t.Errorf("unprotected, no approvals: %q", got)
+	}
+	h.requireApprovals("1")
+	if got := notice(h); got != "gitvend/policy,gitvend/approval | Branch main is not protected: pull requests can merge while gitvend/policy and gitvend/approval fail. "+
+		"Require them in the branch's protection rule. Until then a merge without its approvals still is not applied: it waits for an admin's /provision approve-merge." {
+		t.Errorf("unprotected: %q", got)
+	}
+	if err := h.gh.SetBranchProtection(repo, "main", &githubtest.Protection{RequiredChecks: []string{"gitvend/policy"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := notice(h); !strings.HasPrefix(got, "gitvend/approval | Branch main does not require gitvend/approval: pull requests can merge while gitvend/approval fail") {
+		t.Errorf("only policy required: %q", got)
+	}
+	if err := h.gh.SetBranchProtection(repo, "main", &githubtest.Protection{RequiredChecks: []string{"gitvend/policy", "gitvend/approval"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := notice(h); got != " | " {
+		t.Errorf("both required: %q", got)
+	}
+}

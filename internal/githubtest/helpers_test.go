@@ -183,7 +183,7 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 		t.Fatalf("add installation: %v", err)
 	}
 	for name, level := range fo.grants {
-		if err := gh.SetInstallationPermission(inst, name, level); err != nil {
+		if err := gh.SetInstallationPermission("acme", name, level); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // protection is a branch's protection rule, as far as the double keeps it.
@@ -49,21 +50,27 @@ func (s *Server) SetBranchProtection(fullName, branch string, p *Protection) err
 }
 
 // SetInstallationPermission grants (or with level "" takes away) one of
-// an installation's App permissions, such as administration: read, as
-// the App's owner changes them and the installation accepts. Tokens
-// issued afterwards carry it.
-func (s *Server) SetInstallationPermission(installationID int64, name, level string) error {
+// the App's permissions, such as administration: read, on the
+// installations of account, as the App's owner changes them and the
+// installation accepts. Tokens issued afterwards carry it.
+func (s *Server) SetInstallationPermission(account, name, level string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in, ok := s.insts[installationID]
-	if !ok {
-		return fmt.Errorf("installation %d: %w", installationID, ErrNotFound)
+	found := false
+	for _, in := range s.insts {
+		if !strings.EqualFold(in.account.login, account) {
+			continue
+		}
+		found = true
+		if level == "" {
+			delete(in.permissions, name)
+		} else {
+			in.permissions[name] = level
+		}
 	}
-	if level == "" {
-		delete(in.permissions, name)
-		return nil
+	if !found {
+		return fmt.Errorf("installation on %s: %w", account, ErrNotFound)
 	}
-	in.permissions[name] = level
 	return nil
 }
 
