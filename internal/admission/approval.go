@@ -26,9 +26,11 @@ type Review struct {
 // changes or was dismissed decides (a review that only comments changes
 // nothing, as on GitHub), and it approves head only when it is an
 // approval submitted on head itself: an approval of an older head is
-// stale. The pull request's author, bots and bot (gitvend's own login)
-// never approve. Logins come out in the order of their first review.
-func Approvers(reviews []Review, author, bot, head string) []string {
+// stale. The change's authors (the pull request's author, and for a
+// request's pull request the requester), bots and bot (gitvend's own
+// login) never approve. Logins come out in the order of their first
+// review.
+func Approvers(reviews []Review, authors []string, bot, head string) []string {
 	latest := map[string]Review{}
 	var order []string
 	for _, r := range reviews {
@@ -45,7 +47,7 @@ func Approvers(reviews []Review, author, bot, head string) []string {
 	for _, login := range order {
 		r := latest[strings.ToLower(login)]
 		if r.State != "APPROVED" || r.CommitID != head || r.Bot || strings.HasSuffix(login, "[bot]") ||
-			strings.EqualFold(login, author) || (bot != "" && strings.EqualFold(login, bot)) {
+			slices.ContainsFunc(authors, func(a string) bool { return strings.EqualFold(a, login) }) || (bot != "" && strings.EqualFold(login, bot)) {
 			continue
 		}
 		out = append(out, login)

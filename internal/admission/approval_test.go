@@ -22,7 +22,7 @@ func TestApprovers(t *testing.T) {
 		{Login: "hal", State: "CHANGES_REQUESTED", CommitID: old},
 		{Login: "hal", State: "APPROVED", CommitID: head}, // the latest decides
 	}
-	got := Approvers(reviews, "Alice", "gitvend[bot]", head)
+	got := Approvers(reviews, []string{"Alice"}, "gitvend[bot]", head)
 	if strings.Join(got, ",") != "dana,hal" {
 		t.Errorf("Approvers = %v, want dana,hal", got)
 	}

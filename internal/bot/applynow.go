@@ -106,9 +106,9 @@ func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, 
 // windows that needs approvals (config.Approvals), as many distinct
 // members of its approval teams as a merge needs must each have asked
 // /provision apply-now on the pull request, in a comment or a review,
-// none of them its author nor a bot, each one who may request in the
-// environment. The asking is the approval: the override of a window
-// needs the same eyes as the change.
+// none of them an author of the change (see authorsOf) nor a bot, each
+// one who may request in the environment. The asking is the approval:
+// the override of a window needs the same eyes as the change.
 func (b *Bot) applyNowApprovals(ctx context.Context, w *work, pr github.PullRequest) (string, error) {
 	var envs []config.Environment
 	for _, env := range w.cfg.Environments {
@@ -119,7 +119,11 @@ func (b *Bot) applyNowApprovals(ctx context.Context, w *work, pr github.PullRequ
 	if len(envs) == 0 {
 		return "", nil
 	}
-	askers, err := b.applyNowAskers(ctx, w, pr)
+	authors, err := b.authorsOf(ctx, w, pr)
+	if err != nil {
+		return "", err
+	}
+	askers, err := b.applyNowAskers(ctx, w, pr, authors)
 	if err != nil {
 		return "", err
 	}
@@ -140,7 +144,7 @@ func (b *Bot) applyNowApprovals(ctx context.Context, w *work, pr github.PullRequ
 			return "", err
 		}
 		if a := tallies[0]; !a.Met() {
-			waiting = append(waiting, "- "+a.Line()+"; "+mayStillApprove(a, pr.User))
+			waiting = append(waiting, "- "+a.Line()+"; "+mayStillApprove(a, authors))
 		}
 	}
 	if len(waiting) == 0 {
@@ -150,9 +154,13 @@ func (b *Bot) applyNowApprovals(ctx context.Context, w *work, pr github.PullRequ
 		"each given by asking `/provision apply-now reason=\"…\"` on this pull request.\n\n%s\n", strings.Join(waiting, "\n")), nil
 }
 
-// mayStillApprove says who may still approve a's environment.
-func mayStillApprove(a admission.Approval, author string) string {
-	not := []string{"@" + author}
+// mayStillApprove says who may still approve a's environment: no author
+// of the change, nobody counted already.
+func mayStillApprove(a admission.Approval, authors []string) string {
+	var not []string
+	for _, l := range authors {
+		not = append(not, "@"+l)
+	}
 	for _, l := range a.Approved {
 		not = append(not, "@"+l)
 	}
@@ -161,8 +169,8 @@ func mayStillApprove(a admission.Approval, author string) string {
 
 // applyNowAskers are the distinct people, in order, who asked
 // /provision apply-now on pull request pr in a comment or a review: not
-// its author, not a bot.
-func (b *Bot) applyNowAskers(ctx context.Context, w *work, pr github.PullRequest) ([]string, error) {
+// an author of its change (authors), not a bot.
+func (b *Bot) applyNowAskers(ctx context.Context, w *work, pr github.PullRequest, authors []string) ([]string, error) {
 	cs, err := w.gh.ListComments(ctx, w.owner, w.name, pr.Number)
 	if err != nil {
 		return nil, fmt.Errorf("list comments of #%d: %w", pr.Number, err)
@@ -173,10 +181,10 @@ func (b *Bot) applyNowAskers(ctx context.Context, w *work, pr github.PullRequest
 	}
 	var out []string
 	add := func(login, text string, bot bool) {
-		if _, ok := applyNowIn(text); !ok || bot || b.isOwn(login) || strings.HasSuffix(login, "[bot]") || strings.EqualFold(login, pr.User) {
+		if _, ok := applyNowIn(text); !ok || bot || b.isOwn(login) || strings.HasSuffix(login, "[bot]") {
 			return
 		}
-		for _, have := range out {
+		for _, have := range append(authors, out...) {
 			if strings.EqualFold(have, login) {
 				return
 			}

@@ -88,7 +88,11 @@ func (b *Bot) approvalRun(ctx context.Context, w *work, pr github.PullRequest, h
 	for _, r := range reviews {
 		rs = append(rs, admission.Review{Login: r.User, Bot: r.Bot || b.isOwn(r.User), State: r.State, CommitID: r.CommitID})
 	}
-	approvers := admission.Approvers(rs, pr.User, b.opts.Login, pr.HeadSHA)
+	authors, err := b.authorsOf(ctx, w, pr)
+	if err != nil {
+		return run, err
+	}
+	approvers := admission.Approvers(rs, authors, b.opts.Login, pr.HeadSHA)
 	tallies, err := b.tally(ctx, w, touched, approvers)
 	if err != nil {
 		return run, err
@@ -118,6 +122,21 @@ func (b *Bot) approvalRun(ctx context.Context, w *work, pr github.PullRequest, h
 		"`/provision approve-merge` on the issue gitvend opens.", envList(touched), pr.HeadSHA, strings.Join(lines, "\n")),
 		checkOutput, textbudget.Options{})
 	return run, nil
+}
+
+// authorsOf are the authors of pull request pr's change, whose approval
+// never counts: its author and, for a request's pull request (opened by
+// gitvend), the author of the request's issue.
+func (b *Bot) authorsOf(ctx context.Context, w *work, pr github.PullRequest) ([]string, error) {
+	authors := []string{pr.User}
+	if n := issueOfBranch(pr.Head); n > 0 && n != pr.Number && strings.EqualFold(pr.HeadRepo, w.full) {
+		is, err := w.gh.GetIssue(ctx, w.owner, w.name, n)
+		if err != nil {
+			return nil, fmt.Errorf("get request issue #%d: %w", n, err)
+		}
+		authors = append(authors, is.User)
+	}
+	return authors, nil
 }
 
 // tally asks GitHub the team memberships the approvals of each

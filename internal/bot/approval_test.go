@@ -250,3 +250,34 @@ func TestProtectionNotice(t *testing.T) {
 		t.Errorf("both required: %q", got)
 	}
 }
+
+// TestApprovalOfARequestNotByItsRequester: gitvend opens a request's pull
+// request, but the request is alice's: her approval of it does not count,
+// a member of platform's does.
+func TestApprovalOfARequestNotByItsRequester(t *testing.T) {
+	h := newHarness(t)
+	h.requireApprovals("1")
+	h.gh.SetTeamMembers("acme", "platform", "alice", "dana")
+	form := map[string]string{}
+	for k, v := range paymentsForm {
+		form[k] = v
+	}
+	form["Environment"] = "prod"
+	n := h.openForm("alice", "web-service", form)
+	h.settle()
+	pr := h.onePR(n)
+	const waiting = "failure: Waiting for approvals: prod: 0 of 1 approvals from members of platform; 1 more needed"
+	if got := h.approvalRun(pr.HeadSHA); got != waiting {
+		t.Fatalf("the request's pull request: %q, want %q", got, waiting)
+	}
+	h.review(pr.Number, "alice", "APPROVE")
+	h.settle()
+	if got := h.approvalRun(pr.HeadSHA); got != waiting {
+		t.Errorf("after the requester approved: %q, want %q", got, waiting)
+	}
+	h.review(pr.Number, "dana", "APPROVE")
+	h.settle()
+	if got := h.approvalRun(pr.HeadSHA); got != "success: Approved for prod" {
+		t.Errorf("after dana approved: %q", got)
+	}
+}
