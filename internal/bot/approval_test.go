@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/approval"
 	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/githubtest"
+	"github.com/gitvend/gitvend/internal/rollout"
 )
 
 const prodService = "requests/prod/team-payments/payments-api/service-payments-api.yaml"
@@ -280,4 +282,98 @@ func TestApprovalOfARequestNotByItsRequester(t *testing.T) {
 	if got := h.approvalRun(pr.HeadSHA); got != "success: Approved for prod" {
 		t.Errorf("after dana approved: %q", got)
 	}
+}
+
+// TestDirectPushWaitsForApproveMerge: with the bot and the rollout on a
+// real apiserver, and dev needing one approval of platform, a commit
+// pushed to main directly is not applied: its apply status fails naming
+// the reason, and the issue the rollout opens asks for approve-merge. A
+// writer's approve-merge is refused once; after a restart of the rollout
+// the commit still waits; a repository admin's approve-merge lets it be
+// applied, and the issue closes.
+func TestDirectPushWaitsForApproveMerge(t *testing.T) {
+	w := newDriftWorld(t, func(r *rollout.Rollout) bot.Reverts { return r })
+	ctx := context.Background()
+	if err := w.gh.SetPermission(repo, "dana", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := w.files("main")["gitvend.yaml"]
+	cfg = strings.Replace(cfg, "- name: dev\n", "- name: dev\n  approvals: {teams: [platform], count: 1}\n", 1)
+	cfgSHA, err := w.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "dev needs approvals",
+		Files: map[string]string{"gitvend.yaml": cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	w.r.Kick(repo)
+	eventually(t, "the configuration applied", func() bool { return w.applied(cfgSHA) })
+
+	const search = "environments/dev/search-config.yaml"
+	direct, err := w.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "5 shards, quickly",
+		Files: map[string]string{search: strings.Replace(w.files("main")[search], `"3"`, `"5"`, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.settle()
+	w.r.Kick(repo)
+	issue := func() githubtest.Issue {
+		all, err := w.gh.Issues(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range all {
+			if is.Title == approval.IssueTitle("dev") {
+				return is
+			}
+		}
+		return githubtest.Issue{}
+	}
+	eventually(t, "the issue of the unapproved change", func() bool { return issue().Number != 0 })
+	applyStatus := func() string {
+		all, err := w.gh.Statuses(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := ""
+		for _, st := range all {
+			if st.SHA == direct && st.Context == rollout.StatusPrefix+"dev" {
+				last = st.State + ": " + st.Description
+			}
+		}
+		return last
+	}
+	eventually(t, "the refusal on the commit", func() bool { return strings.HasPrefix(applyStatus(), "failure: not applied: dev changed by "+direct[:7]) })
+	shards := func() string { return w.live("configmap", "team-search", "search-settings", `{.data.index\.shards}`) }
+	if got := shards(); got != "3" {
+		t.Fatalf("shards after the direct push: %s, want 3", got)
+	}
+	number := issue().Number
+
+	w.comment(number, "carol", "/provision approve-merge")
+	w.settle()
+	if got := w.commentsWith(number, "Sorry @carol, only repository admins may confirm"); len(got) != 1 {
+		t.Errorf("carol's refusal: %q", w.botComments(number))
+	}
+
+	// A restart: the new rollout finds the commit waiting still.
+	w.stop()
+	r2, err := rollout.New(w.ropt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.run(r2)
+	r2.Kick(repo)
+	time.Sleep(time.Second)
+	if got := shards(); got != "3" || w.applied(direct) {
+		t.Fatalf("after a restart and a writer's approve-merge: shards %s, applied %v", got, w.applied(direct))
+	}
+
+	w.comment(number, "dana", "/provision approve-merge")
+	w.settle()
+	r2.Kick(repo) // the leader's push signal (the bot's went to the stopped rollout)
+	eventually(t, "the confirmed commit applied", func() bool { return w.applied(direct) })
+	if got := shards(); got != "5" {
+		t.Errorf("shards after approve-merge: %s, want 5", got)
+	}
+	eventually(t, "the issue closed", func() bool { return issue().State == "closed" })
 }
