@@ -342,7 +342,9 @@ func TestDirectPushWaitsForApproveMerge(t *testing.T) {
 		}
 		return last
 	}
-	eventually(t, "the refusal on the commit", func() bool { return strings.HasPrefix(applyStatus(), "failure: not applied: dev changed by "+direct[:7]) })
+	eventually(t, "the refusal on the commit", func() bool {
+		return strings.HasPrefix(applyStatus(), "failure: not applied: dev changed by "+direct[:7])
+	})
 	shards := func() string { return w.live("configmap", "team-search", "search-settings", `{.data.index\.shards}`) }
 	if got := shards(); got != "3" {
 		t.Fatalf("shards after the direct push: %s, want 3", got)
