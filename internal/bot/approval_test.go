@@ -204,11 +204,16 @@ func TestApproveMergeOnlyByAdmins(t *testing.T) {
 // branch's protection does not require gitvend/policy and
 // gitvend/approval: when gitvend may not read it, when the branch is not
 // protected, when the rule requires only one of them; and nothing once
-// both are required.
+// both are required. A resync reads the rule again once the last reading
+// is an hour old, or when the checks wanted changed.
 func TestProtectionNotice(t *testing.T) {
 	ctx := context.Background()
+	clk := &clock{}
+	later := time.Duration(0)
 	notice := func(h *harness) string {
 		t.Helper()
+		later += bot.ProtectionRecheck
+		clk.set(later)
 		if err := h.bot.Resync(ctx, repo); err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +223,7 @@ func TestProtectionNotice(t *testing.T) {
 		}
 		return strings.Join(ps[0].Missing, ",") + " | " + ps[0].Notice
 	}
-	without := newHarness(t)
+	without := newHarness(t, clk.option())
 	without.requireApprovals("1")
 	if got := notice(without); !strings.HasPrefix(got, "gitvend/policy,gitvend/approval | Cannot tell whether branch main requires gitvend/policy and gitvend/approval: "+
 		"the App lacks the administration (read) permission") {
@@ -226,7 +231,7 @@ func TestProtectionNotice(t *testing.T) {
 	}
 
 	// An installation that granted administration (read) from the start.
-	h := newFreshHarness(t)
+	h := newFreshHarness(t, clk.option())
 	if err := h.gh.SetInstallationPermission("acme", "administration", "read"); err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +255,15 @@ func TestProtectionNotice(t *testing.T) {
 	}
 	if got := notice(h); got != " | " {
 		t.Errorf("both required: %q", got)
+	}
+
+	// Read lately: a resync within the hour asks GitHub nothing.
+	h.gh.ResetCalls()
+	if err := h.bot.Resync(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.gh.Calls().ByRoute["GET /repos/{owner}/{repo}/branches/{branch}/protection"]; n != 0 {
+		t.Errorf("a resync within the hour read the protection %d times", n)
 	}
 }
 

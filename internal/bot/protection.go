@@ -67,11 +67,24 @@ func wantedChecks(w *work) []string {
 	return want
 }
 
+// ProtectionRecheck is how long a reading of a branch's protection is
+// kept before a resync reads it again: a quiet resync costs no rate
+// limit, and an answer of 403 or 404 (no permission, no rule) would.
+const ProtectionRecheck = time.Hour
+
 // checkProtection reads the protection of w's desired-state branch and
-// records the notice; a rule it cannot read is a notice too.
+// records the notice, unless it was read lately for the same branch and
+// checks; a rule it cannot read is a notice too.
 func (b *Bot) checkProtection(ctx context.Context, w *work) {
 	n := ProtectionNotice{Repo: w.full, Branch: w.branch, Checked: b.now().UTC()}
 	want := wantedChecks(w)
+	b.protections.mu.Lock()
+	last, seen := b.protections.m[w.full]
+	b.protections.mu.Unlock()
+	if seen && last.Branch == w.branch && sameChecks(append(append([]string{}, last.Required...), last.Missing...), want) &&
+		n.Checked.Sub(last.Checked) < ProtectionRecheck {
+		return
+	}
 	p, err := w.gh.BranchProtection(ctx, w.owner, w.name, w.branch)
 	switch {
 	case errors.Is(err, github.ErrNoAdministration):
@@ -110,4 +123,12 @@ func (b *Bot) checkProtection(ctx context.Context, w *work) {
 		b.protections.m = map[string]ProtectionNotice{}
 	}
 	b.protections.m[w.full] = n
+}
+
+// sameChecks tells whether a and b name the same checks, in any order.
+func sameChecks(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

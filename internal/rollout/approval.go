@@ -42,6 +42,9 @@ type unapproved struct {
 func (r *Rollout) approvalGate(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, branch, sha string, t *targetState) (bool, error) {
 	j := &approvalJudge{r: r, gh: gh, clone: clone, owner: owner, name: name, branch: branch, t: t, dirs: map[string]string{}}
 	defer j.cleanup()
+	if ruled, err := j.ruled(ctx, sha); err != nil || !ruled {
+		return false, err // no rule: nothing to judge, nothing to ask GitHub
+	}
 	pending, err := j.pending(ctx, sha)
 	if err != nil {
 		return false, err
@@ -124,9 +127,6 @@ func (j *approvalJudge) cleanup() {
 // top of waiting ones does not approve them: its reviewers did not see
 // them.
 func (j *approvalJudge) pending(ctx context.Context, head string) (map[string][]unapproved, error) {
-	if ruled, err := j.ruled(ctx, head); err != nil || !ruled {
-		return nil, err
-	}
 	chain := []string{head}
 	for c := head; ; {
 		if len(chain) > maxApprovalWalk {
