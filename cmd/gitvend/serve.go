@@ -399,6 +399,7 @@ func (s *service) status() any {
 	st["targets"] = targets
 	if s.bot != nil {
 		st["expiries"] = s.bot.Expiries()
+		st["protection"] = s.bot.Protections()
 	}
 	if s.rollout != nil {
 		st["held"] = s.rollout.Held()

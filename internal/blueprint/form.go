@@ -107,6 +107,8 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 		"`/provision extend ttl=…` on this issue keeps it longer.\n")
 	intro.WriteString("Where the environment sleeps outside working hours, `/provision wake for=2h` on this issue wakes it; " +
 		"`/provision help` lists every command that applies here.\n")
+	intro.WriteString("Where the environment needs approvals (`approvals:` in gitvend.yaml), the pull request is applied only once " +
+		"enough members of the named teams, other than you, approved its latest commit.\n")
 
 	body := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	body.Content = append(body.Content,

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -97,5 +98,76 @@ func TestApplyNowOnlyByThoseWhoMayRequest(t *testing.T) {
 	}
 	if s := h.commentsWith(pr.Number, "<!-- gitvend:summary -->"); len(s) != 1 {
 		t.Errorf("%d comments carry the summary's marker, want 1", len(s))
+	}
+}
+
+// TestApplyNowNeedsTheApprovals: in dev, which has a change window and
+// needs two approvals of team platform, /provision apply-now on a merged
+// pull request is an approval: nothing is recorded until two members of
+// platform other than the pull request's author have each asked. The
+// author's ask and the ask of a requester outside platform do not count,
+// a reader is refused, and each reply says how many of two and who may
+// still approve.
+func TestApplyNowNeedsTheApprovals(t *testing.T) {
+	kicks := &countingKicks{}
+	h := newHarness(t, func(o *bot.Options) { o.Reverts = kicks })
+	ctx := context.Background()
+	for _, u := range []string{"dana", "erin"} {
+		if err := h.gh.SetPermission(repo, u, "write"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.gh.SetTeamMembers("acme", "platform", "carol", "dana", "erin")
+	cfg := h.files("main")["gitvend.yaml"]
+	cfg = strings.Replace(cfg, "- name: dev\n", "- name: dev\n  teams: [payments, platform]\n  approvals: {teams: [platform], count: 2}\n  windows:\n"+
+		"  - {name: freeze, kind: deny, schedule: \"0 18 * * FRI\", duration: 60h}\n", 1)
+	if _, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "dev: freeze and approvals",
+		Files: map[string]string{"gitvend.yaml": cfg}}); err != nil {
+		t.Fatal(err)
+	}
+	const search = "environments/dev/search-config.yaml"
+	if _, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "shards", Message: "4 shards",
+		Files: map[string]string{search: strings.Replace(h.files("main")[search], `"3"`, `"4"`, 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := h.gh.OpenPullRequest(ctx, repo, githubtest.PullSpec{User: "carol", Head: "shards", Title: "4 shards"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge, err := h.gh.MergePullRequest(ctx, repo, pr, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	const ask = `/provision apply-now reason="search falls over at three shards"`
+	const rule = "dev: %s approvals from members of platform%s; any other member of platform may still approve (not @carol%s, nor a bot)"
+	for _, step := range []struct{ who, want string }{
+		{"carol", fmt.Sprintf(rule, "0 of 2", "; 2 more needed", "")},
+		{"alice", fmt.Sprintf(rule, "0 of 2", "; 2 more needed; not counted, outside those teams: @alice", "")},
+		{"dana", fmt.Sprintf(rule, "1 of 2", " (@dana); 1 more needed; not counted, outside those teams: @alice", ", @dana")},
+	} {
+		h.comment(pr, step.who, ask)
+		h.settle()
+		if got := h.commentsWith(pr, step.want); len(got) != 1 {
+			t.Errorf("after %s asked, want one reply saying %q in:\n%s", step.who, step.want, strings.Join(h.botComments(pr), "\n---\n"))
+		}
+		if got := h.applyNowStatuses(merge); len(got) != 0 || kicks.n.Load() != 0 {
+			t.Fatalf("apply-now recorded after %s asked: %q, %d signals", step.who, got, kicks.n.Load())
+		}
+	}
+	h.comment(pr, "bob", ask)
+	h.settle()
+	if got := h.commentsWith(pr, "Sorry @bob"); len(got) != 1 || len(h.applyNowStatuses(merge)) != 0 {
+		t.Errorf("a reader's apply-now: %q", h.botComments(pr))
+	}
+
+	h.comment(pr, "erin", ask)
+	h.settle()
+	got := h.applyNowStatuses(merge)
+	if len(got) != 1 || got[0] != "success: apply-now by @erin: search falls over at three shards by "+h.gh.BotLogin() {
+		t.Errorf("apply-now statuses once two members asked: %q", got)
+	}
+	if kicks.n.Load() != 1 {
+		t.Errorf("%d push signals, want 1", kicks.n.Load())
 	}
 }

@@ -137,6 +137,9 @@ type Bot struct {
 	gate    *gate                        // refused permissions and refusals replied
 	// expiries are the requests' expiries as last worked out.
 	expiries expiryBoard
+	// protections are what the desired-state branches' protection rules
+	// were last found to enforce of gitvend's checks.
+	protections protectionBoard
 
 	served map[string]string // config.RepoKey -> owner/name as configured
 

@@ -161,21 +161,22 @@ func (d *Dispatcher) route(hook server.Webhook) (func(context.Context) error, st
 		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
 	case *gh.PullRequestReviewEvent:
 		rv := ev.GetReview()
-		// A review body is read for commands as a comment is, and costs
-		// as little without one.
-		if ev.GetAction() != "submitted" && ev.GetAction() != "edited" || !request.HasCommand(rv.GetBody()) || b.isOwn(rv.GetUser().GetLogin()) {
-			return nil, "", ""
-		}
 		n := ev.GetPullRequest().GetNumber()
+		// A review body is read for commands as a comment is, and costs
+		// as little without one; every review may change the approvals.
+		if ev.GetAction() != "submitted" && ev.GetAction() != "edited" || !request.HasCommand(rv.GetBody()) || b.isOwn(rv.GetUser().GetLogin()) {
+			return d.withApproval(repo, n, nil, ev.GetAction()), "issue", fmt.Sprintf("#%d", n)
+		}
 		tr := Trigger{ReviewID: rv.GetID(), Actor: hook.Sender, Wrote: &Witness{ReviewID: rv.GetID(), Login: hook.Sender, Text: rv.GetBody()}}
 		if strings.EqualFold(hook.Sender, rv.GetUser().GetLogin()) {
 			tr.Association = rv.GetAuthorAssociation()
 		}
-		return d.issueJob(repo, n, tr), "issue", fmt.Sprintf("#%d", n)
+		return d.withApproval(repo, n, d.issueJob(repo, n, tr), ev.GetAction()), "issue", fmt.Sprintf("#%d", n)
 	case *gh.PullRequestEvent:
 		switch ev.GetAction() {
 		case "opened", "synchronize", "reopened", "ready_for_review":
-			return d.pullJob(repo, ev.GetPullRequest(), false), "pull", fmt.Sprintf("#%d", ev.GetPullRequest().GetNumber())
+			n := ev.GetPullRequest().GetNumber()
+			return d.withApproval(repo, n, d.pullJob(repo, ev.GetPullRequest(), false), "head"), "pull", fmt.Sprintf("#%d", n)
 		case "labeled":
 			if ev.GetLabel().GetName() == cluster.ConfirmPrune && !b.isOwn(hook.Sender) {
 				n, sender := ev.GetPullRequest().GetNumber(), hook.Sender

@@ -45,4 +45,7 @@ type GitHub interface {
 	// as the confirmation of a prune past a target's threshold.
 	Status(ctx context.Context, owner, repo, sha, statusContext string) (github.Status, error)
 	SetStatus(ctx context.Context, owner, repo, sha, statusContext, state, description, targetURL string) error
+	// BranchProtection reads the desired-state branch's protection rule,
+	// for the status page (see protection.go).
+	BranchProtection(ctx context.Context, owner, repo, branch string) (github.Protection, error)
 }

@@ -24,6 +24,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 		return err
 	}
 	label := w.cfg.Intake.Label
+	b.checkProtection(ctx, w)
 	err = b.ensureLabels(ctx, w)
 	expiring := expiringIssues(w)
 	w.cleanup()

@@ -91,6 +91,9 @@ func (b *Bot) SyncIssue(ctx context.Context, full string, number int, tr Trigger
 			return OutcomeIgnored, nil
 		}
 	}
+	if b.isApprovalIssue(&got) {
+		return b.syncApproval(ctx, w, &got, tr)
+	}
 	if b.isDriftIssue(w, &got) {
 		return b.syncDrift(ctx, w, &got, tr, known)
 	}

@@ -83,6 +83,9 @@ type Environment struct {
 	// Windows are the change windows of the environment: when merged
 	// changes are applied and when they wait (see Window).
 	Windows []Window `yaml:"windows"`
+	// Approvals, when set, is the review a change to the environment
+	// needs before it is applied (see Approvals).
+	Approvals *Approvals `yaml:"approvals"`
 }
 
 // DefaultExpiryWarning is how long before expiry a request's issue is told
@@ -339,6 +342,7 @@ func (r *Repo) Validate() error {
 		e.Prices.validate(f+".prices", bad)
 		e.validateExpiry(f, bad)
 		e.validateWindows(f, bad)
+		e.validateApprovals(f, teams, bad)
 	}
 	for i, b := range r.Budgets {
 		f := fmt.Sprintf("budgets[%d]", i)

@@ -16,8 +16,14 @@ type Review struct {
 	// AuthorAssociation is GitHub's relation of User to the repository.
 	AuthorAssociation string
 	Body              string
-	// State is APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED.
-	State       string
+	// Bot is set when User is a bot account (GitHub's user type Bot).
+	Bot bool
+	// State is APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED (a
+	// dismissed review keeps its place, under this state).
+	State string
+	// CommitID is the commit the review was submitted on: the pull
+	// request's head when it was submitted.
+	CommitID    string
 	HTMLURL     string
 	SubmittedAt time.Time
 }
@@ -41,8 +47,31 @@ func (c *Client) ListReviews(ctx context.Context, owner, repo string, number int
 		}
 		out = append(out, Review{
 			ID: r.GetID(), User: r.GetUser().GetLogin(), AuthorAssociation: r.GetAuthorAssociation(), Body: r.GetBody(),
-			State: r.GetState(), HTMLURL: r.GetHTMLURL(), SubmittedAt: r.GetSubmittedAt().Time,
+			Bot: r.GetUser().GetType() == "Bot", State: r.GetState(), CommitID: r.GetCommitID(), HTMLURL: r.GetHTMLURL(), SubmittedAt: r.GetSubmittedAt().Time,
 		})
+	}
+	return out, nil
+}
+
+// CommitPulls returns the pull requests GitHub associates with commit sha:
+// for a commit on the default branch, the merged pull request that
+// introduced it; none for a commit pushed there directly.
+func (c *Client) CommitPulls(ctx context.Context, owner, repo, sha string) ([]PullRequest, error) {
+	if err := checkArgs(owner, repo); err != nil {
+		return nil, err
+	}
+	if !isSHA(sha) {
+		return nil, fmt.Errorf("pull requests of commit %q: not a commit sha", sha)
+	}
+	list, err := listAll(ctx, func(lo gh.ListOptions) ([]*gh.PullRequest, *gh.Response, error) {
+		return c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, &lo)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pull requests of %s/%s@%.12s: %w", owner, repo, sha, convertError(err))
+	}
+	out := make([]PullRequest, 0, len(list))
+	for _, p := range list {
+		out = append(out, toPR(p))
 	}
 	return out, nil
 }

@@ -361,7 +361,7 @@ func TestConformance(t *testing.T) {
 	f := newFixture(t, fixtureOptions{transport: func(base http.RoundTripper) http.RoundTripper {
 		v.base = base
 		return v
-	}})
+	}, grants: map[string]string{"administration": "read"}})
 	playScenario(t, f)
 	f.idle(t)
 
@@ -403,7 +403,7 @@ func TestConformance(t *testing.T) {
 	for _, want := range []string{
 		"issues/opened", "issues/edited", "issues/closed", "issues/reopened", "issues/labeled", "issues/unlabeled",
 		"issue_comment/created", "issue_comment/edited", "issue_comment/deleted",
-		"pull_request/opened", "pull_request/synchronize", "pull_request/closed", "pull_request/edited", "pull_request_review/submitted",
+		"pull_request/opened", "pull_request/synchronize", "pull_request/closed", "pull_request/edited", "pull_request_review/submitted", "pull_request_review/dismissed",
 		"push/", "check_suite/requested", "check_suite/rerequested", "check_suite/completed",
 		"check_run/created", "check_run/completed", "check_run/rerequested",
 	} {
@@ -628,9 +628,30 @@ func playScenario(t *testing.T, f *fixture) {
 	if _, err := gh.SubmitReview(ctx, testRepo, hp, "bob", "COMMENT", "/provision set replicas=2"); err != nil {
 		t.Fatal(err)
 	}
-	must[[]*github.PullRequestReview](t, "list reviews")(c.PullRequests.ListReviews(ctx, o, r, hp, nil))
-	if _, err := gh.MergePullRequest(ctx, testRepo, hp, "alice"); err != nil {
+	approval, err := gh.SubmitReview(ctx, testRepo, hp, "bob", "APPROVE", "")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := gh.DismissReview(ctx, testRepo, hp, approval, "alice", "stale"); err != nil {
+		t.Fatal(err)
+	}
+	must[[]*github.PullRequestReview](t, "list reviews")(c.PullRequests.ListReviews(ctx, o, r, hp, nil))
+	if _, resp, err := c.Repositories.GetBranchProtection(ctx, o, r, "main"); resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("protection of an unprotected branch: %v", err)
+	}
+	if err := gh.SetBranchProtection(testRepo, "main", &Protection{RequiredChecks: []string{"gitvend/policy", "gitvend/approval"}, Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	prot := must[*github.Protection](t, "branch protection")(c.Repositories.GetBranchProtection(ctx, o, r, "main"))
+	if got := prot.GetRequiredStatusChecks(); got == nil || len(*got.Contexts) != 2 || !got.Strict {
+		t.Errorf("required checks = %+v", got)
+	}
+	hm, err := gh.MergePullRequest(ctx, testRepo, hp, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prs := must[[]*github.PullRequest](t, "pulls of a commit")(c.PullRequests.ListPullRequestsWithCommit(ctx, o, r, hm, nil)); len(prs) != 1 || prs[0].GetNumber() != hp {
+		t.Errorf("pulls of the merge commit = %d, want #%d only", len(prs), hp)
 	}
 	if err := gh.CloseIssue(ctx, testRepo, m, "alice"); err != nil {
 		t.Fatal(err)

@@ -144,6 +144,9 @@ type fixtureOptions struct {
 	opts      Options
 	transport func(http.RoundTripper) http.RoundTripper
 	files     map[string]string
+	// grants are App permissions the installation gets besides the
+	// default ones, such as administration: read.
+	grants map[string]string
 }
 
 func newFixture(t *testing.T, fo fixtureOptions) *fixture {
@@ -177,6 +180,11 @@ func newFixture(t *testing.T, fo fixtureOptions) *fixture {
 	inst, err := gh.AddInstallation("acme", testRepo)
 	if err != nil {
 		t.Fatalf("add installation: %v", err)
+	}
+	for name, level := range fo.grants {
+		if err := gh.SetInstallationPermission("acme", name, level); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var base http.RoundTripper = http.DefaultTransport
 	if fo.transport != nil {

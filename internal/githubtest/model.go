@@ -48,8 +48,9 @@ type repo struct {
 	updated       time.Time
 	pushed        time.Time
 	git           *gitRepo
-	perms         map[string]string // login -> admin|maintain|write|triage|read
-	labels        map[string]*label // lower-case name
+	perms         map[string]string      // login -> admin|maintain|write|triage|read
+	protections   map[string]*protection // branch -> its protection rule
+	labels        map[string]*label      // lower-case name
 	labelOrder    []string
 	issues        []*issue // index = number-1
 	comments      map[int64]*comment

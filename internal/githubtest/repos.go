@@ -127,8 +127,8 @@ func (s *Server) getBranch(c *call) (*response, error) {
 		"name":           name,
 		"commit":         s.restCommitJSON(c.repo, ci),
 		"_links":         obj{"self": api, "html": s.htmlRepo(c.repo) + "/tree/" + name},
-		"protected":      false,
-		"protection":     obj{"enabled": false, "required_status_checks": obj{"enforcement_level": "off", "contexts": []string{}, "checks": []any{}}},
+		"protected":      c.repo.protections[name] != nil,
+		"protection":     branchProtectionSummary(c.repo.protections[name]),
 		"protection_url": api + "/protection",
 	})
 }

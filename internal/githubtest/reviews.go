@@ -90,3 +90,80 @@ func (s *Server) listReviews(c *call) (*response, error) {
 	}
 	return ok(out)
 }
+
+// DismissReview dismisses review id of pull request number as login, as
+// in the browser: GitHub keeps the review with state DISMISSED (so it no
+// longer counts as an approval or a request for changes) and sends
+// pull_request_review dismissed. Dismissing needs write permission; a
+// review that only commented cannot be dismissed.
+func (s *Server) DismissReview(ctx context.Context, fullName string, number int, id int64, login, message string) error {
+	return s.locked(fullName, login, func(r *repo, u *user) error {
+		is, err := findIssue(r, number)
+		if err != nil {
+			return err
+		}
+		if is.pull == nil {
+			return fmt.Errorf("dismiss review of #%d: not a pull request: %w", number, ErrNotFound)
+		}
+		if permissionRank(s.permissionLocked(r, u)) < permissionRank("write") {
+			return &apiError{status: http.StatusForbidden, message: "Resource not accessible by integration"}
+		}
+		var rv *review
+		for _, x := range is.pull.reviews {
+			if x.id == id {
+				rv = x
+			}
+		}
+		switch {
+		case rv == nil:
+			return &apiError{status: http.StatusNotFound, message: "Not Found"}
+		case strings.TrimSpace(message) == "":
+			return &apiError{status: http.StatusUnprocessableEntity, message: "message is required"}
+		case rv.state != "APPROVED" && rv.state != "CHANGES_REQUESTED":
+			return &apiError{status: http.StatusUnprocessableEntity, message: "Can not dismiss a " + strings.ToLower(rv.state) + " pull request review"}
+		}
+		rv.state = "DISMISSED"
+		hook := s.reviewJSON(r, is, rv)
+		hook["state"] = "dismissed"
+		s.emit(r, "pull_request_review", "dismissed", u, obj{"review": hook, "pull_request": s.pullJSON(ctx, r, is, false)})
+		return nil
+	})
+}
+
+// listCommitPulls lists the pull requests associated with a commit, as
+// GitHub does: for a commit on the default branch, the merged pull
+// request that introduced it (merged as that commit, or whose own
+// commits it is among); for any other commit, the open and merged pull
+// requests whose head holds it. A commit pushed to the default branch
+// directly has none.
+func (s *Server) listCommitPulls(c *call) (*response, error) {
+	sha, err := c.refCommit()
+	if err != nil {
+		return nil, err
+	}
+	g := c.repo.git
+	onDefault := false
+	if tip := g.resolveCommit(c.ctx, "refs/heads/"+c.repo.defaultBranch); tip != "" {
+		onDefault = g.isAncestor(c.ctx, sha, tip)
+	}
+	var sel []*issue
+	for _, is := range c.repo.issues {
+		p := is.pull
+		if p == nil {
+			continue
+		}
+		introduced := p.merged && (p.mergeSHA == sha ||
+			(p.headSHA != "" && g.isAncestor(c.ctx, sha, p.headSHA) && (p.baseSHA == "" || !g.isAncestor(c.ctx, sha, p.baseSHA))))
+		switch {
+		case onDefault && introduced && p.base == c.repo.defaultBranch:
+			sel = append(sel, is)
+		case !onDefault && (p.merged || is.state == "open") && p.headSHA != "" && g.isAncestor(c.ctx, sha, p.headSHA):
+			sel = append(sel, is)
+		}
+	}
+	out := []any{}
+	for _, is := range paginate(c, sel) {
+		out = append(out, s.pullJSON(c.ctx, c.repo, is, false))
+	}
+	return ok(out)
+}

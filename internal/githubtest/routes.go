@@ -23,6 +23,8 @@ func (s *Server) routeTable() []route {
 
 		// Repositories, collaborators, teams.
 		routeFor(get, rp, authRepo, s.getRepo),
+		// Before the branch: a branch name may contain slashes.
+		routeFor(get, rp+"/branches/{branch*}/protection", authRepo, s.getBranchProtection),
 		routeFor(get, rp+"/branches/{branch*}", authRepo, s.getBranch),
 		routeFor(get, rp+"/collaborators/{username}/permission", authRepo, s.getCollaboratorPermission),
 		routeFor(get, "/orgs/{org}/teams/{team_slug}/memberships/{username}", authOrg, s.getTeamMembership),
@@ -93,6 +95,7 @@ func (s *Server) routeTable() []route {
 		routeFor(get, rp+"/commits/{ref*}/status", authRepo, s.getCombinedStatus),
 		routeFor(get, rp+"/commits/{ref*}/statuses", authRepo, s.listStatuses),
 		routeFor(post, rp+"/statuses/{sha}", authRepo, s.createStatus),
+		routeFor(get, rp+"/commits/{ref*}/pulls", authRepo, s.listCommitPulls),
 		// Last: a ref may contain slashes, so this template would also
 		// match the commit routes above.
 		routeFor(get, rp+"/commits/{ref*}", authRepo, s.getRepoCommit),

@@ -57,6 +57,10 @@ const (
 	// change window holds its environment: /provision apply-now
 	// reason="…", the reason required.
 	ApplyNow Verb = "apply-now"
+	// ApproveMerge, on the issue gitvend opens for a change that reached
+	// the desired-state branch without its approvals, lets the rollout
+	// apply it: a repository admin's confirmation.
+	ApproveMerge Verb = "approve-merge"
 )
 
 // MinReasonLength and MaxReasonLength bound the reason of an apply-now.
@@ -227,7 +231,7 @@ func parseCommand(line string) (Command, error) {
 		return parseApplyNow(rest)
 	case Revert, Adopt:
 		return parseDriftCommand(Verb(head.text), rest)
-	case Rerender, Destroy, Help, ConfirmPrune:
+	case Rerender, Destroy, Help, ConfirmPrune, ApproveMerge:
 		cmd.Verb = Verb(head.text)
 		if len(rest) > 0 {
 			return Command{}, fmt.Errorf("%s takes no arguments, got %s", head.text, Code(rest[0].text))

@@ -21,14 +21,23 @@ const (
 	// RequestPR is the pull request of a request.
 	RequestPR
 	// BotIssue is an issue gitvend opened itself other than a drift
-	// issue: no command applies there.
+	// issue or an approval issue: no command applies there.
 	BotIssue
 	// DriftIssue is a target's drift issue: revert and adopt apply there.
 	DriftIssue
+	// ApprovalIssue is the issue of an environment's unapproved changes:
+	// approve-merge applies there.
+	ApprovalIssue
 )
 
 // verbs are the words a command may start with besides a blueprint name.
-var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt, ConfirmPrune, ApplyNow}
+var verbs = []Verb{Set, Rerender, Destroy, Help, Extend, Wake, Revert, Adopt, ConfirmPrune, ApplyNow, ApproveMerge}
+
+// approvalUsage is the command reference of the issue of an environment's
+// unapproved changes.
+const approvalUsage = "`/provision approve-merge` confirms the commits this issue lists, so that they are applied (repository admins only)\n" +
+	"`/provision help` shows this list\n" +
+	"Reverting the commits on the desired-state branch settles this issue too."
 
 // driftUsage is the command reference of a drift issue.
 const driftUsage = "`/provision revert` applies Git to the whole target now, even where it does not heal itself; `/provision revert object=Kind/namespace/name` applies one object\n" +
@@ -59,6 +68,8 @@ func Usage(p Place) string {
 		return set + rerender + destroy + confirm + applyNow + help + "They change the request this pull request proposes. " + quotes
 	case DriftIssue:
 		return driftUsage
+	case ApprovalIssue:
+		return approvalUsage
 	case BotIssue:
 		return "No `/provision` command applies to an issue gitvend opened. Ask for things in an issue of your own; change a request on its issue or pull request."
 	default:
@@ -116,6 +127,11 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	case ApplyNow:
 		if p != RequestPR {
 			return v.wrap(cmd, "apply-now applies on a merged pull request, not on an issue: comment it on the pull request a change window holds")
+		}
+		return nil
+	case ApproveMerge:
+		if p != ApprovalIssue {
+			return v.wrap(cmd, "approve-merge applies on the issue gitvend opens for a change that reached the desired-state branch without its approvals")
 		}
 		return nil
 	case ConfirmPrune:

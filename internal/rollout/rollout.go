@@ -46,6 +46,10 @@ type GitHub interface {
 	CreatePR(ctx context.Context, owner, repo string, spec github.NewPR) (github.PullRequest, error)
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
 	EditComment(ctx context.Context, owner, repo string, commentID int64, body string) error
+	// CommitPulls and ListCheckRuns tell whether a commit had the
+	// approvals its environments need (see approval.go).
+	CommitPulls(ctx context.Context, owner, repo, sha string) ([]github.PullRequest, error)
+	ListCheckRuns(ctx context.Context, owner, repo, ref string) ([]github.CheckRun, error)
 }
 
 // Clients hands out the GitHub client that serves a repository, such as

@@ -108,6 +108,12 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			}
 			continue
 		}
+		if waits, err := r.approvalGate(ctx, gh, clone, owner, name, branch, sha, t); waits || err != nil {
+			if err != nil {
+				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+			}
+			continue
+		}
 		if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
 			held = false
 			r.setHeld(t.Name, false, time.Time{})
