@@ -152,6 +152,10 @@ func TestApprovalRefusesUnapprovedChanges(t *testing.T) {
 	if issues != 1 || statusOf(t, f.gh, red) != "failure" || shards() != "4" {
 		t.Errorf("after a restart: %d issues, status %s, shards %s; want 1, failure, 4", issues, statusOf(t, f.gh, red), shards())
 	}
+	// Waiting, the target is still watched: a hand edit is drift.
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"8"}}`)
+	waitFor(t, "drift reported while approvals are awaited", func() bool { return issuesTitled(t, f.gh, "Drift on target dev") == 1 })
+	kubectl(t, env, "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge", "-p", `{"data":{"index.shards":"4"}}`)
 
 	// An admin confirms (the bot records it on each commit the issue lists).
 	_, shas, ok := approval.ParseMarker(f.approvalIssue(t).Body)

@@ -112,6 +112,11 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			if err != nil {
 				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
 			}
+			// Waiting for approvals, the target is watched as applied:
+			// drift is still reported and sleep goes on.
+			if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
+				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+			}
 			continue
 		}
 		if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {

@@ -541,7 +541,7 @@ func (r *Rollout) appliedNow(ctx context.Context, gh GitHub, owner, name, sha st
 const maxHeldHistory = 200
 
 // watchDuringHold keeps target t watched while a window holds the apply
-// of head: the commit last applied in full (found again after a restart
+// of head, or it waits for approvals: the commit last applied in full (found again after a restart
 // from gitvend's own statuses on the branch's first-parent history) is
 // what drift is compared with, so drift during a hold is reported in a
 // new process too, and its sleep schedules go on (a window with sleep:
