@@ -44,8 +44,8 @@ func applyNowMarker(tr Trigger) string {
 // applyNow records the apply at once of merged pull request number, asked
 // by login (whom the gate let through: login may request in the
 // repository) for reason. login must also belong to the teams of every
-// environment of the repository that declares change windows and
-// restricts its requesters; anyone else is refused once.
+// environment of the repository that has change windows (its own or its
+// targets') and restricts its requesters; anyone else is refused once.
 func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, reason string) error {
 	log := logctx.LoggerFrom(ctx).With("repo", w.full, "pr", number, "user", login)
 	answer := func(body string) error { return b.say(ctx, w, nil, number, marker, body) }
@@ -58,7 +58,7 @@ func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, 
 	}
 	var windowed []string
 	for _, env := range w.cfg.Environments {
-		if len(env.Windows) == 0 {
+		if !b.windowed(w, env) {
 			continue
 		}
 		windowed = append(windowed, env.Name)
@@ -77,7 +77,7 @@ func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, 
 		}
 	}
 	if len(windowed) == 0 {
-		return answer("Nothing to apply now: no environment of this repository declares change windows, so nothing is held.")
+		return answer("Nothing to apply now: no environment of this repository has change windows, so nothing is held.")
 	}
 	waiting, err := b.applyNowApprovals(ctx, w, pr)
 	if err != nil {
@@ -101,6 +101,13 @@ func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, 
 		pr.MergeCommitSHA, login, strings.Join(windowed, ", "), request.Code(reason), cluster.ApplyNow))
 }
 
+// windowed tells whether environment env of the repository has change
+// windows: its own in gitvend.yaml, or those the server configuration's
+// targets serving it declare.
+func (b *Bot) windowed(w *work, env config.Environment) bool {
+	return len(env.Windows) > 0 || (b.opts.Windows != nil && len(b.opts.Windows.TargetWindows(w.full, env.Name)) > 0)
+}
+
 // applyNowApprovals tells what an apply at once of merged pull request pr
 // still waits for ("" for nothing): in every environment with change
 // windows that needs approvals (config.Approvals), as many distinct
@@ -112,7 +119,7 @@ func (b *Bot) applyNow(ctx context.Context, w *work, number int, login, marker, 
 func (b *Bot) applyNowApprovals(ctx context.Context, w *work, pr github.PullRequest) (string, error) {
 	var envs []config.Environment
 	for _, env := range w.cfg.Environments {
-		if len(env.Windows) > 0 && env.NeedsApproval() {
+		if b.windowed(w, env) && env.NeedsApproval() {
 			envs = append(envs, env)
 		}
 	}

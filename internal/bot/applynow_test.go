@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/bot"
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/githubtest"
 )
 
@@ -169,5 +170,45 @@ func TestApplyNowNeedsTheApprovals(t *testing.T) {
 	}
 	if kicks.n.Load() != 1 {
 		t.Errorf("%d push signals, want 1", kicks.n.Load())
+	}
+}
+
+// serverWindows are the windows the server configuration's targets put on
+// environments, by environment name.
+type serverWindows map[string][]config.Windows
+
+func (s serverWindows) TargetWindows(_, environment string) []config.Windows { return s[environment] }
+
+// TestApplyNowUnderTheServersWindows: where only the server
+// configuration's target declares a window, apply-now is still the way
+// through, with the environment's teams asked as for gitvend.yaml's.
+func TestApplyNowUnderTheServersWindows(t *testing.T) {
+	kicks := &countingKicks{}
+	freeze := config.Windows{{Name: "platform-freeze", Kind: config.WindowDeny, Schedule: "0 18 * * FRI", Duration: "60h"}}
+	h := newHarness(t, func(o *bot.Options) { o.Reverts = kicks; o.Windows = serverWindows{"dev": {freeze}} })
+	ctx := context.Background()
+	cfg := strings.Replace(h.files("main")["gitvend.yaml"], "- name: dev\n", "- name: dev\n  teams: [payments]\n", 1)
+	if _, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "dev is payments'",
+		Files: map[string]string{"gitvend.yaml": cfg}}); err != nil {
+		t.Fatal(err)
+	}
+	n := h.openForm("alice", "web-service", paymentsForm)
+	h.settle()
+	pr := h.onePR(n)
+	merge, err := h.gh.MergePullRequest(ctx, repo, pr.Number, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	const ask = `/provision apply-now reason="the platform freeze must not hold this fix"`
+	h.comment(pr.Number, "carol", ask)
+	h.settle()
+	if got := h.commentsWith(pr.Number, "Sorry @carol, only members of payments may apply at once during a change window of dev."); len(got) != 1 {
+		t.Errorf("carol's apply-now: %q", h.botComments(pr.Number))
+	}
+	h.comment(pr.Number, "alice", ask)
+	h.settle()
+	if got := h.applyNowStatuses(merge); len(got) != 1 || kicks.n.Load() != 1 {
+		t.Errorf("apply-now under the server's window: statuses %q, %d signals; want one of each", got, kicks.n.Load())
 	}
 }
