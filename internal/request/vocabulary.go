@@ -90,7 +90,7 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	var msgs []string
 	switch cmd.Verb {
 	case Create:
-		if !slices.Contains(v.Blueprints, cmd.Blueprint) {
+		if name, _, err := SplitBlueprint(cmd.Blueprint); err != nil || !slices.Contains(v.Blueprints, name) {
 			return v.wrap(cmd, v.unknownHead(cmd.Blueprint, p))
 		}
 		if p == RequestPR {
@@ -134,6 +134,7 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 			}
 			continue
 		}
+		current, _, _ := strings.Cut(current, "@") // a pinned version has its blueprint's name
 		if current == "" || !slices.Contains(v.Blueprints, current) || v.Parameters == nil {
 			continue // the blueprint is unknown: the request's problems say so
 		}
