@@ -82,6 +82,11 @@ type FanoutResult struct {
 	Closed int
 	// Dashboard is the dashboard issue's number; 0 when there is none.
 	Dashboard int
+
+	// ever tells that gitvend opened a fan-out pull request here before,
+	// so a dashboard may exist; a repository that never had one costs
+	// no search for it.
+	ever bool
 }
 
 // FanoutGroup is one fan-out pull request: its environment, its place
@@ -108,6 +113,11 @@ func (b *Bot) fanOut(ctx context.Context, full, pushed string) (*FanoutResult, e
 	if c, ok := b.canonical(full); ok {
 		full = c
 	}
+	// One fan-out of a repository at a time in this process (a push's and
+	// a resync's are queued apart); across replicas the repository's
+	// Lease keeps them apart.
+	unlock := b.onePR.lock(full+"@fanout", 0)
+	defer unlock()
 	w, err := b.open(ctx, full)
 	if err != nil {
 		return nil, err
@@ -184,9 +194,13 @@ func (b *Bot) fanoutPRs(ctx context.Context, w *work, env string, res *FanoutRes
 		if err != nil {
 			return nil, fmt.Errorf("fan-out: find pull requests of %s: %w", branch, err)
 		}
+		// Only gitvend's own pull requests: a person's from a branch of
+		// that name neither holds requests nor counts as merged.
+		prs = slices.DeleteFunc(prs, func(pr github.PullRequest) bool { return !b.isOwn(pr.User) })
 		if len(prs) == 0 {
 			return open, nil
 		}
+		res.ever = true
 		for i := range prs {
 			switch {
 			case prs[i].State == "open" && open[k] == nil:
@@ -345,12 +359,15 @@ func changelogs(w *work, stale []desired.Stale) string {
 // cutLines keeps the first n lines of a diff (it ends with a newline),
 // saying where the rest is.
 func cutLines(s string, n int, branch string) string {
+	// A fence or a comment opener in a committed file ends neither the
+	// diff's fence nor passes for one of gitvend's markers.
+	safe := strings.NewReplacer("```", "`\u200b``", "<!--", "<!-\u200b-")
 	lines := strings.SplitAfter(s, "\n")
 	if len(lines) <= n+1 {
-		return strings.ReplaceAll(s, "```", "`\u200b``")
+		return safe.Replace(s)
 	}
 	kept := strings.Join(lines[:n], "")
-	return strings.ReplaceAll(kept, "```", "`\u200b``") + fmt.Sprintf("# … %d more lines; the branch %s holds the whole render\n", len(lines)-1-n, branch)
+	return safe.Replace(kept) + fmt.Sprintf("# … %d more lines; the branch %s holds the whole render\n", len(lines)-1-n, branch)
 }
 
 // requestsMarker lists the group's request paths in a comment the
@@ -385,13 +402,16 @@ func requestsOf(body string) []string {
 // marker, opened when there is something to show, edited in place, and
 // reopened when requests are pending or failing again.
 func (b *Bot) fanoutDashboard(ctx context.Context, w *work, fg fanoutGitHub, res *FanoutResult) (int, error) {
+	busy := len(res.Pending) > 0 || len(res.Failing) > 0
+	if !busy && !res.ever {
+		return 0, nil // nothing to show, and never was
+	}
 	text := dashboardBody(res)
 	is, err := fg.FindIssueByTitle(ctx, w.owner, w.name, FanoutTitle)
 	if err != nil && !errors.Is(err, github.ErrNotFound) {
 		return 0, fmt.Errorf("fan-out dashboard: %w", err)
 	}
 	found := err == nil && b.isOwn(is.User) && strings.HasPrefix(is.Body, markerPrefix+markerFanout+" -->")
-	busy := len(res.Pending) > 0 || len(res.Failing) > 0
 	if !found {
 		if !busy {
 			return 0, nil // nothing to show yet

@@ -82,29 +82,36 @@ const (
 )
 
 func fanoutRequests() []*request.Request {
+	out := requestsOver(map[string]int{"dev": 20, "staging": 14, "prod": 14})
+	out = append(out, request.New("big", request.Spec{Blueprint: "svc", Environment: "staging", Namespace: "apps", Owner: "platform",
+		Parameters: map[string]any{"size": 9}}))
+	return append(out, request.New("pinned", request.Spec{Blueprint: "svc@1", Environment: "prod", Namespace: "apps", Owner: "platform",
+		Parameters: map[string]any{"size": 2}}))
+}
+
+// requestsOver makes n requests of svc in each environment.
+func requestsOver(n map[string]int) []*request.Request {
 	var out []*request.Request
 	add := func(env, name, bp string, size int) {
 		out = append(out, request.New(name, request.Spec{Blueprint: bp, Environment: env, Namespace: "apps", Owner: "platform",
 			Parameters: map[string]any{"size": size}}))
 	}
-	for env, n := range map[string]int{"dev": 20, "staging": 14, "prod": 14} {
-		for i := 1; i <= n; i++ {
+	for env, count := range n {
+		for i := 1; i <= count; i++ {
 			add(env, fmt.Sprintf("svc-%02d", i), "svc", 1+i%5)
 		}
 	}
-	add("staging", "big", "svc", 9)
-	add("prod", "pinned", "svc@1", 2)
 	return out
 }
 
 // fanoutRepo renders the fan-out repository with blueprint svc at version
 // 1 and returns its files.
-func fanoutRepo(t testing.TB, reqs []*request.Request) map[string]string {
+func fanoutRepo(t testing.TB, cfg string, reqs []*request.Request) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	files := svcFiles("svc", 1, "First version.", 10, "basic")
-	files[config.RepoFile] = fanoutConfig
+	files[config.RepoFile] = cfg
 	for _, r := range reqs {
 		data, err := r.Encode()
 		if err != nil {
@@ -121,7 +128,7 @@ func fanoutRepo(t testing.TB, reqs []*request.Request) map[string]string {
 			t.Fatal(err)
 		}
 	}
-	cfg, err := config.LoadRepo(dir)
+	repoCfg, err := config.LoadRepo(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +136,7 @@ func fanoutRepo(t testing.TB, reqs []*request.Request) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := desired.Build(ctx, dir, cfg, cat)
+	plan, err := desired.Build(ctx, dir, repoCfg, cat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +214,7 @@ func requestsIn(body string) []string {
 func TestFanOut(t *testing.T) {
 	ctx := context.Background()
 	reqs := fanoutRequests()
-	h := newHarnessOf(t, fanoutRepo(t, reqs))
+	h := newHarnessOf(t, fanoutRepo(t, fanoutConfig, reqs))
 	if err := h.bot.EnsureLabels(ctx, repo); err != nil {
 		t.Fatal(err)
 	}
@@ -372,5 +379,55 @@ func TestFanOut(t *testing.T) {
 		if strings.Contains(strings.Split(ds[0].Body, "### Failing")[0], "`"+p+"`") {
 			t.Errorf("%s is still pending on the dashboard", p)
 		}
+	}
+}
+
+// TestPinThroughIssues pins a request from the form and by command, is
+// told the versions available for one that does not exist, and refuses a
+// pin from someone who may not request.
+func TestPinThroughIssues(t *testing.T) {
+	h := newHarness(t)
+	f := form("pinned")
+	f["Blueprint version"] = "1"
+	n := h.openForm("alice", "web-service", f)
+	h.settle()
+	pr := h.onePR(n)
+	rec := h.files(pr.HeadSHA)["requests/dev/team-payments/pinned.yaml"]
+	if !strings.Contains(rec, "blueprint: web-service@1\n") {
+		t.Fatalf("the record of a pinned form:\n%s", rec)
+	}
+
+	// A version that does not exist: a field error naming those there are.
+	h.comment(n, "alice", "/provision set blueprint=web-service@7")
+	h.settle()
+	status := strings.Join(h.botComments(n), "\n")
+	if !strings.Contains(status, "blueprint web-service has no version 7; versions available: web-service@1 (current)") {
+		t.Errorf("an unknown version is not explained:\n%s", status)
+	}
+	if got := h.onePR(n); got.HeadSHA != pr.HeadSHA {
+		t.Errorf("an unknown version moved the pull request")
+	}
+
+	// Someone who may not request pins nothing: one refusal, no change.
+	h.comment(n, "bob", "/provision set blueprint=web-service")
+	h.settle()
+	refusals := 0
+	for _, c := range h.botComments(n) {
+		if strings.Contains(c, "Sorry @bob") {
+			refusals++
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("bob's pin got %d refusals, want 1", refusals)
+	}
+	if got := h.onePR(n); got.HeadSHA != pr.HeadSHA {
+		t.Errorf("bob's pin moved the pull request")
+	}
+
+	// Following the blueprint again.
+	h.comment(n, "alice", "/provision set blueprint=web-service")
+	h.settle()
+	if rec := h.files(h.onePR(n).HeadSHA)["requests/dev/team-payments/pinned.yaml"]; !strings.Contains(rec, "blueprint: web-service\n") {
+		t.Errorf("unpinned record:\n%s", rec)
 	}
 }

@@ -40,9 +40,9 @@ const driftUsage = "`/provision revert` applies Git to the whole target now, eve
 // only the commands that apply there.
 func Usage(p Place) string {
 	const (
-		create   = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		create   = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl, blueprint to pin a version as `blueprint=web-service@2`, and the blueprint's parameters)\n"
 		restart  = "`/provision <blueprint> key=value …` starts this request over with another blueprint\n"
-		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl, blueprint to pin a version as `blueprint=web-service@2`, and the blueprint's parameters)\n"
 		rerender = "`/provision rerender` renders it again with the current blueprint\n"
 		destroy  = "`/provision destroy` removes it\n"
 		extend   = "`/provision extend ttl=72h` makes it expire that long from now instead (once merged)\n"
