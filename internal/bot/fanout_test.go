@@ -380,6 +380,40 @@ func TestFanOut(t *testing.T) {
 			t.Errorf("%s is still pending on the dashboard", p)
 		}
 	}
+
+	// The change is taken back: the groups left with nothing to propose
+	// are closed, and the requests merged at tier premium are proposed
+	// back to basic.
+	files := svcFiles("svc", 4, "Back to tier basic.", 10, "basic")
+	for p, data := range svcFiles("svc@1", 1, "First version.", 10, "basic") {
+		files[p] = data
+	}
+	if _, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "alice", Branch: "main", Message: "svc: back to basic", Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	back := fanoutPRs(h)
+	if len(back) != 1 || back["gitvend/fanout-prod-1"].Number == merged.Number {
+		t.Fatalf("after the revert: open fan-out pull requests %v; want one new one for prod group 1", slices.Sorted(maps.Keys(back)))
+	}
+	if got, want := requestsIn(back["gitvend/fanout-prod-1"].Body), requestsIn(merged.Body); !slices.Equal(got, want) {
+		t.Errorf("proposed back %v, want %v", got, want)
+	}
+	for head, pr := range after {
+		if head == "gitvend/fanout-prod-1" {
+			continue
+		}
+		now, err := h.gh.PullRequest(repo, pr.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.State != "closed" || now.Merged {
+			t.Errorf("%s (#%d) is %s, merged %v; want closed unmerged", head, pr.Number, now.State, now.Merged)
+		}
+	}
+	if ds := dashboards(h); len(ds) != 1 || !strings.Contains(ds[0].Body, "### Failing\n\nNone.") {
+		t.Errorf("the dashboard after the revert:\n%s", ds[0].Body)
+	}
 }
 
 // TestPinThroughIssues pins a request from the form and by command, is
