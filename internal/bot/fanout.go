@@ -139,9 +139,9 @@ func (b *Bot) fanOut(ctx context.Context, full, pushed string) (*FanoutResult, e
 	for _, s := range rr.Stale {
 		byEnv[s.Request.Spec.Environment] = append(byEnv[s.Request.Spec.Environment], s)
 	}
-	max := w.cfg.Fanout.MaxRequests
-	if max <= 0 {
-		max = 1
+	per := w.cfg.Fanout.MaxRequests
+	if per <= 0 {
+		per = 1
 	}
 	var errs []error
 	for _, env := range w.cfg.Environments {
@@ -149,7 +149,7 @@ func (b *Bot) fanOut(ctx context.Context, full, pushed string) (*FanoutResult, e
 		if err != nil {
 			return nil, err
 		}
-		groups := assignGroups(byEnv[env.Name], open, max)
+		groups := assignGroups(byEnv[env.Name], open, per)
 		for _, k := range slices.Sorted(maps.Keys(groups)) {
 			g, err := b.fanoutGroup(ctx, w, env.Name, k, groups[k], open[k])
 			if err != nil {
@@ -214,12 +214,12 @@ func (b *Bot) fanoutPRs(ctx context.Context, w *work, env string, res *FanoutRes
 }
 
 // assignGroups puts an environment's stale requests (in path order) into
-// groups of at most max: a request stays in the group whose open pull
+// groups of at most per: a request stays in the group whose open pull
 // request holds it already, so that a merge or a new stale request does
 // not reshuffle the other pull requests; the rest fill the open groups
 // with room (in number order, open or new), so that an open pull request
 // is updated rather than another opened.
-func assignGroups(stale []desired.Stale, open map[int]*github.PullRequest, max int) map[int][]desired.Stale {
+func assignGroups(stale []desired.Stale, open map[int]*github.PullRequest, per int) map[int][]desired.Stale {
 	groups := map[int][]desired.Stale{}
 	held := map[string]int{}
 	for _, k := range slices.Sorted(maps.Keys(open)) {
@@ -231,14 +231,14 @@ func assignGroups(stale []desired.Stale, open map[int]*github.PullRequest, max i
 	}
 	var rest []desired.Stale
 	for _, s := range stale {
-		if k, ok := held[s.Path]; ok && len(groups[k]) < max {
+		if k, ok := held[s.Path]; ok && len(groups[k]) < per {
 			groups[k] = append(groups[k], s)
 			continue
 		}
 		rest = append(rest, s)
 	}
 	for k := 1; len(rest) > 0; k++ {
-		n := min(max-len(groups[k]), len(rest))
+		n := min(per-len(groups[k]), len(rest))
 		if n > 0 {
 			groups[k] = append(groups[k], rest[:n]...)
 			rest = rest[n:]
