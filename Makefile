@@ -57,7 +57,7 @@ demo: kube build
 
 ## bench: the benchmarks recorded in BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./cmd/...
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./internal/... ./cmd/...
 
 ## fuzz: a short run of every fuzz target
 FUZZTIME ?= 30s

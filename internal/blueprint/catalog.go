@@ -18,6 +18,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/request"
 	"github.com/gitvend/gitvend/templates"
 )
 
@@ -46,6 +47,9 @@ func Builtin() Source { return Source{Root: "builtin", FS: templates.FS} }
 type Catalog struct {
 	blueprints map[string]*Blueprint
 	broken     map[string]error
+	// kept are the earlier versions kept side by side with a blueprint,
+	// in folders named <name>@<version>, by name and version.
+	kept map[string]map[int]*Blueprint
 }
 
 // Load reads the blueprints of every source. A blueprint of a later source
@@ -55,9 +59,10 @@ type Catalog struct {
 // folder), line and field, while the catalog still holds every blueprint
 // that loaded; Get reports the problem for a blueprint that failed.
 func Load(ctx context.Context, sources ...Source) (*Catalog, error) {
-	c := &Catalog{blueprints: map[string]*Blueprint{}, broken: map[string]error{}}
+	c := &Catalog{blueprints: map[string]*Blueprint{}, broken: map[string]error{}, kept: map[string]map[int]*Blueprint{}}
 	var errs []error
 	for _, src := range sources {
+		kept := map[string]map[int]*Blueprint{} // this source's kept versions
 		entries, err := fs.ReadDir(src.FS, ".")
 		if err != nil {
 			errs = append(errs, &field.Error{File: src.Root, Msg: "cannot read blueprints: " + err.Error()})
@@ -67,7 +72,22 @@ func Load(ctx context.Context, sources ...Source) (*Catalog, error) {
 			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			b, err := loadBlueprint(ctx, src, e.Name())
+			if name, v, ok := strings.Cut(e.Name(), "@"); ok {
+				b, err := loadKept(ctx, src, e.Name(), name, v)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil, fmt.Errorf("load blueprints: %w", ctx.Err())
+					}
+					errs = append(errs, err)
+					continue
+				}
+				if kept[name] == nil {
+					kept[name] = map[int]*Blueprint{}
+				}
+				kept[name][b.Version] = b
+				continue
+			}
+			b, err := loadBlueprint(ctx, src, e.Name(), e.Name())
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, fmt.Errorf("load blueprints: %w", ctx.Err())
@@ -82,16 +102,71 @@ func Load(ctx context.Context, sources ...Source) (*Catalog, error) {
 			}
 			c.blueprints[b.Name] = b
 			delete(c.broken, b.Name)
+			delete(c.kept, b.Name) // versions kept elsewhere are another blueprint's
+		}
+		for name, versions := range kept {
+			if c.kept[name] == nil {
+				c.kept[name] = map[int]*Blueprint{}
+			}
+			for v, b := range versions {
+				c.kept[name][v] = b
+			}
+		}
+	}
+	for name, versions := range c.kept {
+		cur := c.blueprints[name]
+		for v, b := range versions {
+			switch {
+			case cur == nil:
+				errs = append(errs, &field.Error{File: b.Source, Msg: fmt.Sprintf("keeps version %d of blueprint %q, which does not exist; a kept version sits next to its blueprint's folder", v, name)})
+				delete(versions, v)
+			case v == cur.Version:
+				errs = append(errs, &field.Error{File: b.Source, Msg: fmt.Sprintf("keeps version %d of blueprint %q, which is its current version (%s); give the blueprint a new spec.version when it changes", v, name, cur.Source)})
+				delete(versions, v)
+			}
 		}
 	}
 	return c, errors.Join(errs...)
 }
 
-// Get returns the blueprint called name, or an error saying that it failed
-// to load or which blueprints exist.
-func (c *Catalog) Get(name string) (*Blueprint, error) {
+// loadKept reads folder dir of src, an earlier version of blueprint name
+// kept as <name>@<version>; its spec.version must say the same version.
+func loadKept(ctx context.Context, src Source, dir, name, version string) (*Blueprint, error) {
+	where := path.Join(src.Root, dir)
+	_, v, err := request.SplitBlueprint(dir)
+	if err != nil {
+		return nil, &field.Error{File: where, Msg: "a folder of a kept blueprint version is named <blueprint>@<version>, such as web-service@2: " + err.Error()}
+	}
+	b, err := loadBlueprint(ctx, src, dir, name)
+	if err != nil {
+		return nil, err
+	}
+	if b.Version != v {
+		return nil, &field.Error{File: path.Join(where, SpecFile), Line: b.lines.Of("spec.version"), Field: "spec.version",
+			Msg: fmt.Sprintf("must be %s, the version its folder name keeps, got %d", version, b.Version)}
+	}
+	return b, nil
+}
+
+// Get returns the blueprint a request names: its current version for a
+// name, such as web-service, or the version a pinned reference names,
+// such as web-service@2 (the current one, or one kept side by side). It
+// returns an error saying that the blueprint failed to load, which
+// blueprints exist, or which versions of it exist.
+func (c *Catalog) Get(ref string) (*Blueprint, error) {
+	name, version, err := request.SplitBlueprint(ref)
+	if err != nil {
+		return nil, &field.Error{Msg: err.Error()}
+	}
 	if b := c.blueprints[name]; b != nil {
-		return b, nil
+		if version == 0 || version == b.Version {
+			return b, nil
+		}
+		if k := c.kept[name][version]; k != nil {
+			return k, nil
+		}
+		return nil, &field.Error{Msg: fmt.Sprintf("blueprint %s has no version %d; versions available: %s (current), or %s to follow the blueprint as it changes",
+			name, version, c.versionList(b), name)}
 	}
 	if err := c.broken[name]; err != nil {
 		return nil, fmt.Errorf("blueprint %q failed to load: %w", name, err)
@@ -101,6 +176,31 @@ func (c *Catalog) Get(name string) (*Blueprint, error) {
 		names = append(names, b.Name)
 	}
 	return nil, &field.Error{Msg: fmt.Sprintf("unknown blueprint %q; available: %s", name, strings.Join(names, ", "))}
+}
+
+// Versions lists the versions of blueprint name a request may pin, oldest
+// first: the kept ones and the current one; nil when there is no such
+// blueprint.
+func (c *Catalog) Versions(name string) []int {
+	b := c.blueprints[name]
+	if b == nil {
+		return nil
+	}
+	out := []int{b.Version}
+	for v := range c.kept[name] {
+		out = append(out, v)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// versionList names the versions of b's blueprint as pinned references.
+func (c *Catalog) versionList(b *Blueprint) string {
+	var refs []string
+	for _, v := range c.Versions(b.Name) {
+		refs = append(refs, request.BlueprintRef(b.Name, v))
+	}
+	return strings.Join(refs, ", ")
 }
 
 // List returns the loaded blueprints sorted by name.
@@ -113,11 +213,11 @@ func (c *Catalog) List() []*Blueprint {
 	return out
 }
 
-// loadBlueprint reads and checks the blueprint in folder dir of src.
-func loadBlueprint(ctx context.Context, src Source, dir string) (*Blueprint, error) {
+// loadBlueprint reads and checks blueprint name in folder dir of src.
+func loadBlueprint(ctx context.Context, src Source, dir, name string) (*Blueprint, error) {
 	where := path.Join(src.Root, dir)
 	specFile := path.Join(where, SpecFile)
-	if !config.IsDNSLabel(dir) {
+	if !config.IsDNSLabel(name) {
 		return nil, &field.Error{File: where, Msg: "a blueprint folder name must be a DNS-1123 label (lower case letters, digits and '-')"}
 	}
 	if lfs, ok := src.FS.(fs.ReadLinkFS); ok {
@@ -135,7 +235,7 @@ func loadBlueprint(ctx context.Context, src Source, dir string) (*Blueprint, err
 	if len(data) > MaxFileSize {
 		return nil, &field.Error{File: specFile, Msg: fmt.Sprintf("is larger than %d bytes", MaxFileSize)}
 	}
-	b, err := parseSpec(dir, specFile, data)
+	b, err := parseSpec(name, specFile, data)
 	if err != nil {
 		return nil, err
 	}

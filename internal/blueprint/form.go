@@ -21,6 +21,7 @@ const (
 	LabelEnv         = "Environment"
 	LabelNamespace   = "Namespace"
 	LabelOwnerField  = "Owner"
+	LabelVersion     = "Blueprint version"
 )
 
 // NoResponse is what GitHub writes under a heading left empty.
@@ -32,7 +33,8 @@ type FormField struct {
 	// Label is the heading text.
 	Label string
 	// Key is the request field: "metadata.name", "spec.environment",
-	// "spec.namespace", "spec.owner" or "spec.parameters.<name>".
+	// "spec.namespace", "spec.owner", "spec.blueprint.version" (a version
+	// to pin) or "spec.parameters.<name>".
 	Key string
 	// Parameter is the parameter name for parameter fields, else "".
 	Parameter string
@@ -47,11 +49,24 @@ func FormFields(bp *Blueprint) []FormField {
 		{Label: LabelEnv, Key: "spec.environment"},
 		{Label: LabelNamespace, Key: "spec.namespace"},
 		{Label: LabelOwnerField, Key: "spec.owner"},
+		{Label: LabelVersion, Key: "spec.blueprint.version"},
 	}
 	for _, p := range bp.Parameters {
 		out = append(out, FormField{Label: p.Title, Key: "spec.parameters." + p.Name, Parameter: p.Name})
 	}
 	return out
+}
+
+// versionHelp describes the form's version field: what pinning does and
+// what the current version changed.
+func versionHelp(bp *Blueprint) string {
+	s := fmt.Sprintf("Leave empty to follow the blueprint: when it changes, gitvend proposes the new render in a fan-out pull request. "+
+		"A version number, such as %d, pins the request to that version of %s (written %s), and fan-out leaves it alone. Current version: %d",
+		bp.Version, bp.Name, bp.Ref(), bp.Version)
+	if bp.Changelog != "" {
+		s += " (" + strings.TrimSuffix(bp.Changelog, ".") + ")"
+	}
+	return s + "."
 }
 
 // FormTitle is the issue title prefix of bp's form.
@@ -121,7 +136,8 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 	}
 	body.Content = append(body.Content,
 		field("input", "namespace", LabelNamespace, "The Kubernetes namespace the objects go to; your team must be allowed to use it.", "", nil, -1, true),
-		field("input", "owner", LabelOwnerField, "The owning team's slug; objects are labelled with it for cost allocation.", "", nil, -1, true))
+		field("input", "owner", LabelOwnerField, "The owning team's slug; objects are labelled with it for cost allocation.", "", nil, -1, true),
+		field("input", "blueprint-version", LabelVersion, versionHelp(bp), "", nil, -1, false))
 	for _, p := range bp.Parameters {
 		desc := p.Description
 		if desc != "" && !strings.HasSuffix(desc, ".") {

@@ -89,6 +89,7 @@ func TestFormFields(t *testing.T) {
 		{Label: "Environment", Key: "spec.environment"},
 		{Label: "Namespace", Key: "spec.namespace"},
 		{Label: "Owner", Key: "spec.owner"},
+		{Label: "Blueprint version", Key: "spec.blueprint.version"},
 		{Label: "Image", Key: "spec.parameters.image", Parameter: "image"},
 		{Label: "Port", Key: "spec.parameters.port", Parameter: "port"},
 		{Label: "Health check path", Key: "spec.parameters.healthPath", Parameter: "healthPath"},

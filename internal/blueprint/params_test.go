@@ -25,10 +25,10 @@ func sink(t testing.TB) *Blueprint {
 	return b
 }
 
-var request = Input{Name: "demo", Namespace: "team-a", Environment: "dev", Owner: "alpha"}
+var demoInput = Input{Name: "demo", Namespace: "team-a", Environment: "dev", Owner: "alpha"}
 
 func with(params map[string]any) Input {
-	in := request
+	in := demoInput
 	in.Parameters = params
 	return in
 }
@@ -167,7 +167,7 @@ func TestRequiredParameter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Resolve(request)
+	_, err = b.Resolve(demoInput)
 	var got []string
 	for _, e := range field.All(err) {
 		got = append(got, e.Error())

@@ -160,7 +160,7 @@ func TestBuiltinsPassGuardrails(t *testing.T) {
 func TestGuardrailsCatchProblems(t *testing.T) {
 	// The check above must be able to fail: a pod spec stripped of its
 	// security settings is reported.
-	in := request
+	in := demoInput
 	objs := []manifest.Object{{
 		ID: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "elsewhere", Name: "x"},
 		Content: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/resid"
 
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/request"
 )
 
 // SpecFile is the name of the file that describes a blueprint.
@@ -47,6 +48,11 @@ type Blueprint struct {
 	Title string
 	// Description says what the blueprint provides.
 	Description string
+	// Version is the blueprint's version, 1 unless its spec says; a
+	// request may pin it as name@version.
+	Version int
+	// Changelog is one line saying what changed in this version.
+	Changelog string
 	// Parameters are the blueprint's parameters in the order they are declared.
 	Parameters []*Parameter
 	// Components are the kustomize components under components/, sorted.
@@ -128,6 +134,10 @@ var (
 	paramName = regexp.MustCompile(`^[a-z][a-zA-Z0-9]{0,62}$`)
 	kindName  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
 )
+
+// Ref is the blueprint's reference pinned to its version, such as
+// web-service@2.
+func (b *Blueprint) Ref() string { return request.BlueprintRef(b.Name, b.Version) }
 
 // Parameter returns the parameter called name, or nil.
 func (b *Blueprint) Parameter(name string) *Parameter {

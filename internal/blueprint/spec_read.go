@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/request"
 )
 
 // specDoc is blueprint.yaml as written. field.Decode rejects unknown
@@ -24,6 +26,8 @@ type specDoc struct {
 	Spec struct {
 		Title       string     `yaml:"title"`
 		Description string     `yaml:"description"`
+		Version     *int64     `yaml:"version"`
+		Changelog   string     `yaml:"changelog"`
 		Parameters  []paramDoc `yaml:"parameters"`
 	} `yaml:"spec" field:"required"`
 }
@@ -141,11 +145,35 @@ func parseSpec(name, file string, data []byte) (*Blueprint, error) {
 		b.Title = b.Name
 	}
 	b.Description = strings.TrimSpace(doc.Spec.Description)
+	r.version(b, doc.Spec.Version, doc.Spec.Changelog)
 	r.parameters(b, doc.Spec.Parameters)
 	if err := errors.Join(r.errs...); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// MaxChangelog bounds a blueprint's changelog line, in characters.
+const MaxChangelog = 300
+
+// version reads the blueprint's version (1 when not given) and the one
+// line that says what changed in it.
+func (r *specReader) version(b *Blueprint, v *int64, changelog string) {
+	b.Version = 1
+	if v != nil {
+		if *v < 1 || *v > request.MaxBlueprintVersion {
+			r.fail("spec.version", "must be a whole number from 1 to %d, got %d", request.MaxBlueprintVersion, *v)
+		} else {
+			b.Version = int(*v)
+		}
+	}
+	b.Changelog = strings.TrimSpace(changelog)
+	switch {
+	case strings.ContainsAny(b.Changelog, "\r\n"):
+		r.fail("spec.changelog", "must be a single line saying what changed in this version")
+	case utf8.RuneCountInString(b.Changelog) > MaxChangelog:
+		r.fail("spec.changelog", "must be at most %d characters, got %d", MaxChangelog, utf8.RuneCountInString(b.Changelog))
+	}
 }
 
 // parameters reads the parameters and checks what they say of each other.

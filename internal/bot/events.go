@@ -52,6 +52,9 @@ func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) err
 	if d.bot.isOwn(hook.Sender) && hook.Event == "issue_comment" {
 		return nil // the bot's own comments never trigger it
 	}
+	if err := d.queueFanout(hook); err != nil {
+		return err
+	}
 	job, kind, key := d.route(hook)
 	if job == nil {
 		return nil

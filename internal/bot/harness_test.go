@@ -59,6 +59,12 @@ func newHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 // GitHub drops a form's labels the repository lacks.
 func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 	t.Helper()
+	return newHarnessOf(t, exampleFiles(t), opts...)
+}
+
+// newHarnessOf is newFreshHarness on a repository holding files.
+func newHarnessOf(t testing.TB, files map[string]string, opts ...func(*bot.Options)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -69,7 +75,7 @@ func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(gh.Close)
-	if err := gh.CreateRepo(ctx, githubtest.RepoSpec{Owner: "acme", Name: "infra", Files: exampleFiles(t)}); err != nil {
+	if err := gh.CreateRepo(ctx, githubtest.RepoSpec{Owner: "acme", Name: "infra", Files: files}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := gh.AddInstallation("acme", repo); err != nil {

@@ -77,10 +77,11 @@ func isForm(issue *github.Issue, label string, cat *blueprint.Catalog) bool {
 		return false
 	}
 	// The request's own fields head every gitvend form; the parameters'
-	// may have changed since the form was opened.
+	// may have changed since the form was opened, and forms written
+	// before blueprints had versions lack the version field.
 	n := 0
 	for _, f := range blueprint.FormFields(blue) {
-		if f.Parameter != "" {
+		if f.Parameter != "" || f.Label == blueprint.LabelVersion {
 			continue
 		}
 		if _, ok := sections[f.Label]; !ok {

@@ -81,6 +81,11 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	if err := b.settleAdoptions(ctx, w, prs, nil); err != nil {
 		errs = append(errs, err)
 	}
+	// Blueprints changed while no push webhook came, or gitvend was
+	// upgraded with a new built-in catalog.
+	if _, err := b.FanOut(ctx, full); err != nil {
+		errs = append(errs, fmt.Errorf("fan-out: %w", err))
+	}
 	return errors.Join(errs...)
 }
 

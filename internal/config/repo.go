@@ -38,7 +38,25 @@ type Repo struct {
 	// their workloads are scaled to zero. The first that applies to a
 	// namespace of an environment governs it.
 	Sleep []Sleep `yaml:"sleep"`
+	// Fanout says how blueprint fan-out groups the re-renders of requests
+	// into pull requests.
+	Fanout Fanout `yaml:"fanout"`
 }
+
+// Fanout configures blueprint fan-out: when a blueprint changes, the
+// requests that follow it are rendered again and proposed in pull
+// requests, one group per environment, each at most MaxRequests requests.
+type Fanout struct {
+	// MaxRequests is the most requests one fan-out pull request holds
+	// (default DefaultFanoutMaxRequests, at most MaxFanoutMaxRequests).
+	MaxRequests int `yaml:"maxRequests"`
+}
+
+// Bounds of fanout.maxRequests.
+const (
+	DefaultFanoutMaxRequests = 20
+	MaxFanoutMaxRequests     = 200
+)
 
 // What pull requests from forks get (Repo.Forks).
 const (
@@ -285,6 +303,9 @@ func (r *Repo) defaults() {
 	if r.Forks == "" {
 		r.Forks = ForksCheck
 	}
+	if r.Fanout.MaxRequests == 0 {
+		r.Fanout.MaxRequests = DefaultFanoutMaxRequests
+	}
 }
 
 // Validate checks every section and returns all problems, each naming its
@@ -381,6 +402,9 @@ func (r *Repo) Validate() error {
 	}
 	for i, s := range r.Sleep {
 		s.validate(fmt.Sprintf("sleep[%d]", i), envs, bad)
+	}
+	if n := r.Fanout.MaxRequests; n < 0 || n > MaxFanoutMaxRequests {
+		bad("fanout.maxRequests", "must be from 1 to %d (requests per fan-out pull request; %d when not set), got %d", MaxFanoutMaxRequests, DefaultFanoutMaxRequests, n)
 	}
 	if r.Forks != "" && !contains(forkModes, r.Forks) {
 		bad("forks", "must be one of %s (what pull requests from forks get), got %q", strings.Join(forkModes, ", "), r.Forks)

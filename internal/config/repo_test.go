@@ -227,3 +227,25 @@ func TestParseRepoRollbackOnFailure(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRepoFanout(t *testing.T) {
+	head := "apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments: [{name: dev}]\n"
+	r, err := ParseRepo([]byte(head))
+	if err != nil || r.Fanout.MaxRequests != DefaultFanoutMaxRequests {
+		t.Fatalf("no fanout: %+v, %v; want maxRequests %d", r, err, DefaultFanoutMaxRequests)
+	}
+	if r, err := ParseRepo([]byte(head + "fanout: {maxRequests: 5}\n")); err != nil || r.Fanout.MaxRequests != 5 {
+		t.Errorf("maxRequests 5: %+v, %v", r, err)
+	}
+	for in, want := range map[string]string{
+		"fanout: {maxRequests: 500}\n": "line 4: fanout.maxRequests: must be from 1 to 200 (requests per fan-out pull request; 20 when not set), got 500",
+		"fanout: {maxRequests: -1}\n":  "fanout.maxRequests: must be from 1 to 200",
+		"fanout: {perPR: 3}\n":         "fanout.perPR",
+		"fanout: {maxRequests: x}\n":   "fanout.maxRequests",
+	} {
+		_, err := ParseRepo([]byte(head + in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", in, err, want)
+		}
+	}
+}

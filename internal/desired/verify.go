@@ -264,9 +264,15 @@ func writeAtomic(p string, data []byte) error {
 }
 
 func unifiedDiff(name string, a, b []byte) string {
+	return unifiedDiffNamed(name+" (committed)", name+" (fresh render)", a, b)
+}
+
+// unifiedDiffNamed is a unified diff from a (named from) to b (named to),
+// with two lines of context.
+func unifiedDiffNamed(from, to string, a, b []byte) string {
 	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
 		A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(b)),
-		FromFile: name + " (committed)", ToFile: name + " (fresh render)", Context: 2,
+		FromFile: from, ToFile: to, Context: 2,
 	})
 	if err != nil {
 		return ""

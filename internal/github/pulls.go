@@ -80,6 +80,8 @@ type NewPR struct {
 type PREdit struct {
 	Title *string
 	Body  *string
+	// State, when set, opens or closes the pull request.
+	State *string
 }
 
 // PRFile is one file a pull request changes.
@@ -219,15 +221,32 @@ func (c *Client) CreatePR(ctx context.Context, owner, repo string, spec NewPR) (
 
 // EditPR changes a pull request's title or body.
 func (c *Client) EditPR(ctx context.Context, owner, repo string, number int, edit PREdit) (PullRequest, error) {
-	if err := checkArgs(owner, repo, checkNumber("number", number),
+	if err := checkArgs(owner, repo, checkNumber("number", number), checkState(edit.State, nil),
 		checkOptChars("title", edit.Title, MaxTitle), checkOptChars("body", edit.Body, MaxBody)); err != nil {
 		return PullRequest{}, err
 	}
-	p, _, err := c.gh.PullRequests.Edit(ctx, owner, repo, number, &gh.PullRequest{Title: edit.Title, Body: edit.Body})
+	p, _, err := c.gh.PullRequests.Edit(ctx, owner, repo, number, &gh.PullRequest{Title: edit.Title, Body: edit.Body, State: edit.State})
 	if err != nil {
 		return PullRequest{}, fmt.Errorf("edit pull request %s/%s#%d: %w", owner, repo, number, convertError(err))
 	}
 	return toPR(p), nil
+}
+
+// ClosePR closes an open pull request without merging it; one closed
+// already is left alone.
+func (c *Client) ClosePR(ctx context.Context, owner, repo string, number int) error {
+	pr, err := c.GetPR(ctx, owner, repo, number)
+	if err != nil {
+		return fmt.Errorf("close pull request: %w", err)
+	}
+	if pr.State != "open" {
+		return nil
+	}
+	closed := "closed"
+	if _, err := c.EditPR(ctx, owner, repo, number, PREdit{State: &closed}); err != nil {
+		return fmt.Errorf("close pull request: %w", err)
+	}
+	return nil
 }
 
 // ListPRFiles returns the files a pull request changes.

@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/githubtest"
@@ -119,5 +120,29 @@ func TestMergePR(t *testing.T) {
 	closed, _ := f.client.GetPR(ctx, owner, repoName, m)
 	if _, err := f.client.MergePR(ctx, owner, repoName, m, closed.HeadSHA); !errors.Is(err, ErrNotMergeable) {
 		t.Errorf("merge of a closed pull request: %v", err)
+	}
+}
+
+func TestClosePR(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ctx := context.Background()
+	if _, err := f.gh.Push(ctx, fullName, githubtest.PushSpec{User: "acme", Branch: "topic", Files: map[string]string{"a.yaml": "kind: ConfigMap\n"}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.gh.OpenPullRequest(ctx, fullName, githubtest.PullSpec{User: "acme", Head: "topic", Title: "Topic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // closing a closed one does nothing
+		if err := f.client.ClosePR(ctx, owner, repoName, n); err != nil {
+			t.Fatal(err)
+		}
+		if pr, err := f.client.GetPR(ctx, owner, repoName, n); err != nil || pr.State != "closed" || pr.Merged {
+			t.Fatalf("closed pull request = %+v, %v", pr, err)
+		}
+	}
+	bad := "merged"
+	if _, err := f.client.EditPR(ctx, owner, repoName, n, PREdit{State: &bad}); err == nil || !strings.Contains(err.Error(), `state "merged"`) {
+		t.Errorf("state merged: %v", err)
 	}
 }

@@ -100,6 +100,7 @@ var fieldKeys = map[string]string{
 	"namespace":   "spec.namespace",
 	"owner":       "spec.owner",
 	"ttl":         "spec.ttl",
+	"blueprint":   "spec.blueprint", // a pin such as web-service@2, or the name alone to follow the blueprint
 }
 
 // FieldKeys lists the command keys that set request fields, sorted.

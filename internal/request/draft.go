@@ -115,6 +115,15 @@ func (d *Draft) setKey(key, value string) error {
 		d.Owner = value
 	case "spec.ttl":
 		d.TTL = value
+	case "spec.blueprint":
+		d.Blueprint = value
+	case "spec.blueprint.version":
+		name, _, _ := strings.Cut(d.Blueprint, "@")
+		ref := name + "@" + value
+		if _, _, err := SplitBlueprint(ref); err != nil {
+			return &field.Error{Field: "spec.blueprint", Msg: err.Error()}
+		}
+		d.Blueprint = ref
 	default:
 		p, ok := strings.CutPrefix(key, "spec.parameters.")
 		if !ok || p == "" {

@@ -91,7 +91,11 @@ func (r *Request) Validate() error {
 		}
 	}
 	label("metadata.name", r.Metadata.Name)
-	label("spec.blueprint", r.Spec.Blueprint)
+	if r.Spec.Blueprint == "" {
+		bad("spec.blueprint", "is required")
+	} else if _, _, err := SplitBlueprint(r.Spec.Blueprint); err != nil {
+		bad("spec.blueprint", "%v", err)
+	}
 	label("spec.environment", r.Spec.Environment)
 	label("spec.namespace", r.Spec.Namespace)
 	label("spec.owner", r.Spec.Owner)

@@ -140,3 +140,59 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitBlueprint(t *testing.T) {
+	for _, c := range []struct {
+		ref     string
+		name    string
+		version int
+		err     string
+	}{
+		{ref: "web-service", name: "web-service"},
+		{ref: "web-service@2", name: "web-service", version: 2},
+		{ref: "web-service@0", err: `version "0" of blueprint web-service must be a whole number from 1 to 999999, such as web-service@2`},
+		{ref: "web-service@02", err: `version "02" of blueprint web-service must be a whole number`},
+		{ref: "web-service@two", err: `version "two"`},
+		{ref: "Web@2", err: "must name a blueprint"},
+		{ref: "web-service@2@3", err: `version "2@3"`},
+	} {
+		name, v, err := SplitBlueprint(c.ref)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("SplitBlueprint(%q) = %v, want an error containing %q", c.ref, err, c.err)
+			}
+			continue
+		}
+		if err != nil || name != c.name || v != c.version {
+			t.Errorf("SplitBlueprint(%q) = %q, %d, %v; want %q, %d", c.ref, name, v, err, c.name, c.version)
+		}
+	}
+	r := New("a", Spec{Blueprint: "web-service@3", Environment: "dev", Namespace: "ns", Owner: "team"})
+	if err := r.Validate(); err != nil || !r.Pinned() {
+		t.Errorf("a pinned request: Validate() = %v, Pinned() = %v", err, r.Pinned())
+	}
+	r.Spec.Blueprint = "web-service@x"
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "spec.blueprint") {
+		t.Errorf("a bad pin: Validate() = %v, want a spec.blueprint error", err)
+	}
+}
+
+func TestDraftPinsFromFormAndSet(t *testing.T) {
+	d, err := DraftFromForm("web-service", map[string]string{"Blueprint version": "2", "Request name": "api"},
+		[]FormField{{Label: "Request name", Key: "metadata.name"}, {Label: "Blueprint version", Key: "spec.blueprint.version"}})
+	if err != nil || d.Blueprint != "web-service@2" {
+		t.Fatalf("form with a version: %+v, %v; want blueprint web-service@2", d, err)
+	}
+	if _, err := DraftFromForm("web-service", map[string]string{"Blueprint version": "latest"},
+		[]FormField{{Label: "Blueprint version", Key: "spec.blueprint.version"}}); err == nil || !strings.Contains(err.Error(), "spec.blueprint") {
+		t.Errorf("form with a bad version: %v, want a spec.blueprint field error", err)
+	}
+	cmds, errs := ParseCommands("/provision set blueprint=web-service@3")
+	if len(errs) > 0 || len(cmds) != 1 {
+		t.Fatalf("ParseCommands: %v %v", cmds, errs)
+	}
+	d.Apply(cmds[0])
+	if d.Blueprint != "web-service@3" {
+		t.Errorf("set blueprint=web-service@3 gives %q", d.Blueprint)
+	}
+}

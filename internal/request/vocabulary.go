@@ -49,9 +49,9 @@ const driftUsage = "`/provision revert` applies Git to the whole target now, eve
 // only the commands that apply there.
 func Usage(p Place) string {
 	const (
-		create   = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		create   = "`/provision <blueprint> key=value …` asks for a new thing (keys: name, environment, namespace, owner, ttl, blueprint to pin a version as `blueprint=web-service@2`, and the blueprint's parameters)\n"
 		restart  = "`/provision <blueprint> key=value …` starts this request over with another blueprint\n"
-		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl and the blueprint's parameters)\n"
+		set      = "`/provision set key=value …` changes fields of this request (keys: name, environment, namespace, owner, ttl, blueprint to pin a version as `blueprint=web-service@2`, and the blueprint's parameters)\n"
 		rerender = "`/provision rerender` renders it again with the current blueprint\n"
 		destroy  = "`/provision destroy` removes it\n"
 		extend   = "`/provision extend ttl=72h` makes it expire that long from now instead (once merged)\n"
@@ -101,7 +101,7 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 	var msgs []string
 	switch cmd.Verb {
 	case Create:
-		if !slices.Contains(v.Blueprints, cmd.Blueprint) {
+		if name, _, err := SplitBlueprint(cmd.Blueprint); err != nil || !slices.Contains(v.Blueprints, name) {
 			return v.wrap(cmd, v.unknownHead(cmd.Blueprint, p))
 		}
 		if p == RequestPR {
@@ -150,6 +150,7 @@ func (v Vocabulary) Check(cmd Command, p Place, current string) []error {
 			}
 			continue
 		}
+		current, _, _ := strings.Cut(current, "@") // a pinned version has its blueprint's name
 		if current == "" || !slices.Contains(v.Blueprints, current) || v.Parameters == nil {
 			continue // the blueprint is unknown: the request's problems say so
 		}

@@ -86,7 +86,7 @@ func TestVocabularyCheck(t *testing.T) {
 		{"typo of a parameter", "/provision set minReplica=3", RequestIssue, "web-service",
 			[]string{"line 1: /provision set minReplica=3: `minReplica` is not a parameter of web-service; did you mean `minReplicas`?"}},
 		{"unknown parameter lists the keys", "/provision set colour=red", RequestIssue, "web-service",
-			[]string{"line 1: /provision set colour=red: `colour` is not a parameter of web-service; keys are `environment`, `name`, `namespace`, `owner`, `ttl`, `image`, `minReplicas`, `maxReplicas`"}},
+			[]string{"line 1: /provision set colour=red: `colour` is not a parameter of web-service; keys are `blueprint`, `environment`, `name`, `namespace`, `owner`, `ttl`, `image`, `minReplicas`, `maxReplicas`"}},
 		{"parameters of the blueprint a create names", "/provision scheduled-job name=x schedul=@daily", NewIssue, "",
 			[]string{"line 1: /provision scheduled-job name=x schedul=@daily: `schedul` is not a parameter of scheduled-job; did you mean `schedule`?"}},
 		{"typo of an environment", "/provision set environment=prd", RequestIssue, "web-service",
