@@ -17,7 +17,6 @@ import (
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
-	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -256,27 +255,12 @@ func environmentsOf(ctx context.Context, dir string, cfg *config.Repo, t *target
 		}
 		return out, nil
 	}
-	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	built, err := builtBy(ctx, dir, cfg, t)
 	if err != nil {
-		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
-	}
-	defer tree.Close()
-	byID := map[manifest.ID]string{}
-	for _, name := range slices.Backward(t.Environments) {
-		env, ok := cfg.Environment(name)
-		if !ok {
-			continue
-		}
-		built, err := desired.BuildEnvironment(tree, env)
-		if err != nil {
-			return nil, fmt.Errorf("build environment %s: %w", name, err)
-		}
-		for _, b := range built {
-			byID[b.ID] = name
-		}
+		return nil, err
 	}
 	for _, o := range objs {
-		out[o] = byID[manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}]
+		out[o] = built[idOf(o)].env
 	}
 	return out, nil
 }

@@ -252,34 +252,17 @@ func subjectsOf(ctx context.Context, dir string, cfg *config.Repo, t *targetStat
 	if !needsOwners(cfg, t) {
 		return out, nil
 	}
-	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	built, err := builtBy(ctx, dir, cfg, t)
 	if err != nil {
-		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+		return nil, err
 	}
-	defer tree.Close()
 	ownerOf := check.Owners(dir, cfg)
-	byID := map[manifest.ID]string{}
-	for _, name := range t.Environments {
-		env, ok := cfg.Environment(name)
-		if !ok {
-			continue
-		}
-		built, err := desired.BuildEnvironment(tree, env)
-		if err != nil {
-			return nil, fmt.Errorf("build environment %s: %w", name, err)
-		}
-		for i := range built {
-			if _, seen := byID[built[i].ID]; !seen {
-				o := built[i]
-				o.File = repoPath(dir, o.File)
-				byID[o.ID] = ownerOf(&o)
-			}
-		}
-	}
 	for _, o := range objs {
-		s := out[o]
-		s.Owner = byID[manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}]
-		out[o] = s
+		if b, ok := built[idOf(o)]; ok {
+			s := out[o]
+			s.Owner = ownerOf(&b.obj)
+			out[o] = s
+		}
 	}
 	return out, nil
 }
@@ -341,9 +324,6 @@ func (r *Rollout) planHold(ctx context.Context, t *targetState, baseDir, headDir
 // changedBetween are the subjects of the objects of after that differ
 // from before, and of those of before that after has not.
 func changedBetween(before, after []*unstructured.Unstructured, was, is map[*unstructured.Unstructured]config.Subject) map[*unstructured.Unstructured]config.Subject {
-	idOf := func(o *unstructured.Unstructured) manifest.ID {
-		return manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-	}
 	old := make(map[manifest.ID]*unstructured.Unstructured, len(before))
 	for _, o := range before {
 		old[idOf(o)] = o
@@ -673,6 +653,47 @@ func (r *Rollout) TargetWindows(repo, environment string) []config.Windows {
 
 // repoPath is file, as a tree opened at dir names it, relative to dir and
 // slash-separated, as the repository layout reads it.
+// builtObject is an object as an environment of a target builds it, its
+// file relative to the checkout.
+type builtObject struct {
+	env string
+	obj manifest.Object
+}
+
+// builtBy builds every environment of target t from the checkout dir with
+// cfg, and tells which one built each object (the first of the target's
+// environments, for an object several build alike) and from which file.
+func builtBy(ctx context.Context, dir string, cfg *config.Repo, t *targetState) (map[manifest.ID]builtObject, error) {
+	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	if err != nil {
+		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+	}
+	defer tree.Close()
+	out := map[manifest.ID]builtObject{}
+	for _, name := range t.Environments {
+		env, ok := cfg.Environment(name)
+		if !ok {
+			continue
+		}
+		built, err := desired.BuildEnvironment(tree, env)
+		if err != nil {
+			return nil, fmt.Errorf("build environment %s: %w", name, err)
+		}
+		for _, o := range built {
+			if _, seen := out[o.ID]; !seen {
+				o.File = repoPath(dir, o.File)
+				out[o.ID] = builtObject{env: name, obj: o}
+			}
+		}
+	}
+	return out, nil
+}
+
+// idOf is the identity of a built object.
+func idOf(o *unstructured.Unstructured) manifest.ID {
+	return manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+}
+
 func repoPath(dir, file string) string {
 	if rel, err := filepath.Rel(dir, file); err == nil {
 		return filepath.ToSlash(rel)

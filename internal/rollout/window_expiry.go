@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -74,8 +73,7 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 		return false
 	}
 	for o, s := range changed {
-		id := manifest.ID{APIVersion: o.GetAPIVersion(), Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
-		p := removedFrom[id]
+		p := removedFrom[idOf(o)]
 		if p.Request == "" || p.Environment != env || p.Namespace != namespace || p.Request != request {
 			return false // not the expired request's
 		}
@@ -98,27 +96,13 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 // placesOf tells where in the repository layout each object target t
 // builds from the applied commit was rendered (desired.Locate of its file).
 func placesOf(ctx context.Context, applied appliedCommit, t *targetState) (map[manifest.ID]desired.Place, error) {
-	dir, cfg := applied.dir, applied.cfg
-	tree, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
+	built, err := builtBy(ctx, applied.dir, applied.cfg, t)
 	if err != nil {
-		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
+		return nil, err
 	}
-	defer tree.Close()
-	out := map[manifest.ID]desired.Place{}
-	for _, name := range t.Environments {
-		env, ok := cfg.Environment(name)
-		if !ok {
-			continue
-		}
-		built, err := desired.BuildEnvironment(tree, env)
-		if err != nil {
-			return nil, fmt.Errorf("build environment %s: %w", name, err)
-		}
-		for _, b := range built {
-			if _, seen := out[b.ID]; !seen {
-				out[b.ID] = desired.Locate(cfg, repoPath(dir, b.File))
-			}
-		}
+	out := make(map[manifest.ID]desired.Place, len(built))
+	for id, b := range built {
+		out[id] = desired.Locate(applied.cfg, b.obj.File)
 	}
 	return out, nil
 }
