@@ -48,7 +48,8 @@ var loaders = map[string]func([]byte) error{
 }
 
 // TestExamplesFollowSchemas validates every gitvend file under examples/
-// (and deploy's gitvend.yaml) against its schema, checks the loader takes
+// (and deploy's gitvend.yaml and the kustomize overlay's server
+// configuration) against its schema, checks the loader takes
 // it too, and that each file under examples/ points editors at its schema
 // in its first lines.
 func TestExamplesFollowSchemas(t *testing.T) {
@@ -87,6 +88,7 @@ func TestExamplesFollowSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("deploy/gitvend.yaml", false)
+	check("deploy/kustomize/overlays/example/config.yaml", false)
 	for _, name := range schema.Names() {
 		if len(seen[name]) == 0 {
 			t.Errorf("no example follows the %s schema", name)
@@ -142,22 +144,44 @@ func TestChartConfigFollowsServerSchema(t *testing.T) {
 	if err := yaml.Unmarshal(data, &values); err != nil {
 		t.Fatal(err)
 	}
-	cfg := values.Config
-	if cfg == nil {
+	if values.Config == nil {
 		t.Fatal("values.yaml has no config")
 	}
-	cfg["apiVersion"], cfg["kind"] = config.APIVersion, "ServerConfig"
+	values.Config["apiVersion"], values.Config["kind"] = config.APIVersion, "ServerConfig"
+	checkIncomplete(t, values.Config)
+}
+
+// TestKustomizeBaseConfigFollowsServerSchema validates the kustomize
+// base's server configuration, completed as its comment says.
+func TestKustomizeBaseConfigFollowsServerSchema(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "kustomize", "base", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	checkIncomplete(t, cfg)
+}
+
+// checkIncomplete validates a server configuration that leaves
+// github.appID and repositories to the installer: refused as it is,
+// accepted once they are filled in.
+func checkIncomplete(t *testing.T, cfg map[string]any) {
+	t.Helper()
 	github, _ := cfg["github"].(map[string]any)
 	if github == nil {
-		t.Fatal("values.yaml's config has no github section")
+		github = map[string]any{}
+		cfg["github"] = github
 	}
 	if err := validate(t, schema.Server, mustYAML(t, cfg)); err == nil {
-		t.Error("the schema accepts the chart's config without github.appID and repositories, which gitvend refuses")
+		t.Error("the schema accepts the config without github.appID and repositories, which gitvend refuses")
 	}
 	github["appID"] = 12345
 	cfg["repositories"] = []any{map[string]any{"name": "acme/infra"}}
 	if err := validate(t, schema.Server, mustYAML(t, cfg)); err != nil {
-		t.Errorf("the chart's config fails the server schema: %v", err)
+		t.Errorf("the config fails the server schema: %v", err)
 	}
 }
 
