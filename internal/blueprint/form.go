@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/schema"
 )
 
 // FormLabel is the GitHub label request issues carry.
@@ -68,6 +69,17 @@ func versionHelp(bp *Blueprint) string {
 	}
 	return s + "."
 }
+
+// IssueFormSchema is the JSON Schema of GitHub issue forms that editors
+// know from SchemaStore.
+const IssueFormSchema = "https://json.schemastore.org/github-issue-forms.json"
+
+// formHeader opens every form: editors check the form itself against
+// GitHub's issue form schema, and the second comment names the schema of
+// the record an issue from the form becomes.
+var formHeader = "# yaml-language-server: $schema=" + IssueFormSchema + "\n" +
+	"# An issue from this form becomes a Request record, requests/<environment>/<namespace>/<name>.yaml,\n" +
+	"# whose schema is " + schema.URL(schema.Request) + "\n"
 
 // FormTitle is the issue title prefix of bp's form.
 func FormTitle(bp *Blueprint) string { return "[gitvend] " + bp.Name + ": " }
@@ -183,6 +195,7 @@ func Form(bp *Blueprint, envs []string) ([]byte, error) {
 		str("body"), body,
 	)
 	var buf bytes.Buffer
+	buf.WriteString(formHeader)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {

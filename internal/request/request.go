@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/field"
+	"github.com/gitvend/gitvend/internal/schema"
 )
 
 // Kind is the kind of a Request record.
@@ -123,9 +124,11 @@ func (r *Request) RenderDir() string {
 }
 
 // Encode writes the record as YAML with a stable field order, parameters
-// sorted by name.
+// sorted by name, after a comment that points YAML editors at the
+// Request schema.
 func (r *Request) Encode() ([]byte, error) {
 	var buf bytes.Buffer
+	buf.WriteString(schema.Comment(schema.Request) + "\n")
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(r.node()); err != nil {

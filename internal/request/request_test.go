@@ -38,7 +38,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `apiVersion: gitvend.dev/v1alpha1
+	want := `# yaml-language-server: $schema=https://raw.githubusercontent.com/gitvend/gitvend/main/schemas/request.schema.json
+apiVersion: gitvend.dev/v1alpha1
 kind: Request
 metadata:
   name: payments-api
