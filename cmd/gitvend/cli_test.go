@@ -22,6 +22,14 @@ func TestCLI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(noRequests, "gitvend.yaml"), []byte("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n- name: dev\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// No request left, but a rendered folder: verify has something to report.
+	orphan := copyTree(t, noRequests)
+	if err := os.MkdirAll(filepath.Join(orphan, "requests/dev/team-a/old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(orphan, "requests/dev/team-a/old/configmap-old.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: team-a}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	formsOut := filepath.Join(t.TempDir(), "forms")
 	tests := []struct {
 		name   string
@@ -63,6 +71,7 @@ func TestCLI(t *testing.T) {
 		{"write a missing repository", []string{"render", "--write", "--repo", "/nonexistent"}, exitBadUse, nil, []string{"--repo /nonexistent: no such directory"}},
 		{"verify a directory without gitvend.yaml", []string{"render", "--verify", "--repo", empty}, exitBadUse, nil, []string{"no gitvend.yaml"}},
 		{"verify without requests", []string{"render", "--verify", "--repo", noRequests}, exitBadUse, nil, []string{"no request records under " + filepath.Join(noRequests, "requests")}},
+		{"verify an orphan without requests", []string{"render", "--verify", "--repo", orphan}, exitFailed, []string{"requests/dev/team-a/old: rendered folder without a request record"}, nil},
 		{"write without requests", []string{"render", "--write", "--repo", noRequests}, exitBadUse, nil, []string{"no request records"}},
 		{"forms for a missing repository", []string{"forms", "--repo", "/nonexistent", "--out", formsOut}, exitBadUse, nil, []string{"--repo /nonexistent: no such directory"}},
 		{"forms without gitvend.yaml", []string{"forms", "--repo", empty, "--out", formsOut}, exitBadUse, nil, []string{"no gitvend.yaml"}},

@@ -94,12 +94,13 @@ func runRender(ctx context.Context, o renderOptions, io streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if len(records) == 0 {
-		return usageError("render: no request records under %s: nothing to render (is --repo the root of the desired-state repository?)",
-			filepath.Join(o.repo, "requests"))
-	}
+	noRequests := usageError("render: no request records under %s: nothing to render (is --repo the root of the desired-state repository?)",
+		filepath.Join(o.repo, "requests"))
 	if o.verify {
-		return verify(ctx, o.repo, cfg, cat, io)
+		return verify(ctx, o.repo, cfg, cat, len(records) > 0, noRequests, io)
+	}
+	if len(records) == 0 {
+		return noRequests
 	}
 	// Render everything first; write only when every request rendered.
 	plan, err := desired.Build(ctx, o.repo, cfg, cat)
@@ -131,11 +132,16 @@ func runRender(ctx context.Context, o renderOptions, io streams) error {
 }
 
 // verify prints what differs between the repository's rendered files and
-// a fresh render, and fails when anything does.
-func verify(ctx context.Context, repo string, cfg *config.Repo, cat *blueprint.Catalog, io streams) error {
+// a fresh render, and fails when anything does. Without requests, a
+// repository where nothing differs has had nothing verified: that is
+// noRequests.
+func verify(ctx context.Context, repo string, cfg *config.Repo, cat *blueprint.Catalog, hasRequests bool, noRequests error, io streams) error {
 	findings, err := desired.Verify(ctx, repo, cfg, cat)
 	if err != nil {
 		return err
+	}
+	if len(findings) == 0 && !hasRequests {
+		return noRequests
 	}
 	for _, f := range findings {
 		fmt.Fprintf(io.stdout, "%s: %s\n", f.Path, f.Msg)
