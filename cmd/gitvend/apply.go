@@ -67,9 +67,29 @@ func addTargetFlags(cmd *cobra.Command, o *targetOptions) {
 	f.IntVar(&o.maxPrune, "max-prune", 0, fmt.Sprintf("objects one apply may prune without --confirm-prune (0: %d)", cluster.DefaultMaxPrune))
 	f.IntVar(&o.maxPrunePercent, "max-prune-percent", 0, fmt.Sprintf("share of the target's objects, in percent, one apply may prune without --confirm-prune (0: %d)", cluster.DefaultMaxPrunePercent))
 	addFormatFlag(cmd, &o.format, []string{"text", "json"}, "output format")
+	_ = cmd.RegisterFlagCompletionFunc("target", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return targetNames(o.config), cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("kubeconfig")
 	dirFlag(cmd, "repo")
+}
+
+// targetNames lists the targets of the server configuration at path, for
+// completion; none when it cannot be read.
+func targetNames(path string) []string {
+	if path == "" {
+		return nil
+	}
+	cfg, err := config.LoadTargets(path, os.Getenv)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		names = append(names, t.Name)
+	}
+	return names
 }
 
 // targetFromFlags is the target the flags describe: the one --config names,
@@ -98,11 +118,7 @@ func (o *targetOptions) targetFromFlags(cmd *cobra.Command) (cluster.Target, err
 		}
 		tc, ok := cfg.Target(o.target)
 		if !ok {
-			var names []string
-			for _, t := range cfg.Targets {
-				names = append(names, t.Name)
-			}
-			return cluster.Target{}, usageError("--target: no target %q in %s; targets: %s", o.target, o.config, strings.Join(names, ", "))
+			return cluster.Target{}, usageError("--target: no target %q in %s; targets: %s", o.target, o.config, strings.Join(targetNames(o.config), ", "))
 		}
 		t = tc
 	} else {

@@ -281,3 +281,61 @@ func TestCheckSARIFLocated(t *testing.T) {
 		t.Errorf("no budget result:\n%s", out)
 	}
 }
+
+// TestSchemaCommand: a schema wired into schemas is offered as gitvend
+// schema NAME and printed as it is; another name is bad usage.
+func TestSchemaCommand(t *testing.T) {
+	if code, _, errOut := gitvend(t, "schema", "request"); len(schemas) == 0 && (code != exitBadUse || !strings.Contains(errOut, `unknown command "schema"`)) {
+		t.Errorf("schema without any schema wired: exit %d, %s", code, errOut)
+	}
+	saved := schemas
+	t.Cleanup(func() { schemas = saved })
+	schemas = map[string]func() ([]byte, error){
+		"request": func() ([]byte, error) { return []byte(`{"title":"Request"}` + "\n"), nil },
+		"repo":    func() ([]byte, error) { return []byte(`{"title":"Repo"}` + "\n"), nil },
+	}
+	if code, out, errOut := gitvend(t, "schema", "request"); code != exitOK || out != "{\"title\":\"Request\"}\n" {
+		t.Errorf("schema request: exit %d, %q, %s", code, out, errOut)
+	}
+	if code, out, _ := gitvend(t, "schema", "--help"); code != exitOK || !strings.Contains(out, "one of: repo, request") {
+		t.Errorf("schema --help: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := gitvend(t, "schema", "server"); code != exitBadUse || !strings.Contains(errOut, "give one of repo, request") {
+		t.Errorf("schema server: exit %d, %s", code, errOut)
+	}
+}
+
+// TestCompleteTargets: the shell completion of --target lists the targets
+// of the --config given.
+func TestCompleteTargets(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "server.yaml")
+	err := os.WriteFile(cfg, []byte(`apiVersion: gitvend.dev/v1alpha1
+kind: ServerConfig
+github:
+  appID: 1
+repositories:
+- name: acme/infra
+targets:
+- name: dev
+  repository: acme/infra
+  kubeconfig: kubeconfig
+  environments: [dev]
+  namespaces: ["team-*"]
+- name: prod
+  repository: acme/infra
+  kubeconfig: kubeconfig
+  environments: [prod]
+  namespaces: ["team-*"]
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := gitvend(t, "__complete", "apply", "--config", cfg, "--target", "")
+	if code != exitOK || !strings.Contains(out, "dev\nprod\n") {
+		t.Errorf("complete --target: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = gitvend(t, "__complete", "check", "-o", "")
+	if code != exitOK || !strings.Contains(out, "sarif") {
+		t.Errorf("complete -o: exit %d\n%s", code, out)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gitvend/gitvend/internal/policy"
@@ -89,8 +90,11 @@ func run(ctx context.Context, args []string, io streams) error {
 	if errors.As(err, &e) || errors.As(err, &s) {
 		return err
 	}
-	// Everything a command decides itself is typed (see command); what is
+	// Everything a command decides itself is typed (see action); what is
 	// left comes from parsing: an unknown command or flag, a bad value or
 	// a wrong number of arguments.
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = fmt.Errorf("%w\nRun 'gitvend --help' for the commands", err)
+	}
 	return badInput(err)
 }
