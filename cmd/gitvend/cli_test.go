@@ -339,3 +339,30 @@ targets:
 		t.Errorf("complete -o: exit %d\n%s", code, out)
 	}
 }
+
+// TestHelpOfEveryCommand: every command's help, on stdout, has its usage,
+// exit codes and examples, and names its arguments when it takes some.
+func TestHelpOfEveryCommand(t *testing.T) {
+	root := newRootCmd(streams{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}})
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Name() == "help" {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			code, out, errOut := gitvend(t, c.Name(), "--help")
+			if code != exitOK || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			for _, want := range []string{"Usage:\n  gitvend " + c.Name(), "Exit codes:\n  0  ok", "Examples:\n  "} {
+				if !strings.Contains(out, want) {
+					t.Errorf("help lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(c.Use, "PATH") || strings.Contains(c.Use, "SHELL") || c.Name() == "completion" {
+				if !strings.Contains(out, "Arguments:\n") {
+					t.Errorf("help of a command with arguments lacks them:\n%s", out)
+				}
+			}
+		})
+	}
+}

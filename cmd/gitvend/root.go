@@ -28,7 +28,7 @@ const (
 
 // usageTemplate is the help every command prints on stdout: usage,
 // arguments, commands, flags, exit codes and examples.
-const usageTemplate = `Usage:{{if .Runnable}}
+const usageTemplate = `Usage:{{if and .Runnable .HasParent}}
   {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
   {{.CommandPath}} COMMAND [flags]{{end}}{{with index .Annotations "gitvend/arguments"}}
 
@@ -104,6 +104,18 @@ request, checks it with policies and a cost model, and applies it to target clus
 	} {
 		if c != nil {
 			root.AddCommand(c)
+		}
+	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(gitvend completion bash)
+  gitvend completion zsh > "${fpath[1]}/_gitvend"
+  gitvend completion fish > ~/.config/fish/completions/gitvend.fish`
+			c.Annotations = map[string]string{
+				annArgs:  "  SHELL  bash, zsh, fish or powershell",
+				annExits: exitLineOK + "\n" + exitLineBadUse,
+			}
 		}
 	}
 	return root
