@@ -68,7 +68,11 @@ func runCheck(ctx context.Context, o checkOptions, paths []string, io streams) e
 		paths = []string{"."}
 	}
 	for _, p := range paths {
-		if _, err := os.Stat(strings.TrimSuffix(p, "/...")); err != nil {
+		dir := strings.TrimSuffix(p, "/...")
+		if dir == "..." {
+			dir = "."
+		}
+		if _, err := os.Stat(dir); err != nil {
 			return usageError("check: %s: no such file or directory", p)
 		}
 	}
