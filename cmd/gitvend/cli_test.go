@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/spf13/cobra"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // TestCLI is the command line's table: flags after arguments, -o and
@@ -364,5 +368,65 @@ func TestHelpOfEveryCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTargetFromFlags: with --config, the flags given override the
+// target's settings and the others keep the file's; without it, the
+// target is the flags with a server configuration's defaults.
+func TestTargetFromFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "server.yaml")
+	err := os.WriteFile(cfg, []byte(`apiVersion: gitvend.dev/v1alpha1
+kind: ServerConfig
+github:
+  appID: 1
+repositories:
+- name: acme/infra
+targets:
+- name: dev
+  repository: acme/infra
+  kubeconfig: kubeconfig
+  context: dev-admin
+  environments: [dev]
+  namespaces: ["team-*"]
+  clusterScopedKinds: [Namespace]
+  healthTimeout: 30s
+  maxPrune: 3
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(args ...string) (*applyOptions, *cobra.Command) {
+		t.Helper()
+		var o applyOptions
+		cmd := &cobra.Command{Use: "apply"}
+		addTargetFlags(cmd, &o.targetOptions)
+		if err := cmd.ParseFlags(args); err != nil {
+			t.Fatal(err)
+		}
+		return &o, cmd
+	}
+	o, cmd := parse("--config", cfg, "--target", "dev", "--repo", examples, "--namespace", "team-a,team-b", "--prune", "--context", "other")
+	got, err := o.targetFromFlags(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kubeconfig != filepath.Join(dir, "kubeconfig") || got.Context != "other" || !got.Prune || got.MaxPrune != 3 ||
+		got.HealthTimeout != 30*time.Second || strings.Join(got.Namespaces, ",") != "team-a,team-b" || strings.Join(got.ClusterScopedKinds, ",") != "Namespace" {
+		t.Errorf("target from --config with overrides: %+v", got)
+	}
+	o, cmd = parse("--target", "cli", "--repo", examples, "--environment", "dev", "--namespace", "team-*", "--max-prune-percent", "10")
+	got, err = o.targetFromFlags(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "cli" || got.Kubeconfig != "" || got.Prune || got.MaxPrunePercent != 10 || got.HealthTimeout != cluster.DefaultHealthTimeout ||
+		got.InventoryNamespace != cluster.DefaultInventoryNamespace || got.DriftInterval != cluster.DefaultDriftInterval {
+		t.Errorf("target from flags alone: %+v", got)
+	}
+	o, cmd = parse("--target", "cli", "--repo", examples, "--environment", "dev", "--namespace", "team-*", "--max-prune-percent", "300")
+	if _, err := o.targetFromFlags(cmd); err == nil || !strings.Contains(err.Error(), "maxPrunePercent (or --max-prune-percent)") {
+		t.Errorf("a bad --max-prune-percent: %v", err)
 	}
 }
