@@ -64,6 +64,8 @@ func TestCLI(t *testing.T) {
 		{"did you mean check", []string{"chekc"}, exitBadUse, nil, []string{`unknown command "chekc"`, "Did you mean this?", "check"}},
 		{"did you mean render", []string{"rendr", "--verify"}, exitBadUse, nil, []string{"Did you mean this?", "render"}},
 		{"unknown flag", []string{"check", "--nope", examples}, exitBadUse, nil, []string{"unknown flag: --nope", "gitvend check --help"}},
+		{"mistyped flag", []string{"check", examples, "--fromat", "json"}, exitBadUse, nil, []string{"unknown flag: --fromat; did you mean --format?"}},
+		{"mistyped flag of apply", []string{"apply", "--kubecofnig", "k"}, exitBadUse, nil, []string{"did you mean --kubeconfig?"}},
 		{"argument to a command without", []string{"render", "--verify", "extra"}, exitBadUse, nil, []string{`takes no arguments, got "extra"`}},
 		{"completion bash", []string{"completion", "bash"}, exitOK, []string{"bash completion", "gitvend"}, nil},
 		{"completion zsh", []string{"completion", "zsh"}, exitOK, []string{"#compdef gitvend"}, nil},

@@ -88,7 +88,13 @@ request, checks it with policies and a cost model, and applies it to target clus
 	root.SetVersionTemplate("gitvend {{.Version}}\n")
 	root.SetUsageTemplate(usageTemplate)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError("%s: %w (see %s --help)", cmd.CommandPath(), err, cmd.CommandPath())
+		hint := ""
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			if near := nearestFlag(cmd, name); near != "" {
+				hint = "; did you mean --" + near + "?"
+			}
+		}
+		return usageError("%s: %w%s (see %s --help)", cmd.CommandPath(), err, hint, cmd.CommandPath())
 	})
 	root.SuggestionsMinimumDistance = 2
 	root.CompletionOptions.HiddenDefaultCmd = false
@@ -202,4 +208,37 @@ or recorded by Go for a "go install" build; "(devel)" for a build from a checkou
 	}
 	addFormatFlag(cmd, &format, []string{"text", "json"}, "output format")
 	return cmd
+}
+
+// nearestFlag is the flag of cmd closest to the mistyped name, within two
+// edits, or "".
+func nearestFlag(cmd *cobra.Command, name string) string {
+	best, bestDist := "", 3
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if d := editDistance(name, f.Name); d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
