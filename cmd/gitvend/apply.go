@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,98 +11,298 @@ import (
 	"os/exec"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/rollout"
 )
 
-// targetFlags are the flags apply and drift share.
-type targetFlags struct {
-	config, target, repo, format *string
+// targetOptions are the flags apply and drift share: which target, from a
+// server configuration or from flags alone, and how to reach it.
+type targetOptions struct {
+	config, target, repo, format string
+	kubeconfig, context          string
+	environments, namespaces     []string
+	clusterScopedKinds           []string
+	prune                        bool
+	inventoryNamespace           string
+	maxPrune, maxPrunePercent    int
 }
 
-func addTargetFlags(fs interface {
-	String(name, value, usage string) *string
-}) targetFlags {
-	return targetFlags{
-		config: fs.String("config", "", "server configuration file (required)"),
-		target: fs.String("target", "", "target to reach, as named in the configuration (required)"),
-		repo:   fs.String("repo", ".", "checkout of the desired-state repository"),
-		format: fs.String("format", "text", "output format: text or json"),
-	}
+// targetFlagNames maps a target's field to the flag that sets it, for
+// errors about a target given by flags.
+var targetFlagNames = map[string]string{
+	"name":               "--target",
+	"environments":       "--environment",
+	"namespaces":         "--namespace",
+	"clusterScopedKinds": "--cluster-scoped-kind",
+	"inventoryNamespace": "--inventory-namespace",
+	"maxPrune":           "--max-prune",
+	"maxPrunePercent":    "--max-prune-percent",
+	"prune":              "--prune",
 }
 
-// open loads the configuration and builds the target's reconciler.
-func (f targetFlags) open(io streams, reportOnly bool) (*reconcile.Reconciler, cluster.Connection, error) {
-	switch {
-	case *f.config == "":
-		return nil, cluster.Connection{}, usageError("--config is required")
-	case *f.target == "":
-		return nil, cluster.Connection{}, usageError("--target is required")
-	case *f.format != "text" && *f.format != "json":
-		return nil, cluster.Connection{}, usageError("--format: unknown format %q; allowed: text, json", *f.format)
+func addTargetFlags(cmd *cobra.Command, o *targetOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "", "server configuration file to read the target from (optional: without it the target is given by flags)")
+	f.StringVar(&o.target, "target", "", "target name (required): names the target's inventory in the cluster, as the server names it")
+	f.StringVar(&o.repo, "repo", ".", "checkout of the desired-state repository")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: the target's, else $KUBECONFIG or ~/.kube/config)")
+	f.StringVar(&o.context, "context", "", "kubeconfig context (default: the target's, else the current one)")
+	f.StringSliceVar(&o.environments, "environment", nil, "environment of the repository applied to the target; repeat or separate with commas (required without --config)")
+	f.StringSliceVar(&o.namespaces, "namespace", nil, "namespace objects may be placed in, or a prefix ending in '*' such as 'team-*'; repeat or separate with commas (required without --config)")
+	f.StringSliceVar(&o.clusterScopedKinds, "cluster-scoped-kind", nil, "cluster-scoped kind that may be applied, as Kind (built-in, such as Namespace) or Kind.group; repeatable")
+	f.BoolVar(&o.prune, "prune", false, "delete objects gitvend created that left Git")
+	f.StringVar(&o.inventoryNamespace, "inventory-namespace", cluster.DefaultInventoryNamespace, "namespace of the inventory of what gitvend applied")
+	f.IntVar(&o.maxPrune, "max-prune", 0, fmt.Sprintf("objects one apply may prune without --confirm-prune (0: %d)", cluster.DefaultMaxPrune))
+	f.IntVar(&o.maxPrunePercent, "max-prune-percent", 0, fmt.Sprintf("share of the target's objects, in percent, one apply may prune without --confirm-prune (0: %d)", cluster.DefaultMaxPrunePercent))
+	addFormatFlag(cmd, &o.format, []string{"text", "json"}, "output format")
+	_ = cmd.RegisterFlagCompletionFunc("target", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return targetNames(o.config), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	_ = cmd.MarkFlagFilename("kubeconfig")
+	dirFlag(cmd, "repo")
+}
+
+// targetNames lists the targets of the server configuration at path, for
+// completion; none when it cannot be read.
+func targetNames(path string) []string {
+	if path == "" {
+		return nil
 	}
-	cfg, err := config.LoadTargets(*f.config, os.Getenv)
+	cfg, err := config.LoadTargets(path, os.Getenv)
 	if err != nil {
-		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
+		return nil
 	}
-	tc, ok := cfg.Target(*f.target)
-	if !ok {
-		var names []string
-		for _, t := range cfg.Targets {
-			names = append(names, t.Name)
+	names := make([]string, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
+// targetFromFlags is the target the flags describe: the one --config names,
+// with the flags given overriding its settings, or, without --config, one
+// made from the flags alone with the defaults of a server configuration.
+func (o *targetOptions) targetFromFlags(cmd *cobra.Command) (cluster.Target, error) {
+	if o.target == "" {
+		return cluster.Target{}, usageError("--target NAME is required: it names the target's inventory in the cluster")
+	}
+	if err := checkFormat(o.format, []string{"text", "json"}, ""); err != nil {
+		return cluster.Target{}, err
+	}
+	if err := isDir("--repo", o.repo); err != nil {
+		return cluster.Target{}, err
+	}
+	t := cluster.Target{
+		Name:               o.target,
+		DriftInterval:      cluster.DefaultDriftInterval,
+		HealthTimeout:      cluster.DefaultHealthTimeout,
+		InventoryNamespace: cluster.DefaultInventoryNamespace,
+	}
+	if o.config != "" {
+		cfg, err := config.LoadTargets(o.config, os.Getenv)
+		if err != nil {
+			return cluster.Target{}, badInput(err)
 		}
-		return nil, cluster.Connection{}, usageError("--target: no target %q in %s; targets: %s", *f.target, *f.config, strings.Join(names, ", "))
+		tc, ok := cfg.Target(o.target)
+		if !ok {
+			return cluster.Target{}, usageError("--target: no target %q in %s; targets: %s", o.target, o.config, strings.Join(targetNames(o.config), ", "))
+		}
+		t = tc
+	} else {
+		switch {
+		case len(o.environments) == 0:
+			return cluster.Target{}, usageError("--environment is required without --config: name the environments of the repository applied to the target")
+		case len(o.namespaces) == 0:
+			return cluster.Target{}, usageError("--namespace is required without --config: name the namespaces (or prefixes such as 'team-*') objects may be placed in")
+		}
 	}
+	changed := cmd.Flags().Changed
+	if changed("kubeconfig") {
+		t.Kubeconfig = o.kubeconfig
+	}
+	if changed("context") {
+		t.Context = o.context
+	}
+	if changed("environment") {
+		t.Environments = o.environments
+	}
+	if changed("namespace") {
+		t.Namespaces = o.namespaces
+	}
+	if changed("cluster-scoped-kind") {
+		t.ClusterScopedKinds = o.clusterScopedKinds
+	}
+	if changed("prune") {
+		t.Prune = o.prune
+	}
+	if changed("inventory-namespace") {
+		t.InventoryNamespace = o.inventoryNamespace
+	}
+	if changed("max-prune") {
+		t.MaxPrune = o.maxPrune
+	}
+	if changed("max-prune-percent") {
+		t.MaxPrunePercent = o.maxPrunePercent
+	}
+	if err := t.Validate(); err != nil {
+		return cluster.Target{}, badInput(flagErrors(err))
+	}
+	return t, nil
+}
+
+// flagErrors names, in a target's field errors, the flag that sets each field.
+func flagErrors(err error) error {
+	var out []error
+	for _, e := range unjoin(err) {
+		var fe *field.Error
+		if errors.As(e, &fe) {
+			name, index, _ := strings.Cut(fe.Field, "[")
+			if flag, ok := targetFlagNames[name]; ok {
+				if index != "" {
+					index = "[" + index
+				}
+				out = append(out, fmt.Errorf("target %s (or %s%s): %s", fe.Field, flag, index, fe.Msg))
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// unjoin lists the errors errors.Join combined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// restConfig reaches the target: through the kubeconfig named by the flags
+// or the target, with kubectl's rules ($KUBECONFIG, ~/.kube/config) when
+// the target comes from flags alone, else in-cluster.
+func (o *targetOptions) restConfig(t cluster.Target) (*rest.Config, error) {
+	if t.Kubeconfig == "" && o.config != "" && t.Context == "" {
+		return cluster.RESTConfig("", "")
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = t.Kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: t.Context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	return cfg, nil
+}
+
+// open builds the reconciler of the target the flags describe.
+func (o *targetOptions) open(cmd *cobra.Command, io streams, t cluster.Target, reportOnly bool) (*reconcile.Reconciler, error) {
 	if reportOnly {
 		// A report-only run writes nothing, so it heals nothing either.
-		tc.ReportOnly, tc.SelfHeal = true, false
+		t.ReportOnly, t.SelfHeal = true, false
 	}
-	t, err := cluster.Connect(tc)
+	rc, err := o.restConfig(t)
 	if err != nil {
-		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
+		return nil, badInput(fmt.Errorf("target %s: %w", t.Name, err))
 	}
 	logger := slog.New(slog.NewTextHandler(io.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
-	rec, err := reconcile.New(t.Config, t.Target, reconcile.Options{Logger: logger})
+	rec, err := reconcile.New(rc, t, reconcile.Options{Logger: logger})
 	if err != nil {
-		return nil, cluster.Connection{}, &exitError{code: exitBadUse, err: err}
+		return nil, badInput(err)
 	}
-	return rec, t, nil
+	return rec, nil
 }
 
-func runApply(ctx context.Context, args []string, io streams) error {
-	fs := newFlags("apply", io.stderr)
-	f := addTargetFlags(fs)
-	dryRun := fs.Bool("dry-run", false, "server-side dry run: print the plan (what would be created, changed, pruned and refused), write nothing")
-	confirmPrune := fs.Bool("confirm-prune", false, "let this apply prune past the target's threshold (maxPrune, maxPrunePercent)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+// applyOptions are apply's own flags.
+type applyOptions struct {
+	targetOptions
+	dryRun, confirmPrune, wait bool
+	timeout                    time.Duration
+}
+
+const targetLong = `
+The target is read from a server configuration (--config, with --target naming it) or given by
+flags alone: --target, --environment and --namespace at least, and the cluster through
+--kubeconfig/--context (default: $KUBECONFIG or ~/.kube/config and its current context). Flags
+given with --config override the target's settings.`
+
+func newApplyCmd(io streams) *cobra.Command {
+	var o applyOptions
+	cmd := &cobra.Command{
+		Use:   "apply --target NAME (--config FILE | --environment ENV --namespace NS) [flags]",
+		Short: "Apply a desired-state checkout to a target cluster",
+		Long: `Apply the environments of a desired-state checkout to a target cluster with server-side apply,
+record them in the target's inventory, prune what left Git (with --prune), and wait for the
+applied objects to become ready (--wait, up to --timeout). When the apply writes nothing (every
+object unchanged, nothing pruned) it does not wait.
+` + targetLong,
+		Args: noArgs,
+		Annotations: map[string]string{
+			annExits: strings.Join([]string{exitLineOK,
+				"  1  an object failed, was refused or is not ready within --timeout; the cluster cannot be\n     reached; with --dry-run, the plan refuses objects or prunes past the threshold",
+				exitLineBadUse}, "\n"),
+		},
+		Example: `  gitvend apply --kubeconfig ~/.kube/config --context kind-dev --target dev \
+      --environment dev --namespace 'team-*' --cluster-scoped-kind Namespace --dry-run
+  gitvend apply --config server.yaml --target prod --repo infra --timeout 10m -o json
+  gitvend apply --config server.yaml --target prod --wait=false`,
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd.Context(), cmd, o, io)
+		}),
 	}
-	rec, t, err := f.open(io, *dryRun)
+	addTargetFlags(cmd, &o.targetOptions)
+	f := cmd.Flags()
+	f.BoolVar(&o.dryRun, "dry-run", false, "server-side dry run: print the plan (what would be created, changed, pruned and refused), write nothing")
+	f.BoolVar(&o.confirmPrune, "confirm-prune", false, "let this apply prune past the target's threshold (--max-prune, --max-prune-percent)")
+	f.BoolVar(&o.wait, "wait", true, "wait for the applied objects to become ready; not when the apply wrote nothing")
+	f.DurationVar(&o.timeout, "timeout", 0, fmt.Sprintf("how long --wait waits (0: the target's healthTimeout, %s without --config)", cluster.DefaultHealthTimeout))
+	return cmd
+}
+
+func runApply(ctx context.Context, cmd *cobra.Command, o applyOptions, io streams) error {
+	t, err := o.targetFromFlags(cmd)
 	if err != nil {
 		return err
 	}
-	objs, err := reconcile.Desired(ctx, *f.repo, t.Target)
+	switch {
+	case o.timeout < 0:
+		return usageError("--timeout must be a positive duration such as 30s or 5m, got %s", o.timeout)
+	case !o.wait:
+		t.HealthTimeout = 0
+	case o.timeout > 0:
+		t.HealthTimeout = o.timeout
+	}
+	rec, err := o.open(cmd, io, t, o.dryRun)
 	if err != nil {
-		return &exitError{code: exitBadUse, err: err}
+		return err
 	}
-	if *dryRun {
-		return dryRunPlan(ctx, io, rec, objs, revision(ctx, *f.repo), *f.format)
+	objs, err := reconcile.Desired(ctx, o.repo, t)
+	if err != nil {
+		return badInput(err)
 	}
-	opts := reconcile.ApplyOptions{}
-	if *confirmPrune {
+	if o.dryRun {
+		return dryRunPlan(ctx, io, rec, objs, revision(ctx, o.repo), o.format)
+	}
+	opts := reconcile.ApplyOptions{SkipHealthWhenUnchanged: true}
+	if o.confirmPrune {
 		opts.ConfirmPrune = reconcile.Confirmed
 	}
-	res, applyErr := rec.ApplyWith(ctx, objs, revision(ctx, *f.repo), opts)
+	res, applyErr := rec.ApplyWith(ctx, objs, revision(ctx, o.repo), opts)
 	if res != nil {
-		if err := writeResult(io.stdout, res, *f.format); err != nil {
+		if err := writeResult(io.stdout, res, o.format); err != nil {
 			return err
 		}
 	}
@@ -173,26 +374,49 @@ func writeResult(w io.Writer, res *reconcile.Result, format string) error {
 	return err
 }
 
-func runDrift(ctx context.Context, args []string, io streams) error {
-	fs := newFlags("drift", io.stderr)
-	f := addTargetFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newDriftCmd(io streams) *cobra.Command {
+	var o targetOptions
+	cmd := &cobra.Command{
+		Use:   "drift --target NAME (--config FILE | --environment ENV --namespace NS) [flags]",
+		Short: "Compare a target cluster with a desired-state checkout",
+		Long: `Compare the live objects of a target cluster with a desired-state checkout by server-side
+dry run, ignoring defaults, status and fields other controllers own, and list what differs
+(Secret values masked). It writes nothing, also on a target that heals itself when served.
+` + targetLong,
+		Args: noArgs,
+		Annotations: map[string]string{
+			annExits: strings.Join([]string{exitLineOK + ": no drift",
+				"  1  the cluster cannot be reached", exitLineBadUse, exitLineDrifted}, "\n"),
+		},
+		Example: `  gitvend drift --kubeconfig ~/.kube/config --target dev --environment dev --namespace 'team-*'
+  gitvend drift --config server.yaml --target prod --repo infra -o json`,
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			return runDrift(cmd.Context(), cmd, o, io)
+		}),
 	}
-	rec, t, err := f.open(io, true)
+	addTargetFlags(cmd, &o)
+	return cmd
+}
+
+func runDrift(ctx context.Context, cmd *cobra.Command, o targetOptions, io streams) error {
+	t, err := o.targetFromFlags(cmd)
 	if err != nil {
 		return err
 	}
-	objs, err := reconcile.Desired(ctx, *f.repo, t.Target)
+	rec, err := o.open(cmd, io, t, true)
 	if err != nil {
-		return &exitError{code: exitBadUse, err: err}
+		return err
+	}
+	objs, err := reconcile.Desired(ctx, o.repo, t)
+	if err != nil {
+		return badInput(err)
 	}
 	rep, err := rec.Drift(ctx, objs)
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}
-	rep.Revision = revision(ctx, *f.repo)
-	if *f.format == "json" {
+	rep.Revision = revision(ctx, o.repo)
+	if o.format == "json" {
 		enc := json.NewEncoder(io.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/kubetest"
 )
@@ -96,5 +97,70 @@ targets:
 		if code, _, errOut := gitvend(t, args...); code != exitBadUse || errOut == "" {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, errOut)
 		}
+	}
+}
+
+// TestApplyWithKubeconfig drives apply and drift against a real apiserver
+// with the target given by flags and no server configuration: the first
+// apply writes without waiting (--wait=false), the second one writes
+// nothing and so does not wait for health although --timeout allows
+// minutes and the Deployments never become ready (no controllers run);
+// drift finds nothing, and a context the kubeconfig lacks is bad usage.
+func TestApplyWithKubeconfig(t *testing.T) {
+	env := kubetest.ForTest(t)
+	repo := "../../examples/desired-state"
+	target := []string{"--kubeconfig", env.KubeconfigPath(), "--target", "cli", "--repo", repo,
+		"--environment", "dev", "--namespace", "team-*", "--cluster-scoped-kind", "Namespace"}
+
+	code, out, errOut := gitvend(t, append([]string{"apply", "--wait=false", "-o", "json"}, target...)...)
+	var res struct {
+		Target        string
+		HealthChecked bool
+		Objects       []struct{ Action string }
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || res.Target != "cli" || len(res.Objects) == 0 || res.HealthChecked {
+		t.Fatalf("first apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, o := range res.Objects {
+		if o.Action != "created" {
+			t.Errorf("first apply: action %q, want created", o.Action)
+		}
+	}
+	if err := env.Kubectl(context.Background(), "get", "configmap", "-n", "gitvend-system", "gitvend-inventory-cli").Run(); err != nil {
+		t.Errorf("no inventory named after --target: %v", err)
+	}
+
+	start := time.Now()
+	code, out, errOut = gitvend(t, append([]string{"apply", "--timeout", "3m"}, target...)...)
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("an apply that changed nothing took %s: it waited for health", took)
+	}
+	if code != exitOK || !strings.Contains(out, "unchanged") || strings.Contains(out, "created") {
+		t.Fatalf("second apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	if code, out, errOut := gitvend(t, append([]string{"drift"}, target...)...); code != exitOK || !strings.Contains(out, "target cli: no drift") {
+		t.Fatalf("drift: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// An apply that writes does wait, up to --timeout, and fails when the
+	// objects are not ready by then.
+	if out, err := env.Kubectl(context.Background(), "patch", "configmap", "search-settings", "-n", "team-search", "--type=merge",
+		"-p", `{"data":{"index.shards":"5"}}`).CombinedOutput(); err != nil {
+		t.Fatalf("kubectl patch: %v: %s", err, out)
+	}
+	start = time.Now()
+	code, out, errOut = gitvend(t, append([]string{"apply", "--timeout", "3s", "-o", "json"}, target...)...)
+	res.HealthChecked = false
+	if code != exitFailed || json.Unmarshal([]byte(out), &res) != nil || !res.HealthChecked || time.Since(start) < 3*time.Second {
+		t.Fatalf("apply of a change whose Deployments cannot become ready: exit %d after %s\n%s\n%s", code, time.Since(start), out, errOut)
+	}
+	// The current context by name, then one the kubeconfig lacks.
+	if code, _, errOut := gitvend(t, append([]string{"drift", "--context", "no-such-context"}, target...)...); code != exitBadUse || !strings.Contains(errOut, "no-such-context") {
+		t.Errorf("drift with an unknown context: exit %d, %s", code, errOut)
+	}
+	// KUBECONFIG stands in for --kubeconfig, as for kubectl.
+	t.Setenv("KUBECONFIG", env.KubeconfigPath())
+	if code, out, errOut := gitvend(t, "drift", "--target", "cli", "--repo", repo, "--environment", "dev", "--namespace", "team-*", "--cluster-scoped-kind", "Namespace"); code != exitOK || !strings.Contains(out, "no drift") {
+		t.Errorf("drift through $KUBECONFIG: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -2,32 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	buildversion "github.com/gitvend/gitvend/internal/version"
 )
-
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("gitvend "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseFlags parses args, turning flag errors into usage errors.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return silentExit(exitOK)
-		}
-		return &exitError{code: exitBadUse, err: err}
-	}
-	return nil
-}
 
 // loadCatalog loads the built-in blueprints, then the repository's own
 // blueprints/ (when repoDir has one), then those in extra (when set); later

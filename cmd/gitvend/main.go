@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gitvend/gitvend/internal/policy"
@@ -36,6 +37,9 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: exitBadUse, err: fmt.Errorf(format, args...)}
 }
 
+// badInput marks err as bad input or usage: exit code 2.
+func badInput(err error) error { return &exitError{code: exitBadUse, err: err} }
+
 // silentExit ends with code after the command has printed its own output.
 type silentExit int
 
@@ -46,26 +50,6 @@ type streams struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
-
-const usage = `gitvend turns a Git repository into a self-service counter for Kubernetes infrastructure.
-
-Usage:
-  gitvend serve    --config FILE                                 the GitHub App: webhooks, resync, apply, drift
-  gitvend render   [--catalog DIR] --request FILE [--out DIR]    render one request (stdout or DIR)
-  gitvend render   --verify [--repo DIR]                         exit 1 when a rendered file is stale
-  gitvend render   --write  [--repo DIR]                         re-render every request in place
-  gitvend check    [--repo DIR] [--base DIR] [--format text|json|markdown|github|sarif] PATH...
-  gitvend check    --impact --base DIR [--repo DIR] [--format text|json|markdown]
-                                                                 what this repository's rules change in judging DIR
-  gitvend apply    --config FILE --target NAME [--repo DIR] [--dry-run] [--format text|json]
-                                                                 apply an environment checkout to a target
-  gitvend drift    --config FILE --target NAME [--repo DIR] [--format text|json]
-                                                                 exit 3 when the target differs from Git
-  gitvend forms    [--catalog DIR] [--repo DIR] --out DIR        one GitHub issue form per blueprint
-  gitvend version
-
-Exit codes: 0 ok; 1 policy denied (or, with --impact, newly denied) or verify failed; 2 bad input or usage; 3 drift found.
-`
 
 func main() {
 	policy.SandboxMain() // when started as the policy sandbox, serve and exit
@@ -93,33 +77,24 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitFailed
 }
 
-// run dispatches to a command.
+// run parses args and runs the command they name.
 func run(ctx context.Context, args []string, io streams) error {
-	if len(args) == 0 {
-		fmt.Fprint(io.stderr, usage)
-		return silentExit(exitBadUse)
-	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "render":
-		return runRender(ctx, rest, io)
-	case "check":
-		return runCheck(ctx, rest, io)
-	case "forms":
-		return runForms(ctx, rest, io)
-	case "serve":
-		return runServe(ctx, rest, io)
-	case "apply":
-		return runApply(ctx, rest, io)
-	case "drift":
-		return runDrift(ctx, rest, io)
-	case "version":
-		fmt.Fprintln(io.stdout, "gitvend", version())
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(io.stdout, usage)
+	root := newRootCmd(io)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
 		return nil
 	}
-	fmt.Fprint(io.stderr, usage)
-	return usageError("unknown command %q", cmd)
+	var e *exitError
+	var s silentExit
+	if errors.As(err, &e) || errors.As(err, &s) {
+		return err
+	}
+	// Everything a command decides itself is typed (see action); what is
+	// left comes from parsing: an unknown command or flag, a bad value or
+	// a wrong number of arguments.
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = fmt.Errorf("%w\nRun 'gitvend --help' for the commands", err)
+	}
+	return badInput(err)
 }

@@ -292,7 +292,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"frobnicate"}, exitBadUse, `unknown command "frobnicate"`},
 		{[]string{"render"}, exitBadUse, "give exactly one of --request FILE, --verify or --write"},
 		{[]string{"render", "--verify", "--write"}, exitBadUse, "give exactly one of"},
-		{[]string{"check", "--nope"}, exitBadUse, "flag provided but not defined"},
+		{[]string{"check", "--nope"}, exitBadUse, "unknown flag: --nope"},
 		{[]string{"forms"}, exitBadUse, "--out DIR is required"},
 		{[]string{"check", "does/not/exist"}, exitBadUse, ""},
 	}

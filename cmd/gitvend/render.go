@@ -7,29 +7,68 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
+	"github.com/spf13/cobra"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/request"
 )
 
-func runRender(ctx context.Context, args []string, io streams) error {
-	fs := newFlags("render", io.stderr)
-	catalogDir := fs.String("catalog", "", "extra blueprint directory, overriding built-ins of the same name")
-	reqFile := fs.String("request", "", "request file to render")
-	outDir := fs.String("out", "", "write the rendered files to this directory instead of stdout")
-	verify := fs.Bool("verify", false, "exit 1 when a committed rendered file differs from a fresh render")
-	write := fs.Bool("write", false, "re-render every request of the repository in place")
-	repoDir := fs.String("repo", ".", "desired-state repository")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+// renderOptions are the flags of gitvend render.
+type renderOptions struct {
+	catalog, request, out, repo string
+	verify, write               bool
+}
+
+func newRenderCmd(io streams) *cobra.Command {
+	var o renderOptions
+	cmd := &cobra.Command{
+		Use:   "render (--request FILE [--out DIR] | --verify | --write) [flags]",
+		Short: "Render a request into manifests, verify rendered files, or re-render them in place",
+		Long: `Render requests into Kubernetes manifests with their blueprints. Give exactly one mode:
+
+  --request FILE  render one request record: the manifests to stdout, or one file each into --out DIR
+  --verify        fail (exit 1) when a committed rendered file differs from a fresh render, is not
+                  produced by its blueprint, or has no request record
+  --write         re-render every request of the repository in place, all or nothing: when any
+                  request cannot be rendered, nothing is written
+
+--verify and --write need a desired-state repository (--repo, with gitvend.yaml) holding at least
+one request record under requests/.`,
+		Args: noArgs,
+		Annotations: map[string]string{
+			annExits: strings.Join([]string{exitLineOK,
+				"  1  --verify found a stale or stray rendered file",
+				exitLineBadUse + ";\n     with --write, also when any request cannot be rendered (then nothing is written)"}, "\n"),
+		},
+		Example: `  gitvend render --request requests/dev/team-a/web.yaml
+  gitvend render --request requests/dev/team-a/web.yaml --out /tmp/web
+  gitvend render --verify --repo .
+  gitvend render --write`,
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			return runRender(cmd.Context(), o, io)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return usageError("render: unexpected argument %q", fs.Arg(0))
-	}
+	f := cmd.Flags()
+	f.StringVar(&o.catalog, "catalog", "", "extra blueprint directory, overriding built-ins of the same name")
+	f.StringVar(&o.request, "request", "", "request file to render")
+	f.StringVar(&o.out, "out", "", "write the rendered files to this directory instead of stdout (with --request)")
+	f.BoolVar(&o.verify, "verify", false, "exit 1 when a committed rendered file differs from a fresh render")
+	f.BoolVar(&o.write, "write", false, "re-render every request of the repository in place (all or nothing)")
+	f.StringVar(&o.repo, "repo", ".", "desired-state repository (with --verify and --write)")
+	_ = cmd.MarkFlagFilename("request", "yaml", "yml")
+	dirFlag(cmd, "catalog", "out", "repo")
+	return cmd
+}
+
+func runRender(ctx context.Context, o renderOptions, io streams) error {
 	modes := 0
-	for _, m := range []bool{*reqFile != "", *verify, *write} {
+	for _, m := range []bool{o.request != "", o.verify, o.write} {
 		if m {
 			modes++
 		}
@@ -37,49 +76,84 @@ func runRender(ctx context.Context, args []string, io streams) error {
 	if modes != 1 {
 		return usageError("render: give exactly one of --request FILE, --verify or --write")
 	}
-	if *reqFile != "" {
-		return renderOne(ctx, *reqFile, *catalogDir, *outDir, io)
+	if o.request != "" {
+		return renderOne(ctx, o.request, o.catalog, o.out, io)
 	}
-	cfg, err := config.LoadRepo(*repoDir)
+	if err := repoDir("--repo", o.repo); err != nil {
+		return err
+	}
+	cfg, err := config.LoadRepo(o.repo)
 	if err != nil {
-		return &exitError{code: exitBadUse, err: err}
+		return badInput(err)
 	}
-	cat, err := loadCatalog(ctx, *repoDir, *catalogDir)
+	cat, err := loadCatalog(ctx, o.repo, o.catalog)
 	if err != nil {
 		return err
 	}
-	if *verify {
-		findings, err := desired.Verify(ctx, *repoDir, cfg, cat)
-		if err != nil {
-			return err
-		}
-		for _, f := range findings {
-			fmt.Fprintf(io.stdout, "%s: %s\n", f.Path, f.Msg)
-			if f.Diff != "" {
-				fmt.Fprintln(io.stdout, f.Diff)
-			}
-		}
-		if len(findings) > 0 {
-			fmt.Fprintf(io.stdout, "verify failed: %d finding(s)\n", len(findings))
-			return silentExit(exitFailed)
-		}
-		fmt.Fprintln(io.stdout, "verify passed: every rendered file matches a fresh render")
-		return nil
+	records, err := desired.Requests(o.repo)
+	if err != nil {
+		return badInput(err)
 	}
-	plan, err := desired.Build(ctx, *repoDir, cfg, cat)
+	noRequests := usageError("render: no request records under %s: nothing to render (is --repo the root of the desired-state repository?)",
+		filepath.Join(o.repo, "requests"))
+	if o.verify {
+		return verify(ctx, o.repo, cfg, cat, len(records) > 0, noRequests, io)
+	}
+	if len(records) == 0 {
+		return noRequests
+	}
+	// Render everything first; write only when every request rendered.
+	plan, err := desired.Build(ctx, o.repo, cfg, cat)
 	if err != nil {
 		return err
 	}
-	changed, err := desired.Write(ctx, *repoDir, plan)
+	if len(plan.Failed) > 0 {
+		paths := make([]string, 0, len(plan.Failed))
+		for p := range plan.Failed {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		for _, p := range paths {
+			fmt.Fprintf(io.stderr, "%s: %v\n", p, plan.Failed[p])
+		}
+		return usageError("render --write: %d of %d requests cannot be rendered; nothing was written", len(plan.Failed), len(plan.Records))
+	}
+	changed, err := desired.Write(ctx, o.repo, plan)
 	for _, p := range changed {
 		fmt.Fprintln(io.stdout, "wrote", p)
 	}
 	if err != nil {
-		return &exitError{code: exitBadUse, err: err}
+		return err
 	}
 	if len(changed) == 0 {
 		fmt.Fprintln(io.stdout, "nothing to change")
 	}
+	return nil
+}
+
+// verify prints what differs between the repository's rendered files and
+// a fresh render, and fails when anything does. Without requests, a
+// repository where nothing differs has had nothing verified: that is
+// noRequests.
+func verify(ctx context.Context, repo string, cfg *config.Repo, cat *blueprint.Catalog, hasRequests bool, noRequests error, io streams) error {
+	findings, err := desired.Verify(ctx, repo, cfg, cat)
+	if err != nil {
+		return err
+	}
+	if len(findings) == 0 && !hasRequests {
+		return noRequests
+	}
+	for _, f := range findings {
+		fmt.Fprintf(io.stdout, "%s: %s\n", f.Path, f.Msg)
+		if f.Diff != "" {
+			fmt.Fprintln(io.stdout, f.Diff)
+		}
+	}
+	if len(findings) > 0 {
+		fmt.Fprintf(io.stdout, "verify failed: %d finding(s)\n", len(findings))
+		return silentExit(exitFailed)
+	}
+	fmt.Fprintln(io.stdout, "verify passed: every rendered file matches a fresh render")
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/gitvend/gitvend/internal/bot"
@@ -34,16 +35,33 @@ import (
 // shutdownGrace bounds how long jobs in flight may finish after a signal.
 const shutdownGrace = 20 * time.Second
 
-func runServe(ctx context.Context, args []string, io streams) error {
-	fs := newFlags("serve", io.stderr)
-	path := fs.String("config", "", "server configuration file (required)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func newServeCmd(io streams) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Run the GitHub App: webhooks, resync, apply after merge, drift",
+		Long: `Run the GitHub App: receive webhooks, resynchronise the repositories, apply merged changes to
+the targets and report drift, with a status page, health endpoints and metrics. It runs until
+SIGINT or SIGTERM; a port that cannot be bound ends it at once with the error.`,
+		Args: noArgs,
+		Annotations: map[string]string{
+			annExits: exitLineOK + " (stopped by a signal)\n  1  the service failed (a port in use, GitHub unreachable at start)\n" + exitLineBadUse,
+		},
+		Example: "  gitvend serve --config /etc/gitvend/config.yaml",
+		RunE: action(func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd.Context(), path, io)
+		}),
 	}
-	if *path == "" {
+	cmd.Flags().StringVar(&path, "config", "", "server configuration file (required)")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	return cmd
+}
+
+func runServe(ctx context.Context, path string, io streams) error {
+	if path == "" {
 		return usageError("--config is required")
 	}
-	cfg, err := config.LoadServer(*path, os.Getenv)
+	cfg, err := config.LoadServer(path, os.Getenv)
 	if err != nil {
 		return &exitError{code: exitBadUse, err: err}
 	}

@@ -230,12 +230,14 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	items := make([]cost.Item, len(objs))
 	own := c.owners()
 	head := make(map[string]string, len(objs))
+	where := make(map[string]place, len(objs))
 	envs := map[string]bool{}
 	for i := range objs {
 		o := &objs[i]
 		o.File = c.rel(o.File)
 		ctx := own.context(o)
 		head[placeKey(ctx.Environment, o.ID)] = fingerprint(o)
+		where[placeKey(ctx.Environment, o.ID)] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
 		subjects[i] = policy.Subject{Object: o, Context: ctx}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
@@ -280,6 +282,8 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	}
 	rep.Violations = append(rep.Violations, res.Violations...)
 	rep.Excepted = res.Excepted
+	c.locate(rep.Violations, budgets, est.Objects, where)
+	c.locate(rep.Excepted, budgets, est.Objects, where)
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
 	return rep, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/policy"
 )
 
@@ -51,7 +52,7 @@ type sarifResult struct {
 	RuleID    string          `json:"ruleId"`
 	Level     string          `json:"level"`
 	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations,omitempty"`
+	Locations []sarifLocation `json:"locations"`
 	// Suppressions mark findings waived by an exception.
 	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
 }
@@ -106,13 +107,7 @@ func (f *Writer) writeSARIF(w io.Writer, rep *Report) error {
 			msg = v.ID.String() + ": " + msg
 		}
 		res := sarifResult{RuleID: v.Policy, Level: sarifLevel(v.Severity), Message: sarifText{Text: msg}}
-		if v.File != "" {
-			loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: v.File}}}
-			if v.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: v.Line}
-			}
-			res.Locations = []sarifLocation{loc}
-		}
+		res.Locations = sarifLocations(v.File, v.Line)
 		if suppressed {
 			res.Suppressions = []sarifSuppression{{Kind: "external", Justification: v.Exception}}
 		}
@@ -126,11 +121,7 @@ func (f *Writer) writeSARIF(w io.Writer, rep *Report) error {
 	}
 	for _, e := range rep.Errors {
 		res := sarifResult{RuleID: "unreadable-input", Level: "error", Message: sarifText{Text: e.Message}}
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: e.File}}}
-		if e.Line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: e.Line}
-		}
-		res.Locations = []sarifLocation{loc}
+		res.Locations = sarifLocations(e.File, e.Line)
 		results = append(results, res)
 	}
 	if len(rep.Errors) > 0 {
@@ -144,4 +135,19 @@ func (f *Writer) writeSARIF(w io.Writer, rep *Report) error {
 		Version: "2.1.0",
 		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
 	})
+}
+
+// sarifLocations is the one location of a result. Code scanning rejects
+// an upload with a result that has none, so a finding that names no file
+// (Check places most of them, see locate) points at the repository's
+// gitvend.yaml, where policies are set and waived.
+func sarifLocations(file string, line int) []sarifLocation {
+	if file == "" {
+		file, line = config.RepoFile, 0
+	}
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
+	if line > 0 {
+		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
+	}
+	return []sarifLocation{loc}
 }

@@ -84,6 +84,26 @@ type ApplyOptions struct {
 	// (on its pull request, or by whoever runs gitvend apply
 	// --confirm-prune). Nil never confirms.
 	ConfirmPrune func() bool
+	// SkipHealthWhenUnchanged skips the wait for health when the apply
+	// wrote nothing (every object unchanged, nothing pruned): nothing it
+	// did can change the objects' health then.
+	SkipHealthWhenUnchanged bool
+}
+
+// wroteNothing tells whether an apply left every object as it was.
+func wroteNothing(items []*item, pruned []ObjectResult) bool {
+	for _, it := range items {
+		switch it.res.Action {
+		case Created, Configured, Recreated:
+			return false
+		}
+	}
+	for _, o := range pruned {
+		if o.Action == Deleted {
+			return false
+		}
+	}
+	return true
 }
 
 // Confirmed is an ApplyOptions.ConfirmPrune that always confirms.
@@ -220,7 +240,7 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	if !r.target.ReportOnly {
 		next := newInventory(revision, append(kept(items, inv), keep...))
 		invErr = r.writeInventory(ctx, next, stored)
-		if invErr == nil && r.target.HealthTimeout > 0 {
+		if invErr == nil && r.target.HealthTimeout > 0 && !(opts.SkipHealthWhenUnchanged && wroteNothing(items, pruned)) {
 			res.HealthChecked = true
 			res.HealthTimedOut = r.checkHealth(ctx, items, r.target.HealthTimeout)
 		}
