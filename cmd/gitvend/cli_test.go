@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/gitvend/gitvend/internal/schema"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,6 +80,8 @@ func TestCLI(t *testing.T) {
 		{"verify without requests", []string{"render", "--verify", "--repo", noRequests}, exitBadUse, nil, []string{"no request records under " + filepath.Join(noRequests, "requests")}},
 		{"verify an orphan without requests", []string{"render", "--verify", "--repo", orphan}, exitFailed, []string{"requests/dev/team-a/old: rendered folder without a request record"}, nil},
 		{"write without requests", []string{"render", "--write", "--repo", noRequests}, exitBadUse, nil, []string{"no request records"}},
+		{"verify a new repository", []string{"render", "--verify", "--allow-empty", "--repo", noRequests}, exitOK, []string{"verify passed"}, nil},
+		{"allow-empty without verify", []string{"render", "--write", "--allow-empty", "--repo", noRequests}, exitBadUse, nil, []string{"--allow-empty goes with --verify"}},
 		{"forms for a missing repository", []string{"forms", "--repo", "/nonexistent", "--out", formsOut}, exitBadUse, nil, []string{"--repo /nonexistent: no such directory"}},
 		{"forms without gitvend.yaml", []string{"forms", "--repo", empty, "--out", formsOut}, exitBadUse, nil, []string{"no gitvend.yaml"}},
 		{"apply without --target", []string{"apply", "--kubeconfig", "k", "--environment", "dev", "--namespace", "a"}, exitBadUse, nil, []string{"--target NAME is required"}},
@@ -291,23 +294,20 @@ func TestCheckSARIFLocated(t *testing.T) {
 // TestSchemaCommand: a schema wired into schemas is offered as gitvend
 // schema NAME and printed as it is; another name is bad usage.
 func TestSchemaCommand(t *testing.T) {
-	if code, _, errOut := gitvend(t, "schema", "request"); len(schemas) == 0 && (code != exitBadUse || !strings.Contains(errOut, `unknown command "schema"`)) {
-		t.Errorf("schema without any schema wired: exit %d, %s", code, errOut)
+	for _, name := range schema.Names() {
+		want, err := schema.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := gitvend(t, "schema", name); code != exitOK || out != string(want) {
+			t.Errorf("schema %s: exit %d, %d bytes (want the %d of the schema), %s", name, code, len(out), len(want), errOut)
+		}
 	}
-	saved := schemas
-	t.Cleanup(func() { schemas = saved })
-	schemas = map[string]func() ([]byte, error){
-		"request": func() ([]byte, error) { return []byte(`{"title":"Request"}` + "\n"), nil },
-		"repo":    func() ([]byte, error) { return []byte(`{"title":"Repo"}` + "\n"), nil },
-	}
-	if code, out, errOut := gitvend(t, "schema", "request"); code != exitOK || out != "{\"title\":\"Request\"}\n" {
-		t.Errorf("schema request: exit %d, %q, %s", code, out, errOut)
-	}
-	if code, out, _ := gitvend(t, "schema", "--help"); code != exitOK || !strings.Contains(out, "one of: repo, request") {
+	if code, out, _ := gitvend(t, "schema", "--help"); code != exitOK || !strings.Contains(out, "one of: request, repo, server") {
 		t.Errorf("schema --help: exit %d\n%s", code, out)
 	}
-	if code, _, errOut := gitvend(t, "schema", "server"); code != exitBadUse || !strings.Contains(errOut, "give one of repo, request") {
-		t.Errorf("schema server: exit %d, %s", code, errOut)
+	if code, _, errOut := gitvend(t, "schema", "policy"); code != exitBadUse || !strings.Contains(errOut, "give one of request, repo, server") {
+		t.Errorf("schema policy: exit %d, %s", code, errOut)
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // renderOptions are the flags of gitvend render.
 type renderOptions struct {
 	catalog, request, out, repo string
-	verify, write               bool
+	verify, write, allowEmpty   bool
 }
 
 func newRenderCmd(io streams) *cobra.Command {
@@ -39,7 +39,8 @@ func newRenderCmd(io streams) *cobra.Command {
                   request cannot be rendered, nothing is written
 
 --verify and --write need a desired-state repository (--repo, with gitvend.yaml) holding at least
-one request record under requests/.`,
+one request record under requests/; --allow-empty lets --verify pass a repository that has none yet
+(a new one, checked in CI before its first request).`,
 		Args: noArgs,
 		Annotations: map[string]string{
 			annExits: strings.Join([]string{exitLineOK,
@@ -49,6 +50,7 @@ one request record under requests/.`,
 		Example: `  gitvend render --request requests/dev/team-a/web.yaml
   gitvend render --request requests/dev/team-a/web.yaml --out /tmp/web
   gitvend render --verify --repo .
+  gitvend render --verify --allow-empty   # in CI, from the repository's first commit
   gitvend render --write`,
 		RunE: action(func(cmd *cobra.Command, args []string) error {
 			return runRender(cmd.Context(), o, io)
@@ -61,6 +63,7 @@ one request record under requests/.`,
 	f.BoolVar(&o.verify, "verify", false, "exit 1 when a committed rendered file differs from a fresh render")
 	f.BoolVar(&o.write, "write", false, "re-render every request of the repository in place (all or nothing)")
 	f.StringVar(&o.repo, "repo", ".", "desired-state repository (with --verify and --write)")
+	f.BoolVar(&o.allowEmpty, "allow-empty", false, "with --verify, pass a repository that has no request records yet")
 	_ = cmd.MarkFlagFilename("request", "yaml", "yml")
 	dirFlag(cmd, "catalog", "out", "repo")
 	return cmd
@@ -96,8 +99,11 @@ func runRender(ctx context.Context, o renderOptions, io streams) error {
 	}
 	noRequests := usageError("render: no request records under %s: nothing to render (is --repo the root of the desired-state repository?)",
 		filepath.Join(o.repo, "requests"))
+	if o.allowEmpty && !o.verify {
+		return usageError("render: --allow-empty goes with --verify")
+	}
 	if o.verify {
-		return verify(ctx, o.repo, cfg, cat, len(records) > 0, noRequests, io)
+		return verify(ctx, o.repo, cfg, cat, len(records) > 0 || o.allowEmpty, noRequests, io)
 	}
 	if len(records) == 0 {
 		return noRequests

@@ -108,9 +108,7 @@ request, checks it with policies and a cost model, and applies it to target clus
 		newVersionCmd(io),
 		newSchemaCmd(io),
 	} {
-		if c != nil {
-			root.AddCommand(c)
-		}
+		root.AddCommand(c)
 	}
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

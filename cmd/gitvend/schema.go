@@ -1,52 +1,42 @@
 package main
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gitvend/gitvend/internal/schema"
 )
 
-// schemas are the JSON Schemas `gitvend schema NAME` prints, by name:
-// request (a Request record), repo (gitvend.yaml) and server (the server
-// configuration). Each entry returns the schema document. The command is
-// offered only when at least one is wired here, for example
-//
-//	"request": schema.Request,
-var schemas = map[string]func() ([]byte, error){}
-
-// newSchemaCmd is `gitvend schema NAME`, or nil while no schema is wired.
+// newSchemaCmd is `gitvend schema NAME`: the JSON Schema of a request
+// record, of gitvend.yaml or of the server configuration (internal/schema).
 func newSchemaCmd(io streams) *cobra.Command {
-	if len(schemas) == 0 {
-		return nil
-	}
-	var names []string
-	for n := range schemas {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := schema.Names()
 	return &cobra.Command{
 		Use:   "schema " + strings.Join(names, "|"),
 		Short: "Print the JSON Schema of a file gitvend reads",
-		Long: `Print the JSON Schema of a file gitvend reads, for editors and validators
-(reference it with "# yaml-language-server: $schema=...").`,
+		Long: `Print the JSON Schema of a file gitvend reads, for editors and validators:
+request (a request record under requests/), repo (gitvend.yaml) or server (the server
+configuration). Editors find them from a first line such as
+
+  ` + schema.Comment(schema.Repo),
 		Annotations: map[string]string{
 			annArgs:  "  NAME  one of: " + strings.Join(names, ", "),
 			annExits: exitLineOK + "\n" + exitLineBadUse,
 		},
-		Example:   "  gitvend schema " + names[0] + " > " + names[0] + ".schema.json",
+		Example:   "  gitvend schema repo > gitvend.schema.json",
 		ValidArgs: names,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 || schemas[args[0]] == nil {
+			if len(args) != 1 || !slices.Contains(names, args[0]) {
 				return usageError("schema: give one of %s", strings.Join(names, ", "))
 			}
 			return nil
 		},
 		RunE: action(func(cmd *cobra.Command, args []string) error {
-			data, err := schemas[args[0]]()
+			data, err := schema.Get(args[0])
 			if err != nil {
-				return fmt.Errorf("schema %s: %w", args[0], err)
+				return err
 			}
 			_, err = io.stdout.Write(data)
 			return err
