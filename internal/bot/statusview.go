@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gitvend/gitvend/internal/blueprint"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/github"
+)
+
+// RepoView is what the status page shows of one repository the bot
+// serves: the catalog and the requests of the default branch head the bot
+// last checked out (it fetches nothing for the page), and the open request
+// issues and pull requests with their check runs, read from GitHub.
+type RepoView struct {
+	Repo   string
+	Branch string
+	// Revision is the head whose catalog and records follow; "" when no
+	// job has checked the repository out since this process started.
+	Revision   string
+	Blueprints []*blueprint.Blueprint
+	Records    []desired.Record
+	// Label marks request issues.
+	Label string
+	// Issues are the open request issues; PRs the open pull requests of
+	// requests, by issue number, with the check runs of their heads.
+	Issues []github.Issue
+	PRs    map[int]github.PullRequest
+	Checks map[int][]github.CheckRun
+}
+
+// RepoView reads the view of repository full.
+func (b *Bot) RepoView(ctx context.Context, full string) (RepoView, error) {
+	v := RepoView{Repo: full, Label: "gitvend", PRs: map[int]github.PullRequest{}, Checks: map[int][]github.CheckRun{}}
+	owner, name, err := splitRepo(full)
+	if err != nil {
+		return v, err
+	}
+	if t := b.lastBase(full); t != nil {
+		defer b.release(t)
+		_, sha, _ := strings.Cut(t.key, "@")
+		v.Revision, v.Blueprints = sha, t.cat.List()
+		if t.cfg.Intake.Label != "" {
+			v.Label = t.cfg.Intake.Label
+		}
+		if v.Records, err = desired.Requests(t.dir); err != nil {
+			return v, err
+		}
+	}
+	gh, err := b.opts.Clients.ForRepo(ctx, owner, name)
+	if err != nil {
+		return v, fmt.Errorf("client for %s: %w", full, err)
+	}
+	if v.Branch, err = b.branches.Resolve(ctx, gh, full); err != nil {
+		return v, err
+	}
+	if v.Issues, err = gh.ListOpenIssues(ctx, owner, name, v.Label); err != nil {
+		return v, fmt.Errorf("request issues of %s: %w", full, err)
+	}
+	prs, err := gh.ListOpenPRs(ctx, owner, name)
+	if err != nil {
+		return v, fmt.Errorf("pull requests of %s: %w", full, err)
+	}
+	for _, pr := range prs {
+		n, err := strconv.Atoi(strings.TrimPrefix(pr.Head, BranchPrefix))
+		if err != nil || !strings.HasPrefix(pr.Head, BranchPrefix) || pr.HeadFork {
+			continue
+		}
+		v.PRs[n] = pr
+		runs, err := gh.ListCheckRuns(ctx, owner, name, pr.HeadSHA)
+		if err != nil {
+			return v, fmt.Errorf("check runs of %s #%d: %w", full, pr.Number, err)
+		}
+		v.Checks[n] = runs
+	}
+	return v, nil
+}
+
+// lastBase is the newest base checkout of full, held for the caller
+// (release it), or nil when there is none.
+func (b *Bot) lastBase(full string) *baseTree {
+	b.baseMu.Lock()
+	defer b.baseMu.Unlock()
+	t := b.bases[full]
+	if t == nil || t.cfg == nil || t.cat == nil {
+		return nil
+	}
+	t.users++
+	return t
+}
