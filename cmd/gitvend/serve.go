@@ -171,7 +171,7 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	}
 	s.queue = queue.New(qopts)
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
-		Handler: bot.NewDispatcher(s.bot, s.queue, pushes), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
+		Handler: bot.NewDispatcher(s.bot, s.queue, pushes), Registry: s.reg, Logger: log, Ready: s.ready,
 		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight,
 		Views: server.Views{Links: links, PullRequest: s.bot.PullRequestView, Target: s.rollout.TargetView},
 		Pages: s.statusPages(links)})
@@ -382,32 +382,6 @@ func (s *service) lead(ctx context.Context) {
 func (s *service) ready(ctx context.Context) error {
 	_, err := s.app.BotLogin(ctx)
 	return err
-}
-
-// status is what the status page shows.
-func (s *service) status() any {
-	st := map[string]any{
-		"version":      version(),
-		"repositories": s.cfg.RepositoryNames(),
-		"queue":        s.queue.Stats(),
-		"leader":       s.elector == nil || s.elector.IsLeader(),
-	}
-	if s.elector != nil {
-		st["identity"] = s.elector.Identity()
-	}
-	var targets []string
-	for _, t := range s.cfg.Targets {
-		targets = append(targets, t.Name)
-	}
-	st["targets"] = targets
-	if s.bot != nil {
-		st["expiries"] = s.bot.Expiries()
-		st["protection"] = s.bot.Protections()
-	}
-	if s.rollout != nil {
-		st["held"] = s.rollout.Held()
-	}
-	return st
 }
 
 // statusPages are the status pages and their JSON on the ops listener,
