@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,15 @@ type RepoView struct {
 	Issues []github.Issue
 	PRs    map[int]github.PullRequest
 	Checks map[int][]github.CheckRun
+	// ChecksUnread counts the pull requests past StatusCheckReads whose
+	// check runs were not read.
+	ChecksUnread int
 }
+
+// StatusCheckReads bounds the pull requests whose check runs one reading
+// of a repository's view reads (the newest first): each is a call to
+// GitHub, and a page that reloads itself must not spend the rate limit.
+const StatusCheckReads = 50
 
 // RepoView reads the view of repository full.
 func (b *Bot) RepoView(ctx context.Context, full string) (RepoView, error) {
@@ -64,12 +73,17 @@ func (b *Bot) RepoView(ctx context.Context, full string) (RepoView, error) {
 	if err != nil {
 		return v, fmt.Errorf("pull requests of %s: %w", full, err)
 	}
+	slices.SortFunc(prs, func(a, c github.PullRequest) int { return c.Number - a.Number })
 	for _, pr := range prs {
 		n, err := strconv.Atoi(strings.TrimPrefix(pr.Head, BranchPrefix))
 		if err != nil || !strings.HasPrefix(pr.Head, BranchPrefix) || pr.HeadFork {
 			continue
 		}
 		v.PRs[n] = pr
+		if len(v.Checks) >= StatusCheckReads {
+			v.ChecksUnread++
+			continue
+		}
 		runs, err := gh.ListCheckRuns(ctx, owner, name, pr.HeadSHA)
 		if err != nil {
 			return v, fmt.Errorf("check runs of %s #%d: %w", full, pr.Number, err)

@@ -100,11 +100,18 @@ func browserWorld(t *testing.T) (*demo.World, *demo.Serve) {
 	if b, err := w.Kube.Kubectl(ctx, "patch", "deployment", "orders", "-n", "team-payments", "--type=strategic", "-p", patch).CombinedOutput(); err != nil {
 		t.Fatalf("kubectl patch: %v: %s", err, b)
 	}
+	awaitSettled(t, s.OpsURL())
+	return w, s
+}
+
+// awaitSettled waits until the status API shows what the test looks at.
+func awaitSettled(t *testing.T, ops string) *status.Status {
+	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		st, err := apiStatus(s.OpsURL())
+		st, err := apiStatus(ops)
 		if err == nil && settled(st) {
-			return w, s
+			return st
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the status API never showed the merged request, the one in review with its checks and the drift: %v\n%+v", err, st)
@@ -340,6 +347,22 @@ func TestBrowser(t *testing.T) {
 	}
 	if path := os.Getenv(ScreenshotEnv); path != "" {
 		screenshot(t, ctx, ops+"/", path)
+	}
+
+	// After a crash the page is built again from GitHub and the cluster:
+	// the catalog, both requests, the last apply and the drift.
+	if err := s.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	awaitSettled(t, s.OpsURL())
+	again := look(t, ctx, s.OpsURL()+"/")
+	again.wants(t, "status page after a restart", "Request web-service →", "checkout", "in review", "orders", "merged",
+		"1 object(s) differ", "next sync")
+	if e := errs.take(); len(e) > 0 {
+		t.Errorf("the page after a restart reported errors:\n%s", strings.Join(e, "\n"))
 	}
 }
 

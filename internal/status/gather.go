@@ -138,6 +138,9 @@ func (g *Gatherer) gather(ctx context.Context, now time.Time) *Status {
 				repo.Catalog = append(repo.Catalog, blueprintOf(bp, repo.URL))
 			}
 			st.Requests = append(st.Requests, g.requests(v, repo.URL, expiries)...)
+			if v.ChecksUnread > 0 {
+				st.Unknown = append(st.Unknown, fmt.Sprintf("%s: the checks of %d older pull requests are not read here, to spare GitHub's rate limit; their pull requests show them.", full, v.ChecksUnread))
+			}
 		}
 		st.Repositories = append(st.Repositories, repo)
 	}
@@ -186,6 +189,8 @@ func (g *Gatherer) requests(v bot.RepoView, web string, expiries []bot.ExpiryEnt
 		if pr, ok := v.PRs[is.Number]; ok {
 			r.State, r.PR, r.PRURL = StateInReview, pr.Number, pr.HTMLURL
 			r.ViewURL = g.src.Links.PullRequest(v.Repo, pr.Number)
+			_, read := v.Checks[is.Number]
+			r.ChecksUnread = !read
 			for _, c := range v.Checks[is.Number] {
 				r.Checks = append(r.Checks, Check{Name: c.Name, Status: c.Status, Conclusion: c.Conclusion, Title: c.Title, URL: cmp.Or(c.HTMLURL, c.DetailsURL)})
 			}

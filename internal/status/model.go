@@ -97,10 +97,13 @@ type Request struct {
 	PRURL       string `json:"prURL,omitempty"`
 	// Record is the path of the request record on the desired-state
 	// branch, and RecordURL its page on GitHub.
-	Record    string    `json:"record,omitempty"`
-	RecordURL string    `json:"recordURL,omitempty"`
-	Checks    []Check   `json:"checks,omitempty"`
-	Expires   time.Time `json:"expires,omitzero"`
+	Record    string  `json:"record,omitempty"`
+	RecordURL string  `json:"recordURL,omitempty"`
+	Checks    []Check `json:"checks,omitempty"`
+	// ChecksUnread tells that the checks were not read (too many pull
+	// requests are open); the pull request shows them.
+	ChecksUnread bool      `json:"checksUnread,omitempty"`
+	Expires      time.Time `json:"expires,omitzero"`
 	// ViewURL is the public page check runs link to.
 	ViewURL string `json:"viewURL,omitempty"`
 }

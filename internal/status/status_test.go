@@ -268,6 +268,19 @@ func TestPagesEscapeWhatPeopleWrote(t *testing.T) {
 			}
 		}
 	}
+	// The page's own style and script carry the response's nonce; nothing
+	// else may run.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	_, nonce, _ := strings.Cut(csp, "script-src 'nonce-")
+	nonce, _, _ = strings.Cut(nonce, "'")
+	body := rec.Body.String()
+	if nonce == "" || !strings.HasPrefix(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-inline") ||
+		strings.Count(body, "<script") != 1 || !strings.Contains(body, `<script nonce="`+nonce+`">`) ||
+		!strings.Contains(body, `<style nonce="`+nonce+`">`) {
+		t.Errorf("Content-Security-Policy %q does not match the page's script and style", csp)
+	}
 	if page := get(t, h, "/requests/acme/infra/8", http.StatusOK); !strings.Contains(page, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 		t.Errorf("the title is not shown as text:\n%s", page)
 	}
