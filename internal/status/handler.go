@@ -3,8 +3,8 @@ package status
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"log/slog"
