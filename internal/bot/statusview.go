@@ -76,8 +76,8 @@ func (b *Bot) RepoView(ctx context.Context, full string) (RepoView, error) {
 	slices.SortFunc(prs, func(a, c github.PullRequest) int { return c.Number - a.Number })
 	for _, pr := range prs {
 		n, err := strconv.Atoi(strings.TrimPrefix(pr.Head, BranchPrefix))
-		if err != nil || !strings.HasPrefix(pr.Head, BranchPrefix) || pr.HeadFork {
-			continue
+		if _, seen := v.PRs[n]; seen || err != nil || !strings.HasPrefix(pr.Head, BranchPrefix) || pr.HeadFork {
+			continue // the newest of a branch; never a fork's branch named like a request's
 		}
 		v.PRs[n] = pr
 		if len(v.Checks) >= StatusCheckReads {
