@@ -5,7 +5,7 @@ PKGS    := ./...
 KUBEENV := tools/kubeenv/build.sh
 RELEASE_TOOLS := tools/release/build.sh
 
-.PHONY: all build test unit vet kube demo bench fuzz clean chart release-tools release-check gogithub
+.PHONY: all build test unit vet kube demo bench fuzz clean chart release-tools release-check gogithub browser screenshot
 
 all: build
 
@@ -22,8 +22,23 @@ kube:
 	@if [ -x $(KUBEENV) ]; then bash $(KUBEENV); fi
 
 ## test: every test (vet, Go and Rego unit tests, golden files, real apiserver where needed)
-test: kube vet chart release-check gogithub
+test: kube browser vet chart release-check gogithub
 	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+## browser: Debian's Chromium for the status page's browser test (root installs it once; elsewhere the test skips and says why)
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "▶ installing Chromium for the browser test (apt-get install chromium)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; } || \
+		echo "browser: apt-get could not install chromium; the browser test will skip"; \
+	else echo "browser: $(CHROMIUM) is absent and this is not root with apt-get; the browser test will skip (install Chromium, or set GITVEND_CHROMIUM)"; fi
+
+## screenshot: docs/status.png, the status page with the demo's state, taken by the browser test
+screenshot: kube browser
+	GITVEND_SCREENSHOT=$(CURDIR)/docs/status.png $(GO) test -count=1 -run 'TestBrowser' ./internal/status/
 
 ## chart: the Helm chart's tests (deploy/helm/chart-test, a Go module of its own)
 chart:

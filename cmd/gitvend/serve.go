@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/gitvend/gitvend/internal/retry"
 	"github.com/gitvend/gitvend/internal/rollout"
 	"github.com/gitvend/gitvend/internal/server"
+	"github.com/gitvend/gitvend/internal/status"
 )
 
 // shutdownGrace bounds how long jobs in flight may finish after a signal.
@@ -187,9 +189,10 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	}
 	s.queue = queue.New(qopts)
 	s.server = server.New(server.Options{Secret: []byte(cfg.GitHub.WebhookSecret), MaxBodyBytes: cfg.GitHub.MaxWebhookBytes,
-		Handler: bot.NewDispatcher(s.bot, s.queue, pushes), Registry: s.reg, Logger: log, Ready: s.ready, Status: s.status,
+		Handler: bot.NewDispatcher(s.bot, s.queue, pushes), Registry: s.reg, Logger: log, Ready: s.ready,
 		ShutdownTimeout: shutdownGrace, MaxBytesInFlight: cfg.GitHub.MaxWebhookBytesInFlight,
-		Views: server.Views{Links: links, PullRequest: s.bot.PullRequestView, Target: s.rollout.TargetView}})
+		Views: server.Views{Links: links, PullRequest: s.bot.PullRequestView, Target: s.rollout.TargetView},
+		Pages: s.statusPages(links)})
 	return s, nil
 }
 
@@ -399,28 +402,19 @@ func (s *service) ready(ctx context.Context) error {
 	return err
 }
 
-// status is what the status page shows.
-func (s *service) status() any {
-	st := map[string]any{
-		"version":      version(),
-		"repositories": s.cfg.RepositoryNames(),
-		"queue":        s.queue.Stats(),
-		"leader":       s.elector == nil || s.elector.IsLeader(),
+// statusPages are the status pages and their JSON on the ops listener,
+// read from the bot, the rollout, the queue and the leader election.
+func (s *service) statusPages(links *permalink.Links) http.Handler {
+	g := status.NewGatherer(status.Sources{Version: version(), Started: time.Now(), Repositories: s.cfg.RepositoryNames(),
+		WebURL: func(full string) string { return strings.TrimSuffix(s.app.CloneURL(full), ".git") },
+		Bot:    s.bot, Rollout: s.rollout, Queue: s.queue.Stats, Links: links, Logger: s.log, Leader: s.leaderStatus})
+	return status.Handler(g, s.log)
+}
+
+// leaderStatus says whether this process leads.
+func (s *service) leaderStatus() status.Leader {
+	if s.elector == nil {
+		return status.Leader{Leading: true}
 	}
-	if s.elector != nil {
-		st["identity"] = s.elector.Identity()
-	}
-	var targets []string
-	for _, t := range s.cfg.Targets {
-		targets = append(targets, t.Name)
-	}
-	st["targets"] = targets
-	if s.bot != nil {
-		st["expiries"] = s.bot.Expiries()
-		st["protection"] = s.bot.Protections()
-	}
-	if s.rollout != nil {
-		st["held"] = s.rollout.Held()
-	}
-	return st
+	return status.Leader{Election: true, Leading: s.elector.IsLeader(), Identity: s.elector.Identity()}
 }

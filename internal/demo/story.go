@@ -25,6 +25,9 @@ type Story struct {
 	// acted (opened an issue, commented, merged, edited the cluster),
 	// while gitvend's work on it is under way: tests crash gitvend there.
 	Acted func()
+	// Until, when set, names the last step played: request, fix, merge,
+	// cluster, drift or destroy; the world is left as that step leaves it.
+	Until string
 	start time.Time
 	// Found are the numbers the story met, for the closing words.
 	Issue, PR int
@@ -40,11 +43,20 @@ const (
 // Play runs the story to its end.
 func (s *Story) Play(ctx context.Context) error {
 	s.start = time.Now()
-	steps := []func(context.Context) error{s.request, s.fix, s.merge, s.cluster, s.drift, s.destroy}
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{{"request", s.request}, {"fix", s.fix}, {"merge", s.merge}, {"cluster", s.cluster}, {"drift", s.drift}, {"destroy", s.destroy}}
 	for _, step := range steps {
-		if err := step(ctx); err != nil {
+		if err := step.run(ctx); err != nil {
 			return err
 		}
+		if step.name == s.Until {
+			return nil
+		}
+	}
+	if s.Until != "" {
+		return fmt.Errorf("story: no step %q", s.Until)
 	}
 	return nil
 }

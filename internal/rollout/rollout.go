@@ -111,6 +111,7 @@ type Rollout struct {
 	targets  []*targetState
 	kick     chan string       // repositories to reconcile now
 	served   map[string]string // config.RepoKey -> owner/name as in Branches
+	synced   syncTimes         // when Run last synced each repository, for the status page
 
 	mu          sync.Mutex
 	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
@@ -287,6 +288,7 @@ func (r *Rollout) Run(ctx context.Context) error {
 				failed = true
 				continue
 			}
+			r.synced.note(repo, r.now())
 			delete(due, repo)
 		}
 		if failed {

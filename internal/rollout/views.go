@@ -66,15 +66,21 @@ func (r *Rollout) recordDrift(repo string, rep *reconcile.DriftReport) {
 // replica that applies (the leader) shows the objects of its last apply
 // and the drift it watches. Any other replica, or one just started, reads
 // the apply's commit status on the desired-state branch's head from
-// GitHub, so a link answers alike whichever replica it reaches. It reports
+// GitHub, so a link answers alike whichever replica it reaches; a leader
+// that has found drift but not applied since it started shows its drift
+// with that status. It reports
 // false for a target that is not configured.
 func (r *Rollout) TargetView(ctx context.Context, name string) (permalink.Target, bool, error) {
 	r.mu.Lock()
 	v, known := r.views.byName[name]
 	r.mu.Unlock()
-	if known {
+	if known && v.Revision != "" {
 		return v, true, nil
 	}
+	// Watched here but not applied since this process started (the head
+	// was applied before a restart): the drift is this process's, the
+	// last apply is the commit status on GitHub.
+	drift := v.Drift
 	var target *targetState
 	for _, t := range r.targets {
 		if t.Name == name {
@@ -85,7 +91,7 @@ func (r *Rollout) TargetView(ctx context.Context, name string) (permalink.Target
 		return permalink.Target{}, false, nil
 	}
 	repo, _ := r.canonical(target.Repository) // New refused targets of repositories not served
-	v = permalink.Target{Name: name, Repository: repo, Elsewhere: true}
+	v = permalink.Target{Name: name, Repository: repo, Elsewhere: !known, Drift: drift}
 	gh, owner, repoName, err := r.client(ctx, repo)
 	if err != nil {
 		return v, true, err

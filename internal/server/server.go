@@ -72,8 +72,11 @@ type Options struct {
 	// ReadyTimeout bounds one call of Ready (default DefaultReadyTimeout).
 	ReadyTimeout time.Duration
 	// Status returns what the status page on the ops listener shows,
-	// rendered as JSON (optional).
+	// rendered as JSON (optional; Pages, when set, replaces it).
 	Status func() any
+	// Pages serve the status pages on the ops listener: every GET path
+	// but the probes and /metrics (optional).
+	Pages http.Handler
 	// DedupSize and DedupTTL bound the memory of delivery ids and of
 	// signed bodies seen (defaults DefaultDedupSize and DefaultDedupTTL).
 	DedupSize int
@@ -175,7 +178,11 @@ func New(opts Options) *Server {
 	ops.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}))
-	ops.HandleFunc("GET /{$}", s.serveStatus)
+	if opts.Pages != nil {
+		ops.Handle("GET /", opts.Pages)
+	} else {
+		ops.HandleFunc("GET /{$}", s.serveStatus)
+	}
 	s.ops = s.recoverPanics(ops)
 	return s
 }

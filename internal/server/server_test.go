@@ -436,3 +436,31 @@ func TestSpaceSeparatedTimestamps(t *testing.T) {
 		t.Errorf("created_at = %v, id = %d", got, ev.GetCheckRun().GetID())
 	}
 }
+
+// The status pages name repositories, requests and targets: the ops
+// listener serves them, the public one (which anyone who reaches the
+// webhook reaches) does not, and the probes and /metrics stay the
+// server's own.
+func TestStatusPagesOnlyOnOps(t *testing.T) {
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reply(w, http.StatusOK, "pages "+r.URL.Path) })
+	f := newFixture(t, func(o *Options) { o.Pages = pages })
+	for _, path := range []string{"/", "/api/status", "/requests/acme/infra/7", "/targets/dev", "/api/targets/dev"} {
+		w := httptest.NewRecorder()
+		f.srv.OpsHandler().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != 200 || w.Body.String() != "pages "+path+"\n" {
+			t.Errorf("ops GET %s = %d %q", path, w.Code, w.Body.String())
+		}
+		w = httptest.NewRecorder()
+		f.srv.Handler().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != 404 {
+			t.Errorf("public GET %s = %d %q: the status pages are on the public listener", path, w.Code, w.Body.String())
+		}
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		w := httptest.NewRecorder()
+		f.srv.OpsHandler().ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != 200 || strings.HasPrefix(w.Body.String(), "pages") {
+			t.Errorf("ops GET %s = %d %q", path, w.Code, w.Body.String())
+		}
+	}
+}

@@ -38,7 +38,11 @@ var viewPage = template.Must(template.New("view").Funcs(template.FuncMap{
 	"short": func(sha string) string { return sha[:min(len(sha), 12)] },
 	"when":  func(t time.Time) string { return t.Format(time.RFC3339) },
 }).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>gitvend</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>gitvend</title>
+<style>body{margin:0 auto;max-width:60rem;padding:.75rem 1rem;font:15px/1.45 system-ui,sans-serif;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;display:block;overflow-x:auto}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
+code{font:.88em ui-monospace,monospace}</style></head>
 <body>
 {{with .PR}}<h1>{{.Repo}} #{{.Number}}</h1>
 <p>Checked <code>{{short .HeadSHA}}</code> at {{when .Checked}}: policy {{if .Passed}}passed{{else}}failed{{end}} ({{.Counts}}); cost {{.Cost}}.</p>
@@ -120,7 +124,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	if err := viewPage.Execute(w, data); err != nil {
 		s.log.Warn("write view", "err", err)
 	}
