@@ -28,6 +28,9 @@ import (
 type ProtectionNotice struct {
 	Repo   string `json:"repo"`
 	Branch string `json:"branch"`
+	// Unknown tells that the rule could not be read (Notice says why);
+	// Protected, Required and Missing are then not known.
+	Unknown bool `json:"unknown,omitempty"`
 	// Protected tells whether the branch has a protection rule.
 	Protected bool `json:"protected"`
 	// Required are gitvend's checks the rule requires.
@@ -88,10 +91,10 @@ func (b *Bot) checkProtection(ctx context.Context, w *work) {
 	p, err := w.gh.BranchProtection(ctx, w.owner, w.name, w.branch)
 	switch {
 	case errors.Is(err, github.ErrNoAdministration):
-		n.Missing = want
+		n.Unknown = true
 		n.Notice = fmt.Sprintf("Cannot tell whether branch %s requires %s: %v. Grant it to check.", w.branch, strings.Join(want, " and "), github.ErrNoAdministration)
 	case err != nil:
-		n.Missing = want
+		n.Unknown = true
 		n.Notice = fmt.Sprintf("Cannot read the protection of branch %s: %v.", w.branch, err)
 	default:
 		n.Protected = p.Protected
