@@ -438,22 +438,23 @@ func TestAttackHiddenRoot(t *testing.T) {
 		".x/dev/pod.yaml":           hostPathPod,
 	})
 	const want = `environments[0].root: must be a plain relative path inside the repository such as environments/dev (no leading '/', no '..' or '.' segments, no folder whose name starts with '.'), got ".x/dev"`
+	line := strconv.Itoa(lineWith(t, string(cfg), "- name: dev") + 1) // the root added under it
 	t.Run("check of the head", func(t *testing.T) {
 		code, got := checkErrors(t, "--repo", head, head+"/...")
-		if code != exitBadUse || !hasPrefix(got, "gitvend: "+head+"/gitvend.yaml: line 9: "+want) {
+		if code != exitBadUse || !hasPrefix(got, "gitvend: "+head+"/gitvend.yaml: line "+line+": "+want) {
 			t.Errorf("exit %d, %q; want exit %d naming the root", code, got, exitBadUse)
 		}
 	})
 	t.Run("check with the base's settings", func(t *testing.T) {
 		base := copyTree(t, examples)
 		code, got := checkErrors(t, "--repo", base, head)
-		if code != exitBadUse || !hasPrefix(got, head+"/gitvend.yaml:9: "+want) {
+		if code != exitBadUse || !hasPrefix(got, head+"/gitvend.yaml:"+line+": "+want) {
 			t.Errorf("exit %d, %q; want exit %d naming the root", code, got, exitBadUse)
 		}
 	})
 	t.Run("apply --dry-run", func(t *testing.T) {
 		code, out, stderr := applyDryRun(t, head)
-		if code != exitBadUse || out != "" || !strings.Contains(stderr, "line 9: "+want) {
+		if code != exitBadUse || out != "" || !strings.Contains(stderr, "line "+line+": "+want) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming the root", code, out, stderr, exitBadUse)
 		}
 	})
@@ -545,4 +546,16 @@ func TestAttackSymbolicLinks(t *testing.T) {
 			t.Errorf("apply: exit %d, stdout %q, stderr %q; want exit %d naming the link", code, out, stderr, exitBadUse)
 		}
 	})
+}
+
+// lineWith is the 1-based number of the first line of text that is line.
+func lineWith(t *testing.T, text, line string) int {
+	t.Helper()
+	for i, l := range strings.Split(text, "\n") {
+		if l == line {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line %q", line)
+	return 0
 }

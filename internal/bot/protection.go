@@ -40,6 +40,8 @@ type ProtectionNotice struct {
 	// Notice says what that means, "" when nothing is missing.
 	Notice  string    `json:"notice,omitempty"`
 	Checked time.Time `json:"checked"`
+	// wanted are the checks the reading was for.
+	wanted []string
 }
 
 // protectionBoard keeps the last notice per repository.
@@ -79,12 +81,12 @@ const ProtectionRecheck = time.Hour
 // records the notice, unless it was read lately for the same branch and
 // checks; a rule it cannot read is a notice too.
 func (b *Bot) checkProtection(ctx context.Context, w *work) {
-	n := ProtectionNotice{Repo: w.full, Branch: w.branch, Checked: b.now().UTC()}
 	want := wantedChecks(w)
+	n := ProtectionNotice{Repo: w.full, Branch: w.branch, Checked: b.now().UTC(), wanted: want}
 	b.protections.mu.Lock()
 	last, seen := b.protections.m[w.full]
 	b.protections.mu.Unlock()
-	if seen && last.Branch == w.branch && sameChecks(append(append([]string{}, last.Required...), last.Missing...), want) &&
+	if seen && last.Branch == w.branch && sameChecks(last.wanted, want) &&
 		n.Checked.Sub(last.Checked) < ProtectionRecheck {
 		return
 	}

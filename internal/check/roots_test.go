@@ -73,6 +73,21 @@ func movedRoot(t *testing.T, root string) string {
 	return strings.Replace(string(data), "- name: dev\n", "- name: dev\n  root: "+root+"\n", 1)
 }
 
+// rootLine is the line movedRoot writes the root on: the one after dev's
+// name in the example's gitvend.yaml.
+func rootLine(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(exampleRepo, "gitvend.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, ok := strings.Cut(string(data), "- name: dev\n")
+	if !ok {
+		t.Fatal("the example's gitvend.yaml defines no dev environment")
+	}
+	return strings.Count(before, "\n") + 2
+}
+
 // TestPullRequestChecksWhatApplyApplies checks pull requests that move the
 // dev root, as the App does: with the base's settings and policies, the
 // head's roots.
@@ -103,7 +118,7 @@ func TestPullRequestChecksWhatApplyApplies(t *testing.T) {
 			".x/dev/kustomization.yaml": root(".x/dev", "pod.yaml"),
 			".x/dev/search-config.yaml": mustRead(t, "environments/dev/search-config.yaml"),
 			".x/dev/pod.yaml":           hostPathPod,
-		}, wantError: "gitvend.yaml:9: environments[0].root: must be a plain relative path inside the repository"},
+		}, wantError: "gitvend.yaml:" + strconv.Itoa(rootLine(t)) + ": environments[0].root: must be a plain relative path inside the repository"},
 		{name: "visible root elsewhere", files: map[string]string{
 			"gitvend.yaml":                    movedRoot(t, "clusters/dev"),
 			"clusters/dev/kustomization.yaml": root("clusters/dev", "pod.yaml"),

@@ -91,7 +91,7 @@ func TestSARIFValidAndLocated(t *testing.T) {
 		wantURI  string
 		wantLine int
 	}{
-		{"budget", overBudget, head, "budget", "gitvend.yaml", 29},
+		{"budget", overBudget, head, "budget", "gitvend.yaml", budgetLine(t, head, "payments")},
 		{"bad", bad, badRepo, "namespace-boundary", "", 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,4 +184,18 @@ func TestLocateCostliest(t *testing.T) {
 // on the cost or quota of a namespace reports it.
 func policyViolation(id, ns string) policy.Violation {
 	return policy.Violation{Policy: id, Severity: "deny", ID: manifest.ID{Namespace: ns}, Message: "namespace " + ns + " is over"}
+}
+
+// budgetLine is the line of owner's budget in repo's gitvend.yaml.
+func budgetLine(t *testing.T, repo, owner string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repo, "gitvend.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, ok := strings.Cut(string(data), "- owner: "+owner+"\n")
+	if !ok {
+		t.Fatalf("no budget of %s in %s/gitvend.yaml", owner, repo)
+	}
+	return strings.Count(before, "\n") + 1
 }
