@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gitvend/gitvend/internal/request"
 	"slices"
 	"strings"
 
@@ -208,35 +209,11 @@ or recorded by Go for a "go install" build; "(devel)" for a build from a checkou
 	return cmd
 }
 
-// nearestFlag is the flag of cmd closest to the mistyped name, within two
-// edits, or "".
+// nearestFlag is the flag of cmd that name most likely misspells
+// (request.Suggest, the rule /provision commands use too), or "".
 func nearestFlag(cmd *cobra.Command, name string) string {
-	best, bestDist := "", 3
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if d := editDistance(name, f.Name); d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	near, _ := request.Suggest(name, names)
+	return near
 }
