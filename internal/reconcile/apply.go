@@ -30,7 +30,8 @@ type item struct {
 	// existed tells whether the object was live before the apply; known
 	// when listed is set.
 	existed, listed bool
-	liveRV          string
+	// live is the live object's mark, from the list.
+	live liveMark
 	// pending is set while the scope of the object's kind is not known:
 	// its CRD is in the same desired state and not yet applied.
 	pending bool
@@ -146,6 +147,9 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	if len(objs) == 0 && len(inv.entries) > 0 {
 		return finish(&EmptyRenderError{Target: r.target.Name, Inventory: len(inv.entries)})
 	}
+	// What an earlier apply found matching Git, in this process or not,
+	// spares the comparison of objects that did not change since.
+	r.seed(ctx, inv, items)
 	// Which objects exist decides how each new one is recorded: created
 	// by gitvend, or found in the cluster.
 	r.listLive(ctx, items)
@@ -218,7 +222,8 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	}
 	var invErr error
 	if !r.target.ReportOnly {
-		next := newInventory(revision, append(kept(items, inv), keep...))
+		next := r.withRecords(ctx, newInventory(revision, append(kept(items, inv), keep...)), items)
+		next.since = stored.since
 		invErr = r.writeInventory(ctx, next, stored)
 		if invErr == nil && r.target.HealthTimeout > 0 {
 			res.HealthChecked = true
@@ -489,7 +494,7 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 			r.dryRun(ctx, it, newNamespaces)
 		case it.listed && !it.existed:
 			r.create(ctx, it)
-		case it.listed && r.seen.matches(it.key, it.digest, it.liveRV):
+		case it.listed && r.seen.matches(it.key, it.digest, it.live):
 			it.res.Action = Unchanged
 		default:
 			r.ssaApply(ctx, it)
@@ -505,7 +510,7 @@ func (r *Reconciler) create(ctx context.Context, it *item) {
 		return
 	}
 	it.res.Action = Created
-	r.seen.put(it.key, it.digest, obj.GetResourceVersion(), nil)
+	r.seen.put(it.key, it.digest, fieldsTrusted(it, markOf(obj)), nil)
 }
 
 // ssaApply lets ssa compare the object with a server-side dry-run and
@@ -527,7 +532,7 @@ func (r *Reconciler) ssaApply(ctx context.Context, it *item) {
 	case ssa.UnchangedAction:
 		it.res.Action = Unchanged
 		if it.listed {
-			r.seen.put(it.key, it.digest, it.liveRV, nil)
+			r.seen.put(it.key, it.digest, it.live, nil)
 		}
 	default:
 		it.res.Action = Configured

@@ -106,6 +106,16 @@ type Reconciler struct {
 	changeMu sync.Mutex
 	seen     *seenCache
 
+	// keyMu guards key, the key of the inventory's content prints once
+	// read (recordKey), and seeded, set once the seen cache was seeded
+	// from the stored inventory (seedOnce).
+	keyMu  sync.Mutex
+	key    []byte
+	seeded bool
+	// noRecords, set by tests, makes the Reconciler ignore the
+	// inventory's records, as gitvend did before it kept them.
+	noRecords bool
+
 	mu       sync.Mutex
 	last     []*unstructured.Unstructured // objects of the last apply
 	lastRev  string

@@ -1,0 +1,270 @@
+package reconcile
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// coldObjects is the desired state of TestColdPathsAgree: %[1]s the
+// namespace, LABEL a label Git sets, FROZEN the data of an immutable
+// ConfigMap, and LEAVING an object that Git later drops.
+const coldObjects = `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: %[1]s
+  labels: {tier: LABEL}
+data:
+  mode: fast
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: %[1]s}
+stringData:
+  password: git-secret-value
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: frozen, namespace: %[1]s}
+immutable: true
+data: {k: FROZEN}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: %[1]s
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+    targetPort: 8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %[1]s
+  labels:
+    app.kubernetes.io/managed-by: gitvend
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/acme/web:1.0.0
+LEAVING`
+
+const coldLeaving = `---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: leaving, namespace: %[1]s}
+data: {k: v}
+`
+
+// TestColdPathsAgree runs every case of the drift and apply tests twice,
+// on two namespaces brought to the same state: once with a new Reconciler
+// that ignores the inventory's records and dry-runs every object (gitvend
+// before it kept them), once with a new Reconciler that uses them (a
+// restart, or a CLI run). Drift reports and apply results must agree; the
+// second must dry-run only what changed.
+func TestColdPathsAgree(t *testing.T) {
+	full, fast := newFixture(t), newFixture(t)
+	type git struct {
+		label, frozen string
+		leaving       bool
+	}
+	desired := func(f *fixture, g git) []*unstructured.Unstructured {
+		text := strings.NewReplacer("LABEL", g.label, "FROZEN", g.frozen).Replace(coldObjects)
+		leaving := ""
+		if g.leaving {
+			leaving = coldLeaving
+		}
+		return objects(t, f.ns, strings.Replace(text, "LEAVING", leaving, 1))
+	}
+	state := git{label: "one", frozen: "one", leaving: true}
+	for _, f := range []*fixture{full, fast} {
+		mustApply(t, f.reconciler(t), desired(f, state), "rev0")
+	}
+	// withoutNamespace names an object without the fixture's namespace,
+	// so that the two fixtures' results compare.
+	withoutNamespace := func(f *fixture, id manifest.ID) string {
+		id.Namespace = strings.Replace(id.Namespace, f.ns, "NS", 1)
+		return id.String()
+	}
+	type outcome struct {
+		Drift   []ObjectDrift
+		Actions map[string]string
+	}
+	// run checks drift and applies with a new Reconciler on f, and
+	// returns what they found, and how many dry-runs they made.
+	run := func(t *testing.T, f *fixture, records bool, g git) (outcome, int64) {
+		t.Helper()
+		f.writes.dryRuns.Store(0)
+		r := f.reconciler(t)
+		r.noRecords = !records
+		objs := desired(f, g)
+		rep, err := r.Drift(t.Context(), objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := outcome{Actions: map[string]string{}}
+		for _, d := range rep.Objects {
+			// Fingerprints are keyed per Reconciler: compare their places.
+			d.Changes = slices.Clone(d.Changes)
+			for i, c := range d.Changes {
+				d.Changes[i].Git = fingerprintRE.ReplaceAllString(c.Git, "#fp")
+				d.Changes[i].Live = fingerprintRE.ReplaceAllString(c.Live, "#fp")
+			}
+			d.ID.Namespace = strings.Replace(d.ID.Namespace, f.ns, "NS", 1)
+			d.Error = strings.ReplaceAll(d.Error, f.ns, "NS")
+			out.Drift = append(out.Drift, d)
+		}
+		// A second Reconciler, as a second CLI run would be.
+		r = f.reconciler(t)
+		r.noRecords = !records
+		res, _ := r.Apply(t.Context(), objs, "rev")
+		for _, o := range res.Objects {
+			out.Actions[withoutNamespace(f, o.ID)] = string(o.Action) + " " + strings.ReplaceAll(o.Message, f.ns, "NS")
+		}
+		return out, f.writes.dryRuns.Load()
+	}
+	both := func(args ...string) {
+		for _, f := range []*fixture{full, fast} {
+			f.kubectl(t, append([]string{"-n", f.ns}, args...)...)
+		}
+	}
+	for _, step := range []struct {
+		name   string
+		change func()
+		// compared is how many dry-runs the fast path may make in its
+		// drift check and apply together: two for each object changed
+		// (for an object a list shows missing, none), and two for each
+		// the previous step's apply configured or failed to apply, which
+		// is not recorded as matching Git.
+		compared int64
+	}{
+		{name: "nothing changed", compared: 0},
+		{name: "a controller updates the status", change: func() {
+			both("patch", "deployment/web", "--subresource=status", "--type=merge", "-p", `{"status":{"observedGeneration":1,"replicas":0}}`)
+		}, compared: 0},
+		{name: "another manager scales replicas Git does not set", change: func() {
+			both("scale", "deployment/web", "--replicas=5")
+		}, compared: 2},
+		{name: "another manager adds a label", change: func() {
+			both("label", "configmap/settings", "team=search")
+		}, compared: 0},
+		{name: "another manager sets a field the server defaulted", change: func() {
+			both("patch", "deployment/web", "-p", `{"spec":{"revisionHistoryLimit":3}}`)
+		}, compared: 2},
+		{name: "a field gitvend set is edited by hand", change: func() {
+			both("patch", "configmap/settings", "-p", `{"data":{"mode":"turbo"}}`)
+		}, compared: 2},
+		{name: "an edit of the image", change: func() {
+			both("set", "image", "deployment/web", "app=ghcr.io/acme/web:6.6.6")
+		}, compared: 4},
+		{name: "a label gitvend set is changed by hand", change: func() {
+			both("label", "--overwrite", "deployment/web", "app.kubernetes.io/managed-by=someone")
+		}, compared: 2},
+		{name: "a Secret is edited by hand", change: func() {
+			both("patch", "secret/creds", "-p", `{"data":{"password":"c3RvbGVuLXZhbHVl"}}`)
+		}, compared: 4},
+		{name: "an object is deleted by hand", change: func() {
+			both("delete", "configmap/settings")
+		}, compared: 2},
+		{name: "a label changes in Git", change: func() { state.label = "two" }, compared: 2},
+		{name: "an immutable field changes in Git", change: func() { state.frozen = "two" }, compared: 4},
+		{name: "the immutable field is back", change: func() { state.frozen = "one" }, compared: 2},
+		{name: "an object leaves Git and is pruned", change: func() { state.leaving = false }, compared: 0},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if step.change != nil {
+				step.change()
+			}
+			want, fullDryRuns := run(t, full, false, state)
+			got, fastDryRuns := run(t, fast, true, state)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("the fast path and the full dry-run disagree (-full +fast):\n%s", diff)
+			}
+			if fastDryRuns > step.compared {
+				t.Errorf("the fast path made %d dry-runs, want at most %d (the full path made %d)", fastDryRuns, step.compared, fullDryRuns)
+			}
+			t.Logf("drift %v; apply %v; dry-runs: full %d, fast %d", got.Drift, got.Actions, fullDryRuns, fastDryRuns)
+		})
+	}
+}
+
+// TestMarkSurvivesOnlyWritesThatKeepGitvendsFields checks the mark's
+// fingerprint: a status update, another manager's field or a no-op keep
+// it; a write to a field gitvend set, a new object of the same name and
+// a change of the generation change it.
+func TestMarkSurvivesOnlyWritesThatKeepGitvendsFields(t *testing.T) {
+	at := metav1.Now()
+	base := func() *metav1.ObjectMeta {
+		return &metav1.ObjectMeta{UID: types.UID("u1"), Generation: 3, ResourceVersion: "10",
+			ManagedFields: []metav1.ManagedFieldsEntry{
+				{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationApply, APIVersion: "v1", Time: &at,
+					FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:mode":{}}}`)}},
+			}}
+	}
+	before := markOf(base())
+	if before.fields == (fieldsPrint{}) {
+		t.Fatal("no fingerprint for an object gitvend manages")
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(m *metav1.ObjectMeta)
+		same bool
+	}{
+		{"a status update", func(m *metav1.ObjectMeta) {
+			m.ResourceVersion = "11"
+			m.ManagedFields = append(m.ManagedFields, metav1.ManagedFieldsEntry{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status"})
+		}, true},
+		{"another manager's label", func(m *metav1.ObjectMeta) {
+			m.ResourceVersion = "12"
+			m.ManagedFields = append(m.ManagedFields, metav1.ManagedFieldsEntry{Manager: "kubectl-label", Operation: metav1.ManagedFieldsOperationUpdate,
+				FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:team":{}}}}`)}})
+		}, true},
+		{"a field gitvend set taken by another manager", func(m *metav1.ObjectMeta) {
+			m.ResourceVersion = "12"
+			m.ManagedFields[0].FieldsV1 = &metav1.FieldsV1{Raw: []byte(`{"f:data":{}}`)}
+		}, false},
+		{"an update under gitvend's name", func(m *metav1.ObjectMeta) {
+			m.ManagedFields = append(m.ManagedFields, metav1.ManagedFieldsEntry{Manager: FieldManager, Operation: metav1.ManagedFieldsOperationUpdate})
+		}, false},
+		{"a new object of the same name", func(m *metav1.ObjectMeta) { m.UID = "u2" }, false},
+		{"a new generation", func(m *metav1.ObjectMeta) { m.Generation = 4 }, false},
+		{"gitvend applied again", func(m *metav1.ObjectMeta) {
+			later := metav1.NewTime(at.Add(61e9))
+			m.ManagedFields[0].Time = &later
+		}, false},
+		{"deletion under way", func(m *metav1.ObjectMeta) { m.DeletionTimestamp = &at }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := base()
+			tc.edit(m)
+			if got := markOf(m).sameFields(before); got != tc.same {
+				t.Errorf("same fingerprint = %v, want %v", got, tc.same)
+			}
+		})
+	}
+	if (liveMark{rv: "1"}).sameFields(liveMark{rv: "2"}) {
+		t.Error("two marks without fingerprints count as the same")
+	}
+}
