@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -502,15 +504,31 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 	})
 }
 
-// create applies an object the cluster does not have.
+// create applies an object the cluster does not have, with one
+// server-side apply whose answer is the new object's metadata only (all
+// the mark needs; the API server spares encoding the whole object, and
+// gitvend decoding it).
 func (r *Reconciler) create(ctx context.Context, it *item) {
-	obj := it.obj.DeepCopy()
-	if err := r.applyOwn(ctx, obj); err != nil {
+	body, err := json.Marshal(it.obj.Object)
+	if err != nil {
+		it.fail(fmt.Errorf("encode: %w", err))
+		return
+	}
+	gvk := it.obj.GroupVersionKind()
+	mapping, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		it.fail(fmt.Errorf("find the resource of %s: %w", gvk, err))
+		return
+	}
+	force := true
+	live, err := r.meta.Resource(mapping.Resource).Namespace(it.key.Namespace).Patch(ctx, it.key.Name,
+		types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	if err != nil {
 		it.fail(applyError(err))
 		return
 	}
 	it.res.Action = Created
-	r.seen.put(it.key, it.digest, fieldsTrusted(it, markOf(obj)), nil)
+	r.seen.put(it.key, it.digest, fieldsTrusted(it, markOf(live)), nil)
 }
 
 // ssaApply lets ssa compare the object with a server-side dry-run and

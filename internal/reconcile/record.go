@@ -81,17 +81,22 @@ func markOf(o metav1.Object) liveMark {
 }
 
 // record is what the inventory keeps of an object gitvend last found
-// matching Git: a keyed print of the desired content (see contentPrint)
-// and the mark of the live object then. Empty when there is none.
+// matching Git: the mark of the live object then, and a keyed print of
+// the desired content and that mark (see contentPrint). Empty when there
+// is none.
 type record struct {
 	content contentPrint
 	live    liveMark
 }
 
-// contentPrint is HMAC-SHA256 of a desired content digest, keyed with the
-// target's record key and shortened: the inventory is a ConfigMap, and a
-// plain hash of an object would let whoever reads it test guesses of the
-// values in it (a short password in a Secret, say).
+// contentPrint is HMAC-SHA256 of a desired content digest and a live
+// mark, keyed with the target's record key (kept in a Secret) and
+// shortened. The inventory is a ConfigMap: a plain hash of an object
+// would let whoever reads it test guesses of the values in it (a short
+// password in a Secret, say), and whoever may write it could, without the
+// key, set a record's mark to that of an object they edited and so hide
+// the edit from the next start; with it, they can only put back records
+// of marks the objects no longer have.
 type contentPrint [16]byte
 
 // recordKeyKey is the key of the record key in its Secret.
@@ -156,10 +161,13 @@ func (r *Reconciler) recordKey(ctx context.Context, create bool) ([]byte, error)
 	return k, nil
 }
 
-// printOf returns the content print of d under key.
-func printOf(key []byte, d digest) contentPrint {
+// printOf returns the print of content d found matching at live under
+// key.
+func printOf(key []byte, d digest, live liveMark) contentPrint {
 	mac := hmac.New(sha256.New, key)
 	mac.Write(d[:])
+	mac.Write(live.fields[:])
+	mac.Write([]byte(live.rv))
 	var p contentPrint
 	copy(p[:], mac.Sum(nil))
 	return p
@@ -184,7 +192,7 @@ func (r *Reconciler) seed(ctx context.Context, inv *inventory, items []*item) {
 		if !ok || e.rec.live.rv == "" || it.res.Action != "" || it.pending {
 			continue
 		}
-		if e.rec.content == printOf(secret, it.digest) {
+		if p := printOf(secret, it.digest, e.rec.live); hmac.Equal(e.rec.content[:], p[:]) {
 			r.seen.offer(it.key, it.digest, e.rec.live)
 		}
 	}
@@ -236,7 +244,7 @@ func (r *Reconciler) withRecords(ctx context.Context, inv *inventory, items []*i
 			continue
 		}
 		if live, ok := r.seen.match(it.key, it.digest); ok {
-			out.entries[i].rec = record{content: printOf(secret, it.digest), live: live}
+			out.entries[i].rec = record{content: printOf(secret, it.digest, live), live: live}
 		}
 	}
 	if data, err := out.encodeRecords(); err != nil || len(data) > maxRecordsSize {

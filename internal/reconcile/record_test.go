@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -266,5 +268,65 @@ func TestMarkSurvivesOnlyWritesThatKeepGitvendsFields(t *testing.T) {
 	}
 	if (liveMark{rv: "1"}).sameFields(liveMark{rv: "2"}) {
 		t.Error("two marks without fingerprints count as the same")
+	}
+}
+
+// TestForgedRecordDoesNotHideDrift performs the attack on the records:
+// someone who may write the inventory ConfigMap (but not read the record
+// key's Secret) edits a managed object by hand and sets its record to the
+// edited object's mark, so that the next start would take the edit for
+// what gitvend applied. The next start still finds the drift, and the
+// records show no plain hash of the objects.
+func TestForgedRecordDoesNotHideDrift(t *testing.T) {
+	f := newFixture(t)
+	objs := objects(t, f.ns, basicObjects)
+	mustApply(t, f.reconciler(t), objs, "rev1")
+	f.kubectl(t, "-n", f.ns, "patch", "configmap/settings", "-p", `{"data":{"mode":"turbo"}}`)
+
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(objs[0].GroupVersionKind())
+	if err := f.client.Get(t.Context(), client.ObjectKeyFromObject(objs[0]), live); err != nil {
+		t.Fatal(err)
+	}
+	r := f.reconciler(t)
+	inv := inventoryOf(t, r)
+	forged := 0
+	for i, e := range inv.entries {
+		if e.id == idOf(objs[0]) && e.rec.live.rv != "" {
+			inv.entries[i].rec.live = markOf(live)
+			forged++
+		}
+		// Plain SHA-256 of the desired content is nowhere in them.
+		for _, o := range objs {
+			it := &item{obj: o.DeepCopy()}
+			d, err := digestOf(it.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Equal(e.rec.content[:], d[:len(e.rec.content)]) {
+				t.Errorf("record of %s holds the plain hash of %s", e.id, idOf(o))
+			}
+		}
+	}
+	if forged != 1 {
+		t.Fatalf("found %d records of the ConfigMap, want 1", forged)
+	}
+	if err := r.writeInventory(t.Context(), inv, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := inventoryOf(t, r); !got.equal(inv) {
+		t.Fatal("the forged inventory was not stored")
+	}
+
+	f.writes.dryRuns.Store(0)
+	rep, err := f.reconciler(t).Drift(t.Context(), objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Objects) != 1 || rep.Objects[0].ID != idOf(objs[0]) || len(rep.Objects[0].Changes) != 1 {
+		t.Fatalf("drift after the forged record = %+v, want the ConfigMap's edit", rep.Objects)
+	}
+	if n := f.writes.dryRuns.Load(); n != 1 {
+		t.Errorf("%d dry-runs, want 1: the forged record is refused, the others used", n)
 	}
 }
