@@ -2,6 +2,9 @@ package reconcile
 
 import (
 	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -329,4 +332,82 @@ func TestForgedRecordDoesNotHideDrift(t *testing.T) {
 	if n := f.writes.dryRuns.Load(); n != 1 {
 		t.Errorf("%d dry-runs, want 1: the forged record is refused, the others used", n)
 	}
+}
+
+func TestRecordsRoundTrip(t *testing.T) {
+	id := func(name string) manifest.ID {
+		return manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: name}
+	}
+	inv := newInventory("r1", []entry{
+		{id: id("x"), origin: originCreated, rec: record{content: contentPrint{1, 2, 3}, live: liveMark{rv: "17", fields: fieldsPrint{9}}}},
+		{id: id("y"), origin: originCreated, rec: record{content: contentPrint{4}, live: liveMark{rv: "18"}}},
+		{id: id("z"), origin: originExisting},
+	})
+	data, err := inv.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := inv.encodeRecords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeInventory("r1", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := got.decodeRecords(recs); err != nil {
+		t.Fatal(err)
+	}
+	if !got.equal(inv) {
+		t.Errorf("round trip: %+v, want %+v", got.entries, inv.entries)
+	}
+	if none, err := newInventory("r1", created(id("x"))).encodeRecords(); err != nil || none != nil {
+		t.Errorf("records of an inventory without any = %v, %v; want none", none, err)
+	}
+
+	for _, tc := range []struct{ name, line string }{
+		{"too few fields", "v1\tConfigMap\ta\tx\tAQID\t17\n"},
+		{"no resourceVersion", "v1\tConfigMap\ta\tx\tAQIDAAAAAAAAAAAAAAAAAA\t\t\n"},
+		{"short print", "v1\tConfigMap\ta\tx\tAQID\t17\t\n"},
+		{"not base64", "v1\tConfigMap\ta\tx\t!!!\t17\t\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write([]byte(tc.line))
+			zw.Close()
+			again, _ := decodeInventory("r1", data)
+			if err := again.decodeRecords(b.Bytes()); err == nil {
+				t.Error("damaged records decoded without an error")
+			}
+		})
+	}
+}
+
+func TestRecordsFitBesideTheInventory(t *testing.T) {
+	// The inventory's objects and records share one ConfigMap (1 MiB).
+	const n = 10000
+	entries := make([]entry, 0, n)
+	for i := range n {
+		var rec record
+		rand.Read(rec.content[:])
+		rand.Read(rec.live.fields[:])
+		rec.live.rv = fmt.Sprint(1000000 + i*7)
+		entries = append(entries, entry{origin: originCreated, rec: rec, id: manifest.ID{APIVersion: "v1", Kind: "ConfigMap",
+			Namespace: fmt.Sprintf("team-%03d", i%300), Name: fmt.Sprintf("service-%05d-with-a-long-name", i)}})
+	}
+	inv := newInventory("0123456789abcdef0123456789abcdef01234567", entries)
+	data, err := inv.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := inv.encodeRecords()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) > maxRecordsSize || len(data)+len(recs) > 900<<10 {
+		t.Errorf("%d objects: %d bytes of objects and %d of records, want records within %d and both within 900 KiB",
+			n, len(data), len(recs), maxRecordsSize)
+	}
+	t.Logf("%d objects: %d bytes of objects, %d of records", n, len(data), len(recs))
 }
