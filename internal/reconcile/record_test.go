@@ -83,7 +83,8 @@ metadata: {name: leaving, namespace: %[1]s}
 data: {k: v}
 `
 
-// TestColdPathsAgree runs every case of the drift and apply tests twice,
+// TestColdPathsAgree runs every case of the drift and apply tests twice
+// (a plan, a drift check and an apply each time),
 // on two namespaces brought to the same state: once with a new Reconciler
 // that ignores the inventory's records and dry-runs every object (gitvend
 // before it kept them), once with a new Reconciler that uses them (a
@@ -114,22 +115,38 @@ func TestColdPathsAgree(t *testing.T) {
 		return id.String()
 	}
 	type outcome struct {
+		Plan    []string
 		Drift   []ObjectDrift
 		Actions map[string]string
 	}
-	// run checks drift and applies with a new Reconciler on f, and
-	// returns what they found, and how many dry-runs they made.
-	run := func(t *testing.T, f *fixture, records bool, g git) (outcome, int64) {
+	// run plans, checks drift and applies, each with a new Reconciler on
+	// f, and returns what they found, and how many dry-runs the plan
+	// made, and the drift check and apply together.
+	run := func(t *testing.T, f *fixture, records bool, g git) (outcome, int64, int64) {
 		t.Helper()
+		objs := desired(f, g)
+		out := outcome{Actions: map[string]string{}}
 		f.writes.dryRuns.Store(0)
 		r := f.reconciler(t)
 		r.noRecords = !records
-		objs := desired(f, g)
+		p, err := r.Plan(t.Context(), objs, "rev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		planned := f.writes.dryRuns.Swap(0)
+		p.Target = "T"
+		var text strings.Builder
+		if err := p.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		out.Plan = strings.Split(fingerprintRE.ReplaceAllString(strings.ReplaceAll(text.String(), f.ns, "NS"), "#fp"), "\n")
+
+		r = f.reconciler(t)
+		r.noRecords = !records
 		rep, err := r.Drift(t.Context(), objs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := outcome{Actions: map[string]string{}}
 		for _, d := range rep.Objects {
 			// Fingerprints are keyed per Reconciler: compare their places.
 			d.Changes = slices.Clone(d.Changes)
@@ -148,7 +165,7 @@ func TestColdPathsAgree(t *testing.T) {
 		for _, o := range res.Objects {
 			out.Actions[withoutNamespace(f, o.ID)] = string(o.Action) + " " + strings.ReplaceAll(o.Message, f.ns, "NS")
 		}
-		return out, f.writes.dryRuns.Load()
+		return out, planned, f.writes.dryRuns.Load()
 	}
 	both := func(args ...string) {
 		for _, f := range []*fixture{full, fast} {
@@ -202,15 +219,23 @@ func TestColdPathsAgree(t *testing.T) {
 			if step.change != nil {
 				step.change()
 			}
-			want, fullDryRuns := run(t, full, false, state)
-			got, fastDryRuns := run(t, fast, true, state)
+			want, fullPlanned, fullDryRuns := run(t, full, false, state)
+			got, fastPlanned, fastDryRuns := run(t, fast, true, state)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("the fast path and the full dry-run disagree (-full +fast):\n%s", diff)
 			}
 			if fastDryRuns > step.compared {
 				t.Errorf("the fast path made %d dry-runs, want at most %d (the full path made %d)", fastDryRuns, step.compared, fullDryRuns)
 			}
-			t.Logf("drift %v; apply %v; dry-runs: full %d, fast %d", got.Drift, got.Actions, fullDryRuns, fastDryRuns)
+			// The plan compares what drift does, and objects a list shows
+			// missing too.
+			if fastPlanned > step.compared/2+1 {
+				t.Errorf("the fast path's plan made %d dry-runs, want at most %d (the full path's made %d)", fastPlanned, step.compared/2+1, fullPlanned)
+			}
+			if step.compared == 0 && fastPlanned != 0 {
+				t.Errorf("the fast path's plan made %d dry-runs of unchanged objects", fastPlanned)
+			}
+			t.Logf("plan %q; drift %v; apply %v; dry-runs: full %d+%d, fast %d+%d", got.Plan, got.Drift, got.Actions, fullPlanned, fullDryRuns, fastPlanned, fastDryRuns)
 		})
 	}
 }
