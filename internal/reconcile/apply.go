@@ -550,7 +550,7 @@ func (r *Reconciler) ssaApply(ctx context.Context, it *item) {
 	case ssa.UnchangedAction:
 		it.res.Action = Unchanged
 		if it.listed {
-			r.seen.put(it.key, it.digest, it.live, nil)
+			r.seen.put(it.key, it.digest, it.live.versionOnly(), nil)
 		}
 	default:
 		it.res.Action = Configured

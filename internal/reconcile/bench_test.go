@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gitvend/gitvend/internal/cluster"
 )
 
 // benchObjects is the size of the object sets the benchmarks apply.
@@ -359,4 +362,99 @@ func (s *driftSignal) report(_ context.Context, rep *DriftReport) error {
 		s.resolved <- struct{}{}
 	}
 	return nil
+}
+
+// BenchmarkCLI measures the gitvend binary named by GITVEND_BENCH_CLI (it
+// is skipped without one) as a user runs it, each run a new process:
+// gitvend apply of 1,000 new objects from a desired-state repository
+// (once), then per iteration gitvend apply of the same, unchanged, and
+// gitvend drift; kubectl apply --server-side and kubectl diff
+// --server-side run on the same files (in namespaces of their own) in the
+// same run.
+func BenchmarkCLI(b *testing.B) {
+	bin := os.Getenv("GITVEND_BENCH_CLI")
+	if bin == "" {
+		b.Skip("GITVEND_BENCH_CLI names no gitvend binary")
+	}
+	f := benchFixture(b)
+	files := writeBenchFiles(b, f)
+	theirs := writeBenchFiles(b, f)
+	repo := b.TempDir()
+	envDir := filepath.Join(repo, "environments", "dev")
+	if err := os.MkdirAll(envDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	kust := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+	names, _ := filepath.Glob(filepath.Join(files, "*.yaml"))
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(envDir, filepath.Base(name)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		kust += "- " + filepath.Base(name) + "\n"
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	write(filepath.Join(envDir, "kustomization.yaml"), kust)
+	write(filepath.Join(repo, "gitvend.yaml"), "apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n- name: dev\n")
+	cfg := filepath.Join(b.TempDir(), "server.yaml")
+	write(cfg, fmt.Sprintf(`apiVersion: gitvend.dev/v1alpha1
+kind: ServerConfig
+github:
+  appID: 1
+repositories:
+- name: acme/infra
+targets:
+- name: bench
+  repository: acme/infra
+  kubeconfig: %s
+  environments: [dev]
+  namespaces: [%q]
+  healthTimeout: 0s
+`, f.env.KubeconfigPath(), namespacePrefixOf(f.ns)+"*"))
+	run := func(name string, args ...string) time.Duration {
+		start := time.Now()
+		var out []byte
+		var err error
+		if name == "kubectl" {
+			out, err = f.env.Kubectl(context.Background(), args...).CombinedOutput()
+		} else {
+			args = append(args, "--config", cfg, "--target", "bench", "--repo", repo)
+			out, err = exec.Command(bin, args...).CombinedOutput()
+		}
+		took := time.Since(start)
+		if err != nil {
+			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return took
+	}
+	// What the CLI does besides reconciling: building the environment.
+	start := time.Now()
+	if _, err := Desired(context.Background(), repo, cluster.Target{Name: "bench", Environments: []string{"dev"}}); err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(start)
+	newGitvend := run("gitvend", "apply")
+	newKubectl := run("kubectl", "apply", "--server-side", "-f", theirs)
+	var again, againKubectl, drift, diff time.Duration
+	for b.Loop() {
+		again += run("gitvend", "apply")
+		againKubectl += run("kubectl", "apply", "--server-side", "-f", theirs)
+		drift += run("gitvend", "drift")
+		diff += run("kubectl", "diff", "--server-side", "-f", theirs)
+	}
+	n := float64(b.N)
+	b.ReportMetric(build.Seconds(), "build-s")
+	b.ReportMetric(newGitvend.Seconds(), "new-gitvend-s")
+	b.ReportMetric(newKubectl.Seconds(), "new-kubectl-s")
+	b.ReportMetric(again.Seconds()/n, "unchanged-gitvend-s/op")
+	b.ReportMetric(againKubectl.Seconds()/n, "unchanged-kubectl-s/op")
+	b.ReportMetric(drift.Seconds()/n, "drift-gitvend-s/op")
+	b.ReportMetric(diff.Seconds()/n, "diff-kubectl-s/op")
 }

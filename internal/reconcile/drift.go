@@ -157,7 +157,7 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 	if it.listed {
 		// The comparison may have read a newer version than the list:
 		// recording the listed one errs on the side of comparing again.
-		r.seen.put(it.key, it.digest, it.live, d.Changes)
+		r.seen.put(it.key, it.digest, it.live.versionOnly(), d.Changes)
 	}
 	return d, nil
 }

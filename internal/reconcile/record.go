@@ -27,16 +27,20 @@ import (
 // a fingerprint of its uid, generation, deletion timestamp and gitvend's
 // own managed-fields entries, times included.
 //
-// The fingerprint stays the same through writes that cannot change what
-// gitvend set: a controller's status update, another manager's label.
-// Any write that changes or removes a field gitvend set moves that field
-// to the writer's managed-fields entry (an update by kubectl edit or
-// patch, a forced apply, a mutating webhook acting on such a write), so
-// gitvend's entry, and the fingerprint, change; a deleted and recreated
-// object has a new uid; a change to the spec moves the generation. A
-// match found at one mark therefore still holds at a mark with the same
-// fingerprint (see seenCache.lookup); a difference found does not, and
-// neither does anything when gitvend has no entry on the object.
+// Right after gitvend's own apply writes an object, gitvend's entry owns
+// every field it sets. From then on the fingerprint stays the same
+// through writes that cannot change those fields: a controller's status
+// update, another manager's label. Any write that changes or removes a
+// field gitvend owns moves it to the writer's managed-fields entry (an
+// update by kubectl edit or patch, a forced apply, a mutating webhook
+// acting on such a write), so gitvend's entry, and the fingerprint,
+// change; a deleted and recreated object has a new uid; a change to the
+// spec moves the generation. A match found at the mark of gitvend's own
+// write therefore still holds at a mark with the same fingerprint (see
+// seenCache.lookup). A match found by a comparison alone does not (another
+// manager may own a field gitvend sets, with the same value, and change
+// it later without touching gitvend's entry): it is kept with the
+// resourceVersion only (versionOnly); so is a difference.
 type liveMark struct {
 	rv     string
 	fields fieldsPrint
@@ -44,6 +48,9 @@ type liveMark struct {
 
 // fieldsPrint is the fingerprint of a liveMark; zero when not known.
 type fieldsPrint [12]byte
+
+// versionOnly returns m without its fingerprint.
+func (m liveMark) versionOnly() liveMark { return liveMark{rv: m.rv} }
 
 // sameFields tells whether m and o have the same known fingerprint.
 func (m liveMark) sameFields(o liveMark) bool {

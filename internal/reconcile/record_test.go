@@ -436,3 +436,42 @@ func TestRecordsFitBesideTheInventory(t *testing.T) {
 	}
 	t.Logf("%d objects: %d bytes of objects, %d of records", n, len(data), len(recs))
 }
+
+// TestDriftAfterARevertedHandEdit: a field gitvend set is edited by hand,
+// put back by hand (the hand's manager now owns it, with Git's value), and
+// edited again. The second edit leaves gitvend's managed fields as they
+// were; it is drift all the same, for the Reconciler that saw the revert
+// and for a new one.
+func TestDriftAfterARevertedHandEdit(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	objs := objects(t, f.ns, basicObjects)
+	mustApply(t, r, objs, "rev1")
+	edit := func(mode string) {
+		f.kubectl(t, "-n", f.ns, "patch", "configmap/settings", "-p", fmt.Sprintf(`{"data":{"mode":%q}}`, mode))
+	}
+	drifted := func(r *Reconciler) bool {
+		rep, err := r.Drift(t.Context(), objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.HasDrift()
+	}
+	edit("turbo")
+	if !drifted(r) {
+		t.Fatal("first edit: no drift")
+	}
+	edit("fast")
+	if drifted(r) {
+		t.Fatal("edit reverted: drift")
+	}
+	if res := mustApply(t, r, objs, "rev1"); res.Count(Unchanged) != len(objs) {
+		t.Fatalf("apply after the revert: %s, want all unchanged", res.Summary())
+	}
+	edit("turbo")
+	for name, r := range map[string]*Reconciler{"same": r, "new": f.reconciler(t)} {
+		if !drifted(r) {
+			t.Errorf("%s reconciler: the second edit is not drift", name)
+		}
+	}
+}
