@@ -31,10 +31,12 @@
 // and takes an object whose Git content and live mark match its record
 // for unchanged without a dry-run; anything else (another manager's or a
 // hand edit of a field gitvend set, a recreated object, new Git content,
-// no record) is dry-run as before. A write that leaves gitvend's fields
-// alone (a controller's status, another manager's label) keeps the
-// fingerprint; a Secret's stringData, which the API server moves into
-// data, is known by its resourceVersion only.
+// no record) is dry-run as before. The fingerprint is taken only from
+// gitvend's own write, after which gitvend owns every field it sets, so
+// that a later write leaving those fields alone (a controller's status,
+// another manager's label) keeps it; a match found by a dry-run alone,
+// and a Secret's stringData (which the API server moves into data), are
+// known by their resourceVersion only.
 //
 // Drift is the difference between a server-side dry-run apply of Git's
 // objects and the live objects, so that defaults, status, server-set
