@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -30,7 +32,8 @@ type item struct {
 	// existed tells whether the object was live before the apply; known
 	// when listed is set.
 	existed, listed bool
-	liveRV          string
+	// live is the live object's mark, from the list.
+	live liveMark
 	// pending is set while the scope of the object's kind is not known:
 	// its CRD is in the same desired state and not yet applied.
 	pending bool
@@ -166,6 +169,9 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	if len(objs) == 0 && len(inv.entries) > 0 {
 		return finish(&EmptyRenderError{Target: r.target.Name, Inventory: len(inv.entries)})
 	}
+	// What an earlier apply found matching Git, in this process or not,
+	// spares the comparison of objects that did not change since.
+	r.seed(ctx, inv, items)
 	// Which objects exist decides how each new one is recorded: created
 	// by gitvend, or found in the cluster.
 	r.listLive(ctx, items)
@@ -238,7 +244,8 @@ func (r *Reconciler) apply(ctx context.Context, objs []*unstructured.Unstructure
 	}
 	var invErr error
 	if !r.target.ReportOnly {
-		next := newInventory(revision, append(kept(items, inv), keep...))
+		next := r.withRecords(ctx, newInventory(revision, append(kept(items, inv), keep...)), items)
+		next.since = stored.since
 		invErr = r.writeInventory(ctx, next, stored)
 		if invErr == nil && r.target.HealthTimeout > 0 && !(opts.SkipHealthWhenUnchanged && wroteNothing(items, pruned)) {
 			res.HealthChecked = true
@@ -509,7 +516,7 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 			r.dryRun(ctx, it, newNamespaces)
 		case it.listed && !it.existed:
 			r.create(ctx, it)
-		case it.listed && r.seen.matches(it.key, it.digest, it.liveRV):
+		case it.listed && r.seen.matches(it.key, it.digest, it.live):
 			it.res.Action = Unchanged
 		default:
 			r.ssaApply(ctx, it)
@@ -517,15 +524,31 @@ func (r *Reconciler) applyStage(ctx context.Context, items []*item, newNamespace
 	})
 }
 
-// create applies an object the cluster does not have.
+// create applies an object the cluster does not have, with one
+// server-side apply whose answer is the new object's metadata only (all
+// the mark needs; the API server spares encoding the whole object, and
+// gitvend decoding it).
 func (r *Reconciler) create(ctx context.Context, it *item) {
-	obj := it.obj.DeepCopy()
-	if err := r.applyOwn(ctx, obj); err != nil {
+	body, err := json.Marshal(it.obj.Object)
+	if err != nil {
+		it.fail(fmt.Errorf("encode: %w", err))
+		return
+	}
+	gvk := it.obj.GroupVersionKind()
+	mapping, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		it.fail(fmt.Errorf("find the resource of %s: %w", gvk, err))
+		return
+	}
+	force := true
+	live, err := r.meta.Resource(mapping.Resource).Namespace(it.key.Namespace).Patch(ctx, it.key.Name,
+		types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	if err != nil {
 		it.fail(applyError(err))
 		return
 	}
 	it.res.Action = Created
-	r.seen.put(it.key, it.digest, obj.GetResourceVersion(), nil)
+	r.seen.put(it.key, it.digest, fieldsTrusted(it, markOf(live)), nil)
 }
 
 // ssaApply lets ssa compare the object with a server-side dry-run and
@@ -547,7 +570,7 @@ func (r *Reconciler) ssaApply(ctx context.Context, it *item) {
 	case ssa.UnchangedAction:
 		it.res.Action = Unchanged
 		if it.listed {
-			r.seen.put(it.key, it.digest, it.liveRV, nil)
+			r.seen.put(it.key, it.digest, it.live.versionOnly(), nil)
 		}
 	default:
 		it.res.Action = Configured

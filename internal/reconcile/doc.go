@@ -22,6 +22,22 @@
 // other found objects are left in place. Adoptions tells, before an apply,
 // which objects it would take over.
 //
+// The inventory also keeps, per object gitvend last found matching Git
+// (created it, or compared it), a record: the live object's
+// resourceVersion, a fingerprint of its uid, generation and gitvend's
+// managed-fields entries, and a print of both with the Git content, keyed
+// with a key kept in a Secret beside the inventory. A new Reconciler (a
+// restart, every CLI run) lists each kind and namespace, metadata only,
+// and takes an object whose Git content and live mark match its record
+// for unchanged without a dry-run; anything else (another manager's or a
+// hand edit of a field gitvend set, a recreated object, new Git content,
+// no record) is dry-run as before. The fingerprint is taken only from
+// gitvend's own write, after which gitvend owns every field it sets, so
+// that a later write leaving those fields alone (a controller's status,
+// another manager's label) keeps it; a match found by a dry-run alone,
+// and a Secret's stringData (which the API server moves into data), are
+// known by their resourceVersion only.
+//
 // Drift is the difference between a server-side dry-run apply of Git's
 // objects and the live objects, so that defaults, status, server-set
 // metadata and fields owned by other managers (an autoscaler's replicas)

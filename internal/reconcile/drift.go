@@ -109,6 +109,7 @@ func (r *Reconciler) drift(ctx context.Context, objs []*unstructured.Unstructure
 			compared = append(compared, it)
 		}
 	}
+	r.seedOnce(ctx, compared)
 	r.listLive(ctx, compared)
 	rep := &DriftReport{Target: r.target.Name, Checked: len(compared)}
 	results := make([]ObjectDrift, len(compared))
@@ -145,7 +146,7 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 		d.Missing = true
 		return d, nil
 	}
-	if changes, ok := r.seen.lookup(it.key, it.digest, it.liveRV); it.listed && ok {
+	if changes, ok := r.seen.lookup(it.key, it.digest, it.live); it.listed && ok {
 		d.Changes = changes
 		return d, nil
 	}
@@ -156,7 +157,7 @@ func (r *Reconciler) driftOne(ctx context.Context, it *item) (ObjectDrift, error
 	if it.listed {
 		// The comparison may have read a newer version than the list:
 		// recording the listed one errs on the side of comparing again.
-		r.seen.put(it.key, it.digest, it.liveRV, d.Changes)
+		r.seen.put(it.key, it.digest, it.live.versionOnly(), d.Changes)
 	}
 	return d, nil
 }

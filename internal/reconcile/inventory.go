@@ -24,6 +24,7 @@ import (
 // Keys of the inventory ConfigMap.
 const (
 	inventoryObjectsKey  = "objects.gz" // binaryData: gzip of one object per line
+	inventoryRecordsKey  = "records.gz" // binaryData: gzip of one record per line (see record)
 	inventoryRevisionKey = "revision"
 	inventoryCountKey    = "count"
 	inventoryFormatKey   = "format"
@@ -70,10 +71,12 @@ func parseOrigin(s string) (origin, bool) {
 	return 0, false
 }
 
-// entry is one object of an inventory and how it came there.
+// entry is one object of an inventory, how it came there and, when
+// gitvend last found it matching Git, the record of that.
 type entry struct {
 	id     manifest.ID
 	origin origin
+	rec    record
 }
 
 // inventory is the record, kept in the cluster, of the objects gitvend
@@ -148,14 +151,18 @@ func applicable(it *item) bool {
 }
 
 // entries returns the inventory entries of the applicable items, each with
-// its origin (see originOf).
+// its origin (see originOf) and the record inv has of it.
 func (inv *inventory) entriesOf(items []*item) []entry {
 	index := inv.index()
 	var out []entry
 	for _, it := range items {
 		if applicable(it) {
 			old, recorded := index[it.key]
-			out = append(out, entry{id: it.res.ID, origin: originOf(it, old.origin, recorded)})
+			e := entry{id: it.res.ID, origin: originOf(it, old.origin, recorded)}
+			if recorded && old.id == it.res.ID {
+				e.rec = old.rec
+			}
+			out = append(out, e)
 		}
 	}
 	return out
@@ -275,6 +282,16 @@ func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
 		return nil, fmt.Errorf("read inventory %s: %s is damaged (%w); fix or delete the ConfigMap", nn, inventoryObjectsKey, err)
 	}
 	inv.since = cm.CreationTimestamp.Time
+	if recs, ok := cm.BinaryData[inventoryRecordsKey]; ok {
+		if err := inv.decodeRecords(recs); err != nil {
+			// Records only spare comparisons: without them every
+			// object is compared, and the next apply writes them anew.
+			r.log.Warn("inventory records damaged; comparing every object", "inventory", nn, "err", err)
+			for i := range inv.entries {
+				inv.entries[i].rec = record{}
+			}
+		}
+	}
 	return inv, nil
 }
 
@@ -287,6 +304,14 @@ func (r *Reconciler) writeInventory(ctx context.Context, inv, prev *inventory) e
 	data, err := inv.encode()
 	if err != nil {
 		return fmt.Errorf("encode inventory: %w", err)
+	}
+	recs, err := inv.encodeRecords()
+	if err != nil {
+		return fmt.Errorf("encode inventory records: %w", err)
+	}
+	binaryData := map[string]any{inventoryObjectsKey: base64.StdEncoding.EncodeToString(data)}
+	if recs != nil {
+		binaryData[inventoryRecordsKey] = base64.StdEncoding.EncodeToString(recs)
 	}
 	cm := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
@@ -301,7 +326,7 @@ func (r *Reconciler) writeInventory(ctx context.Context, inv, prev *inventory) e
 			inventoryCountKey:    strconv.Itoa(len(inv.entries)),
 			inventoryFormatKey:   inventoryFormat,
 		},
-		"binaryData": map[string]any{inventoryObjectsKey: base64.StdEncoding.EncodeToString(data)},
+		"binaryData": binaryData,
 	}}
 	err = r.applyOwn(ctx, cm)
 	if apierrors.IsNotFound(err) {

@@ -109,11 +109,11 @@ func TestInventorySets(t *testing.T) {
 		{key: keyOfID(id("ConfigMap", "elsewhere")), res: ObjectResult{ID: id("ConfigMap", "elsewhere"), Action: Refused}},
 	}
 	sortEntries := cmpopts.SortSlices(func(a, b entry) bool { return a.id.Less(b.id) })
-	if diff := cmp.Diff(created(id("ConfigMap", "gone")), old.without(items), cmp.AllowUnexported(entry{})); diff != "" {
+	if diff := cmp.Diff(created(id("ConfigMap", "gone")), old.without(items), cmp.AllowUnexported(entry{}, record{}, liveMark{})); diff != "" {
 		t.Errorf("stale (-want +got):\n%s", diff)
 	}
 	want := created(id("ConfigMap", "kept"), id("ConfigMap", "new"), id("ConfigMap", "refused"))
-	if diff := cmp.Diff(want, kept(items, old), sortEntries, cmp.AllowUnexported(entry{})); diff != "" {
+	if diff := cmp.Diff(want, kept(items, old), sortEntries, cmp.AllowUnexported(entry{}, record{}, liveMark{})); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }
@@ -131,7 +131,7 @@ func TestInventoryReadsFormatV1(t *testing.T) {
 		{id: manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "x"}, origin: originUnknown},
 		{id: manifest.ID{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "a", Name: "web"}, origin: originUnknown},
 	}
-	if diff := cmp.Diff(want, inv.entries, cmp.AllowUnexported(entry{})); diff != "" {
+	if diff := cmp.Diff(want, inv.entries, cmp.AllowUnexported(entry{}, record{}, liveMark{})); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
 }

@@ -45,10 +45,10 @@ func (it *item) group() group {
 	return group{gvk: it.obj.GroupVersionKind(), namespace: it.key.Namespace}
 }
 
-// listVersions lists the live objects of g, page by page, and returns the
-// resourceVersion of each.
-func (r *Reconciler) listVersions(ctx context.Context, g group) (map[key]string, error) {
-	out := map[key]string{}
+// listVersions lists the live objects of g, metadata only, page by page,
+// and returns the mark of each.
+func (r *Reconciler) listVersions(ctx context.Context, g group) (map[key]liveMark, error) {
+	out := map[key]liveMark{}
 	list := &metav1.PartialObjectMetadataList{}
 	list.SetGroupVersionKind(g.gvk.GroupVersion().WithKind(g.gvk.Kind + "List"))
 	opts := &client.ListOptions{Namespace: g.namespace, Limit: listPageSize}
@@ -57,7 +57,7 @@ func (r *Reconciler) listVersions(ctx context.Context, g group) (map[key]string,
 			return nil, err
 		}
 		for _, m := range list.Items {
-			out[key{Group: g.gvk.Group, Kind: g.gvk.Kind, Namespace: m.Namespace, Name: m.Name}] = m.ResourceVersion
+			out[key{Group: g.gvk.Group, Kind: g.gvk.Kind, Namespace: m.Namespace, Name: m.Name}] = markOf(&m)
 		}
 		if list.Continue == "" {
 			return out, nil
@@ -67,8 +67,7 @@ func (r *Reconciler) listVersions(ctx context.Context, g group) (map[key]string,
 }
 
 // listLive marks, for every undecided item not listed yet whose kind and
-// namespace could be listed, whether it is live and at which
-// resourceVersion. Items whose list failed stay unlisted and take the
+// namespace could be listed, whether it is live and its mark. Items whose list failed stay unlisted and take the
 // slower path that reads them one by one.
 func (r *Reconciler) listLive(ctx context.Context, all []*item) {
 	var items []*item
@@ -78,7 +77,7 @@ func (r *Reconciler) listLive(ctx context.Context, all []*item) {
 		}
 	}
 	groups := groupsOf(items)
-	lives := make([]map[key]string, len(groups))
+	lives := make([]map[key]liveMark, len(groups))
 	r.forEach(len(groups), func(i int) {
 		live, err := r.listVersions(ctx, groups[i])
 		if err != nil {
@@ -87,7 +86,7 @@ func (r *Reconciler) listLive(ctx context.Context, all []*item) {
 		}
 		lives[i] = live
 	})
-	index := map[group]map[key]string{}
+	index := map[group]map[key]liveMark{}
 	for i, g := range groups {
 		index[g] = lives[i]
 	}
@@ -96,7 +95,20 @@ func (r *Reconciler) listLive(ctx context.Context, all []*item) {
 		if live == nil {
 			continue
 		}
-		rv, ok := live[it.key]
-		it.listed, it.existed, it.liveRV = true, ok, rv
+		mark, ok := live[it.key]
+		it.listed, it.existed, it.live = true, ok, fieldsTrusted(it, mark)
 	}
+}
+
+// fieldsTrusted returns mark, without its fingerprint when the fields
+// gitvend applies to it are not all kept as applied, so that gitvend's
+// managed fields cannot tell a change of their values: a Secret's
+// stringData, which the API server moves into data (another manager's
+// edit of data leaves gitvend's entry, which names stringData, as it was).
+// Such an object is known again by its resourceVersion only.
+func fieldsTrusted(it *item, mark liveMark) liveMark {
+	if _, ok := it.obj.Object["stringData"]; ok {
+		mark.fields = fieldsPrint{}
+	}
+	return mark
 }

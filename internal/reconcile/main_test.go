@@ -32,12 +32,14 @@ func TestMain(m *testing.M) {
 }
 
 // writeCounter counts the requests that change the cluster: every method
-// but GET, HEAD and OPTIONS, dry-runs excepted. hook, when set, runs before
-// each counted request with the count so far.
+// but GET, HEAD and OPTIONS, dry-runs excepted; dryRuns counts the
+// dry-runs. hook, when set, runs before each counted request with the
+// count so far.
 type writeCounter struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	hook func(n int64)
+	n       atomic.Int64
+	dryRuns atomic.Int64
+	mu      sync.Mutex
+	hook    func(n int64)
 }
 
 func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -45,7 +47,9 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 		switch req.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 		default:
-			if req.URL.Query().Get("dryRun") == "" {
+			if req.URL.Query().Get("dryRun") != "" {
+				w.dryRuns.Add(1)
+			} else {
 				n := w.n.Add(1)
 				w.mu.Lock()
 				hook := w.hook

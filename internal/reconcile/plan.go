@@ -161,7 +161,9 @@ func orAbsent(s string) string {
 // Plan tells what applying objs, the desired state at revision (a pull
 // request's head, say), would do to the target: each object is applied as
 // a server-side dry-run (field manager gitvend) and compared with the live
-// one as Drift does, so an object is to create, to change (with the fields
+// one as Drift does (an object whose content and live object are as
+// gitvend last found them matching is not dry-run again), so an object
+// is to create, to change (with the fields
 // that would change, values hidden as in drift reports) or unchanged; the
 // inventory's objects that leave Git are to prune or left in place; the
 // objects the target's allow-lists refuse are listed as refused. Nothing
@@ -189,6 +191,7 @@ func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured
 			compared = append(compared, it)
 		}
 	}
+	r.seed(ctx, inv, compared)
 	r.listLive(ctx, compared)
 	for _, it := range compared {
 		if it.key.isNamespace() && it.listed && !it.existed {
@@ -254,6 +257,10 @@ func createNote(it *item, newNamespaces map[string]bool) string {
 // asked.
 func (r *Reconciler) planOne(ctx context.Context, it *item, newNamespaces map[string]bool) (ObjectDrift, error) {
 	d := ObjectDrift{ID: it.res.ID}
+	if it.listed && it.existed && r.seen.matches(it.key, it.digest, it.live) {
+		// Content and live object as gitvend last found them matching.
+		return d, nil
+	}
 	err := r.compareLive(ctx, it, &d, func(err error) bool {
 		if meta.IsNoMatchError(err) {
 			// The kind's CRD comes with the same desired state.
