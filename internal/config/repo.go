@@ -363,6 +363,13 @@ func (r *Repo) Validate() error {
 		e.Prices.validate(f+".prices", bad)
 		e.validateExpiry(f, bad)
 		e.validateWindows(f, bad)
+		for k, w := range e.Windows {
+			for j, o := range w.Owners {
+				if IsDNSLabel(o) && !teams[o] {
+					bad(fmt.Sprintf("%s.windows[%d].owners[%d]", f, k, j), "unknown team %q; a window's owners are teams defined under teams (a misspelt owner would hold nothing)", o)
+				}
+			}
+		}
 		e.validateApprovals(f, teams, bad)
 	}
 	for i, b := range r.Budgets {

@@ -121,6 +121,10 @@ func TestParseRepoWindowErrors(t *testing.T) {
   windows:
   - {name: a, kind: deny, schedule: "0 18 * * FRI", duration: 2d, zone: UTC}
 `, []string{`zone`}},
+		{`- name: prod
+  windows:
+  - {name: a, kind: deny, schedule: "0 18 * * FRI", duration: 2d, owners: [paymnets]}
+`, []string{`environments[0].windows[0].owners[0]: unknown team "paymnets"`}},
 	}
 	for _, tt := range tests {
 		_, err := ParseRepo([]byte(windowHead + tt.yaml))
