@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,8 @@ var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[s
 // report tells the merged pull request what its merge did on every target,
 // and closes each request issue it resolves with what now exists where.
 // Both comments are kept under markers, so a repeated report edits them.
+// Sync makes it before the success statuses, so that a process stopped
+// in between makes it again.
 func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied, revert int) error {
 	full := owner + "/" + name
 	body := r.fitComment(applyComment(sha, applied, revert), applied)
@@ -33,7 +36,12 @@ func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prN
 		r.forget(fmt.Sprintf("%s#%d", full, prNumber))
 		return err
 	}
-	if _, err := gh.UpsertComment(ctx, owner, name, prNumber, "apply", body); err != nil {
+	// A merge message can name a pull request that does not exist (a
+	// commit pushed with such a message): there is nothing to tell.
+	if _, err := gh.UpsertComment(ctx, owner, name, prNumber, "apply", body); errors.Is(err, github.ErrNotFound) {
+		r.log.Warn("the merged pull request the commit names does not exist; nothing reported", "pr", prNumber, "sha", sha)
+		return nil
+	} else if err != nil {
 		return fail(fmt.Errorf("comment on #%d: %w", prNumber, err))
 	}
 	pr, err := gh.GetPR(ctx, owner, name, prNumber)

@@ -294,3 +294,25 @@ func TestRolloutConvergesAfterTheAPIServerReturns(t *testing.T) {
 		t.Fatalf("index.shards after convergence: %q %v", out, err)
 	}
 }
+
+// TestMergeMessageNamingNoPullRequest: the report follows the apply before
+// its success status; a commit pushed with a merge message naming a pull
+// request that does not exist is still applied and marked applied, with
+// nothing to report, rather than waiting for a report that cannot be made.
+func TestMergeMessageNamingNoPullRequest(t *testing.T) {
+	env := kubetest.ForTest(t)
+	f := start(t, env)
+	ctx := context.Background()
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, f.head(t)) == "success" })
+	sha, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "Merge pull request #999 from acme/nowhere\n\nMore shards",
+		Files: map[string]string{"environments/dev/search-config.yaml": strings.Replace(exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"4"`, 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r.Pushed(ctx, repo, "main", sha)
+	waitFor(t, "success without a pull request to tell", func() bool { return statusOf(t, f.gh, sha) == "success" })
+	out, err := env.Kubectl(ctx, "get", "configmap", "search-settings", "-n", "team-search", "-o", "jsonpath={.data.index\\.shards}").CombinedOutput()
+	if err != nil || string(out) != "4" {
+		t.Fatalf("index.shards: %q %v", out, err)
+	}
+}

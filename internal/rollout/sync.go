@@ -146,29 +146,44 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		return errors.Join(sleepErrs...)
 	}
 	var errs []error
+	var succeeded []Applied
 	for _, a := range applied {
 		state, desc := statusOf(a)
 		r.recordApply(repo, sha, a, state, desc)
-		if r.once(repo+"@"+sha+"/"+a.Target, state+desc) {
-			if err := r.setStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
-				errs = append(errs, fmt.Errorf("status of %s: %w", a.Target, err))
-				r.forget(repo + "@" + sha + "/" + a.Target)
-			}
-		}
 		if state == "success" {
-			r.settleHeld(ctx, gh, clone, owner, name, sha, a.Target)
+			succeeded = append(succeeded, a)
+		} else if err := r.applyStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
+			errs = append(errs, err)
 		}
 		if a.Err != nil {
 			errs = append(errs, fmt.Errorf("target %s: %w", a.Target, a.Err))
 		}
 	}
+	// A success status goes last: after a restart a target whose status
+	// says success is only watched, so what follows its apply (the comment
+	// on the merged pull request, the request issue closed) is done first,
+	// and a process stopped in between applies (writing nothing) and
+	// reports again.
+	markApplied := func() error {
+		var errs []error
+		for _, a := range succeeded {
+			state, desc := statusOf(a)
+			if err := r.applyStatus(ctx, gh, owner, name, sha, a.Target, state, desc); err != nil {
+				errs = append(errs, err)
+				r.unmarkApplied(a.Target, sha)
+				continue
+			}
+			r.settleHeld(ctx, gh, clone, owner, name, sha, a.Target)
+		}
+		return errors.Join(errs...)
+	}
 	errs = append(errs, sleepErrs...)
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return errors.Join(append(errs, markApplied())...)
 	}
 	info, err := clone.CommitInfo(ctx, sha)
 	if err != nil {
-		return fmt.Errorf("read commit %.12s: %w", sha, err)
+		return r.reportLater(succeeded, sha, fmt.Errorf("read commit %.12s: %w", sha, err))
 	}
 	for _, a := range applied {
 		r.metrics.mergeToApplied.WithLabelValues(a.Target).Observe(r.now().Sub(info.Time).Seconds())
@@ -179,13 +194,47 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			r.retryRollback(applied)
 		}
 		if err := r.report(ctx, gh, owner, name, pr, sha, dir, applied, revert); err != nil {
-			return err
+			return r.reportLater(succeeded, sha, err)
 		}
 		if rbErr != nil {
-			return fmt.Errorf("propose the revert of %.12s: %w", sha, rbErr)
+			return errors.Join(markApplied(), fmt.Errorf("propose the revert of %.12s: %w", sha, rbErr))
 		}
 	}
+	return markApplied()
+}
+
+// applyStatus sets the gitvend/apply/<target> status of sha once per
+// state and description.
+func (r *Rollout) applyStatus(ctx context.Context, gh GitHub, owner, name, sha, target, state, desc string) error {
+	key := owner + "/" + name + "@" + sha + "/" + target
+	if !r.once(key, state+desc) {
+		return nil
+	}
+	if err := r.setStatus(ctx, gh, owner, name, sha, target, state, desc); err != nil {
+		r.forget(key)
+		return fmt.Errorf("status of %s: %w", target, err)
+	}
 	return nil
+}
+
+// unmarkApplied forgets that this process applied sha to target, so that
+// the next sync applies it again (writing nothing) and finishes what
+// follows an apply.
+func (r *Rollout) unmarkApplied(target, sha string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.applied[target] == sha {
+		delete(r.applied, target)
+	}
+}
+
+// reportLater leaves the targets of succeeded unmarked, so that the report
+// that failed with err is made again at the next sync, and returns err.
+func (r *Rollout) reportLater(succeeded []Applied, sha string, err error) error {
+	for _, a := range succeeded {
+		r.unmarkApplied(a.Target, sha)
+	}
+	return err
 }
 
 // current tells whether target t has sha applied in full: this process
