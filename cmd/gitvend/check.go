@@ -115,13 +115,7 @@ func runCheck(ctx context.Context, o checkOptions, paths []string, io streams) e
 	if err := w.Write(io.stdout, rep, o.format, color); err != nil {
 		return err
 	}
-	switch {
-	case len(rep.Errors) > 0:
-		return silentExit(exitBadUse)
-	case !rep.Passed:
-		return silentExit(exitFailed)
-	}
-	return nil
+	return verdictExit(len(rep.Errors) > 0, rep.Passed)
 }
 
 // isDir refuses a path that is not a directory, naming the flag.
@@ -144,6 +138,18 @@ func repoDir(flag, dir string) error {
 	}
 	if _, err := os.Stat(filepath.Join(dir, config.RepoFile)); err != nil {
 		return usageError("%s %s: no gitvend.yaml: not a desired-state repository (give its root with %s)", flag, dir, flag)
+	}
+	return nil
+}
+
+// verdictExit is the exit of a check that printed its report: 2 when the
+// input could not be judged (errors), 1 when it failed, 0 when it passed.
+func verdictExit(errors, passed bool) error {
+	switch {
+	case errors:
+		return silentExit(exitBadUse)
+	case !passed:
+		return silentExit(exitFailed)
 	}
 	return nil
 }

@@ -40,11 +40,5 @@ func runImpact(ctx context.Context, repoDir, baseDir, format string, paths []str
 	if err := check.WriteImpact(io.stdout, rep, format); err != nil {
 		return err
 	}
-	switch {
-	case len(rep.Errors) > 0:
-		return silentExit(exitBadUse)
-	case !rep.Passed:
-		return silentExit(exitFailed)
-	}
-	return nil
+	return verdictExit(len(rep.Errors) > 0, rep.Passed)
 }
