@@ -397,30 +397,27 @@ func compareJudgements(cfg *config.Repo, before, after []policy.Violation) []Env
 		}
 		return false
 	}
-	baseDeny, baseAny := index(before, policy.SeverityDeny), index(before, "")
-	for _, v := range after {
-		k := findingKey(v)
-		switch {
-		case v.Severity == policy.SeverityDeny && !take(baseDeny, k):
-			e := env(v)
-			e.NewlyDenied = append(e.NewlyDenied, v)
-		case v.Severity != policy.SeverityDeny && !take(baseAny, k):
-			e := env(v)
-			e.NewlyWarned = append(e.NewlyWarned, v)
+	// missing files each finding of from that other does not hold (a deny
+	// against other's denials, a warning against all its findings) under
+	// the list denied or warned picks.
+	missing := func(from, other []policy.Violation, denied, warned func(*EnvironmentImpact) *[]policy.Violation) {
+		deny, all := index(other, policy.SeverityDeny), index(other, "")
+		for _, v := range from {
+			k := findingKey(v)
+			switch {
+			case v.Severity == policy.SeverityDeny && !take(deny, k):
+				list := denied(env(v))
+				*list = append(*list, v)
+			case v.Severity != policy.SeverityDeny && !take(all, k):
+				list := warned(env(v))
+				*list = append(*list, v)
+			}
 		}
 	}
-	headDeny, headAny := index(after, policy.SeverityDeny), index(after, "")
-	for _, v := range before {
-		k := findingKey(v)
-		switch {
-		case v.Severity == policy.SeverityDeny && !take(headDeny, k):
-			e := env(v)
-			e.StoppedDenying = append(e.StoppedDenying, v)
-		case v.Severity != policy.SeverityDeny && !take(headAny, k):
-			e := env(v)
-			e.StoppedWarning = append(e.StoppedWarning, v)
-		}
-	}
+	missing(after, before, func(e *EnvironmentImpact) *[]policy.Violation { return &e.NewlyDenied },
+		func(e *EnvironmentImpact) *[]policy.Violation { return &e.NewlyWarned })
+	missing(before, after, func(e *EnvironmentImpact) *[]policy.Violation { return &e.StoppedDenying },
+		func(e *EnvironmentImpact) *[]policy.Violation { return &e.StoppedWarning })
 	out := make([]EnvironmentImpact, 0, len(envs))
 	for _, name := range sortedNames(envs) {
 		out = append(out, *envs[name])
