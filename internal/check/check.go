@@ -106,7 +106,8 @@ type Checker struct {
 	engine  *policy.Engine
 	judge   evaluator // judges in place of engine when set (see Impact)
 	prices  func(environment string) cost.Prices
-	bases   *baseMemo // nil unless CachingBases
+	bases   *baseMemo   // nil unless CachingBases
+	builds  *buildCache // nil unless CachingBases
 }
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
@@ -158,6 +159,7 @@ func (m *baseMemo) get(key string, estimate func() (base, error)) (base, error) 
 func (c *Checker) CachingBases() *Checker {
 	cp := *c
 	cp.bases = newBaseMemo(baseCacheSize)
+	cp.builds = newBuildCache(buildCacheSize)
 	return &cp
 }
 
@@ -339,14 +341,14 @@ func (c *Checker) inside(p string) (string, bool) {
 func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) ([]manifest.Object, error) {
 	l := manifest.NewLoader()
 	if len(rels) > 0 {
-		if err := readRepo(ctx, l, dir, rels); err != nil {
+		if err := readRepo(ctx, l, dir, rels, c.builds); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range outside {
 		p = strings.TrimSuffix(p, "/...")
 		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
-			if err := readRepo(ctx, l, p, []string{"."}); err != nil {
+			if err := readRepo(ctx, l, p, []string{"."}, c.builds); err != nil {
 				return nil, err
 			}
 			continue
@@ -359,8 +361,10 @@ func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) 
 // readRepo reads the paths rels of the repository checked out in dir
 // through one confined, bounded view of it: first every environment of
 // dir's own gitvend.yaml whose root lies under rels, built as apply builds
-// it, then the rest of rels.
-func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string) error {
+// it, then the rest of rels, leaving out the folders the builds read
+// (their objects are the builds'). Builds are remembered in builds, when
+// not nil, by the files they read.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache) error {
 	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
 	if err != nil {
 		return err
@@ -375,10 +379,13 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
 			continue
 		}
-		objs, err := desired.BuildEnvironment(repo, env)
+		objs, folders, err := buildEnvironment(repo, env, builds)
 		l.Fail(err)
 		l.Add(objs)
 		l.Skip(repo.Path(env.Root))
+		for _, f := range folders {
+			l.Skip(repo.Path(f))
+		}
 	}
 	for _, rel := range rels {
 		l.Read(repo, rel)
