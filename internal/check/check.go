@@ -12,10 +12,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/cost"
@@ -375,15 +377,36 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
 		cfg = &config.Repo{}
 	}
+	// Environments are built in parallel (a Tree is safe for that) and
+	// added in gitvend.yaml's order, so the report does not depend on
+	// which build ends first.
+	type built struct {
+		objs    []manifest.Object
+		folders []string
+		err     error
+	}
+	var envs []config.Environment
 	for _, env := range cfg.Environments {
-		if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
-			continue
+		if covers(rels, env.Root) && repo.IsKustomization(env.Root) {
+			envs = append(envs, env)
 		}
-		objs, folders, err := buildEnvironment(repo, env, builds)
-		l.Fail(err)
-		l.Add(objs)
+	}
+	out := make([]built, len(envs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, env := range envs {
+		g.Go(func() error {
+			b := &out[i]
+			b.objs, b.folders, b.err = buildEnvironment(repo, env, builds)
+			return nil
+		})
+	}
+	_ = g.Wait() // every build reports its own error
+	for i, env := range envs {
+		l.Fail(out[i].err)
+		l.Add(out[i].objs)
 		l.Skip(repo.Path(env.Root))
-		for _, f := range folders {
+		for _, f := range out[i].folders {
 			l.Skip(repo.Path(f))
 		}
 	}

@@ -91,34 +91,42 @@ func copyRepoForBench(tb testing.TB, src string) string {
 // base), so the growth with the repository's size is visible.
 func BenchmarkPRCheck(b *testing.B) {
 	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
-			ctx := context.Background()
-			baseDir := b.TempDir()
-			writeRepo(b, baseDir, n)
-			headDir := copyRepoForBench(b, baseDir)
-			if err := os.WriteFile(filepath.Join(headDir, "requests/dev/team-0/app-0/deployment.yaml"),
-				[]byte(synthDeployment("app-0", "team-0", "1.1")), 0o644); err != nil {
-				b.Fatal(err)
-			}
-			c, err := New(ctx, baseDir, nil)
+		ctx := context.Background()
+		baseDir := b.TempDir()
+		writeRepo(b, baseDir, n)
+		headDir := copyRepoForBench(b, baseDir)
+		if err := os.WriteFile(filepath.Join(headDir, "requests/dev/team-0/app-0/deployment.yaml"),
+			[]byte(synthDeployment("app-0", "team-0", "1.1")), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		fresh, err := New(ctx, baseDir, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		check := func(b *testing.B, c *Checker) {
+			rep, err := c.For(headDir).Check(ctx, []string{headDir}, baseDir)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c = c.For(baseDir).CachingBases()
-			// The base is estimated once per base commit, before its
-			// pull requests are checked.
-			if _, err := c.For(headDir).Check(ctx, []string{headDir}, baseDir); err != nil {
-				b.Fatal(err)
+			if rep.Change == nil || rep.Change.Changed != 1 || rep.Change.Total != 2*n || !rep.Passed {
+				b.Fatalf("change %+v, passed %v: %+v %+v", rep.Change, rep.Passed, rep.Errors, rep.Violations[:min(3, len(rep.Violations))])
 			}
+		}
+		// full: every check builds the base and the head as a checker
+		// new to the base does.
+		b.Run(fmt.Sprintf("requests=%d/full", n), func(b *testing.B) {
+			for b.Loop() {
+				check(b, fresh)
+			}
+		})
+		// incremental: the base was checked before, as the App's
+		// checker of a base commit remembers it.
+		b.Run(fmt.Sprintf("requests=%d/incremental", n), func(b *testing.B) {
+			c := fresh.For(baseDir).CachingBases()
+			check(b, c)
 			b.ResetTimer()
 			for b.Loop() {
-				rep, err := c.For(headDir).Check(ctx, []string{headDir}, baseDir)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if rep.Change == nil || rep.Change.Changed != 1 || rep.Change.Total != 2*n || !rep.Passed {
-					b.Fatalf("change %+v, passed %v: %+v %+v", rep.Change, rep.Passed, rep.Errors, rep.Violations[:min(3, len(rep.Violations))])
-				}
+				check(b, c)
 			}
 		})
 	}
