@@ -21,8 +21,9 @@ const buildCacheSize = 64
 // environment a pull request leaves alone is built once, for its base,
 // and not again for every pull request on that base.
 type buildCache struct {
-	mu  sync.Mutex
-	lru *simplelru.LRU[string, []manifest.Object] // files relative to the repository
+	mu   sync.Mutex
+	lru  *simplelru.LRU[string, []manifest.Object] // files relative to the repository
+	hits int                                       // builds answered from the cache
 }
 
 func newBuildCache(size int) *buildCache {
@@ -55,6 +56,9 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 	key := env.Name + "\x00" + env.Root + "\x00" + digest
 	cache.mu.Lock()
 	kept, ok := cache.lru.Get(key)
+	if ok {
+		cache.hits++
+	}
 	cache.mu.Unlock()
 	if ok {
 		out := make([]manifest.Object, len(kept))

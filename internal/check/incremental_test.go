@@ -47,10 +47,11 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 
 	cases := []struct {
 		name   string
+		reused int // environment builds the head must take from the cache
 		change func(head string)
 		want   func(t *testing.T, rep *Report)
 	}{
-		{"request added", func(head string) {
+		{"request added", 1, func(head string) {
 			folder := "requests/dev/team-3/new-app"
 			write(head, folder+"/kustomization.yaml", "resources:\n- deployment.yaml\n")
 			write(head, folder+"/deployment.yaml", synthDeployment("new-app", "team-3", "1.0"))
@@ -60,14 +61,14 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 				t.Errorf("change %+v, want one added", rep.Change)
 			}
 		}},
-		{"request changed", func(head string) {
+		{"request changed", 1, func(head string) {
 			write(head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "2.0"))
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Changed != 1 {
 				t.Errorf("change %+v, want one changed", rep.Change)
 			}
 		}},
-		{"request changed to be denied", func(head string) {
+		{"request changed to be denied", 1, func(head string) {
 			write(head, "requests/dev/team-2/app-2/deployment.yaml",
 				strings.Replace(synthDeployment("app-2", "team-2", "2.0"), "runAsNonRoot: true", "runAsNonRoot: false", 1))
 		}, func(t *testing.T, rep *Report) {
@@ -75,7 +76,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 				t.Errorf("change %+v, violations %v: want one changed and a finding", rep.Change, rep.Violations)
 			}
 		}},
-		{"request removed", func(head string) {
+		{"request removed", 1, func(head string) {
 			if err := os.RemoveAll(filepath.Join(head, "requests/dev/team-4/app-4")); err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +91,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 				t.Errorf("change %+v, want two removed", rep.Change)
 			}
 		}},
-		{"hand-written file in a root", func(head string) {
+		{"hand-written file in a root", 1, func(head string) {
 			write(head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
 			appendTo(head, "environments/prod/kustomization.yaml", "- extra.yaml\n")
 		}, func(t *testing.T, rep *Report) {
@@ -98,17 +99,17 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 				t.Errorf("change %+v, want one added", rep.Change)
 			}
 		}},
-		{"shared folder changed", func(head string) {
+		{"shared folder changed", 0, func(head string) {
 			write(head, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: c}\n")
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Changed == 0 {
 				t.Errorf("change %+v, want the shared object changed", rep.Change)
 			}
 		}},
-		{"gitvend.yaml changed", func(head string) {
+		{"gitvend.yaml changed", 2, func(head string) {
 			appendTo(head, "gitvend.yaml", "budgets:\n- owner: platform\n  monthly: 1\n")
 		}, nil}, // judged with the base's settings, as every pull request
-		{"environment root moved", func(head string) {
+		{"environment root moved", 1, func(head string) {
 			if err := os.Rename(filepath.Join(head, "environments/prod"), filepath.Join(head, "envs-prod")); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +118,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			data := readFile(t, filepath.Join(head, "gitvend.yaml"))
 			write(head, "gitvend.yaml", strings.Replace(data, "- name: prod\n", "- name: prod\n  root: envs-prod\n", 1))
 		}, nil},
-		{"policies changed", func(head string) {
+		{"policies changed", 2, func(head string) {
 			write(head, "policies/extra.rego", "package gitvend.extra\n\ndeny contains msg if { false; msg := \"never\" }\n")
 		}, nil},
 	}
@@ -150,9 +151,13 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			hits := caching.builds.hits
 			incremental, err := caching.For(headDir).Check(ctx, []string{headDir}, baseDir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.reused > 0 && caching.builds.hits-hits < tc.reused {
+				t.Errorf("%d environment builds reused, want at least %d", caching.builds.hits-hits, tc.reused)
 			}
 			if a, b := reportJSON(t, full), reportJSON(t, incremental); !bytes.Equal(a, b) {
 				t.Errorf("incremental report differs from the full one:\nfull:        %s\nincremental: %s", a, b)
