@@ -12,10 +12,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/cost"
@@ -106,7 +108,8 @@ type Checker struct {
 	engine  *policy.Engine
 	judge   evaluator // judges in place of engine when set (see Impact)
 	prices  func(environment string) cost.Prices
-	bases   *baseMemo // nil unless CachingBases
+	bases   *baseMemo   // nil unless CachingBases
+	builds  *buildCache // nil unless CachingBases
 }
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
@@ -158,6 +161,7 @@ func (m *baseMemo) get(key string, estimate func() (base, error)) (base, error) 
 func (c *Checker) CachingBases() *Checker {
 	cp := *c
 	cp.bases = newBaseMemo(baseCacheSize)
+	cp.builds = newBuildCache(buildCacheSize)
 	return &cp
 }
 
@@ -339,14 +343,14 @@ func (c *Checker) inside(p string) (string, bool) {
 func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) ([]manifest.Object, error) {
 	l := manifest.NewLoader()
 	if len(rels) > 0 {
-		if err := readRepo(ctx, l, dir, rels); err != nil {
+		if err := readRepo(ctx, l, dir, rels, c.builds); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range outside {
 		p = strings.TrimSuffix(p, "/...")
 		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
-			if err := readRepo(ctx, l, p, []string{"."}); err != nil {
+			if err := readRepo(ctx, l, p, []string{"."}, c.builds); err != nil {
 				return nil, err
 			}
 			continue
@@ -359,8 +363,10 @@ func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) 
 // readRepo reads the paths rels of the repository checked out in dir
 // through one confined, bounded view of it: first every environment of
 // dir's own gitvend.yaml whose root lies under rels, built as apply builds
-// it, then the rest of rels.
-func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string) error {
+// it, then the rest of rels, leaving out the folders the builds read
+// (their objects are the builds'). Builds are remembered in builds, when
+// not nil, by the files they read.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache) error {
 	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
 	if err != nil {
 		return err
@@ -371,14 +377,38 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
 		cfg = &config.Repo{}
 	}
+	// Environments are built in parallel (a Tree is safe for that) and
+	// added in gitvend.yaml's order, so the report does not depend on
+	// which build ends first.
+	type built struct {
+		objs    []manifest.Object
+		folders []string
+		err     error
+	}
+	var envs []config.Environment
 	for _, env := range cfg.Environments {
-		if !covers(rels, env.Root) || !repo.IsKustomization(env.Root) {
-			continue
+		if covers(rels, env.Root) && repo.IsKustomization(env.Root) {
+			envs = append(envs, env)
 		}
-		objs, err := desired.BuildEnvironment(repo, env)
-		l.Fail(err)
-		l.Add(objs)
+	}
+	out := make([]built, len(envs))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, env := range envs {
+		g.Go(func() error {
+			b := &out[i]
+			b.objs, b.folders, b.err = buildEnvironment(repo, env, builds)
+			return nil
+		})
+	}
+	_ = g.Wait() // every build reports its own error
+	for i, env := range envs {
+		l.Fail(out[i].err)
+		l.Add(out[i].objs)
 		l.Skip(repo.Path(env.Root))
+		for _, f := range out[i].folders {
+			l.Skip(repo.Path(f))
+		}
 	}
 	for _, rel := range rels {
 		l.Read(repo, rel)

@@ -1,0 +1,88 @@
+package check
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// buildCacheSize is how many environment builds a caching Checker
+// remembers: a few environments of a few bases and their pull requests.
+const buildCacheSize = 64
+
+// buildCache remembers environment builds by the digest of every file
+// the build may read (manifest.Tree.Folders and Digest), so that an
+// environment a pull request leaves alone is built once, for its base,
+// and not again for every pull request on that base.
+type buildCache struct {
+	mu   sync.Mutex
+	lru  *simplelru.LRU[string, []manifest.Object] // files relative to the repository
+	hits int                                       // builds answered from the cache
+}
+
+func newBuildCache(size int) *buildCache {
+	l, err := simplelru.NewLRU[string, []manifest.Object](size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("environment build cache of size %d: %v", size, err))
+	}
+	return &buildCache{lru: l}
+}
+
+// buildEnvironment builds env from repo as desired.BuildEnvironment does,
+// and returns the folders the build reads. With a cache, a build whose
+// folders hold the same files as one built before is not built again:
+// its objects are those of the earlier build, named in repo.
+func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildCache) ([]manifest.Object, []string, error) {
+	folders, err := repo.Folders(env.Root)
+	if err != nil {
+		// The build reports the same problem with its file and line.
+		objs, err := desired.BuildEnvironment(repo, env)
+		return objs, nil, err
+	}
+	if cache == nil {
+		objs, err := desired.BuildEnvironment(repo, env)
+		return objs, folders, err
+	}
+	digest, err := repo.Digest(folders)
+	if err != nil {
+		return nil, folders, err
+	}
+	key := env.Name + "\x00" + env.Root + "\x00" + digest
+	cache.mu.Lock()
+	kept, ok := cache.lru.Get(key)
+	if ok {
+		cache.hits++
+	}
+	cache.mu.Unlock()
+	if ok {
+		out := make([]manifest.Object, len(kept))
+		for i, o := range kept {
+			o.File = repo.Path(o.File)
+			out[i] = o
+		}
+		return out, folders, nil
+	}
+	objs, err := desired.BuildEnvironment(repo, env)
+	if err != nil {
+		return objs, folders, err // problems are reported again each time
+	}
+	keep := make([]manifest.Object, len(objs))
+	for i, o := range objs {
+		rel, err := filepath.Rel(repo.Dir(), o.File)
+		if err != nil {
+			return objs, folders, nil // not kept: its file cannot be named again
+		}
+		o.File = rel
+		keep[i] = o
+	}
+	cache.mu.Lock()
+	cache.lru.Add(key, keep)
+	cache.mu.Unlock()
+	return objs, folders, nil
+}

@@ -1,0 +1,191 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIncrementalCheckEqualsFull checks pull requests with a checker that
+// remembers the builds of its base (as the App's checkers do) and with a
+// fresh one that builds everything, and wants the same report from both,
+// for every kind of change: a request added, changed and removed, a
+// hand-written file in an environment's root, a folder two environments
+// share, gitvend.yaml and policies.
+func TestIncrementalCheckEqualsFull(t *testing.T) {
+	ctx := context.Background()
+	baseDir := t.TempDir()
+	writeRepo(t, baseDir, 40)
+	write := func(dir, rel, data string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendTo := func(dir, rel, data string) {
+		t.Helper()
+		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(dir, rel, string(old)+data)
+	}
+	// A folder both environments include.
+	write(baseDir, "shared/kustomization.yaml", "resources:\n- config.yaml\n")
+	write(baseDir, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: b}\n")
+	for _, env := range synthEnvironments {
+		appendTo(baseDir, "environments/"+env+"/kustomization.yaml", "- ../../shared\n")
+	}
+
+	cases := []struct {
+		name   string
+		reused int // environment builds the head must take from the cache
+		change func(head string)
+		want   func(t *testing.T, rep *Report)
+	}{
+		{"request added", 1, func(head string) {
+			folder := "requests/dev/team-3/new-app"
+			write(head, folder+"/kustomization.yaml", "resources:\n- deployment.yaml\n")
+			write(head, folder+"/deployment.yaml", synthDeployment("new-app", "team-3", "1.0"))
+			appendTo(head, "environments/dev/kustomization.yaml", "- ../../"+folder+"\n")
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Added != 1 {
+				t.Errorf("change %+v, want one added", rep.Change)
+			}
+		}},
+		{"request changed", 1, func(head string) {
+			write(head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "2.0"))
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Changed != 1 {
+				t.Errorf("change %+v, want one changed", rep.Change)
+			}
+		}},
+		{"request changed to be denied", 1, func(head string) {
+			write(head, "requests/dev/team-2/app-2/deployment.yaml",
+				strings.Replace(synthDeployment("app-2", "team-2", "2.0"), "runAsNonRoot: true", "runAsNonRoot: false", 1))
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Changed != 1 || len(rep.Violations) == 0 {
+				t.Errorf("change %+v, violations %v: want one changed and a finding", rep.Change, rep.Violations)
+			}
+		}},
+		{"request removed", 1, func(head string) {
+			if err := os.RemoveAll(filepath.Join(head, "requests/dev/team-4/app-4")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(head, "requests/dev/team-4/app-4.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(head, "environments/dev/kustomization.yaml")
+			data, _ := os.ReadFile(root)
+			write(head, "environments/dev/kustomization.yaml", strings.Replace(string(data), "- ../../requests/dev/team-4/app-4\n", "", 1))
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Removed != 2 {
+				t.Errorf("change %+v, want two removed", rep.Change)
+			}
+		}},
+		{"hand-written file in a root", 1, func(head string) {
+			write(head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
+			appendTo(head, "environments/prod/kustomization.yaml", "- extra.yaml\n")
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Added != 1 {
+				t.Errorf("change %+v, want one added", rep.Change)
+			}
+		}},
+		{"shared folder changed", 0, func(head string) {
+			write(head, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: c}\n")
+		}, func(t *testing.T, rep *Report) {
+			if rep.Change.Changed == 0 {
+				t.Errorf("change %+v, want the shared object changed", rep.Change)
+			}
+		}},
+		{"gitvend.yaml changed", 2, func(head string) {
+			appendTo(head, "gitvend.yaml", "budgets:\n- owner: platform\n  monthly: 1\n")
+		}, nil}, // judged with the base's settings, as every pull request
+		{"environment root moved", 1, func(head string) {
+			if err := os.Rename(filepath.Join(head, "environments/prod"), filepath.Join(head, "envs-prod")); err != nil {
+				t.Fatal(err)
+			}
+			write(head, "envs-prod/kustomization.yaml", strings.ReplaceAll(readFile(t, filepath.Join(head, "envs-prod/kustomization.yaml")), "../../", "../"))
+			appendTo(head, "gitvend.yaml", "") // the roots below
+			data := readFile(t, filepath.Join(head, "gitvend.yaml"))
+			write(head, "gitvend.yaml", strings.Replace(data, "- name: prod\n", "- name: prod\n  root: envs-prod\n", 1))
+		}, nil},
+		{"policies changed", 2, func(head string) {
+			write(head, "policies/extra.rego", "package gitvend.extra\n\ndeny contains msg if { false; msg := \"never\" }\n")
+		}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			headDir := t.TempDir()
+			if err := copyTree(baseDir, headDir); err != nil {
+				t.Fatal(err)
+			}
+			tc.change(headDir)
+
+			fresh, err := New(ctx, baseDir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := fresh.For(headDir).Check(ctx, []string{headDir}, baseDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The caching checker has seen the base and another pull
+			// request on it before.
+			caching := fresh.For(baseDir).CachingBases()
+			other := t.TempDir()
+			if err := copyTree(baseDir, other); err != nil {
+				t.Fatal(err)
+			}
+			write(other, "requests/prod/team-7/app-7/deployment.yaml", synthDeployment("app-7", "team-7", "9.9"))
+			for _, dir := range []string{baseDir, other} {
+				if _, err := caching.For(dir).Check(ctx, []string{dir}, baseDir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hits := caching.builds.hits
+			incremental, err := caching.For(headDir).Check(ctx, []string{headDir}, baseDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.reused > 0 && caching.builds.hits-hits < tc.reused {
+				t.Errorf("%d environment builds reused, want at least %d", caching.builds.hits-hits, tc.reused)
+			}
+			if a, b := reportJSON(t, full), reportJSON(t, incremental); !bytes.Equal(a, b) {
+				t.Errorf("incremental report differs from the full one:\nfull:        %s\nincremental: %s", a, b)
+			}
+			if full.Change == nil || full.Change.Total == 0 {
+				t.Fatalf("change %+v: nothing checked", full.Change)
+			}
+			if tc.want != nil {
+				tc.want(t, incremental)
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func reportJSON(t *testing.T, rep *Report) []byte {
+	t.Helper()
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
