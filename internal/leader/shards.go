@@ -212,6 +212,7 @@ func (s *Shards) step(ctx context.Context, keys []string, work func(context.Cont
 		return
 	}
 	byKey := map[string]*coordinationv1.Lease{}
+	expired := map[string]bool{}
 	members := 1
 	for i := range list.Items {
 		l := &list.Items[i]
@@ -221,7 +222,15 @@ func (s *Shards) step(ctx context.Context, keys []string, work func(context.Cont
 				members++
 			}
 		case leaseKindShard:
-			byKey[l.Annotations[AnnotationShardKey]] = l
+			key := l.Annotations[AnnotationShardKey]
+			byKey[key] = l
+			// Every other replica's Lease is looked at on every round, not
+			// only when this replica wants more keys, so that the wait for
+			// a dead replica's Leases runs alongside the wait for its
+			// presence to expire.
+			if h := ptr.Deref(l.Spec.HolderIdentity, ""); h != "" && h != s.opts.Identity && s.expired(l.Name, l) {
+				expired[key] = true
+			}
 		}
 	}
 	s.mu.Lock()
@@ -231,7 +240,7 @@ func (s *Shards) step(ctx context.Context, keys []string, work func(context.Cont
 	s.renewAll(rctx, byKey)
 	fair := (len(keys) + members - 1) / members
 	s.giveBackExcess(keys, fair)
-	s.take(rctx, ctx, keys, byKey, fair, work)
+	s.take(rctx, ctx, keys, byKey, expired, fair, work)
 }
 
 // present creates or renews this replica's presence Lease.
@@ -437,7 +446,7 @@ func (s *Shards) giveBack(key string) {
 
 // take takes free or expired keys, the preferred ones first, until this
 // replica holds its fair share.
-func (s *Shards) take(rctx, ctx context.Context, keys []string, byKey map[string]*coordinationv1.Lease, fair int, work func(context.Context, string)) {
+func (s *Shards) take(rctx, ctx context.Context, keys []string, byKey map[string]*coordinationv1.Lease, expired map[string]bool, fair int, work func(context.Context, string)) {
 	s.mu.Lock()
 	n := len(s.held)
 	var free []string
@@ -469,7 +478,7 @@ func (s *Shards) take(rctx, ctx context.Context, keys []string, byKey map[string
 			got, err = client.Create(rctx, s.newLease(name, leaseKindShard, key, now), metav1.CreateOptions{})
 		default:
 			holder := ptr.Deref(l.Spec.HolderIdentity, "")
-			if holder != "" && !s.expired(name, l) {
+			if holder != "" && holder != s.opts.Identity && !expired[key] {
 				continue
 			}
 			l = l.DeepCopy()
