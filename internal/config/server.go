@@ -138,6 +138,9 @@ type LeaderElection struct {
 	LeaseDuration time.Duration `yaml:"leaseDuration"`
 	RenewDeadline time.Duration `yaml:"renewDeadline"`
 	RetryPeriod   time.Duration `yaml:"retryPeriod"`
+	// ShardTargets spreads the targets over the replicas, a Lease per
+	// target, instead of the leader applying them all.
+	ShardTargets bool `yaml:"shardTargets"`
 }
 
 var (
