@@ -434,13 +434,30 @@ func (s *Shards) giveBack(key string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RenewDeadline)
 	defer cancel()
+	client := s.leases.Leases(s.opts.Namespace)
+	// The Lease as last renewed first; read again when that is stale (a
+	// renewal the server applied while its answer was lost).
 	l := h.lease.DeepCopy()
-	now := metav1.NewMicroTime(s.now())
-	l.Spec.HolderIdentity = nil
-	l.Spec.LeaseDurationSeconds = ptr.To[int32](1)
-	l.Spec.RenewTime = &now
-	if _, err := s.leases.Leases(s.opts.Namespace).Update(ctx, l, metav1.UpdateOptions{}); err != nil {
-		s.log.Warn("could not give the shard Lease back; it expires", "key", key, "err", err)
+	for try := 0; ; try++ {
+		now := metav1.NewMicroTime(s.now())
+		l.Spec.HolderIdentity = nil
+		l.Spec.LeaseDurationSeconds = ptr.To[int32](1)
+		l.Spec.RenewTime = &now
+		_, err := client.Update(ctx, l, metav1.UpdateOptions{})
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) || try == 2 {
+			s.log.Warn("could not give the shard Lease back; it expires", "key", key, "err", err)
+			return
+		}
+		if l, err = client.Get(ctx, h.lease.Name, metav1.GetOptions{}); err != nil {
+			s.log.Warn("could not give the shard Lease back; it expires", "key", key, "err", err)
+			return
+		}
+		if ptr.Deref(l.Spec.HolderIdentity, "") != s.opts.Identity {
+			return
+		}
 	}
 }
 
@@ -541,7 +558,9 @@ func (s *Shards) byPreference(keys []string) {
 }
 
 // stop cancels all work, waits for it, and gives the Leases back (the
-// presence Lease too, so that the others count one replica less at once).
+// presence Lease too, its holder cleared, so that the others count one
+// replica less at once; Leases are never deleted, which gitvend's Role
+// does not allow).
 func (s *Shards) stop() {
 	s.mu.Lock()
 	held := make(map[string]*shardHold, len(s.held))
@@ -570,8 +589,13 @@ func (s *Shards) stop() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.RenewDeadline)
 	defer cancel()
-	err := s.leases.Leases(s.opts.Namespace).Delete(ctx, s.member, metav1.DeleteOptions{})
+	client := s.leases.Leases(s.opts.Namespace)
+	l, err := client.Get(ctx, s.member, metav1.GetOptions{})
+	if err == nil {
+		l.Spec.HolderIdentity = nil
+		_, err = client.Update(ctx, l, metav1.UpdateOptions{})
+	}
 	if err != nil && !apierrors.IsNotFound(err) {
-		s.log.Warn("could not delete this replica's presence Lease; it expires", "err", err)
+		s.log.Warn("could not give this replica's presence Lease back; it expires", "err", err)
 	}
 }
