@@ -2,8 +2,10 @@ package leader_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/gitvend/gitvend/internal/leader"
 )
@@ -200,5 +204,94 @@ func TestShardsSpreadTargetsOverReplicas(t *testing.T) {
 	}
 	if got := a.Held(); !slices.Equal(got, slices.Sorted(slices.Values(keys))) {
 		t.Errorf("a holds %v, want all", got)
+	}
+}
+
+// TestShardsLostLeaseStopsWork: a key whose Lease turns out held by
+// another identity (taken over while this replica could not renew) has its
+// work cancelled with ErrShardLost, and is not taken back while the other
+// holder renews it.
+func TestShardsLostLeaseStopsWork(t *testing.T) {
+	env := kube.Env(t)
+	cfg, ns := env.Config(), env.Namespace(t)
+	s, err := leader.NewShards(cfg, leader.ShardOptions{Namespace: ns, Prefix: "gitvend", Kind: "target",
+		Identity: "a", LeaseDuration: shardLease, RenewDeadline: shardRenew, RetryPeriod: shardRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	causes := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		_ = s.Run(ctx, []string{"prod"}, func(ctx context.Context, key string) {
+			<-ctx.Done()
+			causes <- context.Cause(ctx)
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-exited })
+	waitFor(t, 10*time.Second, "a to hold prod", func() bool { return slices.Equal(s.Held(), []string{"prod"}) })
+
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leases := cs.CoordinationV1().Leases(ns)
+	name := leader.LeaseName("gitvend", "target", "prod")
+	steal := func() error {
+		l, err := leases.Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		l.Spec.HolderIdentity = ptr.To("other")
+		l.Spec.RenewTime = ptr.To(metav1.NewMicroTime(time.Now()))
+		_, err = leases.Update(t.Context(), l, metav1.UpdateOptions{})
+		return err
+	}
+	if err := retry.RetryOnConflict(retry.DefaultRetry, steal); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cause := <-causes:
+		if !errors.Is(cause, leader.ErrShardLost) {
+			t.Errorf("work ended with %v, want ErrShardLost", cause)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the work of a lost key still runs")
+	}
+	// "other" keeps renewing: a never takes prod back.
+	for end := time.Now().Add(2 * shardLease); time.Now().Before(end); time.Sleep(shardLease / 4) {
+		if err := retry.RetryOnConflict(retry.DefaultRetry, steal); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Held(); len(got) != 0 {
+			t.Fatalf("a holds %v while another renews it", got)
+		}
+	}
+}
+
+// TestShardsOptions: options are checked before any request.
+func TestShardsOptions(t *testing.T) {
+	cfg := &rest.Config{Host: "https://127.0.0.1:1"}
+	for _, tt := range []struct {
+		name string
+		opts leader.ShardOptions
+		want string
+	}{
+		{"no kind", leader.ShardOptions{Namespace: "gitvend", Prefix: "gitvend", Identity: "a"}, "kind: empty"},
+		{"bad kind", leader.ShardOptions{Namespace: "gitvend", Prefix: "gitvend", Kind: "Target", Identity: "a"}, `kind: "Target"`},
+		{"bad namespace", leader.ShardOptions{Namespace: "Gitvend", Prefix: "gitvend", Kind: "target", Identity: "a"}, `namespace "Gitvend"`},
+		{"deadline past the duration", leader.ShardOptions{Namespace: "gitvend", Prefix: "gitvend", Kind: "target", Identity: "a",
+			LeaseDuration: 2 * time.Second, RenewDeadline: 3 * time.Second}, "renewDeadline"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := leader.NewShards(cfg, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := leader.NewShards(nil, leader.ShardOptions{Kind: "target"}); err == nil {
+		t.Error("no configuration accepted")
 	}
 }
