@@ -130,7 +130,8 @@ type service struct {
 	elector *leader.Elector // nil without leader election
 	locks   *leader.Locks   // nil without leader election
 	pushes  *leader.Pushes  // nil without leader election
-	shards  *leader.Shards  // nil unless leaderElection.shardTargets
+	shards  *leader.Shards  // targets; nil unless leaderElection.shardTargets
+	resyncs *leader.Shards  // repositories' resyncs; nil unless leaderElection.shardTargets
 }
 
 func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*service, error) {
@@ -231,6 +232,11 @@ func (s *service) coordinate() error {
 		return err
 	}
 	s.shards, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "target", Identity: id,
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	s.resyncs, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "resync", Identity: id,
 		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log})
 	return err
 }
@@ -388,10 +394,11 @@ func (s *service) run(ctx context.Context, ln, opsLn net.Listener) error {
 	return nil
 }
 
-// shardTargets is every replica's share of the targets, when they are
-// spread over the replicas: the rollout runs here, applying and watching
-// the targets whose Leases this replica holds (rollout.Own), and hears
-// the pushes any replica received.
+// shardTargets is every replica's share of the targets and of the
+// repositories' resyncs, when they are spread over the replicas: the
+// rollout runs here, applying and watching the targets whose Leases this
+// replica holds (rollout.Own), hears the pushes any replica received, and
+// resyncs the repositories whose resync Leases it holds.
 func (s *service) shardTargets(ctx context.Context) {
 	var names []string
 	for _, t := range s.cfg.Targets {
@@ -402,11 +409,22 @@ func (s *service) shardTargets(ctx context.Context) {
 		s.log.Error("push signals not watched; pushes received by other replicas are applied at the next interval", "err", err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		if err := s.rollout.Run(ctx); err != nil {
 			s.log.Error("rollout stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		// The resync of GitHub work is spread the same way, a Lease per
+		// repository.
+		resync := func(ctx context.Context, repo string) {
+			s.bot.RunResyncOf(ctx, s.queue, s.cfg.Resync.Interval, repo)
+		}
+		if err := s.resyncs.Run(ctx, s.cfg.RepositoryNames(), resync); err != nil {
+			s.log.Error("resync Leases stopped", "err", err)
 		}
 	}()
 	if err := s.shards.Run(ctx, names, s.rollout.Own); err != nil {
@@ -415,14 +433,16 @@ func (s *service) shardTargets(ctx context.Context) {
 	wg.Wait()
 }
 
-// lead is the work of the leader: the resync loop, and the rollout unless
-// the targets are spread over the replicas.
+// lead is the work of the leader: the resync loop and the rollout, unless
+// they are spread over the replicas (shardTargets): then the leader has
+// nothing more to do than the others.
 func (s *service) lead(ctx context.Context) {
-	s.log.Info("leading: resync and reconcile")
 	if s.shards != nil {
-		s.bot.RunResync(ctx, s.queue, s.cfg.Resync.Interval)
+		s.log.Info("leading; targets and resyncs are spread over the replicas")
+		<-ctx.Done()
 		return
 	}
+	s.log.Info("leading: resync and reconcile")
 	if s.pushes != nil {
 		// The watch is up before the rollout's first reconcile of every
 		// repository, so no push falls between the two.

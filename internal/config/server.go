@@ -139,7 +139,8 @@ type LeaderElection struct {
 	RenewDeadline time.Duration `yaml:"renewDeadline"`
 	RetryPeriod   time.Duration `yaml:"retryPeriod"`
 	// ShardTargets spreads the targets over the replicas, a Lease per
-	// target, instead of the leader applying them all.
+	// target, and the repositories' resyncs, a Lease per repository,
+	// instead of the leader doing all of it.
 	ShardTargets bool `yaml:"shardTargets"`
 }
 
