@@ -232,12 +232,12 @@ func (s *service) coordinate() error {
 		return err
 	}
 	s.shards, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "target", Identity: id,
-		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log})
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log, Registerer: s.reg})
 	if err != nil {
 		return err
 	}
 	s.resyncs, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "resync", Identity: id,
-		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log})
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log, Registerer: s.reg})
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -54,6 +55,9 @@ type ShardOptions struct {
 	RenewDeadline time.Duration
 	RetryPeriod   time.Duration
 	Logger        *slog.Logger
+	// Registerer receives the gitvend_shards_held gauge; nil registers
+	// nothing.
+	Registerer prometheus.Registerer
 }
 
 // Shards spreads a set of keys (targets, repositories) over the replicas
@@ -81,6 +85,7 @@ type Shards struct {
 	log    *slog.Logger
 	now    func() time.Time
 	member string // name of this replica's presence Lease
+	gauge  prometheus.Gauge
 
 	// noGiveBack makes Run end without giving the Leases back, as a
 	// crashed replica would (tests).
@@ -134,7 +139,11 @@ func NewShards(cfg *rest.Config, opts ShardOptions) (*Shards, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Shards{opts: opts, leases: leases, now: time.Now,
+	gauge, err := heldGauge(opts.Registerer, opts.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return &Shards{opts: opts, leases: leases, now: time.Now, gauge: gauge,
 		log:    log.With("identity", opts.Identity, "shard", opts.Kind),
 		member: LeaseName(opts.Prefix, opts.Kind+"-"+leaseKindMember, opts.Identity),
 		held:   map[string]*shardHold{}, lost: map[string]chan struct{}{}, seen: map[string]observedLease{}}, nil
@@ -150,6 +159,29 @@ func validLabel(s string) error {
 		}
 	}
 	return nil
+}
+
+// heldGauge returns the gitvend_shards_held gauge of kind, registered on
+// reg; Shards in one process share the gauge vector.
+func heldGauge(reg prometheus.Registerer, kind string) (prometheus.Gauge, error) {
+	vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "gitvend_shards_held",
+		Help: "Keys (targets, repositories' resyncs) whose Leases this replica holds, by kind.",
+	}, []string{"kind"})
+	if reg != nil {
+		if err := reg.Register(vec); err != nil {
+			are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
+			if !ok {
+				return nil, fmt.Errorf("shard Leases: register metrics: %w", err)
+			}
+			existing, ok := are.ExistingCollector.(*prometheus.GaugeVec)
+			if !ok {
+				return nil, fmt.Errorf("shard Leases: register metrics: gitvend_shards_held is registered as another type: %w", err)
+			}
+			vec = existing
+		}
+	}
+	return vec.WithLabelValues(kind), nil
 }
 
 // Identity returns the name this replica has in the Leases.
@@ -241,6 +273,7 @@ func (s *Shards) step(ctx context.Context, keys []string, work func(context.Cont
 	fair := (len(keys) + members - 1) / members
 	s.giveBackExcess(keys, fair)
 	s.take(rctx, ctx, keys, byKey, expired, fair, work)
+	s.gauge.Set(float64(len(s.Held())))
 }
 
 // present creates or renews this replica's presence Lease.
@@ -562,6 +595,7 @@ func (s *Shards) byPreference(keys []string) {
 // replica less at once; Leases are never deleted, which gitvend's Role
 // does not allow).
 func (s *Shards) stop() {
+	defer s.gauge.Set(0)
 	s.mu.Lock()
 	held := make(map[string]*shardHold, len(s.held))
 	for k, h := range s.held {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -214,8 +215,9 @@ func TestShardsSpreadTargetsOverReplicas(t *testing.T) {
 func TestShardsLostLeaseStopsWork(t *testing.T) {
 	env := kube.Env(t)
 	cfg, ns := env.Config(), env.Namespace(t)
+	reg := prometheus.NewRegistry()
 	s, err := leader.NewShards(cfg, leader.ShardOptions{Namespace: ns, Prefix: "gitvend", Kind: "target",
-		Identity: "a", LeaseDuration: shardLease, RenewDeadline: shardRenew, RetryPeriod: shardRetry})
+		Identity: "a", LeaseDuration: shardLease, RenewDeadline: shardRenew, RetryPeriod: shardRetry, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +233,7 @@ func TestShardsLostLeaseStopsWork(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-exited })
 	waitFor(t, 10*time.Second, "a to hold prod", func() bool { return slices.Equal(s.Held(), []string{"prod"}) })
+	waitFor(t, 5*time.Second, "gitvend_shards_held 1", func() bool { return heldMetric(t, reg) == 1 })
 
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -268,6 +271,27 @@ func TestShardsLostLeaseStopsWork(t *testing.T) {
 			t.Fatalf("a holds %v while another renews it", got)
 		}
 	}
+	if got := heldMetric(t, reg); got != 0 {
+		t.Errorf("gitvend_shards_held %v after the loss, want 0", got)
+	}
+}
+
+// heldMetric is gitvend_shards_held{kind="target"} in reg.
+func heldMetric(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "gitvend_shards_held" && len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == "target" {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatal("no gitvend_shards_held{kind=target}")
+	return 0
 }
 
 // TestShardsOptions: options are checked before any request.
