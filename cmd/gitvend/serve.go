@@ -130,6 +130,8 @@ type service struct {
 	elector *leader.Elector // nil without leader election
 	locks   *leader.Locks   // nil without leader election
 	pushes  *leader.Pushes  // nil without leader election
+	shards  *leader.Shards  // targets; nil unless leaderElection.shardTargets
+	resyncs *leader.Shards  // repositories' resyncs; nil unless leaderElection.shardTargets
 }
 
 func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*service, error) {
@@ -167,7 +169,8 @@ func newService(ctx context.Context, cfg *config.Server, log *slog.Logger) (*ser
 	links := permalink.New(cfg.PublicURL, []byte(cfg.GitHub.WebhookSecret))
 	s.rollout, err = rollout.New(rollout.Options{Clients: s.app, Git: gitrepo.Clones{Cache: cache, Remote: s.app}, Branches: branches,
 		Targets: targets, Interval: cfg.Resync.Interval, ScratchDir: scratch, Logger: log, Registerer: s.reg, Links: links,
-		Author: gitrepo.BotSignature(login, botID), Login: login})
+		Author: gitrepo.BotSignature(login, botID), Login: login,
+		Sharded: cfg.LeaderElection.Enabled && cfg.LeaderElection.ShardTargets})
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +228,16 @@ func (s *service) coordinate() error {
 		return err
 	}
 	s.pushes, err = leader.NewPushes(rc, leader.PushOptions{Namespace: le.Namespace, Prefix: le.Name, Identity: id, Logger: s.log})
+	if err != nil || !le.ShardTargets {
+		return err
+	}
+	s.shards, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "target", Identity: id,
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log, Registerer: s.reg})
+	if err != nil {
+		return err
+	}
+	s.resyncs, err = leader.NewShards(rc, leader.ShardOptions{Namespace: le.Namespace, Prefix: le.Name, Kind: "resync", Identity: id,
+		LeaseDuration: le.LeaseDuration, RenewDeadline: le.RenewDeadline, RetryPeriod: le.RetryPeriod, Logger: s.log, Registerer: s.reg})
 	return err
 }
 
@@ -344,6 +357,13 @@ func (s *service) run(ctx context.Context, ln, opsLn net.Listener) error {
 			s.log.Error("queue stopped", "err", err)
 		}
 	}()
+	if s.shards != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.shardTargets(ctx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if s.elector == nil {
@@ -374,8 +394,54 @@ func (s *service) run(ctx context.Context, ln, opsLn net.Listener) error {
 	return nil
 }
 
-// lead is the work of the leader: the resync loop and the rollout.
+// shardTargets is every replica's share of the targets and of the
+// repositories' resyncs, when they are spread over the replicas: the
+// rollout runs here, applying and watching the targets whose Leases this
+// replica holds (rollout.Own), hears the pushes any replica received, and
+// resyncs the repositories whose resync Leases it holds.
+func (s *service) shardTargets(ctx context.Context) {
+	var names []string
+	for _, t := range s.cfg.Targets {
+		names = append(names, t.Name)
+	}
+	s.log.Info("sharing targets with the other replicas", "targets", len(names))
+	if err := s.pushes.Watch(ctx, s.rollout.Kick); err != nil && ctx.Err() == nil {
+		s.log.Error("push signals not watched; pushes received by other replicas are applied at the next interval", "err", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := s.rollout.Run(ctx); err != nil {
+			s.log.Error("rollout stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		// The resync of GitHub work is spread the same way, a Lease per
+		// repository.
+		resync := func(ctx context.Context, repo string) {
+			s.bot.RunResyncOf(ctx, s.queue, s.cfg.Resync.Interval, repo)
+		}
+		if err := s.resyncs.Run(ctx, s.cfg.RepositoryNames(), resync); err != nil {
+			s.log.Error("resync Leases stopped", "err", err)
+		}
+	}()
+	if err := s.shards.Run(ctx, names, s.rollout.Own); err != nil {
+		s.log.Error("target Leases stopped", "err", err)
+	}
+	wg.Wait()
+}
+
+// lead is the work of the leader: the resync loop and the rollout, unless
+// they are spread over the replicas (shardTargets): then the leader has
+// nothing more to do than the others.
 func (s *service) lead(ctx context.Context) {
+	if s.shards != nil {
+		s.log.Info("leading; targets and resyncs are spread over the replicas")
+		<-ctx.Done()
+		return
+	}
 	s.log.Info("leading: resync and reconcile")
 	if s.pushes != nil {
 		// The watch is up before the rollout's first reconcile of every

@@ -93,10 +93,21 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 // every interval, until ctx ends. Queued behind webhook jobs of the same
 // repository, a resync never races them.
 func (b *Bot) RunResync(ctx context.Context, q Queue, interval time.Duration) {
+	b.runResync(ctx, q, interval, b.Repos)
+}
+
+// RunResyncOf is RunResync for one repository, repo: the work of a replica
+// that holds the repository's resync Lease when the resyncs are spread
+// over the replicas.
+func (b *Bot) RunResyncOf(ctx context.Context, q Queue, interval time.Duration, repo string) {
+	b.runResync(ctx, q, interval, func() []string { return []string{repo} })
+}
+
+func (b *Bot) runResync(ctx context.Context, q Queue, interval time.Duration, repos func() []string) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		for _, full := range b.Repos() {
+		for _, full := range repos() {
 			err := q.Add(full, "resync", func(ctx context.Context) error {
 				err := b.Resync(ctx, full)
 				result := "ok"

@@ -138,6 +138,10 @@ type LeaderElection struct {
 	LeaseDuration time.Duration `yaml:"leaseDuration"`
 	RenewDeadline time.Duration `yaml:"renewDeadline"`
 	RetryPeriod   time.Duration `yaml:"retryPeriod"`
+	// ShardTargets spreads the targets over the replicas, a Lease per
+	// target, and the repositories' resyncs, a Lease per repository,
+	// instead of the leader doing all of it.
+	ShardTargets bool `yaml:"shardTargets"`
 }
 
 var (

@@ -10,7 +10,12 @@
 //     so that no request is worked on by two replicas at once;
 //   - push signals (Pushes): one Lease per repository used as a mailbox, so
 //     that a push webhook received by any replica reaches the leader's
-//     rollout at once.
+//     rollout at once;
+//   - shards (Shards): one Lease per key of a kind (a target) and a
+//     presence Lease per replica, so that the keys are spread over the live
+//     replicas, each holding at most its fair share, and a dead replica's
+//     keys move to the others once its Leases have gone unrenewed for their
+//     duration.
 //
 // An Elector runs the work it is given only while it holds the Lease,
 // cancels that work as soon as leadership is lost, and gives the Lease back

@@ -95,6 +95,10 @@ type Options struct {
 	// drift issue are read as reverts asked for (see RevertLine); empty
 	// leaves reverts undone.
 	Login string
+	// Sharded spreads the targets over replicas: a target is applied and
+	// watched for drift only while Own runs for it, and Run watches none
+	// itself. Without it, Run applies and watches every target.
+	Sharded bool
 }
 
 // Rollout applies the desired state of repositories to their targets after
@@ -130,6 +134,7 @@ type targetState struct {
 	sleep    *sleeper
 	drift    *driftIssue
 	revertMu sync.Mutex // one revert pass of the target at a time
+	own      ownership  // whether this replica owns the target (Sharded)
 }
 
 // maxReported bounds how many posted reports a Rollout remembers, the
@@ -253,10 +258,14 @@ func (r *Rollout) Wants(ctx context.Context, repo, branch string) bool {
 
 // Run reconciles every repository at once, after every push and every
 // Interval, and monitors every target for drift, until ctx ends. Run it on
-// one replica at a time (the leader).
+// one replica at a time (the leader), or, with Options.Sharded, on every
+// replica, each applying and watching the targets it owns (see Own).
 func (r *Rollout) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, t := range r.targets {
+		if r.opts.Sharded {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -51,6 +51,12 @@ type fixture struct {
 // exists and before the rollout starts.
 func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server)) *fixture {
 	t.Helper()
+	return startWith(t, env, nil, before...)
+}
+
+// startWith is start with the rollout's options changed by change first.
+func startWith(t *testing.T, env *kubetest.Env, change func(*rollout.Options), before ...func(gh *githubtest.Server)) *fixture {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -85,6 +91,9 @@ func start(t *testing.T, env *kubetest.Env, before ...func(gh *githubtest.Server
 		Targets:  []cluster.Connection{target}, Interval: time.Hour, ScratchDir: t.TempDir(),
 		Links: permalink.New("https://gitvend.example.com", []byte("secret")),
 		Login: gh.BotLogin(),
+	}
+	if change != nil {
+		change(&opts)
 	}
 	r, err := rollout.New(opts)
 	if err != nil {

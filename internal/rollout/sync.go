@@ -73,74 +73,87 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
-		current, err := r.current(ctx, gh, owner, name, t, sha)
+		// Sharded, a target is applied only while this replica owns it,
+		// under a context that ends when the ownership does.
+		ctx, release, owned := r.claim(ctx, t)
+		if !owned {
+			continue
+		}
+		err := func() error {
+			defer release()
+			current, err := r.current(ctx, gh, owner, name, t, sha)
+			if err != nil {
+				return err
+			}
+			ws, err := r.windowHold(ctx, gh, clone, owner, name, sha, t, dir, current, r.now())
+			if err != nil {
+				sleepErrs = append(sleepErrs, err)
+				return nil
+			}
+			h, held := ws.apply, ws.held
+			r.setHeld(t.Name, held, h.until)
+			if current && ws.healEnded {
+				// The window ended: what self-heal left alone is healed now.
+				r.healAfterHold(ctx, t)
+			}
+			if current {
+				// Applied in full already: only watched. Changes made by hand
+				// since are drift, reported (and healed where the target
+				// asks), never quietly overwritten by a periodic apply. Sleep
+				// still comes and goes with the clock.
+				if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
+					objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
+					if err != nil {
+						sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+						return nil
+					}
+					t.rec.Observe(objs, sha)
+					settled()
+				}
+				r.settleHeld(ctx, gh, clone, owner, name, sha, t.Name)
+				if err := r.revertOnSync(ctx, t); err != nil {
+					r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
+				}
+				return nil
+			}
+			if waits, err := r.approvalGate(ctx, gh, clone, owner, name, branch, sha, t); waits || err != nil {
+				if err != nil {
+					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+				}
+				// Waiting for approvals, the target is watched as applied:
+				// drift is still reported and sleep goes on.
+				if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
+					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+				}
+				return nil
+			}
+			if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
+				held = false
+				r.setHeld(t.Name, false, time.Time{})
+			}
+			if held {
+				if err := r.reportHeld(ctx, gh, clone, owner, name, sha, t, h); err != nil {
+					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+				}
+				if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
+					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
+				}
+				return nil
+			}
+			r.setPending(ctx, gh, owner, name, sha, t.Name)
+			a := r.applyTarget(ctx, t, dir, sha, confirmed)
+			if a.Err == nil {
+				r.mu.Lock()
+				r.applied[t.Name] = sha
+				r.mu.Unlock()
+				r.recheckDrift(ctx, t, sha)
+			}
+			applied = append(applied, a)
+			return nil
+		}()
 		if err != nil {
 			return err
 		}
-		ws, err := r.windowHold(ctx, gh, clone, owner, name, sha, t, dir, current, r.now())
-		if err != nil {
-			sleepErrs = append(sleepErrs, err)
-			continue
-		}
-		h, held := ws.apply, ws.held
-		r.setHeld(t.Name, held, h.until)
-		if current && ws.healEnded {
-			// The window ended: what self-heal left alone is healed now.
-			r.healAfterHold(ctx, t)
-		}
-		if current {
-			// Applied in full already: only watched. Changes made by hand
-			// since are drift, reported (and healed where the target
-			// asks), never quietly overwritten by a periodic apply. Sleep
-			// still comes and goes with the clock.
-			if objs, err := reconcile.Desired(ctx, dir, t.Target); err == nil {
-				objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
-				if err != nil {
-					sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
-					continue
-				}
-				t.rec.Observe(objs, sha)
-				settled()
-			}
-			r.settleHeld(ctx, gh, clone, owner, name, sha, t.Name)
-			if err := r.revertOnSync(ctx, t); err != nil {
-				r.log.Warn("revert asked on the drift issue", "target", t.Name, "err", err)
-			}
-			continue
-		}
-		if waits, err := r.approvalGate(ctx, gh, clone, owner, name, branch, sha, t); waits || err != nil {
-			if err != nil {
-				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
-			}
-			// Waiting for approvals, the target is watched as applied:
-			// drift is still reported and sleep goes on.
-			if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
-				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
-			}
-			continue
-		}
-		if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
-			held = false
-			r.setHeld(t.Name, false, time.Time{})
-		}
-		if held {
-			if err := r.reportHeld(ctx, gh, clone, owner, name, sha, t, h); err != nil {
-				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
-			}
-			if err := r.watchDuringHold(ctx, gh, clone, owner, name, sha, t, ws.healEnded); err != nil {
-				sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
-			}
-			continue
-		}
-		r.setPending(ctx, gh, owner, name, sha, t.Name)
-		a := r.applyTarget(ctx, t, dir, sha, confirmed)
-		if a.Err == nil {
-			r.mu.Lock()
-			r.applied[t.Name] = sha
-			r.mu.Unlock()
-			r.recheckDrift(ctx, t, sha)
-		}
-		applied = append(applied, a)
 	}
 	if len(applied) == 0 {
 		return errors.Join(sleepErrs...)
