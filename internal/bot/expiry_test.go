@@ -373,3 +373,45 @@ spec:
 		t.Errorf("merged although its policy check failed: %+v", prs[0])
 	}
 }
+
+// TestExpiryAutoMergeOnlyItsOwnCommit: the expiry's removal waits, its
+// policy check failing (main broke a policy meanwhile). Someone with
+// write access pushes a commit of their own onto the removal's branch
+// that swaps the offending Pod for a ConfigMap: every check on that head
+// passes. gitvend merges only the removal it proposed, never a head
+// someone else wrote, so the swapped file never reaches main unreviewed.
+func TestExpiryAutoMergeOnlyItsOwnCommit(t *testing.T) {
+	clk := &clock{}
+	h := expiryHarness(t, clk, "  autoMerge: true\n")
+	mergedRequest(t, h, "1h")
+	bad := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: search-settings\n  namespace: team-search\n  labels:\n    app.kubernetes.io/name: search-settings\n    gitvend.dev/owner: search\nspec:\n  containers:\n  - name: x\n    image: quay.io/elsewhere/x:1\n"
+	if _, err := h.gh.Push(context.Background(), repo, githubtest.PushSpec{User: "alice", Branch: "main", Message: "A pod from another registry",
+		Files: map[string]string{"environments/dev/search-config.yaml": bad}}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	clk.set(2 * time.Hour)
+	h.resync(nil)
+	h.settle()
+	prs := h.expiryPRs()
+	if len(prs) != 1 || prs[0].Merged {
+		t.Fatalf("expiry pull requests before the push: %+v", prs)
+	}
+	mended := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: search-settings\n  namespace: team-search\n  labels:\n    app.kubernetes.io/name: search-settings\n    gitvend.dev/owner: search\ndata:\n  a: b\n"
+	pushed, err := h.gh.Push(context.Background(), repo, githubtest.PushSpec{User: "carol", Branch: prs[0].Head, Message: "Mend the pod, and one more thing",
+		Files: map[string]string{"environments/dev/search-config.yaml": mended}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if runs := h.checkRuns(pushed); runs[bot.CheckPolicy].Conclusion != "success" {
+		t.Fatalf("the pushed head's policy run: %+v (the attack needs it to pass)", runs[bot.CheckPolicy])
+	}
+	for i := 0; i < 2; i++ {
+		h.resync(nil)
+		h.settle()
+	}
+	if strings.Contains(h.files("main")["environments/dev/search-config.yaml"], "kind: ConfigMap") {
+		t.Fatal("a commit pushed onto the expiry's branch by someone else was merged without review")
+	}
+}
