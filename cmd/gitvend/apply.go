@@ -129,38 +129,28 @@ func (o *targetOptions) targetFromFlags(cmd *cobra.Command) (cluster.Target, err
 			return cluster.Target{}, usageError("--namespace is required without --config: name the namespaces (or prefixes such as 'team-*') objects may be placed in")
 		}
 	}
-	changed := cmd.Flags().Changed
-	if changed("kubeconfig") {
-		t.Kubeconfig = o.kubeconfig
-	}
-	if changed("context") {
-		t.Context = o.context
-	}
-	if changed("environment") {
-		t.Environments = o.environments
-	}
-	if changed("namespace") {
-		t.Namespaces = o.namespaces
-	}
-	if changed("cluster-scoped-kind") {
-		t.ClusterScopedKinds = o.clusterScopedKinds
-	}
-	if changed("prune") {
-		t.Prune = o.prune
-	}
-	if changed("inventory-namespace") {
-		t.InventoryNamespace = o.inventoryNamespace
-	}
-	if changed("max-prune") {
-		t.MaxPrune = o.maxPrune
-	}
-	if changed("max-prune-percent") {
-		t.MaxPrunePercent = o.maxPrunePercent
-	}
+	flags := cmd.Flags()
+	override(flags, "kubeconfig", &t.Kubeconfig, o.kubeconfig)
+	override(flags, "context", &t.Context, o.context)
+	override(flags, "environment", &t.Environments, o.environments)
+	override(flags, "namespace", &t.Namespaces, o.namespaces)
+	override(flags, "cluster-scoped-kind", &t.ClusterScopedKinds, o.clusterScopedKinds)
+	override(flags, "prune", &t.Prune, o.prune)
+	override(flags, "inventory-namespace", &t.InventoryNamespace, o.inventoryNamespace)
+	override(flags, "max-prune", &t.MaxPrune, o.maxPrune)
+	override(flags, "max-prune-percent", &t.MaxPrunePercent, o.maxPrunePercent)
 	if err := t.Validate(); err != nil {
 		return cluster.Target{}, badInput(flagErrors(err))
 	}
 	return t, nil
+}
+
+// override sets *dst to v when the flag name was given on the command
+// line, so that flags win over the target's settings in the configuration.
+func override[T any](flags interface{ Changed(string) bool }, name string, dst *T, v T) {
+	if flags.Changed(name) {
+		*dst = v
+	}
 }
 
 // flagErrors names, in a target's field errors, the flag that sets each field.
