@@ -72,6 +72,13 @@ type Tree struct {
 	bytes   int64
 	objects int
 	stopped error // the limit hit or the context's error
+
+	// kustomizeOnly sends every build to kustomize (for tests comparing
+	// the two ways).
+	kustomizeOnly bool
+	cache         *BuildCache
+	memoMu        sync.Mutex
+	memo          map[string]*folderBuild // composed folders, by resolved path
 }
 
 // OpenTree opens dir as a Tree bounded by lim; reads stop when ctx is
@@ -338,6 +345,14 @@ func (t *Tree) count(rel string, size int64) error {
 		return t.stop(t.limitError(rel, "bytes", t.lim.Bytes, "MaxBytes"))
 	}
 	return nil
+}
+
+// uncount gives back files and bytes counted by count.
+func (t *Tree) uncount(files int, bytes int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.files -= files
+	t.bytes -= bytes
 }
 
 // readDir lists the folder rel (already resolved), sorted by name.
