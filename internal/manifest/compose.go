@@ -457,4 +457,3 @@ func deepCopy(v any) any {
 	}
 	return v
 }
-
