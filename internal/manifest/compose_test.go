@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -219,6 +220,42 @@ var equivalenceCases = []struct {
 		"env/kustomization.yaml": kust("../a"),
 		"a/kustomization.yaml":   kust("https://example.com/x.yaml"),
 	}, "env", false},
+	{"two kustomization files", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml"), "env/kustomization.yml": kust("a.yaml"), "env/a.yaml": cm("a"),
+	}, "env", false},
+	{"Kustomization and kustomization.yml", map[string]string{
+		"env/Kustomization": kust("../a/"), "a/kustomization.yml": kust("./cm.yaml", "sub/../more.yaml"),
+		"a/cm.yaml": cm("a"), "a/more.yaml": cm("more"),
+	}, "env", true},
+	{"file listed twice", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml", "./a.yaml"), "env/a.yaml": cm("a"),
+	}, "env", false},
+	{"number out of range", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml"),
+		"env/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\nspec: {big: 99999999999999999999, inf: .inf}\n",
+	}, "env", false},
+	{"annotation kustomize sets", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml"),
+		"env/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {config.kubernetes.io/index: '3'}}\n",
+	}, "env", false},
+	{"annotations and labels of strings", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml"),
+		"env/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: {note: \"yes\"}, labels: {'app': web}}\n",
+	}, "env", true},
+	{"numbers in labels", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml"),
+		"env/a.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {tier: 1}}\n",
+	}, "env", false},
+	{"CRLF, quoted keys and unicode", map[string]string{
+		"env/kustomization.yaml": strings.ReplaceAll(kust("a.yaml"), "\n", "\r\n"),
+		"env/a.yaml":             "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {\"name\": a}\r\ndata:\r\n  'ключ': \"värde ✓\"\r\n  block: |\r\n    two\r\n    lines\r\n",
+	}, "env", true},
+	{"kustomization with two documents", map[string]string{
+		"env/kustomization.yaml": kust("a.yaml") + "---\n" + kust("a.yaml"), "env/a.yaml": cm("a"),
+	}, "env", false},
+	{"null resources", map[string]string{
+		"env/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n",
+	}, "env", false},
 	{"no documents", map[string]string{
 		"env/kustomization.yaml": kust("a.yaml"),
 		"env/a.yaml":             "# nothing yet\n",
@@ -425,4 +462,64 @@ func TestComposeStopped(t *testing.T) {
 		t.Errorf("Build after cancel = %v, want context.Canceled", err)
 	}
 	_ = os.Remove(dir)
+}
+
+// docPool are documents, plain and odd, that the random repositories of
+// TestComposeRandomRepos are made of; %d is replaced by a small number so
+// that names sometimes collide.
+var docPool = []string{
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d, namespace: a}\ndata: {k: v}\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%d\n  namespace: b\n  labels: {app: x}\n",
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d-%d, namespace: a}\nspec:\n  paused: yes\n  replicas: 0777\n  template: {spec: {hostNetwork: off, containers: [{name: c, args: [on, 1e3, ~]}]}}\n",
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: ns-%d}\n",
+	"# comment only\n",
+	"null\n",
+	"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: s-%d, namespace: a}}\n",
+	"apiVersion: v1\nkind: Service\nmetadata: {name: svc-%d, namespace: a, annotations: {x: &a y, z: *a}}\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: a}\n",
+}
+
+// TestComposeRandomRepos builds random repositories of nested folders
+// and multi-document files both ways.
+func TestComposeRandomRepos(t *testing.T) {
+	composedN := 0
+	for seed := int64(0); seed < 60; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		n := 2 + rng.IntN(6)
+		files := map[string]string{}
+		for i := 0; i < n; i++ {
+			var res []string
+			for f := 0; f < rng.IntN(3); f++ {
+				name := fmt.Sprintf("f%d.yaml", f)
+				var docs []string
+				for d := 0; d < 1+rng.IntN(3); d++ {
+					pool := docPool
+					if rng.IntN(4) > 0 {
+						pool = docPool[:4] // mostly plain documents
+					}
+					docs = append(docs, strings.ReplaceAll(pool[rng.IntN(len(pool))], "%d", fmt.Sprint(rng.IntN(20))))
+				}
+				files[fmt.Sprintf("k%d/%s", i, name)] = strings.Join(docs, "---\n")
+				res = append(res, name)
+			}
+			for j := i + 1; j < n; j++ {
+				if rng.IntN(3) == 0 {
+					res = append(res, fmt.Sprintf("../k%d", j))
+				}
+			}
+			rng.Shuffle(len(res), func(a, b int) { res[a], res[b] = res[b], res[a] })
+			files[fmt.Sprintf("k%d/kustomization.yaml", i)] = kust(res...)
+		}
+		dir := writeTree(t, files)
+		fast, composed := buildWay(t, dir, "k0", false, Limits{})
+		slow, _ := buildWay(t, dir, "k0", true, Limits{})
+		sameBuild(t, fmt.Sprintf("seed %d", seed), fast, slow)
+		if composed {
+			composedN++
+		}
+	}
+	if composedN < 10 {
+		t.Errorf("only %d of 60 random repositories were composed", composedN)
+	}
+	t.Logf("%d of 60 random repositories composed", composedN)
 }
