@@ -51,5 +51,16 @@ func (c *BuildCache) add(key string, objs []Object) {
 }
 
 // UseCache makes the tree's builds remember and reuse composed folders
-// in c. Set it before the first build.
-func (t *Tree) UseCache(c *BuildCache) { t.cache = c }
+// in c; builds already running may not.
+func (t *Tree) UseCache(c *BuildCache) {
+	t.memoMu.Lock()
+	defer t.memoMu.Unlock()
+	t.cache = c
+}
+
+// buildCache returns the cache UseCache set, if any.
+func (t *Tree) buildCache() *BuildCache {
+	t.memoMu.Lock()
+	defer t.memoMu.Unlock()
+	return t.cache
+}

@@ -155,11 +155,17 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 		parts = append(parts, part{file: p})
 	}
 	key := ""
-	if t.cache != nil {
+	cache := t.buildCache()
+	for _, k := range keys {
+		if k == "" {
+			cache = nil // a folder composed before the cache was set
+		}
+	}
+	if cache != nil {
 		if key, err = c.key(dir, keys); err != nil {
 			return nil, err
 		}
-		if objs, ok := t.cache.get(key); ok {
+		if objs, ok := cache.get(key); ok {
 			fb = &folderBuild{objs: objs, key: key}
 			t.remember(dir, fb)
 			return fb, nil
@@ -177,8 +183,8 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 		}
 		fb.objs = append(fb.objs, objs...)
 	}
-	if t.cache != nil {
-		t.cache.add(key, fb.objs)
+	if cache != nil {
+		cache.add(key, fb.objs)
 	}
 	t.remember(dir, fb)
 	return fb, nil
