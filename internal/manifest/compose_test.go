@@ -523,3 +523,40 @@ func TestComposeRandomRepos(t *testing.T) {
 	}
 	t.Logf("%d of 60 random repositories composed", composedN)
 }
+
+// TestComposeConcurrentBuilds builds environments that share folders in
+// parallel on one tree with a cache, as a check builds environments.
+func TestComposeConcurrentBuilds(t *testing.T) {
+	files := map[string]string{}
+	for _, env := range []string{"dev", "prod", "qa", "stage"} {
+		files["environments/"+env+"/kustomization.yaml"] = kust("../../shared", "../../"+env)
+		files[env+"/kustomization.yaml"] = kust("cm.yaml")
+		files[env+"/cm.yaml"] = cm(env)
+	}
+	files["shared/kustomization.yaml"] = kust("cm.yaml")
+	files["shared/cm.yaml"] = cm("shared")
+	dir := writeTree(t, files)
+	tree, err := OpenTree(context.Background(), dir, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tree.Close()
+	envs := []string{"dev", "prod", "qa", "stage"}
+	got := make([][]Object, len(envs))
+	errs := make([]error, len(envs))
+	done := make(chan int)
+	for i, env := range envs {
+		go func() {
+			tree.UseCache(NewBuildCache(8))
+			got[i], errs[i] = tree.Build("environments/" + env)
+			done <- i
+		}()
+	}
+	for range envs {
+		<-done
+	}
+	for i, env := range envs {
+		want, _ := buildWay(t, dir, "environments/"+env, true, Limits{})
+		sameBuild(t, env, builtBy{objs: got[i], err: errs[i]}, want)
+	}
+}
