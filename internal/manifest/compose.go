@@ -282,20 +282,42 @@ func (c *composer) file(p string) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := plainYAML(data); err != nil {
-		return nil, err
+	// Decode, for documents plainYAML accepts.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []Object
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil || !plainNode(&doc) || listLike(&doc) {
+			return nil, errNotComposable
+		}
+		got, err := decodeDocument(p, &doc)
+		if err != nil {
+			return nil, errNotComposable
+		}
+		docs = append(docs, got...)
 	}
-	docs, err := Decode(p, data)
-	if err != nil {
-		return nil, errNotComposable
+	// The kustomize path finds each object's document by kind and name
+	// (pick); most are alone of their kind and name in their file.
+	type kindName struct{ kind, name string }
+	count := make(map[kindName]int, len(docs))
+	for _, d := range docs {
+		count[kindName{d.Kind, d.Name}]++
 	}
 	out := make([]Object, 0, len(docs))
 	for _, d := range docs {
-		if d.Name == "" || isList(d.Content) || !plainMetadata(d.Content) {
+		if d.Name == "" || !plainMetadata(d.Content) {
 			return nil, errNotComposable
 		}
 		o := Object{ID: d.ID, Content: d.Content, File: p}
-		o.Line, o.node = pick(docs, o.Kind, o.Name)
+		if count[kindName{d.Kind, d.Name}] == 1 {
+			o.Line, o.node = d.Line, d.node
+		} else {
+			o.Line, o.node = pick(docs, o.Kind, o.Name)
+		}
 		out = append(out, o)
 	}
 	return out, nil
@@ -372,24 +394,6 @@ func aggregated(data []byte) ([]string, error) {
 	return out, nil
 }
 
-// plainYAML checks that every document of data is YAML that kustomize's
-// reader and Decode read alike: no anchors, aliases, merge keys or
-// explicit tags, keys that are plain strings, and scalars of the core
-// types only (no timestamps, binary data or numbers out of range).
-func plainYAML(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil || !plainNode(&doc) || listLike(&doc) {
-			return errNotComposable
-		}
-	}
-}
-
 // listLike tells whether a document may be a List kustomize expands.
 func listLike(doc *yaml.Node) bool {
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -405,7 +409,10 @@ func listLike(doc *yaml.Node) bool {
 	return false
 }
 
-// plainNode checks n and what is under it for plainYAML.
+// plainNode tells whether n and what is under it is YAML that
+// kustomize's reader and Decode read alike: no anchors, aliases, merge
+// keys or explicit tags, keys that are plain strings, and scalars of the
+// core types only (no timestamps, binary data or numbers out of range).
 func plainNode(n *yaml.Node) bool {
 	if n.Anchor != "" || n.Kind == yaml.AliasNode || n.Style&yaml.TaggedStyle != 0 {
 		return false

@@ -560,3 +560,64 @@ func TestComposeConcurrentBuilds(t *testing.T) {
 		sameBuild(t, env, builtBy{objs: got[i], err: errs[i]}, want)
 	}
 }
+
+// BenchmarkBuild builds an environment of 1,000 objects in four files of
+// one kustomization, and one of 500 request folders of two objects each,
+// composed and through kustomize.
+func BenchmarkBuild(b *testing.B) {
+	flat := map[string]string{}
+	var names []string
+	for f := range 4 {
+		var docs []string
+		for i := range 250 {
+			docs = append(docs, fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: obj-%04d\n  namespace: ns-%d\n"+
+				"  labels: {app: obj-%04d}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: obj-%04d}}\n  template:\n"+
+				"    metadata: {labels: {app: obj-%04d}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n"+
+				"        resources: {requests: {cpu: 10m, memory: 16Mi}}\n", i, f, i, i, i))
+		}
+		name := fmt.Sprintf("ns-%d.yaml", f)
+		flat["env/"+name] = strings.Join(docs, "---\n")
+		names = append(names, name)
+	}
+	flat["env/kustomization.yaml"] = kust(names...)
+	folders := map[string]string{}
+	var refs []string
+	for i := range 500 {
+		req := fmt.Sprintf("requests/app-%d", i)
+		refs = append(refs, "../"+req)
+		folders[req+"/kustomization.yaml"] = kust("cm.yaml", "svc.yaml")
+		folders[req+"/cm.yaml"] = cm(fmt.Sprintf("app-%d", i))
+		folders[req+"/svc.yaml"] = fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata: {name: app-%d, namespace: a}\nspec: {ports: [{port: 80}]}\n", i)
+	}
+	folders["env/kustomization.yaml"] = kust(refs...)
+	for _, shape := range []struct {
+		name  string
+		files map[string]string
+	}{{"objects=1000/files=4", flat}, {"requests=500", folders}} {
+		dir := b.TempDir()
+		for name, content := range shape.files {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, way := range []string{"composed", "kustomize"} {
+			b.Run(shape.name+"/"+way, func(b *testing.B) {
+				for b.Loop() {
+					tree, err := OpenTree(context.Background(), dir, Limits{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					tree.kustomizeOnly = way == "kustomize"
+					if _, err := tree.Build("env"); err != nil {
+						b.Fatal(err)
+					}
+					tree.Close()
+				}
+			})
+		}
+	}
+}

@@ -79,6 +79,46 @@ type Tree struct {
 	cache         *BuildCache
 	memoMu        sync.Mutex
 	memo          map[string]*folderBuild // composed folders, by resolved path
+
+	statMu sync.Mutex
+	stats  map[string]statResult // what Lstat said of each path
+}
+
+// statResult is one answer of Lstat: a FileInfo, or that nothing is there.
+type statResult struct {
+	fi       fs.FileInfo
+	notExist error
+}
+
+// lstat is the tree's root's Lstat, asked once per path: a tree reads a
+// folder that does not change while it is read (a checkout), and a build
+// resolves the same folders again and again.
+func (t *Tree) lstat(p string) (fs.FileInfo, error) {
+	t.statMu.Lock()
+	r, ok := t.stats[p]
+	t.statMu.Unlock()
+	if ok {
+		if r.notExist != nil {
+			return nil, r.notExist
+		}
+		return r.fi, nil
+	}
+	fi, err := t.root.Lstat(p)
+	switch {
+	case err == nil:
+		r = statResult{fi: fi}
+	case errors.Is(err, fs.ErrNotExist):
+		r = statResult{notExist: err}
+	default:
+		return nil, err
+	}
+	t.statMu.Lock()
+	if t.stats == nil {
+		t.stats = map[string]statResult{}
+	}
+	t.stats[p] = r
+	t.statMu.Unlock()
+	return fi, err
 }
 
 // OpenTree opens dir as a Tree bounded by lim; reads stop when ctx is
@@ -218,7 +258,7 @@ func (t *Tree) resolve(rel string) (string, fs.FileInfo, error) {
 			return "", nil, t.stop(t.limitError(rel, "nested folders", t.lim.Depth, "MaxFolderDepth"))
 		}
 		next := filepath.Join(append(append([]string{}, done...), seg)...)
-		fi, err := t.root.Lstat(next)
+		fi, err := t.lstat(next)
 		if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && len(rest) > 0) {
 			return filepath.Join(append([]string{next}, rest...)...), nil, nil
 		}
@@ -255,7 +295,7 @@ func (t *Tree) resolve(rel string) (string, fs.FileInfo, error) {
 		res = "."
 	}
 	if info == nil {
-		fi, err := t.root.Lstat(res)
+		fi, err := t.lstat(res)
 		if err != nil {
 			return "", nil, fmt.Errorf("resolve %s: %w", t.Path(rel), err)
 		}
