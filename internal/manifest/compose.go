@@ -121,20 +121,25 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.read(kfile)
+	v, err := t.vetted(dir)
+	if err != nil || v == nil || v.file != kfile {
+		return nil, errNotComposable
+	}
+	entries, err := aggregated(v.data)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := aggregated(data)
-	if err != nil {
-		return nil, err
-	}
+	// Every input of the build, in order: the kustomization, each file
+	// read and the key of each folder's build.
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s", filepath.ToSlash(kfile), len(v.data), v.data)
 	type part struct {
-		file string       // a file of dir, or
+		file string       // a file of dir and its data, or
+		data []byte       //
 		sub  *folderBuild // the build of a folder
 	}
 	parts := make([]part, 0, len(entries))
-	var keys []string
+	keyed := true
 	for _, e := range entries {
 		p, fi, err := c.entry(dir, e)
 		if err != nil {
@@ -146,38 +151,42 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 				return nil, err
 			}
 			parts = append(parts, part{sub: sub})
-			keys = append(keys, sub.key)
+			fmt.Fprintf(h, "folder\x00%s\x00", sub.key)
+			keyed = keyed && sub.key != ""
 			continue
 		}
 		if !within(dir, p) || isKustomizationName(filepath.Base(p)) {
 			return nil, errNotComposable // root-only restriction: kustomize refuses it
 		}
-		parts = append(parts, part{file: p})
-	}
-	key := ""
-	cache := t.buildCache()
-	for _, k := range keys {
-		if k == "" {
-			cache = nil // a folder composed before the cache was set
-		}
-	}
-	if cache != nil {
-		if key, err = c.key(dir, keys); err != nil {
+		data, err := c.read(p)
+		if err != nil {
 			return nil, err
 		}
+		parts = append(parts, part{file: p, data: data})
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00%s", filepath.ToSlash(p), len(data), data)
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	cache := t.buildCache()
+	if !keyed {
+		cache = nil // a folder composed before the cache was set
+	}
+	if cache != nil {
 		if objs, ok := cache.get(key); ok {
 			fb = &folderBuild{objs: objs, key: key}
 			t.remember(dir, fb)
 			return fb, nil
 		}
 	}
-	fb = &folderBuild{key: key}
+	fb = &folderBuild{}
+	if cache != nil {
+		fb.key = key
+	}
 	for _, p := range parts {
 		if p.sub != nil {
 			fb.objs = append(fb.objs, p.sub.objs...)
 			continue
 		}
-		objs, err := c.file(p.file)
+		objs, err := c.decode(p.file, p.data)
 		if err != nil {
 			return nil, err
 		}
@@ -260,28 +269,10 @@ func within(dir, p string) bool {
 	return dir == "." || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
-// key names the inputs of the build of dir: the files under it and the
-// keys of the folders it includes.
-func (c *composer) key(dir string, subs []string) (string, error) {
-	digest, err := c.t.Digest([]string{filepath.ToSlash(dir)})
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", filepath.ToSlash(dir), digest)
-	for _, s := range subs {
-		fmt.Fprintf(h, "%s\x00", s)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// file decodes the documents of the file p as kustomize reads them, with
-// the file and line the kustomize path gives each object.
-func (c *composer) file(p string) ([]Object, error) {
-	data, err := c.read(p)
-	if err != nil {
-		return nil, err
-	}
+// decode decodes the documents of the file p, read as data, as
+// kustomize reads them, with the file and line the kustomize path gives
+// each object.
+func (c *composer) decode(p string, data []byte) ([]Object, error) {
 	// Decode, for documents plainYAML accepts.
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []Object

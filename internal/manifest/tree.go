@@ -78,7 +78,8 @@ type Tree struct {
 	kustomizeOnly bool
 	cache         *BuildCache
 	memoMu        sync.Mutex
-	memo          map[string]*folderBuild // composed folders, by resolved path
+	memo          map[string]*folderBuild         // composed folders, by resolved path
+	vets          map[string]*vettedKustomization // vetted kustomizations, by folder
 
 	statMu sync.Mutex
 	stats  map[string]statResult // what Lstat said of each path
