@@ -59,7 +59,9 @@ func (l Limits) withDefaults() Limits {
 // the tree, never outside it and never to a folder, and what is read is
 // bounded by Limits. A Tree stops reading once its context is done or a
 // limit is hit; every later read gives the same error. A Tree is meant for
-// one check or build at a time.
+// one check or build at a time, of a folder that does not change while it
+// is open (a checkout): what it has resolved, vetted and composed is
+// remembered for its later reads and builds.
 type Tree struct {
 	ctx  context.Context
 	dir  string // as given, to name files
