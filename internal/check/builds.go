@@ -16,11 +16,21 @@ import (
 // remembers: a few environments of a few bases and their pull requests.
 const buildCacheSize = 64
 
+// folderCacheSize is how many folder builds a caching Checker remembers
+// (manifest.BuildCache): every request folder of a repository as large
+// as one tree may read (manifest.MaxFiles).
+const folderCacheSize = manifest.MaxFiles
+
 // buildCache remembers environment builds by the digest of every file
 // the build may read (manifest.Tree.Folders and Digest), so that an
 // environment a pull request leaves alone is built once, for its base,
-// and not again for every pull request on that base.
+// and not again for every pull request on that base. An environment a
+// pull request touches is built again from the folders it remembers
+// (folders): only the folders the pull request changes are read as
+// manifests again.
 type buildCache struct {
+	folders *manifest.BuildCache
+
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, []manifest.Object] // files relative to the repository
 	hits int                                       // builds answered from the cache
@@ -31,7 +41,7 @@ func newBuildCache(size int) *buildCache {
 	if err != nil {
 		panic(fmt.Sprintf("environment build cache of size %d: %v", size, err))
 	}
-	return &buildCache{lru: l}
+	return &buildCache{lru: l, folders: manifest.NewBuildCache(folderCacheSize)}
 }
 
 // buildEnvironment builds env from repo as desired.BuildEnvironment does,
@@ -49,6 +59,7 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 		objs, err := desired.BuildEnvironment(repo, env)
 		return objs, folders, err
 	}
+	repo.UseCache(cache.folders)
 	digest, err := repo.Digest(folders)
 	if err != nil {
 		return nil, folders, err

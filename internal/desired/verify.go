@@ -9,10 +9,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/config"
@@ -41,29 +43,41 @@ type Plan struct {
 	Roots map[string][]byte
 }
 
-// Build renders every request of the repository in dir.
+// Build renders every request of the repository in dir. Requests are
+// rendered in parallel, at most GOMAXPROCS at a time; the plan lists them
+// in the order of Requests whichever ends first.
 func Build(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) (*Plan, error) {
 	records, err := Requests(dir)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{Records: records, Failed: map[string]error{}, Roots: map[string][]byte{}}
-	dirsByEnv := map[string][]string{}
-	for _, rec := range records {
+	rendered := make([]*Rendered, len(records))
+	failed := make([]error, len(records))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, rec := range records {
 		if rec.Err != nil {
-			p.Failed[rec.Path] = rec.Err
+			failed[i] = rec.Err
 			continue
 		}
 		if _, err := admission.Environment(cfg, rec.Request.Spec.Environment); err != nil {
-			p.Failed[rec.Path] = err
+			failed[i] = err
 			continue
 		}
-		r, err := Render(ctx, cat, rec.Request)
-		if err != nil {
-			p.Failed[rec.Path] = err
+		g.Go(func() error {
+			rendered[i], failed[i] = Render(ctx, cat, rec.Request)
+			return nil
+		})
+	}
+	_ = g.Wait() // each render keeps its own error
+	dirsByEnv := map[string][]string{}
+	for i, rec := range records {
+		if failed[i] != nil {
+			p.Failed[rec.Path] = failed[i]
 			continue
 		}
-		p.Rendered = append(p.Rendered, r)
+		p.Rendered = append(p.Rendered, rendered[i])
 		dirsByEnv[rec.Request.Spec.Environment] = append(dirsByEnv[rec.Request.Spec.Environment], rec.Request.RenderDir())
 	}
 	for _, env := range cfg.Environments {
@@ -105,29 +119,24 @@ func Verify(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) ([]F
 			renderDirs[rec.Request.RenderDir()] = true
 		}
 	}
-	for _, r := range p.Rendered {
-		want := map[string]bool{}
-		for _, f := range r.Files {
-			want[f.Path] = true
-			got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				out = append(out, Finding{Path: f.Path, Msg: "missing: run `gitvend render --write` and commit the result"})
-			case err != nil:
-				return nil, fmt.Errorf("read rendered file: %w", err)
-			case !bytes.Equal(got, f.Data):
-				out = append(out, Finding{Path: f.Path, Msg: "differs from a fresh render of " + r.Request.Path() +
-					" (edited by hand, or the blueprint changed): change the request instead and run `gitvend render --write`",
-					Diff: unifiedDiff(f.Path, got, f.Data)})
-			}
+	// Each request's files are compared in parallel; findings are
+	// sorted below.
+	found := make([][]Finding, len(p.Rendered))
+	errs := make([]error, len(p.Rendered))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, r := range p.Rendered {
+		g.Go(func() error {
+			found[i], errs[i] = verifyRendered(dir, r)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, f := range found {
+		if errs[i] != nil {
+			return nil, errs[i] // the first in the plan's order
 		}
-		entries, _ := os.ReadDir(filepath.Join(dir, filepath.FromSlash(r.Request.RenderDir())))
-		for _, e := range entries {
-			p := path.Join(r.Request.RenderDir(), e.Name())
-			if !want[p] {
-				out = append(out, Finding{Path: p, Msg: "not produced by blueprint " + r.Request.Spec.Blueprint + ": remove it, or put hand-written manifests in the environment root"})
-			}
-		}
+		out = append(out, f...)
 	}
 	orphans, err := orphanDirs(dir, renderDirs)
 	if err != nil {
@@ -164,6 +173,35 @@ func Verify(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) ([]F
 		}
 		return out[i].Msg < out[j].Msg
 	})
+	return out, nil
+}
+
+// verifyRendered compares the files of one rendered request with the
+// repository in dir.
+func verifyRendered(dir string, r *Rendered) ([]Finding, error) {
+	var out []Finding
+	want := map[string]bool{}
+	for _, f := range r.Files {
+		want[f.Path] = true
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			out = append(out, Finding{Path: f.Path, Msg: "missing: run `gitvend render --write` and commit the result"})
+		case err != nil:
+			return nil, fmt.Errorf("read rendered file: %w", err)
+		case !bytes.Equal(got, f.Data):
+			out = append(out, Finding{Path: f.Path, Msg: "differs from a fresh render of " + r.Request.Path() +
+				" (edited by hand, or the blueprint changed): change the request instead and run `gitvend render --write`",
+				Diff: unifiedDiff(f.Path, got, f.Data)})
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, filepath.FromSlash(r.Request.RenderDir())))
+	for _, e := range entries {
+		p := path.Join(r.Request.RenderDir(), e.Name())
+		if !want[p] {
+			out = append(out, Finding{Path: p, Msg: "not produced by blueprint " + r.Request.Spec.Blueprint + ": remove it, or put hand-written manifests in the environment root"})
+		}
+	}
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // originAnnotation is where kustomize records the file a resource came from.
 const originAnnotation = "config.kubernetes.io/origin"
 
-// Build runs kustomize on the kustomization in the folder rel of the tree
+// Build builds the kustomization in the folder rel of the tree
 // (slash-separated, relative to it) and returns the objects it produces,
 // in kustomize's order. Each object keeps the file (named as Path names
 // it) and line of the document it came from, so that findings point at
@@ -25,7 +26,10 @@ const originAnnotation = "config.kubernetes.io/origin"
 // Nothing outside the tree is read: every kustomization the build reads is
 // first vetted for remote references (URLs, Git addresses) and Helm
 // charts, which are refused with the file and line, before kustomize
-// runs; kustomize reads files only through the tree, with its root-only
+// runs. A build whose kustomizations only list files and folders is
+// composed without kustomize, to the same result (see compose.go), and
+// the folders it composes are remembered for the tree's later builds and,
+// with UseCache, for other trees; kustomize reads files only through the tree, with its root-only
 // load restriction, and no plugin runs. The tree's limits bound the build.
 func (t *Tree) Build(rel string) ([]Object, error) {
 	rel = filepath.Clean(filepath.FromSlash(rel))
@@ -42,6 +46,18 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 	}
 	if err := t.vet(res, map[string]bool{}); err != nil {
 		return nil, err
+	}
+	if !t.kustomizeOnly {
+		objs, err := t.compose(res)
+		switch {
+		case err == nil:
+			if err := t.countObjects(kfile, len(objs)); err != nil {
+				return nil, err
+			}
+			return objs, nil
+		case !errors.Is(err, errNotComposable):
+			return nil, err
+		}
 	}
 	rm, err := t.kustomize(res, kfile)
 	if err != nil {
@@ -125,29 +141,37 @@ func (t *Tree) locate(dir, origin string, o *Object, cache map[string][]Object) 
 		cache[file] = docs
 	}
 	o.File = t.Path(file)
-	// Prefer the document of the same kind and name; name prefixes and
-	// suffixes added by kustomize still contain the original name.
+	o.Line, o.node = pick(docs, o.Kind, o.Name)
+}
+
+// pick returns the line and node of the document among docs, those of
+// one file, that an object of kind and name was built from: the one of
+// the same kind and name, or else the one whose name the object's name
+// contains (kustomize's prefixes and suffixes keep it), or else the only
+// one of the kind; line 1 of the file when none is alone in its class,
+// and 0 for a file without documents.
+func pick(docs []Object, kind, name string) (int, *yaml.Node) {
 	var exact, partial, sameKind []Object
 	for _, d := range docs {
 		switch {
-		case d.Kind != o.Kind:
+		case d.Kind != kind:
 			continue
-		case d.Name == o.Name:
+		case d.Name == name:
 			exact = append(exact, d)
-		case d.Name != "" && strings.Contains(o.Name, d.Name):
+		case d.Name != "" && strings.Contains(name, d.Name):
 			partial = append(partial, d)
 		}
 		sameKind = append(sameKind, d)
 	}
 	for _, c := range [][]Object{exact, partial, sameKind} {
 		if len(c) == 1 {
-			o.Line, o.node = c[0].Line, c[0].node
-			return
+			return c[0].Line, c[0].node
 		}
 	}
 	if len(docs) > 0 {
-		o.Line = 1
+		return 1, nil
 	}
+	return 0, nil
 }
 
 // normalize turns the values kyaml returns into the JSON-compatible types

@@ -238,18 +238,11 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 		return nil
 	}
 	seen[rel] = true
-	file := t.kustomizationFile(rel)
-	if file == "" {
-		return nil
-	}
-	data, err := t.readFile(file)
-	if err != nil {
+	v, err := t.vetted(rel)
+	if err != nil || v == nil {
 		return err
 	}
-	incl, err := vetKustomization(t.Path(file), data)
-	if err != nil {
-		return err
-	}
+	incl := v.includes
 	var errs []error
 	for _, p := range incl {
 		sub := filepath.Join(rel, filepath.FromSlash(p))
@@ -265,4 +258,43 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// vettedKustomization is the kustomization of a folder that vet read
+// and found nothing to refuse in.
+type vettedKustomization struct {
+	file     string // relative to the tree
+	data     []byte
+	includes []string
+}
+
+// vetted reads and vets the kustomization of the folder rel, once per
+// tree: nil when the folder has none.
+func (t *Tree) vetted(rel string) (*vettedKustomization, error) {
+	t.memoMu.Lock()
+	v, ok := t.vets[rel]
+	t.memoMu.Unlock()
+	if ok {
+		return v, nil
+	}
+	file := t.kustomizationFile(rel)
+	if file == "" {
+		return nil, nil
+	}
+	data, err := t.readFile(file)
+	if err != nil {
+		return nil, err
+	}
+	incl, err := vetKustomization(t.Path(file), data)
+	if err != nil {
+		return nil, err
+	}
+	v = &vettedKustomization{file: file, data: data, includes: incl}
+	t.memoMu.Lock()
+	if t.vets == nil {
+		t.vets = map[string]*vettedKustomization{}
+	}
+	t.vets[rel] = v
+	t.memoMu.Unlock()
+	return v, nil
 }

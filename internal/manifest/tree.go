@@ -59,7 +59,9 @@ func (l Limits) withDefaults() Limits {
 // the tree, never outside it and never to a folder, and what is read is
 // bounded by Limits. A Tree stops reading once its context is done or a
 // limit is hit; every later read gives the same error. A Tree is meant for
-// one check or build at a time.
+// one check or build at a time, of a folder that does not change while it
+// is open (a checkout): what it has resolved, vetted and composed is
+// remembered for its later reads and builds.
 type Tree struct {
 	ctx  context.Context
 	dir  string // as given, to name files
@@ -72,6 +74,54 @@ type Tree struct {
 	bytes   int64
 	objects int
 	stopped error // the limit hit or the context's error
+
+	// kustomizeOnly sends every build to kustomize (for tests comparing
+	// the two ways).
+	kustomizeOnly bool
+	cache         *BuildCache
+	memoMu        sync.Mutex
+	memo          map[string]*folderBuild         // composed folders, by resolved path
+	vets          map[string]*vettedKustomization // vetted kustomizations, by folder
+
+	statMu sync.Mutex
+	stats  map[string]statResult // what Lstat said of each path
+}
+
+// statResult is one answer of Lstat: a FileInfo, or that nothing is there.
+type statResult struct {
+	fi       fs.FileInfo
+	notExist error
+}
+
+// lstat is the tree's root's Lstat, asked once per path: a tree reads a
+// folder that does not change while it is read (a checkout), and a build
+// resolves the same folders again and again.
+func (t *Tree) lstat(p string) (fs.FileInfo, error) {
+	t.statMu.Lock()
+	r, ok := t.stats[p]
+	t.statMu.Unlock()
+	if ok {
+		if r.notExist != nil {
+			return nil, r.notExist
+		}
+		return r.fi, nil
+	}
+	fi, err := t.root.Lstat(p)
+	switch {
+	case err == nil:
+		r = statResult{fi: fi}
+	case errors.Is(err, fs.ErrNotExist):
+		r = statResult{notExist: err}
+	default:
+		return nil, err
+	}
+	t.statMu.Lock()
+	if t.stats == nil {
+		t.stats = map[string]statResult{}
+	}
+	t.stats[p] = r
+	t.statMu.Unlock()
+	return fi, err
 }
 
 // OpenTree opens dir as a Tree bounded by lim; reads stop when ctx is
@@ -211,7 +261,7 @@ func (t *Tree) resolve(rel string) (string, fs.FileInfo, error) {
 			return "", nil, t.stop(t.limitError(rel, "nested folders", t.lim.Depth, "MaxFolderDepth"))
 		}
 		next := filepath.Join(append(append([]string{}, done...), seg)...)
-		fi, err := t.root.Lstat(next)
+		fi, err := t.lstat(next)
 		if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.IsDir() && fi.Mode()&fs.ModeSymlink == 0 && len(rest) > 0) {
 			return filepath.Join(append([]string{next}, rest...)...), nil, nil
 		}
@@ -248,7 +298,7 @@ func (t *Tree) resolve(rel string) (string, fs.FileInfo, error) {
 		res = "."
 	}
 	if info == nil {
-		fi, err := t.root.Lstat(res)
+		fi, err := t.lstat(res)
 		if err != nil {
 			return "", nil, fmt.Errorf("resolve %s: %w", t.Path(rel), err)
 		}
@@ -338,6 +388,14 @@ func (t *Tree) count(rel string, size int64) error {
 		return t.stop(t.limitError(rel, "bytes", t.lim.Bytes, "MaxBytes"))
 	}
 	return nil
+}
+
+// uncount gives back files and bytes counted by count.
+func (t *Tree) uncount(files int, bytes int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.files -= files
+	t.bytes -= bytes
 }
 
 // readDir lists the folder rel (already resolved), sorted by name.

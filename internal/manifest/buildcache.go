@@ -1,0 +1,66 @@
+package manifest
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// BuildCache remembers composed folder builds across Trees, such as the
+// checkouts of a base and its pull requests: a folder whose files, and
+// the builds of the folders it includes, are those of a folder built
+// before is not decoded again. Objects are kept with their files relative
+// to the tree and handed out as copies. It is safe for concurrent use.
+type BuildCache struct {
+	mu   sync.Mutex
+	lru  *simplelru.LRU[string, []Object]
+	hits int
+}
+
+// NewBuildCache returns a cache of the builds of at most size folders.
+func NewBuildCache(size int) *BuildCache {
+	l, err := simplelru.NewLRU[string, []Object](size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("folder build cache of size %d: %v", size, err))
+	}
+	return &BuildCache{lru: l}
+}
+
+// Hits returns how many folder builds the cache has answered.
+func (c *BuildCache) Hits() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hits
+}
+
+func (c *BuildCache) get(key string) ([]Object, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	objs, ok := c.lru.Get(key)
+	if ok {
+		c.hits++
+	}
+	return objs, ok
+}
+
+func (c *BuildCache) add(key string, objs []Object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lru.Add(key, objs)
+}
+
+// UseCache makes the tree's builds remember and reuse composed folders
+// in c; builds already running may not.
+func (t *Tree) UseCache(c *BuildCache) {
+	t.memoMu.Lock()
+	defer t.memoMu.Unlock()
+	t.cache = c
+}
+
+// buildCache returns the cache UseCache set, if any.
+func (t *Tree) buildCache() *BuildCache {
+	t.memoMu.Lock()
+	defer t.memoMu.Unlock()
+	return t.cache
+}
