@@ -240,10 +240,11 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		o := &objs[i]
 		o.File = c.rel(o.File)
 		ctx := own.context(o)
-		head[placeKey(ctx.Environment, o.ID)] = fingerprint(o)
+		fp := fingerprint(o)
+		head[placeKey(ctx.Environment, o.ID)] = fp
 		where[placeKey(ctx.Environment, o.ID)] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
-		subjects[i] = policy.Subject{Object: o, Context: ctx}
+		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
 		if _, known := manifest.Scope(o.ID); !known {
 			rep.Notices = append(rep.Notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(

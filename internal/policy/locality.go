@@ -105,8 +105,12 @@ func (a *analysis) helper(r *ast.Rule) helperReach {
 	}
 	h := helperReach{done: true}
 	a.helpers[r] = h // rules cannot recurse; this only guards the walk
-	for ; r != nil; r = r.Else {
-		ast.WalkTerms(r, func(t *ast.Term) bool {
+	for rule := r; rule != nil; rule = rule.Else {
+		params := paramReads(rule)
+		ast.WalkTerms(rule, func(t *ast.Term) bool {
+			if params[t] {
+				return true
+			}
 			a.termReach(t, &h)
 			if ref, isRef := t.Value.(ast.Ref); isRef {
 				for _, k := range ref[1:] {
@@ -116,7 +120,7 @@ func (a *analysis) helper(r *ast.Rule) helperReach {
 			}
 			return false
 		})
-		ast.WalkExprs(r, func(e *ast.Expr) bool {
+		ast.WalkExprs(rule, func(e *ast.Expr) bool {
 			if len(e.With) > 0 {
 				h.subjects, h.other = true, true
 			}
@@ -126,6 +130,54 @@ func (a *analysis) helper(r *ast.Rule) helperReach {
 	a.helpers[r] = h
 	return h
 }
+
+// paramReads finds the input terms of object.get(input, ["params", ...],
+// default) in rule, which read input.params only (see lib.params).
+func paramReads(rule *ast.Rule) map[*ast.Term]bool {
+	out := map[*ast.Term]bool{}
+	isInput := func(t *ast.Term) bool {
+		if ref, isRef := t.Value.(ast.Ref); isRef {
+			return len(ref) == 1 && ref[0].Equal(ast.InputRootDocument)
+		}
+		return t.Value.Compare(ast.InputRootDocument.Value) == 0
+	}
+	aliases := map[ast.Var]*ast.Term{} // v = input: the input term
+	uses := map[ast.Var]int{}          // uses of v other than reading params
+	ast.WalkExprs(rule, func(e *ast.Expr) bool {
+		if e.IsEquality() {
+			if v, isVar := e.Operand(0).Value.(ast.Var); isVar && isInput(e.Operand(1)) {
+				aliases[v] = e.Operand(1)
+			}
+		}
+		return false
+	})
+	params := map[*ast.Term]bool{} // first arguments of object.get(x, ["params", ...])
+	ast.WalkExprs(rule, func(e *ast.Expr) bool {
+		if e.IsCall() && e.Operator().Equal(objectGet) && len(e.Operands()) >= 2 {
+			if arr, isArr := e.Operand(1).Value.(*ast.Array); isArr && arr.Len() > 0 && arr.Elem(0).Equal(ast.StringTerm("params")) {
+				params[e.Operand(0)] = true
+				if isInput(e.Operand(0)) {
+					out[e.Operand(0)] = true
+				}
+			}
+		}
+		return false
+	})
+	ast.WalkTerms(rule, func(t *ast.Term) bool {
+		if v, isVar := t.Value.(ast.Var); isVar && aliases[v] != nil && !params[t] {
+			uses[v]++
+		}
+		return false
+	})
+	for v, in := range aliases {
+		if uses[v] == 1 { // its definition only
+			out[in] = true
+		}
+	}
+	return out
+}
+
+var objectGet = ast.MustParseRef("object.get")
 
 // termReach adds to h what the term t reads when it is a reference.
 func (a *analysis) termReach(t *ast.Term, h *helperReach) {
@@ -464,7 +516,7 @@ func (a *analysis) cleanCall(e *ast.Expr, vs *vars) bool {
 				return false // a built-in function sees the whole element
 			}
 			for _, fn := range fns {
-				if !readsFieldsOnly(fn, i) {
+				if !a.readsFieldsOnly(fn, i) {
 					return false
 				}
 			}
@@ -484,7 +536,7 @@ func (a *analysis) cleanCall(e *ast.Expr, vs *vars) bool {
 
 // readsFieldsOnly tells whether the function rule fn uses its argument
 // at pos only through fields other than "subject".
-func readsFieldsOnly(fn *ast.Rule, pos int) bool {
+func (a *analysis) readsFieldsOnly(fn *ast.Rule, pos int) bool {
 	for r := fn; r != nil; r = r.Else {
 		if pos >= len(r.Head.Args) {
 			return false
@@ -503,6 +555,28 @@ func readsFieldsOnly(fn *ast.Rule, pos int) bool {
 					ok = false
 				}
 				allowed[ref[0]] = true
+			}
+			return false
+		})
+		// Passed whole to a function of the policies that itself reads
+		// only other fields.
+		ast.WalkExprs(r, func(e *ast.Expr) bool {
+			if !e.IsCall() || e.Negated || !e.Operator()[0].Equal(ast.DefaultRootDocument) {
+				return false
+			}
+			for i, arg := range e.Operands() {
+				if arg.Value.Compare(param) != 0 {
+					continue
+				}
+				fns := a.c.GetRulesExact(e.Operator())
+				for _, f := range fns {
+					if f == fn || !a.readsFieldsOnly(f, i) {
+						return false
+					}
+				}
+				if len(fns) > 0 {
+					allowed[arg] = true
+				}
 			}
 			return false
 		})
