@@ -106,20 +106,31 @@ func (a *analysis) helper(r *ast.Rule) helperReach {
 	h := helperReach{done: true}
 	a.helpers[r] = h // rules cannot recurse; this only guards the walk
 	for rule := r; rule != nil; rule = rule.Else {
-		params := paramReads(rule)
+		inputs := 0
 		ast.WalkTerms(rule, func(t *ast.Term) bool {
-			if params[t] {
+			if isInput(t) {
+				inputs++
 				return true
 			}
 			a.termReach(t, &h)
 			if ref, isRef := t.Value.(ast.Ref); isRef {
 				for _, k := range ref[1:] {
-					ast.WalkTerms(k, func(t *ast.Term) bool { a.termReach(t, &h); return false })
+					ast.WalkTerms(k, func(t *ast.Term) bool {
+						if isInput(t) {
+							inputs++
+							return true
+						}
+						a.termReach(t, &h)
+						return false
+					})
 				}
 				return true
 			}
 			return false
 		})
+		if inputs > paramReads(rule) {
+			h.subjects, h.other = true, true // the whole input
+		}
 		ast.WalkExprs(rule, func(e *ast.Expr) bool {
 			if len(e.With) > 0 {
 				h.subjects, h.other = true, true
@@ -131,50 +142,60 @@ func (a *analysis) helper(r *ast.Rule) helperReach {
 	return h
 }
 
-// paramReads finds the input terms of object.get(input, ["params", ...],
-// default) in rule, which read input.params only (see lib.params).
-func paramReads(rule *ast.Rule) map[*ast.Term]bool {
-	out := map[*ast.Term]bool{}
-	isInput := func(t *ast.Term) bool {
-		if ref, isRef := t.Value.(ast.Ref); isRef {
-			return len(ref) == 1 && ref[0].Equal(ast.InputRootDocument)
-		}
-		return t.Value.Compare(ast.InputRootDocument.Value) == 0
-	}
-	aliases := map[ast.Var]*ast.Term{} // v = input: the input term
-	uses := map[ast.Var]int{}          // uses of v other than reading params
+// paramReads counts the places where rule reads the input as a whole
+// only to read input.params: object.get(input, ["params", ...], default),
+// as lib.params does, directly or through a variable v = input that
+// serves nothing else.
+func paramReads(rule *ast.Rule) int {
+	aliases := map[ast.Var]bool{} // v = input
 	ast.WalkExprs(rule, func(e *ast.Expr) bool {
 		if e.IsEquality() {
 			if v, isVar := e.Operand(0).Value.(ast.Var); isVar && isInput(e.Operand(1)) {
-				aliases[v] = e.Operand(1)
+				aliases[v] = true
 			}
 		}
 		return false
 	})
-	params := map[*ast.Term]bool{} // first arguments of object.get(x, ["params", ...])
+	n := 0
+	paramUses := map[ast.Var]int{}
 	ast.WalkExprs(rule, func(e *ast.Expr) bool {
-		if e.IsCall() && e.Operator().Equal(objectGet) && len(e.Operands()) >= 2 {
-			if arr, isArr := e.Operand(1).Value.(*ast.Array); isArr && arr.Len() > 0 && arr.Elem(0).Equal(ast.StringTerm("params")) {
-				params[e.Operand(0)] = true
-				if isInput(e.Operand(0)) {
-					out[e.Operand(0)] = true
-				}
+		if !e.IsCall() || !e.Operator().Equal(objectGet) || len(e.Operands()) < 2 {
+			return false
+		}
+		if arr, isArr := e.Operand(1).Value.(*ast.Array); isArr && arr.Len() > 0 && arr.Elem(0).Equal(ast.StringTerm("params")) {
+			if isInput(e.Operand(0)) {
+				n++
+			}
+			if v, isVar := e.Operand(0).Value.(ast.Var); isVar && aliases[v] {
+				paramUses[v]++
 			}
 		}
 		return false
 	})
-	ast.WalkTerms(rule, func(t *ast.Term) bool {
-		if v, isVar := t.Value.(ast.Var); isVar && aliases[v] != nil && !params[t] {
+	// Terms may be shared between expressions, so uses are counted by
+	// variable: every occurrence of an alias but its definition must be
+	// such a call.
+	uses := map[ast.Var]int{}
+	ast.WalkVars(rule, func(v ast.Var) bool {
+		if aliases[v] {
 			uses[v]++
 		}
 		return false
 	})
-	for v, in := range aliases {
-		if uses[v] == 1 { // its definition only
-			out[in] = true
+	for v := range aliases {
+		if uses[v] == 1+paramUses[v] {
+			n++ // the definition's input
 		}
 	}
-	return out
+	return n
+}
+
+// isInput tells whether t is the input document as a whole.
+func isInput(t *ast.Term) bool {
+	if ref, isRef := t.Value.(ast.Ref); isRef {
+		return len(ref) == 1 && ref[0].Equal(ast.InputRootDocument)
+	}
+	return t.Value.Compare(ast.InputRootDocument.Value) == 0
 }
 
 var objectGet = ast.MustParseRef("object.get")
@@ -298,6 +319,14 @@ func (a *analysis) localRule(r *ast.Rule) bool {
 	// Second pass: every use of an index or element must be one of the
 	// allowed forms.
 	named := false
+	if obj, isObj := head.Value.(ast.Object); isObj {
+		if !a.namesSubject(obj, vs) {
+			return false
+		}
+		named = true
+	} else if findingVar == "" {
+		return false
+	}
 	for _, e := range r.Body {
 		if len(e.With) > 0 {
 			return false
@@ -315,21 +344,7 @@ func (a *analysis) localRule(r *ast.Rule) bool {
 					continue
 				case v.Equal(findingVar):
 					obj, isObj := rhs.Value.(ast.Object)
-					if !isObj || findingVar == "" {
-						return false
-					}
-					subj := obj.Get(subjectKey)
-					sv, isVar := subjVar(subj)
-					if !isVar || !names[sv] {
-						return false
-					}
-					clean := true
-					obj.Foreach(func(k, val *ast.Term) {
-						if !k.Equal(subjectKey) && !a.clean(val, vs) {
-							clean = false
-						}
-					})
-					if !clean {
+					if !isObj || !a.namesSubject(obj, vs) {
 						return false
 					}
 					named = true
@@ -358,6 +373,22 @@ func (a *analysis) isElement(t *ast.Term, index ast.Var) bool {
 	}
 	c := a.isCollection(ref)
 	return c != nil && len(ref) == len(c)+1 && ref[len(c)].Value.Compare(index) == 0
+}
+
+// namesSubject tells whether the finding obj names the iterated subject
+// in its "subject" field and uses the index nowhere else.
+func (a *analysis) namesSubject(obj ast.Object, vs *vars) bool {
+	v, isVar := subjVar(obj.Get(subjectKey))
+	if !isVar || !vs.names[v] {
+		return false
+	}
+	clean := true
+	obj.Foreach(func(k, val *ast.Term) {
+		if !k.Equal(subjectKey) && !a.clean(val, vs) {
+			clean = false
+		}
+	})
+	return clean
 }
 
 func subjVar(t *ast.Term) (ast.Var, bool) {

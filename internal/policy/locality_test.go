@@ -4,17 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/fstest"
-
-	"github.com/gitvend/gitvend/internal/manifest"
 )
 
-// TestBuiltinPoliciesReach pins what each built-in policy reads: the
-// policies about single objects are subject-local, budget and quota read
-// only aggregates; those that read their params through lib.params
-// (object.get(input, ...)), and capabilities, use forms the analysis does
-// not follow yet and are evaluated whole, which is always sound.
+// TestBuiltinPoliciesReach pins what each built-in policy reads: every
+// policy about single objects is subject-local, budget and quota read
+// only aggregates.
 func TestBuiltinPoliciesReach(t *testing.T) {
 	e := engine(t)
 	got := map[string]reach{}
@@ -28,8 +25,6 @@ func TestBuiltinPoliciesReach(t *testing.T) {
 		switch id {
 		case "budget", "quota":
 			want = reachAggregates
-		case "capabilities", "rbac", "allowed-registries", "namespace-boundary", "replica-limits", "required-labels":
-			want = reachWhole
 		}
 		if r != want {
 			t.Errorf("policy %s: reach %d, want %d", id, r, want)
@@ -89,6 +84,22 @@ violation contains {"subject": i, "message": "two services", "path": []} if {
 	"element-to-builtin": `violation contains {"subject": c.subject, "message": sprintf("%v", [c]), "path": []} if {
 	some c in data.gitvend.lib.containers
 }`,
+	"position-as-subject": `violation contains {"subject": j, "message": "container", "path": []} if {
+	some j, c in data.gitvend.lib.containers
+}`,
+	"element-to-own-function": `who(c) := c.subject
+violation contains {"subject": c.subject, "message": sprintf("%d", [who(c)]), "path": []} if {
+	some c in data.gitvend.lib.containers
+}`,
+	"input-alias-helper": `many if {
+	y := input
+	object.get(y, ["params", "x"], 1) == 1
+	count(object.get(y, ["subjects"], [])) > 1
+}
+violation contains {"subject": i, "message": "many", "path": []} if {
+	some i, s in input.subjects
+	many
+}`,
 	"no-subject": `violation contains {"message": "there is a service"} if {
 	some i, s in input.subjects
 	s.groupKind == "Service"
@@ -144,6 +155,9 @@ spec: {selector: {app: web}, rules: [{host: twin}]}
 			}
 			if a, b := resultJSON(t, got), resultJSON(t, want); a != b {
 				t.Errorf("incremental %s\nfull        %s", a, b)
+			}
+			if !strings.HasPrefix(name, "position") && !strings.HasPrefix(name, "element") && len(only(got.Violations, id)) == 0 {
+				t.Errorf("no finding of %s on two objects: %+v", id, got.Violations)
 			}
 		})
 	}
@@ -255,7 +269,6 @@ spec: {type: LoadBalancer}
 			t.Errorf("engine %d: %d subjects evaluated, want all %d", i, m-m0, len(steps[0].in))
 		}
 	}
-	var _ = manifest.Object{}
 }
 
 // replicaLimitsOf is a replica-limits policy of the repository with
