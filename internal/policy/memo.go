@@ -59,3 +59,7 @@ func subjectKeyOf(engine string, s Subject, content string) string {
 	fmt.Fprintf(h, "%v", c.AllowedNamespaces == nil)
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// MemoStats returns how many subjects the engine's memo answered and how
+// many it evaluated, over every engine sharing it.
+func (e *Engine) MemoStats() (hits, misses int) { return e.memo.Stats() }
