@@ -53,8 +53,8 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 		name      string
 		reused    int // environment builds the head must take from the cache
 		evaluated int // objects the local policies may evaluate at most
-		change func(head string)
-		want   func(t *testing.T, rep *Report)
+		change    func(head string)
+		want      func(t *testing.T, rep *Report)
 	}{
 		{"request added", 1, 1, func(head string) {
 			folder := "requests/dev/team-3/new-app"
