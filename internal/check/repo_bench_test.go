@@ -175,8 +175,8 @@ func synthObjects(tb testing.TB, n int, version string) []manifest.Object {
 // objects decoded in memory (so that the build, measured by
 // BenchmarkPRCheck, is left out). incremental judges a head that differs
 // from the base in one Deployment, with the policies' memo warm from the
-// base; cold judges it with an empty memo, as a checker new to the
-// repository does.
+// base (a caching checker, as the App's); cold judges it with an empty
+// memo and no cache, as a checker new to the repository does.
 func BenchmarkPRJudge(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		for _, mode := range []string{"cold", "incremental"} {
@@ -184,10 +184,11 @@ func BenchmarkPRJudge(b *testing.B) {
 				ctx := context.Background()
 				dir := b.TempDir()
 				writeRepo(b, dir, n)
-				c, err := New(ctx, dir, nil)
+				fresh, err := New(ctx, dir, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
+				c := fresh.CachingBases()
 				baseObjs := synthObjects(b, n, "1.0")
 				bs := c.baseOf(baseObjs)
 				if _, err := c.judgeObjects(ctx, baseObjs, &Report{Violations: []policy.Violation{}}, &bs); err != nil {
