@@ -110,6 +110,7 @@ type Checker struct {
 	prices  func(environment string) cost.Prices
 	bases   *baseMemo   // nil unless CachingBases
 	builds  *buildCache // nil unless CachingBases
+	records *recordMemo // nil unless CachingBases
 }
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
@@ -162,6 +163,7 @@ func (c *Checker) CachingBases() *Checker {
 	cp := *c
 	cp.bases = newBaseMemo(baseCacheSize)
 	cp.builds = newBuildCache(buildCacheSize)
+	cp.records = newRecordMemo(recordMemoSize)
 	return &cp
 }
 
@@ -230,20 +232,38 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	if loadErr != nil && (len(rep.Errors) == 0 || ctx.Err() != nil) {
 		return nil, fmt.Errorf("load manifests: %w", loadErr)
 	}
+	var b *base
+	if baseDir != "" {
+		est, err := c.baseEstimate(ctx, paths, baseDir)
+		if err != nil {
+			return nil, err
+		}
+		b = &est
+	}
+	return c.judgeObjects(ctx, objs, rep, b)
+}
+
+// judgeObjects checks the objects loaded into rep against the base b
+// (nil for none): their cost, budgets and quotas, what they change and
+// the policies. Files of objs are made relative to the repository.
+func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep *Report, b *base) (*Report, error) {
 	subjects := make([]policy.Subject, len(objs))
 	items := make([]cost.Item, len(objs))
 	own := c.owners()
+	defer own.close()
+	toRel := c.relativizer()
 	head := make(map[string]string, len(objs))
 	where := make(map[string]place, len(objs))
 	envs := map[string]bool{}
 	for i := range objs {
 		o := &objs[i]
-		o.File = c.rel(o.File)
+		o.File = toRel(o.File)
 		ctx := own.context(o)
-		head[placeKey(ctx.Environment, o.ID)] = fingerprint(o)
+		fp := fingerprint(o)
+		head[placeKey(ctx.Environment, o.ID)] = fp
 		where[placeKey(ctx.Environment, o.ID)] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
-		subjects[i] = policy.Subject{Object: o, Context: ctx}
+		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
 		if _, known := manifest.Scope(o.ID); !known {
 			rep.Notices = append(rep.Notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
@@ -259,11 +279,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		rep.Cost.Objects = []cost.ObjectCost{}
 	}
 	var baseUse quota.Usage // nil without a base
-	if baseDir != "" {
-		b, err := c.baseEstimate(ctx, paths, baseDir)
-		if err != nil {
-			return nil, err
-		}
+	if b != nil {
 		baseUse = b.use
 		if baseUse == nil {
 			baseUse = quota.Usage{}
@@ -294,23 +310,29 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 
 // rel makes a file path relative to the repository, slash-separated, when
 // it lies inside it.
-func (c *Checker) rel(file string) string {
-	if file == "" {
-		return ""
+func (c *Checker) rel(file string) string { return c.relativizer()(file) }
+
+// relativizer returns rel with the repository's absolute path found
+// once, for the many files of one check.
+func (c *Checker) relativizer() func(string) string {
+	root, rootErr := filepath.Abs(c.repoDir)
+	return func(file string) string {
+		if file == "" {
+			return ""
+		}
+		if rootErr != nil {
+			return file
+		}
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return file
+		}
+		rel, err := filepath.Rel(root, abs)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(file)
+		}
+		return filepath.ToSlash(rel)
 	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return file
-	}
-	root, err := filepath.Abs(c.repoDir)
-	if err != nil {
-		return file
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(file)
-	}
-	return filepath.ToSlash(rel)
 }
 
 // inside returns the path p (a trailing "/..." is accepted) relative to
@@ -530,18 +552,26 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 	if err := ctx.Err(); err != nil {
 		return base{}, fmt.Errorf("estimate base: %w", err)
 	}
+	for i := range objs {
+		if rel, err := filepath.Rel(baseDir, objs[i].File); err == nil {
+			objs[i].File = filepath.ToSlash(rel)
+		}
+	}
+	return c.baseOf(objs), nil
+}
+
+// baseOf estimates and fingerprints the objects of a base, whose files
+// are relative to the repository.
+func (c *Checker) baseOf(objs []manifest.Object) base {
 	items := make([]cost.Item, len(objs))
 	fps := make(map[string]string, len(objs))
 	for i := range objs {
 		o := &objs[i]
-		if rel, err := filepath.Rel(baseDir, o.File); err == nil {
-			o.File = filepath.ToSlash(rel)
-		}
 		env := desired.Locate(c.cfg, o.File).Environment
 		items[i] = cost.Item{Object: o, Environment: env}
 		fps[placeKey(env, o.ID)] = fingerprint(o)
 	}
-	return base{est: cost.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}, nil
+	return base{est: cost.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}
 }
 
 // Policies describes the policies the checker evaluates.

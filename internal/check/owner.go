@@ -1,11 +1,15 @@
 package check
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"strings"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/desired"
@@ -40,10 +44,39 @@ type owners struct {
 	repoDir string
 	cfg     *config.Repo
 	records map[string]string // owner by record path; "" when unusable
+	memo    *recordMemo       // nil unless the checker caches
+	root    *os.Root          // the repository, opened at the first record
+	rootErr error
 }
 
 func (c *Checker) owners() *owners {
-	return &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}}
+	return &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}, memo: c.records}
+}
+
+// close releases the repository opened to read records.
+func (w *owners) close() {
+	if w.root != nil {
+		w.root.Close()
+	}
+}
+
+// recordMemoSize is how many request records a caching Checker remembers
+// the owner of.
+const recordMemoSize = 100_000
+
+// recordMemo remembers the owner named by request records, by path and
+// content: reading a record is cheap, parsing and validating it is not.
+type recordMemo struct {
+	mu  sync.Mutex
+	lru *simplelru.LRU[string, string]
+}
+
+func newRecordMemo(size int) *recordMemo {
+	l, err := simplelru.NewLRU[string, string](size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("request record cache of size %d: %v", size, err))
+	}
+	return &recordMemo{lru: l}
 }
 
 // context places o, whose File is relative to the repository.
@@ -78,23 +111,54 @@ func (w *owners) recordOwner(place desired.Place) string {
 		return owner
 	}
 	owner := ""
-	if data, err := readInside(w.repoDir, rel); err == nil {
-		if r, err := request.Parse(data); err == nil && r.Path() == rel {
-			owner = r.Spec.Owner
-		}
+	if data, err := w.read(rel); err == nil {
+		owner = w.parseOwner(rel, data)
 	}
 	w.records[rel] = owner
 	return owner
 }
 
-// readInside reads the file rel of the repository in dir without leaving
-// it: links that point outside are refused.
-func readInside(dir, rel string) ([]byte, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("open repository: %w", err)
+// parseOwner returns the owner the record data at rel names, "" when it
+// is invalid or not the one its path names; remembered by content when
+// the checker caches.
+func (w *owners) parseOwner(rel string, data []byte) string {
+	var key string
+	if w.memo != nil {
+		sum := sha256.Sum256(data)
+		key = rel + "\x00" + string(sum[:])
+		w.memo.mu.Lock()
+		owner, ok := w.memo.lru.Get(key)
+		w.memo.mu.Unlock()
+		if ok {
+			return owner
+		}
 	}
-	defer root.Close()
+	owner := ""
+	if r, err := request.Parse(data); err == nil && r.Path() == rel {
+		owner = r.Spec.Owner
+	}
+	if w.memo != nil {
+		w.memo.mu.Lock()
+		w.memo.lru.Add(key, owner)
+		w.memo.mu.Unlock()
+	}
+	return owner
+}
+
+// read reads the record rel through the repository opened once per check.
+func (w *owners) read(rel string) ([]byte, error) {
+	if w.root == nil && w.rootErr == nil {
+		w.root, w.rootErr = os.OpenRoot(w.repoDir)
+	}
+	if w.rootErr != nil {
+		return nil, fmt.Errorf("open repository: %w", w.rootErr)
+	}
+	return readFrom(w.root, rel)
+}
+
+// readFrom reads the request record rel of root, bounded; links that
+// point outside the repository are refused.
+func readFrom(root *os.Root, rel string) ([]byte, error) {
 	f, err := root.Open(rel)
 	if err != nil {
 		return nil, fmt.Errorf("open request record: %w", err)

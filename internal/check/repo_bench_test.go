@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/policy"
 )
 
 // synthEnvironments are the environments of a synthetic repository.
@@ -90,7 +93,15 @@ func copyRepoForBench(tb testing.TB, src string) string {
 // the checker has seen before (as the App checks every pull request of a
 // base), so the growth with the repository's size is visible.
 func BenchmarkPRCheck(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 10000} {
+		if 5*n > manifest.MaxFiles {
+			// Each request is a folder of three files and a record:
+			// the repository is more than one check may open.
+			b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
+				b.Skipf("%d requests are %d files and folders, above manifest.MaxFiles (%d)", n, 5*n, manifest.MaxFiles)
+			})
+			continue
+		}
 		ctx := context.Background()
 		baseDir := b.TempDir()
 		writeRepo(b, baseDir, n)
@@ -129,5 +140,87 @@ func BenchmarkPRCheck(b *testing.B) {
 				check(b, c)
 			}
 		})
+	}
+}
+
+// synthObjects decodes the objects the environments of writeRepo(n)
+// build, in memory, with the Deployment of app-0 at version.
+func synthObjects(tb testing.TB, n int, version string) []manifest.Object {
+	tb.Helper()
+	var out []manifest.Object
+	for i := range n {
+		env := synthEnvironments[i%len(synthEnvironments)]
+		ns := fmt.Sprintf("team-%d", i%10)
+		name := fmt.Sprintf("app-%d", i)
+		folder := fmt.Sprintf("requests/%s/%s/%s", env, ns, name)
+		v := "1.0"
+		if i == 0 {
+			v = version
+		}
+		for file, src := range map[string]string{
+			folder + "/deployment.yaml": synthDeployment(name, ns, v),
+			folder + "/service.yaml": fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %s\n  namespace: %s\n"+
+				"  labels: {app.kubernetes.io/name: %s, gitvend.dev/owner: platform}\nspec:\n  ports: [{port: 80, targetPort: 8080}]\n", name, ns, name),
+		} {
+			objs, err := manifest.Decode(file, []byte(src))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out = append(out, objs...)
+		}
+	}
+	return out
+}
+
+// BenchmarkPRJudge measures what a pull request check does after the
+// environments are built: per-object context, fingerprints, cost,
+// budgets, quotas, the change against the base and the policies, on
+// objects decoded in memory (so that the build, measured by
+// BenchmarkPRCheck, is left out). incremental judges a head that differs
+// from the base in one Deployment, with the policies' memo warm from the
+// base (a caching checker, as the App's); cold judges it with an empty
+// memo and no cache, as a checker new to the repository does.
+func BenchmarkPRJudge(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		for _, mode := range []string{"cold", "incremental"} {
+			b.Run(fmt.Sprintf("requests=%d/%s", n, mode), func(b *testing.B) {
+				ctx := context.Background()
+				dir := b.TempDir()
+				writeRepo(b, dir, n)
+				fresh, err := New(ctx, dir, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := fresh.CachingBases()
+				baseObjs := synthObjects(b, n, "1.0")
+				bs := c.baseOf(baseObjs)
+				if _, err := c.judgeObjects(ctx, baseObjs, &Report{Violations: []policy.Violation{}}, &bs); err != nil {
+					b.Fatal(err)
+				}
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					version := fmt.Sprintf("1.%d", i) // a Deployment the memo has not seen
+					objs := synthObjects(b, n, version)
+					judgeWith := c
+					if mode == "cold" {
+						e, err := policy.New(ctx, policy.Options{Settings: c.cfg.Policy})
+						if err != nil {
+							b.Fatal(err)
+						}
+						judgeWith = NewWith(dir, c.cfg, e)
+					}
+					b.StartTimer()
+					rep, err := judgeWith.judgeObjects(ctx, objs, &Report{Violations: []policy.Violation{}}, &bs)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if rep.Change.Changed != 1 || rep.Change.Total != 2*n {
+						b.Fatalf("change %+v", rep.Change)
+					}
+				}
+			})
+		}
 	}
 }

@@ -2,6 +2,9 @@ package policy
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -25,9 +28,16 @@ type Options struct {
 	Extra fs.FS
 	// Logger receives what the engine loaded; nil discards it.
 	Logger *slog.Logger
+	// Memo remembers the findings of subject-local policies between
+	// evaluations; nil gives the engine a memo of its own.
+	Memo *Memo
 	// Sandboxed restricts the policies further, to what a policy that is
 	// not trusted may call (see Sandbox).
 	Sandboxed bool
+
+	// wholeOnly evaluates every policy on the whole input, as before
+	// policies were classified; tests compare both ways with it.
+	wholeOnly bool
 }
 
 // Engine evaluates the policy library. It is built once and is safe for
@@ -35,10 +45,20 @@ type Options struct {
 type Engine struct {
 	defs     map[string]*policyDef
 	settings settings
-	enabled  []string // ids evaluated, in query order
 	params   *ast.Term
-	query    *rego.PreparedEvalQuery
-	log      *slog.Logger
+	// groups are the enabled policies by what they read (see reach):
+	// local ones on the subjects not remembered, aggregate ones on the
+	// input without subjects, the others on the whole input.
+	groups [3]group
+	memo   *Memo
+	digest string // of the policies, settings and params, for the memo
+	log    *slog.Logger
+}
+
+// group is the enabled policies of one reach and their prepared query.
+type group struct {
+	ids   []string // in query order
+	query *rego.PreparedEvalQuery
 }
 
 // New loads and compiles the built-in policies and opts.Extra, reads every
@@ -82,23 +102,41 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode policy params: %w", err)
 	}
-	e := &Engine{defs: defs, settings: set, params: ast.NewTerm(params), log: log}
-	var body strings.Builder
+	e := &Engine{defs: defs, settings: set, params: ast.NewTerm(params), log: log, memo: opts.Memo}
+	if e.memo == nil {
+		e.memo = NewMemo()
+	}
+	an := newAnalysis(c)
+	digest := sha256.New()
+	for _, s := range srcs {
+		fmt.Fprintf(digest, "%s\x00%s\x00", s.name, s.module.String())
+	}
+	fmt.Fprintf(digest, "%v\x00%s\x00", opts.Sandboxed, e.params.String())
+	var bodies [3]strings.Builder
 	for _, id := range sortedKeys(defs) {
 		if set.severity[id] == SeverityOff {
 			continue
 		}
-		fmt.Fprintf(&body, "p%d = %s.violation\n", len(e.enabled), defs[id].ref)
-		e.enabled = append(e.enabled, id)
+		g := reachWhole
+		if !opts.wholeOnly {
+			g = an.classify(defs[id].ref)
+		}
+		fmt.Fprintf(&bodies[g], "p%d = %s.violation\n", len(e.groups[g].ids), defs[id].ref)
+		e.groups[g].ids = append(e.groups[g].ids, id)
+		fmt.Fprintf(digest, "%s=%d\x00", id, g)
 	}
-	if len(e.enabled) > 0 {
-		pq, err := rego.New(rego.Compiler(c), rego.Query(body.String())).PrepareForEval(ctx)
+	e.digest = hex.EncodeToString(digest.Sum(nil))
+	for g := range e.groups {
+		if len(e.groups[g].ids) == 0 {
+			continue
+		}
+		pq, err := rego.New(rego.Compiler(c), rego.Query(bodies[g].String())).PrepareForEval(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("prepare policy query: %w", err)
 		}
-		e.query = &pq
+		e.groups[g].query = &pq
 	}
-	log.DebugContext(ctx, "policies loaded", "policies", len(defs), "enabled", len(e.enabled), "modules", len(srcs))
+	log.DebugContext(ctx, "policies loaded", "policies", len(defs), "local", len(e.groups[reachLocal].ids), "aggregates", len(e.groups[reachAggregates].ids), "whole", len(e.groups[reachWhole].ids), "modules", len(srcs))
 	return e, nil
 }
 
@@ -132,43 +170,150 @@ type judged struct {
 
 // judge evaluates in and returns its findings, unplaced and unsorted.
 func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
-	if e.query == nil {
-		return nil, nil
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	start := time.Now()
-	value, err := inputValue(in, e.params)
+	var out []judged
+	excepted := 0
+	add := func(id string, f finding) {
+		j := judged{Violation: f.violation(id, e.settings.severity[id], in.Subjects), Subject: f.subject, Path: f.path}
+		if x, ok := exception(j.Violation, e.settings.exceptions); ok {
+			j.Violation.Exception, j.Excepted = x.Reason, true
+			excepted++
+		}
+		out = append(out, j)
+	}
+	if err := e.judgeLocal(ctx, in, add); err != nil {
+		return nil, err
+	}
+	for g, sub := range map[reach]Input{reachAggregates: {Cost: in.Cost, Quotas: in.Quotas}, reachWhole: in} {
+		if e.groups[g].query == nil {
+			continue
+		}
+		found, err := e.eval(ctx, e.groups[g], sub, in.Subjects, len(in.Subjects))
+		if err != nil {
+			return nil, err
+		}
+		for i, fs := range found {
+			for _, f := range fs {
+				add(e.groups[g].ids[i], f)
+			}
+		}
+	}
+	e.log.DebugContext(ctx, "policies evaluated", "subjects", len(in.Subjects),
+		"violations", len(out)-excepted, "excepted", excepted, "duration", time.Since(start))
+	return out, nil
+}
+
+// eval evaluates the policies of g on in, whose subjects are subjects
+// (the input may leave them out: policies of g never read them), and
+// returns the findings of each policy.
+func (e *Engine) eval(ctx context.Context, g group, in Input, subjects []Subject, n int) ([][]finding, error) {
+	value, err := inputValue(Input{Subjects: in.Subjects, Cost: in.Cost, Quotas: nil}, e.params)
 	if err != nil {
 		return nil, err
 	}
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(value))
+	if in.Quotas != nil {
+		v, err := quotasValue(in.Quotas, len(subjects))
+		if err != nil {
+			return nil, err
+		}
+		value.(ast.Object).Insert(ast.StringTerm("quotas"), ast.NewTerm(v))
+	}
+	rs, err := g.query.Eval(ctx, rego.EvalParsedInput(value))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("evaluate policies: expected one result, got %d", len(rs))
 	}
-	var out []judged
-	excepted := 0
-	for i, id := range e.enabled {
-		found, err := decodeFindings(id, rs[0].Bindings[fmt.Sprintf("p%d", i)], len(in.Subjects))
-		if err != nil {
+	out := make([][]finding, len(g.ids))
+	for i, id := range g.ids {
+		if out[i], err = decodeFindings(id, rs[0].Bindings[fmt.Sprintf("p%d", i)], n); err != nil {
 			return nil, fmt.Errorf("evaluate policies: %w", err)
 		}
-		for _, f := range found {
-			j := judged{Violation: f.violation(id, e.settings.severity[id], in.Subjects), Subject: f.subject, Path: f.path}
-			if x, ok := exception(j.Violation, e.settings.exceptions); ok {
-				j.Violation.Exception, j.Excepted = x.Reason, true
-				excepted++
-			}
-			out = append(out, j)
+	}
+	return out, nil
+}
+
+// judgeLocal gives add the findings of the subject-local policies: those
+// of subjects remembered from the memo, the others' from one evaluation
+// of the subjects not remembered, which are remembered in turn.
+func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f finding)) error {
+	g := e.groups[reachLocal]
+	if g.query == nil {
+		return nil
+	}
+	keys := make([]string, len(in.Subjects))
+	known := make([][]memoFinding, len(in.Subjects))
+	batch := map[string]int{} // key to index in missing
+	var missing []Subject
+	e.memo.mu.Lock()
+	for i, s := range in.Subjects {
+		if s.Object == nil {
+			e.memo.mu.Unlock()
+			return fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
+		}
+		content := s.Digest
+		if content == "" {
+			content = contentDigest(s.Object.Content)
+		}
+		keys[i] = subjectKeyOf(e.digest, s, content)
+		if fs, ok := e.memo.lru.Get(keys[i]); ok {
+			known[i] = fs
+			e.memo.hits++
+			continue
+		}
+		if _, queued := batch[keys[i]]; !queued {
+			batch[keys[i]] = len(missing)
+			missing = append(missing, s)
+			e.memo.misses++
 		}
 	}
-	e.log.DebugContext(ctx, "policies evaluated", "subjects", len(in.Subjects),
-		"violations", len(out)-excepted, "excepted", excepted, "duration", time.Since(start))
-	return out, nil
+	e.memo.mu.Unlock()
+	fresh := make([][]memoFinding, len(missing))
+	if len(missing) > 0 {
+		found, err := e.eval(ctx, g, Input{Subjects: missing}, missing, len(missing))
+		if err != nil {
+			return err
+		}
+		for p, fs := range found {
+			for _, f := range fs {
+				if f.subject < 0 {
+					return fmt.Errorf("evaluate policies: policy %s: a finding names no subject", g.ids[p])
+				}
+				fresh[f.subject] = append(fresh[f.subject], memoFinding{policy: p, path: f.path, message: f.message})
+			}
+		}
+		e.memo.mu.Lock()
+		for k, b := range batch {
+			e.memo.lru.Add(k, fresh[b])
+		}
+		e.memo.mu.Unlock()
+	}
+	for i := range in.Subjects {
+		fs := known[i]
+		if fs == nil {
+			if b, ok := batch[keys[i]]; ok {
+				fs = fresh[b]
+			}
+		}
+		for _, f := range fs {
+			add(g.ids[f.policy], finding{subject: i, path: f.path, message: f.message})
+		}
+	}
+	return nil
+}
+
+// contentDigest hashes an object's content.
+func contentDigest(content map[string]any) string {
+	data, err := json.Marshal(content)
+	if err != nil {
+		data = []byte(fmt.Sprint(content))
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // result places every finding at its file and line among subjects and

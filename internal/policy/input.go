@@ -56,6 +56,11 @@ type Subject struct {
 	Object *manifest.Object
 	// Context says where the object comes from.
 	Context Context
+	// Digest is a digest of Object.Content that changes whenever the
+	// content does (such as a hash of its JSON), by which the findings
+	// of subject-local policies are remembered; "" lets the engine
+	// compute it.
+	Digest string
 }
 
 // Context says where an object comes from.

@@ -510,9 +510,27 @@ spec:
 			if tt.ctx != nil {
 				ctx = *tt.ctx
 			}
-			res, err := e.Evaluate(context.Background(), Input{Subjects: subjects(decode(t, tt.yaml), ctx)})
+			in := Input{Subjects: subjects(decode(t, tt.yaml), ctx)}
+			res, err := e.Evaluate(context.Background(), in)
 			if err != nil {
 				t.Fatalf("Evaluate: %v", err)
+			}
+			// Remembered findings of subject-local policies equal the
+			// evaluation of every policy on the whole input.
+			opts := Options{wholeOnly: true}
+			if tt.settings != nil {
+				opts.Settings = *tt.settings
+			}
+			whole, err := New(context.Background(), opts)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			full, err := whole.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatalf("Evaluate: %v", err)
+			}
+			if diff := cmp.Diff(full, res); diff != "" {
+				t.Errorf("incremental differs from whole evaluation (-whole +incremental):\n%s", diff)
 			}
 			got := res.Violations
 			if tt.policy != "" {

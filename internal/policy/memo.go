@@ -1,0 +1,65 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// memoSize is how many subjects a Memo remembers: the objects of a few
+// large repositories.
+const memoSize = 200_000
+
+// Memo remembers the findings of subject-local policies per subject, by
+// the digest of the policies, of their params and of the subject as the
+// policies see it, so that a subject checked before is not evaluated
+// again. It is safe for concurrent use and may be shared by engines: an
+// engine with other policies or params never reads another's entries.
+type Memo struct {
+	mu           sync.Mutex
+	lru          *simplelru.LRU[string, []memoFinding]
+	hits, misses int
+}
+
+// memoFinding is one finding of a local policy about its subject.
+type memoFinding struct {
+	policy  int // index into the engine's local policies
+	path    []any
+	message string
+}
+
+// NewMemo returns an empty Memo.
+func NewMemo() *Memo {
+	l, err := simplelru.NewLRU[string, []memoFinding](memoSize, nil)
+	if err != nil {
+		panic(fmt.Sprintf("policy memo of size %d: %v", memoSize, err))
+	}
+	return &Memo{lru: l}
+}
+
+// Stats returns how many subjects were answered from the memo and how
+// many were evaluated.
+func (m *Memo) Stats() (hits, misses int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hits, m.misses
+}
+
+// subjectKey names a subject as the local policies of an engine see it:
+// the engine's digest (policies and params), the object's content and
+// the fields gitvend adds to it.
+func subjectKeyOf(engine string, s Subject, content string) string {
+	h := sha256.New()
+	c := s.Context
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%q\x00%q\x00%q\x00%q\x00%q\x00", engine, content, s.Object.GroupKind(), scopeOf(s.Object.ID),
+		c.Environment, c.Request, c.Owner, c.Namespace, c.AllowedNamespaces)
+	fmt.Fprintf(h, "%v", c.AllowedNamespaces == nil)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// MemoStats returns how many subjects the engine's memo answered and how
+// many it evaluated, over every engine sharing it.
+func (e *Engine) MemoStats() (hits, misses int) { return e.memo.Stats() }
