@@ -19,8 +19,11 @@ import (
 const (
 	// MaxFolderDepth bounds how deeply folders nest below the root.
 	MaxFolderDepth = 32
-	// MaxFiles bounds how many files and folders are opened.
-	MaxFiles = 20_000
+	// MaxFiles bounds how many files and folders are opened. A
+	// repository of 10,000 requests holds about 50,000 (a record and a
+	// rendered folder of three files each); the bound leaves room for
+	// twice that, and MaxBytes still bounds what is read.
+	MaxFiles = 100_000
 	// MaxObjects bounds how many objects are decoded or built.
 	MaxObjects = 50_000
 	// MaxBytes bounds how many bytes are read.
