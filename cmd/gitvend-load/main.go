@@ -18,6 +18,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/gitvend/gitvend/internal/load"
 )
 
@@ -36,6 +39,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gitvend-load: bad settings:\n%v\n", err)
 		os.Exit(2)
 	}
+	// The API-server harness logs through controller-runtime; its lines
+	// are not the run's.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = run(ctx, load.Options{Config: cfg, Bin: *bin, CLI: *cli, Profile: *profile, Out: os.Stdout}, *keep)
 	stop()

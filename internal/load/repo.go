@@ -26,6 +26,11 @@ const (
 	// Namespace is where the run's request issues ask for their web
 	// services: the first namespace of dev.
 	Namespace = "team-payments-0"
+	// maxDevServices bounds the web services of dev, the environment the
+	// cluster target applies: the test API server's Service IP range
+	// holds 254 addresses, and the run's own issues add more. Dev's
+	// further requests are scheduled jobs (a CronJob each).
+	maxDevServices = 150
 )
 
 // EnvNames are the environments of a repository of n environments: dev,
@@ -50,10 +55,11 @@ func repoConfig(envs []string) string {
 	return b.String()
 }
 
-// Requests are the synthetic repository's requests: n web services spread
-// evenly over the environments (dev gets the remainder) and over
-// namespaces of at most perNamespace each, and one team-namespace request
-// for each namespace used. Each environment has at least the namespace the
+// Requests are the synthetic repository's requests: n web services (in
+// dev past maxDevServices, scheduled jobs) spread evenly over the
+// environments (dev gets the remainder) and over namespaces of at most
+// perNamespace each, and one team-namespace request for each namespace
+// used. Each environment has at least the namespace the
 // run's issues ask in.
 func Requests(n int, envs []string) []*request.Request {
 	var out []*request.Request
@@ -70,8 +76,12 @@ func Requests(n int, envs []string) []*request.Request {
 		}
 		for i := range count {
 			ns := fmt.Sprintf("team-payments-%d", i/perNamespace)
-			out = append(out, request.New(fmt.Sprintf("svc-%d", i), request.Spec{Blueprint: "web-service", Environment: env, Namespace: ns, Owner: Owner,
-				Parameters: map[string]any{"image": fmt.Sprintf("ghcr.io/acme/svc-%d:1.0.%d", i%97, i%7)}}))
+			bp, name := "web-service", fmt.Sprintf("svc-%d", i)
+			if ei == 0 && i >= maxDevServices {
+				bp, name = "scheduled-job", fmt.Sprintf("job-%d", i)
+			}
+			out = append(out, request.New(name, request.Spec{Blueprint: bp, Environment: env, Namespace: ns, Owner: Owner,
+				Parameters: map[string]any{"image": fmt.Sprintf("ghcr.io/acme/%s:1.0.%d", name, i%7)}}))
 		}
 	}
 	return out

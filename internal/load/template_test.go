@@ -19,12 +19,12 @@ func TestTemplateEqualsRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl := newTemplates(cat)
-	reqs := Requests(120, EnvNames(5))
+	reqs := Requests(600, EnvNames(3))
 	checked := map[string]int{}
 	for i, r := range reqs {
 		// Every team-namespace request, and a spread of web services
 		// (names and images of every length the generator makes).
-		if r.Spec.Blueprint == "web-service" && i%7 != 0 {
+		if r.Spec.Blueprint != "team-namespace" && i%7 != 0 {
 			continue
 		}
 		checked[r.Spec.Blueprint]++
@@ -45,7 +45,7 @@ func TestTemplateEqualsRender(t *testing.T) {
 			}
 		}
 	}
-	if checked["web-service"] < 10 || checked["team-namespace"] < 5 {
+	if checked["web-service"] < 10 || checked["scheduled-job"] < 5 || checked["team-namespace"] < 5 {
 		t.Fatalf("too few requests compared: %v", checked)
 	}
 }
