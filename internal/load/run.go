@@ -124,11 +124,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	var prof *exec.Cmd
 	if o.Profile != "" {
-		prof = exec.CommandContext(ctx, "perf", "record", "-F", "199", "-g", "-p", fmt.Sprint(srv.PID()), "-o", o.Profile)
+		prof = exec.Command("perf", "record", "-F", "199", "-g", "-p", fmt.Sprint(srv.PID()), "-o", o.Profile)
 		prof.Stdout, prof.Stderr = o.Out, o.Out
 		if err := prof.Start(); err != nil {
 			return nil, fmt.Errorf("profile: start perf record: %w", err)
 		}
+		// perf writes a readable file only when interrupted, also when
+		// the run ends early.
+		defer func() {
+			if prof.ProcessState == nil {
+				_ = prof.Process.Signal(syscall.SIGINT)
+				_ = prof.Wait()
+			}
+		}()
 	}
 	d := &driver{o: o, w: w}
 	driveStart := time.Now()
