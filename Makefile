@@ -76,17 +76,17 @@ LOAD_FLAGS ?=
 load: kube build
 	$(GO) build -trimpath -o $(BIN)/gitvend-load ./cmd/gitvend-load
 	REQUESTS='$(REQUESTS)' ENVS='$(ENVS)' RATE='$(RATE)' DURATION='$(DURATION)' DRAIN='$(DRAIN)' MERGES='$(MERGES)' DRIFT='$(DRIFT)' \
-		GITVEND_KUBE_BIN=$(CURDIR)/$(BIN) $(BIN)/gitvend-load -gitvend $(BIN)/gitvend $(LOAD_FLAGS)
+		GITVEND_KUBE_BIN=$${GITVEND_KUBE_BIN:-$(CURDIR)/$(BIN)} $(BIN)/gitvend-load -gitvend $(BIN)/gitvend $(LOAD_FLAGS)
 
 ## load-growth: the growth table of BENCHMARKS.md: repositories of 100, 1,000 and 10,000 requests at GROWTH_RATE,
 ## each with `gitvend check` and `render --verify` timed
-GROWTH_RATE ?= 0.5/s
-GROWTH_DURATION ?= 60s
+GROWTH_RATE ?= 2/m
+GROWTH_DURATION ?= 120s
 load-growth: kube build
 	$(GO) build -trimpath -o $(BIN)/gitvend-load ./cmd/gitvend-load
 	for n in 100 1000 10000; do \
-		REQUESTS=$$n ENVS=3 RATE='$(GROWTH_RATE)' DURATION='$(GROWTH_DURATION)' MERGES=0 DRIFT=0 DRAIN=15m \
-		GITVEND_KUBE_BIN=$(CURDIR)/$(BIN) $(BIN)/gitvend-load -gitvend $(BIN)/gitvend -cli $(LOAD_FLAGS) || exit 1; \
+		REQUESTS=$$n ENVS=3 RATE='$(GROWTH_RATE)' DURATION='$(GROWTH_DURATION)' MERGES=1 DRIFT=1 DRAIN=20m \
+		GITVEND_KUBE_BIN=$${GITVEND_KUBE_BIN:-$(CURDIR)/$(BIN)} $(BIN)/gitvend-load -gitvend $(BIN)/gitvend -cli $(LOAD_FLAGS) || exit 1; \
 	done
 
 ## bench: the benchmarks recorded in BENCHMARKS.md
