@@ -5,7 +5,7 @@ PKGS    := ./...
 KUBEENV := tools/kubeenv/build.sh
 RELEASE_TOOLS := tools/release/build.sh
 
-.PHONY: all build test unit vet kube demo bench fuzz clean chart release-tools release-check gogithub browser screenshot
+.PHONY: all build test unit vet kube demo load load-growth bench fuzz clean chart release-tools release-check gogithub browser screenshot
 
 all: build
 
@@ -69,6 +69,25 @@ vet:
 demo: kube build
 	@echo "▶ make demo: request issue → PR with checks and plan → /provision set → merge → apply → drift issue → /provision adopt → destroy"
 	$(BIN)/gitvend-demo -gitvend $(BIN)/gitvend -examples examples/desired-state
+
+## load: gitvend serve under load: a synthetic repository of REQUESTS requests over ENVS environments, then request
+## issues at RATE for DURATION, MERGES merges and DRIFT changes by hand; prints the service levels from /metrics
+LOAD_FLAGS ?=
+load: kube build
+	$(GO) build -trimpath -o $(BIN)/gitvend-load ./cmd/gitvend-load
+	REQUESTS='$(REQUESTS)' ENVS='$(ENVS)' RATE='$(RATE)' DURATION='$(DURATION)' DRAIN='$(DRAIN)' MERGES='$(MERGES)' DRIFT='$(DRIFT)' \
+		GITVEND_KUBE_BIN=$${GITVEND_KUBE_BIN:-$(CURDIR)/$(BIN)} $(BIN)/gitvend-load -gitvend $(BIN)/gitvend $(LOAD_FLAGS)
+
+## load-growth: the growth table of BENCHMARKS.md: repositories of 100, 1,000 and 10,000 requests at GROWTH_RATE,
+## each with `gitvend check` and `render --verify` timed
+GROWTH_RATE ?= 2/m
+GROWTH_DURATION ?= 120s
+load-growth: kube build
+	$(GO) build -trimpath -o $(BIN)/gitvend-load ./cmd/gitvend-load
+	for n in 100 1000 10000; do \
+		REQUESTS=$$n ENVS=3 RATE='$(GROWTH_RATE)' DURATION='$(GROWTH_DURATION)' MERGES=1 DRIFT=1 DRAIN=20m \
+		GITVEND_KUBE_BIN=$${GITVEND_KUBE_BIN:-$(CURDIR)/$(BIN)} $(BIN)/gitvend-load -gitvend $(BIN)/gitvend -cli $(LOAD_FLAGS) || exit 1; \
+	done
 
 ## bench: the benchmarks recorded in BENCHMARKS.md
 bench:

@@ -145,6 +145,7 @@ type Bot struct {
 
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
+	heads  headPool             // head checkouts kept between checks and plans
 
 	mu       sync.Mutex
 	branches *desired.Branches // the desired-state branch of each repository

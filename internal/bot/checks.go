@@ -137,7 +137,7 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report
 
 // checkCommit checks commit sha of the job's repository.
 func (b *Bot) checkCommit(ctx context.Context, w *work, sha string) (*check.Report, error) {
-	dir, cleanup, err := b.export(ctx, w.clone, sha, "head")
+	dir, cleanup, err := b.exportHead(ctx, w, sha, "head")
 	if err != nil {
 		return nil, err
 	}

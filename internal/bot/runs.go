@@ -259,7 +259,7 @@ func (b *Bot) withPlan(ctx context.Context, w *work, sha string, fork bool, runs
 		return append(runs, github.CheckRunSpec{Name: CheckPlan, HeadSHA: sha, Status: "completed", Conclusion: "neutral",
 			Title: "Not planned: pull request from a fork", Summary: forkPlanText}), nil
 	}
-	dir, cleanup, err := b.export(ctx, w.clone, sha, "plan")
+	dir, cleanup, err := b.exportHead(ctx, w, sha, "plan")
 	if err != nil {
 		return nil, err
 	}

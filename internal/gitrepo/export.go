@@ -2,7 +2,9 @@ package gitrepo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -27,15 +29,117 @@ const maxLinks = 40
 func (r *Repo) Export(ctx context.Context, sha, dir string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.commit(sha)
+	_, files, idx, err := r.exportable(sha)
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create export directory: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("open export directory: %w", err)
+	}
+	defer root.Close()
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+		}
+		if err := exportFile(root, f, idx.links[f.Name]); err != nil {
+			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+		}
+	}
+	return nil
+}
+
+// ExportOver makes dir, which holds exactly what Export wrote of commit
+// from, hold what Export would write of commit sha: only the files that
+// differ between the two trees are written or removed, so that moving a
+// checkout between two commits of a big repository costs what changed,
+// not the size of the tree. Links are checked over the whole tree of sha
+// as Export checks them, and a refused commit leaves dir as it was. On any
+// other error dir is in between and must not be used again.
+func (r *Repo) ExportOver(ctx context.Context, from, sha, dir string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	to, _, idx, err := r.exportable(sha)
+	if err != nil {
+		return err
+	}
+	if from == sha {
+		return nil
+	}
+	c, err := r.commit(from)
+	if err != nil {
+		return err
+	}
+	prev, err := c.Tree()
+	if err != nil {
+		return fmt.Errorf("read tree of %s: %w", from, err)
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, prev, to, nil)
+	if err != nil {
+		return fmt.Errorf("compare %s with %s: %w", from, sha, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("open export directory: %w", err)
+	}
+	defer root.Close()
+	// Removals first: a file may give way to a folder of the same name.
+	for _, ch := range changes {
+		if ch.From.Name == "" || ch.From.TreeEntry.Mode == filemode.Submodule ||
+			(ch.To.Name == ch.From.Name && ch.To.TreeEntry.Mode == ch.From.TreeEntry.Mode) {
+			continue
+		}
+		if err := root.Remove(ch.From.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("export %s over %s: remove %s: %w", sha, from, ch.From.Name, err)
+		}
+		// Folders left empty go too, as a fresh export has none.
+		for d := path.Dir(ch.From.Name); d != "."; d = path.Dir(d) {
+			if root.Remove(d) != nil {
+				break
+			}
+		}
+	}
+	for _, ch := range changes {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+		}
+		if ch.To.Name == "" || ch.To.TreeEntry.Mode == filemode.Submodule {
+			continue // removed above, or skipped as Export skips it
+		}
+		f, err := to.TreeEntryFile(&ch.To.TreeEntry)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", ch.To.Name, err)
+		}
+		f.Name = ch.To.Name
+		if ch.From.Name == ch.To.Name && f.Mode == filemode.Symlink {
+			// A link changed in place: write it anew.
+			if err := root.Remove(f.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("export %s over %s: remove %s: %w", sha, from, f.Name, err)
+			}
+		}
+		if err := exportFile(root, f, idx.links[f.Name]); err != nil {
+			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+		}
+	}
+	return nil
+}
+
+// exportable reads the tree of commit sha, its files and its index, and
+// refuses it (as terminal) when a path is bad or a link leads where
+// Export does not follow.
+func (r *Repo) exportable(sha string) (*object.Tree, []*object.File, treeIndex, error) {
+	idx := treeIndex{modes: map[string]filemode.FileMode{}, links: map[string]string{}, dirs: map[string]bool{}}
+	c, err := r.commit(sha)
+	if err != nil {
+		return nil, nil, idx, err
+	}
 	tree, err := c.Tree()
 	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", sha, err)
+		return nil, nil, idx, fmt.Errorf("read tree of %s: %w", sha, err)
 	}
-	idx := treeIndex{modes: map[string]filemode.FileMode{}, links: map[string]string{}, dirs: map[string]bool{}}
 	var files []*object.File
 	err = tree.Files().ForEach(func(f *object.File) error {
 		if err := checkPath(f.Name); err != nil {
@@ -56,32 +160,16 @@ func (r *Repo) Export(ctx context.Context, sha, dir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("export %s: %w", sha, err)
+		return nil, nil, idx, fmt.Errorf("export %s: %w", sha, err)
 	}
 	for _, f := range files {
 		if f.Mode == filemode.Symlink {
 			if err := idx.checkLink(f.Name); err != nil {
-				return retry.Terminal(fmt.Errorf("export %s: %w", sha, err))
+				return nil, nil, idx, retry.Terminal(fmt.Errorf("export %s: %w", sha, err))
 			}
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create export directory: %w", err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("open export directory: %w", err)
-	}
-	defer root.Close()
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
-		}
-		if err := exportFile(root, f, idx.links[f.Name]); err != nil {
-			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
-		}
-	}
-	return nil
+	return tree, files, idx, nil
 }
 
 // exportFile writes f under root; target is where a link points.

@@ -34,7 +34,7 @@ type fixture struct {
 	tokens atomic.Int32
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	gh, err := githubtest.Start(githubtest.Options{AppID: 42})
 	if err != nil {
@@ -67,7 +67,7 @@ func (f *fixture) auth(ctx context.Context) (string, error) {
 	return f.gh.IssueToken(f.inst)
 }
 
-func (f *fixture) open(t *testing.T) *Repo {
+func (f *fixture) open(t testing.TB) *Repo {
 	t.Helper()
 	r, err := f.cache.Open(context.Background(), f.url, f.auth)
 	if err != nil {

@@ -23,8 +23,10 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		mergeToApplied: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gitvend_merge_to_applied_seconds",
-			Help:    "Seconds from a commit on the desired-state branch to its apply on a target.",
-			Buckets: []float64{1, 2, 5, 10, 30, 60, 120, 300, 900, 3600}}, []string{"target"}),
+			Help: "Seconds from a commit on the desired-state branch to its apply on a target.",
+			// Finer below 5 s, where a merge on a quiet target lands; the
+			// earlier bounds are all kept.
+			Buckets: []float64{0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 120, 300, 900, 3600}}, []string{"target"}),
 		applies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gitvend_applies_total",
 			Help: "Applies by target and result: ok, partial (some objects failed or were refused) or failed."}, []string{"target", "result"}),
 		driftResolve: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gitvend_drift_resolve_seconds",

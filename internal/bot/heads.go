@@ -1,0 +1,104 @@
+package bot
+
+import (
+	"context"
+	"os"
+	"sync"
+
+	"github.com/gitvend/gitvend/internal/retry"
+)
+
+// overExporter is a clone that can move a checkout from one commit to
+// another by writing only what differs (gitrepo.Repo.ExportOver).
+type overExporter interface {
+	ExportOver(ctx context.Context, from, sha, dir string) error
+}
+
+// maxIdleHeads bounds the head checkouts kept between jobs.
+const maxIdleHeads = 4
+
+// headTree is a checkout of a head commit kept between jobs: in a big
+// repository a pull request's head differs from the last one checked in a
+// few files, so moving a kept checkout costs what changed where a fresh
+// export costs the whole tree (twice per pull request: the check and the
+// plan).
+type headTree struct {
+	repo string // owner/name
+	sha  string // the commit it holds, exactly as Export writes it
+	dir  string
+}
+
+// headPool holds the idle head checkouts, newest last. A checkout is
+// owned by one job at a time; the jobs only read it.
+type headPool struct {
+	mu   sync.Mutex
+	idle []*headTree
+}
+
+// take removes and returns the idle checkout of repo that holds sha, or
+// else the newest of repo, or nil.
+func (p *headPool) take(repo, sha string) *headTree {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pick := -1
+	for i, t := range p.idle {
+		if t.repo != repo {
+			continue
+		}
+		if pick = i; t.sha == sha {
+			break
+		}
+	}
+	if pick < 0 {
+		return nil
+	}
+	t := p.idle[pick]
+	p.idle = append(p.idle[:pick], p.idle[pick+1:]...)
+	return t
+}
+
+// put keeps t for later jobs, dropping the oldest checkout past the bound.
+func (p *headPool) put(t *headTree) {
+	p.mu.Lock()
+	p.idle = append(p.idle, t)
+	var drop []*headTree
+	if n := len(p.idle) - maxIdleHeads; n > 0 {
+		drop = append(drop, p.idle[:n]...)
+		p.idle = append([]*headTree(nil), p.idle[n:]...)
+	}
+	p.mu.Unlock()
+	for _, t := range drop {
+		_ = os.RemoveAll(t.dir)
+	}
+}
+
+// exportHead checks out head commit sha of the job's repository for
+// reading: a kept checkout moved to sha when the clone can, a fresh export
+// otherwise. The checkout is the same as a fresh export's
+// (TestExportOverEqualsExport); done gives it back.
+func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir string, done func(), err error) {
+	over, ok := w.clone.(overExporter)
+	if !ok {
+		return b.export(ctx, w.clone, sha, what)
+	}
+	t := b.heads.take(w.full, sha)
+	if t != nil && t.sha != sha {
+		if err := over.ExportOver(ctx, t.sha, sha, t.dir); err != nil {
+			_ = os.RemoveAll(t.dir)
+			if retry.IsTerminal(err) {
+				return "", nil, err
+			}
+			t = nil // in between: start afresh
+		} else {
+			t.sha = sha
+		}
+	}
+	if t == nil {
+		dir, _, err := b.export(ctx, w.clone, sha, what)
+		if err != nil {
+			return "", nil, err
+		}
+		t = &headTree{repo: w.full, sha: sha, dir: dir}
+	}
+	return t.dir, func() { b.heads.put(t) }, nil
+}

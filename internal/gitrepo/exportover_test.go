@@ -1,0 +1,159 @@
+package gitrepo
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+
+	"github.com/gitvend/gitvend/internal/retry"
+)
+
+// snapshot is every entry under dir: folders, files with their mode and
+// content, links with their target.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = "link -> " + target
+		case d.IsDir():
+			out[rel] = "dir"
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			out[rel] = info.Mode().Perm().String() + " " + string(data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestExportOverEqualsExport moves one checkout through a series of
+// commits, in every order of pairs, and compares it after each move with
+// a fresh Export of the same commit: files added, changed, removed, whole
+// folders removed, a file giving way to a folder and back, modes changed,
+// links added, retargeted and turned into files.
+func TestExportOverEqualsExport(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.open(t)
+	head, _ := r.Head(ctx, "main")
+	type step struct {
+		files  map[string][]byte
+		delete []string
+		modes  map[string]filemode.FileMode
+	}
+	steps := []step{
+		{files: map[string][]byte{"requests/dev/ns/a.yaml": []byte("a: 1\n"), "requests/dev/ns/a/deploy.yaml": []byte("kind: Deployment\n"), "environments/dev/kustomization.yaml": []byte("resources: [a]\n")}},
+		{files: map[string][]byte{"requests/dev/ns/a.yaml": []byte("a: 2\n"), "requests/dev/ns/b.yaml": []byte("b: 1\n"), "requests/dev/ns/b/svc.yaml": []byte("kind: Service\n")}},
+		{delete: []string{"requests/dev/ns/a", "requests/dev/ns/a.yaml"}},
+		{files: map[string][]byte{"run.sh": []byte("#!/bin/sh\n"), "link.yaml": []byte("gitvend.yaml")}, modes: map[string]filemode.FileMode{"run.sh": filemode.Executable, "link.yaml": filemode.Symlink}},
+		{files: map[string][]byte{"link.yaml": []byte("requests/dev/ns/b.yaml")}, modes: map[string]filemode.FileMode{"run.sh": filemode.Regular, "link.yaml": filemode.Symlink}},
+		{files: map[string][]byte{"link.yaml": []byte("now a file\n")}, delete: []string{"requests/dev"}},
+		{files: map[string][]byte{"x": []byte("a file\n")}},
+		{files: map[string][]byte{"x/y.yaml": []byte("a folder now\n")}, delete: []string{"x"}},
+	}
+	shas := []string{head}
+	parent := head
+	for i, s := range steps {
+		sha, err := r.Commit(ctx, CommitSpec{Parent: parent, Files: s.files, Delete: s.delete, Message: "step", Author: author, Time: when})
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if s.modes != nil {
+			sha = setModes(t, r, sha, s.modes)
+		}
+		shas = append(shas, sha)
+		parent = sha
+	}
+	fresh := map[string]map[string]string{}
+	for _, sha := range shas {
+		dir := filepath.Join(t.TempDir(), "fresh")
+		if err := r.Export(ctx, sha, dir); err != nil {
+			t.Fatal(err)
+		}
+		fresh[sha] = snapshot(t, dir)
+	}
+	moves := 0
+	for i, from := range shas {
+		for j, to := range shas {
+			dir := filepath.Join(t.TempDir(), "moved")
+			if err := r.Export(ctx, from, dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.ExportOver(ctx, from, to, dir); err != nil {
+				t.Fatalf("%d → %d: %v", i, j, err)
+			}
+			got, want := snapshot(t, dir), fresh[to]
+			for p, w := range want {
+				if got[p] != w {
+					t.Errorf("%d → %d: %s is %q, want %q", i, j, p, got[p], w)
+				}
+			}
+			for p, g := range got {
+				if _, ok := want[p]; !ok {
+					t.Errorf("%d → %d: %s (%q) is left over", i, j, p, g)
+				}
+			}
+			moves++
+		}
+	}
+	if moves != len(shas)*len(shas) {
+		t.Fatalf("%d moves", moves)
+	}
+}
+
+// TestExportOverRefusesLinks: a commit Export refuses is refused the same
+// way when moved to, and the checkout is left as it was.
+func TestExportOverRefusesLinks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.open(t)
+	head, _ := r.Head(ctx, "main")
+	sha, err := r.Commit(ctx, CommitSpec{Parent: head, Files: map[string][]byte{"env/up": []byte("..")}, Message: "link", Author: author, Time: when})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha = setModes(t, r, sha, map[string]filemode.FileMode{"env/up": filemode.Symlink})
+	dir := filepath.Join(t.TempDir(), "tree")
+	if err := r.Export(ctx, head, dir); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	err = r.ExportOver(ctx, head, sha, dir)
+	if err == nil || !retry.IsTerminal(err) || !strings.Contains(err.Error(), "env/up -> .. points to a folder") {
+		t.Fatalf("export over = %v, want the terminal refusal Export gives", err)
+	}
+	after := snapshot(t, dir)
+	if len(after) != len(before) {
+		t.Fatalf("the refused commit changed the checkout: %v → %v", before, after)
+	}
+	for p, v := range before {
+		if after[p] != v {
+			t.Errorf("%s changed: %q → %q", p, v, after[p])
+		}
+	}
+}
