@@ -68,6 +68,15 @@ func runServe(ctx context.Context, path string, io streams) error {
 		return &exitError{code: exitBadUse, err: err}
 	}
 	log := newLogger(cfg.Log, io.stderr)
+	if cfg.LeaderElection.Enabled {
+		// Every line of a replica names it, by the identity its Leases
+		// carry, so that the logs of several tell which one did what.
+		id, err := leader.DefaultIdentity()
+		if err != nil {
+			return &exitError{code: exitBadUse, err: err}
+		}
+		log = log.With("replica", id)
+	}
 	ctrllog.SetLogger(logr.FromSlogHandler(log.Handler()))
 	log.Info("starting gitvend", "version", version(), "config", cfg)
 	// Both ports are bound before anything else starts, so a port in use
