@@ -240,44 +240,10 @@ func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 	}
 }
 
-// waitApplied polls the GitHub double until every target's latest commit
+// waitApplied polls the GitHub double until every benchmark target's latest commit
 // status on sha is success; a failure or error status ends the wait.
 func waitApplied(ctx context.Context, gh *githubtest.Server, sha string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		all, err := gh.Statuses(demo.Repo)
-		if err != nil {
-			return err
-		}
-		latest := map[string]githubtest.Status{}
-		for _, st := range all {
-			if st.SHA == sha && st.ID >= latest[st.Context].ID {
-				latest[st.Context] = st
-			}
-		}
-		done := true
-		for _, e := range benchEnvs {
-			st := latest["gitvend/apply/"+e]
-			switch st.State {
-			case "success":
-			case "failure", "error":
-				return fmt.Errorf("target %s: %s: %s", e, st.State, st.Description)
-			default:
-				done = false
-			}
-		}
-		if done {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("targets not applied within %s: latest statuses %+v", timeout, latest)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return waitAppliedTo(ctx, gh, sha, benchEnvs, timeout)
 }
 
 // countBenchObjects counts the benchmark's objects in the cluster.
