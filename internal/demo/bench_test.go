@@ -123,24 +123,35 @@ func BenchmarkServeMemory(b *testing.B) {
 // Services, ConfigMaps and ServiceAccounts in turn), benchObjects in all.
 func writeBenchRepo(tb testing.TB, dir string) {
 	tb.Helper()
-	var repo strings.Builder
-	repo.WriteString("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n")
-	for _, e := range benchEnvs {
-		fmt.Fprintf(&repo, "- name: %s\n", e)
-	}
-	repo.WriteString("teams:\n")
-	for _, e := range benchEnvs {
-		fmt.Fprintf(&repo, "- name: team-%s\n  namespaces: [team-%s-*]\n", e, e)
-	}
-	files := map[string]string{"gitvend.yaml": repo.String()}
-	for i, e := range benchEnvs {
+	writeEnvRepo(tb, dir, benchEnvs, func(i int, env string) string {
 		n := benchObjects / len(benchEnvs)
 		if i < benchObjects%len(benchEnvs) {
 			n++
 		}
+		return benchObjectsYAML(env, n)
+	})
+}
+
+// writeEnvRepo writes a desired-state repository under dir with one
+// environment per name of envs, each with a team owning its Namespaces
+// team-<env>-*, and a kustomize root whose one resource file holds
+// objects(i, env) for the i-th environment.
+func writeEnvRepo(tb testing.TB, dir string, envs []string, objects func(i int, env string) string) {
+	tb.Helper()
+	var repo strings.Builder
+	repo.WriteString("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n")
+	for _, e := range envs {
+		fmt.Fprintf(&repo, "- name: %s\n", e)
+	}
+	repo.WriteString("teams:\n")
+	for _, e := range envs {
+		fmt.Fprintf(&repo, "- name: team-%s\n  namespaces: [team-%s-*]\n", e, e)
+	}
+	files := map[string]string{"gitvend.yaml": repo.String()}
+	for i, e := range envs {
 		root := "environments/" + e + "/"
 		files[root+"kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- objects.yaml\n"
-		files[root+"objects.yaml"] = benchObjectsYAML(e, n)
+		files[root+"objects.yaml"] = objects(i, e)
 	}
 	for name, text := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

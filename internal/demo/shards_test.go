@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,7 +56,8 @@ func startShards(tb testing.TB, targets, n int, timings shardTimings) *shardRun 
 		r.targets = append(r.targets, fmt.Sprintf("t%02d", i))
 	}
 	repoDir := tb.TempDir()
-	writeShardRepo(tb, repoDir, r.targets)
+	// The Namespaces only, at first.
+	writeEnvRepo(tb, repoDir, r.targets, func(_ int, t string) string { return benchObjectsYAML(t, 3) })
 	worldDir := tb.TempDir()
 	if os.Getenv("GITVEND_SHARD_DEBUG") != "" {
 		worldDir, _ = os.MkdirTemp("", "shards-")
@@ -127,36 +127,6 @@ func warnings(log string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// writeShardRepo writes a desired-state repository with one environment
-// per target, each holding its three Namespaces.
-func writeShardRepo(tb testing.TB, dir string, targets []string) {
-	tb.Helper()
-	var repo strings.Builder
-	repo.WriteString("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n")
-	for _, t := range targets {
-		fmt.Fprintf(&repo, "- name: %s\n", t)
-	}
-	repo.WriteString("teams:\n")
-	for _, t := range targets {
-		fmt.Fprintf(&repo, "- name: team-%s\n  namespaces: [team-%s-*]\n", t, t)
-	}
-	files := map[string]string{"gitvend.yaml": repo.String()}
-	for _, t := range targets {
-		root := "environments/" + t + "/"
-		files[root+"kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- objects.yaml\n"
-		files[root+"objects.yaml"] = benchObjectsYAML(t, 3)
-	}
-	for name, text := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
 }
 
 // writeShardConfig rewrites a replica's configuration: targets shared

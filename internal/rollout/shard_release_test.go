@@ -20,17 +20,7 @@ func TestShardedTargetTakenBackIsNotAppliedAgain(t *testing.T) {
 	env := kubetest.ForTest(t)
 	f := startWith(t, env, func(o *rollout.Options) { o.Sharded = true })
 	gh, a := f.gh, f.r
-	b, err := rollout.New(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		_ = b.Run(ctx)
-	}()
-	t.Cleanup(func() { cancel(); <-ran })
+	b := anotherReplica(t, f)
 	own := func(r *rollout.Rollout) (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -87,4 +77,22 @@ func TestShardedTargetTakenBackIsNotAppliedAgain(t *testing.T) {
 	if strings.Join(states, ",") != "pending,success" {
 		t.Errorf("statuses of the new commit: %v, want one pending then one success (applied once, by b)", states)
 	}
+}
+
+// anotherReplica runs a second rollout with f's options until the test
+// ends, as another replica would.
+func anotherReplica(t *testing.T, f *fixture) *rollout.Rollout {
+	t.Helper()
+	r, err := rollout.New(f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		_ = r.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-ran })
+	return r
 }
