@@ -752,7 +752,7 @@ func BenchmarkShardedReplicas(b *testing.B) {
 	b.ReportMetric(mb(int64(rss)), "rss-MB-max")
 	b.ReportMetric(mb(int64(live)), "heap-live-MB-max")
 
-	tk := r.kill(b, r.live()[0], 5*time.Minute)
+	tk := r.kill(b, r.live()[0], 30*time.Minute)
 	b.Logf("replica %d killed holding %d targets %v: taken over and checked in %s (%v); drift on %s an issue in %s",
 		tk.victim, len(tk.orphans), tk.orphans, tk.took.Round(time.Millisecond), tk.newOwner, tk.edited, tk.drift.Round(time.Millisecond))
 	b.Logf("the takeover, as the new owners logged it:\n%s", strings.Join(tk.timeline, "\n"))
