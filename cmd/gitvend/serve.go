@@ -68,6 +68,15 @@ func runServe(ctx context.Context, path string, io streams) error {
 		return &exitError{code: exitBadUse, err: err}
 	}
 	log := newLogger(cfg.Log, io.stderr)
+	if cfg.LeaderElection.Enabled {
+		// Every line of a replica names it, by the identity its Leases
+		// carry, so that the logs of several tell which one did what.
+		id, err := leader.DefaultIdentity()
+		if err != nil {
+			return &exitError{code: exitBadUse, err: err}
+		}
+		log = log.With("replica", id)
+	}
 	ctrllog.SetLogger(logr.FromSlogHandler(log.Handler()))
 	log.Info("starting gitvend", "version", version(), "config", cfg)
 	// Both ports are bound before anything else starts, so a port in use
@@ -273,9 +282,12 @@ func lockOf(key string) (repo string, lock bool) {
 // leader's next drift check.
 func (p *pushRelay) KickRevert(ctx context.Context, repo string) {
 	s := p.s
-	if s.pushes == nil || s.elector == nil || s.elector.IsLeader() {
+	if s.pushes == nil || s.elector == nil || s.shards == nil && s.elector.IsLeader() {
 		s.rollout.Kick(repo)
 		return
+	}
+	if s.shards != nil {
+		s.rollout.Kick(repo) // the owner of the drifted target may be another replica
 	}
 	if err := s.pushes.Signal(ctx, repo, "revert"); err != nil {
 		s.log.Warn("revert not signalled to the leader; it runs at its next drift check", "repo", repo, "err", err)
@@ -287,6 +299,10 @@ func (p *pushRelay) KickRevert(ctx context.Context, repo string) {
 // leader through the repository's push signal Lease. A signal that finds
 // no leader is not needed: the next leader reconciles every repository when
 // it starts.
+//
+// With the targets spread over the replicas (shardTargets) every replica
+// hears the signals: the one that got the push kicks its own rollout and
+// signals the others.
 type pushRelay struct{ s *service }
 
 // pushTries bounds how often a standby tries to signal a push.
@@ -297,9 +313,14 @@ func (p *pushRelay) Pushed(ctx context.Context, repo, branch, sha string) {
 	if !s.rollout.Wants(ctx, repo, branch) {
 		return
 	}
-	if s.elector.IsLeader() {
+	if s.shards == nil && s.elector.IsLeader() {
 		s.rollout.Kick(repo)
 		return
+	}
+	if s.shards != nil {
+		// The repository's targets are spread over the replicas: this one
+		// applies its own at once, and the signal reaches every other.
+		s.rollout.Kick(repo)
 	}
 	for try := 1; ; try++ {
 		err := s.pushes.Signal(ctx, repo, sha)

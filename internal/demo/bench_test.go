@@ -123,24 +123,35 @@ func BenchmarkServeMemory(b *testing.B) {
 // Services, ConfigMaps and ServiceAccounts in turn), benchObjects in all.
 func writeBenchRepo(tb testing.TB, dir string) {
 	tb.Helper()
-	var repo strings.Builder
-	repo.WriteString("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n")
-	for _, e := range benchEnvs {
-		fmt.Fprintf(&repo, "- name: %s\n", e)
-	}
-	repo.WriteString("teams:\n")
-	for _, e := range benchEnvs {
-		fmt.Fprintf(&repo, "- name: team-%s\n  namespaces: [team-%s-*]\n", e, e)
-	}
-	files := map[string]string{"gitvend.yaml": repo.String()}
-	for i, e := range benchEnvs {
+	writeEnvRepo(tb, dir, benchEnvs, func(i int, env string) string {
 		n := benchObjects / len(benchEnvs)
 		if i < benchObjects%len(benchEnvs) {
 			n++
 		}
+		return benchObjectsYAML(env, n)
+	})
+}
+
+// writeEnvRepo writes a desired-state repository under dir with one
+// environment per name of envs, each with a team owning its Namespaces
+// team-<env>-*, and a kustomize root whose one resource file holds
+// objects(i, env) for the i-th environment.
+func writeEnvRepo(tb testing.TB, dir string, envs []string, objects func(i int, env string) string) {
+	tb.Helper()
+	var repo strings.Builder
+	repo.WriteString("apiVersion: gitvend.dev/v1alpha1\nkind: Config\nenvironments:\n")
+	for _, e := range envs {
+		fmt.Fprintf(&repo, "- name: %s\n", e)
+	}
+	repo.WriteString("teams:\n")
+	for _, e := range envs {
+		fmt.Fprintf(&repo, "- name: team-%s\n  namespaces: [team-%s-*]\n", e, e)
+	}
+	files := map[string]string{"gitvend.yaml": repo.String()}
+	for i, e := range envs {
 		root := "environments/" + e + "/"
 		files[root+"kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- objects.yaml\n"
-		files[root+"objects.yaml"] = benchObjectsYAML(e, n)
+		files[root+"objects.yaml"] = objects(i, e)
 	}
 	for name, text := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -240,44 +251,10 @@ func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 	}
 }
 
-// waitApplied polls the GitHub double until every target's latest commit
+// waitApplied polls the GitHub double until every benchmark target's latest commit
 // status on sha is success; a failure or error status ends the wait.
 func waitApplied(ctx context.Context, gh *githubtest.Server, sha string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		all, err := gh.Statuses(demo.Repo)
-		if err != nil {
-			return err
-		}
-		latest := map[string]githubtest.Status{}
-		for _, st := range all {
-			if st.SHA == sha && st.ID >= latest[st.Context].ID {
-				latest[st.Context] = st
-			}
-		}
-		done := true
-		for _, e := range benchEnvs {
-			st := latest["gitvend/apply/"+e]
-			switch st.State {
-			case "success":
-			case "failure", "error":
-				return fmt.Errorf("target %s: %s: %s", e, st.State, st.Description)
-			default:
-				done = false
-			}
-		}
-		if done {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("targets not applied within %s: latest statuses %+v", timeout, latest)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	return waitAppliedTo(ctx, gh, sha, benchEnvs, timeout)
 }
 
 // countBenchObjects counts the benchmark's objects in the cluster.

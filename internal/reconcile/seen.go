@@ -111,3 +111,10 @@ func (c *seenCache) forget(k key) {
 	defer c.mu.Unlock()
 	delete(c.entries, k)
 }
+
+// clear forgets every entry.
+func (c *seenCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries = map[key]seenEntry{}
+}

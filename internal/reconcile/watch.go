@@ -59,6 +59,9 @@ func (r *Reconciler) Watch(ctx context.Context, objs []*unstructured.Unstructure
 			factories[g.namespace] = f
 		}
 		inf := f.ForResource(mapping.Resource).Informer()
+		if err := inf.SetTransform(slimMetadata); err != nil {
+			return fmt.Errorf("watch %s: %w", mapping.Resource, err)
+		}
 		if _, err := inf.AddEventHandler(r.watchHandler(g.gvk.GroupKind(), managed, poke)); err != nil {
 			return fmt.Errorf("watch %s: %w", mapping.Resource, err)
 		}
@@ -101,6 +104,20 @@ func (r *Reconciler) Watch(ctx context.Context, objs []*unstructured.Unstructure
 		}
 		notify()
 	}
+}
+
+// slimMetadata is what the watches' caches keep of an object: its name,
+// namespace, UID and resourceVersion, all that watchHandler reads. The
+// labels, annotations and managed fields a metadata watch receives are
+// dropped before they are stored, so that a target's watch cache holds a
+// few dozen bytes per object whatever the objects carry.
+func slimMetadata(obj any) (any, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return obj, nil
+	}
+	return &metav1.PartialObjectMetadata{TypeMeta: m.TypeMeta, ObjectMeta: metav1.ObjectMeta{
+		Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}}, nil
 }
 
 // watchHandler calls poke for events on managed objects of kind gk that

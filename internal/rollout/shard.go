@@ -44,6 +44,15 @@ func (r *Rollout) Own(ctx context.Context, target string) {
 	t.own.ctx = nil
 	t.own.mu.Unlock()
 	t.own.busy.Wait()
+	// What this replica knew of the target goes with the ownership: the
+	// desired objects and comparisons it kept (the next owner keeps them),
+	// and the commit it last applied, which another owner may have moved
+	// on from; taken back, the target's status on GitHub says what is
+	// applied.
+	t.rec.Release()
+	r.mu.Lock()
+	delete(r.applied, t.Name)
+	r.mu.Unlock()
 	r.log.Info("no longer owning target", "target", target)
 }
 

@@ -20,17 +20,7 @@ func TestShardedReplicasApplyATargetOnceAndHandItOver(t *testing.T) {
 	env := kubetest.ForTest(t)
 	f := startWith(t, env, func(o *rollout.Options) { o.Sharded = true })
 	gh := f.gh
-	r2, err := rollout.New(f.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		_ = r2.Run(ctx)
-	}()
-	t.Cleanup(func() { cancel(); <-ran })
+	r2 := anotherReplica(t, f)
 
 	ns := env.Namespace(t)
 	replica := func(identity string, r *rollout.Rollout) (*leader.Shards, context.CancelFunc) {

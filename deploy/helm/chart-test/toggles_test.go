@@ -52,6 +52,7 @@ func TestToggles(t *testing.T) {
 		{"one replica, no budget", "replicas: 1", func(w *deploytest.Want) { w.Replicas, w.NoPDB = 1, true }},
 		{"budget by maxUnavailable", "replicas: 3\npodDisruptionBudget: {minAvailable: null, maxUnavailable: 1}", func(w *deploytest.Want) { w.Replicas = 3 }},
 		{"budget by percent", "replicas: 4\npodDisruptionBudget: {minAvailable: 50%}", func(w *deploytest.Want) { w.Replicas = 4 }},
+		{"targets sharded over three replicas", "replicas: 3\nconfig: {leaderElection: {shardTargets: true}}", func(w *deploytest.Want) { w.Replicas = 3 }},
 		{"listeners on other ports", "config: {listen: '0.0.0.0:3000', opsListen: ':3001'}", func(w *deploytest.Want) { w.HTTPPort, w.OpsPort = 3000, 3001 }},
 	}
 	for _, tt := range tests {
@@ -78,6 +79,10 @@ func TestToggles(t *testing.T) {
 				if m.Severity > support.InfoSev {
 					t.Errorf("helm lint: %s", m)
 				}
+			}
+			wantShards := strings.Contains(tt.name, "sharded")
+			if got := shardTargets(t, objs); got != wantShards {
+				t.Errorf("config.yaml has leaderElection.shardTargets %v, want %v", got, wantShards)
 			}
 			if strings.Contains(tt.name, "without leader election") && strings.Contains(string(out), "GitvendLeaderMissing") {
 				t.Error("GitvendLeaderMissing without leader election: no replica ever holds a Lease, so it would always fire")
