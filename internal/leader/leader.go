@@ -159,22 +159,12 @@ func DefaultIdentity() (string, error) {
 // leaderGauge returns this identity's gitvend_leader gauge, registered on
 // reg; electors in one process share the gauge vector.
 func leaderGauge(reg prometheus.Registerer, identity string) (prometheus.Gauge, error) {
-	vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	vec, err := gaugeVec(reg, "leader election", prometheus.GaugeOpts{
 		Name: "gitvend_leader",
 		Help: "1 while this replica holds the leader Lease and runs the leader's work, else 0.",
-	}, []string{"identity"})
-	if reg != nil {
-		if err := reg.Register(vec); err != nil {
-			are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
-			if !ok {
-				return nil, fmt.Errorf("leader election: register metrics: %w", err)
-			}
-			existing, ok := are.ExistingCollector.(*prometheus.GaugeVec)
-			if !ok {
-				return nil, fmt.Errorf("leader election: register metrics: gitvend_leader is registered as another type: %w", err)
-			}
-			vec = existing
-		}
+	}, "identity")
+	if err != nil {
+		return nil, err
 	}
 	return vec.WithLabelValues(identity), nil
 }

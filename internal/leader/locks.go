@@ -82,8 +82,8 @@ type Locks struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*lockEntry    // Lease name → this replica's hold
-	seen    map[string]observedLease // Lease name → when its record last changed
+	entries map[string]*lockEntry // Lease name → this replica's hold
+	seen    observations          // of other replicas' Leases
 }
 
 // lockEntry is this replica's hold on one Lease, shared by its jobs.
@@ -94,13 +94,6 @@ type lockEntry struct {
 	ctx   context.Context
 	stop  context.CancelCauseFunc
 	done  chan struct{} // closed when renewal has stopped
-}
-
-// observedLease is a Lease record as last seen, and when it was first seen
-// so: the Lease expires LeaseDurationSeconds after that, by our clock.
-type observedLease struct {
-	record string
-	at     time.Time
 }
 
 // NewLocks validates opts and returns Locks that talk to the API server of
@@ -140,7 +133,7 @@ func NewLocks(cfg *rest.Config, opts LockOptions) (*Locks, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Locks{opts: opts, leases: leases, log: log.With("identity", opts.Identity), now: time.Now,
-		entries: map[string]*lockEntry{}, seen: map[string]observedLease{}}, nil
+		entries: map[string]*lockEntry{}}, nil
 }
 
 // LeaseName is the name of the Lease of repository repo (owner/name):
@@ -347,36 +340,16 @@ func (l *Locks) tryAcquire(ctx context.Context, name, repo string) (bool, string
 
 // spec is the Lease held by this replica.
 func (l *Locks) spec(acquired, renewed metav1.MicroTime, transitions int32) coordinationv1.LeaseSpec {
-	return coordinationv1.LeaseSpec{
-		HolderIdentity:       ptr.To(l.opts.Identity),
-		LeaseDurationSeconds: ptr.To(int32((l.opts.LeaseDuration + time.Second - 1) / time.Second)),
-		AcquireTime:          &acquired,
-		RenewTime:            &renewed,
-		LeaseTransitions:     ptr.To(transitions),
-	}
+	return heldSpec(l.opts.Identity, l.opts.LeaseDuration, acquired, renewed, transitions)
 }
 
 // expired tells whether lease has gone unchanged for its whole duration
 // since this replica first saw it so.
 func (l *Locks) expired(name string, lease *coordinationv1.Lease) bool {
-	record := ptr.Deref(lease.Spec.HolderIdentity, "") + "/" + lease.ResourceVersion
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	seen, ok := l.seen[name]
-	if !ok || seen.record != record {
-		l.seen[name] = observedLease{record: record, at: now}
-		return false
-	}
-	d := time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second
-	return now.Sub(seen.at) > d
+	return l.seen.expired(name, lease, l.now())
 }
 
-func (l *Locks) forget(name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.seen, name)
-}
+func (l *Locks) forget(name string) { l.seen.forget(name) }
 
 // renew keeps the Lease renewed until e.ctx ends; when it cannot renew
 // within RenewDeadline, or finds the Lease taken, it cancels e.ctx with

@@ -94,7 +94,7 @@ type Shards struct {
 	mu      sync.Mutex
 	held    map[string]*shardHold    // key → this replica's hold
 	lost    map[string]chan struct{} // key → done of work still returning after a loss
-	seen    map[string]observedLease // Lease name → when its record last changed
+	seen    observations             // of other replicas' Leases
 	members int                      // live replicas at the last look
 }
 
@@ -146,7 +146,7 @@ func NewShards(cfg *rest.Config, opts ShardOptions) (*Shards, error) {
 	return &Shards{opts: opts, leases: leases, now: time.Now, gauge: gauge,
 		log:    log.With("identity", opts.Identity, "shard", opts.Kind),
 		member: LeaseName(opts.Prefix, opts.Kind+"-"+leaseKindMember, opts.Identity),
-		held:   map[string]*shardHold{}, lost: map[string]chan struct{}{}, seen: map[string]observedLease{}}, nil
+		held:   map[string]*shardHold{}, lost: map[string]chan struct{}{}}, nil
 }
 
 func validLabel(s string) error {
@@ -164,22 +164,12 @@ func validLabel(s string) error {
 // heldGauge returns the gitvend_shards_held gauge of kind, registered on
 // reg; Shards in one process share the gauge vector.
 func heldGauge(reg prometheus.Registerer, kind string) (prometheus.Gauge, error) {
-	vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	vec, err := gaugeVec(reg, "shard Leases", prometheus.GaugeOpts{
 		Name: "gitvend_shards_held",
 		Help: "Keys (targets, repositories' resyncs) whose Leases this replica holds, by kind.",
-	}, []string{"kind"})
-	if reg != nil {
-		if err := reg.Register(vec); err != nil {
-			are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
-			if !ok {
-				return nil, fmt.Errorf("shard Leases: register metrics: %w", err)
-			}
-			existing, ok := are.ExistingCollector.(*prometheus.GaugeVec)
-			if !ok {
-				return nil, fmt.Errorf("shard Leases: register metrics: gitvend_shards_held is registered as another type: %w", err)
-			}
-			vec = existing
-		}
+	}, "kind")
+	if err != nil {
+		return nil, err
 	}
 	return vec.WithLabelValues(kind), nil
 }
@@ -306,30 +296,14 @@ func (s *Shards) newLease(name, kind, key string, now metav1.MicroTime) *coordin
 }
 
 func (s *Shards) spec(acquired, renewed metav1.MicroTime, transitions int32) coordinationv1.LeaseSpec {
-	return coordinationv1.LeaseSpec{
-		HolderIdentity:       ptr.To(s.opts.Identity),
-		LeaseDurationSeconds: ptr.To(int32((s.opts.LeaseDuration + time.Second - 1) / time.Second)),
-		AcquireTime:          &acquired,
-		RenewTime:            &renewed,
-		LeaseTransitions:     ptr.To(transitions),
-	}
+	return heldSpec(s.opts.Identity, s.opts.LeaseDuration, acquired, renewed, transitions)
 }
 
 // expired tells whether lease has gone unchanged for its whole duration
 // since this replica first saw it so (by this replica's clock, so that
 // clock skew between replicas does not matter).
 func (s *Shards) expired(name string, lease *coordinationv1.Lease) bool {
-	record := ptr.Deref(lease.Spec.HolderIdentity, "") + "/" + lease.ResourceVersion
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	seen, ok := s.seen[name]
-	if !ok || seen.record != record {
-		s.seen[name] = observedLease{record: record, at: now}
-		return false
-	}
-	d := time.Duration(ptr.Deref(lease.Spec.LeaseDurationSeconds, 0)) * time.Second
-	return now.Sub(seen.at) > d
+	return s.seen.expired(name, lease, s.now())
 }
 
 // renewAll renews every held key's Lease from the list just read. A key
@@ -560,8 +534,8 @@ func (s *Shards) start(ctx context.Context, key string, l *coordinationv1.Lease,
 	h := &shardHold{lease: l, renewed: s.now(), ctx: wctx, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
 	s.held[key] = h
-	delete(s.seen, l.Name)
 	s.mu.Unlock()
+	s.seen.forget(l.Name)
 	s.log.Info("took a shard", "key", key)
 	go func() {
 		defer close(h.done)
