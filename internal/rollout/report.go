@@ -25,20 +25,38 @@ var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[s
 // and closes each request issue it resolves with what now exists where.
 // Both comments are kept under markers, so a repeated report edits them.
 // Sync makes it before the success statuses, so that a process stopped
-// in between makes it again.
+// in between makes it again. With the targets sharded over replicas,
+// each replica reports only the targets it applied, so each target has
+// its own comments: one comment for all would keep only the last
+// replica's targets.
 func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied, revert int) error {
+	if !r.opts.Sharded {
+		return r.reportGroup(ctx, gh, owner, name, prNumber, sha, dir, applied, revert, "")
+	}
+	for _, a := range applied {
+		if err := r.reportGroup(ctx, gh, owner, name, prNumber, sha, dir, []Applied{a}, revert, "/"+a.Target); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportGroup reports the targets of applied under the comment markers
+// "apply" and "applied" followed by suffix.
+func (r *Rollout) reportGroup(ctx context.Context, gh GitHub, owner, name string, prNumber int, sha, dir string, applied []Applied, revert int, suffix string) error {
 	full := owner + "/" + name
 	body := r.fitComment(applyComment(sha, applied, revert), applied)
-	if !r.once(fmt.Sprintf("%s#%d", full, prNumber), body) {
+	key := fmt.Sprintf("%s#%d%s", full, prNumber, suffix)
+	if !r.once(key, body) {
 		return nil
 	}
 	fail := func(err error) error {
-		r.forget(fmt.Sprintf("%s#%d", full, prNumber))
+		r.forget(key)
 		return err
 	}
 	// A merge message can name a pull request that does not exist (a
 	// commit pushed with such a message): there is nothing to tell.
-	if _, err := gh.UpsertComment(ctx, owner, name, prNumber, "apply", body); errors.Is(err, github.ErrNotFound) {
+	if _, err := gh.UpsertComment(ctx, owner, name, prNumber, "apply"+suffix, body); errors.Is(err, github.ErrNotFound) {
 		r.log.Warn("the merged pull request the commit names does not exist; nothing reported", "pr", prNumber, "sha", sha)
 		return nil
 	} else if err != nil {
@@ -58,7 +76,7 @@ func (r *Rollout) report(ctx context.Context, gh GitHub, owner, name string, prN
 			continue // not a request issue
 		}
 		text = r.fitComment(text, applied)
-		if _, err := gh.UpsertComment(ctx, owner, name, n, "applied", text); err != nil {
+		if _, err := gh.UpsertComment(ctx, owner, name, n, "applied"+suffix, text); err != nil {
 			return fail(fmt.Errorf("comment on request issue #%d: %w", n, err))
 		}
 		if err := gh.CloseIssue(ctx, owner, name, n, ""); err != nil {
