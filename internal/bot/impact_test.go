@@ -118,7 +118,10 @@ func TestImpactRunOnPolicyPullRequests(t *testing.T) {
 		// A bot stopped after completing gitvend/policy and gitvend/cost
 		// but not gitvend/impact: after a restart the impact run left in
 		// progress is completed, and nothing is posted twice.
-		sha, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "alice", Branch: "stopped", Message: "Change the rules",
+		// Its own message: the same files, parent, author and message as
+		// the stricter branch's, pushed within the same second, would be
+		// the same commit, already checked.
+		sha, err := h.gh.Push(ctx, repo, githubtest.PushSpec{User: "alice", Branch: "stopped", Message: "Change the rules, then stop",
 			Files: map[string]string{"policies/cost_center.rego": impactPolicy(t, "cost_center.rego")}})
 		if err != nil {
 			t.Fatal(err)
