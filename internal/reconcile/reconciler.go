@@ -150,12 +150,9 @@ func New(cfg *rest.Config, t cluster.Target, opts Options) (*Reconciler, error) 
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	logger = logger.With("target", t.Name)
-	cfg = rest.CopyConfig(cfg)
+	cfg = ClientConfig(cfg)
 	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
 		cfg.WarningHandler = warningLogger{logger}
-	}
-	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg.QPS, cfg.Burst = defaultQPS, defaultBurst
 	}
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
@@ -285,4 +282,16 @@ func (r *Reconciler) Recorded(objs []*unstructured.Unstructured) bool {
 // reported rather than quietly overwritten by a fresh apply.
 func (r *Reconciler) Observe(objs []*unstructured.Unstructured, revision string) {
 	r.recordApply(objs, revision)
+}
+
+// ClientConfig returns a copy of cfg with gitvend's client-side rate limit
+// (defaultQPS, defaultBurst) where cfg sets none: client-go's own (5
+// requests a second) would make a target's thousand objects a matter of
+// minutes; the API server's priority and fairness does the real limiting.
+func ClientConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 && cfg.RateLimiter == nil {
+		cfg.QPS, cfg.Burst = defaultQPS, defaultBurst
+	}
+	return cfg
 }

@@ -184,7 +184,10 @@ func New(opts Options) (*Rollout, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := client.New(t.Config, client.Options{})
+		// The sleeper reads each workload it may put to sleep or wake: at
+		// client-go's own rate limit that took a minute per target of a
+		// thousand objects.
+		c, err := client.New(reconcile.ClientConfig(t.Config), client.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("target %s: client for sleep: %w", t.Name, err)
 		}
