@@ -2,10 +2,13 @@ package blueprint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -243,6 +246,7 @@ func loadBlueprint(ctx context.Context, src Source, dir, name string) (*Blueprin
 	if b.files, err = readFiles(src.FS, dir, where); err != nil {
 		return nil, err
 	}
+	b.digest = digestOf(name, data, b.files)
 	if err := b.checkLayout(where); err != nil {
 		return nil, err
 	}
@@ -499,4 +503,18 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// digestOf fingerprints a blueprint: its name, its blueprint.yaml and every
+// file of its base and components, so that two blueprints with the same
+// digest render every request the same.
+func digestOf(name string, spec []byte, files map[string][]byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00", name, len(spec))
+	h.Write(spec)
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", p, len(files[p]))
+		h.Write(files[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

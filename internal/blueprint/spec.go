@@ -66,7 +66,13 @@ type Blueprint struct {
 	files        map[string][]byte // base/... and components/... by slash path
 	baseIDs      []resid.ResId     // objects the base produces
 	componentIDs map[string][]resid.ResId
+	digest       string // of blueprint.yaml and the files (digestOf)
 }
+
+// Digest fingerprints the blueprint's files: two blueprints with the same
+// digest render every request the same. It is empty for a blueprint not
+// loaded from files.
+func (b *Blueprint) Digest() string { return b.digest }
 
 // Parameter is one input a blueprint accepts.
 type Parameter struct {

@@ -146,6 +146,9 @@ type Bot struct {
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
 	heads  headPool             // head checkouts kept between checks and plans
+	// current are the requests a fan-out found rendered as their
+	// blueprints render them, not rendered again while nothing changed.
+	current desired.CurrentMemo
 
 	mu       sync.Mutex
 	branches *desired.Branches // the desired-state branch of each repository

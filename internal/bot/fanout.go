@@ -130,7 +130,7 @@ func (b *Bot) fanOut(ctx context.Context, full, pushed string) (*FanoutResult, e
 	if !ok {
 		return nil, errors.New("fan-out: the GitHub client cannot keep issues and close pull requests")
 	}
-	rr, err := desired.Rerender(ctx, w.baseDir, w.cfg, w.cat)
+	rr, err := desired.RerenderWith(ctx, w.baseDir, w.cfg, w.cat, &b.current)
 	if err != nil {
 		return nil, fmt.Errorf("fan-out: %w", err)
 	}

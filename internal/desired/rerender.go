@@ -3,13 +3,19 @@ package desired
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/config"
@@ -55,6 +61,14 @@ type Rerenders struct {
 // environment the repository does not have, are gitvend verify's to
 // report, not a blueprint change's, and are skipped.
 func Rerender(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) (*Rerenders, error) {
+	return RerenderWith(ctx, dir, cfg, cat, nil)
+}
+
+// RerenderWith is Rerender remembering, in memo, the requests found
+// current: a request whose record, blueprint and committed files are
+// those of one found current before is current again without being
+// rendered. A nil memo remembers nothing.
+func RerenderWith(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, memo *CurrentMemo) (*Rerenders, error) {
 	records, err := Requests(dir)
 	if err != nil {
 		return nil, err
@@ -75,18 +89,24 @@ func Rerender(ctx context.Context, dir string, cfg *config.Repo, cat Catalog) (*
 			out.Pinned = append(out.Pinned, rec.Path)
 			continue
 		}
+		committed, err := readTree(dir, r.RenderDir())
+		if err != nil {
+			return nil, err
+		}
+		key, known := memo.key(cat, r, committed)
+		if known {
+			out.Current++
+			continue
+		}
 		fresh, err := Render(ctx, cat, r)
 		if err != nil {
 			out.Failing = append(out.Failing, Failing{Path: rec.Path, Request: r, Err: err})
 			continue
 		}
-		committed, err := readTree(dir, r.RenderDir())
-		if err != nil {
-			return nil, err
-		}
 		diff := renderDiff(committed, fresh.Files)
 		if diff == "" {
 			out.Current++
+			memo.add(key)
 			continue
 		}
 		out.Stale = append(out.Stale, Stale{Path: rec.Path, Request: r, Diff: diff,
@@ -163,4 +183,60 @@ func fileDiff(p string, old, now []byte, had, has bool) string {
 		to = "/dev/null"
 	}
 	return unifiedDiffNamed(from, to, old, now)
+}
+
+// CurrentMemo remembers requests found current by Rerender (their fresh
+// render equal to their committed files), by a digest of the request,
+// its blueprint's files and the committed files, so that a repository's
+// fan-out renders again only what changed since. It holds at most
+// maxCurrent digests, and starts over when full. Safe for concurrent use.
+type CurrentMemo struct {
+	mu  sync.Mutex
+	set map[string]struct{}
+}
+
+// maxCurrent bounds a CurrentMemo: the requests of a few repositories of
+// 10,000 requests.
+const maxCurrent = 50_000
+
+// key returns the digest of r rendered with its blueprint from cat over
+// the committed files, and whether the memo holds it. A blueprint that
+// cannot be found, or was not loaded from files, has no key.
+func (m *CurrentMemo) key(cat Catalog, r *request.Request, committed map[string][]byte) (string, bool) {
+	if m == nil {
+		return "", false
+	}
+	bp, err := cat.Get(r.Spec.Blueprint)
+	if err != nil || bp.Digest() == "" {
+		return "", false
+	}
+	spec, err := json.Marshal(r) // map keys come out sorted
+	if err != nil {
+		return "", false
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00", bp.Digest(), len(spec))
+	h.Write(spec)
+	for _, p := range slices.Sorted(maps.Keys(committed)) {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", p, len(committed[p]))
+		h.Write(committed[p])
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.set[key]
+	return key, ok
+}
+
+// add remembers key as current.
+func (m *CurrentMemo) add(key string) {
+	if m == nil || key == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.set == nil || len(m.set) >= maxCurrent {
+		m.set = map[string]struct{}{}
+	}
+	m.set[key] = struct{}{}
 }
