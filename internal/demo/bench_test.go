@@ -217,6 +217,28 @@ metadata:
 // production defaults of the resync interval and the Lease's timings.
 func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 	tb.Helper()
+	editServeConfig(tb, path, func(cfg, le map[string]any) {
+		if le["enabled"] != true {
+			tb.Fatalf("%s: leader election is not enabled", path)
+		}
+		for _, k := range []string{"leaseDuration", "renewDeadline", "retryPeriod"} {
+			delete(le, k)
+		}
+		delete(cfg, "resync")
+		var targets []map[string]any
+		for _, e := range benchEnvs {
+			tc := benchTarget(e, kubeconfig)
+			tc["driftInterval"] = benchDrift.String()
+			targets = append(targets, tc)
+		}
+		cfg["targets"] = targets
+	})
+}
+
+// editServeConfig reads the server configuration at path, has edit change
+// it (cfg is the whole, le its leaderElection) and writes it back.
+func editServeConfig(tb testing.TB, path string, edit func(cfg, le map[string]any)) {
+	tb.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -226,22 +248,10 @@ func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 		tb.Fatal(err)
 	}
 	le, _ := cfg["leaderElection"].(map[string]any)
-	if le == nil || le["enabled"] != true {
-		tb.Fatalf("%s: leader election is not enabled", path)
+	if le == nil {
+		tb.Fatalf("%s: no leaderElection", path)
 	}
-	for _, k := range []string{"leaseDuration", "renewDeadline", "retryPeriod"} {
-		delete(le, k)
-	}
-	delete(cfg, "resync")
-	var targets []map[string]any
-	for _, e := range benchEnvs {
-		targets = append(targets, map[string]any{
-			"name": e, "repository": demo.Repo, "kubeconfig": kubeconfig, "environments": []string{e},
-			"namespaces": []string{"team-" + e + "-*"}, "clusterScopedKinds": []string{"Namespace"},
-			"prune": true, "driftInterval": benchDrift.String(), "healthTimeout": "0s",
-		})
-	}
-	cfg["targets"] = targets
+	edit(cfg, le)
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -249,6 +259,15 @@ func writeBenchConfig(tb testing.TB, path, kubeconfig string) {
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// benchTarget is the configuration of a benchmark's target name, serving
+// the environment of the same name in namespaces team-<name>-*, on the API
+// server of kubeconfig, pruning and waiting for no health.
+func benchTarget(name, kubeconfig string) map[string]any {
+	return map[string]any{"name": name, "repository": demo.Repo, "kubeconfig": kubeconfig, "environments": []string{name},
+		"namespaces": []string{"team-" + name + "-*"}, "clusterScopedKinds": []string{"Namespace"},
+		"prune": true, "healthTimeout": "0s"}
 }
 
 // waitApplied polls the GitHub double until every benchmark target's latest commit

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/gitvend/gitvend/internal/demo"
 	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/kubetest"
@@ -143,50 +141,32 @@ func warnings(log string) string {
 // over the replicas, one per environment, with timings.
 func writeShardConfig(tb testing.TB, path, kubeconfig string, targets []string, timings shardTimings) {
 	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		tb.Fatal(err)
-	}
-	le, _ := cfg["leaderElection"].(map[string]any)
-	if le == nil {
-		tb.Fatalf("%s: no leaderElection", path)
-	}
-	le["shardTargets"] = true
-	if os.Getenv("GITVEND_SHARD_DEBUG") != "" {
-		cfg["log"] = map[string]any{"level": "debug", "format": "json"}
-	}
-	for k, d := range map[string]time.Duration{"leaseDuration": timings.lease, "renewDeadline": timings.renew, "retryPeriod": timings.retry} {
-		delete(le, k)
-		if d > 0 {
-			le[k] = d.String()
+	editServeConfig(tb, path, func(cfg, le map[string]any) {
+		le["shardTargets"] = true
+		if os.Getenv("GITVEND_SHARD_DEBUG") != "" {
+			cfg["log"] = map[string]any{"level": "debug", "format": "json"}
 		}
-	}
-	delete(cfg, "resync")
-	if timings.resync > 0 {
-		cfg["resync"] = map[string]any{"interval": timings.resync.String()}
-	}
-	var ts []map[string]any
-	for _, t := range targets {
-		tc := map[string]any{"name": t, "repository": demo.Repo, "kubeconfig": kubeconfig, "environments": []string{t},
-			"namespaces": []string{"team-" + t + "-*"}, "clusterScopedKinds": []string{"Namespace"},
-			"prune": true, "selfHeal": false, "healthTimeout": "0s"}
-		if timings.drift > 0 {
-			tc["driftInterval"] = timings.drift.String()
+		for k, d := range map[string]time.Duration{"leaseDuration": timings.lease, "renewDeadline": timings.renew, "retryPeriod": timings.retry} {
+			delete(le, k)
+			if d > 0 {
+				le[k] = d.String()
+			}
 		}
-		ts = append(ts, tc)
-	}
-	cfg["targets"] = ts
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		tb.Fatal(err)
-	}
+		delete(cfg, "resync")
+		if timings.resync > 0 {
+			cfg["resync"] = map[string]any{"interval": timings.resync.String()}
+		}
+		var ts []map[string]any
+		for _, t := range targets {
+			tc := benchTarget(t, kubeconfig)
+			tc["selfHeal"] = false
+			if timings.drift > 0 {
+				tc["driftInterval"] = timings.drift.String()
+			}
+			ts = append(ts, tc)
+		}
+		cfg["targets"] = ts
+	})
 }
 
 // merge pushes a commit giving every target objects objects (its three
