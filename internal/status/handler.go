@@ -136,7 +136,9 @@ func (h *handler) target(w http.ResponseWriter, r *http.Request) {
 func (h *handler) html(w http.ResponseWriter, name string, p page) {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:]) // never fails (crypto/rand)
-	p.Nonce = base64.RawStdEncoding.EncodeToString(nonce[:])
+	// URL-safe base64: CSP allows '-' and '_' in a nonce, and html/template
+	// writes them as they are, where it would write '+' as "&#43;".
+	p.Nonce = base64.RawURLEncoding.EncodeToString(nonce[:])
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
