@@ -102,34 +102,30 @@ func (h *handler) request(w http.ResponseWriter, r *http.Request) {
 	st := h.src.Status(r.Context())
 	repo := r.PathValue("owner") + "/" + r.PathValue("repo")
 	req, ok := st.Request(repo, r.PathValue("id"))
-	api := strings.HasPrefix(r.URL.Path, "/api/")
-	switch {
-	case !ok && api:
-		h.json(w, http.StatusNotFound, map[string]string{"error": "no such request on this server"})
-	case !ok:
-		w.WriteHeader(http.StatusNotFound)
-		h.html(w, "missing.html", page{Title: "No such request", Status: st})
-	case api:
-		h.json(w, http.StatusOK, req)
-	default:
-		h.html(w, "request.html", page{Title: "Request " + req.ID, Status: st, Request: &req})
-	}
+	h.one(w, r, ok, "request", req, "request.html", page{Title: "Request " + req.ID, Status: st, Request: &req})
 }
 
 func (h *handler) target(w http.ResponseWriter, r *http.Request) {
 	st := h.src.Status(r.Context())
 	t, ok := st.Target(r.PathValue("name"))
+	h.one(w, r, ok, "target", t, "target.html", page{Title: "Target " + t.Name, Status: st, Target: &t})
+}
+
+// one answers for one thing of the status (noun names it): value as JSON
+// under /api/, else the page p through template name; a 404 saying so
+// when it was not found.
+func (h *handler) one(w http.ResponseWriter, r *http.Request, found bool, noun string, value any, name string, p page) {
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	switch {
-	case !ok && api:
-		h.json(w, http.StatusNotFound, map[string]string{"error": "no such target on this server"})
-	case !ok:
+	case !found && api:
+		h.json(w, http.StatusNotFound, map[string]string{"error": "no such " + noun + " on this server"})
+	case !found:
 		w.WriteHeader(http.StatusNotFound)
-		h.html(w, "missing.html", page{Title: "No such target", Status: st})
+		h.html(w, "missing.html", page{Title: "No such " + noun, Status: p.Status})
 	case api:
-		h.json(w, http.StatusOK, t)
+		h.json(w, http.StatusOK, value)
 	default:
-		h.html(w, "target.html", page{Title: "Target " + t.Name, Status: st, Target: &t})
+		h.html(w, name, p)
 	}
 }
 
