@@ -12,10 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -70,7 +73,7 @@ func (c *Cache) Open(ctx context.Context, cloneURL string, auth Auth) (*Repo, er
 	c.mu.Lock()
 	r, ok := c.repos[path]
 	if !ok {
-		r = &Repo{path: path, url: cloneURL, log: c.log.With("repo", cloneURL)}
+		r = &Repo{path: path, url: cloneURL, log: c.log.With("repo", cloneURL), indexes: newIndexes()}
 		c.repos[path] = r
 	}
 	c.mu.Unlock()
@@ -133,10 +136,25 @@ func safeName(s string) bool {
 	return true
 }
 
+// maxPackFiles bounds the pack files a clone keeps open between reads.
+// Without it go-git opens and closes a pack file for every object it
+// reads, which was most of the cost of reading a big repository's trees.
+const maxPackFiles = 32
+
+// openBare opens the bare clone at path, keeping up to maxPackFiles pack
+// files open.
+func openBare(path string) (*git.Repository, error) {
+	if _, err := os.Stat(filepath.Join(path, "config")); err != nil {
+		return nil, fmt.Errorf("open clone %s: %w", path, git.ErrRepositoryNotExists)
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(path), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: maxPackFiles})
+	return git.Open(st, nil)
+}
+
 // openOrClone opens the clone on disk and fetches, or clones when there is
 // none or it cannot be opened. Callers hold r.mu.
 func (r *Repo) openOrClone(ctx context.Context) error {
-	if repo, err := git.PlainOpen(r.path); err == nil {
+	if repo, err := openBare(r.path); err == nil {
 		r.repo = repo
 		return r.fetchLocked(ctx)
 	} else if _, statErr := os.Stat(r.path); statErr == nil {
@@ -180,7 +198,7 @@ func (r *Repo) clone(ctx context.Context) error {
 		r.repo = nil
 		return fmt.Errorf("move clone into place: %w", err)
 	}
-	if r.repo, err = git.PlainOpen(r.path); err != nil {
+	if r.repo, err = openBare(r.path); err != nil {
 		return fmt.Errorf("open clone: %w", err)
 	}
 	r.log.Info("cloned", "path", r.path, "duration", time.Since(start))

@@ -7,12 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-
-	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // maxLinks bounds the symbolic links followed to resolve one link.
@@ -29,7 +26,7 @@ const maxLinks = 40
 func (r *Repo) Export(ctx context.Context, sha, dir string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, files, idx, err := r.exportable(sha)
+	ix, tree, err := r.index(ctx, sha)
 	if err != nil {
 		return err
 	}
@@ -41,13 +38,14 @@ func (r *Repo) Export(ctx context.Context, sha, dir string) error {
 		return fmt.Errorf("open export directory: %w", err)
 	}
 	defer root.Close()
-	for _, f := range files {
+	err = tree.Files().ForEach(func(f *object.File) error {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
+			return err
 		}
-		if err := exportFile(root, f, idx.links[f.Name]); err != nil {
-			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
-		}
+		return exportFile(root, f, ix.links[f.Name])
+	})
+	if err != nil {
+		return fmt.Errorf("export %s into %s: %w", sha, dir, err)
 	}
 	return nil
 }
@@ -62,7 +60,7 @@ func (r *Repo) Export(ctx context.Context, sha, dir string) error {
 func (r *Repo) ExportOver(ctx context.Context, from, sha, dir string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	to, _, idx, err := r.exportable(sha)
+	idx, to, err := r.index(ctx, sha)
 	if err != nil {
 		return err
 	}
@@ -127,51 +125,6 @@ func (r *Repo) ExportOver(ctx context.Context, from, sha, dir string) error {
 	return nil
 }
 
-// exportable reads the tree of commit sha, its files and its index, and
-// refuses it (as terminal) when a path is bad or a link leads where
-// Export does not follow.
-func (r *Repo) exportable(sha string) (*object.Tree, []*object.File, treeIndex, error) {
-	idx := treeIndex{modes: map[string]filemode.FileMode{}, links: map[string]string{}, dirs: map[string]bool{}}
-	c, err := r.commit(sha)
-	if err != nil {
-		return nil, nil, idx, err
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, nil, idx, fmt.Errorf("read tree of %s: %w", sha, err)
-	}
-	var files []*object.File
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if err := checkPath(f.Name); err != nil {
-			return fmt.Errorf("tree entry: %w", err)
-		}
-		files = append(files, f)
-		idx.modes[f.Name] = f.Mode
-		for d := path.Dir(f.Name); d != "."; d = path.Dir(d) {
-			idx.dirs[d] = true
-		}
-		if f.Mode == filemode.Symlink {
-			target, err := f.Contents()
-			if err != nil {
-				return fmt.Errorf("read %s: %w", f.Name, err)
-			}
-			idx.links[f.Name] = target
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, idx, fmt.Errorf("export %s: %w", sha, err)
-	}
-	for _, f := range files {
-		if f.Mode == filemode.Symlink {
-			if err := idx.checkLink(f.Name); err != nil {
-				return nil, nil, idx, retry.Terminal(fmt.Errorf("export %s: %w", sha, err))
-			}
-		}
-	}
-	return tree, files, idx, nil
-}
-
 // exportFile writes f under root; target is where a link points.
 func exportFile(root *os.Root, f *object.File, target string) error {
 	if err := root.MkdirAll(path.Dir(f.Name), 0o755); err != nil {
@@ -194,60 +147,3 @@ func exportFile(root *os.Root, f *object.File, target string) error {
 	}
 	return root.WriteFile(f.Name, []byte(content), perm)
 }
-
-// treeIndex is what a commit's tree holds, by slash-separated path.
-type treeIndex struct {
-	modes map[string]filemode.FileMode
-	links map[string]string // target by link
-	dirs  map[string]bool
-}
-
-// checkLink resolves the link name through the tree as the file system
-// will, and refuses it when it leads outside the tree or to a folder.
-func (idx treeIndex) checkLink(name string) error {
-	target := idx.links[name]
-	if path.IsAbs(target) {
-		return fmt.Errorf("symbolic link %s -> %s points outside the repository (an absolute path)", name, target)
-	}
-	var done []string // the folder resolved so far, never through a link
-	if d := path.Dir(name); d != "." {
-		done = strings.Split(d, "/")
-	}
-	rest := strings.FieldsFunc(target, isSlash)
-	hops := 1
-	for len(rest) > 0 {
-		seg := rest[0]
-		rest = rest[1:]
-		switch seg {
-		case ".":
-			continue
-		case "..":
-			if len(done) == 0 {
-				return fmt.Errorf("symbolic link %s -> %s points outside the repository", name, target)
-			}
-			done = done[:len(done)-1]
-			continue
-		}
-		next := path.Join(append(append([]string{}, done...), seg)...)
-		switch mode, ok := idx.modes[next]; {
-		case idx.dirs[next]:
-			done = append(done, seg)
-		case ok && mode == filemode.Symlink:
-			if hops++; hops > maxLinks {
-				return fmt.Errorf("symbolic link %s -> %s: more than %d links to follow", name, target, maxLinks)
-			}
-			t := idx.links[next]
-			if path.IsAbs(t) {
-				return fmt.Errorf("symbolic link %s -> %s points outside the repository through %s", name, target, next)
-			}
-			rest = append(strings.FieldsFunc(t, isSlash), rest...)
-		default:
-			// A file (the end, or used as a folder: nothing), or
-			// nothing of the tree.
-			return nil
-		}
-	}
-	return fmt.Errorf("symbolic link %s -> %s points to a folder; gitvend exports links to files only", name, target)
-}
-
-func isSlash(r rune) bool { return r == '/' }

@@ -3,11 +3,13 @@ package gitrepo
 import (
 	"context"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/gitvend/gitvend/internal/retry"
@@ -51,12 +53,12 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// TestExportOverEqualsExport moves one checkout through a series of
-// commits, in every order of pairs, and compares it after each move with
-// a fresh Export of the same commit: files added, changed, removed, whole
-// folders removed, a file giving way to a folder and back, modes changed,
-// links added, retargeted and turned into files.
-func TestExportOverEqualsExport(t *testing.T) {
+// commitSeries is a clone with a series of commits over its head, the
+// head first: files added, changed, removed, whole folders removed, a file
+// giving way to a folder and back, modes changed, links added, retargeted
+// and turned into files.
+func commitSeries(t *testing.T) (*Repo, []string) {
+	t.Helper()
 	f := newFixture(t)
 	ctx := context.Background()
 	r := f.open(t)
@@ -89,6 +91,17 @@ func TestExportOverEqualsExport(t *testing.T) {
 		shas = append(shas, sha)
 		parent = sha
 	}
+	return r, shas
+}
+
+// TestExportOverEqualsExport moves one checkout through a series of
+// commits, in every order of pairs, and compares it after each move with
+// a fresh Export of the same commit: files added, changed, removed, whole
+// folders removed, a file giving way to a folder and back, modes changed,
+// links added, retargeted and turned into files.
+func TestExportOverEqualsExport(t *testing.T) {
+	ctx := context.Background()
+	r, shas := commitSeries(t)
 	fresh := map[string]map[string]string{}
 	for _, sha := range shas {
 		dir := filepath.Join(t.TempDir(), "fresh")
@@ -155,5 +168,60 @@ func TestExportOverRefusesLinks(t *testing.T) {
 		if after[p] != v {
 			t.Errorf("%s changed: %q → %q", p, v, after[p])
 		}
+	}
+}
+
+// TestIndexDerivedEqualsRead derives the index of each commit of a series
+// from the index of every other, and compares it with the index read
+// whole: every file, folder id and link the same.
+func TestIndexDerivedEqualsRead(t *testing.T) {
+	ctx := context.Background()
+	r, shas := commitSeries(t)
+	read := map[string]*Index{}
+	for _, sha := range shas {
+		r.indexes.Purge()
+		ix, err := r.Index(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read[sha] = ix
+	}
+	for i, from := range shas {
+		for j, to := range shas {
+			r.indexes.Purge()
+			if _, err := r.Index(ctx, from); err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Index(ctx, to)
+			if err != nil {
+				t.Fatalf("%d → %d: %v", i, j, err)
+			}
+			want := read[to]
+			if !maps.Equal(got.entries, want.entries) || !maps.Equal(got.links, want.links) {
+				t.Errorf("%d → %d: derived index differs from the one read whole:\n%v %v\nwant\n%v %v", i, j, got.entries, got.links, want.entries, want.links)
+			}
+		}
+	}
+	// Folder ids are Git's tree ids.
+	c, err := r.repo.CommitObject(plumbing.NewHash(shas[2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := tree.Tree("requests/dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := read[shas[2]].Folder("requests/dev"); !ok || id != sub.Hash.String() {
+		t.Errorf("folder requests/dev = %q %v, want %s", id, ok, sub.Hash)
+	}
+	if id, ok := read[shas[2]].Folder("."); !ok || id != tree.Hash.String() {
+		t.Errorf("root folder = %q %v, want %s", id, ok, tree.Hash)
+	}
+	if _, ok := read[shas[2]].Folder("requests/dev/ns/a.yaml"); ok {
+		t.Error("a file is a folder")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -27,9 +28,10 @@ type Repo struct {
 	url  string
 	log  *slog.Logger
 
-	mu   sync.Mutex
-	auth Auth
-	repo *git.Repository
+	mu      sync.Mutex
+	auth    Auth
+	repo    *git.Repository
+	indexes *simplelru.LRU[string, *Index] // by commit
 }
 
 // Path is the clone's directory.

@@ -1,0 +1,88 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/load"
+)
+
+// BenchmarkIssueToPRGrowth measures request → PR, one request at a time, in
+// synthetic repositories of 100, 1,000 and 10,000 requests (load.Generate,
+// three environments): from the issue opened to its pull request open with
+// both checks, through the webhook server, the queue and the GitHub double
+// on loopback. Nothing else runs, so the figure is the work of one intake
+// job and how it grows with the repository; make load adds the queue and
+// the clusters.
+func BenchmarkIssueToPRGrowth(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
+			files := generated(b, n)
+			h := newHarnessOf(b, files, func(o *bot.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+			h.gh.SetTeamMembers("acme", load.Owner, "alice")
+			open := func(name string) int {
+				return h.openForm("alice", "web-service", map[string]string{"Request name": name, "Environment": "dev",
+					"Namespace": load.Namespace, "Owner": load.Owner, "Image": "ghcr.io/acme/load:1.0.1"})
+			}
+			// Warm the process: App token, installation, default branch,
+			// clone, base checkout and the check's caches.
+			warm := open("warm-up")
+			h.settle()
+			if !h.hasChecks(warm) {
+				b.Fatalf("warm-up request has no pull request with checks: %v", h.botComments(warm))
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				start := time.Now()
+				n := open(fmt.Sprintf("growth-%d", i))
+				for !h.hasChecks(n) {
+					time.Sleep(2 * time.Millisecond)
+				}
+				lat = append(lat, time.Since(start))
+				b.StopTimer()
+				h.settle()
+				b.StartTimer()
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+			b.ReportMetric(float64(lat[(len(lat)*95)/100].Milliseconds()), "p95-ms")
+		})
+	}
+}
+
+// generated is a synthetic repository of n requests over three
+// environments, as files by path.
+func generated(b *testing.B, n int) map[string]string {
+	b.Helper()
+	dir := b.TempDir()
+	if err := load.Generate(context.Background(), dir, n, 3); err != nil {
+		b.Fatal(err)
+	}
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files
+}

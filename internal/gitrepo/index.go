@@ -1,0 +1,272 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/gitvend/gitvend/internal/retry"
+)
+
+// maxIndexes bounds the commit indexes a clone keeps: the default
+// branch's head and the pull request heads being checked.
+const maxIndexes = 4
+
+// Index is what the tree of one commit holds, read from Git's objects
+// without reading any file but links: the mode and object id of every
+// file and folder by slash-separated path, and where each symbolic link
+// points. Every path is clean and every link is one Export follows (see
+// Export); a commit that breaks either has no Index. An Index is never
+// changed once made and is safe for concurrent use.
+type Index struct {
+	commit  string
+	entries map[string]indexEntry // "." is the root folder
+	links   map[string]string     // target by link
+}
+
+// indexEntry is one file or folder of an Index.
+type indexEntry struct {
+	mode filemode.FileMode
+	hash plumbing.Hash
+}
+
+// Commit is the commit the index describes.
+func (ix *Index) Commit() string { return ix.commit }
+
+// Folder returns the Git tree id of the folder rel (slash-separated,
+// relative to the repository, "." for its root): two folders of any
+// commits hold the same names, modes and contents exactly when their ids
+// are equal. ok is false when rel is not a folder of the commit.
+func (ix *Index) Folder(rel string) (id string, ok bool) {
+	e, ok := ix.entries[path.Clean(rel)]
+	if !ok || e.mode != filemode.Dir {
+		return "", false
+	}
+	return e.hash.String(), true
+}
+
+// Links tells how many symbolic links the commit holds.
+func (ix *Index) Links() int { return len(ix.links) }
+
+// newIndexes returns an empty keep of at most maxIndexes indexes.
+func newIndexes() *simplelru.LRU[string, *Index] {
+	l, err := simplelru.NewLRU[string, *Index](maxIndexes, nil)
+	if err != nil {
+		panic(fmt.Sprintf("index keep of size %d: %v", maxIndexes, err))
+	}
+	return l
+}
+
+// index returns the index of commit sha: kept, derived from a kept index
+// of another commit by what differs (a few files for the commits of one
+// pull request), or read whole. Callers hold r.mu.
+func (r *Repo) index(ctx context.Context, sha string) (*Index, *object.Tree, error) {
+	c, err := r.commit(sha)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read tree of %s: %w", sha, err)
+	}
+	if ix, ok := r.indexes.Get(sha); ok {
+		return ix, tree, nil
+	}
+	var ix *Index
+	if _, from, ok := r.indexes.GetOldest(); ok {
+		// GetOldest is as good as any: every kept index is recent.
+		ix, err = deriveIndex(ctx, r, from, sha, tree)
+	} else {
+		ix, err = readIndex(r, sha, tree)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("export %s: %w", sha, err)
+	}
+	if err := ix.checkLinks(); err != nil {
+		return nil, nil, retry.Terminal(fmt.Errorf("export %s: %w", sha, err))
+	}
+	r.indexes.Add(sha, ix)
+	return ix, tree, nil
+}
+
+// Index returns the index of commit sha; a commit Export refuses has
+// none, and the error is Export's.
+func (r *Repo) Index(ctx context.Context, sha string) (*Index, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ix, _, err := r.index(ctx, sha)
+	return ix, err
+}
+
+// readIndex reads the whole tree of commit sha, folders and entries only.
+func readIndex(r *Repo, sha string, tree *object.Tree) (*Index, error) {
+	ix := &Index{commit: sha, entries: map[string]indexEntry{".": {mode: filemode.Dir, hash: tree.Hash}}, links: map[string]string{}}
+	w := object.NewTreeWalker(tree, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			return ix, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("walk tree: %w", err)
+		}
+		if err := ix.add(r, name, e); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// add records the entry e at name, reading where a link points.
+func (ix *Index) add(r *Repo, name string, e object.TreeEntry) error {
+	if err := checkPath(name); err != nil {
+		return fmt.Errorf("tree entry: %w", err)
+	}
+	ix.entries[name] = indexEntry{mode: e.Mode, hash: e.Hash}
+	if e.Mode != filemode.Symlink {
+		return nil
+	}
+	b, err := object.GetBlob(r.repo.Storer, e.Hash)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	rd, err := b.Reader()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	defer rd.Close()
+	target, err := io.ReadAll(io.LimitReader(rd, 4096))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	ix.links[name] = string(target)
+	return nil
+}
+
+// deriveIndex makes the index of commit sha, whose tree is to, from the
+// index of another commit and the files that differ between the two.
+func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *object.Tree) (*Index, error) {
+	prev, err := r.repo.TreeObject(from.entries["."].hash)
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", from.commit, err)
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, prev, to, nil)
+	if err != nil {
+		return nil, fmt.Errorf("compare %s with %s: %w", from.commit, sha, err)
+	}
+	ix := &Index{commit: sha, entries: maps.Clone(from.entries), links: maps.Clone(from.links)}
+	ix.entries["."] = indexEntry{mode: filemode.Dir, hash: to.Hash}
+	touched := map[string]bool{} // folders whose ids may have changed
+	mark := func(name string) {
+		for d := path.Dir(name); d != "."; d = path.Dir(d) {
+			touched[d] = true
+		}
+	}
+	for _, ch := range changes {
+		if ch.From.Name != "" {
+			delete(ix.entries, ch.From.Name)
+			delete(ix.links, ch.From.Name)
+			mark(ch.From.Name)
+		}
+	}
+	for _, ch := range changes {
+		if ch.To.Name != "" {
+			if err := ix.add(r, ch.To.Name, ch.To.TreeEntry); err != nil {
+				return nil, err
+			}
+			mark(ch.To.Name)
+		}
+	}
+	for d := range touched {
+		e, err := to.FindEntry(d)
+		switch {
+		case err == nil && e.Mode == filemode.Dir:
+			ix.entries[d] = indexEntry{mode: filemode.Dir, hash: e.Hash}
+		case err == nil:
+			// A file took the folder's place: added above.
+		case errors.Is(err, object.ErrEntryNotFound), errors.Is(err, object.ErrDirectoryNotFound):
+			if ix.entries[d].mode == filemode.Dir {
+				delete(ix.entries, d)
+			}
+		default:
+			return nil, fmt.Errorf("read folder %s: %w", d, err)
+		}
+	}
+	return ix, nil
+}
+
+// checkLinks refuses the commit when one of its links leads where Export
+// does not follow, naming the first such link in path order.
+func (ix *Index) checkLinks() error {
+	names := make([]string, 0, len(ix.links))
+	for name := range ix.links {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := ix.checkLink(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLink resolves the link name through the tree as the file system
+// will, and refuses it when it leads outside the tree or to a folder.
+func (ix *Index) checkLink(name string) error {
+	target := ix.links[name]
+	if path.IsAbs(target) {
+		return fmt.Errorf("symbolic link %s -> %s points outside the repository (an absolute path)", name, target)
+	}
+	var done []string // the folder resolved so far, never through a link
+	if d := path.Dir(name); d != "." {
+		done = strings.Split(d, "/")
+	}
+	rest := strings.FieldsFunc(target, isSlash)
+	hops := 1
+	for len(rest) > 0 {
+		seg := rest[0]
+		rest = rest[1:]
+		switch seg {
+		case ".":
+			continue
+		case "..":
+			if len(done) == 0 {
+				return fmt.Errorf("symbolic link %s -> %s points outside the repository", name, target)
+			}
+			done = done[:len(done)-1]
+			continue
+		}
+		next := path.Join(append(append([]string{}, done...), seg)...)
+		switch e, ok := ix.entries[next]; {
+		case ok && e.mode == filemode.Dir:
+			done = append(done, seg)
+		case ok && e.mode == filemode.Symlink:
+			if hops++; hops > maxLinks {
+				return fmt.Errorf("symbolic link %s -> %s: more than %d links to follow", name, target, maxLinks)
+			}
+			t := ix.links[next]
+			if path.IsAbs(t) {
+				return fmt.Errorf("symbolic link %s -> %s points outside the repository through %s", name, target, next)
+			}
+			rest = append(strings.FieldsFunc(t, isSlash), rest...)
+		default:
+			// A file (the end, or used as a folder: nothing), or
+			// nothing of the tree.
+			return nil
+		}
+	}
+	return fmt.Errorf("symbolic link %s -> %s points to a folder; gitvend exports links to files only", name, target)
+}
+
+func isSlash(r rune) bool { return r == '/' }
