@@ -18,6 +18,7 @@ import (
 	"github.com/gitvend/gitvend/internal/check"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
+	"github.com/gitvend/gitvend/internal/manifest"
 )
 
 // checkers keeps one prepared checker per base commit, and shares the
@@ -117,12 +118,12 @@ func rulesFingerprint(dir string) (string, error) {
 
 // check runs policy and cost over the repository checked out in headDir,
 // against the job's base, with the base's settings and policies.
-func (b *Bot) check(ctx context.Context, w *work, headDir string) (*check.Report, error) {
+func (b *Bot) check(ctx context.Context, w *work, headDir string, stamps manifest.Stamps) (*check.Report, error) {
 	ch, _, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
 	if err != nil {
 		return nil, fmt.Errorf("prepare checks: %w", err)
 	}
-	rep, err := ch.For(headDir).Check(ctx, []string{headDir}, w.baseDir)
+	rep, err := ch.For(headDir).WithStamps(stamps).Check(ctx, []string{headDir}, w.baseDir)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
@@ -142,7 +143,7 @@ func (b *Bot) checkCommit(ctx context.Context, w *work, sha string) (*check.Repo
 		return nil, err
 	}
 	defer cleanup()
-	return b.check(ctx, w, dir)
+	return b.check(ctx, w, dir, b.stamps(ctx, w, sha))
 }
 
 // summary is the Markdown summary of a report, as the summary comment and

@@ -5,6 +5,8 @@ import (
 	"os"
 	"sync"
 
+	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/retry"
 )
 
@@ -12,6 +14,26 @@ import (
 // another by writing only what differs (gitrepo.Repo.ExportOver).
 type overExporter interface {
 	ExportOver(ctx context.Context, from, sha, dir string) error
+}
+
+// indexer is a clone that indexes commits (gitrepo.Repo.Index).
+type indexer interface {
+	Index(ctx context.Context, sha string) (*gitrepo.Index, error)
+}
+
+// stamps are what the check of a checkout of commit sha may trust for
+// its files (see manifest.Stamps): the commit's index, nil when the clone
+// has none.
+func (b *Bot) stamps(ctx context.Context, w *work, sha string) manifest.Stamps {
+	ix, ok := w.clone.(indexer)
+	if !ok {
+		return nil
+	}
+	idx, err := ix.Index(ctx, sha)
+	if err != nil {
+		return nil // the check reads the files, and finds what is wrong
+	}
+	return idx
 }
 
 // maxIdleHeads bounds the head checkouts kept between jobs.

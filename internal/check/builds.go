@@ -18,9 +18,10 @@ const buildCacheSize = 64
 
 // folderCacheSize is how many folder builds a caching Checker remembers
 // (manifest.BuildCache): every request folder of a repository of 10,000
-// requests, with room for the folders its pull requests change. Folders
-// are keyed by their content, so a base and its pull requests share them.
-const folderCacheSize = 20_000
+// requests, each under the key of its files and the key of its stamp,
+// with room for the folders its pull requests change. Folders are keyed
+// by their content, so a base and its pull requests share them.
+const folderCacheSize = 50_000
 
 // buildCache remembers environment builds by the digest of every file
 // the build may read (manifest.Tree.Folders and Digest), so that an

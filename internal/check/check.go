@@ -108,9 +108,10 @@ type Checker struct {
 	engine  *policy.Engine
 	judge   evaluator // judges in place of engine when set (see Impact)
 	prices  func(environment string) cost.Prices
-	bases   *baseMemo   // nil unless CachingBases
-	builds  *buildCache // nil unless CachingBases
-	records *recordMemo // nil unless CachingBases
+	bases   *baseMemo       // nil unless CachingBases
+	builds  *buildCache     // nil unless CachingBases
+	records *recordMemo     // nil unless CachingBases
+	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
@@ -200,6 +201,16 @@ func (c *Checker) For(repoDir string) *Checker {
 	return &cp
 }
 
+// WithStamps returns a Checker like c that trusts s for what its
+// repository folder holds (see manifest.Stamps): s must describe exactly
+// the checkout in the folder For gave, such as the index of the commit it
+// was exported from. Only a caching Checker uses them.
+func (c *Checker) WithStamps(s manifest.Stamps) *Checker {
+	cp := *c
+	cp.stamps = s
+	return &cp
+}
+
 // Config returns the repository configuration the checker uses.
 func (c *Checker) Config() *config.Repo { return c.cfg }
 
@@ -220,7 +231,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 			outside = append(outside, p)
 		}
 	}
-	objs, loadErr := c.load(ctx, c.repoDir, inside, outside)
+	objs, loadErr := c.load(ctx, c.repoDir, c.stamps, inside, outside)
 	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
 	for _, e := range field.All(loadErr) {
 		msg := e.Msg
@@ -358,21 +369,21 @@ func (c *Checker) inside(p string) (string, bool) {
 }
 
 // load reads the paths rels of the repository checked out in dir (see
-// readRepo), and then the paths outside it: a folder holding a
+// readRepo; stamps, when not nil, describe dir), and then the paths outside it: a folder holding a
 // gitvend.yaml, such as the checkout of a pull request's head, is read as
 // a repository of its own, with its own roots; any other path is read
 // through a view of its own.
-func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) ([]manifest.Object, error) {
+func (c *Checker) load(ctx context.Context, dir string, stamps manifest.Stamps, rels, outside []string) ([]manifest.Object, error) {
 	l := manifest.NewLoader()
 	if len(rels) > 0 {
-		if err := readRepo(ctx, l, dir, rels, c.builds); err != nil {
+		if err := readRepo(ctx, l, dir, rels, c.builds, stamps); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range outside {
 		p = strings.TrimSuffix(p, "/...")
 		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
-			if err := readRepo(ctx, l, p, []string{"."}, c.builds); err != nil {
+			if err := readRepo(ctx, l, p, []string{"."}, c.builds, nil); err != nil {
 				return nil, err
 			}
 			continue
@@ -387,13 +398,18 @@ func (c *Checker) load(ctx context.Context, dir string, rels, outside []string) 
 // dir's own gitvend.yaml whose root lies under rels, built as apply builds
 // it, then the rest of rels, leaving out the folders the builds read
 // (their objects are the builds'). Builds are remembered in builds, when
-// not nil, by the files they read.
-func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache) error {
+// not nil, by the files they read, or by stamps, when not nil, which
+// describe dir.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache, stamps manifest.Stamps) error {
 	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
 	if err != nil {
 		return err
 	}
 	defer repo.Close()
+	if builds != nil {
+		repo.UseCache(builds.folders)
+		repo.UseStamps(stamps)
+	}
 	cfg, err := repoConfig(repo)
 	if err != nil {
 		l.Fail(placeConfigErrors(err, repo.Path(config.RepoFile)))
@@ -548,7 +564,7 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 	}
 	// Problems of the base are not the pull request's; only a check that
 	// was stopped has no estimate (and none is remembered).
-	objs, _ := c.load(ctx, baseDir, rels, nil)
+	objs, _ := c.load(ctx, baseDir, nil, rels, nil)
 	if err := ctx.Err(); err != nil {
 		return base{}, fmt.Errorf("estimate base: %w", err)
 	}

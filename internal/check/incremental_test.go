@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/manifest/stamptest"
 	"github.com/gitvend/gitvend/internal/policy"
 )
 
@@ -178,6 +179,26 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			}
 			if tc.want != nil {
 				tc.want(t, incremental)
+			}
+
+			// With stamps, as the bot checks a pull request's checkout:
+			// the same report, from the folders' stamps.
+			stamping := fresh.For(baseDir).CachingBases()
+			for _, dir := range []string{baseDir, other} {
+				if _, err := stamping.For(dir).WithStamps(stamptest.Of(t, dir)).Check(ctx, []string{dir}, baseDir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hits = stamping.builds.hits
+			stamped, err := stamping.For(headDir).WithStamps(stamptest.Of(t, headDir)).Check(ctx, []string{headDir}, baseDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := reportJSON(t, full), reportJSON(t, stamped); !bytes.Equal(a, b) {
+				t.Errorf("stamped report differs from the full one:\nfull:    %s\nstamped: %s", a, b)
+			}
+			if tc.reused > 0 && stamping.builds.hits-hits < tc.reused {
+				t.Errorf("%d environment builds reused with stamps, want at least %d", stamping.builds.hits-hits, tc.reused)
 			}
 		})
 	}

@@ -55,6 +55,17 @@ func (ix *Index) Folder(rel string) (id string, ok bool) {
 	return e.hash.String(), true
 }
 
+// File returns the Git blob id of the regular (or executable) file rel:
+// two files of any commits hold the same bytes exactly when their ids are
+// equal. ok is false when rel is not such a file of the commit.
+func (ix *Index) File(rel string) (id string, ok bool) {
+	e, ok := ix.entries[path.Clean(rel)]
+	if !ok || (e.mode != filemode.Regular && e.mode != filemode.Executable && e.mode != filemode.Deprecated) {
+		return "", false
+	}
+	return e.hash.String(), true
+}
+
 // Links tells how many symbolic links the commit holds.
 func (ix *Index) Links() int { return len(ix.links) }
 

@@ -16,6 +16,11 @@ type BuildCache struct {
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, []Object]
 	hits int
+	// vets and files are what trees with Stamps keep: vetted
+	// kustomizations (nil for a folder without one) and the objects a
+	// Loader decoded from one file, by path and stamp.
+	vets  *simplelru.LRU[string, *vettedKustomization]
+	files *simplelru.LRU[string, []Object]
 }
 
 // NewBuildCache returns a cache of the builds of at most size folders.
@@ -24,7 +29,39 @@ func NewBuildCache(size int) *BuildCache {
 	if err != nil {
 		panic(fmt.Sprintf("folder build cache of size %d: %v", size, err))
 	}
-	return &BuildCache{lru: l}
+	vets, _ := simplelru.NewLRU[string, *vettedKustomization](size, nil)
+	files, _ := simplelru.NewLRU[string, []Object](size, nil)
+	return &BuildCache{lru: l, vets: vets, files: files}
+}
+
+// vet returns the vetted kustomization kept under key.
+func (c *BuildCache) vet(key string) (*vettedKustomization, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.vets.Get(key)
+}
+
+func (c *BuildCache) addVet(key string, v *vettedKustomization) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.vets.Add(key, v)
+}
+
+// file returns the objects of a file kept under key.
+func (c *BuildCache) file(key string) ([]Object, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	objs, ok := c.files.Get(key)
+	if ok {
+		c.hits++
+	}
+	return objs, ok
+}
+
+func (c *BuildCache) addFile(key string, objs []Object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files.Add(key, objs)
 }
 
 // Hits returns how many folder builds the cache has answered.

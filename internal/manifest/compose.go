@@ -117,6 +117,17 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 	if ok {
 		return fb, nil
 	}
+	// A folder whose build reads only its own files is known by its
+	// stamp alone.
+	id, stampCache, stamped := t.folderStamp(dir)
+	selfKey := "self\x00" + filepath.ToSlash(dir) + "\x00" + id
+	if stamped {
+		if objs, ok := stampCache.get(selfKey); ok {
+			fb = &folderBuild{objs: objs, key: selfKey}
+			t.remember(dir, fb)
+			return fb, nil
+		}
+	}
 	kfile, err := c.kustomization(dir)
 	if err != nil {
 		return nil, err
@@ -139,13 +150,14 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 		sub  *folderBuild // the build of a folder
 	}
 	parts := make([]part, 0, len(entries))
-	keyed := true
+	keyed, self := true, true
 	for _, e := range entries {
 		p, fi, err := c.entry(dir, e)
 		if err != nil {
 			return nil, err
 		}
 		if fi.IsDir() {
+			self = false
 			sub, err := c.folder(p)
 			if err != nil {
 				return nil, err
@@ -194,6 +206,9 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 	}
 	if cache != nil {
 		cache.add(key, fb.objs)
+	}
+	if stamped && self {
+		stampCache.add(selfKey, fb.objs)
 	}
 	t.remember(dir, fb)
 	return fb, nil
@@ -248,6 +263,9 @@ func (c *composer) entry(dir, e string) (string, fsInfo, error) {
 	p := filepath.Join(dir, filepath.FromSlash(e))
 	if p == ".." || strings.HasPrefix(p, ".."+string(filepath.Separator)) {
 		return "", nil, errNotComposable
+	}
+	if c.t.isStampedFolder(p) {
+		return p, folderInfo{}, nil
 	}
 	res, fi, err := c.t.resolve(p)
 	if err != nil {

@@ -249,9 +249,13 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 		if sub == ".." || strings.HasPrefix(sub, ".."+string(filepath.Separator)) {
 			continue // outside the tree: the build refuses it
 		}
-		res, fi, err := t.resolve(sub)
-		if err != nil || fi == nil || !fi.IsDir() {
-			continue // a file, or a problem the build reports
+		res := filepath.Clean(sub)
+		if !t.isStampedFolder(res) {
+			r, fi, err := t.resolve(sub)
+			if err != nil || fi == nil || !fi.IsDir() {
+				continue // a file, or a problem the build reports
+			}
+			res = r
 		}
 		if err := t.vet(res, seen); err != nil {
 			errs = append(errs, err)
@@ -277,8 +281,18 @@ func (t *Tree) vetted(rel string) (*vettedKustomization, error) {
 	if ok {
 		return v, nil
 	}
+	id, cache, stamped := t.folderStamp(rel)
+	key := "vet\x00" + filepath.ToSlash(rel) + "\x00" + id
+	if stamped {
+		if v, ok := cache.vet(key); ok {
+			return t.keepVetted(rel, v), nil
+		}
+	}
 	file := t.kustomizationFile(rel)
 	if file == "" {
+		if stamped {
+			cache.addVet(key, nil)
+		}
 		return nil, nil
 	}
 	data, err := t.readFile(file)
@@ -290,11 +304,23 @@ func (t *Tree) vetted(rel string) (*vettedKustomization, error) {
 		return nil, err
 	}
 	v = &vettedKustomization{file: file, data: data, includes: incl}
+	if stamped {
+		cache.addVet(key, v)
+	}
+	return t.keepVetted(rel, v), nil
+}
+
+// keepVetted remembers v as the vetted kustomization of rel for the rest
+// of the tree's reads, and returns it.
+func (t *Tree) keepVetted(rel string, v *vettedKustomization) *vettedKustomization {
+	if v == nil {
+		return nil
+	}
 	t.memoMu.Lock()
 	if t.vets == nil {
 		t.vets = map[string]*vettedKustomization{}
 	}
 	t.vets[rel] = v
 	t.memoMu.Unlock()
-	return v, nil
+	return v
 }

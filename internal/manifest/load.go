@@ -196,6 +196,24 @@ func isManifestName(name string) bool {
 
 // file decodes the file res (resolved) that rel names.
 func (l *Loader) file(t *Tree, rel, res string) {
+	id, cache, stamped := t.fileStamp(res)
+	key := "file\x00" + filepath.ToSlash(rel) + "\x00" + filepath.ToSlash(res) + "\x00" + id
+	if stamped {
+		if kept, ok := cache.file(key); ok {
+			objs := make([]Object, len(kept))
+			for i, o := range kept {
+				o.Content = deepCopy(o.Content).(map[string]any)
+				o.File = t.Path(o.File)
+				objs[i] = o
+			}
+			if err := t.countObjects(rel, len(objs)); err != nil {
+				l.errs = append(l.errs, err)
+				return
+			}
+			l.Add(objs)
+			return
+		}
+	}
 	data, err := t.readFile(res)
 	if err != nil {
 		l.errs = append(l.errs, err)
@@ -208,6 +226,18 @@ func (l *Loader) file(t *Tree, rel, res string) {
 	if err := t.countObjects(rel, len(objs)); err != nil {
 		l.errs = append(l.errs, err)
 		return
+	}
+	if stamped && err == nil {
+		// Kept without gitvend's own records, which Add passes over.
+		var kept []Object
+		for _, o := range objs {
+			if !IsGitvendKind(o.ID) {
+				o.Content = deepCopy(o.Content).(map[string]any)
+				o.File = rel
+				kept = append(kept, o)
+			}
+		}
+		cache.addFile(key, kept)
 	}
 	l.Add(objs)
 }

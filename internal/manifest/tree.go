@@ -82,6 +82,7 @@ type Tree struct {
 	// the two ways).
 	kustomizeOnly bool
 	cache         *BuildCache
+	stamps        Stamps // see UseStamps
 	memoMu        sync.Mutex
 	memo          map[string]*folderBuild         // composed folders, by resolved path
 	vets          map[string]*vettedKustomization // vetted kustomizations, by folder
