@@ -174,7 +174,7 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 	origin := fmt.Sprintf("%s#%d", w.full, issue.Number)
 	var change *desired.Change
 	if in.draft.Destroy {
-		change, err = desired.Withdraw(w.baseDir, w.cfg, req, origin)
+		change, err = w.base.Withdraw(w.cfg, req, origin)
 		if errors.Is(err, desired.ErrNotInBranch) && in.expiring() {
 			return OutcomeIgnored, nil // removed already
 		}
@@ -182,7 +182,7 @@ func (b *Bot) syncIssue(ctx context.Context, w *work, issue *github.Issue, tr Tr
 			return b.finish(ctx, w, in, OutcomeInvalid, notMergedStatus(req.Metadata.Name, w.branch, in.pr).render())
 		}
 	} else {
-		change, err = desired.Propose(ctx, w.baseDir, w.cfg, w.cat, req, origin)
+		change, err = w.base.Propose(ctx, w.cfg, w.cat, req, origin)
 	}
 	if err != nil {
 		in.problems = messages(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/retry"
 )
 
@@ -20,6 +21,7 @@ type work struct {
 	branch      string // the default branch
 	baseSHA     string
 	baseDir     string
+	base        *desired.Checkout // baseDir, its records read once
 	cfg         *config.Repo
 	cat         *blueprint.Catalog
 	cleanup     func()
@@ -52,7 +54,7 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &work{gh: gh, clone: clone, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: base.dir,
+	return &work{gh: gh, clone: clone, owner: owner, name: name, full: full, branch: branch, baseSHA: sha, baseDir: base.dir, base: base.co,
 		cfg: base.cfg, cat: base.cat, cleanup: func() { b.release(base) }}, nil
 }
 
@@ -63,6 +65,7 @@ type baseTree struct {
 	dir   string
 	cfg   *config.Repo
 	cat   *blueprint.Catalog
+	co    *desired.Checkout
 	users int
 	stale bool // a newer head replaced it; removed when its last user leaves
 }
@@ -80,7 +83,7 @@ func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTre
 	if err != nil {
 		return nil, err
 	}
-	t := &baseTree{key: key, dir: dir, users: 1}
+	t := &baseTree{key: key, dir: dir, co: desired.NewCheckout(dir), users: 1}
 	if t.cfg, err = config.LoadRepo(dir); err != nil {
 		cleanup()
 		return nil, retry.Terminal(fmt.Errorf("%s at %.12s: %w", full, sha, err)) // fixed by a new commit only

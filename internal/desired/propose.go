@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/config"
@@ -74,6 +75,33 @@ func OriginOf(data []byte) string {
 // was written by hand, is a *ConflictError. Problems with r itself are the
 // render's errors, each naming its field.
 func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *request.Request, origin string) (*Change, error) {
+	return NewCheckout(dir).Propose(ctx, cfg, cat, r, origin)
+}
+
+// Checkout is a checkout of a desired-state repository that does not
+// change while it is used, such as the default branch's head at one
+// commit, with its request records read once for every proposal made on
+// it: a proposal rewrites its environment's root from every record, and
+// reading them all again for each request grew with the repository.
+type Checkout struct {
+	dir     string
+	once    sync.Once
+	records []Record
+	err     error
+}
+
+// NewCheckout returns the checkout in dir, nothing read yet.
+func NewCheckout(dir string) *Checkout { return &Checkout{dir: dir} }
+
+// Requests returns Requests(dir), read on the first call.
+func (co *Checkout) Requests() ([]Record, error) {
+	co.once.Do(func() { co.records, co.err = Requests(co.dir) })
+	return co.records, co.err
+}
+
+// Propose is the package's Propose on the checkout.
+func (co *Checkout) Propose(ctx context.Context, cfg *config.Repo, cat Catalog, r *request.Request, origin string) (*Change, error) {
+	dir := co.dir
 	env, err := admission.Environment(cfg, r.Spec.Environment)
 	if err != nil {
 		return nil, err
@@ -94,7 +122,7 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 	if err != nil {
 		return nil, err
 	}
-	root, rootPath, err := rootWith(dir, env, r, true)
+	root, rootPath, err := co.rootWith(env, r, true)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +140,12 @@ func Propose(ctx context.Context, dir string, cfg *config.Repo, cat Catalog, r *
 // origin, or written by hand, is a *ConflictError; no record at all is
 // ErrNotInBranch.
 func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (*Change, error) {
+	return NewCheckout(dir).Withdraw(cfg, r, origin)
+}
+
+// Withdraw is the package's Withdraw on the checkout.
+func (co *Checkout) Withdraw(cfg *config.Repo, r *request.Request, origin string) (*Change, error) {
+	dir := co.dir
 	env, err := admission.Environment(cfg, r.Spec.Environment)
 	if err != nil {
 		return nil, err
@@ -126,7 +160,7 @@ func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (
 	if other := OriginOf(data); other != origin {
 		return nil, &ConflictError{Path: r.Path(), Origin: other}
 	}
-	root, rootPath, err := rootWith(dir, env, r, false)
+	root, rootPath, err := co.rootWith(env, r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -134,9 +168,10 @@ func Withdraw(dir string, cfg *config.Repo, r *request.Request, origin string) (
 }
 
 // rootWith is env's kustomization naming every request of the repository
-// in dir in that environment, with r (include) or without it.
-func rootWith(dir string, env config.Environment, r *request.Request, include bool) ([]byte, string, error) {
-	records, err := Requests(dir)
+// checked out in that environment, with r (include) or without it.
+func (co *Checkout) rootWith(env config.Environment, r *request.Request, include bool) ([]byte, string, error) {
+	dir := co.dir
+	records, err := co.Requests()
 	if err != nil {
 		return nil, "", err
 	}
