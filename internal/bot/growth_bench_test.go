@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"testing"
 	"time"
@@ -38,6 +39,18 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 			h.settle()
 			if !h.hasChecks(warm) {
 				b.Fatalf("warm-up request has no pull request with checks: %v", h.botComments(warm))
+			}
+			// GITVEND_BENCH_PROFILE=file profiles the requests after the
+			// warm-up only (go test's -cpuprofile includes the setup).
+			if out := os.Getenv("GITVEND_BENCH_PROFILE"); out != "" {
+				f, err := os.Create(fmt.Sprintf("%s.%d", out, n))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					b.Fatal(err)
+				}
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
 			}
 			var lat []time.Duration
 			b.ResetTimer()

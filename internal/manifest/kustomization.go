@@ -250,6 +250,9 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 			continue // outside the tree: the build refuses it
 		}
 		res := filepath.Clean(sub)
+		if _, _, file := t.fileStamp(res); file {
+			continue // a file, as the stamps tell
+		}
 		if !t.isStampedFolder(res) {
 			r, fi, err := t.resolve(sub)
 			if err != nil || fi == nil || !fi.IsDir() {
