@@ -92,6 +92,7 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 			return objs, folders, nil // not kept: its file cannot be named again
 		}
 		o.File = rel
+		o.Digest() // kept with the build, and with every copy of it
 		keep[i] = o
 	}
 	cache.mu.Lock()

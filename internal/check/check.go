@@ -2,9 +2,6 @@ package check
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -270,7 +267,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		o := &objs[i]
 		o.File = toRel(o.File)
 		ctx := own.context(o)
-		fp := fingerprint(o)
+		fp := o.Digest()
 		head[placeKey(ctx.Environment, o.ID)] = fp
 		where[placeKey(ctx.Environment, o.ID)] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
@@ -501,16 +498,6 @@ func covers(rels []string, root string) bool {
 // placeKey names an object by environment and identity.
 func placeKey(env string, id manifest.ID) string { return env + "\x00" + id.String() }
 
-// fingerprint hashes an object's content, so that two reads of it compare
-// equal when nothing in it changed.
-func fingerprint(o *manifest.Object) string {
-	data, err := json.Marshal(o.Content) // map keys come out sorted
-	if err != nil {
-		data = []byte(fmt.Sprint(o.Content))
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
 
 // compareObjects counts what head adds, changes and removes against base.
 func compareObjects(base, head map[string]string, envs int) *Change {
@@ -585,7 +572,7 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		o := &objs[i]
 		env := desired.Locate(c.cfg, o.File).Environment
 		items[i] = cost.Item{Object: o, Environment: env}
-		fps[placeKey(env, o.ID)] = fingerprint(o)
+		fps[placeKey(env, o.ID)] = o.Digest()
 	}
 	return base{est: cost.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}
 }

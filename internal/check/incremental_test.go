@@ -97,6 +97,14 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 				t.Errorf("change %+v, want two removed", rep.Change)
 			}
 		}},
+		{"request record names another owner", 0, 2, func(head string) {
+			rec := "requests/dev/team-2/app-2.yaml"
+			write(head, rec, strings.Replace(readFile(t, filepath.Join(head, rec)), "owner: platform", "owner: intruder", 1))
+		}, func(t *testing.T, rep *Report) {
+			if rep.Passed {
+				t.Errorf("a request owned by a team gitvend.yaml does not declare passed: %v", rep.Violations)
+			}
+		}},
 		{"hand-written file in a root", 1, 1, func(head string) {
 			write(head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
 			appendTo(head, "environments/prod/kustomization.yaml", "- extra.yaml\n")

@@ -45,12 +45,17 @@ type owners struct {
 	cfg     *config.Repo
 	records map[string]string // owner by record path; "" when unusable
 	memo    *recordMemo       // nil unless the checker caches
+	stamps  manifest.Stamps   // the checkout's, nil when not trusted
 	root    *os.Root          // the repository, opened at the first record
 	rootErr error
 }
 
 func (c *Checker) owners() *owners {
-	return &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}, memo: c.records}
+	w := &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}, memo: c.records}
+	if c.records != nil && c.stamps != nil && c.stamps.Links() == 0 {
+		w.stamps = c.stamps // a link could lead a record elsewhere
+	}
+	return w
 }
 
 // close releases the repository opened to read records.
@@ -110,9 +115,28 @@ func (w *owners) recordOwner(place desired.Place) string {
 	if owner, ok := w.records[rel]; ok {
 		return owner
 	}
+	// A record whose stamp was seen before names the same owner, unread.
+	var stampKey string
+	if w.stamps != nil {
+		if id, ok := w.stamps.File(rel); ok {
+			stampKey = "stamp\x00" + rel + "\x00" + id
+			w.memo.mu.Lock()
+			owner, ok := w.memo.lru.Get(stampKey)
+			w.memo.mu.Unlock()
+			if ok {
+				w.records[rel] = owner
+				return owner
+			}
+		}
+	}
 	owner := ""
 	if data, err := w.read(rel); err == nil {
 		owner = w.parseOwner(rel, data)
+		if stampKey != "" {
+			w.memo.mu.Lock()
+			w.memo.lru.Add(stampKey, owner)
+			w.memo.mu.Unlock()
+		}
 	}
 	w.records[rel] = owner
 	return owner

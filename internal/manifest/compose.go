@@ -78,7 +78,7 @@ func (t *Tree) compose(dir string) ([]Object, error) {
 	}
 	out := make([]Object, len(fb.objs))
 	for i, o := range fb.objs {
-		o.Content = deepCopy(o.Content).(map[string]any)
+		o = o.copied()
 		o.File = t.Path(o.File)
 		out[i] = o
 	}
@@ -327,6 +327,7 @@ func (c *composer) decode(p string, data []byte) ([]Object, error) {
 		} else {
 			o.Line, o.node = pick(docs, o.Kind, o.Name)
 		}
+		o.Digest() // kept with the folder's build, and with its copies
 		out = append(out, o)
 	}
 	return out, nil

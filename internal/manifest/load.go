@@ -202,7 +202,7 @@ func (l *Loader) file(t *Tree, rel, res string) {
 		if kept, ok := cache.file(key); ok {
 			objs := make([]Object, len(kept))
 			for i, o := range kept {
-				o.Content = deepCopy(o.Content).(map[string]any)
+				o = o.copied()
 				o.File = t.Path(o.File)
 				objs[i] = o
 			}
@@ -232,7 +232,8 @@ func (l *Loader) file(t *Tree, rel, res string) {
 		var kept []Object
 		for _, o := range objs {
 			if !IsGitvendKind(o.ID) {
-				o.Content = deepCopy(o.Content).(map[string]any)
+				o.Digest() // kept with the file's objects, and with their copies
+				o = o.copied()
 				o.File = rel
 				kept = append(kept, o)
 			}

@@ -1,7 +1,11 @@
 package manifest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -69,6 +73,51 @@ type Object struct {
 	Line int
 	// node is the document's mapping node, used to find the line of a field.
 	node *yaml.Node
+	// sum is the digest of Content, kept with the map it was computed for.
+	sum *contentSum
+}
+
+// contentSum is the digest of one content map. It holds the map, so that
+// a Content replaced after the digest was taken never passes for the map
+// the digest describes.
+type contentSum struct {
+	of  map[string]any
+	hex string
+}
+
+// Digest returns the SHA-256, in hex, of the object's content as JSON
+// (map keys sorted): two objects with equal digests have equal content.
+// The digest is computed once and travels with copies of the object and
+// with its content as a Tree's caches keep it; a Content replaced since
+// is hashed again. Content, once read, is never changed in place: the
+// caches share it.
+func (o *Object) Digest() string {
+	if o.sum != nil && sameMap(o.sum.of, o.Content) {
+		return o.sum.hex
+	}
+	data, err := json.Marshal(o.Content)
+	if err != nil {
+		data = []byte(fmt.Sprint(o.Content))
+	}
+	h := sha256.Sum256(data)
+	o.sum = &contentSum{of: o.Content, hex: hex.EncodeToString(h[:])}
+	return o.sum.hex
+}
+
+// copied returns o with a deep copy of its content, and the digest of its
+// content when it has one.
+func (o Object) copied() Object {
+	content := deepCopy(o.Content).(map[string]any)
+	if o.sum != nil && sameMap(o.sum.of, o.Content) {
+		o.sum = &contentSum{of: content, hex: o.sum.hex}
+	}
+	o.Content = content
+	return o
+}
+
+// sameMap tells whether a and b are the same map.
+func sameMap(a, b map[string]any) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // FieldLine returns the line of the field at path (map keys as strings, list
