@@ -498,7 +498,6 @@ func covers(rels []string, root string) bool {
 // placeKey names an object by environment and identity.
 func placeKey(env string, id manifest.ID) string { return env + "\x00" + id.String() }
 
-
 // compareObjects counts what head adds, changes and removes against base.
 func compareObjects(base, head map[string]string, envs int) *Change {
 	ch := &Change{Total: len(head), Environments: envs}
