@@ -3,16 +3,15 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/githubtest"
 	"github.com/gitvend/gitvend/internal/load"
 )
 
@@ -81,19 +80,7 @@ func generated(b *testing.B, n int) map[string]string {
 	if err := load.Generate(context.Background(), dir, n, 3); err != nil {
 		b.Fatal(err)
 	}
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		files[filepath.ToSlash(rel)] = string(data)
-		return err
-	})
+	files, err := githubtest.ReadFiles(dir)
 	if err != nil {
 		b.Fatal(err)
 	}

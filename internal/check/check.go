@@ -108,8 +108,14 @@ type Checker struct {
 	bases   *baseMemo       // nil unless CachingBases
 	builds  *buildCache     // nil unless CachingBases
 	records *recordMemo     // nil unless CachingBases
+	costs   *cost.Memo      // nil unless CachingBases
 	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
+
+// costMemoSize is how many objects' estimates a caching Checker
+// remembers: the objects of a repository of 10,000 requests, with room
+// for its pull requests' changes.
+const costMemoSize = 100_000
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
 const baseCacheSize = 32
@@ -162,6 +168,7 @@ func (c *Checker) CachingBases() *Checker {
 	cp.bases = newBaseMemo(baseCacheSize)
 	cp.builds = newBuildCache(buildCacheSize)
 	cp.records = newRecordMemo(recordMemoSize)
+	cp.costs = cost.NewMemo(costMemoSize)
 	return &cp
 }
 
@@ -278,7 +285,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
 		}
 	}
-	est := cost.Compute(items, c.prices)
+	est := c.costs.Compute(items, c.prices)
 	budgets := cost.CheckBudgets(est, c.cfg.Budgets)
 	rep.Budgets = budgets
 	rep.Cost = Cost{Currency: est.Currency, Monthly: est.Monthly, MonthlyMax: est.MonthlyMax, Delta: est.Monthly,
@@ -573,7 +580,7 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		items[i] = cost.Item{Object: o, Environment: env}
 		fps[placeKey(env, o.ID)] = o.Digest()
 	}
-	return base{est: cost.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}
+	return base{est: c.costs.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}
 }
 
 // Policies describes the policies the checker evaluates.

@@ -95,6 +95,13 @@ func (o ObjectCost) MaxMonthly() float64 {
 // namespace a range from minReplicas to maxReplicas. Bad values never stop
 // the estimate: they cost 0 and are named in the object's notes.
 func Compute(items []Item, prices func(environment string) Prices) Estimate {
+	return (*Memo)(nil).Compute(items, prices)
+}
+
+// Compute is the package's Compute, with the estimate of each object
+// taken from m when an object of the same content was estimated at the
+// same prices before. A nil Memo remembers nothing.
+func (m *Memo) Compute(items []Item, prices func(environment string) Prices) Estimate {
 	priceOf := priceCache(prices)
 	est := Estimate{
 		ByNamespace:   map[string]float64{},
@@ -111,7 +118,7 @@ func Compute(items []Item, prices func(environment string) Prices) Estimate {
 			scalers = append(scalers, s)
 			continue
 		}
-		c, ok := estimateObject(it.Object, priceOf(it.Environment))
+		c, ok := m.estimate(it.Object, priceOf(it.Environment))
 		if !ok {
 			continue
 		}

@@ -48,21 +48,9 @@ func (c *BuildCache) addVet(key string, v *vettedKustomization) {
 }
 
 // file returns the objects of a file kept under key.
-func (c *BuildCache) file(key string) ([]Object, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	objs, ok := c.files.Get(key)
-	if ok {
-		c.hits++
-	}
-	return objs, ok
-}
+func (c *BuildCache) file(key string) ([]Object, bool) { return c.objects(c.files, key) }
 
-func (c *BuildCache) addFile(key string, objs []Object) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.files.Add(key, objs)
-}
+func (c *BuildCache) addFile(key string, objs []Object) { c.keep(c.files, key, objs) }
 
 // Hits returns how many folder builds the cache has answered.
 func (c *BuildCache) Hits() int {
@@ -71,20 +59,26 @@ func (c *BuildCache) Hits() int {
 	return c.hits
 }
 
-func (c *BuildCache) get(key string) ([]Object, bool) {
+func (c *BuildCache) get(key string) ([]Object, bool) { return c.objects(c.lru, key) }
+
+func (c *BuildCache) add(key string, objs []Object) { c.keep(c.lru, key, objs) }
+
+// objects returns the objects l keeps under key, counting a hit.
+func (c *BuildCache) objects(l *simplelru.LRU[string, []Object], key string) ([]Object, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	objs, ok := c.lru.Get(key)
+	objs, ok := l.Get(key)
 	if ok {
 		c.hits++
 	}
 	return objs, ok
 }
 
-func (c *BuildCache) add(key string, objs []Object) {
+// keep keeps objs in l under key.
+func (c *BuildCache) keep(l *simplelru.LRU[string, []Object], key string, objs []Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Add(key, objs)
+	l.Add(key, objs)
 }
 
 // UseCache makes the tree's builds remember and reuse composed folders
