@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -52,12 +53,29 @@ func (m *Memo) Stats() (hits, misses int) {
 // the engine's digest (policies and params), the object's content and
 // the fields gitvend adds to it.
 func subjectKeyOf(engine string, s Subject, content string) string {
-	h := sha256.New()
 	c := s.Context
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%q\x00%q\x00%q\x00%q\x00%q\x00", engine, content, s.Object.GroupKind(), scopeOf(s.Object.ID),
-		c.Environment, c.Request, c.Owner, c.Namespace, c.AllowedNamespaces)
-	fmt.Fprintf(h, "%v", c.AllowedNamespaces == nil)
-	return hex.EncodeToString(h.Sum(nil))
+	b := make([]byte, 0, 256)
+	for _, f := range []string{engine, content, s.Object.GroupKind(), scopeOf(s.Object.ID),
+		c.Environment, c.Request, c.Owner, c.Namespace} {
+		b = appendField(b, f)
+	}
+	if c.AllowedNamespaces == nil {
+		b = append(b, 'n') // none, which policies tell from an empty list
+	} else {
+		b = strconv.AppendInt(append(b, 'l'), int64(len(c.AllowedNamespaces)), 10)
+		for _, ns := range c.AllowedNamespaces {
+			b = appendField(b, ns)
+		}
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// appendField appends f to b with its length first, so that no two lists
+// of fields write the same bytes.
+func appendField(b []byte, f string) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	return append(append(b, ':'), f...)
 }
 
 // MemoStats returns how many subjects the engine's memo answered and how
