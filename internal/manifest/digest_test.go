@@ -1,38 +1,67 @@
 package manifest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 )
 
-func TestDigestFollowsContent(t *testing.T) {
-	objs, err := Decode("a.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\ndata: {k: v}\n"))
-	if err != nil || len(objs) != 1 {
-		t.Fatalf("Decode: %v %v", objs, err)
+// TestFoldersAndDigest: the folders of a build are its root and what its
+// kustomizations include; their digest changes with a file under them
+// and not with a file elsewhere.
+func TestFoldersAndDigest(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, data string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	o := objs[0]
-	want := func(content map[string]any) string {
-		data, err := json.Marshal(content)
+	write("env/kustomization.yaml", "resources:\n- cm.yaml\n- ../req/a\n")
+	write("env/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+	write("req/a/kustomization.yaml", "resources:\n- cm.yaml\n- ../../base\n")
+	write("req/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+	write("base/kustomization.yaml", "resources: []\n")
+	write("req/b/kustomization.yaml", "resources: []\n")
+
+	digest := func() (string, []string) {
+		t.Helper()
+		tree, err := OpenTree(context.Background(), dir, Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum := sha256.Sum256(data)
-		return hex.EncodeToString(sum[:])
+		defer tree.Close()
+		folders, err := tree.Folders("env")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := tree.Digest(folders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, folders
 	}
-	if got := o.Digest(); got != want(o.Content) {
-		t.Fatalf("Digest = %s, want the SHA-256 of the content's JSON %s", got, want(o.Content))
+	first, folders := digest()
+	if want := []string{"base", "env", "req/a"}; !slices.Equal(folders, want) {
+		t.Fatalf("folders %v, want %v", folders, want)
 	}
-	c := o.copied()
-	if c.sum == nil || !sameMap(c.sum.of, c.Content) || c.Digest() != o.Digest() {
-		t.Fatalf("a copy does not carry the digest of its content: %+v", c.sum)
+	write("req/b/kustomization.yaml", "resources: [x.yaml]\n")
+	if d, _ := digest(); d != first {
+		t.Error("a file the build does not read changed the digest")
 	}
-	// A content replaced after the digest was taken is hashed again, even
-	// in a copy of the object that holds the old digest.
-	r := o
-	r.Content = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "b"}}
-	if got := r.Digest(); got != want(r.Content) || got == o.Digest() {
-		t.Fatalf("Digest after Content was replaced = %s, want %s", got, want(r.Content))
+	write("base/kustomization.yaml", "resources: []\n# changed\n")
+	second, _ := digest()
+	if second == first {
+		t.Error("a file of an included folder did not change the digest")
+	}
+	write("req/a/new.yaml", "")
+	if d, _ := digest(); d == second {
+		t.Error("a new file in an included folder did not change the digest")
 	}
 }
