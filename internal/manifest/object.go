@@ -95,13 +95,19 @@ func (o *Object) Digest() string {
 	if o.sum != nil && sameMap(o.sum.of, o.Content) {
 		return o.sum.hex
 	}
-	data, err := json.Marshal(o.Content)
+	o.sum = &contentSum{of: o.Content, hex: ContentDigest(o.Content)}
+	return o.sum.hex
+}
+
+// ContentDigest returns the SHA-256, in hex, of content as JSON (map keys
+// sorted), as Digest does, without keeping it.
+func ContentDigest(content map[string]any) string {
+	data, err := json.Marshal(content)
 	if err != nil {
-		data = []byte(fmt.Sprint(o.Content))
+		data = []byte(fmt.Sprint(content))
 	}
 	h := sha256.Sum256(data)
-	o.sum = &contentSum{of: o.Content, hex: hex.EncodeToString(h[:])}
-	return o.sum.hex
+	return hex.EncodeToString(h[:])
 }
 
 // copied returns o with a deep copy of its content, and the digest of its

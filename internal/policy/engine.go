@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/gitvend/gitvend/internal/config"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/policies"
 )
 
@@ -257,7 +257,7 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		}
 		content := s.Digest
 		if content == "" {
-			content = contentDigest(s.Object.Content)
+			content = manifest.ContentDigest(s.Object.Content)
 		}
 		keys[i] = subjectKeyOf(e.digest, s, content)
 		if fs, ok := e.memo.lru.Get(keys[i]); ok {
@@ -304,16 +304,6 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		}
 	}
 	return nil
-}
-
-// contentDigest hashes an object's content.
-func contentDigest(content map[string]any) string {
-	data, err := json.Marshal(content)
-	if err != nil {
-		data = []byte(fmt.Sprint(content))
-	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }
 
 // result places every finding at its file and line among subjects and
