@@ -275,8 +275,9 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		o.File = toRel(o.File)
 		ctx := own.context(o)
 		fp := o.Digest()
-		head[placeKey(ctx.Environment, o.ID)] = fp
-		where[placeKey(ctx.Environment, o.ID)] = place{file: o.File, line: o.Line}
+		key := placeKey(ctx.Environment, o.ID)
+		head[key] = fp
+		where[key] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
 		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
@@ -331,12 +332,18 @@ func (c *Checker) rel(file string) string { return c.relativizer()(file) }
 // once, for the many files of one check.
 func (c *Checker) relativizer() func(string) string {
 	root, rootErr := filepath.Abs(c.repoDir)
+	prefix := root + string(filepath.Separator)
 	return func(file string) string {
 		if file == "" {
 			return ""
 		}
 		if rootErr != nil {
 			return file
+		}
+		// Files the tree names are clean and absolute: most need no more
+		// than cutting the repository off.
+		if rel, ok := strings.CutPrefix(file, prefix); ok && filepath.IsAbs(file) && filepath.Clean(file) == file {
+			return filepath.ToSlash(rel)
 		}
 		abs, err := filepath.Abs(file)
 		if err != nil {
@@ -413,6 +420,7 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 	if builds != nil {
 		repo.UseCache(builds.folders)
 		repo.UseStamps(stamps)
+		repo.ReadOnly() // a check reads objects and never changes them
 	}
 	cfg, err := repoConfig(repo)
 	if err != nil {

@@ -89,6 +89,30 @@ func (t *Tree) UseCache(c *BuildCache) {
 	t.cache = c
 }
 
+// ReadOnly is the caller's promise that it never modifies the Content
+// of the objects the tree returns: builds and files the tree's BuildCache
+// answers are then handed out sharing their content with the cache (and
+// with every other tree that uses it) instead of as copies, which for an
+// environment of thousands of objects is most of a build from the cache.
+func (t *Tree) ReadOnly() {
+	t.memoMu.Lock()
+	defer t.memoMu.Unlock()
+	t.readOnly = true
+}
+
+// handOut returns o as the tree hands out an object it keeps in, or
+// takes from, its BuildCache: a copy, unless the caller promised to only
+// read it (ReadOnly).
+func (t *Tree) handOut(o Object) Object {
+	t.memoMu.Lock()
+	shared := t.readOnly
+	t.memoMu.Unlock()
+	if shared {
+		return o
+	}
+	return o.copied()
+}
+
 // buildCache returns the cache UseCache set, if any.
 func (t *Tree) buildCache() *BuildCache {
 	t.memoMu.Lock()

@@ -78,7 +78,7 @@ func (t *Tree) compose(dir string) ([]Object, error) {
 	}
 	out := make([]Object, len(fb.objs))
 	for i, o := range fb.objs {
-		o = o.copied()
+		o = t.handOut(o)
 		o.File = t.Path(o.File)
 		out[i] = o
 	}

@@ -440,6 +440,50 @@ func TestComposeCache(t *testing.T) {
 	}
 }
 
+// TestComposeCacheReadOnly checks that a tree whose caller only reads
+// gets the cache's objects without copies, equal to the copies others get.
+func TestComposeCacheReadOnly(t *testing.T) {
+	files := map[string]string{"env/kustomization.yaml": kust("../a", "../b")}
+	for _, f := range []string{"a", "b"} {
+		files[f+"/kustomization.yaml"] = kust("cm.yaml")
+		files[f+"/cm.yaml"] = cm(f)
+	}
+	dir := writeTree(t, files)
+	cache := NewBuildCache(16)
+	build := func(readOnly bool) []Object {
+		tree, err := OpenTree(context.Background(), dir, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Close()
+		tree.UseCache(cache)
+		if readOnly {
+			tree.ReadOnly()
+		}
+		objs, err := tree.Build("env")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objs
+	}
+	copied := build(false)
+	first, second := build(true), build(true)
+	if !reflect.DeepEqual(copied, first) {
+		t.Fatalf("read-only build differs from the copying one:\n%v\n%v", first, copied)
+	}
+	for i := range first {
+		if !sameMap(first[i].Content, second[i].Content) {
+			t.Errorf("%v: read-only builds got copies of the cached content", first[i].ID)
+		}
+		if sameMap(first[i].Content, copied[i].Content) {
+			t.Errorf("%v: a copying build shares the cached content", first[i].ID)
+		}
+		if first[i].Digest() != copied[i].Digest() {
+			t.Errorf("%v: digests differ", first[i].ID)
+		}
+	}
+}
+
 func unmutated(objs []Object) []Object {
 	for _, o := range objs {
 		delete(o.Content, "mutated")

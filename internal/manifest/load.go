@@ -202,7 +202,7 @@ func (l *Loader) file(t *Tree, rel, res string) {
 		if kept, ok := cache.file(key); ok {
 			objs := make([]Object, len(kept))
 			for i, o := range kept {
-				o = o.copied()
+				o = t.handOut(o)
 				o.File = t.Path(o.File)
 				objs[i] = o
 			}
@@ -233,7 +233,7 @@ func (l *Loader) file(t *Tree, rel, res string) {
 		for _, o := range objs {
 			if !IsGitvendKind(o.ID) {
 				o.Digest() // kept with the file's objects, and with their copies
-				o = o.copied()
+				o = t.handOut(o)
 				o.File = rel
 				kept = append(kept, o)
 			}

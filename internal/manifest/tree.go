@@ -83,6 +83,7 @@ type Tree struct {
 	kustomizeOnly bool
 	cache         *BuildCache
 	stamps        Stamps // see UseStamps
+	readOnly      bool   // see ReadOnly
 	memoMu        sync.Mutex
 	memo          map[string]*folderBuild         // composed folders, by resolved path
 	vets          map[string]*vettedKustomization // vetted kustomizations, by folder
