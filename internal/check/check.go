@@ -132,6 +132,7 @@ type baseMemo struct {
 // the resources quotas limit.
 type base struct {
 	est     cost.Estimate
+	ledger  *cost.Ledger // of est, when the checker caches
 	objects map[string]string
 	use     quota.Usage
 }
@@ -286,7 +287,12 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
 		}
 	}
-	est := c.costs.Compute(items, c.prices)
+	var est cost.Estimate
+	if b != nil && b.ledger != nil {
+		est = c.costs.Revise(b.ledger, items, c.prices) // priced from what changed
+	} else {
+		est = c.costs.Compute(items, c.prices)
+	}
 	budgets := cost.CheckBudgets(est, c.cfg.Budgets)
 	rep.Budgets = budgets
 	rep.Cost = Cost{Currency: est.Currency, Monthly: est.Monthly, MonthlyMax: est.MonthlyMax, Delta: est.Monthly,
@@ -588,7 +594,14 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		items[i] = cost.Item{Object: o, Environment: env}
 		fps[placeKey(env, o.ID)] = o.Digest()
 	}
-	return base{est: c.costs.Compute(items, c.prices), objects: fps, use: quota.Measure(quotaItems(items))}
+	b := base{objects: fps, use: quota.Measure(quotaItems(items))}
+	if c.costs != nil {
+		b.ledger = c.costs.Ledger(items, c.prices)
+		b.est = b.ledger.Estimate()
+	} else {
+		b.est = cost.Compute(items, c.prices)
+	}
+	return b
 }
 
 // Policies describes the policies the checker evaluates.

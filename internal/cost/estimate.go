@@ -3,6 +3,7 @@ package cost
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -102,30 +103,32 @@ func Compute(items []Item, prices func(environment string) Prices) Estimate {
 // taken from m when an object of the same content was estimated at the
 // same prices before. A nil Memo remembers nothing.
 func (m *Memo) Compute(items []Item, prices func(environment string) Prices) Estimate {
-	priceOf := priceCache(prices)
-	est := Estimate{
-		ByNamespace:   map[string]float64{},
-		ByOwner:       map[string]float64{},
-		ByEnvironment: map[string]float64{},
-	}
+	est, _, _ := m.compute(items, priceCache(prices))
+	return est
+}
+
+// compute is Compute at the prices priceOf gives. It also returns the
+// records of the estimate's objects, in its order, and the HPAs read,
+// each knowing the index of its item.
+func (m *Memo) compute(items []Item, priceOf func(string) Prices) (Estimate, []costed, []scaler) {
 	objs := make([]costed, 0, len(items))
 	var scalers []scaler
-	for _, it := range items {
+	envs := map[string]bool{}
+	for i, it := range items {
 		if it.Object == nil {
 			continue
 		}
+		envs[it.Environment] = true
 		if s, ok := readScaler(it.Object, it.Environment); ok {
+			s.item = i
 			scalers = append(scalers, s)
 			continue
 		}
-		c, ok := m.estimate(it.Object, priceOf(it.Environment))
+		c, ok := m.price(it, priceOf)
 		if !ok {
 			continue
 		}
-		c.Environment = it.Environment
-		if owner, ok := manifest.Lookup(it.Object.Content, "metadata", "labels", OwnerLabel); ok {
-			c.Owner, _ = owner.(string)
-		}
+		c.item = i
 		objs = append(objs, c)
 	}
 	applyScalers(objs, scalers)
@@ -141,18 +144,48 @@ func (m *Memo) Compute(items []Item, prices func(environment string) Prices) Est
 		}
 		return cmp.Compare(i, j)
 	})
-
-	est.Objects = make([]ObjectCost, len(objs))
+	sorted := make([]costed, len(objs))
 	for i, at := range order {
-		c := &objs[at]
-		est.Objects[i] = c.ObjectCost
+		sorted[i] = objs[at]
+	}
+	est := total(len(sorted), func(i int) *ObjectCost { return &sorted[i].ObjectCost })
+	est.Currency, est.Notes = currency(envs, priceOf)
+	return est, sorted, scalers
+}
+
+// price estimates the object of it at its environment's prices, as an
+// object of that environment with the owner its label names; false for
+// kinds that cost nothing by themselves.
+func (m *Memo) price(it Item, priceOf func(string) Prices) (costed, bool) {
+	c, ok := m.estimate(it.Object, priceOf(it.Environment))
+	if !ok {
+		return c, false
+	}
+	c.Environment = it.Environment
+	if owner, ok := manifest.Lookup(it.Object.Content, "metadata", "labels", OwnerLabel); ok {
+		c.Owner, _ = owner.(string)
+	}
+	return c, true
+}
+
+// total adds up the n objects at(0) … at(n-1), in that order, into an
+// estimate without currency.
+func total(n int, at func(int) *ObjectCost) Estimate {
+	est := Estimate{
+		ByNamespace:   map[string]float64{},
+		ByOwner:       map[string]float64{},
+		ByEnvironment: map[string]float64{},
+		Objects:       make([]ObjectCost, n),
+	}
+	for i := range n {
+		c := at(i)
+		est.Objects[i] = *c
 		est.Monthly += c.Monthly
 		est.MonthlyMax += c.MaxMonthly()
 		est.ByNamespace[c.Namespace] += c.Monthly
 		est.ByOwner[c.Owner] += c.Monthly
 		est.ByEnvironment[c.Environment] += c.Monthly
 	}
-	est.Currency, est.Notes = currency(items, priceOf)
 	return est
 }
 
@@ -172,27 +205,21 @@ func priceCache(prices func(string) Prices) func(string) Prices {
 	}
 }
 
-// currency returns the currency of the environments of items and a note
+// currency returns the currency of the environments envs and a note
 // when they differ.
-func currency(items []Item, priceOf func(string) Prices) (string, []string) {
-	byEnv := map[string]string{}
-	for _, it := range items {
-		if it.Object != nil {
-			byEnv[it.Environment] = priceOf(it.Environment).Currency
-		}
-	}
-	if len(byEnv) == 0 {
+func currency(envs map[string]bool, priceOf func(string) Prices) (string, []string) {
+	if len(envs) == 0 {
 		return priceOf("").Currency, nil
 	}
-	envs := make([]string, 0, len(byEnv))
-	for e := range byEnv {
-		envs = append(envs, e)
+	byEnv := make(map[string]string, len(envs))
+	for env := range envs {
+		byEnv[env] = priceOf(env).Currency
 	}
-	slices.Sort(envs)
-	cur := byEnv[envs[0]]
+	names := slices.Sorted(maps.Keys(envs))
+	cur := byEnv[names[0]]
 	mixed := false
-	parts := make([]string, len(envs))
-	for i, e := range envs {
+	parts := make([]string, len(names))
+	for i, e := range names {
 		parts[i] = fmt.Sprintf("%s: %s", e, byEnv[e])
 		mixed = mixed || byEnv[e] != cur
 	}

@@ -20,6 +20,8 @@ type costed struct {
 	scalable bool
 	// scaledBy names the HPA applied to the object, if any.
 	scaledBy string
+	// item is the object's index among the items estimated.
+	item int
 }
 
 // estimateObject prices obj at p. It returns false for kinds that cost
@@ -194,6 +196,7 @@ type scaler struct {
 	name        string
 	min, max    int64
 	problem     string // why the HPA is ignored, if it is
+	item        int    // the HPA's index among the items estimated
 }
 
 // readScaler reads obj as a HorizontalPodAutoscaler; false for other kinds

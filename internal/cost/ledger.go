@@ -1,0 +1,245 @@
+package cost
+
+import (
+	"slices"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// Ledger is an estimate kept with what it was made of: each item's
+// content digest and what it adds (a priced object, an HPA, nothing), so
+// that the estimate of items that differ from it in a few objects, such as
+// the head of a pull request against its base, is made from those
+// objects alone (Memo.Revise), with the result Compute gives.
+type Ledger struct {
+	est     Estimate
+	items   map[itemKey]int // index in entries, by environment and ID
+	entries []ledgerItem    // by the index of the item estimated
+	rows    []int           // the item of each of est.Objects
+	scalers map[scaleKey][]int
+	prices  map[string]Prices // the prices of each environment
+	// exact is false when two items share an environment and ID: they
+	// cannot be told apart, and Revise computes afresh.
+	exact bool
+}
+
+// itemKey names an item: its environment and ID.
+type itemKey struct {
+	env string
+	id  manifest.ID
+}
+
+// scaleKey names a workload an HPA may scale: environment, namespace,
+// kind and name.
+type scaleKey struct{ env, ns, kind, name string }
+
+func (s scaler) target() scaleKey { return scaleKey{s.environment, s.id.Namespace, s.kind, s.name} }
+
+func (c *costed) target() scaleKey { return scaleKey{c.Environment, c.Namespace, c.Kind, c.Name} }
+
+// ledgerItem is what one item of a Ledger adds.
+type ledgerItem struct {
+	present bool // false for an item without an object
+	digest  string
+	// scaler is set for an HPA; target for an HPA and for a workload an
+	// HPA may scale (costed.scalable).
+	scaler    *scaler
+	target    scaleKey
+	hasTarget bool
+}
+
+// Ledger estimates items as Compute does and keeps what Revise needs.
+func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Ledger {
+	priceOf := priceCache(prices)
+	est, rows, scalers := m.compute(items, priceOf)
+	l := &Ledger{est: est, items: make(map[itemKey]int, len(items)), entries: make([]ledgerItem, len(items)),
+		rows: make([]int, len(rows)), scalers: map[scaleKey][]int{}, prices: map[string]Prices{}, exact: true}
+	for i, it := range items {
+		if it.Object == nil {
+			continue
+		}
+		k := itemKey{it.Environment, it.Object.ID}
+		if _, twice := l.items[k]; twice {
+			l.exact = false
+		}
+		l.items[k] = i
+		l.entries[i] = ledgerItem{present: true, digest: it.Object.Digest()}
+		l.prices[it.Environment] = priceOf(it.Environment)
+	}
+	for _, s := range scalers {
+		e := &l.entries[s.item]
+		e.scaler, e.target, e.hasTarget = &s, s.target(), true
+		l.scalers[e.target] = append(l.scalers[e.target], s.item)
+	}
+	for i := range rows {
+		l.rows[i] = rows[i].item
+		if rows[i].scalable {
+			e := &l.entries[rows[i].item]
+			e.target, e.hasTarget = rows[i].target(), true
+		}
+	}
+	return l
+}
+
+// Estimate returns the estimate the ledger keeps; callers only read it.
+func (l *Ledger) Estimate() Estimate { return l.est }
+
+// revision is what Revise finds of items against a ledger.
+type revision struct {
+	l       *Ledger
+	headAt  []int  // the head item of each ledger entry, -1 when none
+	gone    []bool // ledger entries changed or left
+	dirty   map[scaleKey]bool
+	fresh   []costed // priced objects new or changed, unscaled
+	scalers []scaler // HPAs new or changed
+	envs    map[string]bool
+}
+
+// Revise estimates items as Compute does, from the ledger l of a set of
+// items they mostly share: only the objects that are new, changed (by
+// content digest) or scaled by an HPA that is, are priced and scaled
+// again; the others keep their place and cost. Items that repeat an
+// environment and ID, or environments whose prices moved, are estimated
+// afresh.
+func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices) Estimate {
+	if l == nil || !l.exact {
+		return m.Compute(items, prices)
+	}
+	priceOf := priceCache(prices)
+	r, ok := m.diff(l, items, priceOf)
+	if !ok {
+		return m.Compute(items, prices)
+	}
+	r.rescale(m, items, priceOf)
+	fresh := r.fresh
+	slices.SortFunc(fresh, func(a, b costed) int { return compareKey(a.Environment, a.ID, b.Environment, b.ID) })
+	// Merge the rows kept with the fresh ones, both in estimate order.
+	merged := make([]*ObjectCost, 0, len(l.rows)+len(fresh))
+	f := 0
+	for i, item := range l.rows {
+		if r.gone[item] {
+			continue
+		}
+		kept := &l.est.Objects[i]
+		for f < len(fresh) && compareKey(fresh[f].Environment, fresh[f].ID, kept.Environment, kept.ID) < 0 {
+			merged = append(merged, &fresh[f].ObjectCost)
+			f++
+		}
+		merged = append(merged, kept)
+	}
+	for ; f < len(fresh); f++ {
+		merged = append(merged, &fresh[f].ObjectCost)
+	}
+	est := total(len(merged), func(i int) *ObjectCost { return merged[i] })
+	est.Currency, est.Notes = currency(r.envs, priceOf)
+	return est
+}
+
+// diff walks items against l: it prices what is new or changed and marks
+// the ledger entries that changed or left, and the workloads whose
+// scaling may have moved. False when items cannot be revised from l.
+func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices) (*revision, bool) {
+	r := &revision{l: l, headAt: make([]int, len(l.entries)), gone: make([]bool, len(l.entries)),
+		dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
+	for i := range r.headAt {
+		r.headAt[i] = -1
+	}
+	added := map[itemKey]bool{}
+	for i, it := range items {
+		o := it.Object
+		if o == nil {
+			continue
+		}
+		if !r.envs[it.Environment] {
+			r.envs[it.Environment] = true
+			if p, ok := l.prices[it.Environment]; ok && p != priceOf(it.Environment) {
+				return nil, false
+			}
+		}
+		k := itemKey{it.Environment, o.ID}
+		if at, ok := l.items[k]; ok {
+			if r.headAt[at] >= 0 {
+				return nil, false // the key repeats
+			}
+			r.headAt[at] = i
+			if l.entries[at].digest == o.Digest() {
+				continue
+			}
+			r.gone[at] = true
+		} else {
+			if added[k] {
+				return nil, false
+			}
+			added[k] = true
+		}
+		if s, ok := readScaler(o, it.Environment); ok {
+			s.item = i
+			r.scalers = append(r.scalers, s)
+			r.dirty[s.target()] = true
+			continue
+		}
+		if c, ok := m.price(it, priceOf); ok {
+			c.item = i
+			r.fresh = append(r.fresh, c)
+			if c.scalable {
+				r.dirty[c.target()] = true
+			}
+		}
+	}
+	for at, e := range l.entries {
+		if e.present && r.headAt[at] < 0 {
+			r.gone[at] = true
+		}
+		if r.gone[at] && e.hasTarget {
+			r.dirty[e.target] = true
+		}
+	}
+	return r, true
+}
+
+// rescale prices again the unchanged workloads whose scaling may have
+// moved, and scales every fresh workload by the HPAs of the head that
+// target it, in the order Compute applies them.
+func (r *revision) rescale(m *Memo, items []Item, priceOf func(string) Prices) {
+	if len(r.dirty) == 0 {
+		return
+	}
+	l := r.l
+	for at, e := range l.entries {
+		if !e.present || r.gone[at] || e.scaler != nil || !e.hasTarget || !r.dirty[e.target] {
+			continue
+		}
+		i := r.headAt[at]
+		if c, ok := m.price(items[i], priceOf); ok {
+			c.item = i
+			r.fresh = append(r.fresh, c)
+			r.gone[at] = true // its row gives way to the fresh one
+		}
+	}
+	byTarget := map[scaleKey][]scaler{}
+	for t := range r.dirty {
+		for _, at := range l.scalers[t] {
+			if !r.gone[at] {
+				byTarget[t] = append(byTarget[t], *l.entries[at].scaler)
+			}
+		}
+	}
+	for _, s := range r.scalers {
+		byTarget[s.target()] = append(byTarget[s.target()], s)
+	}
+	for t, ss := range byTarget {
+		slices.SortStableFunc(ss, func(a, b scaler) int { return compareKey(a.environment, a.id, b.environment, b.id) })
+		byTarget[t] = ss
+	}
+	for i := range r.fresh {
+		c := &r.fresh[i]
+		if !c.scalable {
+			continue
+		}
+		for _, s := range byTarget[c.target()] {
+			if s.targets(c) {
+				s.apply(c)
+			}
+		}
+	}
+}
