@@ -288,8 +288,12 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		}
 	}
 	var est cost.Estimate
+	var change *cost.Change
 	if b != nil && b.ledger != nil {
-		est = c.costs.Revise(b.ledger, items, c.prices) // priced from what changed
+		// Priced and compared from what changed.
+		var ch cost.Change
+		est, ch = c.costs.Revise(b.ledger, items, c.prices)
+		change = &ch
 	} else {
 		est = c.costs.Compute(items, c.prices)
 	}
@@ -308,8 +312,11 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		}
 		budgets = cost.CompareBudgets(b.est, est, c.cfg.Budgets)
 		rep.Budgets = budgets
-		ch := cost.Compare(b.est, est)
-		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, ch.BaseMonthly, ch.Delta, &ch
+		if change == nil {
+			ch := cost.Compare(b.est, est)
+			change = &ch
+		}
+		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, change.BaseMonthly, change.Delta, change
 		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}

@@ -50,6 +50,13 @@ const minDelta = 1e-9
 // the sum of its entries. The currency is head's, or base's when head has
 // none.
 func Compare(base, head Estimate) Change {
+	return compareObjects(base, head, base.Objects, head.Objects)
+}
+
+// compareObjects is Compare with the totals of base and head and the
+// objects of each that may differ: any object left out of both is the
+// same in both.
+func compareObjects(base, head Estimate, baseObjs, headObjs []ObjectCost) Change {
 	ch := Change{
 		Currency:       head.Currency,
 		BaseMonthly:    base.Monthly,
@@ -81,7 +88,7 @@ func Compare(base, head Estimate) Change {
 		}
 		return m
 	}
-	before, after := sums(base.Objects), sums(head.Objects)
+	before, after := sums(baseObjs), sums(headObjs)
 	for k, h := range after {
 		b, ok := before[k]
 		d := ObjectDelta{ID: k.id, Environment: k.env, Base: b.monthly, Head: h.monthly, Delta: h.monthly - b.monthly}

@@ -96,28 +96,36 @@ type revision struct {
 }
 
 // Revise estimates items as Compute does, from the ledger l of a set of
-// items they mostly share: only the objects that are new, changed (by
-// content digest) or scaled by an HPA that is, are priced and scaled
+// items they mostly share, and returns the change from l's estimate as
+// Compare does: only the objects that are new, changed (by content
+// digest) or scaled by an HPA that is, are priced, scaled and compared
 // again; the others keep their place and cost. Items that repeat an
 // environment and ID, or environments whose prices moved, are estimated
 // afresh.
-func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices) Estimate {
+func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices) (Estimate, Change) {
 	if l == nil || !l.exact {
-		return m.Compute(items, prices)
+		est := m.Compute(items, prices)
+		if l == nil {
+			return est, Compare(Estimate{}, est)
+		}
+		return est, Compare(l.est, est)
 	}
 	priceOf := priceCache(prices)
 	r, ok := m.diff(l, items, priceOf)
 	if !ok {
-		return m.Compute(items, prices)
+		est := m.Compute(items, prices)
+		return est, Compare(l.est, est)
 	}
 	r.rescale(m, items, priceOf)
 	fresh := r.fresh
 	slices.SortFunc(fresh, func(a, b costed) int { return compareKey(a.Environment, a.ID, b.Environment, b.ID) })
 	// Merge the rows kept with the fresh ones, both in estimate order.
 	merged := make([]*ObjectCost, 0, len(l.rows)+len(fresh))
+	var left []ObjectCost // the ledger's rows that give way
 	f := 0
 	for i, item := range l.rows {
 		if r.gone[item] {
+			left = append(left, l.est.Objects[i])
 			continue
 		}
 		kept := &l.est.Objects[i]
@@ -132,7 +140,11 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 	}
 	est := total(len(merged), func(i int) *ObjectCost { return merged[i] })
 	est.Currency, est.Notes = currency(r.envs, priceOf)
-	return est
+	priced := make([]ObjectCost, len(fresh))
+	for i := range fresh {
+		priced[i] = fresh[i].ObjectCost
+	}
+	return est, compareObjects(l.est, est, left, priced)
 }
 
 // diff walks items against l: it prices what is new or changed and marks
