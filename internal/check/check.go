@@ -269,7 +269,6 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	defer own.close()
 	toRel := c.relativizer()
 	head := make(map[string]string, len(objs))
-	where := make(map[string]place, len(objs))
 	envs := map[string]bool{}
 	for i := range objs {
 		o := &objs[i]
@@ -278,7 +277,6 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		fp := o.Digest()
 		key := placeKey(ctx.Environment, o.ID)
 		head[key] = fp
-		where[key] = place{file: o.File, line: o.Line}
 		envs[ctx.Environment] = true
 		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
@@ -331,6 +329,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	}
 	rep.Violations = append(rep.Violations, res.Violations...)
 	rep.Excepted = res.Excepted
+	where := places(subjects)
 	c.locate(rep.Violations, budgets, est.Objects, where)
 	c.locate(rep.Excepted, budgets, est.Objects, where)
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0

@@ -18,12 +18,29 @@ type place struct {
 	line int
 }
 
+// places returns where the object of each subject was read from, by
+// placeKey; the index is made at the first question, which only findings
+// about no object ask.
+func places(subjects []policy.Subject) func(key string) (place, bool) {
+	var where map[string]place
+	return func(key string) (place, bool) {
+		if where == nil {
+			where = make(map[string]place, len(subjects))
+			for _, s := range subjects {
+				where[placeKey(s.Context.Environment, s.Object.ID)] = place{file: s.Object.File, line: s.Object.Line}
+			}
+		}
+		p, ok := where[key]
+		return p, ok
+	}
+}
+
 // locate gives each finding that names no file one, so that every
 // finding points somewhere a reader (and code scanning, which rejects a
 // result without a location) can open: a budget's finding gets the
 // budget's entry in gitvend.yaml; another finding about a namespace or a
 // team without an object gets the object that spends most of it.
-func (c *Checker) locate(vs []policy.Violation, budgets []cost.BudgetStatus, objects []cost.ObjectCost, where map[string]place) {
+func (c *Checker) locate(vs []policy.Violation, budgets []cost.BudgetStatus, objects []cost.ObjectCost, where func(key string) (place, bool)) {
 	var lines field.Lines
 	linesRead := false
 	for i := range vs {
@@ -73,7 +90,7 @@ func budgetOf(v policy.Violation, budgets []cost.BudgetStatus) int {
 
 // costliest is the place of the object that spends most of the namespace
 // or team the finding names.
-func costliest(v policy.Violation, objects []cost.ObjectCost, where map[string]place) (place, bool) {
+func costliest(v policy.Violation, objects []cost.ObjectCost, where func(key string) (place, bool)) (place, bool) {
 	var best place
 	most := -1.0
 	for _, o := range objects {
@@ -83,7 +100,7 @@ func costliest(v policy.Violation, objects []cost.ObjectCost, where map[string]p
 		case v.Namespace == "" && (v.Name == "" || o.Owner != v.Name):
 			continue
 		}
-		p, ok := where[placeKey(o.Environment, o.ID)]
+		p, ok := where(placeKey(o.Environment, o.ID))
 		if ok && p.file != "" && o.Monthly > most {
 			best, most = p, o.Monthly
 		}

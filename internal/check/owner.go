@@ -43,15 +43,15 @@ const maxRecordSize = 1 << 20
 type owners struct {
 	repoDir string
 	cfg     *config.Repo
-	records map[string]string // owner by record path; "" when unusable
-	memo    *recordMemo       // nil unless the checker caches
-	stamps  manifest.Stamps   // the checkout's, nil when not trusted
-	root    *os.Root          // the repository, opened at the first record
+	records map[recordKey]string // owner by record; "" when unusable
+	memo    *recordMemo          // nil unless the checker caches
+	stamps  manifest.Stamps      // the checkout's, nil when not trusted
+	root    *os.Root             // the repository, opened at the first record
 	rootErr error
 }
 
 func (c *Checker) owners() *owners {
-	w := &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[string]string{}, memo: c.records}
+	w := &owners{repoDir: c.repoDir, cfg: c.cfg, records: map[recordKey]string{}, memo: c.records}
 	if c.records != nil && c.stamps != nil && c.stamps.Links() == 0 {
 		w.stamps = c.stamps // a link could lead a record elsewhere
 	}
@@ -108,13 +108,18 @@ func (w *owners) context(o *manifest.Object) policy.Context {
 	return ctx
 }
 
+// recordKey names the request record of a place: environment, namespace
+// and request.
+type recordKey struct{ env, ns, request string }
+
 // recordOwner returns the owner named by the request record of place, or
 // "" when the record is missing, invalid or not the one its path names.
 func (w *owners) recordOwner(place desired.Place) string {
-	rel := path.Join(request.Dir, place.Environment, place.Namespace, place.Request+".yaml")
-	if owner, ok := w.records[rel]; ok {
+	rk := recordKey{place.Environment, place.Namespace, place.Request}
+	if owner, ok := w.records[rk]; ok {
 		return owner
 	}
+	rel := path.Join(request.Dir, place.Environment, place.Namespace, place.Request+".yaml")
 	// A record whose stamp was seen before names the same owner, unread.
 	var stampKey string
 	if w.stamps != nil {
@@ -124,7 +129,7 @@ func (w *owners) recordOwner(place desired.Place) string {
 			owner, ok := w.memo.lru.Get(stampKey)
 			w.memo.mu.Unlock()
 			if ok {
-				w.records[rel] = owner
+				w.records[rk] = owner
 				return owner
 			}
 		}
@@ -138,7 +143,7 @@ func (w *owners) recordOwner(place desired.Place) string {
 			w.memo.mu.Unlock()
 		}
 	}
-	w.records[rel] = owner
+	w.records[rk] = owner
 	return owner
 }
 

@@ -12,6 +12,6 @@ import (
 // object's File is relative to repoDir. Change windows limited to owners
 // ask it.
 func Owners(repoDir string, cfg *config.Repo) func(o *manifest.Object) string {
-	w := &owners{repoDir: repoDir, cfg: cfg, records: map[string]string{}}
+	w := &owners{repoDir: repoDir, cfg: cfg, records: map[recordKey]string{}}
 	return func(o *manifest.Object) string { return w.context(o).Owner }
 }

@@ -173,7 +173,7 @@ func TestLocateCostliest(t *testing.T) {
 	vs := rep.Violations[:0:0]
 	vs = append(vs, rep.Violations...)
 	vs = append(vs, policyViolation("quota", "team-payments"))
-	c.locate(vs, rep.Budgets, rep.Cost.Objects, where)
+	c.locate(vs, rep.Budgets, rep.Cost.Objects, func(key string) (place, bool) { p, ok := where[key]; return p, ok })
 	got := vs[len(vs)-1]
 	if got.File != want.file || got.Line != want.line {
 		t.Errorf("finding placed at %s:%d, want %s:%d", got.File, got.Line, want.file, want.line)

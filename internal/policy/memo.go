@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"sync"
@@ -67,8 +65,9 @@ func subjectKeyOf(engine string, s Subject, content string) string {
 			b = appendField(b, ns)
 		}
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	// The fields themselves, not a hash of them: a key is a few hundred
+	// bytes, and hashing it cost more than the rest of a lookup.
+	return string(b)
 }
 
 // appendField appends f to b with its length first, so that no two lists
