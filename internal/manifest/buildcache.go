@@ -21,7 +21,13 @@ type BuildCache struct {
 	// Loader decoded from one file, by path and stamp.
 	vets  *simplelru.LRU[string, *vettedKustomization]
 	files *simplelru.LRU[string, []Object]
+	// folders keeps what Folders found, by folder and stamp.
+	folders *simplelru.LRU[string, *keptFolders]
 }
+
+// foldersKept is how many Folders answers a BuildCache keeps: a few
+// environments of a few commits.
+const foldersKept = 256
 
 // NewBuildCache returns a cache of the builds of at most size folders.
 func NewBuildCache(size int) *BuildCache {
@@ -31,7 +37,22 @@ func NewBuildCache(size int) *BuildCache {
 	}
 	vets, _ := simplelru.NewLRU[string, *vettedKustomization](size, nil)
 	files, _ := simplelru.NewLRU[string, []Object](size, nil)
-	return &BuildCache{lru: l, vets: vets, files: files}
+	folders, _ := simplelru.NewLRU[string, *keptFolders](foldersKept, nil)
+	return &BuildCache{lru: l, vets: vets, files: files, folders: folders}
+}
+
+// keptFolders returns the folders kept under key.
+func (c *BuildCache) keptFolders(key string) (*keptFolders, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.folders.Get(key)
+}
+
+// keepFolders keeps k under key.
+func (c *BuildCache) keepFolders(key string, k *keptFolders) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.folders.Add(key, k)
 }
 
 // vet returns the vetted kustomization kept under key.

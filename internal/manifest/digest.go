@@ -24,6 +24,9 @@ func (t *Tree) Folders(rel string) ([]string, error) {
 	if fi == nil || !fi.IsDir() {
 		return nil, fmt.Errorf("folders of %s: not a folder", t.Path(rel))
 	}
+	if out, ok := t.keptFoldersOf(res); ok {
+		return out, nil
+	}
 	seen := map[string]bool{}
 	if err := t.vet(res, seen); err != nil {
 		return nil, err
@@ -33,7 +36,8 @@ func (t *Tree) Folders(rel string) ([]string, error) {
 		out = append(out, filepath.ToSlash(dir))
 	}
 	sort.Strings(out)
-	return out, nil
+	t.keepFolders(res, out)
+	return append([]string(nil), out...), nil
 }
 
 // Digest hashes the names and contents of every file under the folders
