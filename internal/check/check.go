@@ -109,12 +109,13 @@ type Checker struct {
 	builds  *buildCache     // nil unless CachingBases
 	records *recordMemo     // nil unless CachingBases
 	costs   *cost.Memo      // nil unless CachingBases
+	quotas  *quota.Memo     // nil unless CachingBases
 	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
 
-// costMemoSize is how many objects' estimates a caching Checker
-// remembers: the objects of a repository of 10,000 requests, with room
-// for its pull requests' changes.
+// costMemoSize is how many objects' estimates, and what they use of
+// quotas, a caching Checker remembers: the objects of a repository of
+// 10,000 requests, with room for its pull requests' changes.
 const costMemoSize = 100_000
 
 // baseCacheSize is how many base estimates a caching Checker remembers.
@@ -170,6 +171,7 @@ func (c *Checker) CachingBases() *Checker {
 	cp.builds = newBuildCache(buildCacheSize)
 	cp.records = newRecordMemo(recordMemoSize)
 	cp.costs = cost.NewMemo(costMemoSize)
+	cp.quotas = quota.NewMemo(costMemoSize)
 	return &cp
 }
 
@@ -318,7 +320,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
-	in.Quotas, rep.Notices = quotaInput(objs, items, baseUse, rep.Notices)
+	in.Quotas, rep.Notices = quotaInput(c.quotas, objs, items, baseUse, rep.Notices)
 	for _, b := range budgets {
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
@@ -600,7 +602,7 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		items[i] = cost.Item{Object: o, Environment: env}
 		fps[placeKey(env, o.ID)] = o.Digest()
 	}
-	b := base{objects: fps, use: quota.Measure(quotaItems(items))}
+	b := base{objects: fps, use: c.quotas.Measure(quotaItems(items))}
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()

@@ -65,6 +65,7 @@ func (u Usage) Amount(p Place, resource string) *inf.Dec {
 	return new(inf.Dec)
 }
 
+// add adds d to the amount of name; it keeps no reference to d.
 func (use *Use) add(name string, d *inf.Dec) {
 	cur, ok := use.Amounts[name]
 	if !ok {
@@ -74,8 +75,40 @@ func (use *Use) add(name string, d *inf.Dec) {
 	cur.Add(cur, d)
 }
 
-func (use *Use) problem(obj *manifest.Object, format string, args ...any) {
-	use.Problems = append(use.Problems, fmt.Sprintf("%s %s: ", obj.Kind, obj.Name)+fmt.Sprintf(format, args...))
+// recorder takes what measuring one object finds. It adds to the Use of
+// the object's place directly, or, with kept set instead, keeps it as a
+// contribution to add later.
+type recorder struct {
+	use  *Use
+	kept *contribution
+}
+
+// add adds d to the resource name. It keeps a copy of d, never d.
+func (r *recorder) add(name string, d *inf.Dec) {
+	if r.use != nil {
+		r.use.add(name, d)
+		return
+	}
+	r.kept.adds = append(r.kept.adds, addition{name, new(inf.Dec).Set(d)})
+}
+
+// problem records an unreadable field of obj.
+func (r *recorder) problem(obj *manifest.Object, format string, args ...any) {
+	msg := fmt.Sprintf("%s %s: ", obj.Kind, obj.Name) + fmt.Sprintf(format, args...)
+	if r.use != nil {
+		r.use.Problems = append(r.use.Problems, msg)
+		return
+	}
+	r.kept.problems = append(r.kept.problems, msg)
+}
+
+// quota records the readable hard values of the ResourceQuota name.
+func (r *recorder) quota(name string, hard map[string]*inf.Dec) {
+	if r.use != nil {
+		r.use.Hard[name] = hard
+		return
+	}
+	r.kept.quotaName, r.kept.hard = name, hard
 }
 
 // readHard reads the hard values of a ResourceQuota that parse.
@@ -167,24 +200,40 @@ func Measure(items []Item) Usage {
 	u := Usage{}
 	scaled := scalers(items)
 	for _, it := range items {
-		o := it.Object
-		if o == nil || o.Namespace == "" {
+		p, ok := placeOf(it)
+		if !ok {
 			continue
 		}
-		p := Place{it.Environment, o.Namespace}
-		use := u.at(p)
-		if name, ok := countName(o.ID); ok {
-			use.add("count/"+name, one)
-			if legacy, ok := legacyCounts[name]; ok {
-				use.add(legacy, one)
-			}
-		}
-		if o.Group() == "" && o.Kind == "ResourceQuota" {
-			use.Hard[o.Name] = readHard(o)
-		}
-		measureObject(use, o, target{p, o.Kind, o.Name}.maxReplicas(scaled, o))
+		measureItem(&recorder{use: u.at(p)}, it.Object, hpaMax(scaled, p, it.Object))
 	}
 	return u
+}
+
+// placeOf is the place of it's object; false when there is no object or
+// it has no namespace, and so no place.
+func placeOf(it Item) (Place, bool) {
+	if it.Object == nil || it.Object.Namespace == "" {
+		return Place{}, false
+	}
+	return Place{it.Environment, it.Object.Namespace}, true
+}
+
+// hpaMax is the maxReplicas of the HPA scaling o, in p, 0 when none does.
+func hpaMax(scaled map[target]scaler, p Place, o *manifest.Object) int64 {
+	return target{p, o.Kind, o.Name}.maxReplicas(scaled, o)
+}
+
+// measureItem records all that o adds to its place: the counts of its
+// kind, its hard values when it is a ResourceQuota, and what it runs or
+// claims (hpaMax as for measureObject).
+func measureItem(r *recorder, o *manifest.Object, hpaMax int64) {
+	for _, name := range counted[o.GroupKind()] {
+		r.add(name, one)
+	}
+	if o.Group() == "" && o.Kind == "ResourceQuota" {
+		r.quota(o.Name, readHard(o))
+	}
+	measureObject(r, o, hpaMax)
 }
 
 var one = inf.NewDec(1, 0)
@@ -253,14 +302,14 @@ func whole(v any) (int64, bool) {
 
 // replicas reads the whole number at key of m (def when absent); a value
 // that is not one is a problem and counts as def.
-func replicas(use *Use, o *manifest.Object, m map[string]any, key, field string, def int64) int64 {
+func replicas(r *recorder, o *manifest.Object, m map[string]any, key, field string, def int64) int64 {
 	v, ok := m[key]
 	if !ok || v == nil {
 		return def
 	}
 	n, ok := whole(v)
 	if !ok {
-		use.problem(o, "%s.%s: must be a whole number from 0 to %d, got %s", field, key, maxCount, short(v))
+		r.problem(o, "%s.%s: must be a whole number from 0 to %d, got %s", field, key, maxCount, short(v))
 		return def
 	}
 	return n
@@ -275,9 +324,9 @@ func short(v any) string {
 	return s
 }
 
-// measureObject adds what o runs or claims to use; hpaMax is the
+// measureObject records what o runs or claims in r; hpaMax is the
 // maxReplicas of an HPA scaling o, 0 when none does.
-func measureObject(use *Use, o *manifest.Object, hpaMax int64) {
+func measureObject(r *recorder, o *manifest.Object, hpaMax int64) {
 	spec, _ := o.Content["spec"].(map[string]any)
 	group, kind := o.Group(), o.Kind
 	var pods int64
@@ -288,7 +337,7 @@ func measureObject(use *Use, o *manifest.Object, hpaMax int64) {
 		pods, podSpec, field = 1, spec, "spec"
 	case (group == "apps" && (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet")),
 		group == "" && kind == "ReplicationController":
-		pods, podSpec = replicas(use, o, spec, "replicas", "spec", 1), templateSpec(spec)
+		pods, podSpec = replicas(r, o, spec, "replicas", "spec", 1), templateSpec(spec)
 		if hpaMax > 0 {
 			pods = hpaMax
 		}
@@ -296,23 +345,23 @@ func measureObject(use *Use, o *manifest.Object, hpaMax int64) {
 			claims, _ := spec["volumeClaimTemplates"].([]any)
 			for i, c := range claims {
 				cm, _ := c.(map[string]any)
-				measureClaim(use, o, cm, fmt.Sprintf("spec.volumeClaimTemplates[%d]", i), pods)
+				measureClaim(r, o, cm, fmt.Sprintf("spec.volumeClaimTemplates[%d]", i), pods)
 			}
 		}
 	case group == "apps" && kind == "DaemonSet":
 		// One pod per node; the nodes are not in the desired state.
 		pods, podSpec = 1, templateSpec(spec)
 	case group == "batch" && kind == "Job":
-		pods, podSpec = jobPods(use, o, spec, "spec"), templateSpec(spec)
+		pods, podSpec = jobPods(r, o, spec, "spec"), templateSpec(spec)
 	case group == "batch" && kind == "CronJob":
 		tmpl, _ := spec["jobTemplate"].(map[string]any)
 		job, _ := tmpl["spec"].(map[string]any)
-		pods, podSpec, field = jobPods(use, o, job, "spec.jobTemplate.spec"), templateSpec(job), "spec.jobTemplate.spec.template.spec"
+		pods, podSpec, field = jobPods(r, o, job, "spec.jobTemplate.spec"), templateSpec(job), "spec.jobTemplate.spec.template.spec"
 		if s, _ := spec["suspend"].(bool); s {
 			pods = 0
 		}
 	case group == "" && kind == "PersistentVolumeClaim":
-		measureClaim(use, o, o.Content, "", 1)
+		measureClaim(r, o, o.Content, "", 1)
 		return
 	case group == "" && kind == "Service":
 		// Every port of a NodePort Service takes a node port, and so does
@@ -320,10 +369,10 @@ func measureObject(use *Use, o *manifest.Object, hpaMax int64) {
 		t, _ := spec["type"].(string)
 		ports, _ := spec["ports"].([]any)
 		if t == "LoadBalancer" {
-			use.add("services.loadbalancers", one)
+			r.add("services.loadbalancers", one)
 		}
 		if t == "NodePort" || (t == "LoadBalancer" && spec["allocateLoadBalancerNodePorts"] != false) {
-			use.add("services.nodeports", inf.NewDec(int64(len(ports)), 0))
+			r.add("services.nodeports", inf.NewDec(int64(len(ports)), 0))
 		}
 		return
 	default:
@@ -333,26 +382,26 @@ func measureObject(use *Use, o *manifest.Object, hpaMax int64) {
 		return
 	}
 	n := inf.NewDec(pods, 0)
-	use.add("pods", n)
-	use.add("count/pods", n)
-	requests, limits := podResources(use, o, podSpec, field)
+	r.add("pods", n)
+	r.add("count/pods", n)
+	requests, limits := podResources(r, o, podSpec, field)
 	for name, d := range requests {
-		use.add("requests."+name, new(inf.Dec).Mul(d, n))
+		r.add("requests."+name, new(inf.Dec).Mul(d, n))
 	}
 	for name, d := range limits {
-		use.add("limits."+name, new(inf.Dec).Mul(d, n))
+		r.add("limits."+name, new(inf.Dec).Mul(d, n))
 	}
 }
 
 // jobPods is how many pods a Job (spec at field) runs at a time:
 // parallelism, no more than completions, none while suspended.
-func jobPods(use *Use, o *manifest.Object, spec map[string]any, field string) int64 {
+func jobPods(r *recorder, o *manifest.Object, spec map[string]any, field string) int64 {
 	if s, _ := spec["suspend"].(bool); s {
 		return 0
 	}
-	n := replicas(use, o, spec, "parallelism", field, 1)
+	n := replicas(r, o, spec, "parallelism", field, 1)
 	if _, ok := spec["completions"]; ok {
-		n = min(n, replicas(use, o, spec, "completions", field, n))
+		n = min(n, replicas(r, o, spec, "completions", field, n))
 	}
 	return n
 }
@@ -365,14 +414,14 @@ func templateSpec(spec map[string]any) map[string]any {
 
 // measureClaim adds a PersistentVolumeClaim (or a StatefulSet's claim
 // template, at field) count times.
-func measureClaim(use *Use, o *manifest.Object, claim map[string]any, field string, count int64) {
+func measureClaim(r *recorder, o *manifest.Object, claim map[string]any, field string, count int64) {
 	if claim == nil || count == 0 {
 		return
 	}
 	n := inf.NewDec(count, 0)
 	if field != "" {
-		use.add("persistentvolumeclaims", n)
-		use.add("count/persistentvolumeclaims", n)
+		r.add("persistentvolumeclaims", n)
+		r.add("count/persistentvolumeclaims", n)
 		field += "."
 	}
 	spec, _ := claim["spec"].(map[string]any)
@@ -384,10 +433,10 @@ func measureClaim(use *Use, o *manifest.Object, claim map[string]any, field stri
 	}
 	q, bad := cost.ParseQuantity(raw)
 	if bad != "" {
-		use.problem(o, "%sspec.resources.requests.storage: %s", field, bad)
+		r.problem(o, "%sspec.resources.requests.storage: %s", field, bad)
 		return
 	}
-	use.add("requests.storage", new(inf.Dec).Mul(q.AsDec(), n))
+	r.add("requests.storage", new(inf.Dec).Mul(q.AsDec(), n))
 }
 
 // amounts is a set of resource quantities by resource name.
@@ -423,7 +472,7 @@ func (a amounts) atLeast(b amounts) amounts {
 // the largest init container with the sidecars started before it when
 // that is more; pod-level resources replace the containers' for what they
 // set, and the overhead comes on top.
-func podResources(use *Use, o *manifest.Object, spec map[string]any, field string) (requests, limits amounts) {
+func podResources(r *recorder, o *manifest.Object, spec map[string]any, field string) (requests, limits amounts) {
 	var app, sidecars, initPeak [2]amounts
 	for i := range 2 {
 		app[i], sidecars[i], initPeak[i] = amounts{}, amounts{}, amounts{}
@@ -432,7 +481,7 @@ func podResources(use *Use, o *manifest.Object, spec map[string]any, field strin
 	container := func(c any, field string) (map[string]any, bool) {
 		cm, ok := c.(map[string]any)
 		if !ok {
-			use.problem(o, "%s: must be a mapping, got %s", field, short(c))
+			r.problem(o, "%s: must be a mapping, got %s", field, short(c))
 		}
 		return cm, ok
 	}
@@ -442,9 +491,9 @@ func podResources(use *Use, o *manifest.Object, spec map[string]any, field strin
 		if !ok {
 			continue
 		}
-		r := containerResources(use, o, cm, f)
+		cr := containerResources(r, o, cm, f)
 		for k := range 2 {
-			app[k] = app[k].plus(r[k])
+			app[k] = app[k].plus(cr[k])
 		}
 	}
 	for i, c := range list("initContainers") {
@@ -453,21 +502,21 @@ func podResources(use *Use, o *manifest.Object, spec map[string]any, field strin
 		if !ok {
 			continue
 		}
-		r := containerResources(use, o, cm, f)
+		cr := containerResources(r, o, cm, f)
 		sidecar := cm["restartPolicy"] == "Always"
 		for k := range 2 {
 			if sidecar {
-				app[k] = app[k].plus(r[k])
-				sidecars[k] = sidecars[k].plus(r[k])
+				app[k] = app[k].plus(cr[k])
+				sidecars[k] = sidecars[k].plus(cr[k])
 				initPeak[k] = initPeak[k].atLeast(sidecars[k])
 			} else {
-				initPeak[k] = initPeak[k].atLeast(r[k].plus(sidecars[k]))
+				initPeak[k] = initPeak[k].atLeast(cr[k].plus(sidecars[k]))
 			}
 		}
 	}
 	var out [2]amounts
-	pod := readResources(use, o, spec, field)
-	overhead := readList(use, o, spec["overhead"], field+".overhead")
+	pod := readResources(r, o, spec, field)
+	overhead := readList(r, o, spec["overhead"], field+".overhead")
 	for k := range 2 {
 		out[k] = app[k].atLeast(initPeak[k])
 		for name, v := range pod[k] {
@@ -485,31 +534,31 @@ func podResources(use *Use, o *manifest.Object, spec map[string]any, field strin
 
 // containerResources reads a container's requests and limits; a missing
 // request takes the limit's value, as the apiserver defaults it.
-func containerResources(use *Use, o *manifest.Object, c map[string]any, field string) [2]amounts {
-	r := readResources(use, o, c, field)
-	for name, v := range r[1] {
-		if _, ok := r[0][name]; !ok {
-			r[0][name] = new(inf.Dec).Set(v)
+func containerResources(r *recorder, o *manifest.Object, c map[string]any, field string) [2]amounts {
+	cr := readResources(r, o, c, field)
+	for name, v := range cr[1] {
+		if _, ok := cr[0][name]; !ok {
+			cr[0][name] = new(inf.Dec).Set(v)
 		}
 	}
-	return r
+	return cr
 }
 
 // readResources reads resources.requests and resources.limits of m.
-func readResources(use *Use, o *manifest.Object, m map[string]any, field string) [2]amounts {
+func readResources(r *recorder, o *manifest.Object, m map[string]any, field string) [2]amounts {
 	res, _ := m["resources"].(map[string]any)
 	return [2]amounts{
-		readList(use, o, res["requests"], field+".resources.requests"),
-		readList(use, o, res["limits"], field+".resources.limits"),
+		readList(r, o, res["requests"], field+".resources.requests"),
+		readList(r, o, res["limits"], field+".resources.limits"),
 	}
 }
 
 // readList reads a resource list at field; an unreadable quantity is a
 // problem and counts as nothing.
-func readList(use *Use, o *manifest.Object, v any, field string) amounts {
+func readList(r *recorder, o *manifest.Object, v any, field string) amounts {
 	m, ok := v.(map[string]any)
 	if !ok && v != nil {
-		use.problem(o, "%s: must be a mapping of resource names to quantities, got %s", field, short(v))
+		r.problem(o, "%s: must be a mapping of resource names to quantities, got %s", field, short(v))
 	}
 	out := amounts{}
 	names := make([]string, 0, len(m))
@@ -520,7 +569,7 @@ func readList(use *Use, o *manifest.Object, v any, field string) amounts {
 	for _, name := range names {
 		q, bad := cost.ParseQuantity(m[name])
 		if bad != "" {
-			use.problem(o, "%s.%s: %s", field, name, bad)
+			r.problem(o, "%s.%s: %s", field, name, bad)
 			continue
 		}
 		out[name] = q.AsDec()
@@ -528,11 +577,22 @@ func readList(use *Use, o *manifest.Object, v any, field string) amounts {
 	return out
 }
 
-// countName is the resource name of o's kind in a count/ quota, such as
-// "deployments.apps", when gitvend knows it.
-func countName(id manifest.ID) (string, bool) {
-	plural, ok := plurals[id.GroupKind()]
-	return plural, ok
+// counted maps a kind, as manifest.ID.GroupKind prints it, to the quota
+// resource names an object of it counts one towards: its count/ name,
+// such as "count/deployments.apps", and its name without count/ for the
+// kinds quotas may count that way.
+var counted = countedNames()
+
+func countedNames() map[string][]string {
+	out := make(map[string][]string, len(plurals))
+	for kind, plural := range plurals {
+		names := []string{"count/" + plural}
+		if legacy, ok := legacyCounts[plural]; ok {
+			names = append(names, legacy)
+		}
+		out[kind] = names
+	}
+	return out
 }
 
 // plurals names the resources of the kinds count/ quotas usually count.

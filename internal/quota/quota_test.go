@@ -32,17 +32,12 @@ func measure(t *testing.T, docs string) (map[string]string, []string) {
 	return got, use.Problems
 }
 
-// TestMeasureCountsPodsAsKubernetes: init containers count as the larger
-// of the largest init container and the sum of the containers, sidecars
-// run beside both, pod overhead comes on top, a missing request takes
-// the limit, replicas and parallelism multiply, an HPA counts at
-// maxReplicas and a suspended CronJob counts nothing.
-func TestMeasureCountsPodsAsKubernetes(t *testing.T) {
-	cases := []struct {
-		name, docs string
-		want       map[string]string
-	}{
-		{"init container larger than the containers", `
+// measureCases are objects of team-a in dev and the use they add up to.
+var measureCases = []struct {
+	name, docs string
+	want       map[string]string
+}{
+	{"init container larger than the containers", `
 apiVersion: v1
 kind: Pod
 metadata: {name: p, namespace: team-a}
@@ -53,7 +48,7 @@ spec:
   - {name: a, resources: {requests: {cpu: 500m, memory: 128Mi}}}
   - {name: b, resources: {requests: {cpu: 500m, memory: 128Mi}, limits: {cpu: "1"}}}
 `, map[string]string{"count/pods": "1", "pods": "1", "requests.cpu": "2", "requests.memory": "268435456", "limits.cpu": "1"}},
-		{"sidecar beside the init container and the containers", `
+	{"sidecar beside the init container and the containers", `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: d, namespace: team-a}
@@ -68,13 +63,13 @@ spec:
       containers:
       - {name: app, resources: {requests: {cpu: 300m}, limits: {memory: 128Mi}}}
 `, map[string]string{
-			"count/deployments.apps": "1", "count/pods": "3", "pods": "3",
-			// max(200m + 300m, 1 + 200m) + 100m overhead, three times
-			"requests.cpu": "3.900", "requests.memory": "603979776",
-			// sidecar 200m (only it has a cpu limit) + overhead 100m, three times
-			"limits.cpu": "0.900", "limits.memory": "603979776",
-		}},
-		{"hpa maximum", `
+		"count/deployments.apps": "1", "count/pods": "3", "pods": "3",
+		// max(200m + 300m, 1 + 200m) + 100m overhead, three times
+		"requests.cpu": "3.900", "requests.memory": "603979776",
+		// sidecar 200m (only it has a cpu limit) + overhead 100m, three times
+		"limits.cpu": "0.900", "limits.memory": "603979776",
+	}},
+	{"hpa maximum", `
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db, namespace: team-a}
@@ -88,11 +83,11 @@ kind: HorizontalPodAutoscaler
 metadata: {name: db, namespace: team-a}
 spec: {scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}, maxReplicas: 4}
 `, map[string]string{
-			"count/statefulsets.apps": "1", "count/horizontalpodautoscalers.autoscaling": "1",
-			"count/pods": "4", "pods": "4", "requests.cpu": "1.000",
-			"persistentvolumeclaims": "4", "count/persistentvolumeclaims": "4", "requests.storage": "42949672960",
-		}},
-		{"hpa without a group, and one of another group", `
+		"count/statefulsets.apps": "1", "count/horizontalpodautoscalers.autoscaling": "1",
+		"count/pods": "4", "pods": "4", "requests.cpu": "1.000",
+		"persistentvolumeclaims": "4", "count/persistentvolumeclaims": "4", "requests.storage": "42949672960",
+	}},
+	{"hpa without a group, and one of another group", `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: team-a}
@@ -116,10 +111,10 @@ kind: HorizontalPodAutoscaler
 metadata: {name: other, namespace: team-a}
 spec: {scaleTargetRef: {apiVersion: example.com/v1, kind: Deployment, name: other}, maxReplicas: 9}
 `, map[string]string{
-			"count/deployments.apps": "2", "count/horizontalpodautoscalers.autoscaling": "2",
-			"count/pods": "7", "pods": "7", "requests.cpu": "0.7",
-		}},
-		{"jobs at parallelism", `
+		"count/deployments.apps": "2", "count/horizontalpodautoscalers.autoscaling": "2",
+		"count/pods": "7", "pods": "7", "requests.cpu": "0.7",
+	}},
+	{"jobs at parallelism", `
 apiVersion: batch/v1
 kind: Job
 metadata: {name: j, namespace: team-a}
@@ -143,7 +138,7 @@ spec:
   schedule: "0 * * * *"
   jobTemplate: {spec: {template: {spec: {containers: [{name: c, resources: {requests: {cpu: "9"}}}]}}}}
 `, map[string]string{"count/jobs.batch": "1", "count/cronjobs.batch": "2", "count/pods": "5", "pods": "5", "requests.cpu": "0.500"}},
-		{"services and claims", `
+	{"services and claims", `
 apiVersion: v1
 kind: Service
 metadata: {name: edge, namespace: team-a}
@@ -159,11 +154,18 @@ kind: PersistentVolumeClaim
 metadata: {name: data, namespace: team-a}
 spec: {resources: {requests: {storage: 1Gi}}}
 `, map[string]string{
-			"count/services": "2", "services": "2", "services.loadbalancers": "1", "services.nodeports": "3",
-			"count/persistentvolumeclaims": "1", "requests.storage": "1073741824",
-		}},
-	}
-	for _, tc := range cases {
+		"count/services": "2", "services": "2", "services.loadbalancers": "1", "services.nodeports": "3",
+		"count/persistentvolumeclaims": "1", "requests.storage": "1073741824",
+	}},
+}
+
+// TestMeasureCountsPodsAsKubernetes: init containers count as the larger
+// of the largest init container and the sum of the containers, sidecars
+// run beside both, pod overhead comes on top, a missing request takes
+// the limit, replicas and parallelism multiply, an HPA counts at
+// maxReplicas and a suspended CronJob counts nothing.
+func TestMeasureCountsPodsAsKubernetes(t *testing.T) {
+	for _, tc := range measureCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, problems := measure(t, tc.docs)
 			if len(problems) > 0 {
@@ -187,10 +189,9 @@ spec: {resources: {requests: {storage: 1Gi}}}
 	}
 }
 
-// TestMeasureHostileInput: quantities and counts that cannot be read are
-// problems naming the object and the field; nothing panics.
-func TestMeasureHostileInput(t *testing.T) {
-	_, problems := measure(t, `
+// hostileDocs is a Deployment of team-a with counts and quantities that
+// cannot be read.
+var hostileDocs = `
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: d, namespace: team-a}
@@ -201,9 +202,14 @@ spec:
       containers:
       - {name: a, resources: {requests: {cpu: lots, memory: 1e999}, limits: "everything"}}
       - "not a container"
-      - {name: b, resources: {requests: {cpu: "`+strings.Repeat("9", 100)+`"}}}
+      - {name: b, resources: {requests: {cpu: "` + strings.Repeat("9", 100) + `"}}}
       initContainers: 7
-`)
+`
+
+// TestMeasureHostileInput: quantities and counts that cannot be read are
+// problems naming the object and the field; nothing panics.
+func TestMeasureHostileInput(t *testing.T) {
+	_, problems := measure(t, hostileDocs)
 	want := []string{
 		`Deployment d: spec.replicas: must be a whole number from 0 to 2147483647, got -3`,
 		`Deployment d: spec.template.spec.containers[0].resources.requests.cpu: "lots" is not a valid quantity; use a number with an optional suffix such as 250m, 0.5, 512Mi or 1G`,
@@ -216,6 +222,23 @@ spec:
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
+
+// judgePod is a Pod of team-a requesting cpu, as a YAML document.
+func judgePod(cpu string) string {
+	return "apiVersion: v1\nkind: Pod\nmetadata: {name: p" + cpu + ", namespace: team-a}\nspec: {containers: [{name: a, resources: {requests: {cpu: " + cpu + "}}}]}\n---\n"
+}
+
+// judgeQuotas are two ResourceQuotas of team-a, one of them scoped.
+const judgeQuotas = `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q, namespace: team-a}
+spec: {hard: {requests.cpu: 1500m, requests.example.com/fpga: "1", count/widgets.example.com: "2", hugepages-2Mi: 1Gi}}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: scoped, namespace: team-a}
+spec: {hard: {pods: "1"}, scopeSelector: {matchExpressions: [{operator: Exists, scopeName: PriorityClass}]}}
+`
 
 // TestJudge: a scoped quota is skipped with its reason, hard values
 // gitvend cannot count are named, and the use before and after the change
@@ -232,19 +255,7 @@ func TestJudge(t *testing.T) {
 		}
 		return items
 	}
-	pod := func(cpu string) string {
-		return "apiVersion: v1\nkind: Pod\nmetadata: {name: p" + cpu + ", namespace: team-a}\nspec: {containers: [{name: a, resources: {requests: {cpu: " + cpu + "}}}]}\n---\n"
-	}
-	quotas := `apiVersion: v1
-kind: ResourceQuota
-metadata: {name: q, namespace: team-a}
-spec: {hard: {requests.cpu: 1500m, requests.example.com/fpga: "1", count/widgets.example.com: "2", hugepages-2Mi: 1Gi}}
----
-apiVersion: v1
-kind: ResourceQuota
-metadata: {name: scoped, namespace: team-a}
-spec: {hard: {pods: "1"}, scopeSelector: {matchExpressions: [{operator: Exists, scopeName: PriorityClass}]}}
-`
+	pod, quotas := judgePod, judgeQuotas
 	base := decode(pod("1") + quotas)
 	head := decode(pod("1") + pod("700m") + quotas)
 	got := Judge(head, Measure(head), Measure(base))
