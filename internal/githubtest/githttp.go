@@ -1,12 +1,14 @@
 package githubtest
 
 import (
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/cgi"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,7 +23,11 @@ func writeGitError(w http.ResponseWriter, status int, msg string) {
 
 // serveGit serves git's smart HTTP protocol for one repository through git
 // http-backend, with installation tokens as passwords, and turns the ref
-// changes of a push into GitHub's events.
+// changes of a push into GitHub's events. As on GitHub, a push whose pack
+// leaves objects missing is refused: git receive-pack checks that every
+// object an updated ref's new commit reaches is present once the pack is
+// in, and otherwise reports the ref "missing necessary objects" and leaves
+// it where it was. The packs pushed are recorded (ReceivedPacks).
 func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, path, owner, name string) {
 	s.mu.Lock()
 	f := s.drawFault(true)
@@ -97,7 +103,11 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, path, owner, n
 		writeGitError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	sniff := sniffPack(req)
 	h.ServeHTTP(w, req)
+	if sniff != nil && sniff.objects >= 0 {
+		rp.packs = append(rp.packs, ReceivedPack{Objects: sniff.objects, Bytes: sniff.bytes})
+	}
 	after, err := rp.git.refs(r.Context())
 	if err != nil {
 		s.log.Error("list refs after push", "repo", rp.fullName(), "err", err)
@@ -121,5 +131,92 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request, path, owner, n
 	}
 	if len(updates) > 0 {
 		s.afterRefUpdates(r.Context(), rp, updates, s.userLocked(s.botLogin()))
+	}
+}
+
+// ReceivedPack describes the pack one push over git's smart HTTP protocol
+// carried, whether or not the push was accepted.
+type ReceivedPack struct {
+	// Objects is the number of objects in the pack, from its header.
+	Objects int
+	// Bytes is the size of the pack.
+	Bytes int64
+}
+
+// ReceivedPacks returns the packs pushed to a repository over git's smart
+// HTTP protocol, oldest first. Pushes that carry no pack (deletions only)
+// and request bodies sent compressed are left out.
+func (s *Server) ReceivedPacks(fullName string) ([]ReceivedPack, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoLocked(fullName)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(r.packs), nil
+}
+
+// sniffPack makes req's body report the pack it carries as git reads it;
+// nil when the body is compressed.
+func sniffPack(req *http.Request) *packSniffer {
+	if enc := req.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
+		return nil
+	}
+	p := &packSniffer{objects: -1}
+	req.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(req.Body, p), req.Body}
+	return p
+}
+
+// packSniffer is written a receive-pack request body as it streams: pkt-line
+// sections (the ref updates, then push options when negotiated), each ended
+// by a flush-pkt, then the pack. It reads the pack's object count from the
+// pack header and counts the pack's bytes.
+type packSniffer struct {
+	pending []byte // bytes not parsed yet, before the pack
+	inPack  bool
+	lost    bool  // the body is not framed as expected; stop looking
+	objects int   // -1 until the pack header is read
+	bytes   int64 // pack bytes seen, header included
+}
+
+// Write never fails, so that the body reaches git whatever it holds.
+func (p *packSniffer) Write(b []byte) (int, error) {
+	switch {
+	case p.inPack:
+		p.bytes += int64(len(b))
+	case !p.lost:
+		p.pending = append(p.pending, b...)
+		p.scan()
+	}
+	return len(b), nil
+}
+
+// scan consumes whole pkt-lines from pending until it reaches the pack
+// header.
+func (p *packSniffer) scan() {
+	for len(p.pending) >= 4 {
+		if string(p.pending[:4]) == "PACK" {
+			if len(p.pending) < 12 {
+				return
+			}
+			p.objects = int(binary.BigEndian.Uint32(p.pending[8:12]))
+			p.inPack, p.bytes, p.pending = true, int64(len(p.pending)), nil
+			return
+		}
+		size, err := strconv.ParseUint(string(p.pending[:4]), 16, 16)
+		switch {
+		case err != nil || (size > 0 && size < 4):
+			p.lost, p.pending = true, nil
+			return
+		case size == 0: // flush-pkt
+			size = 4
+		}
+		if uint64(len(p.pending)) < size {
+			return
+		}
+		p.pending = p.pending[size:]
 	}
 }

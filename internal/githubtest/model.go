@@ -60,6 +60,7 @@ type repo struct {
 	statuses      []*status
 	stats         map[string]pullStats // "base..head" -> numbers
 	parent        *repo                // the repository this one is a fork of
+	packs         []ReceivedPack       // pushed over smart HTTP, oldest first
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }

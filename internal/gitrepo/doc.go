@@ -16,7 +16,9 @@
 // on a later head (Revert: file by file, refusing a file changed again
 // since rather than merging), and pushes a commit
 // to a branch (Push: fast-forward or forced; pushing what is already there
-// does nothing).
+// does nothing). A push of commits made on a head the remote has sends
+// only the objects they changed, found by comparing each commit's tree
+// with its parent's, without reading the trees that did not change.
 //
 // Errors follow package retry. A Repo never retries by itself: a failed
 // fetch or push is retryable when the network or the server failed, and

@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/gitvend/gitvend/internal/retry"
@@ -172,13 +173,20 @@ func (r *Repo) ReadFile(ctx context.Context, sha, name string) ([]byte, error) {
 // Push sets branch on the remote to sha, a commit of this clone. Without
 // force the update must be a fast-forward (else ErrNonFastForward).
 // Pushing the commit the branch already has does nothing.
+//
+// When a commit the remote advertises is among the first parents of sha,
+// a few steps down, Push sends only what changed since (see pushChanges),
+// reading no tree that did not change: the cost of a push follows the
+// size of the change, not of the repository. Otherwise go-git works out
+// the objects to send from everything the remote's commits reach.
 func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
 	if err := checkBranch(branch); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := r.commit(sha); err != nil {
+	c, err := r.commit(sha)
+	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
 	auth, err := r.basicAuth(ctx)
@@ -186,11 +194,11 @@ func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
 		return fmt.Errorf("push %s: %w", branch, err)
 	}
 	start := time.Now()
-	spec := config.RefSpec(sha + ":refs/heads/" + branch)
-	if force {
-		spec = "+" + spec
+	err = r.pushChanges(ctx, c, branch, force, auth)
+	if errors.Is(err, errNoAdvertisedBase) {
+		r.log.Debug("push: no advertised commit near the pushed one; sending what go-git selects", "branch", branch, "sha", sha)
+		err = r.pushAll(ctx, sha, branch, force, auth)
 	}
-	err = r.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: auth})
 	switch {
 	case err == nil:
 		r.log.Info("pushed", "branch", branch, "sha", sha, "force", force, "duration", time.Since(start))
@@ -205,6 +213,17 @@ func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
 		return fmt.Errorf("record pushed %s: %w", branch, err)
 	}
 	return nil
+}
+
+// pushAll pushes sha to branch with go-git, which sends every object sha
+// reaches that the remote's commits do not, walking all their trees.
+// Callers hold r.mu.
+func (r *Repo) pushAll(ctx context.Context, sha, branch string, force bool, auth transport.AuthMethod) error {
+	spec := config.RefSpec(sha + ":refs/heads/" + branch)
+	if force {
+		spec = "+" + spec
+	}
+	return r.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: auth})
 }
 
 // checkBranch rejects names git or GitHub refuse as branches.
