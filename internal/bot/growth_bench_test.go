@@ -26,7 +26,18 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
 			files := generated(b, n)
-			h := newHarnessOf(b, files, func(o *bot.Options) { o.Logger = slog.New(slog.DiscardHandler) })
+			logger := slog.New(slog.DiscardHandler)
+			// GITVEND_BENCH_LOG=file writes the bot's log, with the time
+			// of every step, to file.N.
+			if out := os.Getenv("GITVEND_BENCH_LOG"); out != "" {
+				f, err := os.Create(fmt.Sprintf("%s.%d", out, n))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			}
+			h := newHarnessOf(b, files, func(o *bot.Options) { o.Logger = logger })
 			h.gh.SetTeamMembers("acme", load.Owner, "alice")
 			open := func(name string) int {
 				return h.openForm("alice", "web-service", map[string]string{"Request name": name, "Environment": "dev",

@@ -21,6 +21,9 @@ type BuildCache struct {
 	// Loader decoded from one file, by path and stamp.
 	vets  *simplelru.LRU[string, *vettedKustomization]
 	files *simplelru.LRU[string, []Object]
+	// reads keeps the objects a Loader read from a folder without a
+	// kustomization, by the key readKey gives.
+	reads *simplelru.LRU[string, []Object]
 	// folders keeps what Folders found, by folder and stamp.
 	folders *simplelru.LRU[string, *keptFolders]
 }
@@ -37,8 +40,9 @@ func NewBuildCache(size int) *BuildCache {
 	}
 	vets, _ := simplelru.NewLRU[string, *vettedKustomization](size, nil)
 	files, _ := simplelru.NewLRU[string, []Object](size, nil)
+	reads, _ := simplelru.NewLRU[string, []Object](size, nil)
 	folders, _ := simplelru.NewLRU[string, *keptFolders](foldersKept, nil)
-	return &BuildCache{lru: l, vets: vets, files: files, folders: folders}
+	return &BuildCache{lru: l, vets: vets, files: files, reads: reads, folders: folders}
 }
 
 // keptFolders returns the folders kept under key.

@@ -2,11 +2,15 @@ package manifest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/gitvend/gitvend/internal/field"
@@ -41,18 +45,37 @@ func LoadContext(ctx context.Context, paths ...string) ([]Object, error) {
 type Loader struct {
 	objs []Object
 	errs []error
-	seen map[string]bool
+	seen map[seenKey]bool
 	skip map[string]bool
+	// skipped is skip's folders sorted, made when a folder read is looked
+	// up in a BuildCache (see readKey); nil after every Skip.
+	skipped []string
+	// trail holds the objects added while walking > 0: those of the
+	// folder reads being kept (see keptRead).
+	trail   []Object
+	walking int
+	builds  int // kustomizations Read built
+}
+
+// seenKey tells the objects a Loader holds apart: two reads of one
+// object of one file are the same object.
+type seenKey struct {
+	id   ID
+	file string
+	line int
 }
 
 // NewLoader returns an empty Loader.
 func NewLoader() *Loader {
-	return &Loader{seen: map[string]bool{}, skip: map[string]bool{}}
+	return &Loader{seen: map[seenKey]bool{}, skip: map[string]bool{}}
 }
 
 // Skip makes Read pass over the folder named dir (as Tree.Path names it),
 // which the caller reads some other way.
-func (l *Loader) Skip(dir string) { l.skip[filepath.Clean(dir)] = true }
+func (l *Loader) Skip(dir string) {
+	l.skip[filepath.Clean(dir)] = true
+	l.skipped = nil
+}
 
 // Fail records a problem found while reading some other way.
 func (l *Loader) Fail(err error) {
@@ -136,6 +159,7 @@ func (l *Loader) folder(t *Tree, rel, res string, explicit bool, depth int) {
 		return
 	}
 	if t.kustomizationFile(res) != "" {
+		l.builds++
 		objs, err := t.Build(res)
 		if err != nil {
 			l.errs = append(l.errs, err)
@@ -146,6 +170,81 @@ func (l *Loader) folder(t *Tree, rel, res string, explicit bool, depth int) {
 	if !explicit && t.isFile(filepath.Join(res, "blueprint.yaml")) {
 		return
 	}
+	key, cache, ok := l.readKey(t, rel, res, explicit, depth)
+	if !ok {
+		l.entries(t, rel, res, depth)
+		return
+	}
+	if kept, ok := cache.objects(cache.reads, key); ok {
+		objs := make([]Object, len(kept))
+		for i, o := range kept {
+			o = t.handOut(o)
+			o.File = t.Path(o.File)
+			objs[i] = o
+		}
+		l.Add(objs)
+		return
+	}
+	start, errs, builds := len(l.trail), len(l.errs), l.builds
+	l.walking++
+	l.entries(t, rel, res, depth)
+	l.walking--
+	// A build may read folders outside this one, which its stamp does
+	// not cover: a read that built something is not kept.
+	if len(l.errs) == errs && l.builds == builds && t.Err() == nil {
+		if kept, ok := keptObjects(t, l.trail[start:]); ok {
+			cache.keep(cache.reads, key, kept)
+		}
+	}
+	if l.walking == 0 {
+		l.trail = l.trail[:0]
+	}
+}
+
+// readKey names the read of the folder res (resolved) that rel names
+// when the tree has stamps for it: what the read finds depends on the
+// folder's stamp, whether it was named (explicit), its depth and the
+// folders under it the Loader skips.
+func (l *Loader) readKey(t *Tree, rel, res string, explicit bool, depth int) (string, *BuildCache, bool) {
+	id, cache, ok := t.folderStamp(res)
+	if !ok {
+		return "", nil, false
+	}
+	if l.skipped == nil {
+		l.skipped = make([]string, 0, len(l.skip))
+		for dir := range l.skip {
+			l.skipped = append(l.skipped, dir)
+		}
+		sort.Strings(l.skipped)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "read\x00%s\x00%s\x00%t\x00%d\x00%d", filepath.ToSlash(rel), id, explicit, depth, t.lim.Depth)
+	prefix := filepath.Clean(t.Path(rel)) + string(filepath.Separator)
+	for i := sort.SearchStrings(l.skipped, prefix); i < len(l.skipped) && strings.HasPrefix(l.skipped[i], prefix); i++ {
+		fmt.Fprintf(h, "\x00%s", filepath.ToSlash(l.skipped[i][len(prefix):]))
+	}
+	return hex.EncodeToString(h.Sum(nil)), cache, true
+}
+
+// keptObjects returns objs, read from t, as a BuildCache keeps them:
+// named relative to the tree, with their digests.
+func keptObjects(t *Tree, objs []Object) ([]Object, bool) {
+	kept := make([]Object, len(objs))
+	for i, o := range objs {
+		rel, err := filepath.Rel(t.Dir(), o.File)
+		if err != nil {
+			return nil, false
+		}
+		o.Digest()
+		o = t.handOut(o)
+		o.File = rel
+		kept[i] = o
+	}
+	return kept, true
+}
+
+// entries reads the entries of the folder res (resolved) that rel names.
+func (l *Loader) entries(t *Tree, rel, res string, depth int) {
 	entries, err := t.readDir(res)
 	if err != nil {
 		l.errs = append(l.errs, err)
@@ -245,11 +344,15 @@ func (l *Loader) file(t *Tree, rel, res string) {
 
 // Add keeps objs that are Kubernetes objects and not seen before.
 func (l *Loader) Add(objs []Object) {
+	l.objs = slices.Grow(l.objs, len(objs))
 	for _, o := range objs {
 		if IsGitvendKind(o.ID) {
 			continue
 		}
-		key := fmt.Sprintf("%s|%s|%s|%d", o.ID, o.APIVersion, o.File, o.Line)
+		if l.walking > 0 {
+			l.trail = append(l.trail, o)
+		}
+		key := seenKey{o.ID, o.File, o.Line}
 		if l.seen[key] {
 			continue
 		}
