@@ -134,7 +134,7 @@ type baseMemo struct {
 type base struct {
 	est     cost.Estimate
 	ledger  *cost.Ledger // of est, when the checker caches
-	objects map[string]string
+	objects placeIndex
 	use     quota.Usage
 }
 
@@ -270,15 +270,14 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	own := c.owners()
 	defer own.close()
 	toRel := c.relativizer()
-	head := make(map[string]string, len(objs))
+	head := make([]placed, len(objs))
 	envs := map[string]bool{}
 	for i := range objs {
 		o := &objs[i]
 		o.File = toRel(o.File)
 		ctx := own.context(o)
 		fp := o.Digest()
-		key := placeKey(ctx.Environment, o.ID)
-		head[key] = fp
+		head[i] = placed{placeIDOf(ctx.Environment, o.ID), fp}
 		envs[ctx.Environment] = true
 		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
 		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
@@ -527,26 +526,6 @@ func covers(rels []string, root string) bool {
 // placeKey names an object by environment and identity.
 func placeKey(env string, id manifest.ID) string { return env + "\x00" + id.String() }
 
-// compareObjects counts what head adds, changes and removes against base.
-func compareObjects(base, head map[string]string, envs int) *Change {
-	ch := &Change{Total: len(head), Environments: envs}
-	for k, h := range head {
-		b, ok := base[k]
-		switch {
-		case !ok:
-			ch.Added++
-		case b != h:
-			ch.Changed++
-		}
-	}
-	for k := range base {
-		if _, ok := head[k]; !ok {
-			ch.Removed++
-		}
-	}
-	return ch
-}
-
 // baseEstimate estimates the same paths under baseDir.
 func (c *Checker) baseEstimate(ctx context.Context, paths []string, baseDir string) (base, error) {
 	if c.bases == nil {
@@ -595,14 +574,14 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 // are relative to the repository.
 func (c *Checker) baseOf(objs []manifest.Object) base {
 	items := make([]cost.Item, len(objs))
-	fps := make(map[string]string, len(objs))
+	placedAt := make([]placed, len(objs))
 	for i := range objs {
 		o := &objs[i]
 		env := desired.Locate(c.cfg, o.File).Environment
 		items[i] = cost.Item{Object: o, Environment: env}
-		fps[placeKey(env, o.ID)] = o.Digest()
+		placedAt[i] = placed{placeIDOf(env, o.ID), o.Digest()}
 	}
-	b := base{objects: fps, use: c.quotas.Measure(quotaItems(items))}
+	b := base{objects: indexPlaces(placedAt), use: c.quotas.Measure(quotaItems(items))}
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()

@@ -1,0 +1,88 @@
+package check
+
+import "github.com/gitvend/gitvend/internal/manifest"
+
+// placeID names an object by environment and identity, as placeKey does.
+type placeID struct{ env, kind, namespace, name string }
+
+func placeIDOf(env string, id manifest.ID) placeID {
+	return placeID{env, id.Kind, id.Namespace, id.Name}
+}
+
+// placed is an object's place and content digest.
+type placed struct {
+	at     placeID
+	digest string
+}
+
+// placeIndex holds the objects of a base by place: the digest of the last
+// object read at each.
+type placeIndex struct {
+	index   map[placeID]int // into digests
+	digests []string
+}
+
+// indexPlaces indexes objs by place; of two objects at one place, the
+// later counts.
+func indexPlaces(objs []placed) placeIndex {
+	p := placeIndex{index: make(map[placeID]int, len(objs))}
+	for _, o := range objs {
+		if at, ok := p.index[o.at]; ok {
+			p.digests[at] = o.digest
+			continue
+		}
+		p.index[o.at] = len(p.digests)
+		p.digests = append(p.digests, o.digest)
+	}
+	return p
+}
+
+// compareObjects counts what head adds, changes and removes against base
+// by place, the last object read at a place counting for it.
+func compareObjects(base placeIndex, head []placed, envs int) *Change {
+	ch := &Change{Environments: envs}
+	matched := make([]bool, len(base.digests))
+	added := map[placeID]bool{}
+	for _, h := range head {
+		at, ok := base.index[h.at]
+		switch {
+		case !ok:
+			if added[h.at] {
+				return compareIndexed(base, indexPlaces(head), envs)
+			}
+			added[h.at] = true
+			ch.Added++
+		case matched[at]:
+			// Two objects at one place: the last one counts.
+			return compareIndexed(base, indexPlaces(head), envs)
+		default:
+			matched[at] = true
+			if base.digests[at] != h.digest {
+				ch.Changed++
+			}
+		}
+	}
+	ch.Total = len(head)
+	ch.Removed = len(base.digests) - (len(head) - ch.Added)
+	return ch
+}
+
+// compareIndexed is compareObjects of a head indexed by place.
+func compareIndexed(base, head placeIndex, envs int) *Change {
+	ch := &Change{Total: len(head.digests), Environments: envs}
+	for at, h := range head.index {
+		b, ok := base.index[at]
+		switch {
+		case !ok:
+			ch.Added++
+		case base.digests[b] != head.digests[h]:
+			ch.Changed++
+		}
+	}
+	for at := range base.index {
+		if _, ok := head.index[at]; !ok {
+			ch.Removed++
+		}
+	}
+	return ch
+}

@@ -1,0 +1,41 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// TestCompareObjectsCounts counts a head against a base, where objects
+// are added, changed, removed, or read twice at one place (the last one
+// counts, in base and in head), and wants the counts of the indexed
+// comparison, and the figures worked out by hand.
+func TestCompareObjectsCounts(t *testing.T) {
+	at := func(env, name, digest string) placed {
+		return placed{placeIDOf(env, manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "ns", Name: name}), digest}
+	}
+	base := []placed{at("dev", "a", "1"), at("dev", "b", "1"), at("prod", "a", "1"), at("dev", "c", "1"), at("dev", "c", "2")}
+	for name, c := range map[string]struct {
+		head                           []placed
+		total, added, changed, removed int
+	}{
+		"same":              {head: []placed{at("dev", "a", "1"), at("dev", "b", "1"), at("prod", "a", "1"), at("dev", "c", "2")}, total: 4},
+		"added and removed": {head: []placed{at("dev", "a", "1"), at("dev", "d", "1")}, total: 2, added: 1, removed: 3},
+		"changed":           {head: []placed{at("dev", "a", "2"), at("dev", "b", "1"), at("prod", "a", "1"), at("dev", "c", "1")}, total: 4, changed: 2},
+		"twice in head":     {head: []placed{at("dev", "a", "2"), at("dev", "a", "1"), at("dev", "b", "1")}, total: 2, removed: 2},
+		"added twice":       {head: []placed{at("dev", "d", "1"), at("dev", "d", "2")}, total: 1, added: 1, removed: 4},
+		"empty head":        {total: 0, removed: 4},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := indexPlaces(base)
+			got := compareObjects(b, c.head, 1)
+			want := compareIndexed(b, indexPlaces(c.head), 1)
+			if *got != *want {
+				t.Errorf("compareObjects %+v, compareIndexed %+v", *got, *want)
+			}
+			if got.Total != c.total || got.Added != c.added || got.Changed != c.changed || got.Removed != c.removed {
+				t.Errorf("got %+v, want total %d, added %d, changed %d, removed %d", *got, c.total, c.added, c.changed, c.removed)
+			}
+		})
+	}
+}
