@@ -136,6 +136,7 @@ type base struct {
 	ledger  *cost.Ledger // of est, when the checker caches
 	objects placeIndex
 	use     quota.Usage
+	quotas  *quota.Ledger // of use, when the checker caches
 }
 
 func newBaseMemo(size int) *baseMemo {
@@ -319,7 +320,11 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
-	in.Quotas, rep.Notices = quotaInput(c.quotas, objs, items, baseUse, rep.Notices)
+	measure := c.quotas.Measure
+	if b != nil && b.quotas != nil {
+		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items) }
+	}
+	in.Quotas, rep.Notices = quotaInput(measure, objs, items, baseUse, rep.Notices)
 	for _, b := range budgets {
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
@@ -581,12 +586,15 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		items[i] = cost.Item{Object: o, Environment: env}
 		placedAt[i] = placed{placeIDOf(env, o.ID), o.Digest()}
 	}
-	b := base{objects: indexPlaces(placedAt), use: c.quotas.Measure(quotaItems(items))}
+	b := base{objects: indexPlaces(placedAt)}
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()
+		b.quotas = c.quotas.Ledger(quotaItems(items))
+		b.use = b.quotas.Usage()
 	} else {
 		b.est = cost.Compute(items, c.prices)
+		b.use = quota.Measure(quotaItems(items))
 	}
 	return b
 }

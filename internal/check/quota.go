@@ -21,10 +21,10 @@ func quotaItems(items []cost.Item) []quota.Item {
 }
 
 // quotaInput holds every ResourceQuota among objs against the use of its
-// namespace (measured through memo, which may be nil), after the change and, with a base (baseUse not nil), before
+// namespace (as measure adds them up), after the change and, with a base (baseUse not nil), before
 // it. Quotas and hard values gitvend does not judge become notices at the
 // quota. A head without quotas is not measured.
-func quotaInput(memo *quota.Memo, objs []manifest.Object, items []cost.Item, baseUse quota.Usage, notices []Problem) ([]policy.QuotaInput, []Problem) {
+func quotaInput(measure func([]quota.Item) quota.Usage, objs []manifest.Object, items []cost.Item, baseUse quota.Usage, notices []Problem) ([]policy.QuotaInput, []Problem) {
 	hasQuota := false
 	for i := range objs {
 		if objs[i].Group() == "" && objs[i].Kind == "ResourceQuota" {
@@ -37,7 +37,7 @@ func quotaInput(memo *quota.Memo, objs []manifest.Object, items []cost.Item, bas
 	}
 	head := quotaItems(items)
 	var out []policy.QuotaInput
-	for _, q := range quota.Judge(head, memo.Measure(head), baseUse) {
+	for _, q := range quota.Judge(head, measure(head), baseUse) {
 		o := &objs[q.Subject]
 		for _, why := range q.Skipped {
 			notices = append(notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(

@@ -256,25 +256,40 @@ type scaler struct {
 func scalers(items []Item) map[target]scaler {
 	out := map[target]scaler{}
 	for _, it := range items {
-		o := it.Object
-		if o == nil || o.Group() != "autoscaling" || o.Kind != "HorizontalPodAutoscaler" {
-			continue
-		}
-		spec, _ := o.Content["spec"].(map[string]any)
-		ref, _ := spec["scaleTargetRef"].(map[string]any)
-		kind, _ := ref["kind"].(string)
-		name, _ := ref["name"].(string)
-		api, _ := ref["apiVersion"].(string)
-		n, ok := whole(spec["maxReplicas"])
-		if kind == "" || name == "" || !ok || n < 1 {
-			continue
-		}
-		t := target{Place{it.Environment, o.Namespace}, kind, name}
-		if cur, ok := out[t]; !ok || cur.max < n {
-			out[t] = scaler{group: manifest.ID{APIVersion: api}.Group(), max: n}
+		if t, s, ok := readHPA(it); ok {
+			out[t] = stronger(out, t, s)
 		}
 	}
 	return out
+}
+
+// readHPA reads the object of it as a HorizontalPodAutoscaler: the
+// workload it scales and what it says of it; false for other objects and
+// for HPAs without a target or a usable maxReplicas.
+func readHPA(it Item) (target, scaler, bool) {
+	o := it.Object
+	if o == nil || o.Group() != "autoscaling" || o.Kind != "HorizontalPodAutoscaler" {
+		return target{}, scaler{}, false
+	}
+	spec, _ := o.Content["spec"].(map[string]any)
+	ref, _ := spec["scaleTargetRef"].(map[string]any)
+	kind, _ := ref["kind"].(string)
+	name, _ := ref["name"].(string)
+	api, _ := ref["apiVersion"].(string)
+	n, ok := whole(spec["maxReplicas"])
+	if kind == "" || name == "" || !ok || n < 1 {
+		return target{}, scaler{}, false
+	}
+	return target{Place{it.Environment, o.Namespace}, kind, name}, scaler{group: manifest.ID{APIVersion: api}.Group(), max: n}, true
+}
+
+// stronger is the scaler of t after s, read after those in out: the
+// first with the largest maxReplicas.
+func stronger(out map[target]scaler, t target, s scaler) scaler {
+	if cur, ok := out[t]; ok && cur.max >= s.max {
+		return cur
+	}
+	return s
 }
 
 // maxReplicas is the maxReplicas of the HPA scaling o, 0 when none does.

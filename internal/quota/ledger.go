@@ -1,0 +1,252 @@
+package quota
+
+import (
+	"slices"
+
+	"github.com/gitvend/gitvend/internal/manifest"
+)
+
+// Ledger is a Usage kept with what each item added to it, so that the
+// usage of items that differ from it in a few objects, such as the head
+// of a pull request against its base, is made from the places those
+// objects lie in alone (Memo.Revise), with Measure's result.
+type Ledger struct {
+	use     Usage
+	items   map[itemKey]int // index in entries, by environment and ID
+	entries []ledgerEntry   // by the index of the item measured
+	hpas    map[target][]int
+	scaled  map[target]scaler
+	// exact is false when two items share an environment and ID: they
+	// cannot be told apart, and Revise measures afresh.
+	exact bool
+}
+
+// itemKey names an item: its environment and ID.
+type itemKey struct {
+	env string
+	id  manifest.ID
+}
+
+// ledgerEntry is what one item of a Ledger adds.
+type ledgerEntry struct {
+	present  bool // false for an item without an object
+	digest   string
+	workload target // the item as an HPA would name it
+	placed   bool   // false for an object without a namespace
+	place    Place
+	c        *contribution
+	hpa      bool // an HPA scaling hpaOf
+	hpaOf    target
+}
+
+// Ledger measures items as Measure does and keeps what Revise needs. The
+// Usage it holds is read, never changed, by those it hands it to.
+func (m *Memo) Ledger(items []Item) *Ledger {
+	if m == nil {
+		m = NewMemo(len(items) + 1) // for this ledger alone
+	}
+	scaled := scalers(items)
+	found := m.recall(items, scaled)
+	m.fill(items, scaled, found)
+	l := &Ledger{use: Usage{}, items: make(map[itemKey]int, len(items)), entries: make([]ledgerEntry, len(items)),
+		hpas: map[target][]int{}, scaled: scaled, exact: true}
+	for i, it := range items {
+		o := it.Object
+		if o == nil {
+			continue
+		}
+		k := itemKey{it.Environment, o.ID}
+		if _, twice := l.items[k]; twice {
+			l.exact = false
+		}
+		l.items[k] = i
+		e := ledgerEntry{present: true, digest: o.Digest(), workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
+		if t, _, ok := readHPA(it); ok {
+			e.hpa, e.hpaOf = true, t
+			l.hpas[t] = append(l.hpas[t], i)
+		}
+		if p, ok := placeOf(it); ok {
+			e.placed, e.place, e.c = true, p, found[i]
+			found[i].apply(l.use.at(p))
+		}
+		l.entries[i] = e
+	}
+	return l
+}
+
+// Usage returns the usage the ledger keeps; callers only read it.
+func (l *Ledger) Usage() Usage { return l.use }
+
+// quotaRevision is what Revise finds of items against a ledger.
+type quotaRevision struct {
+	l       *Ledger
+	baseOf  []int  // the ledger entry of each head item unchanged, -1 when none
+	headAt  []int  // the head item of each ledger entry, -1 when none
+	gone    []bool // ledger entries changed, left or scaled anew
+	fresh   []int  // head items new or changed
+	touched map[Place]bool
+	scaled  map[target]scaler // the head's, for the targets in rescaled
+	moved   map[target]bool   // targets whose HPAs changed
+}
+
+// Revise measures items as Measure does, from the ledger l of a set of
+// items they mostly share: only the places of objects that are new,
+// changed (by content digest), gone, or scaled by an HPA that changed are
+// added up again; the others are the ledger's, shared with it (callers
+// only read them). Items that repeat an environment and ID are measured
+// afresh.
+func (m *Memo) Revise(l *Ledger, items []Item) Usage {
+	if l == nil || !l.exact {
+		return m.Measure(items)
+	}
+	r, ok := diffItems(l, items)
+	if !ok {
+		return m.Measure(items)
+	}
+	r.rescale(items)
+	u := make(Usage, len(l.use))
+	for p, use := range l.use {
+		if !r.touched[p] {
+			u[p] = use
+		}
+	}
+	for i, it := range items {
+		p, ok := placeOf(it)
+		if !ok || !r.touched[p] {
+			continue
+		}
+		if at := r.baseOf[i]; at >= 0 && !r.gone[at] {
+			l.entries[at].c.apply(u.at(p))
+		} else {
+			m.contributionOf(it, p, hpaMax(r.headScaled(p, it.Object), p, it.Object)).apply(u.at(p))
+		}
+	}
+	return u
+}
+
+// diffItems walks items against l: which are new or changed, which
+// ledger entries changed or left, and the places they lie in. False
+// when items cannot be revised from l.
+func diffItems(l *Ledger, items []Item) (*quotaRevision, bool) {
+	r := &quotaRevision{l: l, baseOf: make([]int, len(items)), headAt: make([]int, len(l.entries)),
+		gone: make([]bool, len(l.entries)), touched: map[Place]bool{}, moved: map[target]bool{}}
+	for i := range r.headAt {
+		r.headAt[i] = -1
+	}
+	added := map[itemKey]bool{}
+	for i, it := range items {
+		r.baseOf[i] = -1
+		o := it.Object
+		if o == nil {
+			continue
+		}
+		k := itemKey{it.Environment, o.ID}
+		if at, ok := l.items[k]; ok {
+			if r.headAt[at] >= 0 {
+				return nil, false // the key repeats
+			}
+			r.headAt[at] = i
+			if l.entries[at].digest == o.Digest() {
+				r.baseOf[i] = at
+				continue
+			}
+			r.gone[at] = true
+		} else {
+			if added[k] {
+				return nil, false
+			}
+			added[k] = true
+		}
+		r.fresh = append(r.fresh, i)
+		if p, ok := placeOf(it); ok {
+			r.touched[p] = true
+		}
+		if t, _, ok := readHPA(it); ok {
+			r.moved[t] = true
+		}
+	}
+	for at, e := range l.entries {
+		if e.present && r.headAt[at] < 0 {
+			r.gone[at] = true
+		}
+		if !r.gone[at] {
+			continue
+		}
+		if e.placed {
+			r.touched[e.place] = true
+		}
+		if e.hpa {
+			r.moved[e.hpaOf] = true
+		}
+	}
+	return r, true
+}
+
+// rescale works out the head's scaler of every target whose HPAs
+// changed, and counts the unchanged workloads they scale as changed, so
+// that their places are added up again.
+func (r *quotaRevision) rescale(items []Item) {
+	if len(r.moved) == 0 {
+		return
+	}
+	l := r.l
+	// The HPAs of each moved target in the head, in the head's order.
+	byTarget := map[target][]int{}
+	for t := range r.moved {
+		for _, at := range l.hpas[t] {
+			if !r.gone[at] {
+				byTarget[t] = append(byTarget[t], r.headAt[at])
+			}
+		}
+	}
+	for _, i := range r.fresh {
+		if t, _, ok := readHPA(items[i]); ok {
+			byTarget[t] = append(byTarget[t], i)
+		}
+	}
+	r.scaled = map[target]scaler{}
+	for t, idx := range byTarget {
+		slices.Sort(idx)
+		for _, i := range idx {
+			_, s, _ := readHPA(items[i])
+			r.scaled[t] = stronger(r.scaled, t, s)
+		}
+	}
+	for at, e := range l.entries {
+		if e.present && !r.gone[at] && e.placed && r.moved[e.workload] {
+			r.gone[at] = true
+			r.touched[e.place] = true
+		}
+	}
+}
+
+// headScaled returns the scalers of the head that apply to o in p.
+func (r *quotaRevision) headScaled(p Place, o *manifest.Object) map[target]scaler {
+	if r.moved[target{p, o.Kind, o.Name}] {
+		return r.scaled
+	}
+	return r.l.scaled
+}
+
+// contributionOf returns what the object of it, in p and scaled to
+// hpaMax, adds to its place: remembered in m, or measured and
+// remembered.
+func (m *Memo) contributionOf(it Item, p Place, hpaMax int64) *contribution {
+	k := memoKey{digest: it.Object.Digest(), id: it.Object.ID, hpaMax: hpaMax}
+	if m != nil {
+		m.mu.Lock()
+		c, ok := m.lru.Get(k)
+		m.mu.Unlock()
+		if ok {
+			return c
+		}
+	}
+	c := &contribution{}
+	measureItem(&recorder{kept: c}, it.Object, hpaMax)
+	if m != nil {
+		m.mu.Lock()
+		m.lru.Add(k, c)
+		m.mu.Unlock()
+	}
+	return c
+}
