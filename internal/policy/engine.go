@@ -245,9 +245,13 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 	if g.query == nil {
 		return nil
 	}
-	keys := make([]string, len(in.Subjects))
+	keys := make([]memoKey, len(in.Subjects))
 	known := make([][]memoFinding, len(in.Subjects))
-	batch := map[string]int{} // key to index in missing
+	batch := map[memoKey]int{} // key to index in missing
+	// Subjects of one request come one after the other with one context:
+	// its key is written once for them.
+	var last Context
+	var lastKey string
 	var missing []Subject
 	e.memo.mu.Lock()
 	for i, s := range in.Subjects {
@@ -259,7 +263,10 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		if content == "" {
 			content = manifest.ContentDigest(s.Object.Content)
 		}
-		keys[i] = subjectKeyOf(e.digest, s, content)
+		if i == 0 || !sameContext(last, s.Context) {
+			last, lastKey = s.Context, contextKey(s.Context)
+		}
+		keys[i] = subjectKeyOf(e.digest, s, content, lastKey)
 		if fs, ok := e.memo.lru.Get(keys[i]); ok {
 			known[i] = fs
 			e.memo.hits++

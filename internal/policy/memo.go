@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -19,7 +20,7 @@ const memoSize = 200_000
 // engine with other policies or params never reads another's entries.
 type Memo struct {
 	mu           sync.Mutex
-	lru          *simplelru.LRU[string, []memoFinding]
+	lru          *simplelru.LRU[memoKey, []memoFinding]
 	hits, misses int
 }
 
@@ -32,7 +33,7 @@ type memoFinding struct {
 
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo {
-	l, err := simplelru.NewLRU[string, []memoFinding](memoSize, nil)
+	l, err := simplelru.NewLRU[memoKey, []memoFinding](memoSize, nil)
 	if err != nil {
 		panic(fmt.Sprintf("policy memo of size %d: %v", memoSize, err))
 	}
@@ -47,14 +48,26 @@ func (m *Memo) Stats() (hits, misses int) {
 	return m.hits, m.misses
 }
 
-// subjectKey names a subject as the local policies of an engine see it:
-// the engine's digest (policies and params), the object's content and
-// the fields gitvend adds to it.
-func subjectKeyOf(engine string, s Subject, content string) string {
-	c := s.Context
-	b := make([]byte, 0, 256)
-	for _, f := range []string{engine, content, s.Object.GroupKind(), scopeOf(s.Object.ID),
-		c.Environment, c.Request, c.Owner, c.Namespace} {
+// memoKey names a subject as the local policies of an engine see it:
+// the engine's digest (policies and params), the object's content, its
+// apiVersion and kind (which its group kind and scope follow from) and
+// the fields gitvend adds to it (contextKey). The strings are the
+// subject's own, shared, so that making a key copies nothing.
+type memoKey struct {
+	engine, content  string
+	apiVersion, kind string
+	context          string
+}
+
+func subjectKeyOf(engine string, s Subject, content, context string) memoKey {
+	return memoKey{engine: engine, content: content, apiVersion: s.Object.APIVersion, kind: s.Object.Kind, context: context}
+}
+
+// contextKey writes the fields of c one after the other, each with its
+// length first, telling a missing list of namespaces from an empty one.
+func contextKey(c Context) string {
+	b := make([]byte, 0, 64)
+	for _, f := range []string{c.Environment, c.Request, c.Owner, c.Namespace} {
 		b = appendField(b, f)
 	}
 	if c.AllowedNamespaces == nil {
@@ -65,9 +78,13 @@ func subjectKeyOf(engine string, s Subject, content string) string {
 			b = appendField(b, ns)
 		}
 	}
-	// The fields themselves, not a hash of them: a key is a few hundred
-	// bytes, and hashing it cost more than the rest of a lookup.
 	return string(b)
+}
+
+// sameContext tells whether a and b are the same context to policies.
+func sameContext(a, b Context) bool {
+	return a.Environment == b.Environment && a.Request == b.Request && a.Owner == b.Owner && a.Namespace == b.Namespace &&
+		(a.AllowedNamespaces == nil) == (b.AllowedNamespaces == nil) && slices.Equal(a.AllowedNamespaces, b.AllowedNamespaces)
 }
 
 // appendField appends f to b with its length first, so that no two lists

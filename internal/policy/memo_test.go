@@ -23,24 +23,28 @@ func TestSubjectKeysTellContextsApart(t *testing.T) {
 		"one joined":       {Environment: "dev", Owner: "team-a", Namespace: "n", AllowedNamespaces: []string{"ab"}},
 		"wildcard":         {Environment: "dev", Owner: "team-a", Namespace: "n", AllowedNamespaces: []string{"*"}},
 	}
-	seen := map[string]string{}
+	seen := map[memoKey]string{}
 	for name, c := range contexts {
 		if name == "no list" {
 			continue // the same context as "plain"
 		}
-		key := subjectKeyOf("engine", Subject{Object: obj, Context: c}, "content")
+		key := subjectKeyOf("engine", Subject{Object: obj, Context: c}, "content", contextKey(c))
 		if other, dup := seen[key]; dup {
 			t.Errorf("contexts %q and %q share a memo key", name, other)
 		}
 		seen[key] = name
 	}
-	plain := subjectKeyOf("engine", Subject{Object: obj, Context: contexts["plain"]}, "content")
-	for _, other := range []string{
-		subjectKeyOf("other engine", Subject{Object: obj, Context: contexts["plain"]}, "content"),
-		subjectKeyOf("engine", Subject{Object: obj, Context: contexts["plain"]}, "other content"),
+	plainKey := contextKey(contexts["plain"])
+	plain := subjectKeyOf("engine", Subject{Object: obj, Context: contexts["plain"]}, "content", plainKey)
+	v2 := *obj
+	v2.ID.APIVersion = "v2"
+	for _, other := range []memoKey{
+		subjectKeyOf("other engine", Subject{Object: obj, Context: contexts["plain"]}, "content", plainKey),
+		subjectKeyOf("engine", Subject{Object: obj, Context: contexts["plain"]}, "other content", plainKey),
+		subjectKeyOf("engine", Subject{Object: &v2, Context: contexts["plain"]}, "content", plainKey),
 	} {
 		if other == plain {
-			t.Error("another engine or content shares the memo key")
+			t.Error("another engine, content or apiVersion shares the memo key")
 		}
 	}
 }
