@@ -48,6 +48,10 @@ type owners struct {
 	stamps  manifest.Stamps      // the checkout's, nil when not trusted
 	root    *os.Root             // the repository, opened at the first record
 	rootErr error
+	// last is the context of the objects of the request folder lastDir,
+	// which come one after the other.
+	last    policy.Context
+	lastDir string
 }
 
 func (c *Checker) owners() *owners {
@@ -86,6 +90,22 @@ func newRecordMemo(size int) *recordMemo {
 
 // context places o, whose File is relative to the repository.
 func (w *owners) context(o *manifest.Object) policy.Context {
+	// Every object under a request's folder has that request's context.
+	dir := path.Dir(o.File)
+	inRequest := strings.HasPrefix(dir, request.Dir+"/") && strings.Count(dir, "/") >= 3
+	if inRequest && dir == w.lastDir {
+		return w.last
+	}
+	ctx := w.place(o)
+	if inRequest && ctx.Request != "" {
+		w.last, w.lastDir = ctx, dir
+	}
+	return ctx
+}
+
+// place works out the context of o, whose File is relative to the
+// repository.
+func (w *owners) place(o *manifest.Object) policy.Context {
 	place := desired.Locate(w.cfg, o.File)
 	ctx := policy.Context{Environment: place.Environment, Request: place.Request, Namespace: place.Namespace}
 	if place.Request != "" {
