@@ -39,3 +39,21 @@ func TestCompareObjectsCounts(t *testing.T) {
 		})
 	}
 }
+
+// TestDisjoint: builds whose objects may be added without comparison
+// read no folder in common, and each has its list.
+func TestDisjoint(t *testing.T) {
+	for _, c := range []struct {
+		builds [][]string
+		want   bool
+	}{
+		{nil, true},
+		{[][]string{{"envs/dev", "requests/dev/a"}, {"envs/prod", "requests/prod/a"}}, true},
+		{[][]string{{"envs/dev", "bases/web"}, {"envs/prod", "bases/web"}}, false},
+		{[][]string{{"envs/dev"}, nil}, false},
+	} {
+		if got := disjoint(c.builds); got != c.want {
+			t.Errorf("disjoint(%v) = %v, want %v", c.builds, got, c.want)
+		}
+	}
+}

@@ -470,9 +470,20 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		})
 	}
 	_ = g.Wait() // every build reports its own error
+	// Builds that read no folder in common hold distinct objects, which
+	// nothing else reads (the folders are skipped below).
+	folders := make([][]string, len(out))
+	for i := range out {
+		folders[i] = out[i].folders
+	}
+	distinct := disjoint(folders)
 	for i, env := range envs {
 		l.Fail(out[i].err)
-		l.Add(out[i].objs)
+		if distinct && out[i].err == nil {
+			l.AddDistinct(out[i].objs)
+		} else {
+			l.Add(out[i].objs)
+		}
 		l.Skip(repo.Path(env.Root))
 		for _, f := range out[i].folders {
 			l.Skip(repo.Path(f))
@@ -482,6 +493,24 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 		l.Read(repo, rel)
 	}
 	return nil
+}
+
+// disjoint tells whether no folder is in two of the lists of folders
+// builds read; a build without its list (nil) may share any.
+func disjoint(builds [][]string) bool {
+	seen := map[string]bool{}
+	for _, fs := range builds {
+		if fs == nil {
+			return false
+		}
+		for _, f := range fs {
+			if seen[f] {
+				return false
+			}
+			seen[f] = true
+		}
+	}
+	return true
 }
 
 // repoConfig reads the gitvend.yaml of repo through it, so that a link

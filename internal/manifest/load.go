@@ -361,6 +361,20 @@ func (l *Loader) Add(objs []Object) {
 	}
 }
 
+// AddDistinct adds objs, which the caller knows to be distinct from each
+// other and from every object the Loader holds or will read (such as the
+// build of a folder whose folders, which nothing else reads, the Loader
+// skips), without remembering them for Add's comparison. Gitvend's own
+// records are passed over, as Add passes them.
+func (l *Loader) AddDistinct(objs []Object) {
+	l.objs = slices.Grow(l.objs, len(objs))
+	for _, o := range objs {
+		if !IsGitvendKind(o.ID) {
+			l.objs = append(l.objs, o)
+		}
+	}
+}
+
 // IsGitvendKind tells whether id is one of gitvend's or kustomize's own
 // records rather than an object for a cluster.
 func IsGitvendKind(id ID) bool {
