@@ -52,6 +52,7 @@ type owners struct {
 	// which come one after the other.
 	last    policy.Context
 	lastDir string
+	folders map[folderKey]map[string]string // see folderOwners
 }
 
 func (c *Checker) owners() *owners {
@@ -78,14 +79,22 @@ const recordMemoSize = 100_000
 type recordMemo struct {
 	mu  sync.Mutex
 	lru *simplelru.LRU[string, string]
+	// folders holds, by a folder of records and its stamp, the owner
+	// each of its records names, by request, as they are looked up.
+	folders *simplelru.LRU[string, map[string]string]
 }
+
+// recordFoldersKept is how many folders of records a recordMemo keeps
+// the owners of: every namespace of a few environments.
+const recordFoldersKept = 10_000
 
 func newRecordMemo(size int) *recordMemo {
 	l, err := simplelru.NewLRU[string, string](size, nil)
 	if err != nil {
 		panic(fmt.Sprintf("request record cache of size %d: %v", size, err))
 	}
-	return &recordMemo{lru: l}
+	folders, _ := simplelru.NewLRU[string, map[string]string](recordFoldersKept, nil)
+	return &recordMemo{lru: l, folders: folders}
 }
 
 // context places o, whose File is relative to the repository.
@@ -139,6 +148,65 @@ func (w *owners) recordOwner(place desired.Place) string {
 	if owner, ok := w.records[rk]; ok {
 		return owner
 	}
+	// A folder of records whose stamp was seen before holds the same
+	// records: the owners found in it then are those of now.
+	inFolder := w.folderOwners(place)
+	if inFolder != nil {
+		w.memo.mu.Lock()
+		owner, ok := inFolder[place.Request]
+		w.memo.mu.Unlock()
+		if ok {
+			w.records[rk] = owner
+			return owner
+		}
+	}
+	owner := w.readOwner(place)
+	if inFolder != nil {
+		w.memo.mu.Lock()
+		inFolder[place.Request] = owner
+		w.memo.mu.Unlock()
+	}
+	w.records[rk] = owner
+	return owner
+}
+
+// folderOwners returns the owners kept for the folder of records of
+// place, by request, when the checkout's stamps are trusted; nil
+// otherwise. Callers hold w.memo.mu to read or write it.
+func (w *owners) folderOwners(place desired.Place) map[string]string {
+	if w.stamps == nil {
+		return nil
+	}
+	fk := folderKey{place.Environment, place.Namespace}
+	if m, ok := w.folders[fk]; ok {
+		return m
+	}
+	folder := path.Join(request.Dir, place.Environment, place.Namespace)
+	id, ok := w.stamps.Folder(folder)
+	if !ok {
+		return nil
+	}
+	key := folder + "\x00" + id
+	w.memo.mu.Lock()
+	m, ok := w.memo.folders.Get(key)
+	if !ok {
+		m = map[string]string{}
+		w.memo.folders.Add(key, m)
+	}
+	w.memo.mu.Unlock()
+	if w.folders == nil {
+		w.folders = map[folderKey]map[string]string{}
+	}
+	w.folders[fk] = m
+	return m
+}
+
+// folderKey names a folder of request records: environment and namespace.
+type folderKey struct{ env, ns string }
+
+// readOwner returns the owner named by the request record of place,
+// looked up by its stamp or read.
+func (w *owners) readOwner(place desired.Place) string {
 	rel := path.Join(request.Dir, place.Environment, place.Namespace, place.Request+".yaml")
 	// A record whose stamp was seen before names the same owner, unread.
 	var stampKey string
@@ -149,7 +217,6 @@ func (w *owners) recordOwner(place desired.Place) string {
 			owner, ok := w.memo.lru.Get(stampKey)
 			w.memo.mu.Unlock()
 			if ok {
-				w.records[rk] = owner
 				return owner
 			}
 		}
@@ -163,7 +230,6 @@ func (w *owners) recordOwner(place desired.Place) string {
 			w.memo.mu.Unlock()
 		}
 	}
-	w.records[rk] = owner
 	return owner
 }
 
