@@ -18,45 +18,52 @@ type placed struct {
 // placeIndex holds the objects of a base by place: the digest of the last
 // object read at each.
 type placeIndex struct {
-	index   map[placeID]int // into digests
+	index   map[placeID]int // into digests and items
 	digests []string
+	items   []int // the index of the object among those indexed
 }
 
 // indexPlaces indexes objs by place; of two objects at one place, the
 // later counts.
 func indexPlaces(objs []placed) placeIndex {
 	p := placeIndex{index: make(map[placeID]int, len(objs))}
-	for _, o := range objs {
+	for i, o := range objs {
 		if at, ok := p.index[o.at]; ok {
-			p.digests[at] = o.digest
+			p.digests[at], p.items[at] = o.digest, i
 			continue
 		}
 		p.index[o.at] = len(p.digests)
 		p.digests = append(p.digests, o.digest)
+		p.items = append(p.items, i)
 	}
 	return p
 }
 
 // compareObjects counts what head adds, changes and removes against base
-// by place, the last object read at a place counting for it.
-func compareObjects(base placeIndex, head []placed, envs int) *Change {
+// by place, the last object read at a place counting for it, and returns
+// for each head object the index of the base object at its place (-1 for
+// none; nil when head reads a place twice).
+func compareObjects(base placeIndex, head []placed, envs int) (*Change, []int) {
 	ch := &Change{Environments: envs}
 	matched := make([]bool, len(base.digests))
 	added := map[placeID]bool{}
-	for _, h := range head {
+	hint := make([]int, len(head))
+	for i, h := range head {
 		at, ok := base.index[h.at]
+		hint[i] = -1
 		switch {
 		case !ok:
 			if added[h.at] {
-				return compareIndexed(base, indexPlaces(head), envs)
+				return compareIndexed(base, indexPlaces(head), envs), nil
 			}
 			added[h.at] = true
 			ch.Added++
 		case matched[at]:
 			// Two objects at one place: the last one counts.
-			return compareIndexed(base, indexPlaces(head), envs)
+			return compareIndexed(base, indexPlaces(head), envs), nil
 		default:
 			matched[at] = true
+			hint[i] = base.items[at]
 			if base.digests[at] != h.digest {
 				ch.Changed++
 			}
@@ -64,7 +71,7 @@ func compareObjects(base placeIndex, head []placed, envs int) *Change {
 	}
 	ch.Total = len(head)
 	ch.Removed = len(base.digests) - (len(head) - ch.Added)
-	return ch
+	return ch, hint
 }
 
 // compareIndexed is compareObjects of a head indexed by place.

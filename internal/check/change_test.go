@@ -28,7 +28,12 @@ func TestCompareObjectsCounts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := indexPlaces(base)
-			got := compareObjects(b, c.head, 1)
+			got, hint := compareObjects(b, c.head, 1)
+			for i, at := range hint {
+				if at >= 0 && base[at].at != c.head[i].at {
+					t.Errorf("head object %d hinted at base object %d, at another place", i, at)
+				}
+			}
 			want := compareIndexed(b, indexPlaces(c.head), 1)
 			if *got != *want {
 				t.Errorf("compareObjects %+v, compareIndexed %+v", *got, *want)

@@ -287,12 +287,18 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
 		}
 	}
+	// hint names the base object at the place of each head object, for
+	// the ledgers to find without looking up.
+	var hint []int
+	if b != nil {
+		rep.Change, hint = compareObjects(b.objects, head, len(envs))
+	}
 	var est cost.Estimate
 	var change *cost.Change
 	if b != nil && b.ledger != nil {
 		// Priced and compared from what changed.
 		var ch cost.Change
-		est, ch = c.costs.Revise(b.ledger, items, c.prices)
+		est, ch = c.costs.Revise(b.ledger, items, c.prices, hint)
 		change = &ch
 	} else {
 		est = c.costs.Compute(items, c.prices)
@@ -317,12 +323,11 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 			change = &ch
 		}
 		rep.Cost.HasBase, rep.Cost.BaseMonthly, rep.Cost.Delta, rep.Cost.Change = true, change.BaseMonthly, change.Delta, change
-		rep.Change = compareObjects(b.objects, head, len(envs))
 	}
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
 	measure := c.quotas.Measure
 	if b != nil && b.quotas != nil {
-		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items) }
+		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items, hint) }
 	}
 	in.Quotas, rep.Notices = quotaInput(measure, objs, items, baseUse, rep.Notices)
 	for _, b := range budgets {

@@ -40,6 +40,7 @@ func (c *costed) target() scaleKey { return scaleKey{c.Environment, c.Namespace,
 // ledgerItem is what one item of a Ledger adds.
 type ledgerItem struct {
 	present bool // false for an item without an object
+	key     itemKey
 	digest  string
 	// scaler is set for an HPA; target for an HPA and for a workload an
 	// HPA may scale (costed.scalable).
@@ -63,7 +64,7 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 			l.exact = false
 		}
 		l.items[k] = i
-		l.entries[i] = ledgerItem{present: true, digest: it.Object.Digest()}
+		l.entries[i] = ledgerItem{present: true, key: k, digest: it.Object.Digest()}
 		l.prices[it.Environment] = priceOf(it.Environment)
 	}
 	for _, s := range scalers {
@@ -84,6 +85,17 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 // Estimate returns the estimate the ledger keeps; callers only read it.
 func (l *Ledger) Estimate() Estimate { return l.est }
 
+// find returns the index of the entry of k, trying hint[i] first.
+func (l *Ledger) find(k itemKey, i int, hint []int) (int, bool) {
+	if i < len(hint) {
+		if at := hint[i]; at >= 0 && at < len(l.entries) && l.entries[at].present && l.entries[at].key == k {
+			return at, true
+		}
+	}
+	at, ok := l.items[k]
+	return at, ok
+}
+
 // revision is what Revise finds of items against a ledger.
 type revision struct {
 	l       *Ledger
@@ -102,7 +114,11 @@ type revision struct {
 // again; the others keep their place and cost. Items that repeat an
 // environment and ID, or environments whose prices moved, are estimated
 // afresh.
-func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices) (Estimate, Change) {
+//
+// hint, when not nil, names for each item the index, among the items l
+// was made of, of the one it may be (-1 for none): an item found there
+// under its environment and ID is not looked up.
+func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices, hint []int) (Estimate, Change) {
 	if l == nil || !l.exact {
 		est := m.Compute(items, prices)
 		if l == nil {
@@ -111,7 +127,7 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 		return est, Compare(l.est, est)
 	}
 	priceOf := priceCache(prices)
-	r, ok := m.diff(l, items, priceOf)
+	r, ok := m.diff(l, items, priceOf, hint)
 	if !ok {
 		est := m.Compute(items, prices)
 		return est, Compare(l.est, est)
@@ -150,7 +166,7 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 // diff walks items against l: it prices what is new or changed and marks
 // the ledger entries that changed or left, and the workloads whose
 // scaling may have moved. False when items cannot be revised from l.
-func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices) (*revision, bool) {
+func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices, hint []int) (*revision, bool) {
 	r := &revision{l: l, headAt: make([]int, len(l.entries)), gone: make([]bool, len(l.entries)),
 		dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
 	for i := range r.headAt {
@@ -169,7 +185,7 @@ func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices) (*revi
 			}
 		}
 		k := itemKey{it.Environment, o.ID}
-		if at, ok := l.items[k]; ok {
+		if at, ok := l.find(k, i, hint); ok {
 			if r.headAt[at] >= 0 {
 				return nil, false // the key repeats
 			}

@@ -30,6 +30,7 @@ type itemKey struct {
 // ledgerEntry is what one item of a Ledger adds.
 type ledgerEntry struct {
 	present  bool // false for an item without an object
+	key      itemKey
 	digest   string
 	workload target // the item as an HPA would name it
 	placed   bool   // false for an object without a namespace
@@ -60,7 +61,7 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 			l.exact = false
 		}
 		l.items[k] = i
-		e := ledgerEntry{present: true, digest: o.Digest(), workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
+		e := ledgerEntry{present: true, key: k, digest: o.Digest(), workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
 		if t, _, ok := readHPA(it); ok {
 			e.hpa, e.hpaOf = true, t
 			l.hpas[t] = append(l.hpas[t], i)
@@ -76,6 +77,17 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 
 // Usage returns the usage the ledger keeps; callers only read it.
 func (l *Ledger) Usage() Usage { return l.use }
+
+// find returns the index of the entry of k, trying hint[i] first.
+func (l *Ledger) find(k itemKey, i int, hint []int) (int, bool) {
+	if i < len(hint) {
+		if at := hint[i]; at >= 0 && at < len(l.entries) && l.entries[at].present && l.entries[at].key == k {
+			return at, true
+		}
+	}
+	at, ok := l.items[k]
+	return at, ok
+}
 
 // quotaRevision is what Revise finds of items against a ledger.
 type quotaRevision struct {
@@ -95,11 +107,15 @@ type quotaRevision struct {
 // added up again; the others are the ledger's, shared with it (callers
 // only read them). Items that repeat an environment and ID are measured
 // afresh.
-func (m *Memo) Revise(l *Ledger, items []Item) Usage {
+//
+// hint, when not nil, names for each item the index, among the items l
+// was made of, of the one it may be (-1 for none): an item found there
+// under its environment and ID is not looked up.
+func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
 	if l == nil || !l.exact {
 		return m.Measure(items)
 	}
-	r, ok := diffItems(l, items)
+	r, ok := diffItems(l, items, hint)
 	if !ok {
 		return m.Measure(items)
 	}
@@ -127,7 +143,7 @@ func (m *Memo) Revise(l *Ledger, items []Item) Usage {
 // diffItems walks items against l: which are new or changed, which
 // ledger entries changed or left, and the places they lie in. False
 // when items cannot be revised from l.
-func diffItems(l *Ledger, items []Item) (*quotaRevision, bool) {
+func diffItems(l *Ledger, items []Item, hint []int) (*quotaRevision, bool) {
 	r := &quotaRevision{l: l, baseOf: make([]int, len(items)), headAt: make([]int, len(l.entries)),
 		gone: make([]bool, len(l.entries)), touched: map[Place]bool{}, moved: map[target]bool{}}
 	for i := range r.headAt {
@@ -141,7 +157,7 @@ func diffItems(l *Ledger, items []Item) (*quotaRevision, bool) {
 			continue
 		}
 		k := itemKey{it.Environment, o.ID}
-		if at, ok := l.items[k]; ok {
+		if at, ok := l.find(k, i, hint); ok {
 			if r.headAt[at] >= 0 {
 				return nil, false // the key repeats
 			}
