@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -34,12 +35,12 @@ type buildCache struct {
 	folders *manifest.BuildCache
 
 	mu   sync.Mutex
-	lru  *simplelru.LRU[string, []manifest.Object] // files relative to the repository
+	lru  *simplelru.LRU[string, *keptBuild]
 	hits int                                       // builds answered from the cache
 }
 
 func newBuildCache(size int) *buildCache {
-	l, err := simplelru.NewLRU[string, []manifest.Object](size, nil)
+	l, err := simplelru.NewLRU[string, *keptBuild](size, nil)
 	if err != nil {
 		panic(fmt.Sprintf("environment build cache of size %d: %v", size, err))
 	}
@@ -74,12 +75,7 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 	}
 	cache.mu.Unlock()
 	if ok {
-		out := make([]manifest.Object, len(kept))
-		for i, o := range kept {
-			o.File = repo.Path(o.File)
-			out[i] = o
-		}
-		return out, folders, nil
+		return kept.in(repo.Dir(), repo.Path), folders, nil
 	}
 	objs, err := desired.BuildEnvironment(repo, env)
 	if err != nil {
@@ -96,7 +92,35 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 		keep[i] = o
 	}
 	cache.mu.Lock()
-	cache.lru.Add(key, keep)
+	cache.lru.Add(key, &keptBuild{objs: keep})
 	cache.mu.Unlock()
 	return objs, folders, nil
+}
+
+// keptBuild is an environment build the cache keeps: its objects with
+// files relative to the repository, and the same named in the checkout
+// they were last handed out in, which a checkout folder written over for
+// every check asks for again.
+type keptBuild struct {
+	objs []manifest.Object
+
+	mu    sync.Mutex
+	dir   string
+	named []manifest.Object
+}
+
+// in returns copies of the build's objects with their files named by
+// path in the checkout dir.
+func (k *keptBuild) in(dir string, path func(string) string) []manifest.Object {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.named == nil || k.dir != dir {
+		k.named = make([]manifest.Object, len(k.objs))
+		for i, o := range k.objs {
+			o.File = path(o.File)
+			k.named[i] = o
+		}
+		k.dir = dir
+	}
+	return slices.Clone(k.named)
 }
