@@ -267,7 +267,7 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 			last, lastKey = s.Context, contextKey(s.Context)
 		}
 		keys[i] = subjectKeyOf(e.digest, s, content, lastKey)
-		if fs, ok := e.memo.lru.Get(keys[i]); ok {
+		if fs, ok := e.memo.get(keys[i]); ok {
 			known[i] = fs
 			e.memo.hits++
 			continue
@@ -295,7 +295,7 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		}
 		e.memo.mu.Lock()
 		for k, b := range batch {
-			e.memo.lru.Add(k, fresh[b])
+			e.memo.put(k, fresh[b])
 		}
 		e.memo.mu.Unlock()
 	}

@@ -1,12 +1,9 @@
 package policy
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // memoSize is how many subjects a Memo remembers: the objects of a few
@@ -18,9 +15,16 @@ const memoSize = 200_000
 // policies see it, so that a subject checked before is not evaluated
 // again. It is safe for concurrent use and may be shared by engines: an
 // engine with other policies or params never reads another's entries.
+//
+// It holds at most memoSize subjects in two generations: subjects are
+// remembered in the current one, and found there or in the previous one
+// (and then brought into the current one); when the current one is full
+// it becomes the previous one, and the previous one is forgotten. A
+// subject asked for at every check stays, and a lookup is one map probe,
+// without the bookkeeping of a least-recently-used list.
 type Memo struct {
 	mu           sync.Mutex
-	lru          *simplelru.LRU[memoKey, []memoFinding]
+	cur, old     map[memoKey][]memoFinding
 	hits, misses int
 }
 
@@ -33,11 +37,27 @@ type memoFinding struct {
 
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo {
-	l, err := simplelru.NewLRU[memoKey, []memoFinding](memoSize, nil)
-	if err != nil {
-		panic(fmt.Sprintf("policy memo of size %d: %v", memoSize, err))
+	return &Memo{cur: map[memoKey][]memoFinding{}}
+}
+
+// get returns the findings remembered for k. Callers hold m.mu.
+func (m *Memo) get(k memoKey) ([]memoFinding, bool) {
+	if fs, ok := m.cur[k]; ok {
+		return fs, true
 	}
-	return &Memo{lru: l}
+	fs, ok := m.old[k]
+	if ok {
+		m.put(k, fs)
+	}
+	return fs, ok
+}
+
+// put remembers the findings fs of k. Callers hold m.mu.
+func (m *Memo) put(k memoKey, fs []memoFinding) {
+	if len(m.cur) >= memoSize/2 {
+		m.old, m.cur = m.cur, make(map[memoKey][]memoFinding, len(m.cur))
+	}
+	m.cur[k] = fs
 }
 
 // Stats returns how many subjects were answered from the memo and how

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -46,5 +47,31 @@ func TestSubjectKeysTellContextsApart(t *testing.T) {
 		if other == plain {
 			t.Error("another engine, content or apiVersion shares the memo key")
 		}
+	}
+}
+
+// TestMemoKeepsWhatIsAskedFor fills a memo past its bound again and
+// again while asking for one subject every round: that subject stays,
+// the memo never holds more than its bound, and a subject left alone is
+// forgotten.
+func TestMemoKeepsWhatIsAskedFor(t *testing.T) {
+	m := NewMemo()
+	asked, alone := memoKey{content: "asked"}, memoKey{content: "alone"}
+	found := []memoFinding{{policy: 1, message: "m"}}
+	m.put(asked, found)
+	m.put(alone, found)
+	for i := range 2 * memoSize {
+		m.put(memoKey{content: strconv.Itoa(i)}, nil)
+		if i%1000 == 0 {
+			if fs, ok := m.get(asked); !ok || len(fs) != 1 || fs[0].message != "m" {
+				t.Fatalf("after %d subjects the one asked for is gone", i)
+			}
+		}
+		if n := len(m.cur) + len(m.old); n > memoSize {
+			t.Fatalf("the memo holds %d subjects, more than %d", n, memoSize)
+		}
+	}
+	if _, ok := m.get(alone); ok {
+		t.Error("a subject nobody asked for is still remembered")
 	}
 }
