@@ -64,8 +64,8 @@ func (t *Tree) keepFolders(rel string, folders []string) {
 		if err != nil {
 			return
 		}
-		if v == nil {
-			continue
+		if v == nil || v.leaf {
+			continue // nothing named outside the folder
 		}
 		for _, inc := range v.includes {
 			if sub := path.Join(f, inc); !under(f, sub) {

@@ -104,3 +104,39 @@ func folders0(t *testing.T, dir string) []string {
 	}
 	return got
 }
+
+// TestLeafKustomizations: a kustomization is a leaf, which vet passes
+// over, only when the stamps know everything it includes as a file under
+// its folder.
+func TestLeafKustomizations(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"files/kustomization.yaml":      kust("cm.yaml", "more/cm.yaml"),
+		"files/cm.yaml":                 cm("a"),
+		"files/more/cm.yaml":            cm("b"),
+		"folder/kustomization.yaml":     kust("sub"),
+		"folder/sub/kustomization.yaml": kust("cm.yaml"),
+		"folder/sub/cm.yaml":            cm("c"),
+		"outside/kustomization.yaml":    kust("../files/cm.yaml"),
+		"missing/kustomization.yaml":    kust("gone.yaml"),
+	})
+	for _, stamped := range []bool{true, false} {
+		tree, err := OpenTree(context.Background(), dir, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stamped {
+			tree.UseCache(NewBuildCache(10))
+			tree.UseStamps(stamptest.Of(t, dir))
+		}
+		for folder, want := range map[string]bool{"files": true, "folder": false, "folder/sub": true, "outside": false, "missing": false} {
+			v, err := tree.vetted(folder)
+			if err != nil || v == nil {
+				t.Fatalf("%s: %v", folder, err)
+			}
+			if v.leaf != (want && stamped) {
+				t.Errorf("%s (stamps %v): leaf %v, want %v", folder, stamped, v.leaf, want && stamped)
+			}
+		}
+		tree.Close()
+	}
+}

@@ -242,6 +242,9 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 	if err != nil || v == nil {
 		return err
 	}
+	if v.leaf {
+		return nil // it includes only its own files
+	}
 	incl := v.includes
 	var errs []error
 	for _, p := range incl {
@@ -267,12 +270,31 @@ func (t *Tree) vet(rel string, seen map[string]bool) error {
 	return errors.Join(errs...)
 }
 
+// filesUnder tells whether the stamps know every path of incl, relative
+// to the folder rel, as a file under rel.
+func (t *Tree) filesUnder(rel string, incl []string) bool {
+	f := filepath.ToSlash(rel)
+	for _, p := range incl {
+		sub := path.Join(f, p)
+		if !under(f, sub) || sub == f {
+			return false
+		}
+		if _, _, file := t.fileStamp(filepath.FromSlash(sub)); !file {
+			return false
+		}
+	}
+	return true
+}
+
 // vettedKustomization is the kustomization of a folder that vet read
 // and found nothing to refuse in.
 type vettedKustomization struct {
 	file     string // relative to the tree
 	data     []byte
 	includes []string
+	// leaf is set when the stamps know every include as a file under the
+	// folder: the folder's stamp covers them, and vet need not look.
+	leaf bool
 }
 
 // vetted reads and vets the kustomization of the folder rel, once per
@@ -308,6 +330,7 @@ func (t *Tree) vetted(rel string) (*vettedKustomization, error) {
 	}
 	v = &vettedKustomization{file: file, data: data, includes: incl}
 	if stamped {
+		v.leaf = t.filesUnder(rel, incl)
 		cache.addVet(key, v)
 	}
 	return t.keepVetted(rel, v), nil
