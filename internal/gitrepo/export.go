@@ -71,11 +71,7 @@ func (r *Repo) ExportOver(ctx context.Context, from, sha, dir string) error {
 	if err != nil {
 		return err
 	}
-	prev, err := c.Tree()
-	if err != nil {
-		return fmt.Errorf("read tree of %s: %w", from, err)
-	}
-	changes, err := object.DiffTreeWithOptions(ctx, prev, to, nil)
+	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), c.TreeHash, to.Hash)
 	if err != nil {
 		return fmt.Errorf("compare %s with %s: %w", from, sha, err)
 	}
@@ -85,44 +81,57 @@ func (r *Repo) ExportOver(ctx context.Context, from, sha, dir string) error {
 	}
 	defer root.Close()
 	// Removals first: a file may give way to a folder of the same name.
-	for _, ch := range changes {
-		if ch.From.Name == "" || ch.From.TreeEntry.Mode == filemode.Submodule ||
-			(ch.To.Name == ch.From.Name && ch.To.TreeEntry.Mode == ch.From.TreeEntry.Mode) {
-			continue
-		}
-		if err := root.Remove(ch.From.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("export %s over %s: remove %s: %w", sha, from, ch.From.Name, err)
-		}
-		// Folders left empty go too, as a fresh export has none.
-		for d := path.Dir(ch.From.Name); d != "."; d = path.Dir(d) {
-			if root.Remove(d) != nil {
-				break
-			}
+	for _, ch := range delta.Files {
+		if err := removeOld(root, ch); err != nil {
+			return fmt.Errorf("export %s over %s: %w", sha, from, err)
 		}
 	}
-	for _, ch := range changes {
+	for _, ch := range delta.Files {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
 		}
-		if ch.To.Name == "" || ch.To.TreeEntry.Mode == filemode.Submodule {
+		if ch.To == nil || ch.To.Mode == filemode.Submodule {
 			continue // removed above, or skipped as Export skips it
 		}
-		f, err := to.TreeEntryFile(&ch.To.TreeEntry)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", ch.To.Name, err)
-		}
-		f.Name = ch.To.Name
-		if ch.From.Name == ch.To.Name && f.Mode == filemode.Symlink {
-			// A link changed in place: write it anew.
-			if err := root.Remove(f.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("export %s over %s: remove %s: %w", sha, from, f.Name, err)
-			}
-		}
-		if err := exportFile(root, f, idx.links[f.Name]); err != nil {
+		if err := writeNew(root, to, ch, idx.links[ch.Path]); err != nil {
 			return fmt.Errorf("export %s into %s: %w", sha, dir, err)
 		}
 	}
 	return nil
+}
+
+// removeOld removes the file ch.From of a checkout unless a file of the
+// same mode replaces it, and the folders that leaves empty, as a fresh
+// export has none. Submodules were never written.
+func removeOld(root *os.Root, ch treeChange) error {
+	if ch.From == nil || ch.From.Mode == filemode.Submodule || (ch.To != nil && ch.To.Mode == ch.From.Mode) {
+		return nil
+	}
+	if err := root.Remove(ch.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", ch.Path, err)
+	}
+	for d := path.Dir(ch.Path); d != "."; d = path.Dir(d) {
+		if root.Remove(d) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// writeNew writes the file ch.To of tree to under root; target is where
+// a link points. A link changed in place is written anew.
+func writeNew(root *os.Root, to *object.Tree, ch treeChange, target string) error {
+	f, err := to.TreeEntryFile(ch.To)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", ch.Path, err)
+	}
+	f.Name = ch.Path
+	if ch.From != nil && f.Mode == filemode.Symlink {
+		if err := root.Remove(f.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", f.Name, err)
+		}
+	}
+	return exportFile(root, f, target)
 }
 
 // exportFile writes f under root; target is where a link points.

@@ -165,55 +165,43 @@ func (ix *Index) add(r *Repo, name string, e object.TreeEntry) error {
 }
 
 // deriveIndex makes the index of commit sha, whose tree is to, from the
-// index of another commit and the files that differ between the two.
+// index of another commit and what differs between the two trees, read
+// without reading the folders both commits share.
 func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *object.Tree) (*Index, error) {
-	prev, err := r.repo.TreeObject(from.entries["."].hash)
-	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", from.commit, err)
-	}
-	changes, err := object.DiffTreeWithOptions(ctx, prev, to, nil)
+	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), from.entries["."].hash, to.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("compare %s with %s: %w", from.commit, sha, err)
 	}
 	ix := &Index{commit: sha, entries: maps.Clone(from.entries), links: maps.Clone(from.links)}
 	ix.entries["."] = indexEntry{mode: filemode.Dir, hash: to.Hash}
-	touched := map[string]bool{} // folders whose ids may have changed
-	mark := func(name string) {
-		for d := path.Dir(name); d != "."; d = path.Dir(d) {
-			touched[d] = true
+	for _, ch := range delta.Files {
+		if ch.From != nil {
+			delete(ix.entries, ch.Path)
+			delete(ix.links, ch.Path)
 		}
 	}
-	for _, ch := range changes {
-		if ch.From.Name != "" {
-			delete(ix.entries, ch.From.Name)
-			delete(ix.links, ch.From.Name)
-			mark(ch.From.Name)
-		}
-	}
-	for _, ch := range changes {
-		if ch.To.Name != "" {
-			if err := ix.add(r, ch.To.Name, ch.To.TreeEntry); err != nil {
+	for _, ch := range delta.Files {
+		if ch.To != nil {
+			if err := ix.add(r, ch.Path, *ch.To); err != nil {
 				return nil, err
 			}
-			mark(ch.To.Name)
 		}
 	}
-	for d := range touched {
-		e, err := to.FindEntry(d)
-		switch {
-		case err == nil && e.Mode == filemode.Dir:
-			ix.entries[d] = indexEntry{mode: filemode.Dir, hash: e.Hash}
-		case err == nil:
-			// A file took the folder's place: added above.
-		case errors.Is(err, object.ErrEntryNotFound), errors.Is(err, object.ErrDirectoryNotFound):
-			if ix.entries[d].mode == filemode.Dir {
-				delete(ix.entries, d)
-			}
-		default:
-			return nil, fmt.Errorf("read folder %s: %w", d, err)
-		}
+	for _, ch := range delta.Folders {
+		ix.setFolder(ch)
 	}
 	return ix, nil
+}
+
+// setFolder records the folder change ch: the folder's new id, or its
+// removal unless a file, added before, took its place.
+func (ix *Index) setFolder(ch treeChange) {
+	switch {
+	case ch.To != nil && ch.To.Mode == filemode.Dir:
+		ix.entries[ch.Path] = indexEntry{mode: filemode.Dir, hash: ch.To.Hash}
+	case ix.entries[ch.Path].mode == filemode.Dir:
+		delete(ix.entries, ch.Path)
+	}
 }
 
 // checkLinks refuses the commit when one of its links leads where Export

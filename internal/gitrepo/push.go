@@ -192,16 +192,18 @@ func (r *Repo) checkFastForward(ctx context.Context, ref plumbing.ReferenceName,
 // last, and the trees and blobs each commit's tree has that its parent's
 // has not at the same place. Commits are compared with their parents
 // oldest first, so that every entry of a parent's tree is on the remote
-// or listed by the time it is taken as known.
+// or listed by the time it is taken as known. Each tree is decoded once,
+// though it is compared both as a commit's and as its child's parent's.
 func (r *Repo) changedObjects(ctx context.Context, chain []*object.Commit) ([]plumbing.Hash, error) {
 	s := &objectSet{seen: map[plumbing.Hash]bool{}, known: map[plumbing.Hash]bool{}}
+	tr := newTreeReader(r.repo.Storer)
 	for i := len(chain) - 2; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		c := chain[i]
 		s.add(c.Hash)
-		if err := r.addTreeChanges(s, c.TreeHash, chain[i+1].TreeHash); err != nil {
+		if err := s.addTreeChanges(tr, c.TreeHash, chain[i+1].TreeHash); err != nil {
 			return nil, fmt.Errorf("compare commit %s with its parent: %w", c.Hash, err)
 		}
 	}
@@ -230,56 +232,47 @@ func (s *objectSet) add(h plumbing.Hash) bool {
 
 // addTreeChanges adds tree h and what it holds that the parent's tree at
 // the same place, old (zero when there was none), does not: entries whose
-// id differs, descending only into those subtrees. A tree added before is
-// not walked again, since its contents were added then.
-func (r *Repo) addTreeChanges(s *objectSet, h, old plumbing.Hash) error {
+// id differs, descending only into those subtrees. The parent's tree and
+// its entries become known to the remote. A tree added before is not
+// walked again, since its contents were added then.
+func (s *objectSet) addTreeChanges(tr *treeReader, h, old plumbing.Hash) error {
 	if h == old || !s.add(h) {
 		return nil
 	}
-	tree, err := object.GetTree(r.repo.Storer, h)
-	if err != nil {
-		return fmt.Errorf("read tree %s: %w", h, err)
-	}
-	before, err := r.treeEntries(s, old)
-	if err != nil {
-		return err
-	}
-	for _, e := range tree.Entries {
-		prev, had := before[e.Name]
-		switch {
-		case had && prev.Hash == e.Hash, e.Mode == filemode.Submodule:
-			// The remote has it, or it belongs to another repository.
-		case e.Mode == filemode.Dir:
-			if !had || prev.Mode != filemode.Dir {
-				prev.Hash = plumbing.ZeroHash
+	if !old.IsZero() {
+		s.known[old] = true
+		err := tr.eachPair(old, h, func(_ string, prev, _ *object.TreeEntry) error {
+			if prev != nil {
+				s.known[prev.Hash] = true
 			}
-			if err := r.addTreeChanges(s, e.Hash, prev.Hash); err != nil {
-				return err
-			}
-		default:
-			s.add(e.Hash)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
-	return nil
+	return tr.eachPair(old, h, func(_ string, prev, e *object.TreeEntry) error {
+		return s.addEntryChange(tr, prev, e)
+	})
 }
 
-// treeEntries reads the parent's tree h by name, and marks it and its
-// entries as known to the remote; none when h is zero.
-func (r *Repo) treeEntries(s *objectSet, h plumbing.Hash) (map[string]object.TreeEntry, error) {
-	if h.IsZero() {
-		return nil, nil
+// addEntryChange adds the entry e of a tree being sent unless the
+// parent's tree has the same at its place, prev (nil when it has none).
+func (s *objectSet) addEntryChange(tr *treeReader, prev, e *object.TreeEntry) error {
+	switch {
+	case e == nil, prev != nil && prev.Hash == e.Hash, e.Mode == filemode.Submodule:
+		// Gone, on the remote, or part of another repository.
+		return nil
+	case e.Mode == filemode.Dir:
+		old := plumbing.ZeroHash
+		if prev != nil && prev.Mode == filemode.Dir {
+			old = prev.Hash
+		}
+		return s.addTreeChanges(tr, e.Hash, old)
+	default:
+		s.add(e.Hash)
+		return nil
 	}
-	tree, err := object.GetTree(r.repo.Storer, h)
-	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", h, err)
-	}
-	s.known[h] = true
-	byName := make(map[string]object.TreeEntry, len(tree.Entries))
-	for _, e := range tree.Entries {
-		byName[e.Name] = e
-		s.known[e.Hash] = true
-	}
-	return byName, nil
 }
 
 // updateRequest builds the request that applies cmd, carrying a pack of
