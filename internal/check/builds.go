@@ -36,7 +36,7 @@ type buildCache struct {
 
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, *keptBuild]
-	hits int                                       // builds answered from the cache
+	hits int // builds answered from the cache
 }
 
 func newBuildCache(size int) *buildCache {

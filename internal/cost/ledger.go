@@ -3,6 +3,7 @@ package cost
 import (
 	"slices"
 
+	"github.com/gitvend/gitvend/internal/delta"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -13,20 +14,11 @@ import (
 // objects alone (Memo.Revise), with the result Compute gives.
 type Ledger struct {
 	est     Estimate
-	items   map[itemKey]int // index in entries, by environment and ID
-	entries []ledgerItem    // by the index of the item estimated
-	rows    []int           // the item of each of est.Objects
+	index   *delta.Index // the items by environment and ID
+	entries []ledgerItem // by the index of the item estimated
+	rows    []int        // the item of each of est.Objects
 	scalers map[scaleKey][]int
 	prices  map[string]Prices // the prices of each environment
-	// exact is false when two items share an environment and ID: they
-	// cannot be told apart, and Revise computes afresh.
-	exact bool
-}
-
-// itemKey names an item: its environment and ID.
-type itemKey struct {
-	env string
-	id  manifest.ID
 }
 
 // scaleKey names a workload an HPA may scale: environment, namespace,
@@ -40,8 +32,6 @@ func (c *costed) target() scaleKey { return scaleKey{c.Environment, c.Namespace,
 // ledgerItem is what one item of a Ledger adds.
 type ledgerItem struct {
 	present bool // false for an item without an object
-	key     itemKey
-	digest  string
 	// scaler is set for an HPA; target for an HPA and for a workload an
 	// HPA may scale (costed.scalable).
 	scaler    *scaler
@@ -53,18 +43,14 @@ type ledgerItem struct {
 func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Ledger {
 	priceOf := priceCache(prices)
 	est, rows, scalers := m.compute(items, priceOf)
-	l := &Ledger{est: est, items: make(map[itemKey]int, len(items)), entries: make([]ledgerItem, len(items)),
-		rows: make([]int, len(rows)), scalers: map[scaleKey][]int{}, prices: map[string]Prices{}, exact: true}
+	l := &Ledger{est: est, index: delta.NewIndex(len(items)), entries: make([]ledgerItem, len(items)),
+		rows: make([]int, len(rows)), scalers: map[scaleKey][]int{}, prices: map[string]Prices{}}
 	for i, it := range items {
 		if it.Object == nil {
 			continue
 		}
-		k := itemKey{it.Environment, it.Object.ID}
-		if _, twice := l.items[k]; twice {
-			l.exact = false
-		}
-		l.items[k] = i
-		l.entries[i] = ledgerItem{present: true, key: k, digest: it.Object.Digest()}
+		l.index.Add(i, it.Environment, it.Object)
+		l.entries[i].present = true
 		l.prices[it.Environment] = priceOf(it.Environment)
 	}
 	for _, s := range scalers {
@@ -84,17 +70,6 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 
 // Estimate returns the estimate the ledger keeps; callers only read it.
 func (l *Ledger) Estimate() Estimate { return l.est }
-
-// find returns the index of the entry of k, trying hint[i] first.
-func (l *Ledger) find(k itemKey, i int, hint []int) (int, bool) {
-	if i < len(hint) {
-		if at := hint[i]; at >= 0 && at < len(l.entries) && l.entries[at].present && l.entries[at].key == k {
-			return at, true
-		}
-	}
-	at, ok := l.items[k]
-	return at, ok
-}
 
 // revision is what Revise finds of items against a ledger.
 type revision struct {
@@ -119,7 +94,7 @@ type revision struct {
 // was made of, of the one it may be (-1 for none): an item found there
 // under its environment and ID is not looked up.
 func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices, hint []int) (Estimate, Change) {
-	if l == nil || !l.exact {
+	if l == nil || !l.index.Unique() {
 		est := m.Compute(items, prices)
 		if l == nil {
 			return est, Compare(Estimate{}, est)
@@ -167,40 +142,27 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 // the ledger entries that changed or left, and the workloads whose
 // scaling may have moved. False when items cannot be revised from l.
 func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices, hint []int) (*revision, bool) {
-	r := &revision{l: l, headAt: make([]int, len(l.entries)), gone: make([]bool, len(l.entries)),
-		dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
-	for i := range r.headAt {
-		r.headAt[i] = -1
+	match, ok := l.index.Match(len(items), func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }, hint)
+	if !ok {
+		return nil, false
 	}
-	added := map[itemKey]bool{}
+	r := &revision{l: l, headAt: match.HeadAt, gone: match.Gone, dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
+	last := ""
 	for i, it := range items {
-		o := it.Object
-		if o == nil {
+		if it.Object == nil || (i > 0 && it.Environment == last) {
 			continue
 		}
-		if !r.envs[it.Environment] {
-			r.envs[it.Environment] = true
-			if p, ok := l.prices[it.Environment]; ok && p != priceOf(it.Environment) {
+		last = it.Environment
+		if !r.envs[last] {
+			r.envs[last] = true
+			if p, ok := l.prices[last]; ok && p != priceOf(last) {
 				return nil, false
 			}
 		}
-		k := itemKey{it.Environment, o.ID}
-		if at, ok := l.find(k, i, hint); ok {
-			if r.headAt[at] >= 0 {
-				return nil, false // the key repeats
-			}
-			r.headAt[at] = i
-			if l.entries[at].digest == o.Digest() {
-				continue
-			}
-			r.gone[at] = true
-		} else {
-			if added[k] {
-				return nil, false
-			}
-			added[k] = true
-		}
-		if s, ok := readScaler(o, it.Environment); ok {
+	}
+	for _, i := range match.Fresh {
+		it := items[i]
+		if s, ok := readScaler(it.Object, it.Environment); ok {
 			s.item = i
 			r.scalers = append(r.scalers, s)
 			r.dirty[s.target()] = true
@@ -215,9 +177,6 @@ func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices, hint [
 		}
 	}
 	for at, e := range l.entries {
-		if e.present && r.headAt[at] < 0 {
-			r.gone[at] = true
-		}
 		if r.gone[at] && e.hasTarget {
 			r.dirty[e.target] = true
 		}

@@ -3,6 +3,7 @@ package quota
 import (
 	"slices"
 
+	"github.com/gitvend/gitvend/internal/delta"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -12,26 +13,15 @@ import (
 // objects lie in alone (Memo.Revise), with Measure's result.
 type Ledger struct {
 	use     Usage
-	items   map[itemKey]int // index in entries, by environment and ID
-	entries []ledgerEntry   // by the index of the item measured
+	index   *delta.Index  // the items by environment and ID
+	entries []ledgerEntry // by the index of the item measured
 	hpas    map[target][]int
 	scaled  map[target]scaler
-	// exact is false when two items share an environment and ID: they
-	// cannot be told apart, and Revise measures afresh.
-	exact bool
-}
-
-// itemKey names an item: its environment and ID.
-type itemKey struct {
-	env string
-	id  manifest.ID
 }
 
 // ledgerEntry is what one item of a Ledger adds.
 type ledgerEntry struct {
-	present  bool // false for an item without an object
-	key      itemKey
-	digest   string
+	present  bool   // false for an item without an object
 	workload target // the item as an HPA would name it
 	placed   bool   // false for an object without a namespace
 	place    Place
@@ -49,19 +39,15 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 	scaled := scalers(items)
 	found := m.recall(items, scaled)
 	m.fill(items, scaled, found)
-	l := &Ledger{use: Usage{}, items: make(map[itemKey]int, len(items)), entries: make([]ledgerEntry, len(items)),
-		hpas: map[target][]int{}, scaled: scaled, exact: true}
+	l := &Ledger{use: Usage{}, index: delta.NewIndex(len(items)), entries: make([]ledgerEntry, len(items)),
+		hpas: map[target][]int{}, scaled: scaled}
 	for i, it := range items {
 		o := it.Object
 		if o == nil {
 			continue
 		}
-		k := itemKey{it.Environment, o.ID}
-		if _, twice := l.items[k]; twice {
-			l.exact = false
-		}
-		l.items[k] = i
-		e := ledgerEntry{present: true, key: k, digest: o.Digest(), workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
+		l.index.Add(i, it.Environment, o)
+		e := ledgerEntry{present: true, workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
 		if t, _, ok := readHPA(it); ok {
 			e.hpa, e.hpaOf = true, t
 			l.hpas[t] = append(l.hpas[t], i)
@@ -77,17 +63,6 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 
 // Usage returns the usage the ledger keeps; callers only read it.
 func (l *Ledger) Usage() Usage { return l.use }
-
-// find returns the index of the entry of k, trying hint[i] first.
-func (l *Ledger) find(k itemKey, i int, hint []int) (int, bool) {
-	if i < len(hint) {
-		if at := hint[i]; at >= 0 && at < len(l.entries) && l.entries[at].present && l.entries[at].key == k {
-			return at, true
-		}
-	}
-	at, ok := l.items[k]
-	return at, ok
-}
 
 // quotaRevision is what Revise finds of items against a ledger.
 type quotaRevision struct {
@@ -112,7 +87,7 @@ type quotaRevision struct {
 // was made of, of the one it may be (-1 for none): an item found there
 // under its environment and ID is not looked up.
 func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
-	if l == nil || !l.exact {
+	if l == nil || !l.index.Unique() {
 		return m.Measure(items)
 	}
 	r, ok := diffItems(l, items, hint)
@@ -144,47 +119,21 @@ func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
 // ledger entries changed or left, and the places they lie in. False
 // when items cannot be revised from l.
 func diffItems(l *Ledger, items []Item, hint []int) (*quotaRevision, bool) {
-	r := &quotaRevision{l: l, baseOf: make([]int, len(items)), headAt: make([]int, len(l.entries)),
-		gone: make([]bool, len(l.entries)), touched: map[Place]bool{}, moved: map[target]bool{}}
-	for i := range r.headAt {
-		r.headAt[i] = -1
+	match, ok := l.index.Match(len(items), func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }, hint)
+	if !ok {
+		return nil, false
 	}
-	added := map[itemKey]bool{}
-	for i, it := range items {
-		r.baseOf[i] = -1
-		o := it.Object
-		if o == nil {
-			continue
-		}
-		k := itemKey{it.Environment, o.ID}
-		if at, ok := l.find(k, i, hint); ok {
-			if r.headAt[at] >= 0 {
-				return nil, false // the key repeats
-			}
-			r.headAt[at] = i
-			if l.entries[at].digest == o.Digest() {
-				r.baseOf[i] = at
-				continue
-			}
-			r.gone[at] = true
-		} else {
-			if added[k] {
-				return nil, false
-			}
-			added[k] = true
-		}
-		r.fresh = append(r.fresh, i)
-		if p, ok := placeOf(it); ok {
+	r := &quotaRevision{l: l, baseOf: match.Same, headAt: match.HeadAt, gone: match.Gone, fresh: match.Fresh,
+		touched: map[Place]bool{}, moved: map[target]bool{}}
+	for _, i := range r.fresh {
+		if p, ok := placeOf(items[i]); ok {
 			r.touched[p] = true
 		}
-		if t, _, ok := readHPA(it); ok {
+		if t, _, ok := readHPA(items[i]); ok {
 			r.moved[t] = true
 		}
 	}
 	for at, e := range l.entries {
-		if e.present && r.headAt[at] < 0 {
-			r.gone[at] = true
-		}
 		if !r.gone[at] {
 			continue
 		}
