@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 
 	"github.com/gitvend/gitvend/internal/retry"
 )
@@ -154,16 +155,28 @@ func openBare(path string) (*git.Repository, error) {
 // openOrClone opens the clone on disk and fetches, or clones when there is
 // none or it cannot be opened. Callers hold r.mu.
 func (r *Repo) openOrClone(ctx context.Context) error {
-	if repo, err := openBare(r.path); err == nil {
+	repo, err := openBare(r.path)
+	if err == nil {
 		r.repo = repo
-		return r.fetchLocked(ctx)
-	} else if _, statErr := os.Stat(r.path); statErr == nil {
+		if err = r.fetchLocked(ctx); !broken(err) {
+			return err
+		}
+		r.repo = nil
+	}
+	if _, statErr := os.Stat(r.path); statErr == nil {
 		r.log.Warn("cached clone unreadable, cloning again", "path", r.path, "err", err)
 		if err := os.RemoveAll(r.path); err != nil {
 			return fmt.Errorf("remove broken clone: %w", err)
 		}
 	}
 	return r.clone(ctx)
+}
+
+// broken tells whether err says the clone on disk is damaged, as a
+// process killed while writing a ref leaves it (an empty ref file): only
+// cloning again mends it.
+func broken(err error) bool {
+	return errors.Is(err, dotgit.ErrEmptyRefFile)
 }
 
 // clone makes a bare clone in a temporary directory next to its place and

@@ -389,6 +389,22 @@ func TestReopenAfterRestartAndBrokenClone(t *testing.T) {
 	if got, err := r3.Head(ctx, "main"); err != nil || got != f.branch(t, "main") {
 		t.Errorf("Head after re-clone = %q, %v", got, err)
 	}
+	// A process killed while writing a ref leaves the file empty, which
+	// every fetch then fails on: the clone is made again.
+	ref := filepath.Join(r3.Path(), "refs", "remotes", "origin", "main")
+	if _, err := os.Stat(ref); err != nil {
+		t.Fatalf("the clone keeps no loose ref to empty: %v", err)
+	}
+	if err := os.WriteFile(ref, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r4, err := New(dir, nil).Open(ctx, f.url, f.auth)
+	if err != nil {
+		t.Fatalf("Open of a clone with an empty ref file: %v", err)
+	}
+	if got, err := r4.Head(ctx, "main"); err != nil || got != f.branch(t, "main") {
+		t.Errorf("Head after the empty ref = %q, %v", got, err)
+	}
 }
 
 func TestExport(t *testing.T) {
