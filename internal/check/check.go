@@ -164,8 +164,11 @@ func (m *baseMemo) get(key string, estimate func() (base, error)) (base, error) 
 }
 
 // CachingBases returns a Checker (sharing the prepared policies) that
-// estimates each base directory and set of paths once and remembers it:
-// for bases that never change, such as commits checked out once.
+// estimates each base directory and set of paths once and remembers it,
+// with ledgers of what each base object costs and uses of quotas, which
+// the check of a head revises from the objects it changes; and that keeps
+// builds, request owners, estimates and quota uses by content: for bases
+// that never change, such as commits checked out once.
 func (c *Checker) CachingBases() *Checker {
 	cp := *c
 	cp.bases = newBaseMemo(baseCacheSize)

@@ -11,7 +11,8 @@ import (
 // checkouts of a base and its pull requests: a folder whose files, and
 // the builds of the folders it includes, are those of a folder built
 // before is not decoded again. Objects are kept with their files relative
-// to the tree and handed out as copies. It is safe for concurrent use.
+// to the tree and handed out as copies, or shared with a tree whose
+// caller only reads them (Tree.ReadOnly). It is safe for concurrent use.
 type BuildCache struct {
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, []Object]

@@ -16,7 +16,13 @@ import (
 //     kustomization lists only its own files, are taken from the
 //     BuildCache by the folder's stamp without reading it;
 //   - a path the stamps know as a folder is one, without asking the disk;
-//   - a Loader takes a file's objects from the BuildCache by its stamp.
+//   - a Loader takes a file's objects from the BuildCache by its stamp,
+//     and the objects of a folder it reads (without a kustomization) by
+//     the folder's stamp and the folders under it it skips;
+//   - Folders answers from the BuildCache while the stamps of the folder
+//     and of every path its kustomizations name outside their folders
+//     hold, and vet passes over a kustomization that includes only
+//     files under its folder.
 //
 // A tree with a symbolic link anywhere takes no stamps: what a link leads
 // to can change while the folder holding it keeps its stamp.
