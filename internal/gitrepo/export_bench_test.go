@@ -89,6 +89,21 @@ func wideFiles(n int) map[string][]byte {
 	return files
 }
 
+// commitRequests commits the files of n requests (wideFiles) on main's
+// head and returns the commit.
+func commitRequests(ctx context.Context, b *testing.B, r *Repo, n int) string {
+	b.Helper()
+	head, err := r.Head(ctx, "main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sha, err := r.Commit(ctx, CommitSpec{Parent: head, Files: wideFiles(n), Message: "many", Author: author, Time: when})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sha
+}
+
 // BenchmarkExportOverOneFile moves a kept checkout between two commits
 // that differ in one file of a repository of 10,000 requests (50,000
 // files in 500 team folders), read from a fresh clone's pack as a
@@ -102,14 +117,8 @@ func BenchmarkExportOverOneFile(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
 	r := f.open(b)
-	head, err := r.Head(ctx, "main")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, err := r.Commit(ctx, CommitSpec{Parent: head, Files: wideFiles(requests), Message: "many", Author: author, Time: when})
-	if err != nil {
-		b.Fatal(err)
-	}
+	base := commitRequests(ctx, b, r, requests)
+	var err error
 	var heads [2]string
 	for i := range heads {
 		name := fmt.Sprintf("requests/dev/team-%d/svc-%d/deployment.yaml", i*250, i*5000)

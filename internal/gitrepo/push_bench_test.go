@@ -13,20 +13,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/revlist"
 )
 
-// bigFiles returns the files of n requests of five files each, as a web
-// service renders, spread over teams of 50 requests.
-func bigFiles(n int) map[string][]byte {
-	files := map[string][]byte{}
-	for i := range n {
-		dir := fmt.Sprintf("requests/dev/team-%d/svc-%d", i/50, i)
-		files[dir+".yaml"] = []byte(fmt.Sprintf("kind: Request\nname: svc-%d\n", i))
-		for _, k := range []string{"kustomization", "deployment", "service", "hpa"} {
-			files[fmt.Sprintf("%s/%s.yaml", dir, k)] = []byte(fmt.Sprintf("kind: %s\nname: svc-%d\n", k, i))
-		}
-	}
-	return files
-}
-
 // cpuTime is the CPU time this process has used, the test double's
 // handlers included and its git processes not.
 func cpuTime(b *testing.B) time.Duration {
@@ -50,14 +36,8 @@ func BenchmarkPush(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
 	r := f.open(b)
-	head, err := r.Head(ctx, "main")
-	if err != nil {
-		b.Fatal(err)
-	}
-	tip, err := r.Commit(ctx, CommitSpec{Parent: head, Files: bigFiles(requests), Message: "many", Author: author, Time: when})
-	if err != nil {
-		b.Fatal(err)
-	}
+	tip := commitRequests(ctx, b, r, requests)
+	var err error
 	const branch = "gitvend/request-bench"
 	if err := r.Push(ctx, tip, branch, false); err != nil {
 		b.Fatal(err)
@@ -71,7 +51,7 @@ func BenchmarkPush(b *testing.B) {
 	change := func(parent string) string {
 		step++
 		n := (step * 37) % requests
-		name := fmt.Sprintf("requests/dev/team-%d/svc-%d/deployment.yaml", n/50, n)
+		name := fmt.Sprintf("requests/dev/team-%d/svc-%d/deployment.yaml", n/20, n)
 		sha, err := r.Commit(ctx, CommitSpec{Parent: parent, Files: map[string][]byte{name: []byte(fmt.Sprintf("kind: Deployment\nreplicas: %d\n", step))}, Message: "one", Author: author, Time: when})
 		if err != nil {
 			b.Fatal(err)

@@ -164,8 +164,6 @@ func TestPushSendsOnlyChanges(t *testing.T) {
 	if err := r.Push(ctx, base, branch, false); err != nil {
 		t.Fatal(err)
 	}
-	pushed := len(f.packs(t))
-
 	const changed = "requests/dev/team-7/svc-182/deployment.yaml"
 	one := mustCommit(t, r, base, changed, "kind: Deployment\nname: svc-182\nreplicas: 3\n")
 	want := pathObjects(t, r, one, changed)
@@ -175,22 +173,13 @@ func TestPushSendsOnlyChanges(t *testing.T) {
 	if diff := cmp.Diff(want, sentObjects(t, r, one, base)); diff != "" {
 		t.Errorf("objects to send (-want +got):\n%s", diff)
 	}
-	if err := r.Push(ctx, one, branch, false); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]int{len(want)}, f.newPacks(t, pushed)); diff != "" {
-		t.Errorf("objects per pack the remote received (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(localFiles(t, r, one), remoteFiles(t, f, branch, one)); diff != "" {
-		t.Errorf("remote files (-local +remote):\n%s", diff)
-	}
+	pushSends(ctx, t, f, r, one, branch, len(want))
 
 	// Two commits at once. The second copies a file within its folder:
 	// the parent's folder has the content, so only the trees are sent.
 	// The third changes the first file back: compared with its parent
 	// only, its trees along the path and the blob are sent again,
 	// although the remote has them from base.
-	pushed = len(f.packs(t))
 	const copied = "requests/dev/team-11/svc-280/copy.yaml"
 	second := mustCommit(t, r, one, copied, "kind: Request\nname: svc-280\n")
 	third := mustCommit(t, r, second, changed, "kind: Deployment\nname: svc-182\n")
@@ -206,13 +195,21 @@ func TestPushSendsOnlyChanges(t *testing.T) {
 	if diff := cmp.Diff(want, sentObjects(t, r, third, one)); diff != "" {
 		t.Errorf("objects to send for two commits (-want +got):\n%s", diff)
 	}
-	if err := r.Push(ctx, third, branch, false); err != nil {
+	pushSends(ctx, t, f, r, third, branch, len(want))
+}
+
+// pushSends pushes sha to branch and wants the remote to receive one pack
+// of objects objects, and to hold the commit's files after.
+func pushSends(ctx context.Context, t *testing.T, f *fixture, r *Repo, sha, branch string, objects int) {
+	t.Helper()
+	pushed := len(f.packs(t))
+	if err := r.Push(ctx, sha, branch, false); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]int{len(want)}, f.newPacks(t, pushed)); diff != "" {
+	if diff := cmp.Diff([]int{objects}, f.newPacks(t, pushed)); diff != "" {
 		t.Errorf("objects per pack the remote received (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(localFiles(t, r, third), remoteFiles(t, f, branch, third)); diff != "" {
+	if diff := cmp.Diff(localFiles(t, r, sha), remoteFiles(t, f, branch, sha)); diff != "" {
 		t.Errorf("remote files (-local +remote):\n%s", diff)
 	}
 }

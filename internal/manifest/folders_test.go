@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"maps"
 	"reflect"
 	"testing"
 
@@ -27,17 +28,7 @@ func TestFoldersKeptWhileStampsHold(t *testing.T) {
 		"extra":                          cm("extra"), // a file named by a kustomization
 	}
 	with := func(change map[string]string, drop ...string) map[string]string {
-		out := map[string]string{}
-		for k, v := range base {
-			out[k] = v
-		}
-		for _, k := range drop {
-			delete(out, k)
-		}
-		for k, v := range change {
-			out[k] = v
-		}
-		return out
+		return withFiles(base, change, drop...)
 	}
 	var cache *BuildCache
 	folders := func(dir string, stamped bool) ([]string, int) {
@@ -139,4 +130,15 @@ func TestLeafKustomizations(t *testing.T) {
 		}
 		tree.Close()
 	}
+}
+
+// withFiles returns the files of base with change written over them and
+// drop left out.
+func withFiles(base, change map[string]string, drop ...string) map[string]string {
+	out := maps.Clone(base)
+	for _, k := range drop {
+		delete(out, k)
+	}
+	maps.Copy(out, change)
+	return out
 }

@@ -24,14 +24,7 @@ func TestFolderReadsKeptWhileStampsHold(t *testing.T) {
 		"bases/web/kustomization.yaml": kust("cm.yaml"),
 		"bases/web/cm.yaml":            cm("web"),
 	}
-	with := func(k, v string) map[string]string {
-		out := map[string]string{}
-		for a, b := range base {
-			out[a] = b
-		}
-		out[k] = v
-		return out
-	}
+	with := func(k, v string) map[string]string { return withFiles(base, map[string]string{k: v}) }
 	var cache *BuildCache
 	read := func(dir string, stamped bool, skip ...string) ([]Object, int) {
 		tree, err := OpenTree(context.Background(), dir, Limits{})

@@ -109,7 +109,7 @@ func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
 		if at := r.baseOf[i]; at >= 0 && !r.gone[at] {
 			l.entries[at].c.apply(u.at(p))
 		} else {
-			m.contributionOf(it, p, hpaMax(r.headScaled(p, it.Object), p, it.Object)).apply(u.at(p))
+			m.contributionOf(it, key(it, p, r.headScaled(p, it.Object))).apply(u.at(p))
 		}
 	}
 	return u
@@ -193,11 +193,9 @@ func (r *quotaRevision) headScaled(p Place, o *manifest.Object) map[target]scale
 	return r.l.scaled
 }
 
-// contributionOf returns what the object of it, in p and scaled to
-// hpaMax, adds to its place: remembered in m, or measured and
-// remembered.
-func (m *Memo) contributionOf(it Item, p Place, hpaMax int64) *contribution {
-	k := memoKey{digest: it.Object.Digest(), id: it.Object.ID, hpaMax: hpaMax}
+// contributionOf returns what the object of it adds to its place, under
+// its key k: remembered in m, or measured and remembered.
+func (m *Memo) contributionOf(it Item, k memoKey) *contribution {
 	if m != nil {
 		m.mu.Lock()
 		c, ok := m.lru.Get(k)
@@ -207,7 +205,7 @@ func (m *Memo) contributionOf(it Item, p Place, hpaMax int64) *contribution {
 		}
 	}
 	c := &contribution{}
-	measureItem(&recorder{kept: c}, it.Object, hpaMax)
+	measureItem(&recorder{kept: c}, it.Object, k.hpaMax)
 	if m != nil {
 		m.mu.Lock()
 		m.lru.Add(k, c)
