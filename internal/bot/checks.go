@@ -76,7 +76,9 @@ func (c *checkers) get(ctx context.Context, key, baseDir string) (*check.Checker
 		if err != nil {
 			return nil, nil, err
 		}
-		rules = prepared{ch: ch, w: w}
+		// Bases with the same rules share what was learnt of the commits
+		// checked, from which the next head is checked as it changed.
+		rules = prepared{ch: ch.KeepingCommits(), w: w}
 		c.byPolicy.Add(fp, rules)
 	}
 	// The base checkout never changes while it is shared: its estimate can

@@ -110,6 +110,7 @@ type Checker struct {
 	records *recordMemo     // nil unless CachingBases
 	costs   *cost.Memo      // nil unless CachingBases
 	quotas  *quota.Memo     // nil unless CachingBases
+	trees   *treeMemo       // nil unless CachingBases or KeepingCommits
 	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
 
@@ -176,6 +177,20 @@ func (c *Checker) CachingBases() *Checker {
 	cp.records = newRecordMemo(recordMemoSize)
 	cp.costs = cost.NewMemo(costMemoSize)
 	cp.quotas = quota.NewMemo(costMemoSize)
+	if cp.trees == nil {
+		cp.trees = &treeMemo{}
+	}
+	return &cp
+}
+
+// KeepingCommits returns a Checker (sharing the prepared policies) whose
+// caching copies (CachingBases) share one memory of the commits they
+// checked, by which a commit is checked from the one before as it changed
+// (see units.go): for the copies made for each base commit of one
+// repository with the same rules.
+func (c *Checker) KeepingCommits() *Checker {
+	cp := *c
+	cp.trees = &treeMemo{}
 	return &cp
 }
 
@@ -242,7 +257,24 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 			outside = append(outside, p)
 		}
 	}
-	objs, loadErr := c.load(ctx, c.repoDir, c.stamps, inside, outside)
+	var (
+		objs    []manifest.Object
+		loadErr error
+		rev     *revision
+		asm     *assembly
+	)
+	wholeRepo := len(outside) == 0 && len(inside) == 1 && inside[0] == "."
+	if prev := c.trees.latest(); prev != nil && wholeRepo {
+		rev, _ = c.revise(ctx, prev)
+	}
+	if rev != nil {
+		objs = rev.objs
+	} else {
+		if _, ok := c.judgeable(); ok && wholeRepo {
+			asm = &assembly{}
+		}
+		objs, loadErr = c.load(ctx, c.repoDir, c.stamps, inside, outside, asm)
+	}
 	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
 	for _, e := range field.All(loadErr) {
 		msg := e.Msg
@@ -262,13 +294,35 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		}
 		b = &est
 	}
-	return c.judgeObjects(ctx, objs, rep, b)
+	var pre []policy.Subject
+	if rev != nil {
+		pre = rev.pre
+	}
+	rep, subjects, err := c.judgeObjects(ctx, objs, rep, b, pre)
+	if err != nil {
+		return nil, err
+	}
+	// A commit read without a problem is kept for the next check to
+	// start from.
+	switch {
+	case len(rep.Errors) > 0:
+	case rev != nil:
+		c.trees.add(rev.fill(subjects), true)
+	case asm != nil:
+		if jt := c.record(ctx, asm, subjects); jt != nil {
+			c.trees.add(jt, false)
+		}
+	}
+	return rep, nil
 }
 
 // judgeObjects checks the objects loaded into rep against the base b
 // (nil for none): their cost, budgets and quotas, what they change and
-// the policies. Files of objs are made relative to the repository.
-func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep *Report, b *base) (*Report, error) {
+// the policies. Files of objs are made relative to the repository, but
+// for the objects pre gives the subject of (pre[i].Object not nil): those
+// are the same as an earlier check's, already relative, worked out then.
+// It returns the subjects judged, each with what the local policies found.
+func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep *Report, b *base, pre []policy.Subject) (*Report, []policy.Subject, error) {
 	subjects := make([]policy.Subject, len(objs))
 	items := make([]cost.Item, len(objs))
 	own := c.owners()
@@ -276,15 +330,22 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	toRel := c.relativizer()
 	head := make([]placed, len(objs))
 	envs := map[string]bool{}
+	lastEnv := ""
 	for i := range objs {
 		o := &objs[i]
-		o.File = toRel(o.File)
-		ctx := own.context(o)
-		fp := o.Digest()
-		head[i] = placed{placeIDOf(ctx.Environment, o.ID), fp}
-		envs[ctx.Environment] = true
-		subjects[i] = policy.Subject{Object: o, Context: ctx, Digest: fp}
-		items[i] = cost.Item{Object: o, Environment: ctx.Environment}
+		if pre != nil && pre[i].Object != nil {
+			subjects[i] = pre[i]
+			o = pre[i].Object
+		} else {
+			o.File = toRel(o.File)
+			subjects[i] = policy.Subject{Object: o, Context: own.context(o), Digest: o.Digest()}
+		}
+		env := subjects[i].Context.Environment
+		head[i] = placed{placeIDOf(env, o.ID), subjects[i].Digest}
+		if i == 0 || env != lastEnv {
+			envs[env], lastEnv = true, env
+		}
+		items[i] = cost.Item{Object: o, Environment: env}
 		if _, known := manifest.Scope(o.ID); !known {
 			rep.Notices = append(rep.Notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
 				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
@@ -337,9 +398,21 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
 	}
-	res, err := c.evaluator().Evaluate(ctx, in)
+	var res policy.Result
+	var locals []*policy.Local
+	var err error
+	if k, ok := c.evaluator().(keepingEvaluator); ok {
+		res, locals, err = k.EvaluateKeeping(ctx, in)
+	} else {
+		res, err = c.evaluator().Evaluate(ctx, in)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
+	}
+	if len(locals) == len(subjects) {
+		for i := range subjects {
+			subjects[i].Local = locals[i]
+		}
 	}
 	rep.Violations = append(rep.Violations, res.Violations...)
 	rep.Excepted = res.Excepted
@@ -347,7 +420,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	c.locate(rep.Violations, budgets, est.Objects, where)
 	c.locate(rep.Excepted, budgets, est.Objects, where)
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
-	return rep, nil
+	return rep, subjects, nil
 }
 
 // rel makes a file path relative to the repository, slash-separated, when
@@ -410,17 +483,17 @@ func (c *Checker) inside(p string) (string, bool) {
 // gitvend.yaml, such as the checkout of a pull request's head, is read as
 // a repository of its own, with its own roots; any other path is read
 // through a view of its own.
-func (c *Checker) load(ctx context.Context, dir string, stamps manifest.Stamps, rels, outside []string) ([]manifest.Object, error) {
+func (c *Checker) load(ctx context.Context, dir string, stamps manifest.Stamps, rels, outside []string, asm *assembly) ([]manifest.Object, error) {
 	l := manifest.NewLoader()
 	if len(rels) > 0 {
-		if err := readRepo(ctx, l, dir, rels, c.builds, stamps); err != nil {
+		if err := readRepo(ctx, l, dir, rels, c.builds, stamps, asm); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range outside {
 		p = strings.TrimSuffix(p, "/...")
 		if info, err := os.Stat(filepath.Join(p, config.RepoFile)); err == nil && info.Mode().IsRegular() {
-			if err := readRepo(ctx, l, p, []string{"."}, c.builds, nil); err != nil {
+			if err := readRepo(ctx, l, p, []string{"."}, c.builds, nil, nil); err != nil {
 				return nil, err
 			}
 			continue
@@ -436,8 +509,8 @@ func (c *Checker) load(ctx context.Context, dir string, stamps manifest.Stamps, 
 // it, then the rest of rels, leaving out the folders the builds read
 // (their objects are the builds'). Builds are remembered in builds, when
 // not nil, by the files they read, or by stamps, when not nil, which
-// describe dir.
-func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache, stamps manifest.Stamps) error {
+// describe dir. asm, when not nil, is told how the objects came.
+func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string, builds *buildCache, stamps manifest.Stamps, asm *assembly) error {
 	repo, err := manifest.OpenTree(ctx, dir, manifest.Limits{})
 	if err != nil {
 		return err
@@ -499,6 +572,13 @@ func readRepo(ctx context.Context, l *manifest.Loader, dir string, rels []string
 	}
 	for _, rel := range rels {
 		l.Read(repo, rel)
+	}
+	if asm != nil {
+		asm.distinct = distinct
+		for i, env := range envs {
+			asm.envs = append(asm.envs, builtEnv{env: env, n: len(out[i].objs)})
+		}
+		asm.counts = repo.Counted()
 	}
 	return nil
 }
@@ -600,7 +680,7 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 	}
 	// Problems of the base are not the pull request's; only a check that
 	// was stopped has no estimate (and none is remembered).
-	objs, _ := c.load(ctx, baseDir, nil, rels, nil)
+	objs, _ := c.load(ctx, baseDir, nil, rels, nil, nil)
 	if err := ctx.Err(); err != nil {
 		return base{}, fmt.Errorf("estimate base: %w", err)
 	}

@@ -32,6 +32,12 @@ type evaluator interface {
 	Evaluate(ctx context.Context, in policy.Input) (policy.Result, error)
 }
 
+// keepingEvaluator is an evaluator that also hands out what its local
+// policies found about each subject (policy.Engine).
+type keepingEvaluator interface {
+	EvaluateKeeping(ctx context.Context, in policy.Input) (policy.Result, []*policy.Local, error)
+}
+
 // evaluator returns what judges the checker's objects.
 func (c *Checker) evaluator() evaluator {
 	if c.judge != nil {

@@ -225,3 +225,55 @@ func TestIndexDerivedEqualsRead(t *testing.T) {
 		t.Error("a file is a folder")
 	}
 }
+
+// TestChangedSinceListsWhatDiffers asks the index of every commit of a
+// series which files differ since every other, and wants exactly the
+// files, links and modes that differ between the two commits' checkouts.
+func TestChangedSinceListsWhatDiffers(t *testing.T) {
+	ctx := context.Background()
+	r, shas := commitSeries(t)
+	snaps := map[string]map[string]string{}
+	for _, sha := range shas {
+		dir := filepath.Join(t.TempDir(), "tree")
+		if err := r.Export(ctx, sha, dir); err != nil {
+			t.Fatal(err)
+		}
+		snaps[sha] = snapshot(t, dir)
+	}
+	for i, from := range shas {
+		for j, to := range shas {
+			ix, err := r.Index(ctx, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := ix.ChangedSince(ctx, from)
+			if !ok {
+				t.Fatalf("%d → %d: no changes listed", i, j)
+			}
+			want := map[string]bool{}
+			for _, side := range []map[string]string{snaps[from], snaps[to]} {
+				for p, v := range side {
+					if v != "dir" && snaps[from][p] != snaps[to][p] {
+						want[filepath.ToSlash(p)] = true
+					}
+				}
+			}
+			for _, p := range got {
+				if !want[p] {
+					t.Errorf("%d → %d: %s listed, yet the same", i, j, p)
+				}
+				delete(want, p)
+			}
+			for p := range want {
+				t.Errorf("%d → %d: %s differs, yet not listed", i, j, p)
+			}
+		}
+	}
+	ix, err := r.Index(ctx, shas[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ix.ChangedSince(ctx, strings.Repeat("0", 40)); ok {
+		t.Error("changes listed since a commit the clone does not have")
+	}
+}

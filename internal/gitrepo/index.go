@@ -29,6 +29,7 @@ const maxIndexes = 4
 // Export); a commit that breaks either has no Index. An Index is never
 // changed once made and is safe for concurrent use.
 type Index struct {
+	repo    *Repo // the clone it was read from, for ChangedSince
 	commit  string
 	entries map[string]indexEntry // "." is the root folder
 	links   map[string]string     // target by link
@@ -68,6 +69,38 @@ func (ix *Index) File(rel string) (id string, ok bool) {
 
 // Links tells how many symbolic links the commit holds.
 func (ix *Index) Links() int { return len(ix.links) }
+
+// ChangedSince lists, slash-separated, the files that differ between the
+// commit earlier and the index's commit: files, links and submodules
+// inserted, deleted or changed in content or mode, a folder that came or
+// went as the files it holds. It reads only the folders whose ids differ,
+// so it costs what changed. ok is false when the clone has no such commit
+// or cannot read the trees.
+func (ix *Index) ChangedSince(ctx context.Context, earlier string) (files []string, ok bool) {
+	r := ix.repo
+	if r == nil {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(earlier)
+	if err != nil {
+		return nil, false
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, false
+	}
+	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), tree.Hash, ix.entries["."].hash)
+	if err != nil {
+		return nil, false
+	}
+	files = make([]string, len(delta.Files))
+	for i, ch := range delta.Files {
+		files[i] = ch.Path
+	}
+	return files, true
+}
 
 // newIndexes returns an empty keep of at most maxIndexes indexes.
 func newIndexes() *simplelru.LRU[string, *Index] {
@@ -121,7 +154,7 @@ func (r *Repo) Index(ctx context.Context, sha string) (*Index, error) {
 
 // readIndex reads the whole tree of commit sha, folders and entries only.
 func readIndex(r *Repo, sha string, tree *object.Tree) (*Index, error) {
-	ix := &Index{commit: sha, entries: map[string]indexEntry{".": {mode: filemode.Dir, hash: tree.Hash}}, links: map[string]string{}}
+	ix := &Index{repo: r, commit: sha, entries: map[string]indexEntry{".": {mode: filemode.Dir, hash: tree.Hash}}, links: map[string]string{}}
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {
@@ -172,7 +205,7 @@ func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *obje
 	if err != nil {
 		return nil, fmt.Errorf("compare %s with %s: %w", from.commit, sha, err)
 	}
-	ix := &Index{commit: sha, entries: maps.Clone(from.entries), links: maps.Clone(from.links)}
+	ix := &Index{repo: r, commit: sha, entries: maps.Clone(from.entries), links: maps.Clone(from.links)}
 	ix.entries["."] = indexEntry{mode: filemode.Dir, hash: to.Hash}
 	for _, ch := range delta.Files {
 		if ch.From != nil {

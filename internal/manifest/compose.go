@@ -480,3 +480,13 @@ func deepCopy(v any) any {
 	}
 	return v
 }
+
+// Aggregates returns the paths a kustomization lists, as written, when it
+// does nothing but list local resources (apiVersion, kind and resources
+// only, plain YAML, no remote or glob path): its build is then the
+// builds of those paths one after the other. ok is false for any other
+// kustomization, which only kustomize can build.
+func Aggregates(data []byte) (resources []string, ok bool) {
+	out, err := aggregated(data)
+	return out, err == nil
+}

@@ -350,3 +350,15 @@ func (t *Tree) keepVetted(rel string, v *vettedKustomization) *vettedKustomizati
 	t.memoMu.Unlock()
 	return v
 }
+
+// KustomizationFile returns the kustomization file of the folder rel
+// (slash-separated, relative to the tree) as a slash-separated path
+// relative to the tree; ok is false when the folder holds none.
+func (t *Tree) KustomizationFile(rel string) (file string, ok bool) {
+	f := t.kustomizationFile(filepath.Clean(filepath.FromSlash(rel)))
+	return filepath.ToSlash(f), f != ""
+}
+
+// IsManifestName tells whether a file called name is one Loader reads
+// for manifests when it walks a folder: a .yaml, .yml or .json file.
+func IsManifestName(name string) bool { return isManifestName(name) }

@@ -417,3 +417,43 @@ func (t *Tree) readDir(rel string) ([]fs.DirEntry, error) {
 	}
 	return entries, nil
 }
+
+// Counts are what a Tree has read and built so far, as its Limits count
+// them.
+type Counts struct {
+	Files   int
+	Objects int
+	Bytes   int64
+}
+
+// Counted returns what the tree has counted against its limits.
+func (t *Tree) Counted() Counts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Counts{Files: t.files, Objects: t.objects, Bytes: t.bytes}
+}
+
+// Charge counts c against the tree's limits as if the tree had read and
+// built it, for a reader that takes objects another tree of the same
+// folder read; it stops the tree, as a read would, when that goes over a
+// limit.
+func (t *Tree) Charge(c Counts) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.files += c.Files
+	t.bytes += c.Bytes
+	t.objects += c.Objects
+	files, bytes, objects := t.files, t.bytes, t.objects
+	t.mu.Unlock()
+	switch {
+	case files > t.lim.Files:
+		return t.stop(t.limitError(".", "files and folders", t.lim.Files, "MaxFiles"))
+	case bytes > t.lim.Bytes:
+		return t.stop(t.limitError(".", "bytes", t.lim.Bytes, "MaxBytes"))
+	case objects > t.lim.Objects:
+		return t.stop(t.limitError(".", "objects", t.lim.Objects, "MaxObjects"))
+	}
+	return nil
+}

@@ -151,11 +151,20 @@ func toAnyMap(m map[string]map[string]any) map[string]any {
 // Evaluate checks every subject of in against every policy that is not off
 // in one query, and applies severities and exceptions.
 func (e *Engine) Evaluate(ctx context.Context, in Input) (Result, error) {
-	found, err := e.judge(ctx, in)
+	res, _, err := e.EvaluateKeeping(ctx, in)
+	return res, err
+}
+
+// EvaluateKeeping is Evaluate that also returns, for each subject in
+// input order, what the local policies found about it, to give back with
+// the same subject in a later evaluation (Subject.Local); nil when no
+// policy is local.
+func (e *Engine) EvaluateKeeping(ctx context.Context, in Input) (Result, []*Local, error) {
+	found, locals, err := e.judgeWith(ctx, in)
 	if err != nil {
-		return Result{Violations: []Violation{}}, err
+		return Result{Violations: []Violation{}}, nil, err
 	}
-	return result(found, in.Subjects), nil
+	return result(found, in.Subjects), locals, nil
 }
 
 // judged is one finding with its severity and exception applied, and the
@@ -170,8 +179,15 @@ type judged struct {
 
 // judge evaluates in and returns its findings, unplaced and unsorted.
 func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
+	found, _, err := e.judgeWith(ctx, in)
+	return found, err
+}
+
+// judgeWith is judge that also returns what the local policies found
+// about each subject (nil when the engine has none).
+func (e *Engine) judgeWith(ctx context.Context, in Input) ([]judged, []*Local, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	start := time.Now()
 	var out []judged
@@ -184,8 +200,9 @@ func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
 		}
 		out = append(out, j)
 	}
-	if err := e.judgeLocal(ctx, in, add); err != nil {
-		return nil, err
+	locals, err := e.judgeLocal(ctx, in, add)
+	if err != nil {
+		return nil, nil, err
 	}
 	for g, sub := range map[reach]Input{reachAggregates: {Cost: in.Cost, Quotas: in.Quotas}, reachWhole: in} {
 		if e.groups[g].query == nil {
@@ -193,7 +210,7 @@ func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
 		}
 		found, err := e.eval(ctx, e.groups[g], sub, in.Subjects, len(in.Subjects))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, fs := range found {
 			for _, f := range fs {
@@ -203,7 +220,7 @@ func (e *Engine) judge(ctx context.Context, in Input) ([]judged, error) {
 	}
 	e.log.DebugContext(ctx, "policies evaluated", "subjects", len(in.Subjects),
 		"violations", len(out)-excepted, "excepted", excepted, "duration", time.Since(start))
-	return out, nil
+	return out, locals, nil
 }
 
 // eval evaluates the policies of g on in, whose subjects are subjects
@@ -238,15 +255,18 @@ func (e *Engine) eval(ctx context.Context, g group, in Input, subjects []Subject
 }
 
 // judgeLocal gives add the findings of the subject-local policies: those
-// of subjects remembered from the memo, the others' from one evaluation
-// of the subjects not remembered, which are remembered in turn.
-func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f finding)) error {
+// a subject brings (Subject.Local) or the memo remembers, the others'
+// from one evaluation of the subjects not known, which are remembered in
+// turn. It returns what was found about each subject, nil when the engine
+// has no local policies.
+func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f finding)) ([]*Local, error) {
 	g := e.groups[reachLocal]
 	if g.query == nil {
-		return nil
+		return nil, nil
 	}
 	keys := make([]memoKey, len(in.Subjects))
-	known := make([][]memoFinding, len(in.Subjects))
+	locals := make([]Local, len(in.Subjects))
+	known := make([]bool, len(in.Subjects))
 	batch := map[memoKey]int{} // key to index in missing
 	// Subjects of one request come one after the other with one context:
 	// its key is written once for them.
@@ -257,18 +277,22 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 	for i, s := range in.Subjects {
 		if s.Object == nil {
 			e.memo.mu.Unlock()
-			return fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
+			return nil, fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
+		}
+		if s.Local != nil && s.Local.engine == e.digest {
+			locals[i], known[i] = *s.Local, true
+			continue
 		}
 		content := s.Digest
 		if content == "" {
 			content = manifest.ContentDigest(s.Object.Content)
 		}
-		if i == 0 || !sameContext(last, s.Context) {
+		if !sameContext(last, s.Context) || lastKey == "" {
 			last, lastKey = s.Context, contextKey(s.Context)
 		}
 		keys[i] = subjectKeyOf(e.digest, s, content, lastKey)
 		if fs, ok := e.memo.get(keys[i]); ok {
-			known[i] = fs
+			locals[i], known[i] = Local{engine: e.digest, findings: fs}, true
 			e.memo.hits++
 			continue
 		}
@@ -283,12 +307,12 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 	if len(missing) > 0 {
 		found, err := e.eval(ctx, g, Input{Subjects: missing}, missing, len(missing))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for p, fs := range found {
 			for _, f := range fs {
 				if f.subject < 0 {
-					return fmt.Errorf("evaluate policies: policy %s: a finding names no subject", g.ids[p])
+					return nil, fmt.Errorf("evaluate policies: policy %s: a finding names no subject", g.ids[p])
 				}
 				fresh[f.subject] = append(fresh[f.subject], memoFinding{policy: p, path: f.path, message: f.message})
 			}
@@ -299,18 +323,17 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		}
 		e.memo.mu.Unlock()
 	}
+	out := make([]*Local, len(in.Subjects))
 	for i := range in.Subjects {
-		fs := known[i]
-		if fs == nil {
-			if b, ok := batch[keys[i]]; ok {
-				fs = fresh[b]
-			}
+		if !known[i] {
+			locals[i] = Local{engine: e.digest, findings: fresh[batch[keys[i]]]}
 		}
-		for _, f := range fs {
+		out[i] = &locals[i]
+		for _, f := range locals[i].findings {
 			add(g.ids[f.policy], finding{subject: i, path: f.path, message: f.message})
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // result places every finding at its file and line among subjects and

@@ -61,6 +61,20 @@ type Subject struct {
 	// of subject-local policies are remembered; "" lets the engine
 	// compute it.
 	Digest string
+	// Local, when set, is what the local policies found about this
+	// subject in an earlier evaluation (Engine.EvaluateKeeping): the caller vouches
+	// that the object's content and context are the same as then. An
+	// engine other than the one that found it looks the subject up as
+	// usual.
+	Local *Local
+}
+
+// Local is what one engine's subject-local policies found about one
+// subject, which an evaluation hands out (Engine.EvaluateKeeping) so that a later
+// one of the same subject need not look it up or evaluate it again.
+type Local struct {
+	engine   string // the digest of the engine's policies and params
+	findings []memoFinding
 }
 
 // Context says where an object comes from.

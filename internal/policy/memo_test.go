@@ -1,9 +1,14 @@
 package policy
 
 import (
+	"context"
+	"slices"
 	"strconv"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
@@ -73,5 +78,62 @@ func TestMemoKeepsWhatIsAskedFor(t *testing.T) {
 	}
 	if _, ok := m.get(alone); ok {
 		t.Error("a subject nobody asked for is still remembered")
+	}
+}
+
+// TestLocalsGivenBack gives what one evaluation found about each subject
+// (EvaluateKeeping) back with the same subjects to another engine of the
+// same policies, whose memo is empty: it finds the same without looking a
+// subject up or evaluating one. An engine with other settings passes over
+// what it is given and judges by its own.
+func TestLocalsGivenBack(t *testing.T) {
+	ctx := context.Background()
+	in := Input{Subjects: subjects(decode(t, mixed), requestContext)}
+	want, locals, err := engine(t).EvaluateKeeping(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Violations) == 0 || len(locals) != len(in.Subjects) {
+		t.Fatalf("%d violations, %d locals for %d subjects: want findings and one local each", len(want.Violations), len(locals), len(in.Subjects))
+	}
+	again := Input{Subjects: slices.Clone(in.Subjects)}
+	for i := range again.Subjects {
+		again.Subjects[i].Local = locals[i]
+	}
+	same, err := New(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := same.Evaluate(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("given back (-want +got):\n%s", diff)
+	}
+	if hits, misses := same.MemoStats(); hits+misses != 0 {
+		t.Errorf("%d subjects looked up and %d evaluated, want none", hits, misses)
+	}
+
+	off := want.Violations[0].Policy
+	other, err := New(ctx, Options{Settings: config.Policy{Policies: map[string]config.PolicySetting{off: {Severity: "off"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOther, err := other.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotOther, err := other.Evaluate(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantOther, gotOther); diff != "" {
+		t.Errorf("another engine took what it was given (-want +got):\n%s", diff)
+	}
+	for _, v := range gotOther.Violations {
+		if v.Policy == off {
+			t.Errorf("policy %s is off, yet found %s", off, v.Message)
+		}
 	}
 }

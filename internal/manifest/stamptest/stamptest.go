@@ -3,6 +3,7 @@
 package stamptest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -34,6 +37,36 @@ func (s *Stamps) File(rel string) (string, bool) {
 
 // Links tells how many symbolic links the folder holds.
 func (s *Stamps) Links() int { return s.links }
+
+// Commit names the stamps as a commit would: by the stamp of the folder.
+func (s *Stamps) Commit() string { return s.folders["."] }
+
+// made holds every Stamps made, by commit, for ChangedSince.
+var made sync.Map
+
+// ChangedSince lists the files that differ between the stamps made
+// earlier with commit earlier and s, sorted, as a comparison of two Git
+// trees lists them; false for a commit no Stamps was made with.
+func (s *Stamps) ChangedSince(_ context.Context, earlier string) ([]string, bool) {
+	v, ok := made.Load(earlier)
+	if !ok {
+		return nil, false
+	}
+	from := v.(*Stamps)
+	var out []string
+	for p, id := range s.files {
+		if from.files[p] != id {
+			out = append(out, p)
+		}
+	}
+	for p := range from.files {
+		if _, ok := s.files[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out, true
+}
 
 // Of stamps everything under dir.
 func Of(t testing.TB, dir string) *Stamps {
@@ -69,5 +102,6 @@ func Of(t testing.TB, dir string) *Stamps {
 		return id
 	}
 	stamp(".")
+	made.Store(s.Commit(), s)
 	return s
 }

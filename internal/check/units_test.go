@@ -1,0 +1,259 @@
+package check
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/manifest/stamptest"
+)
+
+// unitsRepo is a repository of requests whose environments only list
+// request folders, each built on its own: what a check can assemble from
+// the commit checked before.
+func unitsRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeRepo(t, dir, 40)
+	return dir
+}
+
+// writeIn writes data to the file rel of dir, making its folders.
+func writeIn(t *testing.T, dir, rel, data string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editIn replaces old with new in the file rel of dir, which must hold it.
+func editIn(t *testing.T, dir, rel, old, new string) {
+	t.Helper()
+	data := readFile(t, filepath.Join(dir, filepath.FromSlash(rel)))
+	if !strings.Contains(data, old) {
+		t.Fatalf("%s does not hold %q", rel, old)
+	}
+	writeIn(t, dir, rel, strings.Replace(data, old, new, 1))
+}
+
+// addRequest renders a request folder and its record into dir, and lists
+// the folder in its environment's root when listed.
+func addRequest(t *testing.T, dir, env, ns, name string, listed bool) {
+	t.Helper()
+	folder := "requests/" + env + "/" + ns + "/" + name
+	writeIn(t, dir, folder+".yaml", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata:\n  name: "+name+
+		"\nspec:\n  blueprint: web-service\n  environment: "+env+"\n  namespace: "+ns+"\n  owner: platform\n")
+	writeIn(t, dir, folder+"/kustomization.yaml", "resources:\n- deployment.yaml\n")
+	writeIn(t, dir, folder+"/deployment.yaml", synthDeployment(name, ns, "1.0"))
+	if listed {
+		root := "environments/" + env + "/kustomization.yaml"
+		writeIn(t, dir, root, readFile(t, filepath.Join(dir, root))+"- ../../"+folder+"\n")
+	}
+}
+
+// TestUnitsEqualWhole checks the head of a pull request with a checker
+// that checked the commit before it (and keeps it as units) and with a
+// fresh checker that loads everything, and wants the same report from
+// both, for every kind of change; and wants the head assembled from the
+// units exactly where that is sure to find what the whole load finds.
+func TestUnitsEqualWhole(t *testing.T) {
+	ctx := context.Background()
+	base := unitsRepo(t)
+	cases := []struct {
+		name   string
+		change func(t *testing.T, head string)
+		units  bool // assembled from the commit before
+		want   func(t *testing.T, rep *Report)
+	}{
+		{"request added", func(t *testing.T, head string) {
+			addRequest(t, head, "dev", "team-3", "new-app", true)
+		}, true, func(t *testing.T, rep *Report) {
+			if rep.Change.Added != 1 {
+				t.Errorf("change %+v, want one added", rep.Change)
+			}
+		}},
+		{"request changed", func(t *testing.T, head string) {
+			writeIn(t, head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "2.0"))
+		}, true, func(t *testing.T, rep *Report) {
+			if rep.Change.Changed != 1 {
+				t.Errorf("change %+v, want one changed", rep.Change)
+			}
+		}},
+		{"request changed to be denied", func(t *testing.T, head string) {
+			writeIn(t, head, "requests/dev/team-2/app-2/deployment.yaml",
+				strings.Replace(synthDeployment("app-2", "team-2", "2.0"), "runAsNonRoot: true", "runAsNonRoot: false", 1))
+		}, true, func(t *testing.T, rep *Report) {
+			if len(rep.Violations) == 0 {
+				t.Errorf("violations %v, want a finding", rep.Violations)
+			}
+		}},
+		{"request removed", func(t *testing.T, head string) {
+			if err := os.RemoveAll(filepath.Join(head, "requests/dev/team-4/app-4")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(head, "requests/dev/team-4/app-4.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			editIn(t, head, "environments/dev/kustomization.yaml", "- ../../requests/dev/team-4/app-4\n", "")
+		}, true, func(t *testing.T, rep *Report) {
+			if rep.Change.Removed != 2 {
+				t.Errorf("change %+v, want two removed", rep.Change)
+			}
+		}},
+		{"record names another owner", func(t *testing.T, head string) {
+			editIn(t, head, "requests/dev/team-2/app-2.yaml", "owner: platform", "owner: intruder")
+		}, true, func(t *testing.T, rep *Report) {
+			if rep.Passed {
+				t.Errorf("a request owned by a team gitvend.yaml does not declare passed: %v", rep.Violations)
+			}
+		}},
+		{"file added to a request folder", func(t *testing.T, head string) {
+			writeIn(t, head, "requests/dev/team-0/app-0/notes.yaml", "not: listed\n")
+		}, true, nil},
+		{"file that holds nothing, outside the builds", func(t *testing.T, head string) {
+			writeIn(t, head, "README.md", "# infra\n")
+			writeIn(t, head, ".github/workflows/x.yaml", "on: push\n")
+			writeIn(t, head, "docs/note.yaml", "# only a comment\n")
+		}, true, nil},
+		{"object outside the builds", func(t *testing.T, head string) {
+			writeIn(t, head, "requests/dev/team-1/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-1}\ndata: {a: b}\n")
+		}, false, func(t *testing.T, rep *Report) {
+			if rep.Change.Added != 1 {
+				t.Errorf("change %+v, want the loose object added", rep.Change)
+			}
+		}},
+		{"request folder no root lists", func(t *testing.T, head string) {
+			addRequest(t, head, "dev", "team-3", "orphan", false)
+		}, false, nil},
+		{"hand-written file in a root", func(t *testing.T, head string) {
+			writeIn(t, head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
+			editIn(t, head, "environments/prod/kustomization.yaml", "resources:\n", "resources:\n- extra.yaml\n")
+		}, false, nil},
+		{"object of another request again", func(t *testing.T, head string) {
+			addRequest(t, head, "dev", "team-0", "copy", true)
+			writeIn(t, head, "requests/dev/team-0/copy/deployment.yaml", synthDeployment("app-0", "team-0", "1.0"))
+		}, false, func(t *testing.T, rep *Report) {
+			if len(rep.Errors) == 0 {
+				t.Errorf("no error for an object built twice in one environment")
+			}
+		}},
+		{"request folder reads another", func(t *testing.T, head string) {
+			addRequest(t, head, "dev", "team-3", "borrow", true)
+			writeIn(t, head, "requests/dev/team-3/borrow/kustomization.yaml", "resources:\n- deployment.yaml\n- ../../team-0/app-0/service.yaml\n")
+		}, false, nil},
+		{"folder dropped from a root but kept", func(t *testing.T, head string) {
+			editIn(t, head, "environments/dev/kustomization.yaml", "- ../../requests/dev/team-4/app-4\n", "")
+		}, false, nil},
+		{"broken manifest in a new request", func(t *testing.T, head string) {
+			addRequest(t, head, "prod", "team-1", "broken", true)
+			writeIn(t, head, "requests/prod/team-1/broken/deployment.yaml", "kind: [\n")
+		}, false, func(t *testing.T, rep *Report) {
+			if rep.Passed || len(rep.Errors) == 0 {
+				t.Errorf("a broken manifest passed: %+v", rep.Errors)
+			}
+		}},
+		{"request folder with a patch", func(t *testing.T, head string) {
+			addRequest(t, head, "prod", "team-1", "patched", true)
+			writeIn(t, head, "requests/prod/team-1/patched/kustomization.yaml", "resources:\n- deployment.yaml\n"+
+				"patches:\n- patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 5\n  target: {kind: Deployment}\n")
+		}, true, nil},
+		{"gitvend.yaml changed", func(t *testing.T, head string) {
+			writeIn(t, head, "gitvend.yaml", readFile(t, filepath.Join(head, "gitvend.yaml"))+"budgets:\n- owner: platform\n  monthly: 1\n")
+		}, false, nil},
+		{"environment root no longer only lists", func(t *testing.T, head string) {
+			editIn(t, head, "environments/dev/kustomization.yaml", "resources:\n", "namePrefix: x-\nresources:\n")
+		}, false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			head := t.TempDir()
+			if err := copyTree(base, head); err != nil {
+				t.Fatal(err)
+			}
+			tc.change(t, head)
+			fresh, err := New(ctx, base, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err := fresh.For(head).Check(ctx, []string{head}, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			caching := fresh.KeepingCommits().For(base).CachingBases()
+			if _, err := caching.For(base).WithStamps(stamptest.Of(t, base)).Check(ctx, []string{base}, base); err != nil {
+				t.Fatal(err)
+			}
+			if caching.trees.latest() == nil {
+				t.Fatal("the base was not kept as units")
+			}
+			got, err := caching.For(head).WithStamps(stamptest.Of(t, head)).Check(ctx, []string{head}, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := reportJSON(t, whole), reportJSON(t, got); !bytes.Equal(a, b) {
+				t.Errorf("report differs from the whole load's:\nwhole: %s\nunits: %s", a, b)
+			}
+			if units := caching.trees.revised == 1; units != tc.units {
+				t.Errorf("assembled from the commit before: %v, want %v", units, tc.units)
+			}
+			if tc.want != nil {
+				tc.want(t, got)
+			}
+		})
+	}
+}
+
+// TestUnitsChain checks a run of pull requests on one base, each head
+// assembled from the one checked before it (a sibling, not its base), and
+// the base moving on, and wants every report to be the whole load's.
+func TestUnitsChain(t *testing.T) {
+	ctx := context.Background()
+	base := unitsRepo(t)
+	fresh, err := New(ctx, base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caching := fresh.KeepingCommits().For(base).CachingBases()
+	if _, err := caching.For(base).WithStamps(stamptest.Of(t, base)).Check(ctx, []string{base}, base); err != nil {
+		t.Fatal(err)
+	}
+	steps := []func(t *testing.T, head string){
+		func(t *testing.T, head string) { addRequest(t, head, "dev", "team-1", "first", true) },
+		func(t *testing.T, head string) { addRequest(t, head, "dev", "team-2", "second", true) },
+		func(t *testing.T, head string) {
+			addRequest(t, head, "prod", "team-2", "third", true)
+			editIn(t, head, "requests/dev/team-0/app-0.yaml", "owner: platform", "owner: nobody")
+		},
+		func(t *testing.T, head string) {
+			writeIn(t, head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "3.0"))
+		},
+	}
+	for i, step := range steps {
+		head := t.TempDir()
+		if err := copyTree(base, head); err != nil {
+			t.Fatal(err)
+		}
+		step(t, head)
+		whole, err := fresh.For(head).Check(ctx, []string{head}, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := caching.For(head).WithStamps(stamptest.Of(t, head)).Check(ctx, []string{head}, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := reportJSON(t, whole), reportJSON(t, got); !bytes.Equal(a, b) {
+			t.Errorf("step %d: report differs from the whole load's:\nwhole: %s\nunits: %s", i, a, b)
+		}
+		if caching.trees.revised != i+1 {
+			t.Errorf("step %d: %d heads assembled from the one before, want %d", i, caching.trees.revised, i+1)
+		}
+	}
+}
