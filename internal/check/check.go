@@ -258,24 +258,26 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		}
 	}
 	var (
-		objs    []manifest.Object
-		loadErr error
-		rev     *revision
-		asm     *assembly
+		subjects []policy.Subject
+		loadErr  error
+		rev      *revision
+		asm      *assembly
 	)
 	wholeRepo := len(outside) == 0 && len(inside) == 1 && inside[0] == "."
 	if prev := c.trees.latest(); prev != nil && wholeRepo {
 		rev, _ = c.revise(ctx, prev)
 	}
 	if rev != nil {
-		objs = rev.objs
+		subjects = rev.subjects
 	} else {
 		if _, ok := c.judgeable(); ok && wholeRepo {
 			asm = &assembly{}
 		}
+		var objs []manifest.Object
 		objs, loadErr = c.load(ctx, c.repoDir, c.stamps, inside, outside, asm)
+		subjects = toJudge(objs)
 	}
-	rep := &Report{Violations: []policy.Violation{}, Objects: len(objs)}
+	rep := &Report{Violations: []policy.Violation{}, Objects: len(subjects)}
 	for _, e := range field.All(loadErr) {
 		msg := e.Msg
 		if e.Field != "" {
@@ -294,11 +296,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		}
 		b = &est
 	}
-	var pre []policy.Subject
-	if rev != nil {
-		pre = rev.pre
-	}
-	rep, subjects, err := c.judgeObjects(ctx, objs, rep, b, pre)
+	rep, err := c.judgeObjects(ctx, subjects, rep, b)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +305,7 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	switch {
 	case len(rep.Errors) > 0:
 	case rev != nil:
-		c.trees.add(rev.fill(subjects), true)
+		c.trees.add(rev.fill(), true)
 	case asm != nil:
 		if jt := c.record(ctx, asm, subjects); jt != nil {
 			c.trees.add(jt, false)
@@ -316,29 +314,35 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	return rep, nil
 }
 
-// judgeObjects checks the objects loaded into rep against the base b
-// (nil for none): their cost, budgets and quotas, what they change and
-// the policies. Files of objs are made relative to the repository, but
-// for the objects pre gives the subject of (pre[i].Object not nil): those
-// are the same as an earlier check's, already relative, worked out then.
-// It returns the subjects judged, each with what the local policies found.
-func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep *Report, b *base, pre []policy.Subject) (*Report, []policy.Subject, error) {
+// toJudge makes the subjects of objs for judgeObjects to work out.
+func toJudge(objs []manifest.Object) []policy.Subject {
 	subjects := make([]policy.Subject, len(objs))
-	items := make([]cost.Item, len(objs))
+	for i := range objs {
+		subjects[i].Object = &objs[i]
+	}
+	return subjects
+}
+
+// judgeObjects checks the objects of subjects, loaded into rep, against
+// the base b (nil for none): their cost, budgets and quotas, what they
+// change and the policies. A subject without a Digest is worked out: its
+// object's file made relative to the repository, its context and digest
+// found; one with a Digest is the same as in an earlier check, which
+// worked it out. Every subject is left with what the local policies
+// found about it (Local).
+func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base) (*Report, error) {
+	items := make([]cost.Item, len(subjects))
 	own := c.owners()
 	defer own.close()
 	toRel := c.relativizer()
-	head := make([]placed, len(objs))
+	head := make([]placed, len(subjects))
 	envs := map[string]bool{}
 	lastEnv := ""
-	for i := range objs {
-		o := &objs[i]
-		if pre != nil && pre[i].Object != nil {
-			subjects[i] = pre[i]
-			o = pre[i].Object
-		} else {
+	for i := range subjects {
+		o := subjects[i].Object
+		if subjects[i].Digest == "" {
 			o.File = toRel(o.File)
-			subjects[i] = policy.Subject{Object: o, Context: own.context(o), Digest: o.Digest()}
+			subjects[i].Context, subjects[i].Digest = own.context(o), o.Digest()
 		}
 		env := subjects[i].Context.Environment
 		head[i] = placed{placeIDOf(env, o.ID), subjects[i].Digest}
@@ -393,7 +397,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	if b != nil && b.quotas != nil {
 		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items, hint) }
 	}
-	in.Quotas, rep.Notices = quotaInput(measure, objs, items, baseUse, rep.Notices)
+	in.Quotas, rep.Notices = quotaInput(measure, items, baseUse, rep.Notices)
 	for _, b := range budgets {
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})
@@ -407,7 +411,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 		res, err = c.evaluator().Evaluate(ctx, in)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	if len(locals) == len(subjects) {
 		for i := range subjects {
@@ -420,7 +424,7 @@ func (c *Checker) judgeObjects(ctx context.Context, objs []manifest.Object, rep 
 	c.locate(rep.Violations, budgets, est.Objects, where)
 	c.locate(rep.Excepted, budgets, est.Objects, where)
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
-	return rep, subjects, nil
+	return rep, nil
 }
 
 // rel makes a file path relative to the repository, slash-separated, when

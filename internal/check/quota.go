@@ -6,7 +6,6 @@ import (
 	"gopkg.in/inf.v0"
 
 	"github.com/gitvend/gitvend/internal/cost"
-	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/policy"
 	"github.com/gitvend/gitvend/internal/quota"
 )
@@ -24,10 +23,10 @@ func quotaItems(items []cost.Item) []quota.Item {
 // namespace (as measure adds them up), after the change and, with a base (baseUse not nil), before
 // it. Quotas and hard values gitvend does not judge become notices at the
 // quota. A head without quotas is not measured.
-func quotaInput(measure func([]quota.Item) quota.Usage, objs []manifest.Object, items []cost.Item, baseUse quota.Usage, notices []Problem) ([]policy.QuotaInput, []Problem) {
+func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseUse quota.Usage, notices []Problem) ([]policy.QuotaInput, []Problem) {
 	hasQuota := false
-	for i := range objs {
-		if objs[i].Group() == "" && objs[i].Kind == "ResourceQuota" {
+	for i := range items {
+		if o := items[i].Object; o.Kind == "ResourceQuota" && o.Group() == "" {
 			hasQuota = true
 			break
 		}
@@ -38,7 +37,7 @@ func quotaInput(measure func([]quota.Item) quota.Usage, objs []manifest.Object, 
 	head := quotaItems(items)
 	var out []policy.QuotaInput
 	for _, q := range quota.Judge(head, measure(head), baseUse) {
-		o := &objs[q.Subject]
+		o := items[q.Subject].Object
 		for _, why := range q.Skipped {
 			notices = append(notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
 				"ResourceQuota %s in %s is not judged in full: %s", q.Name, q.Namespace, why)})

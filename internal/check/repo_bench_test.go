@@ -194,7 +194,7 @@ func BenchmarkPRJudge(b *testing.B) {
 				c := fresh.CachingBases()
 				baseObjs := synthObjects(b, n, "1.0")
 				bs := c.baseOf(baseObjs)
-				if _, _, err := c.judgeObjects(ctx, baseObjs, &Report{Violations: []policy.Violation{}}, &bs, nil); err != nil {
+				if _, err := c.judgeObjects(ctx, toJudge(baseObjs), &Report{Violations: []policy.Violation{}}, &bs); err != nil {
 					b.Fatal(err)
 				}
 				i := 0
@@ -202,7 +202,7 @@ func BenchmarkPRJudge(b *testing.B) {
 					b.StopTimer()
 					i++
 					version := fmt.Sprintf("1.%d", i) // a Deployment the memo has not seen
-					objs := synthObjects(b, n, version)
+					subjects := toJudge(synthObjects(b, n, version))
 					judgeWith := c
 					if mode == "cold" {
 						e, err := policy.New(ctx, policy.Options{Settings: c.cfg.Policy})
@@ -212,7 +212,7 @@ func BenchmarkPRJudge(b *testing.B) {
 						judgeWith = NewWith(dir, c.cfg, e)
 					}
 					b.StartTimer()
-					rep, _, err := judgeWith.judgeObjects(ctx, objs, &Report{Violations: []policy.Violation{}}, &bs, nil)
+					rep, err := judgeWith.judgeObjects(ctx, subjects, &Report{Violations: []policy.Violation{}}, &bs)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -306,14 +306,13 @@ func keepUnit(folder string, subjects []policy.Subject) *unit {
 	return u
 }
 
-// revision is a commit assembled from an earlier one: its objects, the
-// subjects of those it keeps (Object nil for the others), and its units,
-// whose new ones get their subjects once judged (fill).
+// revision is a commit assembled from an earlier one: the subjects of
+// its objects (those of new units to be worked out: no Digest), and its
+// units, whose new ones get their subjects once judged (fill).
 type revision struct {
-	objs  []manifest.Object
-	pre   []policy.Subject
-	tree  *judgedTree
-	fresh []freshUnit
+	subjects []policy.Subject
+	tree     *judgedTree
+	fresh    []freshUnit
 }
 
 // freshUnit is a unit built for the revision, at its place among objs.
@@ -322,12 +321,11 @@ type freshUnit struct {
 	at int
 }
 
-// fill gives the revision's new units the subjects judged for them and
-// returns the tree to keep.
-func (r *revision) fill(subjects []policy.Subject) *judgedTree {
+// fill gives the revision's new units the subjects judged for them
+// (which point at the units' own objects) and returns the tree to keep.
+func (r *revision) fill() *judgedTree {
 	for _, f := range r.fresh {
-		kept := keepUnit(f.u.folder, subjects[f.at:f.at+len(f.u.objs)])
-		f.u.objs, f.u.subj = kept.objs, kept.subj
+		f.u.subj = slices.Clone(r.subjects[f.at : f.at+len(f.u.objs)])
 	}
 	return r.tree
 }
@@ -355,7 +353,8 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 	if repo.Charge(prev.counts) != nil {
 		return nil, false
 	}
-	rv := &reviser{prev: prev, head: s, repo: repo, toRel: c.relativizer(), roots: map[string]int{}, touched: make([]map[string]bool, len(prev.envs))}
+	rv := &reviser{prev: prev, head: s, repo: repo, toRel: c.relativizer(), roots: map[string]int{},
+		touched: make([]map[string]bool, len(prev.envs)), built: map[*unit]bool{}}
 	for i, eu := range prev.envs {
 		rv.roots[eu.kfile] = i
 		rv.touched[i] = map[string]bool{}
@@ -364,19 +363,36 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 		return nil, false
 	}
 	next := &judgedTree{commit: s.Commit(), stamps: s, config: prev.config, rest: prev.rest, restFiles: prev.restFiles}
-	out := &revision{tree: next}
 	for i, eu := range prev.envs {
-		neu, ok := rv.environment(i, eu, out)
+		neu, ok := rv.environment(i, eu)
 		if !ok {
 			return nil, false
 		}
 		next.envs = append(next.envs, neu)
 	}
-	out.objs = append(out.objs, prev.rest.objs...)
-	out.pre = append(out.pre, prev.rest.subj...)
 	if repo.Err() != nil {
 		return nil, false
 	}
+	// The subjects in the order of the whole load: environment by
+	// environment, unit by unit, then the rest.
+	n := len(prev.rest.subj)
+	for _, eu := range next.envs {
+		for _, u := range eu.units {
+			n += len(u.objs)
+		}
+	}
+	out := &revision{tree: next, subjects: make([]policy.Subject, 0, n)}
+	for _, eu := range next.envs {
+		for _, u := range eu.units {
+			if rv.built[u] {
+				out.fresh = append(out.fresh, freshUnit{u: u, at: len(out.subjects)})
+				out.subjects = append(out.subjects, toJudge(u.objs)...)
+				continue
+			}
+			out.subjects = append(out.subjects, u.subj...)
+		}
+	}
+	out.subjects = append(out.subjects, prev.rest.subj...)
 	next.counts = repo.Counted()
 	return out, true
 }
@@ -395,6 +411,8 @@ type reviser struct {
 	added   map[string]bool
 	// touched holds, by environment, the units whose files changed.
 	touched []map[string]bool
+	// built are the units built anew, whose subjects are to be judged.
+	built map[*unit]bool
 }
 
 // classify sorts the changed files: roots read again, units touched, and
@@ -579,14 +597,10 @@ func (rv *reviser) recordChanged(p string) bool {
 }
 
 // environment assembles environment i from its kept units and builds the
-// new ones, appending to out; false when it cannot.
-func (rv *reviser) environment(i int, eu *envUnits, out *revision) (*envUnits, bool) {
+// new ones (without subjects until judged); false when it cannot.
+func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 	folders, listed := rv.entries[i]
 	if !listed && len(rv.touched[i]) == 0 {
-		for _, u := range eu.units {
-			out.objs = append(out.objs, u.objs...)
-			out.pre = append(out.pre, u.subj...)
-		}
 		return eu, true
 	}
 	if !listed {
@@ -626,8 +640,6 @@ func (rv *reviser) environment(i int, eu *envUnits, out *revision) (*envUnits, b
 		next.folder[f] = k
 		if u, ok := keep(f); ok {
 			next.units = append(next.units, u)
-			out.objs = append(out.objs, u.objs...)
-			out.pre = append(out.pre, u.subj...)
 			continue
 		}
 		u, ok := rv.build(f)
@@ -640,10 +652,8 @@ func (rv *reviser) environment(i int, eu *envUnits, out *revision) (*envUnits, b
 			}
 			next.ids[o.ID] = f
 		}
-		out.fresh = append(out.fresh, freshUnit{u: u, at: len(out.objs)})
+		rv.built[u] = true
 		next.units = append(next.units, u)
-		out.objs = append(out.objs, u.objs...)
-		out.pre = append(out.pre, make([]policy.Subject, len(u.objs))...)
 	}
 	return next, true
 }

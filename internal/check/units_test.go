@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ func unitsRepo(t *testing.T) string {
 }
 
 // writeIn writes data to the file rel of dir, making its folders.
-func writeIn(t *testing.T, dir, rel, data string) {
+func writeIn(t testing.TB, dir, rel, data string) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -34,7 +35,7 @@ func writeIn(t *testing.T, dir, rel, data string) {
 }
 
 // editIn replaces old with new in the file rel of dir, which must hold it.
-func editIn(t *testing.T, dir, rel, old, new string) {
+func editIn(t testing.TB, dir, rel, old, new string) {
 	t.Helper()
 	data := readFile(t, filepath.Join(dir, filepath.FromSlash(rel)))
 	if !strings.Contains(data, old) {
@@ -45,7 +46,7 @@ func editIn(t *testing.T, dir, rel, old, new string) {
 
 // addRequest renders a request folder and its record into dir, and lists
 // the folder in its environment's root when listed.
-func addRequest(t *testing.T, dir, env, ns, name string, listed bool) {
+func addRequest(t testing.TB, dir, env, ns, name string, listed bool) {
 	t.Helper()
 	folder := "requests/" + env + "/" + ns + "/" + name
 	writeIn(t, dir, folder+".yaml", "apiVersion: gitvend.dev/v1alpha1\nkind: Request\nmetadata:\n  name: "+name+
@@ -255,5 +256,45 @@ func TestUnitsChain(t *testing.T) {
 		if caching.trees.revised != i+1 {
 			t.Errorf("step %d: %d heads assembled from the one before, want %d", i, caching.trees.revised, i+1)
 		}
+	}
+}
+
+// BenchmarkUnitsCheck checks pull request heads of a repository of 5,000
+// requests one after the other, each a request added to the base: every
+// head is assembled from the one checked before, as the App checks the
+// pull requests of one base.
+func BenchmarkUnitsCheck(b *testing.B) {
+	ctx := context.Background()
+	base := b.TempDir()
+	writeRepo(b, base, 5000)
+	heads := make([]string, 2)
+	stamps := make([]*stamptest.Stamps, 2)
+	for i := range heads {
+		heads[i] = b.TempDir()
+		if err := copyTree(base, heads[i]); err != nil {
+			b.Fatal(err)
+		}
+		addRequest(b, heads[i], "dev", "team-3", fmt.Sprintf("bench-%d", i), true)
+		stamps[i] = stamptest.Of(b, heads[i])
+	}
+	fresh, err := New(ctx, base, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	caching := fresh.KeepingCommits().For(base).CachingBases()
+	if _, err := caching.For(base).WithStamps(stamptest.Of(b, base)).Check(ctx, []string{base}, base); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		h := i % 2
+		i++
+		rep, err := caching.For(heads[h]).WithStamps(stamps[h]).Check(ctx, []string{heads[h]}, base)
+		if err != nil || rep.Change.Added != 1 {
+			b.Fatalf("check: %v, change %+v", err, rep.Change)
+		}
+	}
+	if caching.trees.revised != i {
+		b.Fatalf("%d of %d heads assembled from the one before", caching.trees.revised, i)
 	}
 }

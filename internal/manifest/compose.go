@@ -362,6 +362,73 @@ func plainMetadata(content map[string]any) bool {
 // aggregated returns the resources of a kustomization that only
 // aggregates local paths, or errNotComposable.
 func aggregated(data []byte) ([]string, error) {
+	if out, ok := aggregatedLines(data); ok {
+		return out, nil
+	}
+	return aggregatedYAML(data)
+}
+
+// aggregatedLines reads, line by line, the kustomization gitvend writes
+// for an environment's root: apiVersion, kind and resources, each once,
+// every resource a path of letters, digits and ./_- with a slash in it on
+// a line "- path" at one indent. Such a path is a plain string in every
+// YAML schema; ok is false for anything else, which aggregatedYAML reads.
+// Both give the same paths where this one answers: a root of thousands of
+// requests is read here in a fraction of the time.
+func aggregatedLines(data []byte) (resources []string, ok bool) {
+	text, complete := strings.CutSuffix(string(data), "\n")
+	if !complete {
+		return nil, false
+	}
+	var seenAPI, seenKind, seenResources, listing bool
+	indent := -1
+	for line := range strings.SplitSeq(text, "\n") {
+		switch {
+		case line == "apiVersion: "+kustomizationAPIVersion && !seenAPI:
+			seenAPI, listing = true, false
+		case line == "kind: "+kustomizationKind && !seenKind:
+			seenKind, listing = true, false
+		case line == "resources:" && !seenResources:
+			seenResources, listing = true, true
+		case listing:
+			item := strings.TrimLeft(line, " ")
+			if at := len(line) - len(item); indent < 0 {
+				indent = at
+			} else if at != indent {
+				return nil, false
+			}
+			p, isItem := strings.CutPrefix(item, "- ")
+			if !isItem || !plainPath(p) || isRemote(p) || filepath.IsAbs(p) {
+				return nil, false
+			}
+			resources = append(resources, p)
+		default:
+			return nil, false
+		}
+	}
+	if len(resources) == 0 {
+		return nil, false
+	}
+	return resources, true
+}
+
+// plainPath tells whether p is a path of letters, digits and ./_- with a
+// slash in it, not starting with a dash.
+func plainPath(p string) bool {
+	if p == "" || p[0] == '-' || !strings.Contains(p, "/") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '/' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// aggregatedYAML is aggregated for any kustomization, read as YAML.
+func aggregatedYAML(data []byte) ([]string, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -662,6 +663,60 @@ func BenchmarkBuild(b *testing.B) {
 					tree.Close()
 				}
 			})
+		}
+	}
+}
+
+// TestAggregatedLinesAsYAML reads kustomizations line by line and as
+// YAML, and wants the same resources wherever the line reader answers,
+// and an answer for the roots gitvend writes.
+func TestAggregatedLinesAsYAML(t *testing.T) {
+	gitvend := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../requests/dev/ns/a\n  - ../../requests/dev/ns/b_2.x\n"
+	cases := map[string]bool{ // the text, and whether the line reader must answer
+		gitvend:                         true,
+		"resources:\n- ../a/b\n- c/d\n": true,
+		"kind: Kustomization\nresources:\n    - x/y\napiVersion: kustomize.config.k8s.io/v1beta1\n": true,
+		"resources:\n- a/b\n  - c/d\n":                     false, // two indents
+		"resources:\n- a/b\n\n- c/d\n":                     false,
+		"resources:\n- a/b # note\n":                       false,
+		"resources:\n- 'a/b'\n":                            false,
+		"resources:\n- \"a/b\"\n":                          false,
+		"resources:\n- a\n":                                false, // no slash
+		"resources:\n- true\n":                             false,
+		"resources:\n- github.com/acme/repo\n":             false,
+		"resources:\n- /abs/path\n":                        false,
+		"resources:\n- a/*\n":                              false,
+		"resources:\n- -a/b\n":                             false,
+		"resources:\n":                                     false,
+		"resources:\n- a/b":                                false, // no last newline
+		"resources:\n- a/b\r\n":                            false,
+		"resources:\n- a/b\nresources:\n- c/d\n":           false,
+		"namePrefix: x-\nresources:\n- a/b\n":              false,
+		"kind: Component\nresources:\n- a/b\n":             false,
+		"apiVersion: v1\nresources:\n- a/b\n":              false,
+		"resources:\n- a/b\n---\nresources:\n- c/d\n":      false,
+		"resources: &r\n- a/b\n":                           false,
+		"resources:\n- a/b\n- ./c/d/../e\n- x.y/z-1/w_2\n": true,
+		"resources:\n  - a/b\n  -  c/d\n":                  false,
+		"resources:\n- a/b\nkind: Kustomization\n":         true,
+		"resources:\n- a/b\nkind: Kustomization\n- c/d\n":  false,
+		"apiVersion: kustomize.config.k8s.io/v1beta1\napiVersion: kustomize.config.k8s.io/v1beta1\nresources:\n- a/b\n": false,
+	}
+	for text, answers := range cases {
+		got, ok := aggregatedLines([]byte(text))
+		if ok != answers {
+			t.Errorf("%q: line reader answers %v, want %v", text, ok, answers)
+		}
+		if !ok {
+			continue
+		}
+		want, err := aggregatedYAML([]byte(text))
+		if err != nil {
+			t.Errorf("%q: lines give %q, YAML no aggregation: %v", text, got, err)
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: lines give %q, YAML %q", text, got, want)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,28 @@ func TestDigestFollowsContent(t *testing.T) {
 	r.Content = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "b"}}
 	if got := r.Digest(); got != want(r.Content) || got == o.Digest() {
 		t.Fatalf("Digest after Content was replaced = %s, want %s", got, want(r.Content))
+	}
+}
+
+// TestScopeOfEveryKind asks Scope about every built-in kind, in its
+// group, another group and the core group, and wants what the lists say.
+func TestScopeOfEveryKind(t *testing.T) {
+	for set, want := range map[*map[string]bool]bool{&clusterScoped: false, &namespaced: true} {
+		for gk := range *set {
+			kind, group, _ := strings.Cut(gk, ".")
+			apiVersion := "v1"
+			if group != "" {
+				apiVersion = group + "/v1"
+			}
+			if ns, known := Scope(ID{APIVersion: apiVersion, Kind: kind}); !known || ns != want {
+				t.Errorf("%s: namespaced %v known %v, want namespaced %v", gk, ns, known, want)
+			}
+			if _, known := Scope(ID{APIVersion: "example.com/v1", Kind: kind}); known {
+				t.Errorf("%s in example.com is known", kind)
+			}
+		}
+	}
+	if _, known := Scope(ID{APIVersion: "v1", Kind: "Widget"}); known {
+		t.Error("a core kind that does not exist is known")
 	}
 }

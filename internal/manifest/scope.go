@@ -66,15 +66,26 @@ var namespaced = map[string]bool{
 // outside Kubernetes' built-in API groups, such as custom resources, whose
 // scope only a cluster's discovery can tell.
 func Scope(id ID) (isNamespaced, known bool) {
-	gk := id.GroupKind()
-	if clusterScoped[gk] {
-		return false, true
-	}
-	if namespaced[gk] {
-		return true, true
-	}
-	return false, false
+	namespaced, known := scopes[groupKind{id.Group(), id.Kind}]
+	return namespaced, known
 }
+
+// groupKind is a kind and its API group, which a map looks up without
+// joining them.
+type groupKind struct{ group, kind string }
+
+// scopes holds every kind of clusterScoped and namespaced: true for the
+// namespaced ones.
+var scopes = func() map[groupKind]bool {
+	out := make(map[groupKind]bool, len(clusterScoped)+len(namespaced))
+	for set, isNamespaced := range map[*map[string]bool]bool{&clusterScoped: false, &namespaced: true} {
+		for gk := range *set {
+			kind, group, _ := strings.Cut(gk, ".")
+			out[groupKind{group, kind}] = isNamespaced
+		}
+	}
+	return out
+}()
 
 // BuiltinClusterScopedGroup returns the API group of the cluster-scoped
 // kind named kind in Kubernetes' built-in API groups ("" for the core
