@@ -218,3 +218,50 @@ func TestPropose(t *testing.T) {
 		t.Fatalf("unknown environment: %v", err)
 	}
 }
+
+// TestPlainEnvironmentRootAsYAML writes roots line by line and through
+// YAML and wants the same bytes wherever the lines answer, and an answer
+// for every root gitvend writes itself.
+func TestPlainEnvironmentRootAsYAML(t *testing.T) {
+	env := config.Environment{Name: "dev", Root: "environments/dev"}
+	dirs := []string{"requests/dev/ns-b/app", "requests/dev/ns-a/app", "requests/dev/ns-a/app-2"}
+	written, err := EnvironmentRoot(env, nil, dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		existing string
+		dirs     []string
+		answers  bool
+	}{
+		{"written by gitvend", string(written), append(dirs, "requests/dev/ns-c/new"), true},
+		{"a request taken out", string(written), dirs[1:], true},
+		{"hand-written entries kept first", plainRootHeader + "  - ../../shared/base\n  - ../../requests/dev/ns-a/app\n  - ./extra/config\n", dirs, true},
+		{"the last request taken out", plainRootHeader + "  - ../../requests/dev/ns-a/app\n", nil, false},
+		{"written with another indent", strings.ReplaceAll(string(written), "  - ", "- "), dirs, false},
+		{"a comment", string(written) + "# note\n", dirs, false},
+		{"another field", string(written) + "namePrefix: x-\n", dirs, false},
+		{"a quoted entry", plainRootHeader + "  - \"../../shared/base\"\n", dirs, false},
+		{"an entry without a slash", plainRootHeader + "  - extra.yaml\n", dirs, false},
+		{"no last newline", strings.TrimSuffix(string(written), "\n"), dirs, false},
+		{"empty", "", dirs, false},
+	}
+	for _, tc := range cases {
+		got, ok := plainEnvironmentRoot(env, []byte(tc.existing), tc.dirs)
+		if ok != tc.answers {
+			t.Errorf("%s: lines answer %v, want %v", tc.name, ok, tc.answers)
+		}
+		if !ok {
+			continue
+		}
+		// The round trip, with the line editor out of the way.
+		want, err := yamlEnvironmentRoot(env, []byte(tc.existing), tc.dirs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: lines write\n%s\nYAML writes\n%s", tc.name, got, want)
+		}
+	}
+}

@@ -398,7 +398,7 @@ func aggregatedLines(data []byte) (resources []string, ok bool) {
 				return nil, false
 			}
 			p, isItem := strings.CutPrefix(item, "- ")
-			if !isItem || !plainPath(p) || isRemote(p) || filepath.IsAbs(p) {
+			if !isItem || !PlainPath(p) || isRemote(p) || filepath.IsAbs(p) {
 				return nil, false
 			}
 			resources = append(resources, p)
@@ -412,9 +412,10 @@ func aggregatedLines(data []byte) (resources []string, ok bool) {
 	return resources, true
 }
 
-// plainPath tells whether p is a path of letters, digits and ./_- with a
-// slash in it, not starting with a dash.
-func plainPath(p string) bool {
+// PlainPath tells whether p is a path of letters, digits and ./_- with a
+// slash in it, not starting with a dash: a string YAML reads and writes
+// as it is, in every schema, without quotes.
+func PlainPath(p string) bool {
 	if p == "" || p[0] == '-' || !strings.Contains(p, "/") {
 		return false
 	}
