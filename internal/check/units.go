@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -67,7 +66,56 @@ type envUnits struct {
 	kfile  string         // the root's kustomization, relative
 	units  []*unit        // in the root's order
 	folder map[string]int // index into units by folder
-	ids    map[manifest.ID]string
+	// refs holds the folder each entry of the root, as written, names.
+	refs map[string]string
+	ids  *idLayer // the folder of the unit holding each object id
+}
+
+// idLayer maps object ids to the folder of the unit holding them, as the
+// layer below it does but for what it holds itself ("" for an id no
+// longer held), so that a revision adds and removes the ids of the units
+// it changes without copying those of the others.
+type idLayer struct {
+	ids   map[manifest.ID]string
+	below *idLayer
+	depth int
+}
+
+// maxIDLayers bounds the layers of ids, beyond which they are merged
+// into one.
+const maxIDLayers = 8
+
+// get returns the folder holding id.
+func (l *idLayer) get(id manifest.ID) (string, bool) {
+	for ; l != nil; l = l.below {
+		if f, ok := l.ids[id]; ok {
+			return f, f != ""
+		}
+	}
+	return "", false
+}
+
+// over returns an empty layer over l, or the ids of l merged into one
+// layer when l has too many below it.
+func (l *idLayer) over() *idLayer {
+	if l.depth < maxIDLayers {
+		return &idLayer{ids: map[manifest.ID]string{}, below: l, depth: l.depth + 1}
+	}
+	var layers []*idLayer
+	for x := l; x != nil; x = x.below {
+		layers = append(layers, x)
+	}
+	merged := make(map[manifest.ID]string, len(layers[len(layers)-1].ids))
+	for k := len(layers) - 1; k >= 0; k-- {
+		for id, f := range layers[k].ids {
+			if f == "" {
+				delete(merged, id)
+			} else {
+				merged[id] = f
+			}
+		}
+	}
+	return &idLayer{ids: merged}
 }
 
 // unit is one folder an environment's root lists, built on its own: its
@@ -202,7 +250,11 @@ func (c *Checker) record(ctx context.Context, asm *assembly, subjects []policy.S
 // folders apart from each other, a folder's build reads outside it, or an
 // object is not where its folder's turn puts it.
 func splitUnits(repo *manifest.Tree, s manifest.Stamps, env config.Environment, subjects []policy.Subject) (*envUnits, bool) {
-	kfile, folders, ok := rootEntries(repo, s, env)
+	kfile, raw, ok := rootList(repo, env)
+	if !ok {
+		return nil, false
+	}
+	folders, refs, ok := resolveEntries(s, env, raw)
 	if !ok {
 		return nil, false
 	}
@@ -211,7 +263,8 @@ func splitUnits(repo *manifest.Tree, s manifest.Stamps, env config.Environment, 
 			return nil, false
 		}
 	}
-	eu := &envUnits{env: env, kfile: kfile, folder: make(map[string]int, len(folders)), ids: make(map[manifest.ID]string, len(subjects))}
+	eu := &envUnits{env: env, kfile: kfile, folder: make(map[string]int, len(folders)), refs: refs,
+		ids: &idLayer{ids: make(map[manifest.ID]string, len(subjects))}}
 	u, from := 0, 0
 	flush := func(to int) {
 		eu.units = append(eu.units, keepUnit(folders[u], subjects[from:to]))
@@ -226,10 +279,10 @@ func splitUnits(repo *manifest.Tree, s manifest.Stamps, env config.Environment, 
 		if u == len(folders) {
 			return nil, false
 		}
-		if _, dup := eu.ids[sub.Object.ID]; dup {
+		if _, dup := eu.ids.ids[sub.Object.ID]; dup {
 			return nil, false
 		}
-		eu.ids[sub.Object.ID] = folders[u]
+		eu.ids.ids[sub.Object.ID] = folders[u]
 	}
 	for u < len(folders) {
 		flush(len(subjects))
@@ -237,10 +290,9 @@ func splitUnits(repo *manifest.Tree, s manifest.Stamps, env config.Environment, 
 	return eu, true
 }
 
-// rootEntries returns the kustomization of env's root and the folders it
-// lists, resolved against the repository; false unless it only lists
-// folders of the commit, none of them inside another.
-func rootEntries(repo *manifest.Tree, s manifest.Stamps, env config.Environment) (string, []string, bool) {
+// rootList returns the kustomization of env's root and the paths it
+// lists, as written; false unless it only lists paths.
+func rootList(repo *manifest.Tree, env config.Environment) (string, []string, bool) {
 	kfile, ok := repo.KustomizationFile(env.Root)
 	if !ok {
 		return "", nil, false
@@ -250,29 +302,40 @@ func rootEntries(repo *manifest.Tree, s manifest.Stamps, env config.Environment)
 		return "", nil, false
 	}
 	entries, ok := manifest.Aggregates(data)
-	if !ok {
-		return "", nil, false
-	}
-	root := path.Clean(env.Root)
+	return kfile, entries, ok
+}
+
+// resolve returns the folder of the repository the entry e of env's root
+// names; false when it leaves the repository.
+func resolve(env config.Environment, e string) (string, bool) {
+	f := path.Join(path.Clean(env.Root), e)
+	return f, f != "." && f != ".." && !strings.HasPrefix(f, "../")
+}
+
+// resolveEntries resolves the entries of env's root; false unless each
+// is a folder of the commit s describes, none of them inside another. It
+// returns the folders, and the folder of each entry as written.
+func resolveEntries(s manifest.Stamps, env config.Environment, entries []string) ([]string, map[string]string, bool) {
 	folders := make([]string, len(entries))
+	refs := make(map[string]string, len(entries))
 	for i, e := range entries {
-		f := path.Join(root, e)
-		if f == "." || f == ".." || strings.HasPrefix(f, "../") {
-			return "", nil, false
+		f, ok := resolve(env, e)
+		if !ok {
+			return nil, nil, false
 		}
 		if _, ok := s.Folder(f); !ok {
-			return "", nil, false
+			return nil, nil, false
 		}
-		folders[i] = f
+		folders[i], refs[e] = f, f
 	}
 	sorted := slices.Clone(folders)
 	slices.Sort(sorted)
 	for i := 1; i < len(sorted); i++ {
 		if sorted[i] == sorted[i-1] || under(sorted[i], sorted[i-1]) {
-			return "", nil, false
+			return nil, nil, false
 		}
 	}
-	return kfile, folders, true
+	return folders, refs, true
 }
 
 // selfContained tells whether the build of folder f reads nothing
@@ -408,6 +471,7 @@ type reviser struct {
 	// entries are the folders listed by the roots that changed, by
 	// environment; added those of them that are new.
 	entries map[int][]string
+	raw     map[int][]string // the same as written
 	added   map[string]bool
 	// touched holds, by environment, the units whose files changed.
 	touched []map[string]bool
@@ -418,7 +482,7 @@ type reviser struct {
 // classify sorts the changed files: roots read again, units touched, and
 // files read by no build, which must hold nothing the load would add.
 func (rv *reviser) classify(changed []string) bool {
-	rv.entries, rv.added = map[int][]string{}, map[string]bool{}
+	rv.entries, rv.raw, rv.added = map[int][]string{}, map[int][]string{}, map[string]bool{}
 	for _, p := range changed {
 		if p == config.RepoFile {
 			return false
@@ -427,21 +491,36 @@ func (rv *reviser) classify(changed []string) bool {
 		if !ok {
 			continue
 		}
-		_, folders, ok := rootEntries(rv.repo, rv.head, rv.prev.envs[i].env)
-		if !ok {
+		eu := rv.prev.envs[i]
+		kfile, raw, ok := rootList(rv.repo, eu.env)
+		if !ok || kfile != eu.kfile {
 			return false
 		}
-		rv.entries[i] = folders
-		for _, f := range folders {
-			if _, kept := rv.prev.envs[i].folder[f]; kept {
+		folders := make([]string, len(raw))
+		for k, e := range raw {
+			if f, known := eu.refs[e]; known {
+				folders[k] = f
 				continue
 			}
-			// A new unit is a folder no build and no walk read before.
+			f, ok := resolve(eu.env, e)
+			if !ok {
+				return false
+			}
+			folders[k] = f
+			if _, kept := eu.folder[f]; kept {
+				continue
+			}
+			// A new unit is a folder of the head no build and no walk
+			// read before, apart from every other.
+			if _, exists := rv.head.Folder(f); !exists {
+				return false
+			}
 			if _, existed := rv.prev.stamps.Folder(f); existed || rv.added[f] || rv.overlaps(f) {
 				return false
 			}
 			rv.added[f] = true
 		}
+		rv.entries[i], rv.raw[i] = folders, raw
 	}
 	for _, p := range changed {
 		if _, ok := rv.roots[p]; ok {
@@ -609,7 +688,13 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 			folders[k] = u.folder
 		}
 	}
-	next := &envUnits{env: eu.env, kfile: eu.kfile, folder: make(map[string]int, len(folders)), ids: maps.Clone(eu.ids)}
+	next := &envUnits{env: eu.env, kfile: eu.kfile, folder: make(map[string]int, len(folders)), refs: eu.refs, ids: eu.ids.over()}
+	if raw, ok := rv.raw[i]; ok {
+		next.refs = make(map[string]string, len(raw))
+		for k, e := range raw {
+			next.refs[e] = folders[k]
+		}
+	}
 	keep := func(f string) (*unit, bool) {
 		k, ok := eu.folder[f]
 		if !ok || rv.touched[i][f] {
@@ -619,6 +704,9 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 	}
 	listedNow := make(map[string]bool, len(folders))
 	for _, f := range folders {
+		if listedNow[f] {
+			return nil, false // a build of two copies fails, as the whole load says
+		}
 		listedNow[f] = true
 	}
 	for _, u := range eu.units {
@@ -633,7 +721,7 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 			}
 		}
 		for _, o := range u.objs {
-			delete(next.ids, o.ID)
+			next.ids.ids[o.ID] = ""
 		}
 	}
 	for k, f := range folders {
@@ -647,10 +735,10 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 			return nil, false
 		}
 		for _, o := range u.objs {
-			if _, dup := next.ids[o.ID]; dup {
+			if _, dup := next.ids.get(o.ID); dup {
 				return nil, false
 			}
-			next.ids[o.ID] = f
+			next.ids.ids[o.ID] = f
 		}
 		rv.built[u] = true
 		next.units = append(next.units, u)

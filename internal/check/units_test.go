@@ -149,6 +149,13 @@ func TestUnitsEqualWhole(t *testing.T) {
 			addRequest(t, head, "dev", "team-3", "borrow", true)
 			writeIn(t, head, "requests/dev/team-3/borrow/kustomization.yaml", "resources:\n- deployment.yaml\n- ../../team-0/app-0/service.yaml\n")
 		}, false, nil},
+		{"folder listed twice", func(t *testing.T, head string) {
+			editIn(t, head, "environments/dev/kustomization.yaml", "resources:\n", "resources:\n- ../../requests/dev/team-4/app-4/\n")
+		}, false, func(t *testing.T, rep *Report) {
+			if len(rep.Errors) == 0 {
+				t.Errorf("no error for a folder listed twice")
+			}
+		}},
 		{"folder dropped from a root but kept", func(t *testing.T, head string) {
 			editIn(t, head, "environments/dev/kustomization.yaml", "- ../../requests/dev/team-4/app-4\n", "")
 		}, false, nil},

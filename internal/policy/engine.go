@@ -264,9 +264,11 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 	if g.query == nil {
 		return nil, nil
 	}
-	keys := make([]memoKey, len(in.Subjects))
-	locals := make([]Local, len(in.Subjects))
-	known := make([]bool, len(in.Subjects))
+	out := make([]*Local, len(in.Subjects))
+	// Only the subjects without what they found are looked up: their
+	// index among the subjects and key.
+	var ask []int
+	var keys []memoKey
 	batch := map[memoKey]int{} // key to index in missing
 	// Subjects of one request come one after the other with one context:
 	// its key is written once for them.
@@ -280,7 +282,7 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 			return nil, fmt.Errorf("build policy input: subjects[%d]: object is missing", i)
 		}
 		if s.Local != nil && s.Local.engine == e.digest {
-			locals[i], known[i] = *s.Local, true
+			out[i] = s.Local
 			continue
 		}
 		content := s.Digest
@@ -290,21 +292,22 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 		if !sameContext(last, s.Context) || lastKey == "" {
 			last, lastKey = s.Context, contextKey(s.Context)
 		}
-		keys[i] = subjectKeyOf(e.digest, s, content, lastKey)
-		if fs, ok := e.memo.get(keys[i]); ok {
-			locals[i], known[i] = Local{engine: e.digest, findings: fs}, true
+		key := subjectKeyOf(e.digest, s, content, lastKey)
+		if fs, ok := e.memo.get(key); ok {
+			out[i] = &Local{engine: e.digest, findings: fs}
 			e.memo.hits++
 			continue
 		}
-		if _, queued := batch[keys[i]]; !queued {
-			batch[keys[i]] = len(missing)
+		ask, keys = append(ask, i), append(keys, key)
+		if _, queued := batch[key]; !queued {
+			batch[key] = len(missing)
 			missing = append(missing, s)
 			e.memo.misses++
 		}
 	}
 	e.memo.mu.Unlock()
-	fresh := make([][]memoFinding, len(missing))
 	if len(missing) > 0 {
+		fresh := make([][]memoFinding, len(missing))
 		found, err := e.eval(ctx, g, Input{Subjects: missing}, missing, len(missing))
 		if err != nil {
 			return nil, err
@@ -322,14 +325,12 @@ func (e *Engine) judgeLocal(ctx context.Context, in Input, add func(id string, f
 			e.memo.put(k, fresh[b])
 		}
 		e.memo.mu.Unlock()
-	}
-	out := make([]*Local, len(in.Subjects))
-	for i := range in.Subjects {
-		if !known[i] {
-			locals[i] = Local{engine: e.digest, findings: fresh[batch[keys[i]]]}
+		for a, i := range ask {
+			out[i] = &Local{engine: e.digest, findings: fresh[batch[keys[a]]]}
 		}
-		out[i] = &locals[i]
-		for _, f := range locals[i].findings {
+	}
+	for i, l := range out {
+		for _, f := range l.findings {
 			add(g.ids[f.policy], finding{subject: i, path: f.path, message: f.message})
 		}
 	}
