@@ -17,6 +17,11 @@ type Ledger struct {
 	entries []ledgerEntry // by the index of the item measured
 	hpas    map[target][]int
 	scaled  map[target]scaler
+	// byPlace and byWorkload hold the entries with a place, by place
+	// and by the workload they are, so that a revision visits the
+	// places and workloads it changes, not every entry.
+	byPlace    map[Place][]int
+	byWorkload map[target][]int
 }
 
 // ledgerEntry is what one item of a Ledger adds.
@@ -40,7 +45,7 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 	found := m.recall(items, scaled)
 	m.fill(items, scaled, found)
 	l := &Ledger{use: Usage{}, index: delta.NewIndex(len(items)), entries: make([]ledgerEntry, len(items)),
-		hpas: map[target][]int{}, scaled: scaled}
+		hpas: map[target][]int{}, scaled: scaled, byPlace: map[Place][]int{}, byWorkload: map[target][]int{}}
 	for i, it := range items {
 		o := it.Object
 		if o == nil {
@@ -55,6 +60,8 @@ func (m *Memo) Ledger(items []Item) *Ledger {
 		if p, ok := placeOf(it); ok {
 			e.placed, e.place, e.c = true, p, found[i]
 			found[i].apply(l.use.at(p))
+			l.byPlace[p] = append(l.byPlace[p], i)
+			l.byWorkload[e.workload] = append(l.byWorkload[e.workload], i)
 		}
 		l.entries[i] = e
 	}
@@ -101,15 +108,31 @@ func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
 			u[p] = use
 		}
 	}
-	for i, it := range items {
-		p, ok := placeOf(it)
-		if !ok || !r.touched[p] {
-			continue
+	// The head's items at each touched place, in the head's order: those
+	// the ledger holds unchanged and those new or changed.
+	byPlace := make(map[Place][]int, len(r.touched))
+	for p := range r.touched {
+		for _, at := range l.byPlace[p] {
+			if i := r.headAt[at]; i >= 0 && r.baseOf[i] == at {
+				byPlace[p] = append(byPlace[p], i)
+			}
 		}
-		if at := r.baseOf[i]; at >= 0 && !r.gone[at] {
-			l.entries[at].c.apply(u.at(p))
-		} else {
-			m.contributionOf(it, key(it, p, r.headScaled(p, it.Object))).apply(u.at(p))
+	}
+	for _, i := range r.fresh {
+		if p, ok := placeOf(items[i]); ok {
+			byPlace[p] = append(byPlace[p], i)
+		}
+	}
+	for p, idx := range byPlace {
+		slices.Sort(idx)
+		use := u.at(p)
+		for _, i := range idx {
+			if at := r.baseOf[i]; at >= 0 && !r.gone[at] {
+				l.entries[at].c.apply(use)
+			} else {
+				it := items[i]
+				m.contributionOf(it, key(it, p, r.headScaled(p, it.Object))).apply(use)
+			}
 		}
 	}
 	return u
@@ -177,10 +200,12 @@ func (r *quotaRevision) rescale(items []Item) {
 			r.scaled[t] = stronger(r.scaled, t, s)
 		}
 	}
-	for at, e := range l.entries {
-		if e.present && !r.gone[at] && e.placed && r.moved[e.workload] {
-			r.gone[at] = true
-			r.touched[e.place] = true
+	for t := range r.moved {
+		for _, at := range l.byWorkload[t] {
+			if !r.gone[at] {
+				r.gone[at] = true
+				r.touched[l.entries[at].place] = true
+			}
 		}
 	}
 }
