@@ -39,28 +39,46 @@ func indexPlaces(objs []placed) placeIndex {
 	return p
 }
 
+// unknownPlace marks a head object whose place in the base is not known.
+const unknownPlace = -2
+
 // compareObjects counts what head adds, changes and removes against base
 // by place, the last object read at a place counting for it, and returns
 // for each head object the index of the base object at its place (-1 for
-// none; nil when head reads a place twice).
-func compareObjects(base placeIndex, head []placed, envs int) (*Change, []int) {
+// none; nil when head reads a place twice) and the index of its place
+// among base's (-1 for none). known, when not nil, gives the latter for
+// the head objects a comparison with the same base found before
+// (unknownPlace for the others), which are not looked up again.
+func compareObjects(base placeIndex, head []placed, envs int, known []int32) (*Change, []int, []int32) {
 	ch := &Change{Environments: envs}
 	matched := make([]bool, len(base.digests))
 	added := map[placeID]bool{}
 	hint := make([]int, len(head))
+	places := make([]int32, len(head))
 	for i, h := range head {
-		at, ok := base.index[h.at]
+		var at int
+		var ok bool
+		if known != nil && known[i] != unknownPlace {
+			at = int(known[i])
+			ok = at >= 0
+		} else {
+			at, ok = base.index[h.at]
+		}
+		places[i] = -1
+		if ok {
+			places[i] = int32(at)
+		}
 		hint[i] = -1
 		switch {
 		case !ok:
 			if added[h.at] {
-				return compareIndexed(base, indexPlaces(head), envs), nil
+				return compareIndexed(base, indexPlaces(head), envs), nil, nil
 			}
 			added[h.at] = true
 			ch.Added++
 		case matched[at]:
 			// Two objects at one place: the last one counts.
-			return compareIndexed(base, indexPlaces(head), envs), nil
+			return compareIndexed(base, indexPlaces(head), envs), nil, nil
 		default:
 			matched[at] = true
 			hint[i] = base.items[at]
@@ -71,7 +89,7 @@ func compareObjects(base placeIndex, head []placed, envs int) (*Change, []int) {
 	}
 	ch.Total = len(head)
 	ch.Removed = len(base.digests) - (len(head) - ch.Added)
-	return ch, hint
+	return ch, hint, places
 }
 
 // compareIndexed is compareObjects of a head indexed by place.

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -28,10 +29,17 @@ func TestCompareObjectsCounts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := indexPlaces(base)
-			got, hint := compareObjects(b, c.head, 1)
+			got, hint, places := compareObjects(b, c.head, 1, nil)
 			for i, at := range hint {
 				if at >= 0 && base[at].at != c.head[i].at {
 					t.Errorf("head object %d hinted at base object %d, at another place", i, at)
+				}
+			}
+			// Told the places found, the comparison finds the same.
+			if places != nil {
+				again, hintAgain, _ := compareObjects(b, c.head, 1, places)
+				if *again != *got || !slices.Equal(hint, hintAgain) {
+					t.Errorf("told the places: %+v %v, want %+v %v", *again, hintAgain, *got, hint)
 				}
 			}
 			want := compareIndexed(b, indexPlaces(c.head), 1)

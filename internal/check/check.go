@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/errgroup"
@@ -114,6 +115,9 @@ type Checker struct {
 	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
 
+// baseIDs numbers the bases estimated (base.id).
+var baseIDs atomic.Uint64
+
 // costMemoSize is how many objects' estimates, and what they use of
 // quotas, a caching Checker remembers: the objects of a repository of
 // 10,000 requests, with room for its pull requests' changes.
@@ -133,6 +137,7 @@ type baseMemo struct {
 // of each object by place (see placeKey), and what each namespace uses of
 // the resources quotas limit.
 type base struct {
+	id      uint64 // names the base among those estimated, 0 for none
 	est     cost.Estimate
 	ledger  *cost.Ledger // of est, when the checker caches
 	objects placeIndex
@@ -296,10 +301,25 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 		}
 		b = &est
 	}
-	rep, err := c.judgeObjects(ctx, subjects, rep, b)
+	// The places in the base of the objects a check of the same base
+	// placed before.
+	var known []int32
+	var kept *judgedTree
+	if rev != nil {
+		kept = rev.tree
+	}
+	if kept != nil && b != nil && b.id != 0 {
+		known = kept.knownPlaces(b.id, len(subjects))
+	}
+	rep, places, err := c.judgeObjects(ctx, subjects, rep, b, known)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if kept != nil && places != nil && b != nil && b.id != 0 {
+			kept.keepPlaces(b.id, places)
+		}
+	}()
 	// A commit read without a problem is kept for the next check to
 	// start from.
 	switch {
@@ -307,8 +327,8 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	case rev != nil:
 		c.trees.add(rev.fill(), true)
 	case asm != nil:
-		if jt := c.record(ctx, asm, subjects); jt != nil {
-			c.trees.add(jt, false)
+		if kept = c.record(ctx, asm, subjects); kept != nil {
+			c.trees.add(kept, false)
 		}
 	}
 	return rep, nil
@@ -329,8 +349,10 @@ func toJudge(objs []manifest.Object) []policy.Subject {
 // object's file made relative to the repository, its context and digest
 // found; one with a Digest is the same as in an earlier check, which
 // worked it out. Every subject is left with what the local policies
-// found about it (Local).
-func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base) (*Report, error) {
+// found about it (Local). known, when not nil, tells compareObjects the
+// places in the base of objects compared with it before; the places of
+// all are returned for the next check (nil without a base).
+func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base, known []int32) (*Report, []int32, error) {
 	items := make([]cost.Item, len(subjects))
 	own := c.owners()
 	defer own.close()
@@ -358,8 +380,9 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	// hint names the base object at the place of each head object, for
 	// the ledgers to find without looking up.
 	var hint []int
+	var baseAt []int32
 	if b != nil {
-		rep.Change, hint = compareObjects(b.objects, head, len(envs))
+		rep.Change, hint, baseAt = compareObjects(b.objects, head, len(envs), known)
 	}
 	var est cost.Estimate
 	var change *cost.Change
@@ -411,7 +434,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 		res, err = c.evaluator().Evaluate(ctx, in)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("evaluate policies: %w", err)
+		return nil, nil, fmt.Errorf("evaluate policies: %w", err)
 	}
 	if len(locals) == len(subjects) {
 		for i := range subjects {
@@ -424,7 +447,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	c.locate(rep.Violations, budgets, est.Objects, where)
 	c.locate(rep.Excepted, budgets, est.Objects, where)
 	rep.Passed = !rep.Denied() && len(rep.Errors) == 0
-	return rep, nil
+	return rep, baseAt, nil
 }
 
 // rel makes a file path relative to the repository, slash-separated, when
@@ -707,7 +730,7 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 		items[i] = cost.Item{Object: o, Environment: env}
 		placedAt[i] = placed{placeIDOf(env, o.ID), o.Digest()}
 	}
-	b := base{objects: indexPlaces(placedAt)}
+	b := base{id: baseIDs.Add(1), objects: indexPlaces(placedAt)}
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()

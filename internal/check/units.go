@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -126,6 +127,56 @@ type unit struct {
 	folder string
 	objs   []manifest.Object
 	subj   []policy.Subject
+	// places caches where the objects lie in the base a check last
+	// compared them with (see compareObjects).
+	places atomic.Pointer[unitPlaces]
+}
+
+// unitPlaces are the places of a unit's objects among those of a base.
+type unitPlaces struct {
+	base uint64
+	at   []int32
+}
+
+// units calls fn with every unit of t, in the order of its objects, and
+// where its objects begin.
+func (t *judgedTree) units(fn func(u *unit, from int)) {
+	at := 0
+	for _, eu := range t.envs {
+		for _, u := range eu.units {
+			fn(u, at)
+			at += len(u.objs)
+		}
+	}
+	fn(t.rest, at)
+}
+
+// knownPlaces returns the places in base of the tree's n objects that
+// its units know (unknownPlace for the others).
+func (t *judgedTree) knownPlaces(base uint64, n int) []int32 {
+	known := make([]int32, n)
+	t.units(func(u *unit, from int) {
+		p := u.places.Load()
+		if p != nil && p.base == base && from+len(p.at) <= n {
+			copy(known[from:], p.at)
+			return
+		}
+		for i := from; i < from+len(u.objs) && i < n; i++ {
+			known[i] = unknownPlace
+		}
+	})
+	return known
+}
+
+// keepPlaces keeps in each unit of the tree the places in base of its
+// objects, from the places of all of them.
+func (t *judgedTree) keepPlaces(base uint64, places []int32) {
+	t.units(func(u *unit, from int) {
+		if p := u.places.Load(); (p != nil && p.base == base) || from+len(u.objs) > len(places) {
+			return
+		}
+		u.places.Store(&unitPlaces{base: base, at: slices.Clone(places[from : from+len(u.objs)])})
+	})
 }
 
 // stampsWithChanges are stamps of a commit that can list the files that
