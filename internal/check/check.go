@@ -106,13 +106,15 @@ type Checker struct {
 	engine  *policy.Engine
 	judge   evaluator // judges in place of engine when set (see Impact)
 	prices  func(environment string) cost.Prices
-	bases   *baseMemo       // nil unless CachingBases
-	builds  *buildCache     // nil unless CachingBases
-	records *recordMemo     // nil unless CachingBases
-	costs   *cost.Memo      // nil unless CachingBases
-	quotas  *quota.Memo     // nil unless CachingBases
-	trees   *treeMemo       // nil unless CachingBases or KeepingCommits
-	stamps  manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
+	bases   *baseMemo   // nil unless CachingBases
+	builds  *buildCache // nil unless CachingBases
+	records *recordMemo // nil unless CachingBases
+	costs   *cost.Memo  // nil unless CachingBases
+	quotas  *quota.Memo // nil unless CachingBases
+	trees   *treeMemo   // nil unless CachingBases or KeepingCommits
+	// quotaInputs keeps judged quotas; nil unless CachingBases.
+	quotaInputs *quotaMemo
+	stamps      manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
 }
 
 // baseIDs numbers the bases estimated (base.id).
@@ -182,6 +184,7 @@ func (c *Checker) CachingBases() *Checker {
 	cp.records = newRecordMemo(recordMemoSize)
 	cp.costs = cost.NewMemo(costMemoSize)
 	cp.quotas = quota.NewMemo(costMemoSize)
+	cp.quotaInputs = newQuotaMemo(quotaMemoSize)
 	if cp.trees == nil {
 		cp.trees = &treeMemo{}
 	}
@@ -420,7 +423,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	if b != nil && b.quotas != nil {
 		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items, hint) }
 	}
-	in.Quotas, rep.Notices = quotaInput(measure, items, baseUse, rep.Notices)
+	in.Quotas, rep.Notices = quotaInput(measure, items, baseUse, rep.Notices, c.quotaInputs)
 	for _, b := range budgets {
 		in.Cost.Budgets = append(in.Cost.Budgets, policy.BudgetInput{Scope: b.Scope, Name: b.Name,
 			Environment: b.Environment, Monthly: b.Monthly, Limit: b.Limit})

@@ -2,6 +2,9 @@ package check
 
 import (
 	"fmt"
+	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"gopkg.in/inf.v0"
 
@@ -20,10 +23,11 @@ func quotaItems(items []cost.Item) []quota.Item {
 }
 
 // quotaInput holds every ResourceQuota among objs against the use of its
-// namespace (as measure adds them up), after the change and, with a base (baseUse not nil), before
-// it. Quotas and hard values gitvend does not judge become notices at the
-// quota. A head without quotas is not measured.
-func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseUse quota.Usage, notices []Problem) ([]policy.QuotaInput, []Problem) {
+// namespace (as measure adds them up), after the change and, with a base
+// (baseUse not nil), before it. Quotas and hard values gitvend does not
+// judge become notices at the quota. A head without quotas is not
+// measured. memo, when not nil, keeps what was worked out for each quota.
+func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseUse quota.Usage, notices []Problem, memo *quotaMemo) ([]policy.QuotaInput, []Problem) {
 	hasQuota := false
 	for i := range items {
 		if o := items[i].Object; o.Kind == "ResourceQuota" && o.Group() == "" {
@@ -35,27 +39,105 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 		return nil, notices
 	}
 	head := quotaItems(items)
+	use := measure(head)
 	var out []policy.QuotaInput
-	for _, q := range quota.Judge(head, measure(head), baseUse) {
-		o := items[q.Subject].Object
-		for _, why := range q.Skipped {
+	add := func(in policy.QuotaInput, skipped []string) {
+		o := items[in.Subject].Object
+		for _, why := range skipped {
 			notices = append(notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
-				"ResourceQuota %s in %s is not judged in full: %s", q.Name, q.Namespace, why)})
-		}
-		in := policy.QuotaInput{Subject: q.Subject, Environment: q.Environment, Namespace: q.Namespace, Name: q.Name, Problems: q.Problems}
-		for _, r := range q.Resources {
-			share, headroom := r.Share(), r.Headroom()
-			res := policy.QuotaResource{
-				Name: r.Name, Hard: r.Hard.String(), Used: r.Used.String(), After: r.After.String(), Share: share.String(),
-				HardText: r.Text(r.Hard), UsedText: r.Text(r.Used), AfterText: r.Text(r.After), ShareText: r.Text(share),
-				HeadroomText: r.Text(headroom), Tightened: r.Tightened,
-			}
-			if headroom.Sign() < 0 {
-				res.HeadroomText = fmt.Sprintf("none (over by %s already)", r.Text(new(inf.Dec).Neg(headroom)))
-			}
-			in.Resources = append(in.Resources, res)
+				"ResourceQuota %s in %s is not judged in full: %s", in.Name, in.Namespace, why)})
 		}
 		out = append(out, in)
 	}
+	if memo == nil {
+		for _, q := range quota.Judge(head, use, baseUse) {
+			add(quotaInputOf(q), q.Skipped)
+		}
+		return out, notices
+	}
+	for i, it := range head {
+		o := it.Object
+		if o == nil || o.Kind != "ResourceQuota" || o.Group() != "" || o.Namespace == "" {
+			continue
+		}
+		p := quota.Place{Environment: it.Environment, Namespace: o.Namespace}
+		key := quotaKey{digest: o.Digest(), place: p, head: use[p], base: baseUse[p], hasBase: baseUse != nil}
+		j, ok := memo.get(key)
+		if !ok {
+			q := quota.Judge(head[i:i+1], use, baseUse)[0]
+			j = judgedQuota{in: quotaInputOf(q), skipped: q.Skipped}
+			memo.add(key, j)
+		}
+		in := j.in
+		in.Subject = i
+		add(in, j.skipped)
+	}
 	return out, notices
+}
+
+// quotaInputOf is the policy input of a quota judged.
+func quotaInputOf(q quota.Quota) policy.QuotaInput {
+	in := policy.QuotaInput{Subject: q.Subject, Environment: q.Environment, Namespace: q.Namespace, Name: q.Name, Problems: q.Problems}
+	for _, r := range q.Resources {
+		share, headroom := r.Share(), r.Headroom()
+		res := policy.QuotaResource{
+			Name: r.Name, Hard: r.Hard.String(), Used: r.Used.String(), After: r.After.String(), Share: share.String(),
+			HardText: r.Text(r.Hard), UsedText: r.Text(r.Used), AfterText: r.Text(r.After), ShareText: r.Text(share),
+			HeadroomText: r.Text(headroom), Tightened: r.Tightened,
+		}
+		if headroom.Sign() < 0 {
+			res.HeadroomText = fmt.Sprintf("none (over by %s already)", r.Text(new(inf.Dec).Neg(headroom)))
+		}
+		in.Resources = append(in.Resources, res)
+	}
+	return in
+}
+
+// quotaKey names what judging a quota depends on: the quota, its place,
+// and the use of that place after and before the change. A Use is never
+// changed once measured (a ledger shares those of the places a change
+// leaves alone), and the key holds it, so no other Use takes its address.
+type quotaKey struct {
+	digest     string
+	place      quota.Place
+	head, base *quota.Use
+	hasBase    bool
+}
+
+// judgedQuota is a quota's policy input, without its subject, and why
+// parts of it are not judged.
+type judgedQuota struct {
+	in      policy.QuotaInput
+	skipped []string
+}
+
+// quotaMemoSize is how many quotas a caching Checker keeps judged: every
+// namespace of a few environments of a repository of 10,000 requests,
+// before and after a few changes.
+const quotaMemoSize = 20_000
+
+// quotaMemo keeps judged quotas by what they depend on.
+type quotaMemo struct {
+	mu  sync.Mutex
+	lru *simplelru.LRU[quotaKey, judgedQuota]
+}
+
+func newQuotaMemo(size int) *quotaMemo {
+	l, err := simplelru.NewLRU[quotaKey, judgedQuota](size, nil)
+	if err != nil {
+		panic(fmt.Sprintf("quota memo of size %d: %v", size, err))
+	}
+	return &quotaMemo{lru: l}
+}
+
+func (m *quotaMemo) get(k quotaKey) (judgedQuota, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lru.Get(k)
+}
+
+func (m *quotaMemo) add(k quotaKey, j judgedQuota) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lru.Add(k, j)
 }

@@ -52,7 +52,7 @@ import (
 // judgedTree is what a check kept of one commit.
 type judgedTree struct {
 	commit string
-	stamps manifest.Stamps
+	stamps stampsWithChanges
 	config string      // the stamp of gitvend.yaml, "" without one
 	envs   []*envUnits // the environments built, in gitvend.yaml's order
 	rest   *unit       // the objects read outside the builds
@@ -184,7 +184,7 @@ func (t *judgedTree) keepPlaces(base uint64, places []int32) {
 type stampsWithChanges interface {
 	manifest.Stamps
 	Commit() string
-	ChangedSince(ctx context.Context, earlier string) ([]string, bool)
+	ChangedSince(ctx context.Context, earlier interface{ Commit() string }) ([]string, bool)
 }
 
 // judgedKept is how many commits a caching Checker keeps the units of:
@@ -455,7 +455,7 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 	if cfgStamp, _ := s.File(config.RepoFile); cfgStamp != prev.config || s.Commit() == "" {
 		return nil, false
 	}
-	changed, ok := s.ChangedSince(ctx, prev.commit)
+	changed, ok := s.ChangedSince(ctx, prev.stamps)
 	if !ok {
 		return nil, false
 	}

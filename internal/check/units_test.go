@@ -224,6 +224,12 @@ func TestUnitsEqualWhole(t *testing.T) {
 func TestUnitsChain(t *testing.T) {
 	ctx := context.Background()
 	base := unitsRepo(t)
+	// Quotas: one the steps fill past its hard values, one they leave.
+	for _, q := range []struct{ folder, ns, pods string }{{"requests/dev/team-2/app-2", "team-2", "3"}, {"requests/dev/team-0/app-0", "team-0", "50"}} {
+		writeIn(t, base, q.folder+"/quota.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: "+q.ns+"}\n"+
+			"spec: {hard: {pods: \""+q.pods+"\", requests.cpu: \"8\", example.com/gpus: \"1\"}}\n")
+		editIn(t, base, q.folder+"/kustomization.yaml", "- service.yaml\n", "- service.yaml\n- quota.yaml\n")
+	}
 	fresh, err := New(ctx, base, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -262,6 +268,9 @@ func TestUnitsChain(t *testing.T) {
 		}
 		if caching.trees.revised != i+1 {
 			t.Errorf("step %d: %d heads assembled from the one before, want %d", i, caching.trees.revised, i+1)
+		}
+		if i == 1 && len(got.Violations) == 0 {
+			t.Errorf("step %d: a quota filled past its pods passed", i)
 		}
 	}
 }

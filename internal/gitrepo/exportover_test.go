@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,7 +247,11 @@ func TestChangedSinceListsWhatDiffers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := ix.ChangedSince(ctx, from)
+			// Asked by commit alone (not an Index) with nothing
+			// remembered, the trees are compared: exactly what differs.
+			bare := *ix
+			bare.since = nil
+			got, ok := bare.ChangedSince(ctx, commitOnly(from))
 			if !ok {
 				t.Fatalf("%d → %d: no changes listed", i, j)
 			}
@@ -273,7 +278,75 @@ func TestChangedSinceListsWhatDiffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := ix.ChangedSince(ctx, strings.Repeat("0", 40)); ok {
+	if _, ok := ix.ChangedSince(ctx, commitOnly(strings.Repeat("0", 40))); ok {
 		t.Error("changes listed since a commit the clone does not have")
+	}
+	// Through the indexes remembered, every file that differs is listed.
+	for i, from := range shas {
+		for j, to := range shas {
+			fromIx, err := r.Index(ctx, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toIx, err := r.Index(ctx, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := toIx.ChangedSince(ctx, fromIx)
+			if !ok {
+				t.Fatalf("%d → %d: no changes listed", i, j)
+			}
+			for p, v := range snaps[to] {
+				if v != "dir" && snaps[from][p] != v && !slices.Contains(got, filepath.ToSlash(p)) {
+					t.Errorf("%d → %d: %s differs, yet not listed", i, j, p)
+				}
+			}
+			for p, v := range snaps[from] {
+				if _, still := snaps[to][p]; v != "dir" && !still && !slices.Contains(got, filepath.ToSlash(p)) {
+					t.Errorf("%d → %d: %s is gone, yet not listed", i, j, p)
+				}
+			}
+		}
+	}
+}
+
+// commitOnly names a commit and nothing else.
+type commitOnly string
+
+func (c commitOnly) Commit() string { return string(c) }
+
+// TestChangedSinceRemembered derives indexes from one another and wants
+// the files changed on the way: from an ancestor, from a descendant, and
+// between two indexes derived from one.
+func TestChangedSinceRemembered(t *testing.T) {
+	r := &Repo{}
+	a := &Index{repo: r, commit: "a"}
+	b := &Index{repo: r, commit: "b", since: deriveSince(a, []string{"x", "y"})}
+	c := &Index{repo: r, commit: "c", since: deriveSince(a, []string{"y", "z"})}
+	d := &Index{repo: r, commit: "d", since: deriveSince(c, []string{"w"})}
+	for _, tc := range []struct {
+		name    string
+		ix      *Index
+		earlier interface{ Commit() string }
+		want    []string
+	}{
+		{"from its ancestor", b, a, []string{"x", "y"}},
+		{"from its ancestor's ancestor", d, a, []string{"w", "y", "z"}},
+		{"from a descendant", a, b, []string{"x", "y"}},
+		{"from a sibling", c, b, []string{"x", "y", "z"}},
+		{"from a sibling's child", d, b, []string{"w", "x", "y", "z"}},
+		{"by commit alone", d, commitOnly("c"), []string{"w"}},
+		{"from itself", b, b, []string{}},
+	} {
+		got, ok := tc.ix.sinceKnown(tc.earlier)
+		if !ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v %v, want %v", tc.name, got, ok, tc.want)
+		}
+	}
+	if _, ok := a.sinceKnown(&Index{repo: r, commit: "e"}); ok {
+		t.Error("an unrelated index answered from memory")
+	}
+	if _, ok := b.sinceKnown(&Index{repo: &Repo{}, commit: "a"}); !ok {
+		t.Error("a remembered commit is not answered by commit")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,7 +34,15 @@ type Index struct {
 	commit  string
 	entries map[string]indexEntry // "." is the root folder
 	links   map[string]string     // target by link
+	// since holds, for a few commits this index was derived from,
+	// directly or through others, the files that may differ since
+	// (every file changed on the way), so that ChangedSince answers for
+	// those commits and their other descendants without reading Git.
+	since map[string][]string
 }
+
+// maxSince bounds the commits an Index remembers the changes since.
+const maxSince = 8
 
 // indexEntry is one file or folder of an Index.
 type indexEntry struct {
@@ -76,14 +85,23 @@ func (ix *Index) Links() int { return len(ix.links) }
 // went as the files it holds. It reads only the folders whose ids differ,
 // so it costs what changed. ok is false when the clone has no such commit
 // or cannot read the trees.
-func (ix *Index) ChangedSince(ctx context.Context, earlier string) (files []string, ok bool) {
+//
+// When earlier is an Index this one shares an ancestor with (both derived
+// from it), the answer comes without reading Git: the files changed on
+// the way from the ancestor to either, which holds every file that
+// differs and may hold some that do not (changed the same way on both
+// ways). Otherwise the two trees are compared under the clone's lock.
+func (ix *Index) ChangedSince(ctx context.Context, earlier interface{ Commit() string }) (files []string, ok bool) {
 	r := ix.repo
 	if r == nil {
 		return nil, false
 	}
+	if files, ok := ix.sinceKnown(earlier); ok {
+		return files, true
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c, err := r.commit(earlier)
+	c, err := r.commit(earlier.Commit())
 	if err != nil {
 		return nil, false
 	}
@@ -100,6 +118,52 @@ func (ix *Index) ChangedSince(ctx context.Context, earlier string) (files []stri
 		files[i] = ch.Path
 	}
 	return files, true
+}
+
+// sinceKnown answers ChangedSince from what the indexes remember of the
+// commits they were derived from.
+func (ix *Index) sinceKnown(earlier interface{ Commit() string }) ([]string, bool) {
+	c := earlier.Commit()
+	if c == ix.commit {
+		return []string{}, true
+	}
+	if files, ok := ix.since[c]; ok {
+		return files, true
+	}
+	other, ok := earlier.(*Index)
+	if !ok || other.repo != ix.repo {
+		return nil, false
+	}
+	if files, ok := other.since[ix.commit]; ok {
+		return files, true
+	}
+	for a, mine := range ix.since {
+		if theirs, ok := other.since[a]; ok {
+			return union(mine, theirs), true
+		}
+	}
+	return nil, false
+}
+
+// union returns the paths of a and b, sorted, each once.
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// deriveSince works out what the index of a commit derived from from by
+// the changed files remembers: from's commit and, through it, the
+// commits from remembers, the nearest first, at most maxSince.
+func deriveSince(from *Index, changed []string) map[string][]string {
+	out := map[string][]string{from.commit: changed}
+	for c, files := range from.since {
+		if len(out) >= maxSince {
+			break
+		}
+		out[c] = union(files, changed)
+	}
+	return out
 }
 
 // newIndexes returns an empty keep of at most maxIndexes indexes.
@@ -123,11 +187,14 @@ func (r *Repo) index(ctx context.Context, sha string) (*Index, *object.Tree, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("read tree of %s: %w", sha, err)
 	}
-	if ix, ok := r.indexes.Get(sha); ok {
+	if ix, ok := r.keptIndex(sha); ok {
 		return ix, tree, nil
 	}
 	var ix *Index
-	if _, from, ok := r.indexes.GetOldest(); ok {
+	r.ixMu.Lock()
+	_, from, ok := r.indexes.GetOldest()
+	r.ixMu.Unlock()
+	if ok {
 		// GetOldest is as good as any: every kept index is recent.
 		ix, err = deriveIndex(ctx, r, from, sha, tree)
 	} else {
@@ -139,13 +206,27 @@ func (r *Repo) index(ctx context.Context, sha string) (*Index, *object.Tree, err
 	if err := ix.checkLinks(); err != nil {
 		return nil, nil, retry.Terminal(fmt.Errorf("export %s: %w", sha, err))
 	}
+	r.ixMu.Lock()
 	r.indexes.Add(sha, ix)
+	r.ixMu.Unlock()
 	return ix, tree, nil
 }
 
+// keptIndex returns the index of sha when it is kept; it waits for no
+// other use of the clone.
+func (r *Repo) keptIndex(sha string) (*Index, bool) {
+	r.ixMu.Lock()
+	defer r.ixMu.Unlock()
+	return r.indexes.Get(sha)
+}
+
 // Index returns the index of commit sha; a commit Export refuses has
-// none, and the error is Export's.
+// none, and the error is Export's. A kept index is returned at once, even
+// while a push or a fetch holds the clone.
 func (r *Repo) Index(ctx context.Context, sha string) (*Index, error) {
+	if ix, ok := r.keptIndex(sha); ok {
+		return ix, nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ix, _, err := r.index(ctx, sha)
@@ -223,6 +304,12 @@ func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *obje
 	for _, ch := range delta.Folders {
 		ix.setFolder(ch)
 	}
+	changed := make([]string, len(delta.Files))
+	for i, ch := range delta.Files {
+		changed[i] = ch.Path
+	}
+	slices.Sort(changed)
+	ix.since = deriveSince(from, slices.Compact(changed))
 	return ix, nil
 }
 

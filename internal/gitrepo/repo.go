@@ -32,6 +32,7 @@ type Repo struct {
 	mu      sync.Mutex
 	auth    Auth
 	repo    *git.Repository
+	ixMu    sync.Mutex                     // guards indexes alone
 	indexes *simplelru.LRU[string, *Index] // by commit
 }
 

@@ -47,8 +47,8 @@ var made sync.Map
 // ChangedSince lists the files that differ between the stamps made
 // earlier with commit earlier and s, sorted, as a comparison of two Git
 // trees lists them; false for a commit no Stamps was made with.
-func (s *Stamps) ChangedSince(_ context.Context, earlier string) ([]string, bool) {
-	v, ok := made.Load(earlier)
+func (s *Stamps) ChangedSince(_ context.Context, earlier interface{ Commit() string }) ([]string, bool) {
+	v, ok := made.Load(earlier.Commit())
 	if !ok {
 		return nil, false
 	}
