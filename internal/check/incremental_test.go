@@ -27,13 +27,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 	writeRepo(t, baseDir, 40)
 	write := func(dir, rel, data string) {
 		t.Helper()
-		p := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeIn(t, dir, rel, data)
 	}
 	appendTo := func(dir, rel, data string) {
 		t.Helper()

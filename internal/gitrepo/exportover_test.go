@@ -54,6 +54,20 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
+// snapshots exports every commit of shas afresh and snapshots it.
+func snapshots(t *testing.T, r *Repo, shas []string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for _, sha := range shas {
+		dir := filepath.Join(t.TempDir(), "fresh")
+		if err := r.Export(context.Background(), sha, dir); err != nil {
+			t.Fatal(err)
+		}
+		out[sha] = snapshot(t, dir)
+	}
+	return out
+}
+
 // commitSeries is a clone with a series of commits over its head, the
 // head first: files added, changed, removed, whole folders removed, a file
 // giving way to a folder and back, modes changed, links added, retargeted
@@ -103,14 +117,7 @@ func commitSeries(t *testing.T) (*Repo, []string) {
 func TestExportOverEqualsExport(t *testing.T) {
 	ctx := context.Background()
 	r, shas := commitSeries(t)
-	fresh := map[string]map[string]string{}
-	for _, sha := range shas {
-		dir := filepath.Join(t.TempDir(), "fresh")
-		if err := r.Export(ctx, sha, dir); err != nil {
-			t.Fatal(err)
-		}
-		fresh[sha] = snapshot(t, dir)
-	}
+	fresh := snapshots(t, r, shas)
 	moves := 0
 	for i, from := range shas {
 		for j, to := range shas {
@@ -233,14 +240,7 @@ func TestIndexDerivedEqualsRead(t *testing.T) {
 func TestChangedSinceListsWhatDiffers(t *testing.T) {
 	ctx := context.Background()
 	r, shas := commitSeries(t)
-	snaps := map[string]map[string]string{}
-	for _, sha := range shas {
-		dir := filepath.Join(t.TempDir(), "tree")
-		if err := r.Export(ctx, sha, dir); err != nil {
-			t.Fatal(err)
-		}
-		snaps[sha] = snapshot(t, dir)
-	}
+	snaps := snapshots(t, r, shas)
 	for i, from := range shas {
 		for j, to := range shas {
 			ix, err := r.Index(ctx, to)
