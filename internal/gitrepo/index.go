@@ -35,10 +35,28 @@ type Index struct {
 	entries map[string]indexEntry // "." is the root folder
 	links   map[string]string     // target by link
 	// since holds, for a few commits this index was derived from,
-	// directly or through others, the files that may differ since
-	// (every file changed on the way), so that ChangedSince answers for
-	// those commits and their other descendants without reading Git.
-	since map[string][]string
+	// directly or through others, the nearest first, the files that may
+	// differ since (every file changed on the way), so that ChangedSince
+	// answers for those commits and their other descendants without
+	// reading Git.
+	since []changesSince
+}
+
+// changesSince are the files that may differ since a commit.
+type changesSince struct {
+	commit string
+	files  []string
+}
+
+// changedSince returns the files that may differ since commit c, when
+// the index remembers them.
+func (ix *Index) changedSince(c string) ([]string, bool) {
+	for _, s := range ix.since {
+		if s.commit == c {
+			return s.files, true
+		}
+	}
+	return nil, false
 }
 
 // maxSince bounds the commits an Index remembers the changes since.
@@ -127,19 +145,19 @@ func (ix *Index) sinceKnown(earlier interface{ Commit() string }) ([]string, boo
 	if c == ix.commit {
 		return []string{}, true
 	}
-	if files, ok := ix.since[c]; ok {
+	if files, ok := ix.changedSince(c); ok {
 		return files, true
 	}
 	other, ok := earlier.(*Index)
 	if !ok || other.repo != ix.repo {
 		return nil, false
 	}
-	if files, ok := other.since[ix.commit]; ok {
+	if files, ok := other.changedSince(ix.commit); ok {
 		return files, true
 	}
-	for a, mine := range ix.since {
-		if theirs, ok := other.since[a]; ok {
-			return union(mine, theirs), true
+	for _, mine := range ix.since {
+		if theirs, ok := other.changedSince(mine.commit); ok {
+			return union(mine.files, theirs), true
 		}
 	}
 	return nil, false
@@ -155,13 +173,13 @@ func union(a, b []string) []string {
 // deriveSince works out what the index of a commit derived from from by
 // the changed files remembers: from's commit and, through it, the
 // commits from remembers, the nearest first, at most maxSince.
-func deriveSince(from *Index, changed []string) map[string][]string {
-	out := map[string][]string{from.commit: changed}
-	for c, files := range from.since {
+func deriveSince(from *Index, changed []string) []changesSince {
+	out := []changesSince{{from.commit, changed}}
+	for _, s := range from.since {
 		if len(out) >= maxSince {
 			break
 		}
-		out[c] = union(files, changed)
+		out = append(out, changesSince{s.commit, union(s.files, changed)})
 	}
 	return out
 }
