@@ -306,33 +306,30 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	}
 	// The places in the base of the objects a check of the same base
 	// placed before.
+	byBase := b != nil && b.id != 0
 	var known []int32
-	var kept *judgedTree
-	if rev != nil {
-		kept = rev.tree
-	}
-	if kept != nil && b != nil && b.id != 0 {
-		known = kept.knownPlaces(b.id, len(subjects))
+	if rev != nil && byBase {
+		known = rev.tree.knownPlaces(b.id, len(subjects))
 	}
 	rep, places, err := c.judgeObjects(ctx, subjects, rep, b, known)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if kept != nil && places != nil && b != nil && b.id != 0 {
-			kept.keepPlaces(b.id, places)
-		}
-	}()
 	// A commit read without a problem is kept for the next check to
-	// start from.
+	// start from, with the places of its objects in the base.
+	var kept *judgedTree
 	switch {
 	case len(rep.Errors) > 0:
 	case rev != nil:
-		c.trees.add(rev.fill(), true)
+		kept = rev.fill()
+		c.trees.add(kept, true)
 	case asm != nil:
 		if kept = c.record(ctx, asm, subjects); kept != nil {
 			c.trees.add(kept, false)
 		}
+	}
+	if kept != nil && places != nil && byBase {
+		kept.keepPlaces(b.id, places)
 	}
 	return rep, nil
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -26,16 +27,10 @@ func quotaItems(items []cost.Item) []quota.Item {
 // namespace (as measure adds them up), after the change and, with a base
 // (baseUse not nil), before it. Quotas and hard values gitvend does not
 // judge become notices at the quota. A head without quotas is not
-// measured. memo, when not nil, keeps what was worked out for each quota.
+// measured. memo, when not nil, keeps what was worked out for each quota,
+// which is judged on its own.
 func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseUse quota.Usage, notices []Problem, memo *quotaMemo) ([]policy.QuotaInput, []Problem) {
-	hasQuota := false
-	for i := range items {
-		if o := items[i].Object; o.Kind == "ResourceQuota" && o.Group() == "" {
-			hasQuota = true
-			break
-		}
-	}
-	if !hasQuota {
+	if !slices.ContainsFunc(items, func(it cost.Item) bool { return quota.IsQuota(it.Object) }) {
 		return nil, notices
 	}
 	head := quotaItems(items)
@@ -49,15 +44,9 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 		}
 		out = append(out, in)
 	}
-	if memo == nil {
-		for _, q := range quota.Judge(head, use, baseUse) {
-			add(quotaInputOf(q), q.Skipped)
-		}
-		return out, notices
-	}
 	for i, it := range head {
 		o := it.Object
-		if o == nil || o.Kind != "ResourceQuota" || o.Group() != "" || o.Namespace == "" {
+		if !quota.IsQuota(o) {
 			continue
 		}
 		p := quota.Place{Environment: it.Environment, Namespace: o.Namespace}
@@ -131,12 +120,18 @@ func newQuotaMemo(size int) *quotaMemo {
 }
 
 func (m *quotaMemo) get(k quotaKey) (judgedQuota, bool) {
+	if m == nil {
+		return judgedQuota{}, false
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.lru.Get(k)
 }
 
 func (m *quotaMemo) add(k quotaKey, j judgedQuota) {
+	if m == nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.lru.Add(k, j)

@@ -580,7 +580,7 @@ func (rv *reviser) classify(changed []string) bool {
 		if i := rv.unitOf(p); i >= 0 {
 			continue
 		}
-		if !rv.added[rv.addedOf(p)] && !rv.unread(p) {
+		if !rv.inAdded(p) && !rv.unread(p) {
 			return false
 		}
 		if !rv.recordChanged(p) {
@@ -590,56 +590,73 @@ func (rv *reviser) classify(changed []string) bool {
 	return true
 }
 
-// unitOf marks the kept unit holding the file p touched and returns its
-// environment; -1 when no unit holds p.
-func (rv *reviser) unitOf(p string) int {
-	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-		for i, eu := range rv.prev.envs {
-			if _, ok := eu.folder[d]; ok {
-				rv.touched[i][d] = true
-				return i
-			}
+// keptAt returns the environment of the kept unit of folder d; -1 when
+// there is none. A folder is the unit of one environment at most (the
+// builds of a kept commit read no folder in common).
+func (rv *reviser) keptAt(d string) int {
+	for i, eu := range rv.prev.envs {
+		if _, ok := eu.folder[d]; ok {
+			return i
 		}
 	}
 	return -1
 }
 
+// above calls fn with each folder holding p, the nearest first, until fn
+// returns true.
+func above(p string, fn func(d string) bool) {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if fn(d) {
+			return
+		}
+	}
+}
+
+// keptUnder calls fn with the environment and folder of every kept unit
+// inside folder f.
+func (rv *reviser) keptUnder(f string, fn func(i int, folder string)) {
+	for i, eu := range rv.prev.envs {
+		for _, u := range eu.units {
+			if under(u.folder, f) {
+				fn(i, u.folder)
+			}
+		}
+	}
+}
+
+// unitOf marks the kept unit holding the file p touched and returns its
+// environment; -1 when no unit holds p.
+func (rv *reviser) unitOf(p string) int {
+	env := -1
+	above(p, func(d string) bool {
+		if env = rv.keptAt(d); env >= 0 {
+			rv.touched[env][d] = true
+		}
+		return env >= 0
+	})
+	return env
+}
+
 // overlaps tells whether folder f holds or lies in a kept unit, or a
 // unit added before it.
 func (rv *reviser) overlaps(f string) bool {
-	for d := path.Dir(f); d != "." && d != "/"; d = path.Dir(d) {
-		if rv.added[d] {
-			return true
-		}
-		for _, eu := range rv.prev.envs {
-			if _, ok := eu.folder[d]; ok {
-				return true
-			}
-		}
-	}
+	found := false
+	above(f, func(d string) bool {
+		found = rv.added[d] || rv.keptAt(d) >= 0
+		return found
+	})
 	for a := range rv.added {
-		if under(a, f) {
-			return true
-		}
+		found = found || under(a, f)
 	}
-	for _, eu := range rv.prev.envs {
-		for _, u := range eu.units {
-			if under(u.folder, f) {
-				return true
-			}
-		}
-	}
-	return false
+	rv.keptUnder(f, func(int, string) { found = true })
+	return found
 }
 
-// addedOf returns the new unit holding p, or "".
-func (rv *reviser) addedOf(p string) string {
-	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-		if rv.added[d] {
-			return d
-		}
-	}
-	return ""
+// inAdded tells whether a new unit holds p.
+func (rv *reviser) inAdded(p string) bool {
+	found := false
+	above(p, func(d string) bool { found = rv.added[d]; return found })
+	return found
 }
 
 // unread tells whether the changed file p, read by no build, leaves the
@@ -647,8 +664,7 @@ func (rv *reviser) addedOf(p string) string {
 // or it holds no object, lies in no kustomization's folder and held none
 // before.
 func (rv *reviser) unread(p string) bool {
-	base := path.Base(p)
-	if base == config.RepoFile || !manifest.IsManifestName(base) || hidden(p) {
+	if !manifest.WalkReads(p) {
 		return true
 	}
 	if rv.prev.restFiles[p] || strings.Count(p, "/") >= manifest.MaxFolderDepth {
@@ -676,20 +692,10 @@ func (rv *reviser) unread(p string) bool {
 	return err == nil && len(objs) == 0
 }
 
-// hidden tells whether a path has a part the walk passes over.
-func hidden(p string) bool {
-	for _, part := range strings.Split(p, "/") {
-		if strings.HasPrefix(part, ".") {
-			return true
-		}
-	}
-	return false
-}
-
 // hasKustomization tells whether the stamps know a kustomization file in
 // folder dir.
 func hasKustomization(s manifest.Stamps, dir string) bool {
-	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+	for _, name := range manifest.KustomizationFileNames() {
 		if _, ok := s.File(path.Join(dir, name)); ok {
 			return true
 		}
@@ -711,18 +717,14 @@ func (rv *reviser) recordChanged(p string) bool {
 			return false
 		}
 	}
-	for i, eu := range rv.prev.envs {
-		for d := dir; d != "." && d != "/"; d = path.Dir(d) {
-			if _, ok := eu.folder[d]; ok {
-				rv.touched[i][d] = true
-			}
+	// dir itself among the folders holding it: a file of dir stands for it.
+	above(dir+"/.", func(d string) bool {
+		if i := rv.keptAt(d); i >= 0 {
+			rv.touched[i][d] = true
 		}
-		for _, u := range eu.units {
-			if under(u.folder, dir) {
-				rv.touched[i][u.folder] = true
-			}
-		}
-	}
+		return false
+	})
+	rv.keptUnder(dir, func(i int, folder string) { rv.touched[i][folder] = true })
 	return true
 }
 

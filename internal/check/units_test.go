@@ -172,6 +172,19 @@ func TestUnitsEqualWhole(t *testing.T) {
 			writeIn(t, head, "requests/prod/team-1/patched/kustomization.yaml", "resources:\n- deployment.yaml\n"+
 				"patches:\n- patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 5\n  target: {kind: Deployment}\n")
 		}, true, nil},
+		{"root entry leaving the repository", func(t *testing.T, head string) {
+			editIn(t, head, "environments/dev/kustomization.yaml", "resources:\n", "resources:\n- ../../../outside/app\n")
+		}, false, func(t *testing.T, rep *Report) {
+			if len(rep.Errors) == 0 {
+				t.Errorf("no error for a root entry outside the repository")
+			}
+		}},
+		{"link in a request folder", func(t *testing.T, head string) {
+			if err := os.Symlink("deployment.yaml", filepath.Join(head, "requests/dev/team-0/app-0/again.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			editIn(t, head, "requests/dev/team-0/app-0/kustomization.yaml", "- service.yaml\n", "- service.yaml\n- again.yaml\n")
+		}, false, nil},
 		{"gitvend.yaml changed", func(t *testing.T, head string) {
 			writeIn(t, head, "gitvend.yaml", readFile(t, filepath.Join(head, "gitvend.yaml"))+"budgets:\n- owner: platform\n  monthly: 1\n")
 		}, false, nil},

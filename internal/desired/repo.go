@@ -109,6 +109,17 @@ func requestRef(env config.Environment, renderDir string) string {
 	return filepath.ToSlash(rel)
 }
 
+// requestRefs are the references of env's root to the request folders
+// renderDirs, sorted.
+func requestRefs(env config.Environment, renderDirs []string) []string {
+	refs := make([]string, 0, len(renderDirs))
+	for _, d := range renderDirs {
+		refs = append(refs, requestRef(env, d))
+	}
+	sort.Strings(refs)
+	return refs
+}
+
 // EnvironmentRoot returns the kustomization of env with its references to
 // request folders set to renderDirs (repository paths), keeping every other
 // entry people added by hand, in their order, before the request folders
@@ -168,12 +179,7 @@ func yamlEnvironmentRoot(env config.Environment, existing []byte, renderDirs []s
 			}
 		}
 	}
-	refs := make([]string, 0, len(renderDirs))
-	for _, d := range renderDirs {
-		refs = append(refs, requestRef(env, d))
-	}
-	sort.Strings(refs)
-	for _, r := range refs {
+	for _, r := range requestRefs(env, renderDirs) {
 		resources.Content = append(resources.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: r})
 	}
 	set("resources", resources)
@@ -230,12 +236,7 @@ func plainEnvironmentRoot(env config.Environment, existing []byte, renderDirs []
 			return nil, false
 		}
 	}
-	refs := make([]string, 0, len(renderDirs))
-	for _, d := range renderDirs {
-		refs = append(refs, requestRef(env, d))
-	}
-	sort.Strings(refs)
-	for _, r := range refs {
+	for _, r := range requestRefs(env, renderDirs) {
 		if !add(r) {
 			return nil, false
 		}

@@ -131,11 +131,7 @@ func (ix *Index) ChangedSince(ctx context.Context, earlier interface{ Commit() s
 	if err != nil {
 		return nil, false
 	}
-	files = make([]string, len(delta.Files))
-	for i, ch := range delta.Files {
-		files[i] = ch.Path
-	}
-	return files, true
+	return delta.paths(), true
 }
 
 // sinceKnown answers ChangedSince from what the indexes remember of the
@@ -322,12 +318,7 @@ func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *obje
 	for _, ch := range delta.Folders {
 		ix.setFolder(ch)
 	}
-	changed := make([]string, len(delta.Files))
-	for i, ch := range delta.Files {
-		changed[i] = ch.Path
-	}
-	slices.Sort(changed)
-	ix.since = deriveSince(from, slices.Compact(changed))
+	ix.since = deriveSince(from, delta.paths())
 	return ix, nil
 }
 

@@ -3,6 +3,7 @@ package gitrepo
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -129,6 +130,16 @@ type treeDelta struct {
 	// Folders lists every folder that came, went or changed: To a folder
 	// with its new id, or From a folder that is gone or a file now.
 	Folders []treeChange
+}
+
+// paths lists the files that differ, slash-separated, sorted, each once.
+func (d *treeDelta) paths() []string {
+	out := make([]string, len(d.Files))
+	for i, ch := range d.Files {
+		out[i] = ch.Path
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // compareTrees reports what differs between the trees from and to (zero:

@@ -359,6 +359,6 @@ func (t *Tree) KustomizationFile(rel string) (file string, ok bool) {
 	return filepath.ToSlash(f), f != ""
 }
 
-// IsManifestName tells whether a file called name is one Loader reads
-// for manifests when it walks a folder: a .yaml, .yml or .json file.
-func IsManifestName(name string) bool { return isManifestName(name) }
+// KustomizationFileNames are the names a kustomization file may have in
+// its folder, as kustomize looks for them.
+func KustomizationFileNames() []string { return konfig.RecognizedKustomizationFileNames() }

@@ -252,7 +252,7 @@ func (l *Loader) entries(t *Tree, rel, res string, depth int) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || name == "gitvend.yaml" {
+		if walkSkips(name) {
 			continue
 		}
 		if t.Err() != nil {
@@ -282,6 +282,25 @@ func (l *Loader) entries(t *Tree, rel, res string, depth int) {
 			l.file(t, childRel, childRes)
 		}
 	}
+}
+
+// walkSkips tells whether a folder walk passes over an entry called name,
+// file or folder: hidden ones and gitvend's own settings.
+func walkSkips(name string) bool {
+	return strings.HasPrefix(name, ".") || name == "gitvend.yaml"
+}
+
+// WalkReads tells whether a walk of the tree's folders (Loader.Read of a
+// folder holding it) reads the file at the slash-separated path p for
+// manifests: no part of p is passed over and its name is a manifest's.
+func WalkReads(p string) bool {
+	parts := strings.Split(p, "/")
+	for _, part := range parts {
+		if walkSkips(part) {
+			return false
+		}
+	}
+	return isManifestName(parts[len(parts)-1])
 }
 
 // isManifestName tells whether a file called name may hold manifests.

@@ -663,12 +663,18 @@ func judged(name string) (string, bool) {
 
 // Judge holds every ResourceQuota in head against the use of its place in
 // head (After) and in base (Used; nil when there is no base, so that
+// IsQuota tells whether o is a ResourceQuota Judge judges: one with a
+// namespace.
+func IsQuota(o *manifest.Object) bool {
+	return o != nil && o.Kind == "ResourceQuota" && o.Group() == "" && o.Namespace != ""
+}
+
 // everything counts as added).
 func Judge(head []Item, headUse, baseUse Usage) []Quota {
 	var out []Quota
 	for i, it := range head {
 		o := it.Object
-		if o == nil || o.Group() != "" || o.Kind != "ResourceQuota" || o.Namespace == "" {
+		if !IsQuota(o) {
 			continue
 		}
 		q := Quota{Subject: i, Place: Place{it.Environment, o.Namespace}, Name: o.Name}
