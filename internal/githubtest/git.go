@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -153,6 +154,37 @@ func (g *gitRepo) hashBlob(ctx context.Context, data []byte) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// hashBlobs writes blobs with one git process and returns their ids in
+// order: a repository of fifty thousand files is written in seconds, not
+// minutes of one process a file.
+func (g *gitRepo) hashBlobs(ctx context.Context, blobs [][]byte) ([]string, error) {
+	if len(blobs) == 0 {
+		return nil, nil
+	}
+	dir, err := os.MkdirTemp("", "githubtest-blobs-")
+	if err != nil {
+		return nil, fmt.Errorf("write blobs: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var paths bytes.Buffer
+	for i, b := range blobs {
+		name := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			return nil, fmt.Errorf("write blobs: %w", err)
+		}
+		paths.WriteString(name + "\n")
+	}
+	out, err := g.run(ctx, paths.Bytes(), nil, "hash-object", "-w", "--no-filters", "--stdin-paths")
+	if err != nil {
+		return nil, fmt.Errorf("write blobs: %w", err)
+	}
+	shas := strings.Fields(string(out))
+	if len(shas) != len(blobs) {
+		return nil, fmt.Errorf("write blobs: git wrote %d of %d", len(shas), len(blobs))
+	}
+	return shas, nil
+}
+
 // objectType is "blob", "tree", "commit", "tag", or "" when missing.
 func (g *gitRepo) objectType(ctx context.Context, sha string) string {
 	if !isSHA(sha) {
@@ -253,10 +285,18 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 	if err != nil {
 		return "", fmt.Errorf("list index: %w", err)
 	}
-	present := map[string]bool{}
+	// present holds the index's files and dirs every folder above one (a
+	// folder may stay listed after its files go, which costs a scan only).
+	present, dirs := map[string]bool{}, map[string]bool{}
+	add := func(f string) {
+		present[f] = true
+		for d := path.Dir(f); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
 	for _, f := range strings.Split(string(out), "\x00") {
 		if f != "" {
-			present[f] = true
+			add(f)
 		}
 	}
 	var info bytes.Buffer
@@ -277,10 +317,16 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 			return "", fmt.Errorf("bad path %q", ch.path)
 		}
 		// Remove whatever is at p: a file, or every file under p/.
-		for f := range present {
-			if f == p || strings.HasPrefix(f, p+"/") {
-				fmt.Fprintf(&info, "0 %s\t%s\n", zeroSHA, f)
-				delete(present, f)
+		if present[p] {
+			fmt.Fprintf(&info, "0 %s\t%s\n", zeroSHA, p)
+			delete(present, p)
+		}
+		if dirs[p] {
+			for f := range present {
+				if strings.HasPrefix(f, p+"/") {
+					fmt.Fprintf(&info, "0 %s\t%s\n", zeroSHA, f)
+					delete(present, f)
+				}
 			}
 		}
 		switch {
@@ -295,7 +341,7 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 					continue
 				}
 				fmt.Fprintf(&info, "%s %s\t%s/%s\n", e.mode, e.sha, p, e.path)
-				present[p+"/"+e.path] = true
+				add(p + "/" + e.path)
 			}
 		default:
 			mode := ch.mode
@@ -303,7 +349,7 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 				mode = "100644"
 			}
 			fmt.Fprintf(&info, "%s %s\t%s\n", mode, ch.sha, p)
-			present[p] = true
+			add(p)
 		}
 	}
 	if err := flush(); err != nil {

@@ -98,13 +98,18 @@ func validName(v string) bool {
 
 // fileChanges writes blobs for files and lists removals, in path order.
 func fileChanges(ctx context.Context, g *gitRepo, files map[string]string, remove []string) ([]treeChange, error) {
+	paths := slices.Sorted(maps.Keys(files))
+	contents := make([][]byte, len(paths))
+	for i, p := range paths {
+		contents[i] = []byte(files[p])
+	}
+	shas, err := g.hashBlobs(ctx, contents)
+	if err != nil {
+		return nil, err
+	}
 	var changes []treeChange
-	for _, p := range slices.Sorted(maps.Keys(files)) {
-		sha, err := g.hashBlob(ctx, []byte(files[p]))
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, treeChange{path: p, mode: "100644", sha: sha})
+	for i, p := range paths {
+		changes = append(changes, treeChange{path: p, mode: "100644", sha: shas[i]})
 	}
 	for _, p := range remove {
 		changes = append(changes, treeChange{path: p})
