@@ -4,9 +4,10 @@
 // A Server speaks the part of GitHub's REST API that a provisioning bot uses
 // (issues, comments, labels, reactions, pull requests, git data, contents,
 // check runs and suites, commit statuses, collaborators, teams, App
-// installations and tokens), serves git's smart HTTP protocol for clone and
-// push through `git http-backend`, keeps one bare git repository per
-// repository, and sends signed webhooks to the bot whenever its state changes,
+// installations and tokens), serves git's smart HTTP protocol (clones and
+// fetches through `git http-backend`, pushes received by the double itself
+// with git's rules at the cost of what they carry), keeps one bare git
+// repository per repository, and sends signed webhooks to the bot whenever its state changes,
 // whether a person (a Go method on Server) or the bot (a REST call) changed it.
 //
 // It also plays GitHub's failure modes on demand: server errors, secondary

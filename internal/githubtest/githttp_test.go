@@ -2,7 +2,13 @@ package githubtest
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -172,5 +179,294 @@ func TestPushWithMissingObjectsRefused(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantPacks, packs); diff != "" {
 		t.Errorf("received packs (-want +got):\n%s", diff)
+	}
+}
+
+// sendCommands pushes the ref updates cmds with a pack of exactly objs
+// from st, asking for the capabilities caps as well as go-git's own.
+func sendCommands(t *testing.T, f *fixture, st *memory.Storage, caps []capability.Capability, cmds []*packp.Command, objs ...plumbing.Hash) (*packp.ReportStatus, error) {
+	t.Helper()
+	ep, err := transport.NewEndpoint(f.gh.CloneURL(testRepo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.NewClient(ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.NewReceivePackSession(ep, &githttp.BasicAuth{Username: "x-access-token", Password: f.token(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ar, err := sess.AdvertisedReferencesContext(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
+	for _, c := range caps {
+		if err := req.Capabilities.Set(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req.Commands = cmds
+	if len(objs) > 0 {
+		var pack bytes.Buffer
+		if _, err := packfile.NewEncoder(&pack, st, false).Encode(objs, 0); err != nil {
+			t.Fatal(err)
+		}
+		req.Packfile = io.NopCloser(&pack)
+	}
+	return sess.ReceivePack(f.ctx, req)
+}
+
+// commandStatuses is the status of each ref of a report.
+func commandStatuses(rs *packp.ReportStatus) map[string]string {
+	got := map[string]string{}
+	if rs != nil {
+		for _, cs := range rs.CommandStatuses {
+			got[cs.ReferenceName.String()] = cs.Status
+		}
+	}
+	return got
+}
+
+// TestPushRulesPerRef: what a push may do to refs, as on GitHub: a ref
+// whose commit lacks objects keeps the whole push out (no object of it
+// enters the repository, the other refs are refused with it); a
+// stale old id, creating a ref that exists, deleting the default branch
+// or updating a hidden ref is refused for that ref alone; with the atomic
+// capability one refused ref refuses them all. A refused push moves no
+// ref and sends no event.
+func TestPushRulesPerRef(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	branches, err := f.gh.Branches(f.ctx, testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := plumbing.NewHash(branches["main"])
+	st := memory.NewStorage()
+	stale := plumbing.NewHash("1111111111111111111111111111111111111111")
+	tests := []struct {
+		name string
+		caps []capability.Capability
+		// cmds builds the commands and the objects sent for a fresh
+		// commit (and its tree and blob) on main.
+		cmds func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash)
+		want map[string]string
+	}{
+		{
+			name: "one ref lacks objects",
+			cmds: func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash) {
+				other, otherTree, _ := pushObjects(t, st, head, "lacks its blob\n")
+				return []*packp.Command{
+					{Name: "refs/heads/good", Old: plumbing.ZeroHash, New: commit},
+					{Name: "refs/heads/bad", Old: plumbing.ZeroHash, New: other},
+				}, []plumbing.Hash{commit, tree, blob, other, otherTree}
+			},
+			want: map[string]string{"refs/heads/good": "refused with the push: another ref lacks objects", "refs/heads/bad": "missing necessary objects"},
+		},
+		{
+			name: "stale old id and an existing ref",
+			cmds: func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash) {
+				return []*packp.Command{
+					{Name: "refs/heads/main", Old: stale, New: commit},
+					{Name: "refs/heads/main", Old: plumbing.ZeroHash, New: commit},
+				}, []plumbing.Hash{commit, tree, blob}
+			},
+			want: map[string]string{"refs/heads/main": "failed to update ref"},
+		},
+		{
+			name: "the default branch deleted",
+			cmds: func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash) {
+				return []*packp.Command{{Name: "refs/heads/main", Old: head, New: plumbing.ZeroHash}}, nil
+			},
+			want: map[string]string{"refs/heads/main": "refusing to delete the current branch: refs/heads/main"},
+		},
+		{
+			name: "a hidden ref",
+			cmds: func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash) {
+				return []*packp.Command{{Name: "refs/pull/1/head", Old: plumbing.ZeroHash, New: commit}}, []plumbing.Hash{commit, tree, blob}
+			},
+			want: map[string]string{"refs/pull/1/head": "deny updating a hidden ref"},
+		},
+		{
+			name: "atomic with one stale ref",
+			caps: []capability.Capability{capability.Atomic},
+			cmds: func(commit, tree, blob plumbing.Hash) ([]*packp.Command, []plumbing.Hash) {
+				return []*packp.Command{
+					{Name: "refs/heads/fresh", Old: plumbing.ZeroHash, New: commit},
+					{Name: "refs/heads/main", Old: stale, New: commit},
+				}, []plumbing.Hash{commit, tree, blob}
+			},
+			want: map[string]string{"refs/heads/fresh": "atomic transaction failed", "refs/heads/main": "failed to update ref"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			commit, tree, blob := pushObjects(t, st, head, "kind: Request\nname: "+tt.name+"\n")
+			cmds, objs := tt.cmds(commit, tree, blob)
+			rs, err := sendCommands(t, f, st, tt.caps, cmds, objs...)
+			if err == nil {
+				t.Fatal("push accepted")
+			}
+			if diff := cmp.Diff(tt.want, commandStatuses(rs)); diff != "" {
+				t.Errorf("ref statuses (-want +got):\n%s", diff)
+			}
+			after, err := f.gh.Branches(f.ctx, testRepo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(branches, after); diff != "" {
+				t.Errorf("branches moved (-before +after):\n%s", diff)
+			}
+		})
+	}
+	// The commit of "one ref lacks objects" that had all its objects
+	// never entered the repository.
+	commit, _, _ := pushObjects(t, st, head, "kind: Request\nname: one ref lacks objects\n")
+	if _, _, err := f.client.Git.GetCommit(f.ctx, "acme", "infra", commit.String()); err == nil {
+		t.Errorf("commit %s of a refused push is in the repository", commit)
+	}
+	f.idle(t)
+	if got := f.sink.events(); len(got) != 0 {
+		t.Errorf("refused pushes sent events %v", got)
+	}
+}
+
+// TestPushObjectOfWrongType: a tree entry that names an object of the
+// repository as a blob when it is a tree is a missing object, as git's
+// walk finds it.
+func TestPushObjectOfWrongType(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	branches, err := f.gh.Branches(f.ctx, testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := plumbing.NewHash(branches["main"])
+	c, _, err := f.client.Git.GetCommit(f.ctx, "acme", "infra", head.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.NewStorage()
+	store := func(enc interface {
+		Encode(plumbing.EncodedObject) error
+	}) plumbing.Hash {
+		obj := st.NewEncodedObject()
+		if err := enc.Encode(obj); err != nil {
+			t.Fatal(err)
+		}
+		h, err := st.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	// The root tree of main, named as a blob.
+	tree := store(&object.Tree{Entries: []object.TreeEntry{{Name: "a.yaml", Mode: filemode.Regular, Hash: plumbing.NewHash(c.GetTree().GetSHA())}}})
+	sig := object.Signature{Name: "gitvend", Email: "bot@example.com", When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	commit := store(&object.Commit{Author: sig, Committer: sig, Message: "wrong type\n", TreeHash: tree, ParentHashes: []plumbing.Hash{head}})
+	rs, err := sendCommands(t, f, st, nil, []*packp.Command{{Name: "refs/heads/topic", Old: plumbing.ZeroHash, New: commit}}, commit, tree)
+	if err == nil {
+		t.Fatal("push accepted")
+	}
+	if diff := cmp.Diff(map[string]string{"refs/heads/topic": "missing necessary objects"}, commandStatuses(rs)); diff != "" {
+		t.Errorf("ref statuses (-want +got):\n%s", diff)
+	}
+}
+
+// TestPushUnreadablePack: a pack git cannot read is refused whole.
+func TestPushUnreadablePack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	for _, objects := range []uint32{3, 300} { // kept loose, kept as a pack
+		var body bytes.Buffer
+		cmd := zeroSHA + " 1111111111111111111111111111111111111111 refs/heads/topic\x00report-status\n"
+		fmt.Fprintf(&body, "%04x%s0000PACK\x00\x00\x00\x02", len(cmd)+4, cmd)
+		_ = binary.Write(&body, binary.BigEndian, objects)
+		body.WriteString("not a pack at all")
+		req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, f.gh.CloneURL(testRepo)+"/git-receive-pack", &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("x-access-token", f.token(t))
+		req.Header.Set("Content-Type", "application/x-git-receive-pack-request")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		tool := map[bool]string{true: "unpack-objects", false: "index-pack"}[objects < 100]
+		var want bytes.Buffer
+		writePkt(&want, "unpack "+tool+" abnormal exit\n")
+		writePkt(&want, "ng refs/heads/topic unpacker error\n")
+		want.WriteString("0000")
+		if string(got) != want.String() {
+			t.Errorf("%d objects: report %q, want %q", objects, got, want.String())
+		}
+	}
+	if _, ok := remoteRefs(t, f, testRepo)["refs/heads/topic"]; ok {
+		t.Error("an unreadable pack created a ref")
+	}
+}
+
+// TestPushLargePackAndGitClient: a push of more objects than git keeps
+// loose arrives as a pack; git's own client, asking for side-band and
+// report-status-v2, pushes a branch and deletes it.
+func TestPushLargePackAndGitClient(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"gitvend.yaml": "environments:\n  - dev\n"}
+	f := newFixture(t, fixtureOptions{files: files})
+	dir := t.TempDir()
+	url := strings.Replace(f.gh.CloneURL(testRepo), "://", "://x-access-token:"+f.token(t)+"@", 1)
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(f.ctx, "git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(gitEnv(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.com", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	git("clone", "--quiet", url, ".")
+	git("checkout", "--quiet", "-b", "many")
+	for i := range 150 {
+		p := filepath.Join(dir, "requests", fmt.Sprintf("r%03d.yaml", i))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("name: r%03d\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("add", "-A")
+	git("commit", "--quiet", "-m", "many")
+	git("push", "--quiet", "origin", "many")
+	got, err := f.gh.Files(f.ctx, testRepo, "many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 151 || got["requests/r149.yaml"] != "name: r149\n" {
+		t.Errorf("branch many has %d files (r149: %q); want 151", len(got), got["requests/r149.yaml"])
+	}
+	packs, err := f.gh.ReceivedPacks(testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(packs) != 1 || packs[0].Objects != 153 {
+		t.Errorf("received packs %+v; want one of 153 objects (150 blobs, 2 trees, a commit)", packs)
+	}
+	git("push", "--quiet", "origin", "--delete", "many")
+	if _, ok := remoteRefs(t, f, testRepo)["refs/heads/many"]; ok {
+		t.Error("branch many not deleted")
+	}
+	f.idle(t)
+	if diff := cmp.Diff([]string{"push", "check_suite/requested", "push"}, f.sink.events()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
