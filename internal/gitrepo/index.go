@@ -32,8 +32,8 @@ const maxIndexes = 4
 type Index struct {
 	repo    *Repo // the clone it was read from, for ChangedSince
 	commit  string
-	entries map[string]indexEntry // "." is the root folder
-	links   map[string]string     // target by link
+	entries entrySet          // "." is the root folder
+	links   map[string]string // target by link
 	// since holds, for a few commits this index was derived from,
 	// directly or through others, the nearest first, the files that may
 	// differ since (every file changed on the way), so that ChangedSince
@@ -68,6 +68,84 @@ type indexEntry struct {
 	hash plumbing.Hash
 }
 
+// entrySet is the entries of an Index by path: a map of every entry of
+// some earlier index, shared and never changed, and what differs from it
+// (removals kept as tombstones). An index derived from another copies
+// only what differs, so deriving costs what changed since the shared map,
+// not the size of the tree; once the differences outgrow an eighth of the
+// shared map, a derived index starts a new one.
+type entrySet struct {
+	base map[string]indexEntry
+	over map[string]overEntry // nil while the set is being read whole
+}
+
+// overEntry is an entry set over the shared map, or the removal of one.
+type overEntry struct {
+	e    indexEntry
+	gone bool
+}
+
+func (s *entrySet) get(p string) (indexEntry, bool) {
+	if o, ok := s.over[p]; ok {
+		return o.e, !o.gone
+	}
+	e, ok := s.base[p]
+	return e, ok
+}
+
+func (s *entrySet) set(p string, e indexEntry) {
+	if s.over == nil {
+		s.base[p] = e
+		return
+	}
+	s.over[p] = overEntry{e: e}
+}
+
+func (s *entrySet) remove(p string) {
+	switch {
+	case s.over == nil:
+		delete(s.base, p)
+	case hasKey(s.base, p):
+		s.over[p] = overEntry{gone: true}
+	default:
+		delete(s.over, p)
+	}
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// derived returns a copy of s to change for a derived index.
+func (s *entrySet) derived() entrySet {
+	if len(s.over) <= len(s.base)/8+64 {
+		over := make(map[string]overEntry, len(s.over))
+		maps.Copy(over, s.over)
+		return entrySet{base: s.base, over: over}
+	}
+	return entrySet{base: s.flat(), over: map[string]overEntry{}}
+}
+
+// flat returns every entry of s in a new map.
+func (s *entrySet) flat() map[string]indexEntry {
+	all := maps.Clone(s.base)
+	for p, o := range s.over {
+		if o.gone {
+			delete(all, p)
+		} else {
+			all[p] = o.e
+		}
+	}
+	return all
+}
+
+// root is the id of the commit's root folder.
+func (ix *Index) root() plumbing.Hash {
+	e, _ := ix.entries.get(".")
+	return e.hash
+}
+
 // Commit is the commit the index describes.
 func (ix *Index) Commit() string { return ix.commit }
 
@@ -76,7 +154,7 @@ func (ix *Index) Commit() string { return ix.commit }
 // commits hold the same names, modes and contents exactly when their ids
 // are equal. ok is false when rel is not a folder of the commit.
 func (ix *Index) Folder(rel string) (id string, ok bool) {
-	e, ok := ix.entries[path.Clean(rel)]
+	e, ok := ix.entries.get(path.Clean(rel))
 	if !ok || e.mode != filemode.Dir {
 		return "", false
 	}
@@ -87,7 +165,7 @@ func (ix *Index) Folder(rel string) (id string, ok bool) {
 // two files of any commits hold the same bytes exactly when their ids are
 // equal. ok is false when rel is not such a file of the commit.
 func (ix *Index) File(rel string) (id string, ok bool) {
-	e, ok := ix.entries[path.Clean(rel)]
+	e, ok := ix.entries.get(path.Clean(rel))
 	if !ok || (e.mode != filemode.Regular && e.mode != filemode.Executable && e.mode != filemode.Deprecated) {
 		return "", false
 	}
@@ -127,7 +205,7 @@ func (ix *Index) ChangedSince(ctx context.Context, earlier interface{ Commit() s
 	if err != nil {
 		return nil, false
 	}
-	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), tree.Hash, ix.entries["."].hash)
+	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), tree.Hash, ix.root())
 	if err != nil {
 		return nil, false
 	}
@@ -249,7 +327,7 @@ func (r *Repo) Index(ctx context.Context, sha string) (*Index, error) {
 
 // readIndex reads the whole tree of commit sha, folders and entries only.
 func readIndex(r *Repo, sha string, tree *object.Tree) (*Index, error) {
-	ix := &Index{repo: r, commit: sha, entries: map[string]indexEntry{".": {mode: filemode.Dir, hash: tree.Hash}}, links: map[string]string{}}
+	ix := &Index{repo: r, commit: sha, entries: entrySet{base: map[string]indexEntry{".": {mode: filemode.Dir, hash: tree.Hash}}}, links: map[string]string{}}
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {
@@ -271,7 +349,7 @@ func (ix *Index) add(r *Repo, name string, e object.TreeEntry) error {
 	if err := checkPath(name); err != nil {
 		return fmt.Errorf("tree entry: %w", err)
 	}
-	ix.entries[name] = indexEntry{mode: e.Mode, hash: e.Hash}
+	ix.entries.set(name, indexEntry{mode: e.Mode, hash: e.Hash})
 	if e.Mode != filemode.Symlink {
 		return nil
 	}
@@ -296,15 +374,15 @@ func (ix *Index) add(r *Repo, name string, e object.TreeEntry) error {
 // index of another commit and what differs between the two trees, read
 // without reading the folders both commits share.
 func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *object.Tree) (*Index, error) {
-	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), from.entries["."].hash, to.Hash)
+	delta, err := compareTrees(ctx, newTreeReader(r.repo.Storer), from.root(), to.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("compare %s with %s: %w", from.commit, sha, err)
 	}
-	ix := &Index{repo: r, commit: sha, entries: maps.Clone(from.entries), links: maps.Clone(from.links)}
-	ix.entries["."] = indexEntry{mode: filemode.Dir, hash: to.Hash}
+	ix := &Index{repo: r, commit: sha, entries: from.entries.derived(), links: maps.Clone(from.links)}
+	ix.entries.set(".", indexEntry{mode: filemode.Dir, hash: to.Hash})
 	for _, ch := range delta.Files {
 		if ch.From != nil {
-			delete(ix.entries, ch.Path)
+			ix.entries.remove(ch.Path)
 			delete(ix.links, ch.Path)
 		}
 	}
@@ -327,9 +405,11 @@ func deriveIndex(ctx context.Context, r *Repo, from *Index, sha string, to *obje
 func (ix *Index) setFolder(ch treeChange) {
 	switch {
 	case ch.To != nil && ch.To.Mode == filemode.Dir:
-		ix.entries[ch.Path] = indexEntry{mode: filemode.Dir, hash: ch.To.Hash}
-	case ix.entries[ch.Path].mode == filemode.Dir:
-		delete(ix.entries, ch.Path)
+		ix.entries.set(ch.Path, indexEntry{mode: filemode.Dir, hash: ch.To.Hash})
+	default:
+		if e, ok := ix.entries.get(ch.Path); ok && e.mode == filemode.Dir {
+			ix.entries.remove(ch.Path)
+		}
 	}
 }
 
@@ -376,7 +456,7 @@ func (ix *Index) checkLink(name string) error {
 			continue
 		}
 		next := path.Join(append(append([]string{}, done...), seg)...)
-		switch e, ok := ix.entries[next]; {
+		switch e, ok := ix.entries.get(next); {
 		case ok && e.mode == filemode.Dir:
 			done = append(done, seg)
 		case ok && e.mode == filemode.Symlink:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"testing"
@@ -282,21 +283,21 @@ func fullListing(t *testing.T, s storer.EncodedObjectStorer, h plumbing.Hash) ma
 
 // apply changes a full listing by delta, as deriveIndex changes an index.
 func apply(listing map[string]indexEntry, delta *treeDelta) map[string]indexEntry {
-	ix := &Index{entries: maps.Clone(listing)}
+	ix := &Index{entries: entrySet{base: listing, over: map[string]overEntry{}}}
 	for _, ch := range delta.Files {
 		if ch.From != nil {
-			delete(ix.entries, ch.Path)
+			ix.entries.remove(ch.Path)
 		}
 	}
 	for _, ch := range delta.Files {
 		if ch.To != nil {
-			ix.entries[ch.Path] = indexEntry{mode: ch.To.Mode, hash: ch.To.Hash}
+			ix.entries.set(ch.Path, indexEntry{mode: ch.To.Mode, hash: ch.To.Hash})
 		}
 	}
 	for _, ch := range delta.Folders {
 		ix.setFolder(ch)
 	}
-	return ix.entries
+	return ix.entries.flat()
 }
 
 // TestCompareTreesAsGoGit compares every pair of tricky trees (and no tree
@@ -403,5 +404,57 @@ func TestCompareTreesBadInput(t *testing.T) {
 	cancel()
 	if _, err := compareTrees(cancelled, newTreeReader(s), good, blob); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// TestEntrySetAsMap: entry sets derived one from another, through many
+// generations and past the point where a new shared map is started, hold
+// what plain maps changed the same way hold, and a derived set leaves the
+// one it came from as it was.
+func TestEntrySetAsMap(t *testing.T) {
+	t.Parallel()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	key := func() string { return fmt.Sprintf("f%d", rnd.IntN(400)) }
+	want := map[string]indexEntry{}
+	s := entrySet{base: map[string]indexEntry{}}
+	for range 300 {
+		k := key()
+		e := indexEntry{mode: filemode.Regular, hash: plumbing.NewHash(fmt.Sprintf("%040x", rnd.IntN(1<<30)))}
+		want[k] = e
+		s.set(k, e)
+	}
+	type generation struct {
+		set  entrySet
+		want map[string]indexEntry
+	}
+	var gens []generation
+	for g := range 60 {
+		gens = append(gens, generation{set: s, want: maps.Clone(want)})
+		s = s.derived()
+		for range 1 + g%20 {
+			k := key()
+			if rnd.IntN(3) == 0 {
+				delete(want, k)
+				s.remove(k)
+				continue
+			}
+			e := indexEntry{mode: filemode.Regular, hash: plumbing.NewHash(fmt.Sprintf("%040x", rnd.IntN(1<<30)))}
+			want[k] = e
+			s.set(k, e)
+		}
+	}
+	gens = append(gens, generation{set: s, want: want})
+	for i, g := range gens {
+		if got := g.set.flat(); !maps.Equal(got, g.want) {
+			t.Fatalf("generation %d: %d entries, want %d", i, len(got), len(g.want))
+		}
+		for n := range 400 {
+			k := fmt.Sprintf("f%d", n)
+			e, ok := g.set.get(k)
+			w, wok := g.want[k]
+			if ok != wok || e != w {
+				t.Fatalf("generation %d: get(%s) = %v, %v; want %v, %v", i, k, e, ok, w, wok)
+			}
+		}
 	}
 }
