@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -311,7 +312,11 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	if rev != nil && byBase {
 		known = rev.tree.knownPlaces(b.id, len(subjects))
 	}
-	rep, places, err := c.judgeObjects(ctx, subjects, rep, b, known)
+	var facts []keptFacts
+	if rev != nil {
+		facts = rev.kept
+	}
+	rep, places, err := c.judgeObjects(ctx, subjects, rep, b, known, facts)
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +339,51 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	return rep, nil
 }
 
+// objectFacts is what judging works out of a subject besides the
+// policies: its place and digest, its cost item and, for a kind gitvend
+// does not know, a notice.
+func objectFacts(s *policy.Subject) (placed, cost.Item, *Problem) {
+	o, env := s.Object, s.Context.Environment
+	var notice *Problem
+	if _, known := manifest.Scope(o.ID); !known {
+		notice = &Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
+			"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)}
+	}
+	return placed{placeIDOf(env, o.ID), s.Digest}, cost.Item{Object: o, Environment: env}, notice
+}
+
+// unitFacts are the facts (objectFacts) of a unit's judged subjects, in
+// order, with the environments they name, kept with the unit so that a
+// check that keeps the unit copies them instead of reading every object.
+type unitFacts struct {
+	head    []placed
+	items   []cost.Item
+	notices []Problem
+	envs    []string
+}
+
+// factsOf works out the facts of judged subjects.
+func factsOf(subjects []policy.Subject) *unitFacts {
+	f := &unitFacts{head: make([]placed, len(subjects)), items: make([]cost.Item, len(subjects))}
+	for i := range subjects {
+		var notice *Problem
+		f.head[i], f.items[i], notice = objectFacts(&subjects[i])
+		if notice != nil {
+			f.notices = append(f.notices, *notice)
+		}
+		if env := subjects[i].Context.Environment; !slices.Contains(f.envs, env) {
+			f.envs = append(f.envs, env)
+		}
+	}
+	return f
+}
+
+// keptFacts are the facts of a kept unit whose subjects begin at at.
+type keptFacts struct {
+	at    int
+	facts *unitFacts
+}
+
 // toJudge makes the subjects of objs for judgeObjects to work out.
 func toJudge(objs []manifest.Object) []policy.Subject {
 	subjects := make([]policy.Subject, len(objs))
@@ -352,7 +402,7 @@ func toJudge(objs []manifest.Object) []policy.Subject {
 // found about it (Local). known, when not nil, tells compareObjects the
 // places in the base of objects compared with it before; the places of
 // all are returned for the next check (nil without a base).
-func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base, known []int32) (*Report, []int32, error) {
+func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base, known []int32, kept []keptFacts) (*Report, []int32, error) {
 	items := make([]cost.Item, len(subjects))
 	own := c.owners()
 	defer own.close()
@@ -360,22 +410,34 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	head := make([]placed, len(subjects))
 	envs := map[string]bool{}
 	lastEnv := ""
-	for i := range subjects {
-		o := subjects[i].Object
-		if subjects[i].Digest == "" {
-			o.File = toRel(o.File)
-			subjects[i].Context, subjects[i].Digest = own.context(o), o.Digest()
+	for i, next := 0, 0; i < len(subjects); {
+		if next < len(kept) && kept[next].at == i {
+			// A kept unit: its facts as worked out when it was judged.
+			f := kept[next].facts
+			copy(head[i:], f.head)
+			copy(items[i:], f.items)
+			rep.Notices = append(rep.Notices, f.notices...)
+			for _, env := range f.envs {
+				envs[env] = true
+			}
+			i += len(f.head)
+			next++
+			continue
 		}
-		env := subjects[i].Context.Environment
-		head[i] = placed{placeIDOf(env, o.ID), subjects[i].Digest}
-		if i == 0 || env != lastEnv {
+		s := &subjects[i]
+		if s.Digest == "" {
+			s.Object.File = toRel(s.Object.File)
+			s.Context, s.Digest = own.context(s.Object), s.Object.Digest()
+		}
+		var notice *Problem
+		head[i], items[i], notice = objectFacts(s)
+		if env := s.Context.Environment; i == 0 || env != lastEnv {
 			envs[env], lastEnv = true, env
 		}
-		items[i] = cost.Item{Object: o, Environment: env}
-		if _, known := manifest.Scope(o.ID); !known {
-			rep.Notices = append(rep.Notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
-				"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)})
+		if notice != nil {
+			rep.Notices = append(rep.Notices, *notice)
 		}
+		i++
 	}
 	// hint names the base object at the place of each head object, for
 	// the ledgers to find without looking up.

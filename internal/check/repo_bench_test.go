@@ -194,7 +194,7 @@ func BenchmarkPRJudge(b *testing.B) {
 				c := fresh.CachingBases()
 				baseObjs := synthObjects(b, n, "1.0")
 				bs := c.baseOf(baseObjs)
-				if _, _, err := c.judgeObjects(ctx, toJudge(baseObjs), &Report{Violations: []policy.Violation{}}, &bs, nil); err != nil {
+				if _, _, err := c.judgeObjects(ctx, toJudge(baseObjs), &Report{Violations: []policy.Violation{}}, &bs, nil, nil); err != nil {
 					b.Fatal(err)
 				}
 				i := 0
@@ -212,7 +212,7 @@ func BenchmarkPRJudge(b *testing.B) {
 						judgeWith = NewWith(dir, c.cfg, e)
 					}
 					b.StartTimer()
-					rep, _, err := judgeWith.judgeObjects(ctx, subjects, &Report{Violations: []policy.Violation{}}, &bs, nil)
+					rep, _, err := judgeWith.judgeObjects(ctx, subjects, &Report{Violations: []policy.Violation{}}, &bs, nil, nil)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -127,6 +127,8 @@ type unit struct {
 	folder string
 	objs   []manifest.Object
 	subj   []policy.Subject
+	// facts are what judging worked out of subj besides the policies.
+	facts *unitFacts
 	// places caches where the objects lie in the base a check last
 	// compared them with (see compareObjects).
 	places atomic.Pointer[unitPlaces]
@@ -417,6 +419,7 @@ func keepUnit(folder string, subjects []policy.Subject) *unit {
 		u.objs[i] = *subjects[i].Object
 		u.subj[i].Object = &u.objs[i]
 	}
+	u.facts = factsOf(u.subj)
 	return u
 }
 
@@ -427,6 +430,7 @@ type revision struct {
 	subjects []policy.Subject
 	tree     *judgedTree
 	fresh    []freshUnit
+	kept     []keptFacts // of the units kept, in order
 }
 
 // freshUnit is a unit built for the revision, at its place among objs.
@@ -435,11 +439,20 @@ type freshUnit struct {
 	at int
 }
 
+// keep adds the subjects of the kept unit u, with its facts.
+func (r *revision) keep(u *unit) {
+	if u.facts != nil && len(u.subj) > 0 {
+		r.kept = append(r.kept, keptFacts{at: len(r.subjects), facts: u.facts})
+	}
+	r.subjects = append(r.subjects, u.subj...)
+}
+
 // fill gives the revision's new units the subjects judged for them
 // (which point at the units' own objects) and returns the tree to keep.
 func (r *revision) fill() *judgedTree {
 	for _, f := range r.fresh {
 		f.u.subj = slices.Clone(r.subjects[f.at : f.at+len(f.u.objs)])
+		f.u.facts = factsOf(f.u.subj)
 	}
 	return r.tree
 }
@@ -503,10 +516,10 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 				out.subjects = append(out.subjects, toJudge(u.objs)...)
 				continue
 			}
-			out.subjects = append(out.subjects, u.subj...)
+			out.keep(u)
 		}
 	}
-	out.subjects = append(out.subjects, prev.rest.subj...)
+	out.keep(prev.rest)
 	next.counts = repo.Counted()
 	return out, true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,11 @@ func unitsRepo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeRepo(t, dir, 40)
+	// A kind gitvend does not know, whose notice a check that keeps its
+	// unit must report as the whole load does.
+	folder := "requests/prod/team-3/app-3"
+	writeIn(t, dir, folder+"/crontab.yaml", "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: app-3\n  namespace: team-3\nspec:\n  cronSpec: \"* * * * */5\"\n")
+	editIn(t, dir, folder+"/kustomization.yaml", "- service.yaml\n", "- service.yaml\n- crontab.yaml\n")
 	return dir
 }
 
@@ -220,6 +226,9 @@ func TestUnitsEqualWhole(t *testing.T) {
 			}
 			if a, b := reportJSON(t, whole), reportJSON(t, got); !bytes.Equal(a, b) {
 				t.Errorf("report differs from the whole load's:\nwhole: %s\nunits: %s", a, b)
+			}
+			if len(got.Errors) == 0 && !slices.ContainsFunc(got.Notices, func(p Problem) bool { return strings.HasPrefix(p.Message, "CronTab ") }) {
+				t.Errorf("notices %v, want the CronTab's", got.Notices)
 			}
 			if units := caching.trees.revised == 1; units != tc.units {
 				t.Errorf("assembled from the commit before: %v, want %v", units, tc.units)
