@@ -26,23 +26,41 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// branchesOf returns the branches of the fixture's repository and the
+// commit of main.
+func branchesOf(t *testing.T, f *fixture) (map[string]string, plumbing.Hash) {
+	t.Helper()
+	branches, err := f.gh.Branches(f.ctx, testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return branches, plumbing.NewHash(branches["main"])
+}
+
+// encoder is a go-git object that encodes itself.
+type encoder interface {
+	Encode(plumbing.EncodedObject) error
+}
+
+// storeObject stores enc's object in st and returns its id.
+func storeObject(t *testing.T, st *memory.Storage, enc encoder) plumbing.Hash {
+	t.Helper()
+	obj := st.NewEncodedObject()
+	if err := enc.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // pushObjects stores a blob, a tree holding it and a commit of that tree
 // on parent in st, and returns their ids.
 func pushObjects(t *testing.T, st *memory.Storage, parent plumbing.Hash, content string) (commit, tree, blob plumbing.Hash) {
 	t.Helper()
-	store := func(enc interface {
-		Encode(plumbing.EncodedObject) error
-	}) plumbing.Hash {
-		obj := st.NewEncodedObject()
-		if err := enc.Encode(obj); err != nil {
-			t.Fatal(err)
-		}
-		h, err := st.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	store := func(enc encoder) plumbing.Hash { return storeObject(t, st, enc) }
 	obj := st.NewEncodedObject()
 	obj.SetType(plumbing.BlobObject)
 	w, err := obj.Writer()
@@ -68,31 +86,7 @@ func pushObjects(t *testing.T, st *memory.Storage, parent plumbing.Hash, content
 // ref from old to new, and returns the report.
 func sendPack(t *testing.T, f *fixture, st *memory.Storage, ref string, old, new plumbing.Hash, objs ...plumbing.Hash) (*packp.ReportStatus, error) {
 	t.Helper()
-	ep, err := transport.NewEndpoint(f.gh.CloneURL(testRepo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.NewClient(ep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := c.NewReceivePackSession(ep, &githttp.BasicAuth{Username: "x-access-token", Password: f.token(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	ar, err := sess.AdvertisedReferencesContext(f.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pack bytes.Buffer
-	if _, err := packfile.NewEncoder(&pack, st, false).Encode(objs, 0); err != nil {
-		t.Fatal(err)
-	}
-	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
-	req.Commands = []*packp.Command{{Name: plumbing.ReferenceName(ref), Old: old, New: new}}
-	req.Packfile = io.NopCloser(&pack)
-	return sess.ReceivePack(f.ctx, req)
+	return sendCommands(t, f, st, nil, []*packp.Command{{Name: plumbing.ReferenceName(ref), Old: old, New: new}}, objs...)
 }
 
 // TestPushWithMissingObjectsRefused: as GitHub, the double refuses a push
@@ -102,11 +96,7 @@ func sendPack(t *testing.T, f *fixture, st *memory.Storage, ref string, old, new
 func TestPushWithMissingObjectsRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
-	branches, err := f.gh.Branches(f.ctx, testRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := plumbing.NewHash(branches["main"])
+	branches, head := branchesOf(t, f)
 	st := memory.NewStorage()
 	// Each case has objects of its own, so that what an earlier push left
 	// in the object store cannot complete a later one.
@@ -241,11 +231,7 @@ func commandStatuses(rs *packp.ReportStatus) map[string]string {
 func TestPushRulesPerRef(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
-	branches, err := f.gh.Branches(f.ctx, testRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := plumbing.NewHash(branches["main"])
+	branches, head := branchesOf(t, f)
 	st := memory.NewStorage()
 	stale := plumbing.NewHash("1111111111111111111111111111111111111111")
 	tests := []struct {
@@ -341,29 +327,13 @@ func TestPushRulesPerRef(t *testing.T) {
 func TestPushObjectOfWrongType(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fixtureOptions{})
-	branches, err := f.gh.Branches(f.ctx, testRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head := plumbing.NewHash(branches["main"])
+	_, head := branchesOf(t, f)
 	c, _, err := f.client.Git.GetCommit(f.ctx, "acme", "infra", head.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := memory.NewStorage()
-	store := func(enc interface {
-		Encode(plumbing.EncodedObject) error
-	}) plumbing.Hash {
-		obj := st.NewEncodedObject()
-		if err := enc.Encode(obj); err != nil {
-			t.Fatal(err)
-		}
-		h, err := st.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	store := func(enc encoder) plumbing.Hash { return storeObject(t, st, enc) }
 	// The root tree of main, named as a blob.
 	tree := store(&object.Tree{Entries: []object.TreeEntry{{Name: "a.yaml", Mode: filemode.Regular, Hash: plumbing.NewHash(c.GetTree().GetSHA())}}})
 	sig := object.Signature{Name: "gitvend", Email: "bot@example.com", When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
