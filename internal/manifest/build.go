@@ -141,16 +141,16 @@ func (t *Tree) locate(dir, origin string, o *Object, cache map[string][]Object) 
 		cache[file] = docs
 	}
 	o.File = t.Path(file)
-	o.Line, o.node = pick(docs, o.Kind, o.Name)
+	o.Line, o.lines = pick(docs, o.Kind, o.Name)
 }
 
-// pick returns the line and node of the document among docs, those of
+// pick returns the line and the line index of the document among docs, those of
 // one file, that an object of kind and name was built from: the one of
 // the same kind and name, or else the one whose name the object's name
 // contains (kustomize's prefixes and suffixes keep it), or else the only
 // one of the kind; line 1 of the file when none is alone in its class,
 // and 0 for a file without documents.
-func pick(docs []Object, kind, name string) (int, *yaml.Node) {
+func pick(docs []Object, kind, name string) (int, lineIndex) {
 	var exact, partial, sameKind []Object
 	for _, d := range docs {
 		switch {
@@ -165,7 +165,7 @@ func pick(docs []Object, kind, name string) (int, *yaml.Node) {
 	}
 	for _, c := range [][]Object{exact, partial, sameKind} {
 		if len(c) == 1 {
-			return c[0].Line, c[0].node
+			return c[0].Line, c[0].lines
 		}
 	}
 	if len(docs) > 0 {

@@ -323,9 +323,9 @@ func (c *composer) decode(p string, data []byte) ([]Object, error) {
 		}
 		o := Object{ID: d.ID, Content: d.Content, File: p}
 		if count[kindName{d.Kind, d.Name}] == 1 {
-			o.Line, o.node = d.Line, d.node
+			o.Line, o.lines = d.Line, d.lines
 		} else {
-			o.Line, o.node = pick(docs, o.Kind, o.Name)
+			o.Line, o.lines = pick(docs, o.Kind, o.Name)
 		}
 		o.Digest() // kept with the folder's build, and with its copies
 		out = append(out, o)

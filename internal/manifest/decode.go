@@ -87,9 +87,32 @@ func isList(m map[string]any) bool {
 	return api == "v1" && strings.HasSuffix(kind, "List") && m["items"] != nil
 }
 
+// yamlChild returns the node under n at step p: a key of a mapping or an
+// index into a sequence; nil when there is none.
+func yamlChild(n *yaml.Node, p any) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch k := p.(type) {
+	case string:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					return n.Content[i+1]
+				}
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
+			return n.Content[k]
+		}
+	}
+	return nil
+}
+
 func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object, error) {
 	items, ok := content["items"].([]any)
-	itemsNode, _ := child(root, "items")
+	itemsNode := yamlChild(root, "items")
 	if !ok || itemsNode == nil {
 		return nil, &field.Error{File: file, Line: root.Line, Field: "items", Msg: "must be a list of objects"}
 	}
@@ -97,7 +120,7 @@ func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object,
 	var errs []error
 	for i, it := range items {
 		m, ok := it.(map[string]any)
-		n, _ := child(itemsNode, i)
+		n := yamlChild(itemsNode, i)
 		if !ok || n == nil {
 			errs = append(errs, &field.Error{File: file, Line: itemsNode.Line, Field: fmt.Sprintf("items[%d]", i), Msg: "must be an object"})
 			continue
@@ -114,7 +137,7 @@ func decodeList(file string, root *yaml.Node, content map[string]any) ([]Object,
 
 // newObject checks the identity fields of content and builds an Object.
 func newObject(file string, node *yaml.Node, content map[string]any) (Object, error) {
-	o := Object{Content: content, File: file, Line: node.Line, node: node}
+	o := Object{Content: content, File: file, Line: node.Line, lines: indexLines(node)}
 	identity := func(path ...string) (string, error) {
 		v, ok := Lookup(content, path...)
 		name := strings.Join(path, ".")

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // ID identifies a Kubernetes object by API version, kind, namespace and name.
@@ -71,8 +69,9 @@ type Object struct {
 	// Line is the 1-based line where the object's document starts, 0 when
 	// unknown.
 	Line int
-	// node is the document's mapping node, used to find the line of a field.
-	node *yaml.Node
+	// lines is where the document's fields stand, to find the line of a
+	// field.
+	lines lineIndex
 	// sum is the digest of Content, kept with the map it was computed for.
 	sum *contentSum
 }
@@ -131,54 +130,10 @@ func sameMap(a, b map[string]any) bool {
 // absent it returns the line of its deepest present parent, and the object's
 // own line when positions are unknown.
 func (o *Object) FieldLine(path ...any) int {
-	n := o.node
-	if n == nil {
+	if len(o.lines) == 0 {
 		return o.Line
 	}
-	line := n.Line
-	for _, p := range path {
-		next, keyLine := child(n, p)
-		if next == nil {
-			if keyLine > 0 {
-				return keyLine
-			}
-			return line
-		}
-		if keyLine > 0 {
-			line = keyLine
-		} else {
-			line = next.Line
-		}
-		n = next
-	}
-	return line
-}
-
-// child returns the node under n at step p and the line of its key, if any.
-func child(n *yaml.Node, p any) (*yaml.Node, int) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	switch k := p.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil, 0
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				return n.Content[i+1], n.Content[i].Line
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && k >= 0 && k < len(n.Content) {
-			return n.Content[k], 0
-		}
-	case int64:
-		return child(n, int(k))
-	case float64:
-		return child(n, int(k))
-	}
-	return nil, 0
+	return o.lines.fieldLine(path)
 }
 
 // Labels returns metadata.labels as strings.
