@@ -181,7 +181,7 @@ func (s *Server) receivePack(ctx context.Context, w http.ResponseWriter, httpReq
 	unpack := s.receiveCommands(ctx, r, req)
 	var updates []refUpdate
 	for _, c := range req.commands {
-		if c.status == "ok" {
+		if c.status == "ok" && c.old != c.new { // a ref named where it is moves nothing
 			updates = append(updates, refUpdate{ref: c.ref, before: c.old, after: c.new})
 		}
 	}
@@ -204,13 +204,13 @@ func (s *Server) receivePack(ctx context.Context, w http.ResponseWriter, httpReq
 		_, _ = w.Write(report.Bytes())
 		return updates
 	}
-	max := 65519 - 1
+	chunk := 65519 - 1 // a pkt-line's payload, less the band byte
 	if !req.caps["side-band-64k"] {
-		max = 999 - 1
+		chunk = 999 - 1
 	}
 	var out bytes.Buffer
 	for data := report.Bytes(); len(data) > 0; {
-		n := min(len(data), max)
+		n := min(len(data), chunk)
 		writePkt(&out, "\x01"+string(data[:n]))
 		data = data[n:]
 	}
