@@ -25,21 +25,17 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 	ctx := context.Background()
 	baseDir := t.TempDir()
 	writeRepo(t, baseDir, 40)
-	write := func(dir, rel, data string) {
-		t.Helper()
-		writeIn(t, dir, rel, data)
-	}
 	appendTo := func(dir, rel, data string) {
 		t.Helper()
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(dir, rel, string(old)+data)
+		writeIn(t, dir, rel, string(old)+data)
 	}
 	// A folder both environments include.
-	write(baseDir, "shared/kustomization.yaml", "resources:\n- config.yaml\n")
-	write(baseDir, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: b}\n")
+	writeIn(t, baseDir, "shared/kustomization.yaml", "resources:\n- config.yaml\n")
+	writeIn(t, baseDir, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: b}\n")
 	for _, env := range synthEnvironments {
 		appendTo(baseDir, "environments/"+env+"/kustomization.yaml", "- ../../shared\n")
 	}
@@ -53,8 +49,8 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 	}{
 		{"request added", 1, 1, func(head string) {
 			folder := "requests/dev/team-3/new-app"
-			write(head, folder+"/kustomization.yaml", "resources:\n- deployment.yaml\n")
-			write(head, folder+"/deployment.yaml", synthDeployment("new-app", "team-3", "1.0"))
+			writeIn(t, head, folder+"/kustomization.yaml", "resources:\n- deployment.yaml\n")
+			writeIn(t, head, folder+"/deployment.yaml", synthDeployment("new-app", "team-3", "1.0"))
 			appendTo(head, "environments/dev/kustomization.yaml", "- ../../"+folder+"\n")
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Added != 1 {
@@ -62,14 +58,14 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			}
 		}},
 		{"request changed", 1, 1, func(head string) {
-			write(head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "2.0"))
+			writeIn(t, head, "requests/prod/team-1/app-1/deployment.yaml", synthDeployment("app-1", "team-1", "2.0"))
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Changed != 1 {
 				t.Errorf("change %+v, want one changed", rep.Change)
 			}
 		}},
 		{"request changed to be denied", 1, 1, func(head string) {
-			write(head, "requests/dev/team-2/app-2/deployment.yaml",
+			writeIn(t, head, "requests/dev/team-2/app-2/deployment.yaml",
 				strings.Replace(synthDeployment("app-2", "team-2", "2.0"), "runAsNonRoot: true", "runAsNonRoot: false", 1))
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Changed != 1 || len(rep.Violations) == 0 {
@@ -85,7 +81,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			}
 			root := filepath.Join(head, "environments/dev/kustomization.yaml")
 			data, _ := os.ReadFile(root)
-			write(head, "environments/dev/kustomization.yaml", strings.Replace(string(data), "- ../../requests/dev/team-4/app-4\n", "", 1))
+			writeIn(t, head, "environments/dev/kustomization.yaml", strings.Replace(string(data), "- ../../requests/dev/team-4/app-4\n", "", 1))
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Removed != 2 {
 				t.Errorf("change %+v, want two removed", rep.Change)
@@ -93,14 +89,14 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 		}},
 		{"request record names another owner", 0, 2, func(head string) {
 			rec := "requests/dev/team-2/app-2.yaml"
-			write(head, rec, strings.Replace(readFile(t, filepath.Join(head, rec)), "owner: platform", "owner: intruder", 1))
+			writeIn(t, head, rec, strings.Replace(readFile(t, filepath.Join(head, rec)), "owner: platform", "owner: intruder", 1))
 		}, func(t *testing.T, rep *Report) {
 			if rep.Passed {
 				t.Errorf("a request owned by a team gitvend.yaml does not declare passed: %v", rep.Violations)
 			}
 		}},
 		{"hand-written file in a root", 1, 1, func(head string) {
-			write(head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
+			writeIn(t, head, "environments/prod/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: team-5}\ndata: {a: b}\n")
 			appendTo(head, "environments/prod/kustomization.yaml", "- extra.yaml\n")
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Added != 1 {
@@ -108,7 +104,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			}
 		}},
 		{"shared folder changed", 0, 2, func(head string) {
-			write(head, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: c}\n")
+			writeIn(t, head, "shared/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: team-1, labels: {gitvend.dev/owner: platform}}\ndata: {a: c}\n")
 		}, func(t *testing.T, rep *Report) {
 			if rep.Change.Changed == 0 {
 				t.Errorf("change %+v, want the shared object changed", rep.Change)
@@ -121,13 +117,13 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			if err := os.Rename(filepath.Join(head, "environments/prod"), filepath.Join(head, "envs-prod")); err != nil {
 				t.Fatal(err)
 			}
-			write(head, "envs-prod/kustomization.yaml", strings.ReplaceAll(readFile(t, filepath.Join(head, "envs-prod/kustomization.yaml")), "../../", "../"))
+			writeIn(t, head, "envs-prod/kustomization.yaml", strings.ReplaceAll(readFile(t, filepath.Join(head, "envs-prod/kustomization.yaml")), "../../", "../"))
 			appendTo(head, "gitvend.yaml", "") // the roots below
 			data := readFile(t, filepath.Join(head, "gitvend.yaml"))
-			write(head, "gitvend.yaml", strings.Replace(data, "- name: prod\n", "- name: prod\n  root: envs-prod\n", 1))
+			writeIn(t, head, "gitvend.yaml", strings.Replace(data, "- name: prod\n", "- name: prod\n  root: envs-prod\n", 1))
 		}, nil},
 		{"policies changed", 2, 0, func(head string) {
-			write(head, "policies/extra.rego", "package gitvend.extra\n\ndeny contains msg if { false; msg := \"never\" }\n")
+			writeIn(t, head, "policies/extra.rego", "package gitvend.extra\n\ndeny contains msg if { false; msg := \"never\" }\n")
 		}, nil},
 	}
 	for _, tc := range cases {
@@ -153,7 +149,7 @@ func TestIncrementalCheckEqualsFull(t *testing.T) {
 			if err := copyTree(baseDir, other); err != nil {
 				t.Fatal(err)
 			}
-			write(other, "requests/prod/team-7/app-7/deployment.yaml", synthDeployment("app-7", "team-7", "9.9"))
+			writeIn(t, other, "requests/prod/team-7/app-7/deployment.yaml", synthDeployment("app-7", "team-7", "9.9"))
 			for _, dir := range []string{baseDir, other} {
 				if _, err := caching.For(dir).Check(ctx, []string{dir}, baseDir); err != nil {
 					t.Fatal(err)

@@ -36,14 +36,6 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 	head := quotaItems(items)
 	use := measure(head)
 	var out []policy.QuotaInput
-	add := func(in policy.QuotaInput, skipped []string) {
-		o := items[in.Subject].Object
-		for _, why := range skipped {
-			notices = append(notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
-				"ResourceQuota %s in %s is not judged in full: %s", in.Name, in.Namespace, why)})
-		}
-		out = append(out, in)
-	}
 	for i, it := range head {
 		o := it.Object
 		if !quota.IsQuota(o) {
@@ -57,9 +49,13 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 			j = judgedQuota{in: quotaInputOf(q), skipped: q.Skipped}
 			memo.add(key, j)
 		}
+		for _, why := range j.skipped {
+			notices = append(notices, Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
+				"ResourceQuota %s in %s is not judged in full: %s", j.in.Name, j.in.Namespace, why)})
+		}
 		in := j.in
 		in.Subject = i
-		add(in, j.skipped)
+		out = append(out, in)
 	}
 	return out, notices
 }

@@ -285,8 +285,9 @@ func (g *gitRepo) buildTree(ctx context.Context, base string, changes []treeChan
 	if err != nil {
 		return "", fmt.Errorf("list index: %w", err)
 	}
-	// present holds the index's files and dirs every folder above one (a
-	// folder may stay listed after its files go, which costs a scan only).
+	// present holds the index's files, dirs every folder that holds one
+	// (a folder may stay listed after its files go: that costs a scan of
+	// present, nothing more).
 	present, dirs := map[string]bool{}, map[string]bool{}
 	add := func(f string) {
 		present[f] = true

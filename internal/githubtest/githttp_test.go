@@ -347,6 +347,71 @@ func TestPushObjectOfWrongType(t *testing.T) {
 	}
 }
 
+// postReceivePack posts body to the repository's git-receive-pack, with
+// the Content-Encoding encoding when not empty, and returns the status
+// and the response body.
+func postReceivePack(t *testing.T, f *fixture, body []byte, encoding string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, f.gh.CloneURL(testRepo)+"/git-receive-pack", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("x-access-token", f.token(t))
+	req.Header.Set("Content-Type", "application/x-git-receive-pack-request")
+	if encoding != "" {
+		req.Header.Set("Content-Encoding", encoding)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, got
+}
+
+// TestPushMalformedRequest: a push request that is not framed as git
+// frames one (pkt-line lengths, old, new and ref on each line, a
+// flush-pkt after them, a gzip body that is gzip) is refused with 400,
+// moves no ref and sends no event.
+func TestPushMalformedRequest(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fixtureOptions{})
+	branches, head := branchesOf(t, f)
+	pkt := func(line string) string { return fmt.Sprintf("%04x%s", len(line)+4, line) }
+	update := head.String() + " " + zeroSHA + " refs/heads/main\x00report-status delete-refs\n"
+	tests := []struct {
+		name, body, encoding string
+	}{
+		{"bad length", "zzzz" + update, ""},
+		{"length below four", "0003", ""},
+		{"truncated line", "00ff" + update, ""},
+		{"no flush-pkt", pkt(update), ""},
+		{"short id", pkt("1234 " + zeroSHA + " refs/heads/main\x00report-status\n") + "0000", ""},
+		{"no ref", pkt(head.String() + " " + zeroSHA + "\x00report-status\n") + "0000", ""},
+		{"not gzip", pkt(update) + "0000", "gzip"},
+	}
+	for _, tt := range tests {
+		if status, body := postReceivePack(t, f, []byte(tt.body), tt.encoding); status != http.StatusBadRequest {
+			t.Errorf("%s: status %d (%q), want 400", tt.name, status, body)
+		}
+	}
+	after, err := f.gh.Branches(f.ctx, testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(branches, after); diff != "" {
+		t.Errorf("branches moved (-before +after):\n%s", diff)
+	}
+	f.idle(t)
+	if got := f.sink.events(); len(got) != 0 {
+		t.Errorf("malformed pushes sent events %v", got)
+	}
+}
+
 // TestPushUnreadablePack: a pack git cannot read is refused whole.
 func TestPushUnreadablePack(t *testing.T) {
 	t.Parallel()
@@ -357,18 +422,7 @@ func TestPushUnreadablePack(t *testing.T) {
 		fmt.Fprintf(&body, "%04x%s0000PACK\x00\x00\x00\x02", len(cmd)+4, cmd)
 		_ = binary.Write(&body, binary.BigEndian, objects)
 		body.WriteString("not a pack at all")
-		req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, f.gh.CloneURL(testRepo)+"/git-receive-pack", &body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.SetBasicAuth("x-access-token", f.token(t))
-		req.Header.Set("Content-Type", "application/x-git-receive-pack-request")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_, got := postReceivePack(t, f, body.Bytes(), "")
 		tool := map[bool]string{true: "unpack-objects", false: "index-pack"}[objects < 100]
 		var want bytes.Buffer
 		writePkt(&want, "unpack "+tool+" abnormal exit\n")

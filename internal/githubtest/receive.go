@@ -320,14 +320,15 @@ type quarantined struct {
 
 // quarantine unpacks pack into a new quarantine of r.
 func (s *Server) quarantine(ctx context.Context, r *repo, pack []byte) (*quarantined, error) {
+	// Errors are reported as git reports them, by the tool that failed.
 	root, err := os.MkdirTemp(r.git.dir, "incoming-")
 	if err != nil {
-		return nil, fmt.Errorf("unpack-objects abnormal exit")
+		return nil, errors.New("unpack-objects abnormal exit")
 	}
 	q := &quarantined{root: root, objects: filepath.Join(root, "objects")}
 	if err := os.MkdirAll(filepath.Join(q.objects, "pack"), 0o755); err != nil {
 		os.RemoveAll(root)
-		return nil, fmt.Errorf("unpack-objects abnormal exit")
+		return nil, errors.New("unpack-objects abnormal exit")
 	}
 	if pack != nil {
 		env := []string{"GIT_OBJECT_DIRECTORY=" + q.objects, "GIT_ALTERNATE_OBJECT_DIRECTORIES=" + filepath.Join(r.git.dir, "objects")}
@@ -337,7 +338,7 @@ func (s *Server) quarantine(ctx context.Context, r *repo, pack []byte) (*quarant
 		}
 		if _, err := r.git.run(ctx, pack, env, args...); err != nil {
 			os.RemoveAll(root)
-			return nil, fmt.Errorf("%s abnormal exit", tool)
+			return nil, errors.New(tool + " abnormal exit")
 		}
 	}
 	q.store = filesystem.NewStorage(osfs.New(root), cache.NewObjectLRUDefault())

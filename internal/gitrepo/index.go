@@ -102,19 +102,15 @@ func (s *entrySet) set(p string, e indexEntry) {
 }
 
 func (s *entrySet) remove(p string) {
-	switch {
-	case s.over == nil:
+	if s.over == nil {
 		delete(s.base, p)
-	case hasKey(s.base, p):
+		return
+	}
+	if _, shared := s.base[p]; shared {
 		s.over[p] = overEntry{gone: true}
-	default:
+	} else {
 		delete(s.over, p)
 	}
-}
-
-func hasKey[V any](m map[string]V, k string) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // derived returns a copy of s to change for a derived index.

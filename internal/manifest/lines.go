@@ -5,8 +5,10 @@ import "gopkg.in/yaml.v3"
 // lineIndex is where each field of a document stands in its file, kept
 // instead of the document's yaml.Node tree (several times its size, and
 // kept for every object a check remembers). Its nodes are the tree's in
-// depth-first order, aliases resolved to copies of what they name (at
-// the line of the alias); a node's children follow it up to its end.
+// depth-first order, a node's children following it up to its end. An
+// alias is a node of its own, at the line where it is written, that
+// leads to the node it names: the index grows with the document as
+// written, never with what its aliases expand to.
 type lineIndex []lineNode
 
 // lineNode is one node of a lineIndex.
@@ -15,44 +17,73 @@ type lineNode struct {
 	keyLine int32  // the line of that key; 0 outside a mapping
 	line    int32
 	end     int32 // the index after the node's last descendant
+	alias   int32 // for an alias, 1 + the index of the node it names
 	kind    yaml.Kind
 }
 
-// indexLines flattens the tree under n; nil for none. It stops copying
-// aliases once the index holds MaxNodes nodes (decoding refuses more).
+// indexLines flattens the tree under n; nil for none. For an alias (an
+// item of a List may be one), the tree is the one it names, at the line of
+// the alias.
 func indexLines(n *yaml.Node) lineIndex {
 	if n == nil {
 		return nil
 	}
-	var ix lineIndex
-	ix.add(n, "", 0)
-	return ix
+	root := n
+	for root.Kind == yaml.AliasNode && root.Alias != nil {
+		root = root.Alias
+	}
+	b := lineBuilder{anchors: map[*yaml.Node]int32{}}
+	b.add(root, "", 0)
+	b.ix[0].line = int32(n.Line)
+	return b.ix
 }
 
-func (ix *lineIndex) add(n *yaml.Node, key string, keyLine int) {
-	line := n.Line // an alias stands where it is written
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+// lineBuilder builds a lineIndex, knowing where each anchored node went.
+type lineBuilder struct {
+	ix      lineIndex
+	anchors map[*yaml.Node]int32
+}
+
+func (b *lineBuilder) add(n *yaml.Node, key string, keyLine int) {
+	at := int32(len(b.ix))
+	b.ix = append(b.ix, lineNode{key: key, keyLine: int32(keyLine), line: int32(n.Line), kind: n.Kind})
+	if n.Kind == yaml.AliasNode {
+		// An anchor comes before its aliases, so its node is in already;
+		// an alias to anything else leads nowhere.
+		if to, ok := b.anchors[n.Alias]; ok {
+			b.ix[at].alias = to + 1
+		}
+		b.ix[at].end = at + 1
+		return
 	}
-	at := len(*ix)
-	*ix = append(*ix, lineNode{key: key, keyLine: int32(keyLine), line: int32(line), kind: n.Kind})
-	switch {
-	case len(*ix) > MaxNodes:
-	case n.Kind == yaml.MappingNode:
+	if n.Anchor != "" {
+		b.anchors[n] = at
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			ix.add(n.Content[i+1], n.Content[i].Value, n.Content[i].Line)
+			b.add(n.Content[i+1], n.Content[i].Value, n.Content[i].Line)
 		}
-	case n.Kind == yaml.SequenceNode:
+	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			ix.add(c, "", 0)
+			b.add(c, "", 0)
 		}
 	}
-	(*ix)[at].end = int32(len(*ix))
+	b.ix[at].end = int32(len(b.ix))
+}
+
+// resolve follows aliases from the node at at to the node they name.
+func (ix lineIndex) resolve(at int) int {
+	for ix[at].alias > 0 {
+		at = int(ix[at].alias) - 1
+	}
+	return at
 }
 
 // child returns the index of the node under node at at step p (a key of a
 // mapping, an index into a sequence), -1 when there is none.
 func (ix lineIndex) child(at int, p any) int {
+	at = ix.resolve(at)
 	n := ix[at]
 	var want int
 	switch k := p.(type) {

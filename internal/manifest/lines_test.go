@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -111,6 +113,13 @@ items:
     name: two
   stringData:
     s: t
+- &third
+  apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: three}
+  data: &data {k: v, list: [a, b]}
+  again: *data
+- *third
 `,
 	}
 	for i, src := range docs {
@@ -134,6 +143,36 @@ items:
 					t.Errorf("doc %d object %d: FieldLine(%v) = %d, the node tree gives %d", i, j, p, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestLineIndexOfAliasesCostsTheSource: a document whose aliases expand to
+// a hundred thousand nodes (under what decoding accepts) keeps a line
+// index the size of what is written, and its fields are still found
+// through the aliases.
+func TestLineIndexOfAliasesCostsTheSource(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 5; i++ {
+		b.WriteString(strings.NewReplacer("N", strconv.Itoa(i), "P", strconv.Itoa(i-1)).Replace(
+			"aN: &aN [*aP, *aP, *aP, *aP, *aP, *aP, *aP, *aP, *aP, *aP]\n"))
+	}
+	objs, err := Decode("aliases.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := objs[0]
+	if n := len(o.lines); n > 100 {
+		t.Errorf("line index of %d nodes for a document of 60 written nodes", n)
+	}
+	// a4[9] is an alias written on line 8; a4[9][3][0] lies in a0, line 4.
+	for _, tt := range []struct {
+		path []any
+		want int
+	}{{[]any{"a4", 9}, 8}, {[]any{"a4", 9, 3}, 7}, {[]any{"a4", 9, 3, 0, 0, 0}, 4}} {
+		if got := o.FieldLine(tt.path...); got != tt.want {
+			t.Errorf("FieldLine(%v) = %d, want %d", tt.path, got, tt.want)
 		}
 	}
 }

@@ -661,14 +661,14 @@ func judged(name string) (string, bool) {
 	return "", false
 }
 
-// Judge holds every ResourceQuota in head against the use of its place in
-// head (After) and in base (Used; nil when there is no base, so that
 // IsQuota tells whether o is a ResourceQuota Judge judges: one with a
 // namespace.
 func IsQuota(o *manifest.Object) bool {
 	return o != nil && o.Kind == "ResourceQuota" && o.Group() == "" && o.Namespace != ""
 }
 
+// Judge holds every ResourceQuota in head against the use of its place in
+// head (After) and in base (Used; nil when there is no base, so that
 // everything counts as added).
 func Judge(head []Item, headUse, baseUse Usage) []Quota {
 	var out []Quota
