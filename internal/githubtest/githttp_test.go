@@ -37,6 +37,27 @@ func branchesOf(t *testing.T, f *fixture) (map[string]string, plumbing.Hash) {
 	return branches, plumbing.NewHash(branches["main"])
 }
 
+// unmoved fails t unless the repository's branches are still before.
+func unmoved(t *testing.T, f *fixture, before map[string]string) {
+	t.Helper()
+	after, err := f.gh.Branches(f.ctx, testRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("branches moved (-before +after):\n%s", diff)
+	}
+}
+
+// noEvents fails t if refused pushes sent any webhook.
+func noEvents(t *testing.T, f *fixture) {
+	t.Helper()
+	f.idle(t)
+	if got := f.sink.events(); len(got) != 0 {
+		t.Errorf("refused pushes sent events %v", got)
+	}
+}
+
 // encoder is a go-git object that encodes itself.
 type encoder interface {
 	Encode(plumbing.EncodedObject) error
@@ -130,20 +151,11 @@ func TestPushWithMissingObjectsRefused(t *testing.T) {
 			if diff := cmp.Diff(want, rs); diff != "" {
 				t.Errorf("report status (-want +got):\n%s", diff)
 			}
-			after, err := f.gh.Branches(f.ctx, testRepo)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(branches, after); diff != "" {
-				t.Errorf("branches moved (-before +after):\n%s", diff)
-			}
+			unmoved(t, f, branches)
 		})
 		wantPacks = append(wantPacks, ReceivedPack{Objects: len(tt.send)})
 	}
-	f.idle(t)
-	if got := f.sink.events(); len(got) != 0 {
-		t.Errorf("refused pushes sent events %v", got)
-	}
+	noEvents(t, f)
 
 	commit, tree, blob := pushObjects(t, st, head, "kind: Request\nname: pushed\n")
 	if _, err := sendPack(t, f, st, "refs/heads/main", head, commit, commit, tree, blob); err != nil {
@@ -300,13 +312,7 @@ func TestPushRulesPerRef(t *testing.T) {
 			if diff := cmp.Diff(tt.want, commandStatuses(rs)); diff != "" {
 				t.Errorf("ref statuses (-want +got):\n%s", diff)
 			}
-			after, err := f.gh.Branches(f.ctx, testRepo)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(branches, after); diff != "" {
-				t.Errorf("branches moved (-before +after):\n%s", diff)
-			}
+			unmoved(t, f, branches)
 		})
 	}
 	// The commit of "one ref lacks objects" that had all its objects
@@ -315,10 +321,7 @@ func TestPushRulesPerRef(t *testing.T) {
 	if _, _, err := f.client.Git.GetCommit(f.ctx, "acme", "infra", commit.String()); err == nil {
 		t.Errorf("commit %s of a refused push is in the repository", commit)
 	}
-	f.idle(t)
-	if got := f.sink.events(); len(got) != 0 {
-		t.Errorf("refused pushes sent events %v", got)
-	}
+	noEvents(t, f)
 }
 
 // TestPushObjectOfWrongType: a tree entry that names an object of the
@@ -390,8 +393,8 @@ func TestPushMalformedRequest(t *testing.T) {
 		{"length below four", "0003", ""},
 		{"truncated line", "00ff" + update, ""},
 		{"no flush-pkt", pkt(update), ""},
-		{"short id", pkt("1234 " + zeroSHA + " refs/heads/main\x00report-status\n") + "0000", ""},
-		{"no ref", pkt(head.String() + " " + zeroSHA + "\x00report-status\n") + "0000", ""},
+		{"short id", pkt("1234 "+zeroSHA+" refs/heads/main\x00report-status\n") + "0000", ""},
+		{"no ref", pkt(head.String()+" "+zeroSHA+"\x00report-status\n") + "0000", ""},
 		{"not gzip", pkt(update) + "0000", "gzip"},
 	}
 	for _, tt := range tests {
@@ -399,17 +402,8 @@ func TestPushMalformedRequest(t *testing.T) {
 			t.Errorf("%s: status %d (%q), want 400", tt.name, status, body)
 		}
 	}
-	after, err := f.gh.Branches(f.ctx, testRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(branches, after); diff != "" {
-		t.Errorf("branches moved (-before +after):\n%s", diff)
-	}
-	f.idle(t)
-	if got := f.sink.events(); len(got) != 0 {
-		t.Errorf("malformed pushes sent events %v", got)
-	}
+	unmoved(t, f, branches)
+	noEvents(t, f)
 }
 
 // TestPushUnreadablePack: a pack git cannot read is refused whole.
