@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"syscall"
@@ -67,6 +68,27 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 				}
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
 			}
+			// GITVEND_BENCH_MEMPROFILE=file writes heap profiles after the
+			// warm-up (file.N.before) and after the requests (file.N.after);
+			// go tool pprof -base before after shows what the requests
+			// allocated.
+			memProfile := func(string) {}
+			if out := os.Getenv("GITVEND_BENCH_MEMPROFILE"); out != "" {
+				runtime.MemProfileRate = 64 << 10
+				memProfile = func(when string) {
+					runtime.GC()
+					f, err := os.Create(fmt.Sprintf("%s.%d.%s", out, n, when))
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer f.Close()
+					if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			memProfile("before")
+			defer memProfile("after")
 			var lat []time.Duration
 			i := 0
 			// b.Loop runs the setup above once, not once per round of b.N.

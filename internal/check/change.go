@@ -9,10 +9,17 @@ func placeIDOf(env string, id manifest.ID) placeID {
 	return placeID{env, id.Kind, id.Namespace, id.Name}
 }
 
-// placed is an object's place and content digest.
+// placed is an object's place and content digest. The place is held by
+// address: a check copies the placed of every object it keeps.
 type placed struct {
-	at     placeID
+	at     *placeID
 	digest string
+}
+
+// placedAt is the placed of an object at id in env.
+func placedAt(env string, id manifest.ID, digest string) placed {
+	at := placeIDOf(env, id)
+	return placed{&at, digest}
 }
 
 // placeIndex holds the objects of a base by place: the digest of the last
@@ -28,11 +35,11 @@ type placeIndex struct {
 func indexPlaces(objs []placed) placeIndex {
 	p := placeIndex{index: make(map[placeID]int, len(objs))}
 	for i, o := range objs {
-		if at, ok := p.index[o.at]; ok {
+		if at, ok := p.index[*o.at]; ok {
 			p.digests[at], p.items[at] = o.digest, i
 			continue
 		}
-		p.index[o.at] = len(p.digests)
+		p.index[*o.at] = len(p.digests)
 		p.digests = append(p.digests, o.digest)
 		p.items = append(p.items, i)
 	}
@@ -62,7 +69,7 @@ func compareObjects(base placeIndex, head []placed, envs int, known []int32) (*C
 			at = int(known[i])
 			ok = at >= 0
 		} else {
-			at, ok = base.index[h.at]
+			at, ok = base.index[*h.at]
 		}
 		places[i] = -1
 		if ok {
@@ -71,10 +78,10 @@ func compareObjects(base placeIndex, head []placed, envs int, known []int32) (*C
 		hint[i] = -1
 		switch {
 		case !ok:
-			if added[h.at] {
+			if added[*h.at] {
 				return compareIndexed(base, indexPlaces(head), envs), nil, nil
 			}
-			added[h.at] = true
+			added[*h.at] = true
 			ch.Added++
 		case matched[at]:
 			// Two objects at one place: the last one counts.

@@ -13,7 +13,7 @@ import (
 // comparison, and the figures worked out by hand.
 func TestCompareObjectsCounts(t *testing.T) {
 	at := func(env, name, digest string) placed {
-		return placed{placeIDOf(env, manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "ns", Name: name}), digest}
+		return placedAt(env, manifest.ID{APIVersion: "v1", Kind: "ConfigMap", Namespace: "ns", Name: name}, digest)
 	}
 	base := []placed{at("dev", "a", "1"), at("dev", "b", "1"), at("prod", "a", "1"), at("dev", "c", "1"), at("dev", "c", "2")}
 	for name, c := range map[string]struct {
@@ -31,7 +31,7 @@ func TestCompareObjectsCounts(t *testing.T) {
 			b := indexPlaces(base)
 			got, hint, places := compareObjects(b, c.head, 1, nil)
 			for i, at := range hint {
-				if at >= 0 && base[at].at != c.head[i].at {
+				if at >= 0 && *base[at].at != *c.head[i].at {
 					t.Errorf("head object %d hinted at base object %d, at another place", i, at)
 				}
 			}

@@ -349,7 +349,7 @@ func objectFacts(s *policy.Subject) (placed, cost.Item, *Problem) {
 		notice = &Problem{File: o.File, Line: o.Line, Message: fmt.Sprintf(
 			"%s (%s) is not a built-in Kubernetes kind: gitvend checks it as a cluster-scoped object unless it has a namespace", o.Kind, o.APIVersion)}
 	}
-	return placed{placeIDOf(env, o.ID), s.Digest}, cost.Item{Object: o, Environment: env}, notice
+	return placedAt(env, o.ID, s.Digest), cost.Item{Object: o, Environment: env}, notice
 }
 
 // unitFacts are the facts (objectFacts) of a unit's judged subjects, in
@@ -785,22 +785,22 @@ func (c *Checker) estimateBase(ctx context.Context, paths []string, baseDir stri
 // are relative to the repository.
 func (c *Checker) baseOf(objs []manifest.Object) base {
 	items := make([]cost.Item, len(objs))
-	placedAt := make([]placed, len(objs))
+	places := make([]placed, len(objs))
 	for i := range objs {
 		o := &objs[i]
 		env := desired.Locate(c.cfg, o.File).Environment
 		items[i] = cost.Item{Object: o, Environment: env}
-		placedAt[i] = placed{placeIDOf(env, o.ID), o.Digest()}
+		places[i] = placedAt(env, o.ID, o.Digest())
 	}
-	b := base{id: baseIDs.Add(1), objects: indexPlaces(placedAt)}
+	b := base{id: baseIDs.Add(1), objects: indexPlaces(places)}
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()
-		b.quotas = c.quotas.Ledger(quotaItems(items))
+		b.quotas = c.quotas.Ledger(items)
 		b.use = b.quotas.Usage()
 	} else {
 		b.est = cost.Compute(items, c.prices)
-		b.use = quota.Measure(quotaItems(items))
+		b.use = quota.Measure(items)
 	}
 	return b
 }

@@ -14,15 +14,6 @@ import (
 	"github.com/gitvend/gitvend/internal/quota"
 )
 
-// quotaItems are the cost items as the quota count reads them.
-func quotaItems(items []cost.Item) []quota.Item {
-	out := make([]quota.Item, len(items))
-	for i, it := range items {
-		out[i] = quota.Item{Object: it.Object, Environment: it.Environment}
-	}
-	return out
-}
-
 // quotaInput holds every ResourceQuota among objs against the use of its
 // namespace (as measure adds them up), after the change and, with a base
 // (baseUse not nil), before it. Quotas and hard values gitvend does not
@@ -33,10 +24,9 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 	if !slices.ContainsFunc(items, func(it cost.Item) bool { return quota.IsQuota(it.Object) }) {
 		return nil, notices
 	}
-	head := quotaItems(items)
-	use := measure(head)
+	use := measure(items)
 	var out []policy.QuotaInput
-	for i, it := range head {
+	for i, it := range items {
 		o := it.Object
 		if !quota.IsQuota(o) {
 			continue
@@ -45,7 +35,7 @@ func quotaInput(measure func([]quota.Item) quota.Usage, items []cost.Item, baseU
 		key := quotaKey{digest: o.Digest(), place: p, head: use[p], base: baseUse[p], hasBase: baseUse != nil}
 		j, ok := memo.get(key)
 		if !ok {
-			q := quota.Judge(head[i:i+1], use, baseUse)[0]
+			q := quota.Judge(items[i:i+1], use, baseUse)[0]
 			j = judgedQuota{in: quotaInputOf(q), skipped: q.Skipped}
 			memo.add(key, j)
 		}

@@ -177,16 +177,47 @@ func total(n int, at func(int) *ObjectCost) Estimate {
 		ByEnvironment: map[string]float64{},
 		Objects:       make([]ObjectCost, n),
 	}
+	byNamespace, byOwner, byEnv := runSums{m: est.ByNamespace}, runSums{m: est.ByOwner}, runSums{m: est.ByEnvironment}
 	for i := range n {
 		c := at(i)
 		est.Objects[i] = *c
 		est.Monthly += c.Monthly
 		est.MonthlyMax += c.MaxMonthly()
-		est.ByNamespace[c.Namespace] += c.Monthly
-		est.ByOwner[c.Owner] += c.Monthly
-		est.ByEnvironment[c.Environment] += c.Monthly
+		byNamespace.add(c.Namespace, c.Monthly)
+		byOwner.add(c.Owner, c.Monthly)
+		byEnv.add(c.Environment, c.Monthly)
 	}
+	byNamespace.flush()
+	byOwner.flush()
+	byEnv.flush()
 	return est
+}
+
+// runSums adds amounts into m by key as m[key] += amount would, in the
+// same order and so to the same float64, but holds the sum of a run of
+// one key aside: objects in estimate order come in long runs of one
+// environment, namespace and owner, and a check adds up tens of
+// thousands of them.
+type runSums struct {
+	m    map[string]float64
+	key  string
+	sum  float64
+	open bool
+}
+
+func (r *runSums) add(key string, amount float64) {
+	if !r.open || key != r.key {
+		r.flush()
+		r.key, r.sum, r.open = key, r.m[key], true
+	}
+	r.sum += amount
+}
+
+// flush writes the run's sum into m.
+func (r *runSums) flush() {
+	if r.open {
+		r.m[r.key] = r.sum
+	}
 }
 
 // priceCache asks prices once per environment.

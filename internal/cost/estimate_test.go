@@ -2,6 +2,9 @@ package cost
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
 	"math"
 	"os"
 	"path/filepath"
@@ -449,4 +452,24 @@ metadata: {name: lb-NUM, namespace: team-NUM, labels: {gitvend.dev/owner: team-N
 spec: {type: LoadBalancer}
 `
 	return strings.ReplaceAll(s, "NUM", strconv.Itoa(i))
+}
+
+// TestRunSumsAsMap: sums kept by runs are the float64s that adding each
+// amount into the map gives, bit for bit, whatever the order of keys.
+func TestRunSumsAsMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 14))
+	for round := range 200 {
+		want, got := map[string]float64{}, map[string]float64{}
+		r := runSums{m: got}
+		for range rng.IntN(300) {
+			key := fmt.Sprintf("k%d", rng.IntN(1+round%7))
+			amount := rng.Float64() * math.Pow(10, float64(rng.IntN(12)-4))
+			want[key] += amount
+			r.add(key, amount)
+		}
+		r.flush()
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: run sums %v, map sums %v", round, got, want)
+		}
+	}
 }

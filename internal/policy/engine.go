@@ -51,6 +51,7 @@ type Engine struct {
 	// input without subjects, the others on the whole input.
 	groups [3]group
 	memo   *Memo
+	quotas *quotaTerms
 	digest string // of the policies, settings and params, for the memo
 	log    *slog.Logger
 }
@@ -102,7 +103,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode policy params: %w", err)
 	}
-	e := &Engine{defs: defs, settings: set, params: ast.NewTerm(params), log: log, memo: opts.Memo}
+	e := &Engine{defs: defs, settings: set, params: ast.NewTerm(params), log: log, memo: opts.Memo, quotas: newQuotaTerms()}
 	if e.memo == nil {
 		e.memo = NewMemo()
 	}
@@ -227,12 +228,12 @@ func (e *Engine) judgeWith(ctx context.Context, in Input) ([]judged, []*Local, e
 // (the input may leave them out: policies of g never read them), and
 // returns the findings of each policy.
 func (e *Engine) eval(ctx context.Context, g group, in Input, subjects []Subject, n int) ([][]finding, error) {
-	value, err := inputValue(Input{Subjects: in.Subjects, Cost: in.Cost, Quotas: nil}, e.params)
+	value, err := inputValue(in, e.params)
 	if err != nil {
 		return nil, err
 	}
 	if in.Quotas != nil {
-		v, err := quotasValue(in.Quotas, len(subjects))
+		v, err := e.quotas.value(in.Quotas, len(subjects))
 		if err != nil {
 			return nil, err
 		}

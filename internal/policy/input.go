@@ -135,7 +135,8 @@ const (
 )
 
 // inputValue builds the policies' input directly as an OPA value, without
-// a JSON round trip. params is the constant parameter object.
+// a JSON round trip, all but input.quotas (see quotaTerms). params is the
+// constant parameter object.
 func inputValue(in Input, params *ast.Term) (ast.Value, error) {
 	subjects, err := subjectTerms(in.Subjects)
 	if err != nil {
@@ -162,64 +163,7 @@ func inputValue(in Input, params *ast.Term) (ast.Value, error) {
 		}
 		items = append(items, ast.Item(ast.StringTerm("cost"), ast.NewTerm(v)))
 	}
-	if in.Quotas != nil {
-		v, err := quotasValue(in.Quotas, len(in.Subjects))
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, ast.Item(ast.StringTerm("quotas"), ast.NewTerm(v)))
-	}
 	return ast.NewObject(items...), nil
-}
-
-// quotasValue builds input.quotas; the amounts become numbers without
-// passing through float64, so that policies compare them exactly.
-func quotasValue(quotas []QuotaInput, subjects int) (ast.Value, error) {
-	terms := make([]*ast.Term, len(quotas))
-	for i, q := range quotas {
-		if q.Subject < 0 || q.Subject >= subjects {
-			return nil, fmt.Errorf("build policy input: quotas[%d]: subject %d is not an index into the subjects", i, q.Subject)
-		}
-		res := make([]*ast.Term, len(q.Resources))
-		for j, r := range q.Resources {
-			nums := make([]*ast.Term, 4)
-			for k, n := range []string{r.Hard, r.Used, r.After, r.Share} {
-				num := ast.Number(n)
-				if _, ok := num.Float64(); !ok {
-					return nil, fmt.Errorf("build policy input: quotas[%d].resources[%d]: %q is not a number", i, j, n)
-				}
-				nums[k] = ast.NewTerm(num)
-			}
-			res[j] = ast.ObjectTerm(
-				ast.Item(ast.StringTerm("name"), ast.StringTerm(r.Name)),
-				ast.Item(ast.StringTerm("hard"), nums[0]),
-				ast.Item(ast.StringTerm("used"), nums[1]),
-				ast.Item(ast.StringTerm("after"), nums[2]),
-				ast.Item(ast.StringTerm("share"), nums[3]),
-				ast.Item(ast.StringTerm("tightened"), ast.BooleanTerm(r.Tightened)),
-				ast.Item(ast.StringTerm("text"), ast.ObjectTerm(
-					ast.Item(ast.StringTerm("hard"), ast.StringTerm(r.HardText)),
-					ast.Item(ast.StringTerm("used"), ast.StringTerm(r.UsedText)),
-					ast.Item(ast.StringTerm("after"), ast.StringTerm(r.AfterText)),
-					ast.Item(ast.StringTerm("share"), ast.StringTerm(r.ShareText)),
-					ast.Item(ast.StringTerm("headroom"), ast.StringTerm(r.HeadroomText)),
-				)),
-			)
-		}
-		problems := make([]*ast.Term, len(q.Problems))
-		for j, p := range q.Problems {
-			problems[j] = ast.StringTerm(p)
-		}
-		terms[i] = ast.ObjectTerm(
-			ast.Item(ast.StringTerm("subject"), ast.IntNumberTerm(q.Subject)),
-			ast.Item(ast.StringTerm("environment"), ast.StringTerm(q.Environment)),
-			ast.Item(ast.StringTerm("namespace"), ast.StringTerm(q.Namespace)),
-			ast.Item(ast.StringTerm("name"), ast.StringTerm(q.Name)),
-			ast.Item(ast.StringTerm("resources"), ast.ArrayTerm(res...)),
-			ast.Item(ast.StringTerm("problems"), ast.ArrayTerm(problems...)),
-		)
-	}
-	return ast.NewArray(terms...), nil
 }
 
 // chunk is how many subjects one goroutine converts at a time.

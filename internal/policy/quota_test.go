@@ -65,6 +65,21 @@ spec:
 	if len(only(got.Violations, "quota")) != 1 || !reflect.DeepEqual(got, want) {
 		t.Errorf("the sandbox judges quotas otherwise:\n got %s\nwant %s", describeViolations(got.Violations), describeViolations(want.Violations))
 	}
+	// The engine keeps quotas converted by content, not by subject: the
+	// same quota judged again at another place among the subjects is
+	// found there.
+	cm := decode(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: team-a}\n")
+	moved := over
+	moved.Subjects = subjects(append(cm, decode(t, src)...), Context{Environment: "dev", Namespace: "team-a"})
+	moved.Quotas = []QuotaInput{over.Quotas[0]}
+	moved.Quotas[0].Subject = 1
+	res, err := e.Evaluate(ctx, moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := only(res.Violations, "quota"); len(got) != 1 || got[0].Kind != "ResourceQuota" || got[0].Name != "compute" {
+		t.Errorf("the quota moved to subject 1: findings %s, want one on the ResourceQuota", describeViolations(got))
+	}
 	for name, q := range map[string]QuotaInput{
 		"subject out of range": {Subject: 1},
 		"not a number":         {Subject: 0, Resources: []QuotaResource{mem("1Gi")}},

@@ -17,11 +17,9 @@ import (
 	"github.com/gitvend/gitvend/internal/manifest"
 )
 
-// Item is one object of a desired state and the environment it is for.
-type Item struct {
-	Object      *manifest.Object
-	Environment string
-}
+// Item is one object of a desired state and the environment it is for,
+// as the cost estimate reads it, so that one list serves both.
+type Item = cost.Item
 
 // Place is a namespace of one environment.
 type Place struct {
