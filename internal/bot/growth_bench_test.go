@@ -25,6 +25,7 @@ import (
 // job and how it grows with the repository; make load adds the queue and
 // the clusters.
 func BenchmarkIssueToPRGrowth(b *testing.B) {
+	const steadyRequests = 60
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
 			files := generated(b, n)
@@ -54,7 +55,27 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 			}
 			// The setup wrote tens of thousands of files (the double's
 			// repository, the clone, the checkouts): written back to disk
-			// now, they do not slow the requests measured.
+			// now, they do not slow the requests measured. Its garbage
+			// (the generated repository, the double's, the first check's)
+			// is collected now too, as go test does before a benchmark
+			// runs, rather than among the first requests.
+			syscall.Sync()
+			runtime.GC()
+			// Then steadyRequests more, the same number at every size: the
+			// heap grows to its working size and is collected (twice at
+			// 10,000 requests), as in a server that has been running for
+			// a while, and every size is measured with as many pull
+			// requests open. Without this the first requests measured pay
+			// for the heap's first growth into memory the machine has
+			// never handed the process (on a virtual machine, every new
+			// page costs the host a fault).
+			for n := range steadyRequests {
+				warm := open(fmt.Sprintf("steady-%d", n))
+				h.settle()
+				if !h.hasChecks(warm) {
+					b.Fatalf("warm-up request %d has no pull request with checks", warm)
+				}
+			}
 			syscall.Sync()
 			// GITVEND_BENCH_PROFILE=file profiles the requests after the
 			// warm-up only (go test's -cpuprofile includes the setup).

@@ -18,6 +18,13 @@ type refUpdate struct {
 // GitHub sends nothing when the App is not installed there. Callers hold
 // s.mu.
 func (s *Server) emit(r *repo, event, action string, sender *user, payload obj) {
+	s.emitLater(r, event, action, sender, payload, nil)
+}
+
+// emitLater is emit with later, when not nil, adding to the payload when
+// the delivery's turn comes, outside the server's lock: the fields that
+// read Git for what a push carries, which does not change.
+func (s *Server) emitLater(r *repo, event, action string, sender *user, payload obj, later func(obj)) {
 	in := s.installationFor(r)
 	if in == nil {
 		return
@@ -33,19 +40,25 @@ func (s *Server) emit(r *repo, event, action string, sender *user, payload obj) 
 	if r.owner.kind == "Organization" {
 		payload["organization"] = s.orgJSON(r.owner)
 	}
-	body, err := json.Marshal(payload)
-	if err != nil {
-		s.log.Error("encode webhook", "event", event, "err", err)
-		return
+	encode := func() []byte {
+		if later != nil {
+			later(payload)
+		}
+		body, err := json.Marshal(payload)
+		if err != nil {
+			s.log.Error("encode webhook", "event", event, "err", err)
+		}
+		return body
 	}
-	s.hooks.enqueue(Delivery{
-		ID:             newDeliveryID(),
-		Event:          event,
-		Action:         action,
-		Repo:           r.fullName(),
-		InstallationID: in.id,
-		Payload:        body,
-	})
+	d := Delivery{ID: newDeliveryID(), Event: event, Action: action, Repo: r.fullName(), InstallationID: in.id}
+	if later == nil {
+		if d.Payload = encode(); d.Payload == nil {
+			return
+		}
+	} else {
+		d.build = encode
+	}
+	s.hooks.enqueue(d)
 }
 
 // emitIssueEvent sends an issues event, or the pull_request event of the
@@ -110,67 +123,77 @@ func (s *Server) afterRefUpdates(ctx context.Context, r *repo, updates []refUpda
 	}
 }
 
-// emitPush sends the push event of one ref update.
+// emitPush sends the push event of one ref update. What the push carries
+// (its commits and their files, whether it was forced) is read from Git
+// when the event's turn comes, outside the server's lock, as GitHub
+// answers a push before it sends the event; which branches held the
+// commits already is read now.
 func (s *Server) emitPush(ctx context.Context, r *repo, u refUpdate, sender *user) {
 	g := r.git
 	created := u.before == zeroSHA
 	deleted := u.after == zeroSHA
-	forced := !created && !deleted && !g.isAncestor(ctx, u.before, u.after)
-	var ids []string
+	var revs []string // what rev-list walks for the commits
 	switch {
 	case deleted:
 	case created:
-		args := []string{u.after}
+		revs = []string{u.after}
 		if refs, err := g.refs(ctx); err == nil {
 			for name, sha := range refs {
 				if name != u.ref && strings.HasPrefix(name, "refs/heads/") {
-					args = append(args, "^"+sha)
+					revs = append(revs, "^"+sha)
 				}
 			}
 		}
-		ids, _ = g.revList(ctx, args...)
 	default:
-		ids, _ = g.revList(ctx, u.before+".."+u.after)
-	}
-	if len(ids) > 20 {
-		ids = ids[len(ids)-20:]
-	}
-	commits := []any{}
-	for _, id := range ids {
-		if c := s.pushCommitJSON(ctx, r, id); c != nil {
-			commits = append(commits, c)
-		}
-	}
-	var head any
-	if !deleted {
-		if c := s.pushCommitJSON(ctx, r, u.after); c != nil {
-			head = c
-		}
+		revs = []string{u.before + ".." + u.after}
 	}
 	compare := s.htmlRepo(r) + "/compare/" + u.before[:12] + "..." + u.after[:12]
 	if created {
 		compare = s.htmlRepo(r) + "/commit/" + u.after[:12]
 	}
 	pusher := obj{"name": sender.login, "email": s.signatureOf(sender, s.now()).Email}
-	s.emit(r, "push", "", sender, obj{
-		"ref":         u.ref,
-		"before":      u.before,
-		"after":       u.after,
-		"created":     created,
-		"deleted":     deleted,
-		"forced":      forced,
-		"base_ref":    nil,
-		"compare":     compare,
-		"commits":     commits,
-		"head_commit": head,
-		"repository":  s.repoJSON(r, repoPush),
-		"pusher":      pusher,
+	commitURL := s.htmlRepo(r) + "/commit/"
+	// The context of the push's request ends when the push is answered.
+	ctx = context.WithoutCancel(ctx)
+	s.emitLater(r, "push", "", sender, obj{
+		"ref":        u.ref,
+		"before":     u.before,
+		"after":      u.after,
+		"created":    created,
+		"deleted":    deleted,
+		"base_ref":   nil,
+		"compare":    compare,
+		"repository": s.repoJSON(r, repoPush),
+		"pusher":     pusher,
+	}, func(payload obj) {
+		var ids []string
+		if revs != nil {
+			ids, _ = g.revList(ctx, revs...)
+		}
+		if len(ids) > 20 {
+			ids = ids[len(ids)-20:]
+		}
+		commits := []any{}
+		for _, id := range ids {
+			if c := pushCommitJSON(ctx, g, commitURL, id); c != nil {
+				commits = append(commits, c)
+			}
+		}
+		var head any
+		if !deleted {
+			if c := pushCommitJSON(ctx, g, commitURL, u.after); c != nil {
+				head = c
+			}
+		}
+		payload["forced"] = !created && !deleted && !g.isAncestor(ctx, u.before, u.after)
+		payload["commits"] = commits
+		payload["head_commit"] = head
 	})
 }
 
-// pushCommitJSON renders a commit as push payloads list it.
-func (s *Server) pushCommitJSON(ctx context.Context, r *repo, sha string) obj {
-	g := r.git
+// pushCommitJSON renders a commit as push payloads list it; url is the
+// repository's address of commits.
+func pushCommitJSON(ctx context.Context, g *gitRepo, url, sha string) obj {
 	ci, err := g.readCommit(ctx, sha)
 	if err != nil {
 		return nil
@@ -198,7 +221,7 @@ func (s *Server) pushCommitJSON(ctx context.Context, r *repo, sha string) obj {
 		"distinct":  true,
 		"message":   strings.TrimSuffix(ci.message, "\n"),
 		"timestamp": ci.author.When.Format("2006-01-02T15:04:05-07:00"),
-		"url":       s.htmlRepo(r) + "/commit/" + ci.sha,
+		"url":       url + ci.sha,
 		"author":    obj{"name": ci.author.Name, "email": ci.author.Email},
 		"committer": obj{"name": ci.committer.Name, "email": ci.committer.Email},
 		"added":     added,

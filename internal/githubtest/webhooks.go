@@ -40,6 +40,10 @@ type Delivery struct {
 	Redelivery bool
 	// Payload is the JSON body.
 	Payload []byte
+	// build, when set, makes Payload when the delivery's turn comes, from
+	// what does not change once pushed (commits and their files), as
+	// GitHub sends a push's event after answering the push.
+	build func() []byte
 	// At is when the attempt ended.
 	At time.Time
 }
@@ -153,6 +157,9 @@ func (q *hookQueue) drain(lane string) {
 		}
 		q.mu.Unlock()
 
+		if d.build != nil {
+			d.Payload, d.build = d.build(), nil
+		}
 		if filter != nil && !filter(d) {
 			lose = true
 		}

@@ -240,23 +240,6 @@ func (r *Repo) Fetch(ctx context.Context) error {
 	return r.fetchLocked(ctx)
 }
 
-func (r *Repo) fetchLocked(ctx context.Context) error {
-	start := time.Now()
-	auth, err := r.basicAuth(ctx)
-	if err != nil {
-		return fmt.Errorf("fetch %s: %w", r.url, err)
-	}
-	err = r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, Auth: auth, Force: true, Prune: true, Tags: git.NoTags})
-	switch {
-	case err == nil:
-		r.log.Debug("fetched", "duration", time.Since(start))
-	case errors.Is(err, git.NoErrAlreadyUpToDate), errors.Is(err, transport.ErrEmptyRemoteRepository):
-	default:
-		return fmt.Errorf("fetch %s: %w", r.url, refused(err))
-	}
-	return nil
-}
-
 // refused marks the failures of a fetch or push that trying again cannot
 // fix as terminal: the remote refused the credentials (401, 403) or has no
 // such repository (GitHub answers 404 to an installation that cannot see

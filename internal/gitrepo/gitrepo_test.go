@@ -3,6 +3,8 @@ package gitrepo
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,6 +230,10 @@ func TestForcePushAndNoOp(t *testing.T) {
 		t.Errorf("branch at %s after force push, want %s", got, second)
 	}
 	pushes := func() int {
+		// Events are delivered after the push is answered.
+		if err := f.gh.WaitIdle(ctx); err != nil {
+			t.Fatal(err)
+		}
 		n := 0
 		for _, d := range f.gh.Deliveries() {
 			if d.Event == "push" {
@@ -313,6 +319,83 @@ func TestFetchPrunesDeletedBranches(t *testing.T) {
 	if _, err := r.Head(ctx, "feature"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Head(deleted branch) = %v, want ErrNotFound", err)
 	}
+}
+
+// TestFetchOnlyWhatMoved: a fetch brings the branches that moved to
+// commits the clone lacks, records without fetching those at commits it
+// has, forgets deleted ones, and leaves on disk the refs it answers from,
+// past a first clone of more branches than it fetches one by one.
+func TestFetchOnlyWhatMoved(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var names []string
+	for i := range manyBranches + 4 {
+		name := fmt.Sprintf("b%d", i)
+		names = append(names, name)
+		if _, err := f.gh.Push(ctx, fullName, githubtest.PushSpec{User: "alice", Branch: name, Files: map[string]string{name: name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := f.open(t)
+	check := func(when string) {
+		t.Helper()
+		remote, err := f.gh.Branches(ctx, fullName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, sha := range remote {
+			if got, err := r.Head(ctx, name); err != nil || got != sha {
+				t.Errorf("%s: Head(%s) = %s, %v; want %s", when, name, got, err, sha)
+			}
+			if _, err := r.repo.CommitObject(plumbing.NewHash(sha)); err != nil {
+				t.Errorf("%s: commit of %s not in the clone: %v", when, name, err)
+			}
+		}
+		// What a fresh reading of the clone's refs finds agrees.
+		disk, err := openBare(r.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs, _ := disk.References()
+		onDisk := map[string]string{}
+		_ = refs.ForEach(func(ref *plumbing.Reference) error {
+			if b, ok := strings.CutPrefix(ref.Name().String(), trackingPrefix); ok {
+				onDisk[b] = ref.Hash().String()
+			}
+			return nil
+		})
+		if !maps.Equal(onDisk, remote) {
+			t.Errorf("%s: tracking refs on disk %v, remote branches %v", when, onDisk, remote)
+		}
+	}
+	check("after the first clone")
+	// Elsewhere: b3 moves to a commit the clone lacks, a branch is made
+	// at the default branch's commit, which it has, b5 is deleted.
+	if _, err := f.gh.Push(ctx, fullName, githubtest.PushSpec{User: "alice", Branch: "b3", Files: map[string]string{"b3": "moved"}}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := New(t.TempDir(), nil).Open(ctx, f.url, f.auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Push(ctx, f.branch(t, "main"), "copy", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := pushDelete(ctx, other, "b5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after the fetch")
+	if _, err := r.Head(ctx, "b5"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Head(b5) after its deletion = %v, want ErrNotFound", err)
+	}
+	// Nothing moved: the same again.
+	if err := r.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a fetch with nothing new")
 }
 
 func TestConcurrentOpen(t *testing.T) {

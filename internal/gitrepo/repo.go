@@ -32,6 +32,7 @@ type Repo struct {
 	mu      sync.Mutex
 	auth    Auth
 	repo    *git.Repository
+	tracked tracking                       // the clone's tracking refs, as read or written
 	ixMu    sync.Mutex                     // guards indexes alone
 	indexes *simplelru.LRU[string, *Index] // by commit
 }
@@ -209,8 +210,7 @@ func (r *Repo) Push(ctx context.Context, sha, branch string, force bool) error {
 	default:
 		return fmt.Errorf("push %s to %s: %w", sha, branch, refused(err))
 	}
-	ref := plumbing.NewHashReference(plumbing.ReferenceName(trackingPrefix+branch), plumbing.NewHash(sha))
-	if err := r.repo.Storer.SetReference(ref); err != nil {
+	if err := r.track(branch, plumbing.NewHash(sha)); err != nil {
 		return fmt.Errorf("record pushed %s: %w", branch, err)
 	}
 	return nil
