@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,16 @@ import (
 // job and how it grows with the repository; make load adds the queue and
 // the clusters.
 func BenchmarkIssueToPRGrowth(b *testing.B) {
-	const steadyRequests = 60
+	// GITVEND_BENCH_STEADY=n sets how many requests follow the first
+	// before the measured ones (60 by default; see below).
+	steadyRequests := 60
+	if v := os.Getenv("GITVEND_BENCH_STEADY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			b.Fatalf("GITVEND_BENCH_STEADY=%q: want a number of requests, 0 or more", v)
+		}
+		steadyRequests = n
+	}
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("requests=%d", n), func(b *testing.B) {
 			files := generated(b, n)
@@ -74,6 +84,18 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 				h.settle()
 				if !h.hasChecks(warm) {
 					b.Fatalf("warm-up request %d has no pull request with checks", warm)
+				}
+			}
+			// The pull requests open while measuring, reported beside
+			// the latencies.
+			openPRs := 0
+			prs, err := h.gh.PullRequests(repo)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, pr := range prs {
+				if pr.State == "open" {
+					openPRs++
 				}
 			}
 			syscall.Sync()
@@ -129,6 +151,7 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 			b.ReportMetric(float64(lat[(len(lat)*95)/100].Milliseconds()), "p95-ms")
+			b.ReportMetric(float64(openPRs), "open-prs")
 		})
 	}
 }
