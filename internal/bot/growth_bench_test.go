@@ -56,13 +56,17 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 				return h.openForm("alice", "web-service", map[string]string{"Request name": name, "Environment": "dev",
 					"Namespace": load.Namespace, "Owner": load.Owner, "Image": "ghcr.io/acme/load:1.0.1"})
 			}
+			// warm runs a request through, unmeasured.
+			warm := func(name string) {
+				n := open(name)
+				h.settle()
+				if !h.hasChecks(n) {
+					b.Fatalf("warm-up request %s has no pull request with checks: %v", name, h.botComments(n))
+				}
+			}
 			// Warm the process: App token, installation, default branch,
 			// clone, base checkout and the check's caches.
-			warm := open("warm-up")
-			h.settle()
-			if !h.hasChecks(warm) {
-				b.Fatalf("warm-up request has no pull request with checks: %v", h.botComments(warm))
-			}
+			warm("warm-up")
 			// The setup wrote tens of thousands of files (the double's
 			// repository, the clone, the checkouts): written back to disk
 			// now, they do not slow the requests measured. Its garbage
@@ -80,11 +84,7 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 			// never handed the process (on a virtual machine, every new
 			// page costs the host a fault).
 			for n := range steadyRequests {
-				warm := open(fmt.Sprintf("steady-%d", n))
-				h.settle()
-				if !h.hasChecks(warm) {
-					b.Fatalf("warm-up request %d has no pull request with checks", warm)
-				}
+				warm(fmt.Sprintf("steady-%d", n))
 			}
 			// The pull requests open while measuring, reported beside
 			// the latencies.

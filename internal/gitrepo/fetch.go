@@ -91,14 +91,9 @@ func (r *Repo) fetchLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", r.url, err)
 	}
-	remoteHeads := map[string]plumbing.Hash{}
-	var specs []config.RefSpec
-	for _, ref := range advertised {
-		if !ref.Name().IsBranch() || ref.Type() != plumbing.HashReference {
-			continue
-		}
-		branch, h := ref.Name().Short(), ref.Hash()
-		remoteHeads[branch] = h
+	remoteHeads := remoteBranches(advertised)
+	var missing []string // branches at commits the clone lacks
+	for branch, h := range remoteHeads {
 		switch {
 		case heads[branch] == h:
 		case r.repo.Storer.HasEncodedObject(h) == nil:
@@ -106,24 +101,34 @@ func (r *Repo) fetchLocked(ctx context.Context) error {
 				return fmt.Errorf("fetch %s: %w", r.url, err)
 			}
 		default:
-			specs = append(specs, config.RefSpec(fmt.Sprintf("+%s:%s%s", ref.Name(), trackingPrefix, branch)))
+			missing = append(missing, branch)
 		}
 	}
-	if len(specs) > manyBranches {
-		specs = []config.RefSpec{config.RefSpec("+refs/heads/*:" + trackingPrefix + "*")}
-	}
-	if len(specs) > 0 {
+	if len(missing) > 0 {
+		specs := []config.RefSpec{config.RefSpec("+refs/heads/*:" + trackingPrefix + "*")}
+		if len(missing) <= manyBranches {
+			specs = specs[:0]
+			for _, branch := range missing {
+				specs = append(specs, config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s%s", branch, trackingPrefix, branch)))
+			}
+		}
 		err := r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Auth: auth, Force: true, Tags: git.NoTags})
 		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 			return fmt.Errorf("fetch %s: %w", r.url, refused(err))
 		}
-		// Read back what the fetch wrote: a branch may have moved
-		// since it was listed.
-		r.tracked.heads = nil
-		if heads, err = r.trackedLocked(); err != nil {
+		// Read back what the fetch wrote (a branch may have moved since
+		// it was listed): the branches fetched, or every ref after a
+		// fetch of all.
+		if len(missing) > manyBranches {
+			r.tracked.heads = nil
+			heads, err = r.trackedLocked()
+		} else {
+			err = r.readBack(missing)
+		}
+		if err != nil {
 			return fmt.Errorf("fetch %s: %w", r.url, err)
 		}
-		r.log.Debug("fetched", "branches", len(specs), "duration", time.Since(start))
+		r.log.Debug("fetched", "branches", len(missing), "duration", time.Since(start))
 	}
 	for branch := range heads {
 		if _, ok := remoteHeads[branch]; ok {
@@ -133,6 +138,43 @@ func (r *Repo) fetchLocked(ctx context.Context) error {
 			return fmt.Errorf("fetch %s: forget deleted branch %s: %w", r.url, branch, err)
 		}
 		delete(heads, branch)
+	}
+	return nil
+}
+
+// remoteBranches are the branches a remote advertises, by name, leaving
+// out any whose name git would not give a branch: the name becomes a
+// refspec and a ref file of the clone.
+func remoteBranches(advertised []*plumbing.Reference) map[string]plumbing.Hash {
+	out := map[string]plumbing.Hash{}
+	for _, ref := range advertised {
+		if !ref.Name().IsBranch() || ref.Type() != plumbing.HashReference {
+			continue
+		}
+		if branch := ref.Name().Short(); checkBranch(branch) == nil {
+			out[branch] = ref.Hash()
+		}
+	}
+	return out
+}
+
+// readBack records what the clone's tracking refs of branches hold.
+// Callers hold r.mu.
+func (r *Repo) readBack(branches []string) error {
+	heads, err := r.trackedLocked()
+	if err != nil {
+		return err
+	}
+	for _, branch := range branches {
+		ref, err := r.repo.Reference(plumbing.ReferenceName(trackingPrefix+branch), false)
+		switch {
+		case errors.Is(err, plumbing.ErrReferenceNotFound):
+			delete(heads, branch)
+		case err != nil:
+			return fmt.Errorf("read tracking ref of %s: %w", branch, err)
+		default:
+			heads[branch] = ref.Hash()
+		}
 	}
 	return nil
 }

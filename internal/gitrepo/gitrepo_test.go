@@ -398,6 +398,25 @@ func TestFetchOnlyWhatMoved(t *testing.T) {
 	check("after a fetch with nothing new")
 }
 
+// TestRemoteBranchesRefusesHostileNames: names a remote advertises become
+// refspecs and ref files of the clone; one git would not give a branch
+// (a path out of refs/, a refspec wildcard, a lock file) is left out, as
+// are tags and symbolic refs.
+func TestRemoteBranchesRefusesHostileNames(t *testing.T) {
+	h := plumbing.NewHash("1111111111111111111111111111111111111111")
+	var advertised []*plumbing.Reference
+	for _, name := range []string{"main", "gitvend/request-7", "../../config", "a/../../../b", "*", "x:y", "wip.lock", "refs/heads/z"} {
+		advertised = append(advertised, plumbing.NewHashReference(plumbing.ReferenceName("refs/heads/"+name), h))
+	}
+	advertised = append(advertised, plumbing.NewHashReference("refs/tags/v1", h),
+		plumbing.NewSymbolicReference("refs/heads/alias", "refs/heads/main"))
+	got := remoteBranches(advertised)
+	want := map[string]plumbing.Hash{"main": h, "gitvend/request-7": h}
+	if !maps.Equal(got, want) {
+		t.Errorf("remoteBranches = %v, want %v", got, want)
+	}
+}
+
 func TestConcurrentOpen(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
