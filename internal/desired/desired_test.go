@@ -265,3 +265,20 @@ func TestPlainEnvironmentRootAsYAML(t *testing.T) {
 		}
 	}
 }
+
+// TestRefNamerAsRel names request folders from roots at many places and
+// wants what the relative path from the root gives, folder by folder.
+func TestRefNamerAsRel(t *testing.T) {
+	dirs := []string{"requests/dev/ns-a/app", "requests/dev/ns-b/app-2", "requests/dev/x/y/z", "requests/dev-2/ns/app",
+		"requests/dev/../prod/ns/app", "requests/devx/ns/app", "elsewhere/app"}
+	for _, root := range []string{"environments/dev", "dev", ".", "a/b/c/d", "requests", "requests/dev", "requests/dev/ns-a",
+		"requests/dev-2", "environments/dev/", "./environments/dev"} {
+		env := config.Environment{Name: "dev", Root: root}
+		n := newRefNamer(env)
+		for _, d := range dirs {
+			if got, want := n.of(d), requestRef(env, d); got != want {
+				t.Errorf("root %s, folder %s: named %q, want %q", root, d, got, want)
+			}
+		}
+	}
+}

@@ -109,12 +109,46 @@ func requestRef(env config.Environment, renderDir string) string {
 	return filepath.ToSlash(rel)
 }
 
+// refNamer names request folders as env's root does, with the way from
+// the root to the environment's requests worked out once: a root lists
+// thousands of folders, and working out each one's relative path took
+// most of the time of rewriting it.
+type refNamer struct {
+	env config.Environment
+	// dir is the environment's requests folder, "requests/<env>/", and
+	// ref how the root names it, ending in a slash too.
+	dir, ref string
+	// fast is set when a folder's name is ref and the rest of its path,
+	// which holds for a root outside the requests folder.
+	fast bool
+}
+
+func newRefNamer(env config.Environment) refNamer {
+	dir := request.Dir + "/" + env.Name
+	root := path.Clean(filepath.ToSlash(env.Root))
+	return refNamer{env: env, dir: dir + "/", ref: requestRef(env, dir) + "/",
+		fast: !path.IsAbs(root) && root != dir && !strings.HasPrefix(root, dir+"/")}
+}
+
+// of is requestRef(env, renderDir).
+func (n refNamer) of(renderDir string) string {
+	if rest, ok := strings.CutPrefix(renderDir, n.dir); n.fast && ok && path.Clean(renderDir) == renderDir {
+		return n.ref + rest
+	}
+	return requestRef(n.env, renderDir)
+}
+
+// names tells whether a resource entry of env's root points into the
+// environment's requests.
+func (n refNamer) names(ref string) bool { return strings.HasPrefix(ref, n.ref) }
+
 // requestRefs are the references of env's root to the request folders
 // renderDirs, sorted.
 func requestRefs(env config.Environment, renderDirs []string) []string {
+	n := newRefNamer(env)
 	refs := make([]string, 0, len(renderDirs))
 	for _, d := range renderDirs {
-		refs = append(refs, requestRef(env, d))
+		refs = append(refs, n.of(d))
 	}
 	sort.Strings(refs)
 	return refs
@@ -173,8 +207,9 @@ func yamlEnvironmentRoot(env config.Environment, existing []byte, renderDirs []s
 		if old.Kind != yaml.SequenceNode {
 			return nil, fmt.Errorf("%s/kustomization.yaml: resources must be a list", env.Root)
 		}
+		names := newRefNamer(env)
 		for _, n := range old.Content {
-			if !isRequestRef(env, n.Value) {
+			if !names.names(n.Value) {
 				resources.Content = append(resources.Content, n)
 			}
 		}
@@ -227,12 +262,13 @@ func plainEnvironmentRoot(env config.Environment, existing []byte, renderDirs []
 		entries++
 		return true
 	}
+	names := newRefNamer(env)
 	for line := range strings.SplitSeq(body, "\n") {
 		ref, ok := strings.CutPrefix(line, "  - ")
 		if !ok || !manifest.PlainPath(ref) {
 			return nil, false
 		}
-		if !isRequestRef(env, ref) && !add(ref) {
+		if !names.names(ref) && !add(ref) {
 			return nil, false
 		}
 	}
@@ -247,12 +283,6 @@ func plainEnvironmentRoot(env config.Environment, existing []byte, renderDirs []
 	return []byte(out.String()), true
 }
 
-// isRequestRef tells whether a resource entry of env's root points into
-// the environment's requests.
-func isRequestRef(env config.Environment, ref string) bool {
-	return strings.HasPrefix(ref, requestRef(env, request.Dir+"/"+env.Name)+"/")
-}
-
 // RequestRefs lists the request folders (as repository paths) that the
 // kustomization of env names.
 func RequestRefs(env config.Environment, kustomization []byte) ([]string, error) {
@@ -263,8 +293,9 @@ func RequestRefs(env config.Environment, kustomization []byte) ([]string, error)
 		return nil, fmt.Errorf("%s/kustomization.yaml: invalid YAML: %w", env.Root, err)
 	}
 	var out []string
+	names := newRefNamer(env)
 	for _, r := range k.Resources {
-		if isRequestRef(env, r) {
+		if names.names(r) {
 			out = append(out, path.Join(env.Root, r))
 		}
 	}
