@@ -20,6 +20,7 @@ import (
 
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/cost"
+	"github.com/gitvend/gitvend/internal/delta"
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/field"
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -448,10 +449,13 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	}
 	var est cost.Estimate
 	var change *cost.Change
+	// The head matched once against the base's ledgers, which share an
+	// index.
+	matched := delta.NewHead(len(items), cost.ItemObjects(items), hint)
 	if b != nil && b.ledger != nil {
 		// Priced and compared from what changed.
 		var ch cost.Change
-		est, ch = c.costs.Revise(b.ledger, items, c.prices, hint)
+		est, ch = c.costs.ReviseHead(b.ledger, items, c.prices, matched)
 		change = &ch
 	} else {
 		est = c.costs.Compute(items, c.prices)
@@ -480,7 +484,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
 	measure := c.quotas.Measure
 	if b != nil && b.quotas != nil {
-		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items, hint) }
+		measure = func(items []quota.Item) quota.Usage { return c.quotas.ReviseHead(b.quotas, items, matched) }
 	}
 	in.Quotas, rep.Notices = quotaInput(measure, items, baseUse, rep.Notices, c.quotaInputs)
 	for _, b := range budgets {
@@ -796,7 +800,7 @@ func (c *Checker) baseOf(objs []manifest.Object) base {
 	if c.costs != nil {
 		b.ledger = c.costs.Ledger(items, c.prices)
 		b.est = b.ledger.Estimate()
-		b.quotas = c.quotas.Ledger(items)
+		b.quotas = c.quotas.LedgerIndexed(items, b.ledger.Index())
 		b.use = b.quotas.Usage()
 	} else {
 		b.est = cost.Compute(items, c.prices)

@@ -18,7 +18,11 @@ type Ledger struct {
 	entries []ledgerItem // by the index of the item estimated
 	rows    []int        // the item of each of est.Objects
 	scalers map[scaleKey][]int
-	prices  map[string]Prices // the prices of each environment
+	// workloads holds the workloads an HPA may scale by target, so that a
+	// revision prices again those of the targets it changes, not every
+	// entry.
+	workloads map[scaleKey][]int
+	prices    map[string]Prices // the prices of each environment
 }
 
 // scaleKey names a workload an HPA may scale: environment, namespace,
@@ -44,7 +48,7 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 	priceOf := priceCache(prices)
 	est, rows, scalers := m.compute(items, priceOf)
 	l := &Ledger{est: est, index: delta.NewIndex(len(items)), entries: make([]ledgerItem, len(items)),
-		rows: make([]int, len(rows)), scalers: map[scaleKey][]int{}, prices: map[string]Prices{}}
+		rows: make([]int, len(rows)), scalers: map[scaleKey][]int{}, workloads: map[scaleKey][]int{}, prices: map[string]Prices{}}
 	for i, it := range items {
 		if it.Object == nil {
 			continue
@@ -63,6 +67,7 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 		if rows[i].scalable {
 			e := &l.entries[rows[i].item]
 			e.target, e.hasTarget = rows[i].target(), true
+			l.workloads[e.target] = append(l.workloads[e.target], rows[i].item)
 		}
 	}
 	return l
@@ -70,6 +75,11 @@ func (m *Memo) Ledger(items []Item, prices func(environment string) Prices) *Led
 
 // Estimate returns the estimate the ledger keeps; callers only read it.
 func (l *Ledger) Estimate() Estimate { return l.est }
+
+// Index returns the ledger's index of its items, for a ledger of the same
+// items to share (quota.Memo.LedgerIndexed), so that one delta.Head
+// matches a head against both once.
+func (l *Ledger) Index() *delta.Index { return l.index }
 
 // revision is what Revise finds of items against a ledger.
 type revision struct {
@@ -94,6 +104,18 @@ type revision struct {
 // was made of, of the one it may be (-1 for none): an item found there
 // under its environment and ID is not looked up.
 func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices, hint []int) (Estimate, Change) {
+	return m.ReviseHead(l, items, prices, delta.NewHead(len(items), ItemObjects(items), hint))
+}
+
+// ItemObjects gives delta.NewHead the environment and object of each
+// item.
+func ItemObjects(items []Item) func(i int) (string, *manifest.Object) {
+	return func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }
+}
+
+// ReviseHead is Revise with the items matched as head, a delta.Head of
+// them, which other ledgers on l's index may share.
+func (m *Memo) ReviseHead(l *Ledger, items []Item, prices func(environment string) Prices, head *delta.Head) (Estimate, Change) {
 	if l == nil || !l.index.Unique() {
 		est := m.Compute(items, prices)
 		if l == nil {
@@ -102,7 +124,7 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 		return est, Compare(l.est, est)
 	}
 	priceOf := priceCache(prices)
-	r, ok := m.diff(l, items, priceOf, hint)
+	r, ok := m.diff(l, items, priceOf, head)
 	if !ok {
 		est := m.Compute(items, prices)
 		return est, Compare(l.est, est)
@@ -141,12 +163,12 @@ func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) P
 // diff walks items against l: it prices what is new or changed and marks
 // the ledger entries that changed or left, and the workloads whose
 // scaling may have moved. False when items cannot be revised from l.
-func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices, hint []int) (*revision, bool) {
-	match, ok := l.index.Match(len(items), func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }, hint)
+func (m *Memo) diff(l *Ledger, items []Item, priceOf func(string) Prices, head *delta.Head) (*revision, bool) {
+	match, ok := head.Match(l.index)
 	if !ok {
 		return nil, false
 	}
-	r := &revision{l: l, headAt: match.HeadAt, gone: match.Gone, dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
+	r := &revision{l: l, headAt: match.HeadAt, gone: slices.Clone(match.Gone), dirty: map[scaleKey]bool{}, envs: map[string]bool{}}
 	last := ""
 	for i, it := range items {
 		if it.Object == nil || (i > 0 && it.Environment == last) {
@@ -192,15 +214,17 @@ func (r *revision) rescale(m *Memo, items []Item, priceOf func(string) Prices) {
 		return
 	}
 	l := r.l
-	for at, e := range l.entries {
-		if !e.present || r.gone[at] || e.scaler != nil || !e.hasTarget || !r.dirty[e.target] {
-			continue
-		}
-		i := r.headAt[at]
-		if c, ok := m.price(items[i], priceOf); ok {
-			c.item = i
-			r.fresh = append(r.fresh, c)
-			r.gone[at] = true // its row gives way to the fresh one
+	for t := range r.dirty {
+		for _, at := range l.workloads[t] {
+			if r.gone[at] || l.entries[at].scaler != nil {
+				continue
+			}
+			i := r.headAt[at]
+			if c, ok := m.price(items[i], priceOf); ok {
+				c.item = i
+				r.fresh = append(r.fresh, c)
+				r.gone[at] = true // its row gives way to the fresh one
+			}
 		}
 	}
 	byTarget := map[scaleKey][]scaler{}

@@ -122,3 +122,29 @@ func (x *Index) Match(n int, object func(i int) (string, *manifest.Object), hint
 	}
 	return m, true
 }
+
+// Head is a head to match against the index of a base, matched once for
+// all the ledgers made of that base's objects with the same index.
+type Head struct {
+	n      int
+	object func(i int) (string, *manifest.Object)
+	hint   []int
+	x      *Index // the index matched against, nil before the first
+	m      *Match
+	ok     bool
+}
+
+// NewHead is the head of n objects, with Match's object and hint.
+func NewHead(n int, object func(i int) (string, *manifest.Object), hint []int) *Head {
+	return &Head{n: n, object: object, hint: hint}
+}
+
+// Match is x.Match of the head, worked out on the first call for x. Its
+// result is shared: callers only read it, and copy Gone to change it.
+func (h *Head) Match(x *Index) (*Match, bool) {
+	if h.x != x {
+		h.x = x
+		h.m, h.ok = x.Match(h.n, h.object, h.hint)
+	}
+	return h.m, h.ok
+}

@@ -68,3 +68,23 @@ func TestMatch(t *testing.T) {
 		t.Error("a head was matched against a base that holds a key twice")
 	}
 }
+
+// TestHeadMatchesOncePerIndex matches one head against two indexes and
+// wants each index's own match, the first worked out once.
+func TestHeadMatchesOncePerIndex(t *testing.T) {
+	a, b := object(t, "a", "1"), object(t, "b", "1")
+	one, other := NewIndex(1), NewIndex(1)
+	one.Add(0, "dev", a)
+	other.Add(0, "dev", b)
+	calls := 0
+	h := NewHead(1, func(int) (string, *manifest.Object) { calls++; return "dev", a }, nil)
+	first, _ := h.Match(one)
+	again, _ := h.Match(one)
+	if first != again || calls != 1 {
+		t.Errorf("matched against the same index twice: %d walks, same result %v", calls, first == again)
+	}
+	m, ok := h.Match(other)
+	if !ok || m.Same[0] != -1 || !m.Gone[0] {
+		t.Errorf("against another index: %+v (%v), want a fresh match that keeps nothing", m, ok)
+	}
+}

@@ -179,8 +179,9 @@ func (co *Checkout) rootWith(env config.Environment, r *request.Request, include
 	if include {
 		dirs = append(dirs, r.RenderDir())
 	}
+	self := r.Path()
 	for _, rec := range records {
-		if rec.Err == nil && rec.Path != r.Path() && rec.Request.Spec.Environment == env.Name {
+		if rec.Err == nil && rec.Request.Spec.Environment == env.Name && rec.Path != self {
 			dirs = append(dirs, rec.Request.RenderDir())
 		}
 	}

@@ -3,6 +3,7 @@ package quota
 import (
 	"slices"
 
+	"github.com/gitvend/gitvend/internal/cost"
 	"github.com/gitvend/gitvend/internal/delta"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -37,21 +38,32 @@ type ledgerEntry struct {
 
 // Ledger measures items as Measure does and keeps what Revise needs. The
 // Usage it holds is read, never changed, by those it hands it to.
-func (m *Memo) Ledger(items []Item) *Ledger {
+func (m *Memo) Ledger(items []Item) *Ledger { return m.LedgerIndexed(items, nil) }
+
+// LedgerIndexed is Ledger with x, an index of the same items made by
+// another ledger (cost.Ledger.Index), shared instead of made again; nil
+// makes one.
+func (m *Memo) LedgerIndexed(items []Item, x *delta.Index) *Ledger {
 	if m == nil {
 		m = NewMemo(len(items) + 1) // for this ledger alone
 	}
 	scaled := scalers(items)
 	found := m.recall(items, scaled)
 	m.fill(items, scaled, found)
-	l := &Ledger{use: Usage{}, index: delta.NewIndex(len(items)), entries: make([]ledgerEntry, len(items)),
+	shared := x != nil && x.Len() == len(items)
+	if !shared {
+		x = delta.NewIndex(len(items))
+	}
+	l := &Ledger{use: Usage{}, index: x, entries: make([]ledgerEntry, len(items)),
 		hpas: map[target][]int{}, scaled: scaled, byPlace: map[Place][]int{}, byWorkload: map[target][]int{}}
 	for i, it := range items {
 		o := it.Object
 		if o == nil {
 			continue
 		}
-		l.index.Add(i, it.Environment, o)
+		if !shared {
+			l.index.Add(i, it.Environment, o)
+		}
 		e := ledgerEntry{present: true, workload: target{Place{it.Environment, o.Namespace}, o.Kind, o.Name}}
 		if t, _, ok := readHPA(it); ok {
 			e.hpa, e.hpaOf = true, t
@@ -94,10 +106,16 @@ type quotaRevision struct {
 // was made of, of the one it may be (-1 for none): an item found there
 // under its environment and ID is not looked up.
 func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
+	return m.ReviseHead(l, items, delta.NewHead(len(items), cost.ItemObjects(items), hint))
+}
+
+// ReviseHead is Revise with the items matched as head, a delta.Head of
+// them, which other ledgers on l's index may share.
+func (m *Memo) ReviseHead(l *Ledger, items []Item, head *delta.Head) Usage {
 	if l == nil || !l.index.Unique() {
 		return m.Measure(items)
 	}
-	r, ok := diffItems(l, items, hint)
+	r, ok := diffItems(l, items, head)
 	if !ok {
 		return m.Measure(items)
 	}
@@ -141,12 +159,12 @@ func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
 // diffItems walks items against l: which are new or changed, which
 // ledger entries changed or left, and the places they lie in. False
 // when items cannot be revised from l.
-func diffItems(l *Ledger, items []Item, hint []int) (*quotaRevision, bool) {
-	match, ok := l.index.Match(len(items), func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }, hint)
+func diffItems(l *Ledger, items []Item, head *delta.Head) (*quotaRevision, bool) {
+	match, ok := head.Match(l.index)
 	if !ok {
 		return nil, false
 	}
-	r := &quotaRevision{l: l, baseOf: match.Same, headAt: match.HeadAt, gone: match.Gone, fresh: match.Fresh,
+	r := &quotaRevision{l: l, baseOf: match.Same, headAt: match.HeadAt, gone: slices.Clone(match.Gone), fresh: match.Fresh,
 		touched: map[Place]bool{}, moved: map[target]bool{}}
 	for _, i := range r.fresh {
 		if p, ok := placeOf(items[i]); ok {

@@ -1,14 +1,18 @@
 package quota
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/gitvend/gitvend/internal/cost"
+	"github.com/gitvend/gitvend/internal/delta"
+	"github.com/google/go-cmp/cmp"
 )
 
-// TestReviseEqualsMeasure revises the usage of a base for heads that add,
-// change and remove workloads, the HPAs that scale them, quotas and
-// objects with problems, and wants each to be exactly what Measure finds
-// of the head: same places, amounts, hard values and problems in order.
-func TestReviseEqualsMeasure(t *testing.T) {
+// reviseCases are a base of items and heads that differ from it in every
+// way a revision handles.
+func reviseCases(t *testing.T) ([]Item, map[string][]Item) {
+	t.Helper()
 	problems := docs(
 		"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: team-a}\nspec:\n  replicas: 2\n  template: {spec: {containers: [{name: db, resources: {requests: {cpu: 1x}}}]}}\n  volumeClaimTemplates: [{spec: {resources: {requests: {storage: lots}}}}]",
 		"apiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: team-a}\nspec: {parallelism: -1, template: {spec: {containers: [{name: a, resources: {limits: {memory: many}}}]}}}",
@@ -81,6 +85,15 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxRe
 		"a key twice":                  append(append([]Item(nil), base...), base[web]),
 		"empty":                        nil,
 	}
+	return base, heads
+}
+
+// TestReviseEqualsMeasure revises the usage of a base for heads that add,
+// change and remove workloads, the HPAs that scale them, quotas and
+// objects with problems, and wants each to be exactly what Measure finds
+// of the head: same places, amounts, hard values and problems in order.
+func TestReviseEqualsMeasure(t *testing.T) {
+	base, heads := reviseCases(t)
 	for name, head := range heads {
 		t.Run(name, func(t *testing.T) {
 			m := NewMemo(1000)
@@ -98,5 +111,47 @@ spec: {scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}, maxRe
 			}
 			sameUsage(t, Measure(base), l.Usage()) // the ledger is left as it was
 		})
+	}
+}
+
+// TestSharedHeadEqualsMeasure revises a cost ledger and a quota ledger
+// that share one index from one match of each head, the head holding the
+// base's own objects with hints to their places, as a check that kept
+// them revises, in both orders: each revision must be Compute's and
+// Measure's, whatever the other did with the shared match.
+func TestSharedHeadEqualsMeasure(t *testing.T) {
+	base, heads := reviseCases(t)
+	for name, head := range heads {
+		hint := make([]int, len(head))
+		for i := range head {
+			hint[i] = -1
+			for j := range base { // the base's own objects, found by identity
+				if base[j].Object != nil && base[j].Object == head[i].Object {
+					hint[i] = j
+				}
+			}
+		}
+		for _, costFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/cost first %v", name, costFirst), func(t *testing.T) {
+				cm, qm := cost.NewMemo(1000), NewMemo(1000)
+				cl := cm.Ledger(base, nil)
+				ql := qm.LedgerIndexed(base, cl.Index())
+				sameUsage(t, Measure(base), ql.Usage())
+				h := delta.NewHead(len(head), cost.ItemObjects(head), hint)
+				var est cost.Estimate
+				var use Usage
+				if costFirst {
+					est, _ = cm.ReviseHead(cl, head, nil, h)
+					use = qm.ReviseHead(ql, head, h)
+				} else {
+					use = qm.ReviseHead(ql, head, h)
+					est, _ = cm.ReviseHead(cl, head, nil, h)
+				}
+				sameUsage(t, Measure(head), use)
+				if diff := cmp.Diff(cost.Compute(head, nil), est); diff != "" {
+					t.Errorf("revised estimate differs from Compute's (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
