@@ -72,11 +72,11 @@ func (r *Repo) pushChanges(ctx context.Context, c *object.Commit, branch string,
 // sendChanges sends cmd with a pack of the objects of chain the remote
 // lacks (see changedObjects) and reads the remote's report.
 func (r *Repo) sendChanges(ctx context.Context, sess transport.ReceivePackSession, ar *packp.AdvRefs, cmd *packp.Command, chain []*object.Commit) error {
-	objs, err := r.changedObjects(ctx, chain)
+	objs, bases, err := r.changedSet(ctx, chain)
 	if err != nil {
 		return err
 	}
-	req, err := r.updateRequest(ar, cmd, objs)
+	req, err := r.updateRequest(ar, cmd, objs, bases)
 	if err != nil {
 		return err
 	}
@@ -195,19 +195,28 @@ func (r *Repo) checkFastForward(ctx context.Context, ref plumbing.ReferenceName,
 // or listed by the time it is taken as known. Each tree is decoded once,
 // though it is compared both as a commit's and as its child's parent's.
 func (r *Repo) changedObjects(ctx context.Context, chain []*object.Commit) ([]plumbing.Hash, error) {
-	s := &objectSet{seen: map[plumbing.Hash]bool{}, known: map[plumbing.Hash]bool{}}
+	objs, _, err := r.changedSet(ctx, chain)
+	return objs, err
+}
+
+// changedSet is changedObjects with, for each tree or file listed that
+// replaces one at the same place in its parent commit, the id of the one
+// it replaces, which the remote has: the base a thin pack sends it
+// against.
+func (r *Repo) changedSet(ctx context.Context, chain []*object.Commit) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, error) {
+	s := &objectSet{seen: map[plumbing.Hash]bool{}, known: map[plumbing.Hash]bool{}, bases: map[plumbing.Hash]plumbing.Hash{}}
 	tr := newTreeReader(r.repo.Storer)
 	for i := len(chain) - 2; i >= 0; i-- {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c := chain[i]
 		s.add(c.Hash)
 		if err := s.addTreeChanges(tr, c.TreeHash, chain[i+1].TreeHash); err != nil {
-			return nil, fmt.Errorf("compare commit %s with its parent: %w", c.Hash, err)
+			return nil, nil, fmt.Errorf("compare commit %s with its parent: %w", c.Hash, err)
 		}
 	}
-	return s.list, nil
+	return s.list, s.bases, nil
 }
 
 // objectSet collects the ids of objects to send, once each, in the order
@@ -218,6 +227,9 @@ type objectSet struct {
 	seen  map[plumbing.Hash]bool
 	known map[plumbing.Hash]bool
 	list  []plumbing.Hash
+	// bases holds, for objects listed that replace one at the same place
+	// in the parent's tree, the one they replace.
+	bases map[plumbing.Hash]plumbing.Hash
 }
 
 // add lists h unless it is listed or known, and reports whether it did.
@@ -240,6 +252,7 @@ func (s *objectSet) addTreeChanges(tr *treeReader, h, old plumbing.Hash) error {
 		return nil
 	}
 	if !old.IsZero() {
+		s.bases[h] = old
 		s.known[old] = true
 		err := tr.eachPair(old, h, func(_ string, prev, _ *object.TreeEntry) error {
 			if prev != nil {
@@ -270,22 +283,35 @@ func (s *objectSet) addEntryChange(tr *treeReader, prev, e *object.TreeEntry) er
 		}
 		return s.addTreeChanges(tr, e.Hash, old)
 	default:
-		s.add(e.Hash)
+		if s.add(e.Hash) && prev != nil && prev.Mode.IsFile() && e.Mode.IsFile() {
+			s.bases[e.Hash] = prev.Hash
+		}
 		return nil
 	}
 }
 
+// noThin is the capability a receive-pack advertises when it takes no
+// thin packs.
+const noThin capability.Capability = "no-thin"
+
 // updateRequest builds the request that applies cmd, carrying a pack of
 // objs.
-func (r *Repo) updateRequest(ar *packp.AdvRefs, cmd *packp.Command, objs []plumbing.Hash) (*packp.ReferenceUpdateRequest, error) {
-	cfg, err := r.repo.Config()
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
+func (r *Repo) updateRequest(ar *packp.AdvRefs, cmd *packp.Command, objs []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) (*packp.ReferenceUpdateRequest, error) {
 	var pack bytes.Buffer
-	useRefDeltas := !ar.Capabilities.Supports(capability.OFSDelta)
-	if _, err := packfile.NewEncoder(&pack, r.repo.Storer, useRefDeltas).Encode(objs, cfg.Pack.Window); err != nil {
-		return nil, fmt.Errorf("encode pack: %w", err)
+	if !ar.Capabilities.Supports(noThin) {
+		// The objects the remote has replaced are sent against them.
+		if err := writeThinPack(&pack, r.repo.Storer, objs, bases); err != nil {
+			return nil, fmt.Errorf("encode pack: %w", err)
+		}
+	} else {
+		cfg, err := r.repo.Config()
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		useRefDeltas := !ar.Capabilities.Supports(capability.OFSDelta)
+		if _, err := packfile.NewEncoder(&pack, r.repo.Storer, useRefDeltas).Encode(objs, cfg.Pack.Window); err != nil {
+			return nil, fmt.Errorf("encode pack: %w", err)
+		}
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
 	req.Commands = []*packp.Command{cmd}
