@@ -25,18 +25,27 @@ func rootList(n int) string {
 	return b.String()
 }
 
+// rootPath is where rootFixture commits its environment root.
+const rootPath = "environments/dev/kustomization.yaml"
+
+// rootFixture returns a fixture, its clone and a commit on top of main
+// that adds an environment root listing n request folders.
+func rootFixture(t *testing.T, n int) (*fixture, *Repo, string) {
+	t.Helper()
+	f := newFixture(t)
+	r := f.open(t)
+	head, _ := r.Head(context.Background(), "main")
+	return f, r, mustCommit(t, r, head, rootPath, rootList(n))
+}
+
 // TestPushSendsLargeFilesAsDeltas pushes a commit that adds a line to a
 // file of thousands of lines and wants a pack of a few hundred bytes, the
 // file sent as a delta against the remote's copy, which a fresh clone
 // reads back whole; a file replaced by other content, and a new one, are
 // sent whole and read back too.
 func TestPushSendsLargeFilesAsDeltas(t *testing.T) {
-	f := newFixture(t)
 	ctx := context.Background()
-	r := f.open(t)
-	head, _ := r.Head(ctx, "main")
-	const root = "environments/dev/kustomization.yaml"
-	base := mustCommit(t, r, head, root, rootList(3000))
+	f, r, base := rootFixture(t, 3000)
 	const branch = "gitvend/request-8"
 	if err := r.Push(ctx, base, branch, false); err != nil {
 		t.Fatal(err)
@@ -46,7 +55,7 @@ func TestPushSendsLargeFilesAsDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	longer := strings.Replace(rootList(3000), "svc-1500\n", "svc-1500\n  - ../../requests/dev/team-60/new\n", 1)
-	one := mustCommit(t, r, base, root, longer)
+	one := mustCommit(t, r, base, rootPath, longer)
 	pushSends(ctx, t, f, r, one, branch, 5) // commit, 3 trees, the file
 	packs, err := f.gh.ReceivedPacks(fullName)
 	if err != nil {
@@ -56,7 +65,7 @@ func TestPushSendsLargeFilesAsDeltas(t *testing.T) {
 		t.Errorf("a line added to a file of 3,000 sent a pack of %d bytes (the file whole: %d), want a delta", got, was)
 	}
 	// Other content at the same place, and a file of its own, whole.
-	other := mustCommit(t, r, one, root, strings.Repeat("x", 8<<10))
+	other := mustCommit(t, r, one, rootPath, strings.Repeat("x", 8<<10))
 	pushSends(ctx, t, f, r, other, branch, 5)
 	added := mustCommit(t, r, other, "environments/dev/extra.yaml", rootList(400))
 	pushSends(ctx, t, f, r, added, branch, 5)
@@ -67,13 +76,9 @@ func TestPushSendsLargeFilesAsDeltas(t *testing.T) {
 // delta against the remote's copy for the first, whole objects for the
 // second, the same objects either way.
 func TestPackRefusedThin(t *testing.T) {
-	f := newFixture(t)
 	ctx := context.Background()
-	r := f.open(t)
-	head, _ := r.Head(ctx, "main")
-	const root = "environments/dev/kustomization.yaml"
-	base := mustCommit(t, r, head, root, rootList(2000))
-	next := mustCommit(t, r, base, root, rootList(2001))
+	_, r, base := rootFixture(t, 2000)
+	next := mustCommit(t, r, base, rootPath, rootList(2001))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, err := r.commit(next)
