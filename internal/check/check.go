@@ -455,7 +455,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	if b != nil && b.ledger != nil {
 		// Priced and compared from what changed.
 		var ch cost.Change
-		est, ch = c.costs.ReviseHead(b.ledger, items, c.prices, matched)
+		est, ch = c.costs.Revise(b.ledger, items, c.prices, matched)
 		change = &ch
 	} else {
 		est = c.costs.Compute(items, c.prices)
@@ -484,7 +484,7 @@ func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, r
 	in := policy.Input{Subjects: subjects, Cost: &policy.CostInput{Currency: est.Currency}}
 	measure := c.quotas.Measure
 	if b != nil && b.quotas != nil {
-		measure = func(items []quota.Item) quota.Usage { return c.quotas.ReviseHead(b.quotas, items, matched) }
+		measure = func(items []quota.Item) quota.Usage { return c.quotas.Revise(b.quotas, items, matched) }
 	}
 	in.Quotas, rep.Notices = quotaInput(measure, items, baseUse, rep.Notices, c.quotaInputs)
 	for _, b := range budgets {

@@ -81,6 +81,12 @@ func (l *Ledger) Estimate() Estimate { return l.est }
 // matches a head against both once.
 func (l *Ledger) Index() *delta.Index { return l.index }
 
+// ItemObjects gives delta.NewHead the environment and object of each
+// item.
+func ItemObjects(items []Item) func(i int) (string, *manifest.Object) {
+	return func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }
+}
+
 // revision is what Revise finds of items against a ledger.
 type revision struct {
 	l       *Ledger
@@ -100,22 +106,11 @@ type revision struct {
 // environment and ID, or environments whose prices moved, are estimated
 // afresh.
 //
-// hint, when not nil, names for each item the index, among the items l
-// was made of, of the one it may be (-1 for none): an item found there
-// under its environment and ID is not looked up.
-func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices, hint []int) (Estimate, Change) {
-	return m.ReviseHead(l, items, prices, delta.NewHead(len(items), ItemObjects(items), hint))
-}
-
-// ItemObjects gives delta.NewHead the environment and object of each
-// item.
-func ItemObjects(items []Item) func(i int) (string, *manifest.Object) {
-	return func(i int) (string, *manifest.Object) { return items[i].Environment, items[i].Object }
-}
-
-// ReviseHead is Revise with the items matched as head, a delta.Head of
-// them, which other ledgers on l's index may share.
-func (m *Memo) ReviseHead(l *Ledger, items []Item, prices func(environment string) Prices, head *delta.Head) (Estimate, Change) {
+// head matches items against l's index (delta.NewHead, with hints to
+// where each item may be among those l was made of), and may be shared
+// with other ledgers on the same index (Index); nil matches them without
+// hints.
+func (m *Memo) Revise(l *Ledger, items []Item, prices func(environment string) Prices, head *delta.Head) (Estimate, Change) {
 	if l == nil || !l.index.Unique() {
 		est := m.Compute(items, prices)
 		if l == nil {
@@ -124,6 +119,9 @@ func (m *Memo) ReviseHead(l *Ledger, items []Item, prices func(environment strin
 		return est, Compare(l.est, est)
 	}
 	priceOf := priceCache(prices)
+	if head == nil {
+		head = delta.NewHead(len(items), ItemObjects(items), nil)
+	}
 	r, ok := m.diff(l, items, priceOf, head)
 	if !ok {
 		est := m.Compute(items, prices)

@@ -76,24 +76,10 @@ func TestPushSendsLargeFilesAsDeltas(t *testing.T) {
 // delta against the remote's copy for the first, whole objects for the
 // second, the same objects either way.
 func TestPackRefusedThin(t *testing.T) {
-	ctx := context.Background()
 	_, r, base := rootFixture(t, 2000)
 	next := mustCommit(t, r, base, rootPath, rootList(2001))
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.commit(next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := r.chainToAdvertised(c, map[plumbing.Hash]bool{plumbing.NewHash(base): true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, bases, err := r.changedSet(ctx, chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := &packp.Command{Name: "refs/heads/x", New: c.Hash}
+	objs, bases := changesOf(t, r, next, base)
+	cmd := &packp.Command{Name: "refs/heads/x", New: plumbing.NewHash(next)}
 	for _, tc := range []struct {
 		name   string
 		caps   []capability.Capability

@@ -72,7 +72,7 @@ func (r *Repo) pushChanges(ctx context.Context, c *object.Commit, branch string,
 // sendChanges sends cmd with a pack of the objects of chain the remote
 // lacks (see changedObjects) and reads the remote's report.
 func (r *Repo) sendChanges(ctx context.Context, sess transport.ReceivePackSession, ar *packp.AdvRefs, cmd *packp.Command, chain []*object.Commit) error {
-	objs, bases, err := r.changedSet(ctx, chain)
+	objs, bases, err := r.changedObjects(ctx, chain)
 	if err != nil {
 		return err
 	}
@@ -194,16 +194,10 @@ func (r *Repo) checkFastForward(ctx context.Context, ref plumbing.ReferenceName,
 // oldest first, so that every entry of a parent's tree is on the remote
 // or listed by the time it is taken as known. Each tree is decoded once,
 // though it is compared both as a commit's and as its child's parent's.
-func (r *Repo) changedObjects(ctx context.Context, chain []*object.Commit) ([]plumbing.Hash, error) {
-	objs, _, err := r.changedSet(ctx, chain)
-	return objs, err
-}
-
-// changedSet is changedObjects with, for each tree or file listed that
-// replaces one at the same place in its parent commit, the id of the one
-// it replaces, which the remote has: the base a thin pack sends it
-// against.
-func (r *Repo) changedSet(ctx context.Context, chain []*object.Commit) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash, error) {
+// For each tree or file listed that replaces one at the same place in
+// its parent commit, bases holds the id of the one it replaces, which the
+// remote has or the pack carries: the base a thin pack sends it against.
+func (r *Repo) changedObjects(ctx context.Context, chain []*object.Commit) (objs []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash, err error) {
 	s := &objectSet{seen: map[plumbing.Hash]bool{}, known: map[plumbing.Hash]bool{}, bases: map[plumbing.Hash]plumbing.Hash{}}
 	tr := newTreeReader(r.repo.Storer)
 	for i := len(chain) - 2; i >= 0; i-- {

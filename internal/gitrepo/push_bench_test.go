@@ -122,7 +122,7 @@ func selectBench(b *testing.B, r *Repo, next string, f *fixture) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			objs, err := r.changedObjects(context.Background(), chain)
+			objs, _, err := r.changedObjects(context.Background(), chain)
 			if err != nil || len(objs) != 7 {
 				b.Fatalf("changes: %d objects, %v; want 7", len(objs), err)
 			}

@@ -80,8 +80,9 @@ func pathObjects(t *testing.T, r *Repo, sha, p string) map[plumbing.Hash]bool {
 	return want
 }
 
-// sentObjects returns what Push sends for sha on top of base.
-func sentObjects(t *testing.T, r *Repo, sha, base string) map[plumbing.Hash]bool {
+// changesOf returns what Push sends for sha on top of base, with the
+// bases of what it may send as deltas (see changedObjects).
+func changesOf(t *testing.T, r *Repo, sha, base string) ([]plumbing.Hash, map[plumbing.Hash]plumbing.Hash) {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -93,10 +94,17 @@ func sentObjects(t *testing.T, r *Repo, sha, base string) map[plumbing.Hash]bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := r.changedObjects(context.Background(), chain)
+	objs, bases, err := r.changedObjects(context.Background(), chain)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return objs, bases
+}
+
+// sentObjects returns what Push sends for sha on top of base.
+func sentObjects(t *testing.T, r *Repo, sha, base string) map[plumbing.Hash]bool {
+	t.Helper()
+	objs, _ := changesOf(t, r, sha, base)
 	got := map[plumbing.Hash]bool{}
 	for _, h := range objs {
 		if got[h] {

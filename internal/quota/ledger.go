@@ -102,18 +102,16 @@ type quotaRevision struct {
 // only read them). Items that repeat an environment and ID are measured
 // afresh.
 //
-// hint, when not nil, names for each item the index, among the items l
-// was made of, of the one it may be (-1 for none): an item found there
-// under its environment and ID is not looked up.
-func (m *Memo) Revise(l *Ledger, items []Item, hint []int) Usage {
-	return m.ReviseHead(l, items, delta.NewHead(len(items), cost.ItemObjects(items), hint))
-}
-
-// ReviseHead is Revise with the items matched as head, a delta.Head of
-// them, which other ledgers on l's index may share.
-func (m *Memo) ReviseHead(l *Ledger, items []Item, head *delta.Head) Usage {
+// head matches items against l's index (delta.NewHead, with hints to
+// where each item may be among those l was made of), and may be shared
+// with the cost ledger whose index l shares (LedgerIndexed); nil matches
+// them without hints.
+func (m *Memo) Revise(l *Ledger, items []Item, head *delta.Head) Usage {
 	if l == nil || !l.index.Unique() {
 		return m.Measure(items)
+	}
+	if head == nil {
+		head = delta.NewHead(len(items), cost.ItemObjects(items), nil)
 	}
 	r, ok := diffItems(l, items, head)
 	if !ok {

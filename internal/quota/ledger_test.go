@@ -141,11 +141,11 @@ func TestSharedHeadEqualsMeasure(t *testing.T) {
 				var est cost.Estimate
 				var use Usage
 				if costFirst {
-					est, _ = cm.ReviseHead(cl, head, nil, h)
-					use = qm.ReviseHead(ql, head, h)
+					est, _ = cm.Revise(cl, head, nil, h)
+					use = qm.Revise(ql, head, h)
 				} else {
-					use = qm.ReviseHead(ql, head, h)
-					est, _ = cm.ReviseHead(cl, head, nil, h)
+					use = qm.Revise(ql, head, h)
+					est, _ = cm.Revise(cl, head, nil, h)
 				}
 				sameUsage(t, Measure(head), use)
 				if diff := cmp.Diff(cost.Compute(head, nil), est); diff != "" {
