@@ -337,6 +337,9 @@ func (c *Checker) Check(ctx context.Context, paths []string, baseDir string) (*R
 	if kept != nil && places != nil && byBase {
 		kept.keepPlaces(b.id, places)
 	}
+	if rev != nil {
+		subjectBuffers.put(rev.subjects)
+	}
 	return rep, nil
 }
 
@@ -404,11 +407,13 @@ func toJudge(objs []manifest.Object) []policy.Subject {
 // places in the base of objects compared with it before; the places of
 // all are returned for the next check (nil without a base).
 func (c *Checker) judgeObjects(ctx context.Context, subjects []policy.Subject, rep *Report, b *base, known []int32, kept []keptFacts) (*Report, []int32, error) {
-	items := make([]cost.Item, len(subjects))
+	items := itemBuffers.get(len(subjects))
+	defer itemBuffers.put(items)
 	own := c.owners()
 	defer own.close()
 	toRel := c.relativizer()
-	head := make([]placed, len(subjects))
+	head := placedBuffers.get(len(subjects))
+	defer placedBuffers.put(head)
 	envs := map[string]bool{}
 	lastEnv := ""
 	for i, next := 0, 0; i < len(subjects); {

@@ -508,7 +508,7 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 			n += len(u.objs)
 		}
 	}
-	out := &revision{tree: next, subjects: make([]policy.Subject, 0, n)}
+	out := &revision{tree: next, subjects: subjectBuffers.get(n)[:0]}
 	for _, eu := range next.envs {
 		for _, u := range eu.units {
 			if rv.built[u] {
