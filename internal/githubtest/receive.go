@@ -316,6 +316,11 @@ type quarantined struct {
 	root    string
 	objects string
 	store   *filesystem.Storage
+	// loose holds the quarantined objects when all of them are loose,
+	// listed once, so that the walk does not look for each object it
+	// leaves the quarantine for (thousands, for a tree of a large
+	// folder) on disk; nil when the quarantine holds a pack.
+	loose map[plumbing.Hash]bool
 }
 
 // quarantine unpacks pack into a new quarantine of r.
@@ -342,7 +347,45 @@ func (s *Server) quarantine(ctx context.Context, r *repo, pack []byte) (*quarant
 		}
 	}
 	q.store = filesystem.NewStorage(osfs.New(root), cache.NewObjectLRUDefault())
+	loose, err := listLoose(q.objects)
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, errors.New("unpack-objects abnormal exit")
+	}
+	q.loose = loose
 	return q, nil
+}
+
+// listLoose lists the loose objects of the object directory dir; nil when
+// dir holds a pack.
+func listLoose(dir string) (map[plumbing.Hash]bool, error) {
+	packs, err := os.ReadDir(filepath.Join(dir, "pack"))
+	if err != nil {
+		return nil, err
+	}
+	if len(packs) > 0 {
+		return nil, nil
+	}
+	fans, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	held := map[plumbing.Hash]bool{}
+	for _, f := range fans {
+		if !f.IsDir() || len(f.Name()) != 2 {
+			continue
+		}
+		names, err := os.ReadDir(filepath.Join(dir, f.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if name := f.Name() + n.Name(); isSHA(name) {
+				held[plumbing.NewHash(name)] = true
+			}
+		}
+	}
+	return held, nil
 }
 
 // connected walks each updating command's new commit through the
@@ -372,7 +415,7 @@ func (s *Server) connected(ctx context.Context, r *repo, q *quarantined, cmds []
 			if !known {
 				var inside bool
 				var err error
-				links, inside, err = quarantinedLinks(q.store, h, e.kind)
+				links, inside, err = q.links(h, e.kind)
 				switch {
 				case err != nil:
 					broken[c] = true
@@ -427,11 +470,15 @@ func (s *Server) connected(ctx context.Context, r *repo, q *quarantined, cmds []
 // objectLink is an object another refers to, with the type it must have.
 type objectLink struct{ sha, kind string }
 
-// quarantinedLinks reads object h from the quarantine and lists what it
-// refers to with the type each must have. inside is false when the
-// quarantine does not hold h. A quarantined object of another type than
-// kind is an error, as is one git's own walk could not read.
-func quarantinedLinks(st *filesystem.Storage, h plumbing.Hash, kind string) (links []objectLink, inside bool, err error) {
+// links reads object h from the quarantine and lists what it refers to
+// with the type each must have. inside is false when the quarantine does
+// not hold h. A quarantined object of another type than kind is an error,
+// as is one git's own walk could not read.
+func (q *quarantined) links(h plumbing.Hash, kind string) (links []objectLink, inside bool, err error) {
+	if q.loose != nil && !q.loose[h] {
+		return nil, false, nil
+	}
+	st := q.store
 	o, err := st.EncodedObject(plumbing.AnyObject, h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, false, nil
