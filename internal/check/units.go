@@ -502,13 +502,14 @@ func (c *Checker) revise(ctx context.Context, prev *judgedTree) (*revision, bool
 	}
 	// The subjects in the order of the whole load: environment by
 	// environment, unit by unit, then the rest.
-	n := len(prev.rest.subj)
+	n, units := len(prev.rest.subj), 1
 	for _, eu := range next.envs {
+		units += len(eu.units)
 		for _, u := range eu.units {
 			n += len(u.objs)
 		}
 	}
-	out := &revision{tree: next, subjects: subjectBuffers.get(n)[:0]}
+	out := &revision{tree: next, subjects: subjectBuffers.get(n)[:0], kept: make([]keptFacts, 0, units)}
 	for _, eu := range next.envs {
 		for _, u := range eu.units {
 			if rv.built[u] {
