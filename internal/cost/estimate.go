@@ -163,7 +163,8 @@ func (m *Memo) price(it Item, priceOf func(string) Prices) (costed, bool) {
 	}
 	c.Environment = it.Environment
 	if owner, ok := manifest.Lookup(it.Object.Content, "metadata", "labels", OwnerLabel); ok {
-		c.Owner, _ = owner.(string)
+		s, _ := owner.(string)
+		c.Owner = manifest.Intern(s) // estimates add up by owner
 	}
 	return c, true
 }

@@ -88,10 +88,10 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 			return nil, fmt.Errorf("build %s: resource %s is not a mapping", dir, r.CurId())
 		}
 		o := Object{Content: content, File: t.Path(kfile)}
-		o.APIVersion, _ = content["apiVersion"].(string)
-		o.Kind, _ = content["kind"].(string)
+		apiVersion, _ := content["apiVersion"].(string)
+		kind, _ := content["kind"].(string)
+		o.APIVersion, o.Kind, o.Namespace = Intern(apiVersion), Intern(kind), Intern(r.GetNamespace())
 		o.Name = r.GetName()
-		o.Namespace = r.GetNamespace()
 		t.locate(res, origin, &o, sources)
 		objs = append(objs, o)
 	}

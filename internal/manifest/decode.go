@@ -178,6 +178,7 @@ func newObject(file string, node *yaml.Node, content map[string]any) (Object, er
 			o.Namespace = s
 		}
 	}
+	o.APIVersion, o.Kind, o.Namespace = Intern(o.APIVersion), Intern(o.Kind), Intern(o.Namespace)
 	return o, errors.Join(errs...)
 }
 
