@@ -148,6 +148,22 @@ func BenchmarkIssueToPRGrowth(b *testing.B) {
 				syscall.Sync()
 				b.StartTimer()
 			}
+			// GITVEND_BENCH_LATENCIES=file appends every latency measured,
+			// as "requests milliseconds" lines, so that runs can be pooled:
+			// on a machine whose speed wanders from run to run, the p50 of
+			// the requests of several runs is steadier than any one run's.
+			if out := os.Getenv("GITVEND_BENCH_LATENCIES"); out != "" {
+				f, err := os.OpenFile(out, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, d := range lat {
+					fmt.Fprintf(f, "%d %.1f\n", n, float64(d.Microseconds())/1000)
+				}
+				if err := f.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
 			b.ReportMetric(float64(lat[(len(lat)*95)/100].Milliseconds()), "p95-ms")

@@ -3,6 +3,8 @@ package githubtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -156,10 +158,18 @@ func (g *gitRepo) hashBlob(ctx context.Context, data []byte) (string, error) {
 
 // hashBlobs writes blobs with one git process and returns their ids in
 // order: a repository of fifty thousand files is written in seconds, not
-// minutes of one process a file.
+// minutes of one process a file. From unpackLimit blobs on they go into
+// one pack, as GitHub keeps a repository, through git fast-import: no
+// file per blob is written, read and deleted, nor one loose object per
+// blob (on a file system without a journal, where a new file's inode is
+// looked for past every inode deleted in the last minutes, tens of
+// thousands of deletions slow every file created after them).
 func (g *gitRepo) hashBlobs(ctx context.Context, blobs [][]byte) ([]string, error) {
 	if len(blobs) == 0 {
 		return nil, nil
+	}
+	if len(blobs) >= unpackLimit {
+		return g.packBlobs(ctx, blobs)
 	}
 	dir, err := os.MkdirTemp("", "githubtest-blobs-")
 	if err != nil {
@@ -181,6 +191,26 @@ func (g *gitRepo) hashBlobs(ctx context.Context, blobs [][]byte) ([]string, erro
 	shas := strings.Fields(string(out))
 	if len(shas) != len(blobs) {
 		return nil, fmt.Errorf("write blobs: git wrote %d of %d", len(shas), len(blobs))
+	}
+	return shas, nil
+}
+
+// packBlobs writes blobs into one pack with git fast-import and returns
+// their ids, which are git's hashes of their content.
+func (g *gitRepo) packBlobs(ctx context.Context, blobs [][]byte) ([]string, error) {
+	var stream bytes.Buffer
+	shas := make([]string, len(blobs))
+	for i, b := range blobs {
+		h := sha1.New()
+		fmt.Fprintf(h, "blob %d\x00", len(b))
+		h.Write(b)
+		shas[i] = hex.EncodeToString(h.Sum(nil))
+		fmt.Fprintf(&stream, "blob\ndata %d\n", len(b))
+		stream.Write(b)
+		stream.WriteByte('\n')
+	}
+	if _, err := g.run(ctx, stream.Bytes(), nil, "fast-import", "--quiet"); err != nil {
+		return nil, fmt.Errorf("write blobs: %w", err)
 	}
 	return shas, nil
 }

@@ -1,8 +1,12 @@
 package githubtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -309,5 +313,46 @@ func TestBuildTree(t *testing.T) {
 	}
 	if _, err := g.buildTree(ctx, base, []treeChange{{path: "/", sha: blob("x")}}); err == nil {
 		t.Fatal("an empty path was accepted")
+	}
+}
+
+// Many blobs at once go into one pack, under the ids git gives them; a
+// few are written one file each, as before.
+func TestHashBlobsPacksMany(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, n := range []int{3, 2 * unpackLimit} {
+		g, err := initBare(ctx, "git", t.TempDir()+"/r.git", "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs := make([][]byte, n)
+		for i := range blobs {
+			blobs[i] = []byte(fmt.Sprintf("file %d\n", i))
+		}
+		blobs[n-1] = []byte{} // an empty file, and one twice
+		blobs[n-2] = blobs[0]
+		shas, err := g.hashBlobs(ctx, blobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range blobs {
+			want, err := g.run(ctx, b, nil, "hash-object", "--stdin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shas[i] != strings.TrimSpace(string(want)) {
+				t.Fatalf("%d blobs: blob %d has id %s, git says %s", n, i, shas[i], want)
+			}
+			got, err := g.catBlob(ctx, shas[i])
+			if err != nil || !bytes.Equal(got, b) {
+				t.Fatalf("%d blobs: blob %d reads back %q (%v), want %q", n, i, got, err, b)
+			}
+		}
+		packs, _ := filepath.Glob(filepath.Join(g.dir, "objects", "pack", "*.pack"))
+		loose, _ := filepath.Glob(filepath.Join(g.dir, "objects", "[0-9a-f][0-9a-f]", "*"))
+		if wantPacks := n >= unpackLimit; (len(packs) == 1) != wantPacks || (len(loose) == 0) != wantPacks {
+			t.Fatalf("%d blobs: %d packs and %d loose objects", n, len(packs), len(loose))
+		}
 	}
 }
