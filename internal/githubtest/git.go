@@ -3,8 +3,6 @@ package githubtest
 import (
 	"bytes"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // gitRepo runs the git command line on one bare repository. Answers about
@@ -201,10 +201,7 @@ func (g *gitRepo) packBlobs(ctx context.Context, blobs [][]byte) ([]string, erro
 	var stream bytes.Buffer
 	shas := make([]string, len(blobs))
 	for i, b := range blobs {
-		h := sha1.New()
-		fmt.Fprintf(h, "blob %d\x00", len(b))
-		h.Write(b)
-		shas[i] = hex.EncodeToString(h.Sum(nil))
+		shas[i] = plumbing.ComputeHash(plumbing.BlobObject, b).String()
 		fmt.Fprintf(&stream, "blob\ndata %d\n", len(b))
 		stream.Write(b)
 		stream.WriteByte('\n')

@@ -316,11 +316,12 @@ type quarantined struct {
 	root    string
 	objects string
 	store   *filesystem.Storage
-	// loose holds the quarantined objects when all of them are loose,
-	// listed once, so that the walk does not look for each object it
-	// leaves the quarantine for (thousands, for a tree of a large
-	// folder) on disk; nil when the quarantine holds a pack.
+	// loose and packs are what the unpacking left, listed once: the walk
+	// looks an object up in the quarantine only when it is one of them
+	// (not on disk for each object it leaves the quarantine for), and
+	// the move into the repository moves them.
 	loose map[plumbing.Hash]bool
+	packs []string // file names in objects/pack
 }
 
 // quarantine unpacks pack into a new quarantine of r.
@@ -347,45 +348,42 @@ func (s *Server) quarantine(ctx context.Context, r *repo, pack []byte) (*quarant
 		}
 	}
 	q.store = filesystem.NewStorage(osfs.New(root), cache.NewObjectLRUDefault())
-	loose, err := listLoose(q.objects)
-	if err != nil {
+	if err := q.list(); err != nil {
 		os.RemoveAll(root)
 		return nil, errors.New("unpack-objects abnormal exit")
 	}
-	q.loose = loose
 	return q, nil
 }
 
-// listLoose lists the loose objects of the object directory dir; nil when
-// dir holds a pack.
-func listLoose(dir string) (map[plumbing.Hash]bool, error) {
-	packs, err := os.ReadDir(filepath.Join(dir, "pack"))
+// list lists the quarantine's loose objects and pack files.
+func (q *quarantined) list() error {
+	packs, err := os.ReadDir(filepath.Join(q.objects, "pack"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(packs) > 0 {
-		return nil, nil
+	for _, p := range packs {
+		q.packs = append(q.packs, p.Name())
 	}
-	fans, err := os.ReadDir(dir)
+	fans, err := os.ReadDir(q.objects)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	held := map[plumbing.Hash]bool{}
+	q.loose = map[plumbing.Hash]bool{}
 	for _, f := range fans {
 		if !f.IsDir() || len(f.Name()) != 2 {
 			continue
 		}
-		names, err := os.ReadDir(filepath.Join(dir, f.Name()))
+		names, err := os.ReadDir(filepath.Join(q.objects, f.Name()))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, n := range names {
 			if name := f.Name() + n.Name(); isSHA(name) {
-				held[plumbing.NewHash(name)] = true
+				q.loose[plumbing.NewHash(name)] = true
 			}
 		}
 	}
-	return held, nil
+	return nil
 }
 
 // connected walks each updating command's new commit through the
@@ -475,7 +473,7 @@ type objectLink struct{ sha, kind string }
 // not hold h. A quarantined object of another type than kind is an error,
 // as is one git's own walk could not read.
 func (q *quarantined) links(h plumbing.Hash, kind string) (links []objectLink, inside bool, err error) {
-	if q.loose != nil && !q.loose[h] {
+	if len(q.packs) == 0 && !q.loose[h] {
 		return nil, false, nil
 	}
 	st := q.store
@@ -529,42 +527,25 @@ func (q *quarantined) links(h plumbing.Hash, kind string) (links []objectLink, i
 // sees a pack without its index.
 func (q *quarantined) migrate(dir string) error {
 	dst := filepath.Join(dir, "objects")
-	fans, err := os.ReadDir(q.objects)
-	if err != nil {
-		return err
-	}
-	for _, f := range fans {
-		if !f.IsDir() || len(f.Name()) != 2 {
-			continue
+	made := map[string]bool{} // fan-out folders known to exist
+	for h := range q.loose {
+		name := h.String()
+		fan, rest := name[:2], name[2:]
+		target := filepath.Join(dst, fan, rest)
+		if _, err := os.Stat(target); err == nil {
+			continue // the repository has it already
 		}
-		files, err := os.ReadDir(filepath.Join(q.objects, f.Name()))
-		if err != nil {
-			return err
-		}
-		if len(files) == 0 {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Join(dst, f.Name()), 0o755); err != nil {
-			return err
-		}
-		for _, o := range files {
-			target := filepath.Join(dst, f.Name(), o.Name())
-			if _, err := os.Stat(target); err == nil {
-				continue // the repository has it already
-			}
-			if err := os.Rename(filepath.Join(q.objects, f.Name(), o.Name()), target); err != nil {
+		if !made[fan] {
+			if err := os.MkdirAll(filepath.Join(dst, fan), 0o755); err != nil {
 				return err
 			}
+			made[fan] = true
+		}
+		if err := os.Rename(filepath.Join(q.objects, fan, rest), target); err != nil {
+			return err
 		}
 	}
-	packs, err := os.ReadDir(filepath.Join(q.objects, "pack"))
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(packs))
-	for _, p := range packs {
-		names = append(names, p.Name())
-	}
+	names := slices.Clone(q.packs)
 	rank := func(name string) int {
 		for i, ext := range []string{".keep", ".pack", ".rev", ".idx"} {
 			if strings.HasSuffix(name, ext) {

@@ -25,12 +25,15 @@ func Intern(s string) string {
 	if c, ok := interned.m.Load(s); ok {
 		return c.(string)
 	}
-	if interned.n.Load() >= maxInterned {
+	// A place in the set is taken before storing, so that calls at the
+	// same time cannot take it past maxInterned.
+	if interned.n.Add(1) > maxInterned {
+		interned.n.Add(-1)
 		return s
 	}
 	c, loaded := interned.m.LoadOrStore(s, s)
-	if !loaded {
-		interned.n.Add(1)
+	if loaded {
+		interned.n.Add(-1)
 	}
 	return c.(string)
 }

@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -24,10 +25,26 @@ func TestInternSharesOneCopy(t *testing.T) {
 }
 
 // Input chooses the strings interned: past maxInterned of them, the set
-// stops growing and strings come back as given.
+// stops growing, even with checks interning at the same time, and
+// strings come back as given.
 func TestInternBounded(t *testing.T) {
-	for i := 0; interned.n.Load() < maxInterned; i++ {
-		Intern(fmt.Sprintf("ns-bound-%d", i))
+	t.Cleanup(func() { interned.m.Clear(); interned.n.Store(0) }) // for the tests after it
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; i < maxInterned/2; i++ {
+				if s := fmt.Sprintf("ns-bound-%d-%d", g, i); Intern(s) != s {
+					t.Errorf("Intern(%q) gave another string", s)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stored := 0
+	interned.m.Range(func(any, any) bool { stored++; return true })
+	if stored != maxInterned {
+		t.Fatalf("%d strings kept, want the bound, %d", stored, maxInterned)
 	}
 	s := "ns-past-the-bound"
 	if got := Intern(s); got != s {
