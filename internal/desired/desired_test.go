@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/gitvend/gitvend/internal/admission"
 	"github.com/gitvend/gitvend/internal/blueprint"
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/request"
@@ -248,7 +249,7 @@ func TestPlainEnvironmentRootAsYAML(t *testing.T) {
 		{"empty", "", dirs, false},
 	}
 	for _, tc := range cases {
-		got, ok := plainEnvironmentRoot(env, []byte(tc.existing), tc.dirs)
+		got, ok := plainEnvironmentRoot(env, []byte(tc.existing), requestRefs(env, tc.dirs))
 		if ok != tc.answers {
 			t.Errorf("%s: lines answer %v, want %v", tc.name, ok, tc.answers)
 		}
@@ -256,7 +257,7 @@ func TestPlainEnvironmentRootAsYAML(t *testing.T) {
 			continue
 		}
 		// The round trip, with the line editor out of the way.
-		want, err := yamlEnvironmentRoot(env, []byte(tc.existing), tc.dirs)
+		want, err := yamlEnvironmentRoot(env, []byte(tc.existing), requestRefs(env, tc.dirs))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,6 +279,84 @@ func TestRefNamerAsRel(t *testing.T) {
 		for _, d := range dirs {
 			if got, want := n.of(d), requestRef(env, d); got != want {
 				t.Errorf("root %s, folder %s: named %q, want %q", root, d, got, want)
+			}
+		}
+	}
+}
+
+// TestCheckoutRootsAsEnvironmentRoot: a checkout writes an environment's
+// root from references it sorted once, putting the proposed request in
+// its place and leaving out the one withdrawn; the bytes are those
+// EnvironmentRoot writes from every request folder, for requests named
+// before, between and after the others, and for one already there.
+func TestCheckoutRootsAsEnvironmentRoot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := blueprint.Load(ctx, blueprint.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newRequest := func(name string) *request.Request {
+		return request.New(name, request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments",
+			Owner: "payments", Parameters: map[string]any{"image": "ghcr.io/acme/" + name + ":1.0.0"}})
+	}
+	for _, name := range []string{"bbb", "ddd"} {
+		c, err := Propose(ctx, dir, cfg, cat, newRequest(name), "acme/infra#1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range c.Files {
+			p := filepath.Join(dir, filepath.FromSlash(f.Path))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	env, err := admission.Environment(cfg, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(env.Root), "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := Requests(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := NewCheckout(dir)
+	for _, name := range []string{"aaa", "ccc", "eee", "bbb"} {
+		r := newRequest(name)
+		for _, include := range []bool{true, false} {
+			var dirs []string
+			if include {
+				dirs = append(dirs, r.RenderDir())
+			}
+			for _, rec := range records {
+				if rec.Err == nil && rec.Request.Spec.Environment == "dev" && rec.Path != r.Path() {
+					dirs = append(dirs, rec.Request.RenderDir())
+				}
+			}
+			want, err := EnvironmentRoot(env, existing, dirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := co.rootWith(env, r, include)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s (include %v): checkout writes\n%s\nEnvironmentRoot writes\n%s", name, include, got, want)
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -88,7 +89,16 @@ type Checkout struct {
 	once    sync.Once
 	records []Record
 	err     error
+	// refs are, by environment (name and root), the references of its root to the
+	// folders of the requests read, sorted, worked out once: every
+	// request proposed on the checkout rewrites a root naming them all.
+	refsMu sync.Mutex
+	refs   map[string][]recordRef
 }
+
+// recordRef is the reference of an environment's root to the folder of
+// the request whose record is at path.
+type recordRef struct{ path, ref string }
 
 // NewCheckout returns the checkout in dir, nothing read yet.
 func NewCheckout(dir string) *Checkout { return &Checkout{dir: dir} }
@@ -170,29 +180,65 @@ func (co *Checkout) Withdraw(cfg *config.Repo, r *request.Request, origin string
 // rootWith is env's kustomization naming every request of the repository
 // checked out in that environment, with r (include) or without it.
 func (co *Checkout) rootWith(env config.Environment, r *request.Request, include bool) ([]byte, string, error) {
-	dir := co.dir
-	records, err := co.Requests()
+	known, err := co.envRefs(env)
 	if err != nil {
 		return nil, "", err
 	}
-	var dirs []string
+	// The checkout's references without r's, and r's in its sorted place.
+	own := ""
 	if include {
-		dirs = append(dirs, r.RenderDir())
+		own = newRefNamer(env).of(r.RenderDir())
 	}
 	self := r.Path()
-	for _, rec := range records {
-		if rec.Err == nil && rec.Request.Spec.Environment == env.Name && rec.Path != self {
-			dirs = append(dirs, rec.Request.RenderDir())
+	refs := make([]string, 0, len(known)+1)
+	for _, k := range known {
+		if k.path == self {
+			continue
 		}
+		if include && own < k.ref {
+			refs, include = append(refs, own), false
+		}
+		refs = append(refs, k.ref)
+	}
+	if include {
+		refs = append(refs, own)
 	}
 	rootPath := path.Join(env.Root, "kustomization.yaml")
-	existing, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rootPath)))
+	existing, err := os.ReadFile(filepath.Join(co.dir, filepath.FromSlash(rootPath)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, "", fmt.Errorf("read %s: %w", rootPath, err)
 	}
-	root, err := EnvironmentRoot(env, existing, dirs)
+	root, err := environmentRoot(env, existing, refs)
 	if err != nil {
 		return nil, "", err
 	}
 	return root, rootPath, nil
+}
+
+// envRefs returns the references of env's root to the folders of the
+// checkout's requests in env, sorted, worked out on the first call.
+func (co *Checkout) envRefs(env config.Environment) ([]recordRef, error) {
+	records, err := co.Requests()
+	if err != nil {
+		return nil, err
+	}
+	co.refsMu.Lock()
+	defer co.refsMu.Unlock()
+	key := env.Name + "\x00" + env.Root
+	if refs, ok := co.refs[key]; ok {
+		return refs, nil
+	}
+	names := newRefNamer(env)
+	var refs []recordRef
+	for _, rec := range records {
+		if rec.Err == nil && rec.Request.Spec.Environment == env.Name {
+			refs = append(refs, recordRef{path: rec.Path, ref: names.of(rec.Request.RenderDir())})
+		}
+	}
+	slices.SortFunc(refs, func(a, b recordRef) int { return strings.Compare(a.ref, b.ref) })
+	if co.refs == nil {
+		co.refs = map[string][]recordRef{}
+	}
+	co.refs[key] = refs
+	return refs, nil
 }

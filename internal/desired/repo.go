@@ -159,14 +159,20 @@ func requestRefs(env config.Environment, renderDirs []string) []string {
 // entry people added by hand, in their order, before the request folders
 // in sorted order. existing may be nil for a new root.
 func EnvironmentRoot(env config.Environment, existing []byte, renderDirs []string) ([]byte, error) {
-	if out, ok := plainEnvironmentRoot(env, existing, renderDirs); ok {
-		return out, nil
-	}
-	return yamlEnvironmentRoot(env, existing, renderDirs)
+	return environmentRoot(env, existing, requestRefs(env, renderDirs))
 }
 
-// yamlEnvironmentRoot is EnvironmentRoot for any root, through YAML.
-func yamlEnvironmentRoot(env config.Environment, existing []byte, renderDirs []string) ([]byte, error) {
+// environmentRoot is EnvironmentRoot with the references to the request
+// folders made already, sorted (requestRefs).
+func environmentRoot(env config.Environment, existing []byte, refs []string) ([]byte, error) {
+	if out, ok := plainEnvironmentRoot(env, existing, refs); ok {
+		return out, nil
+	}
+	return yamlEnvironmentRoot(env, existing, refs)
+}
+
+// yamlEnvironmentRoot is environmentRoot for any root, through YAML.
+func yamlEnvironmentRoot(env config.Environment, existing []byte, refs []string) ([]byte, error) {
 	doc := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	top := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{doc}}
 	if len(existing) > 0 {
@@ -214,7 +220,7 @@ func yamlEnvironmentRoot(env config.Environment, existing []byte, renderDirs []s
 			}
 		}
 	}
-	for _, r := range requestRefs(env, renderDirs) {
+	for _, r := range refs {
 		resources.Content = append(resources.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: r})
 	}
 	set("resources", resources)
@@ -233,13 +239,14 @@ func yamlEnvironmentRoot(env config.Environment, existing []byte, renderDirs []s
 // plainRootHeader begins an environment root as EnvironmentRoot writes it.
 const plainRootHeader = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
 
-// plainEnvironmentRoot is EnvironmentRoot for the root it writes itself,
+// plainEnvironmentRoot is environmentRoot for the root it writes itself,
 // edited as lines: the header, then "  - path" for every entry, each path
 // a plain one (manifest.PlainPath), which YAML writes as it is. It gives
 // the bytes the YAML round trip gives, in a fraction of the time for a
-// root of thousands of requests; ok is false for any other root, or
-// entries, which the round trip writes.
-func plainEnvironmentRoot(env config.Environment, existing []byte, renderDirs []string) ([]byte, bool) {
+// root of thousands of requests, written once into a buffer of its size;
+// ok is false for any other root, or entries, which the round trip
+// writes.
+func plainEnvironmentRoot(env config.Environment, existing []byte, refs []string) ([]byte, bool) {
 	body, ok := strings.CutPrefix(string(existing), plainRootHeader)
 	if !ok {
 		return nil, false
@@ -248,39 +255,39 @@ func plainEnvironmentRoot(env config.Environment, existing []byte, renderDirs []
 	if !ok {
 		return nil, false
 	}
-	var out strings.Builder
-	out.Grow(len(existing) + 64*len(renderDirs))
-	out.WriteString(plainRootHeader)
-	entries := 0
-	add := func(ref string) bool {
-		if !manifest.PlainPath(ref) {
-			return false
-		}
-		out.WriteString("  - ")
-		out.WriteString(ref)
-		out.WriteString("\n")
-		entries++
-		return true
-	}
+	// The entries people added by hand, kept first.
+	var hand []string
 	names := newRefNamer(env)
+	size := len(plainRootHeader)
 	for line := range strings.SplitSeq(body, "\n") {
 		ref, ok := strings.CutPrefix(line, "  - ")
 		if !ok || !manifest.PlainPath(ref) {
 			return nil, false
 		}
-		if !names.names(ref) && !add(ref) {
-			return nil, false
+		if !names.names(ref) {
+			hand = append(hand, ref)
+			size += len(line) + 1
 		}
 	}
-	for _, r := range requestRefs(env, renderDirs) {
-		if !add(r) {
+	for _, ref := range refs {
+		if !manifest.PlainPath(ref) {
 			return nil, false
 		}
+		size += len("  - \n") + len(ref)
 	}
-	if entries == 0 {
+	if len(hand)+len(refs) == 0 {
 		return nil, false // YAML writes an empty list its own way
 	}
-	return []byte(out.String()), true
+	out := make([]byte, 0, size)
+	out = append(out, plainRootHeader...)
+	for _, list := range [][]string{hand, refs} {
+		for _, ref := range list {
+			out = append(out, "  - "...)
+			out = append(out, ref...)
+			out = append(out, '\n')
+		}
+	}
+	return out, true
 }
 
 // RequestRefs lists the request folders (as repository paths) that the

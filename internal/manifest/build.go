@@ -169,9 +169,9 @@ func pick(docs []Object, kind, name string) (int, lineIndex) {
 		}
 	}
 	if len(docs) > 0 {
-		return 1, nil
+		return 1, lineIndex{}
 	}
-	return 0, nil
+	return 0, lineIndex{}
 }
 
 // normalize turns the values kyaml returns into the JSON-compatible types

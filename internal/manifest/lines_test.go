@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,7 +164,7 @@ func TestLineIndexOfAliasesCostsTheSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := objs[0]
-	if n := len(o.lines); n > 100 {
+	if n := len(o.lines.nodes); n > 100 {
 		t.Errorf("line index of %d nodes for a document of 60 written nodes", n)
 	}
 	// a4[9] is an alias written on line 8; a4[9][3][0] lies in a0, line 4.
@@ -173,6 +174,21 @@ func TestLineIndexOfAliasesCostsTheSource(t *testing.T) {
 	}{{[]any{"a4", 9}, 8}, {[]any{"a4", 9, 3}, 7}, {[]any{"a4", 9, 3, 0, 0, 0}, 4}} {
 		if got := o.FieldLine(tt.path...); got != tt.want {
 			t.Errorf("FieldLine(%v) = %d, want %d", tt.path, got, tt.want)
+		}
+	}
+}
+
+// TestLineNodesHoldNoPointers: the nodes of a line index, kept for every
+// object a check remembers, are numbers only, so the collector never walks
+// them and they keep nothing of the parse alive.
+func TestLineNodesHoldNoPointers(t *testing.T) {
+	typ := reflect.TypeOf(lineNode{})
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int32, reflect.Uint32, reflect.Int, reflect.Uint8:
+		default:
+			t.Errorf("lineNode.%s is a %s: a line index must hold numbers only", f.Name, f.Type)
 		}
 	}
 }

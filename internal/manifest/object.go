@@ -130,7 +130,7 @@ func sameMap(a, b map[string]any) bool {
 // absent it returns the line of its deepest present parent, and the object's
 // own line when positions are unknown.
 func (o *Object) FieldLine(path ...any) int {
-	if len(o.lines) == 0 {
+	if len(o.lines.nodes) == 0 {
 		return o.Line
 	}
 	return o.lines.fieldLine(path)
