@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -757,10 +758,7 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 	}
 	next := &envUnits{env: eu.env, kfile: eu.kfile, folder: make(map[string]int, len(folders)), refs: eu.refs, ids: eu.ids.over()}
 	if raw, ok := rv.raw[i]; ok {
-		next.refs = make(map[string]string, len(raw))
-		for k, e := range raw {
-			next.refs[e] = folders[k]
-		}
+		next.refs = rootRefs(eu.refs, raw, folders)
 	}
 	keep := func(f string) (*unit, bool) {
 		k, ok := eu.folder[f]
@@ -769,18 +767,18 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 		}
 		return eu.units[k], true
 	}
-	listedNow := make(map[string]bool, len(folders))
-	for _, f := range folders {
-		if listedNow[f] {
+	for k, f := range folders {
+		if _, twice := next.folder[f]; twice {
 			return nil, false // a build of two copies fails, as the whole load says
 		}
-		listedNow[f] = true
+		next.folder[f] = k
 	}
 	for _, u := range eu.units {
-		if _, kept := keep(u.folder); kept && listedNow[u.folder] {
+		_, listedNow := next.folder[u.folder]
+		if _, kept := keep(u.folder); kept && listedNow {
 			continue
 		}
-		if !listedNow[u.folder] {
+		if !listedNow {
 			// A folder dropped from the root must be gone, or the walk
 			// would read it now.
 			if _, still := rv.head.Folder(u.folder); still {
@@ -791,8 +789,7 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 			next.ids.ids[o.ID] = ""
 		}
 	}
-	for k, f := range folders {
-		next.folder[f] = k
+	for _, f := range folders {
 		if u, ok := keep(f); ok {
 			next.units = append(next.units, u)
 			continue
@@ -811,6 +808,25 @@ func (rv *reviser) environment(i int, eu *envUnits) (*envUnits, bool) {
 		next.units = append(next.units, u)
 	}
 	return next, true
+}
+
+// rootRefs returns the folders the entries raw of a root name (folders,
+// in the same order), from those known for an earlier root: entries
+// resolve the same way in every commit, so the known ones are copied
+// and the new ones added, and a root that lost many is resolved afresh
+// so that entries long gone are not kept.
+func rootRefs(known map[string]string, raw, folders []string) map[string]string {
+	if len(known) > len(raw)+len(raw)/4 {
+		known = nil
+	}
+	refs := maps.Clone(known)
+	if refs == nil {
+		refs = make(map[string]string, len(raw))
+	}
+	for k, e := range raw {
+		refs[e] = folders[k]
+	}
+	return refs
 }
 
 // build builds the unit of folder f on its own; false when it fails,

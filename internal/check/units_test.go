@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -334,5 +335,24 @@ func BenchmarkUnitsCheck(b *testing.B) {
 	}
 	if caching.trees.revised != i {
 		b.Fatalf("%d of %d heads assembled from the one before", caching.trees.revised, i)
+	}
+}
+
+// TestRootRefs: a root's entries keep the folders known for them, new
+// ones are added, and a root that lost more than a quarter of what was
+// known is resolved afresh, so entries long gone are not kept.
+func TestRootRefs(t *testing.T) {
+	known := map[string]string{"../../a": "requests/dev/a", "../../b": "requests/dev/b"}
+	got := rootRefs(known, []string{"../../a", "../../b", "../../c"}, []string{"requests/dev/a", "requests/dev/b", "requests/dev/c"})
+	want := map[string]string{"../../a": "requests/dev/a", "../../b": "requests/dev/b", "../../c": "requests/dev/c"}
+	if !maps.Equal(got, want) {
+		t.Errorf("added: %v, want %v", got, want)
+	}
+	if len(known) != 2 {
+		t.Errorf("the known entries were changed: %v", known)
+	}
+	got = rootRefs(want, []string{"../../c"}, []string{"requests/dev/c"})
+	if want := map[string]string{"../../c": "requests/dev/c"}; !maps.Equal(got, want) {
+		t.Errorf("after most entries left: %v, want %v", got, want)
 	}
 }

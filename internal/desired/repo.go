@@ -34,9 +34,12 @@ func Locate(cfg *config.Repo, p string) Place {
 	p = path.Clean(filepath.ToSlash(p))
 	parts := strings.Split(p, "/")
 	if len(parts) >= 4 && parts[0] == request.Dir {
-		pl := Place{Environment: parts[1], Namespace: parts[2], Request: strings.TrimSuffix(parts[3], ".yaml")}
+		// One copy of each environment and namespace, as objects hold
+		// theirs (manifest.Intern), not a piece of every file's path.
+		env, ns := manifest.Intern(parts[1]), manifest.Intern(parts[2])
+		pl := Place{Environment: env, Namespace: ns, Request: strings.TrimSuffix(parts[3], ".yaml")}
 		if len(parts) == 4 && !strings.HasSuffix(parts[3], ".yaml") {
-			return Place{Environment: parts[1], Namespace: parts[2]}
+			return Place{Environment: env, Namespace: ns}
 		}
 		return pl
 	}

@@ -91,7 +91,7 @@ func (t *Tree) Build(rel string) ([]Object, error) {
 		apiVersion, _ := content["apiVersion"].(string)
 		kind, _ := content["kind"].(string)
 		o.APIVersion, o.Kind, o.Namespace = Intern(apiVersion), Intern(kind), Intern(r.GetNamespace())
-		o.Name = r.GetName()
+		o.Name = Shared(r.GetName())
 		t.locate(res, origin, &o, sources)
 		objs = append(objs, o)
 	}

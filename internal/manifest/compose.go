@@ -66,7 +66,7 @@ func (t *Tree) compose(dir string) ([]Object, error) {
 	c := &composer{t: t, stack: map[string]bool{}}
 	fb, err := c.folder(dir)
 	if err == nil {
-		err = unique(fb.objs)
+		err = distinctIDs(fb.objs)
 	}
 	if err != nil {
 		if stopped := t.Err(); stopped != nil {
@@ -85,10 +85,10 @@ func (t *Tree) compose(dir string) ([]Object, error) {
 	return out, nil
 }
 
-// unique refuses two objects of the same id in one build, as kustomize
+// distinctIDs refuses two objects of the same id in one build, as kustomize
 // does (it names the first, and tells "" and default apart only for
 // cluster-scoped kinds).
-func unique(objs []Object) error {
+func distinctIDs(objs []Object) error {
 	seen := make(map[resid.ResId]bool, len(objs))
 	for _, o := range objs {
 		g, v := resid.ParseGroupVersion(o.APIVersion)

@@ -178,7 +178,7 @@ func newObject(file string, node *yaml.Node, content map[string]any) (Object, er
 			o.Namespace = s
 		}
 	}
-	o.APIVersion, o.Kind, o.Namespace = Intern(o.APIVersion), Intern(o.Kind), Intern(o.Namespace)
+	o.APIVersion, o.Kind, o.Namespace, o.Name = Intern(o.APIVersion), Intern(o.Kind), Intern(o.Namespace), Shared(o.Name)
 	return o, errors.Join(errs...)
 }
 
@@ -242,7 +242,9 @@ func mappingValue(n *yaml.Node, budget *int, path string) (map[string]any, error
 		if k.Kind != yaml.ScalarNode || (k.Tag != "!!str" && k.Tag != "!!int" && k.Tag != "!!bool" && k.Tag != "!!float" && k.Tag != "!!null") {
 			return nil, &field.Error{Line: k.Line, Field: strings.TrimPrefix(path, "."), Msg: "mapping keys must be strings"}
 		}
-		key := k.Value
+		// Field names repeat in every object: one copy of each is kept,
+		// held only while some object uses it.
+		key := Shared(k.Value)
 		if explicit[key] {
 			return nil, &field.Error{Line: k.Line, Field: strings.TrimPrefix(path+"."+key, "."), Msg: "key is defined twice"}
 		}

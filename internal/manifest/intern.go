@@ -3,6 +3,7 @@ package manifest
 import (
 	"sync"
 	"sync/atomic"
+	"unique"
 )
 
 // maxInterned bounds the strings Intern keeps: identities repeat (a few
@@ -37,3 +38,10 @@ func Intern(s string) string {
 	}
 	return c.(string)
 }
+
+// Shared returns one copy of strings equal to s, held only while
+// something uses it: for strings that come as many as objects do (names,
+// field names, content digests), where a bound like Intern's would fill
+// up. A check compares the names and digests of a base's objects with a
+// head's, read apart; shared, equal ones compare by pointer.
+func Shared(s string) string { return unique.Make(s).Value() }

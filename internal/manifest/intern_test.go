@@ -24,6 +24,36 @@ func TestInternSharesOneCopy(t *testing.T) {
 	}
 }
 
+// TestSharedNamesAndDigests: objects read apart, as a base's and a
+// head's are, hold one copy of equal names, field names and digests, so
+// that matching them compares pointers.
+func TestSharedNamesAndDigests(t *testing.T) {
+	const doc = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared-name, namespace: team-a}\ndata: {k: v}\n"
+	a, err := Decode("base/a.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Decode("head/a.yaml", []byte(strings.Clone(doc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unsafe.StringData(a[0].Name) != unsafe.StringData(b[0].Name) {
+		t.Error("two reads of one object hold two copies of its name")
+	}
+	if da, db := a[0].Digest(), b[0].Digest(); da != db || unsafe.StringData(da) != unsafe.StringData(db) {
+		t.Error("two reads of one object hold two copies of its digest")
+	}
+	keyOf := func(o Object) string {
+		for k := range o.Content["data"].(map[string]any) {
+			return k
+		}
+		return ""
+	}
+	if unsafe.StringData(keyOf(a[0])) != unsafe.StringData(keyOf(b[0])) {
+		t.Error("two reads of one object hold two copies of a field name")
+	}
+}
+
 // Input chooses the strings interned: past maxInterned of them, the set
 // stops growing, even with checks interning at the same time, and
 // strings come back as given.

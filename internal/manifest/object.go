@@ -94,7 +94,7 @@ func (o *Object) Digest() string {
 	if o.sum != nil && sameMap(o.sum.of, o.Content) {
 		return o.sum.hex
 	}
-	o.sum = &contentSum{of: o.Content, hex: ContentDigest(o.Content)}
+	o.sum = &contentSum{of: o.Content, hex: Shared(ContentDigest(o.Content))}
 	return o.sum.hex
 }
 
