@@ -62,13 +62,7 @@ func (d *Dispatcher) HandleWebhook(ctx context.Context, hook server.Webhook) err
 	// Jobs of one issue or pull request run in order; the bot itself keeps
 	// the syncs of one request apart, whichever thread they came from.
 	return d.queue.Add(hook.Repo+key, hook.DeliveryID, func(ctx context.Context) error {
-		err := job(ctx)
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		d.bot.metrics.jobs.WithLabelValues(kind, result).Inc()
-		return err
+		return d.bot.metrics.job(kind, func() error { return job(ctx) })
 	})
 }
 
@@ -99,13 +93,7 @@ func (d *Dispatcher) resyncInstalled(repos []*gh.Repository, delivery string) er
 			continue
 		}
 		err := d.queue.Add(full, delivery+"/"+full, func(ctx context.Context) error {
-			err := d.bot.Resync(ctx, full)
-			result := "ok"
-			if err != nil {
-				result = "error"
-			}
-			d.bot.metrics.jobs.WithLabelValues("installed", result).Inc()
-			return err
+			return d.bot.metrics.job("installed", func() error { return d.bot.Resync(ctx, full) })
 		})
 		if err != nil {
 			errs = append(errs, err)

@@ -527,12 +527,9 @@ func (d *Dispatcher) queueFanout(hook server.Webhook) error {
 	}
 	repo := hook.Repo
 	return d.queue.Add(repo+"@fanout", hook.DeliveryID+"/fanout", func(ctx context.Context) error {
-		_, err := d.bot.fanOut(ctx, repo, branch)
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		d.bot.metrics.jobs.WithLabelValues("fanout", result).Inc()
-		return err
+		return d.bot.metrics.job("fanout", func() error {
+			_, err := d.bot.fanOut(ctx, repo, branch)
+			return err
+		})
 	})
 }

@@ -124,3 +124,33 @@ func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir st
 	}
 	return t.dir, func() { b.heads.put(t) }, nil
 }
+
+// warmHeads keeps a checkout of the job's base commit among the idle
+// heads when none of its repository is kept, as after a start: the first
+// pull request's head then moves it by the files it changes, where a
+// fresh export writes the whole tree (tens of thousands of files in a
+// big repository) while the requester waits. The resync pays for it
+// instead. A failure only leaves the pool as it was.
+func (b *Bot) warmHeads(ctx context.Context, w *work) {
+	if _, ok := w.clone.(overExporter); !ok || b.heads.holds(w.full) {
+		return
+	}
+	_, done, err := b.exportHead(ctx, w, w.baseSHA, "head")
+	if err != nil {
+		b.log.Warn("keep a checkout for pull request heads", "repo", w.full, "err", err)
+		return
+	}
+	done()
+}
+
+// holds tells whether an idle checkout of repo is kept.
+func (p *headPool) holds(repo string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.idle {
+		if t.repo == repo {
+			return true
+		}
+	}
+	return false
+}

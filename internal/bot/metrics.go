@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,6 +14,7 @@ type metrics struct {
 	checks   *prometheus.CounterVec // checks by verdict
 	replies  prometheus.Counter
 	jobs     *prometheus.CounterVec // jobs by kind and result
+	jobTime  *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,14 +35,30 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Replies to commands that were refused, unreadable or asked for help."}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gitvend_bot_jobs_total",
 			Help: "Bot jobs by kind (issue, pull, resync) and result (ok, error)."}, []string{"kind", "result"}),
+		jobTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gitvend_bot_job_seconds",
+			Help:    "Seconds a bot job ran, by kind (issue, pull, push, resync, fanout, installed): what the jobs queued behind it waited.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}}, []string{"kind"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.toPR, m.prs, m.checks, m.replies, m.jobs} {
+	for _, c := range []prometheus.Collector{m.requests, m.toPR, m.prs, m.checks, m.replies, m.jobs, m.jobTime} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// job runs a bot job of kind, counting it by result and timing it.
+func (m *metrics) job(kind string, run func() error) error {
+	start := time.Now()
+	err := run()
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.jobs.WithLabelValues(kind, result).Inc()
+	m.jobTime.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	return err
 }

@@ -27,6 +27,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	b.checkProtection(ctx, w)
 	err = b.ensureLabels(ctx, w)
 	expiring := expiringIssues(w)
+	b.warmHeads(ctx, w)
 	w.cleanup()
 	if err != nil {
 		return err
@@ -109,14 +110,13 @@ func (b *Bot) runResync(ctx context.Context, q Queue, interval time.Duration, re
 	for {
 		for _, full := range repos() {
 			err := q.Add(full, "resync", func(ctx context.Context) error {
-				err := b.Resync(ctx, full)
-				result := "ok"
-				if err != nil {
-					result = "error"
-					b.log.Warn("resync failed", "repo", full, "err", err)
-				}
-				b.metrics.jobs.WithLabelValues("resync", result).Inc()
-				return err
+				return b.metrics.job("resync", func() error {
+					err := b.Resync(ctx, full)
+					if err != nil {
+						b.log.Warn("resync failed", "repo", full, "err", err)
+					}
+					return err
+				})
 			})
 			if err != nil {
 				b.log.Warn("resync not queued", "repo", full, "err", err)

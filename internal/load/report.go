@@ -3,7 +3,9 @@ package load
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +22,10 @@ type Report struct {
 	Check      CLITime       // gitvend check on it, when timed
 	Verify     CLITime       // gitvend render --verify on it, when timed
 	FirstApply time.Duration // server start → the repository's dev environment applied
-	Drive      time.Duration // first issue opened → the run's work done (or DRAIN over)
+	// FirstResync is server start → its first resync done, after which
+	// the run's issues are opened.
+	FirstResync time.Duration
+	Drive       time.Duration // first issue opened → the run's work done (or DRAIN over)
 
 	Server ServerLevels
 	Own    OwnView
@@ -47,6 +52,16 @@ type ServerLevels struct {
 	Errors map[string]int
 	// DriftObjects is the gitvend_drift_objects gauge at the end.
 	DriftObjects int
+	// Jobs are the bot's jobs by kind (gitvend_bot_job_seconds): what a
+	// request issue's job waited behind on its repository's queue.
+	Jobs map[string]JobTimes
+}
+
+// JobTimes are the jobs of one kind: how many ran, their time in all
+// and their estimated median.
+type JobTimes struct {
+	N        int
+	Sum, P50 float64 // seconds
 }
 
 // OwnView is what the generator saw on the double and the cluster.
@@ -60,6 +75,16 @@ type OwnView struct {
 
 func (r *Report) fill(all []*tracked, m Metrics) {
 	r.Server.RequestToPR = histLevels(m, "gitvend_request_to_pr_seconds")
+	r.Server.Jobs = map[string]JobTimes{}
+	for _, s := range m["gitvend_bot_job_seconds_count"] {
+		kind := s.Labels["kind"]
+		if s.Value < 1 {
+			continue
+		}
+		match := map[string]string{"kind": kind}
+		p50, _ := Quantile(0.5, m.Histogram("gitvend_bot_job_seconds", match))
+		r.Server.Jobs[kind] = JobTimes{N: int(s.Value), Sum: m.Sum("gitvend_bot_job_seconds_sum", match), P50: p50}
+	}
 	r.Server.MergeToApplied = histLevels(m, "gitvend_merge_to_applied_seconds")
 	r.Server.PRsOpened = int(m.Sum("gitvend_pull_requests_opened_total", nil))
 	r.Server.APICalls = int(m.Sum("gitvend_github_api_calls_total", nil))
@@ -181,8 +206,8 @@ func (r *Report) Print(w io.Writer) {
 	c := r.Config
 	fmt.Fprintf(w, "\ngitvend load: %d requests over %d environments; %d issues at %.3g/s for %s; %d merges, %d changes by hand\n",
 		c.Requests, c.Envs, c.Issues(), c.Rate, c.Duration, c.Merges, c.Drift)
-	fmt.Fprintf(w, "  repository written in %s; server start → repository applied %s; run %s\n",
-		r.Generate.Round(time.Millisecond), r.FirstApply.Round(time.Millisecond), r.Drive.Round(time.Millisecond))
+	fmt.Fprintf(w, "  repository written in %s; server start → repository applied %s, → first resync done %s; run %s\n",
+		r.Generate.Round(time.Millisecond), r.FirstApply.Round(time.Millisecond), r.FirstResync.Round(time.Millisecond), r.Drive.Round(time.Millisecond))
 	if r.Check.Wall > 0 {
 		fmt.Fprintf(w, "  gitvend check          %8s  peak RSS %d MB\n", r.Check.Wall.Round(time.Millisecond), r.Check.PeakRSS>>20)
 		fmt.Fprintf(w, "  gitvend render --verify %7s  peak RSS %d MB\n", r.Verify.Wall.Round(time.Millisecond), r.Verify.PeakRSS>>20)
@@ -198,6 +223,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  GitHub API calls   %d (%s per request issue, merges and drift included)\n", s.APICalls, perReq)
 	fmt.Fprintf(w, "  drifted objects    %d (gauge at the end)\n", s.DriftObjects)
+	for _, kind := range slices.Sorted(maps.Keys(s.Jobs)) {
+		j := s.Jobs[kind]
+		fmt.Fprintf(w, "  bot jobs, %-8s %d, %.3f s in all, p50 %.3f s\n", kind, j.N, j.Sum, j.P50)
+	}
 	if len(s.Errors) == 0 {
 		fmt.Fprintf(w, "  errors             none\n")
 	} else {

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gitvend/gitvend/internal/gitrepo"
+)
+
+// exportingClone writes one file per export and counts the whole exports
+// and the moves of a checkout.
+type exportingClone struct {
+	mu            sync.Mutex
+	exports, over int
+}
+
+func (c *exportingClone) Fetch(context.Context) error                  { return nil }
+func (c *exportingClone) Head(context.Context, string) (string, error) { return "", nil }
+func (c *exportingClone) Commit(context.Context, gitrepo.CommitSpec) (string, error) {
+	return "", nil
+}
+func (c *exportingClone) Push(context.Context, string, string, bool) error { return nil }
+func (c *exportingClone) FetchPull(context.Context, int) (string, error)   { return "", nil }
+
+func (c *exportingClone) Export(_ context.Context, sha, dir string) error {
+	c.mu.Lock()
+	c.exports++
+	c.mu.Unlock()
+	return os.WriteFile(filepath.Join(dir, "commit"), []byte(sha), 0o644)
+}
+
+func (c *exportingClone) ExportOver(_ context.Context, _, sha, dir string) error {
+	c.mu.Lock()
+	c.over++
+	c.mu.Unlock()
+	return os.WriteFile(filepath.Join(dir, "commit"), []byte(sha), 0o644)
+}
+
+// TestWarmHeadsKeepsTheBase: a resync keeps a checkout of the base among
+// the idle heads, once, so that the first pull request after a start
+// moves it to its head instead of exporting the whole tree.
+func TestWarmHeadsKeepsTheBase(t *testing.T) {
+	ctx := context.Background()
+	b := &Bot{log: slog.New(slog.DiscardHandler), opts: Options{ScratchDir: t.TempDir()}}
+	clone := &exportingClone{}
+	w := &work{clone: clone, full: "acme/infra", baseSHA: "base-sha"}
+	b.warmHeads(ctx, w)
+	b.warmHeads(ctx, w) // a second resync finds it kept
+	if clone.exports != 1 || !b.heads.holds("acme/infra") || b.heads.holds("acme/other") {
+		t.Fatalf("%d whole exports, kept for acme/infra: %v; want one, kept", clone.exports, b.heads.holds("acme/infra"))
+	}
+	dir, done, err := b.exportHead(ctx, w, "head-sha", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	got, err := os.ReadFile(filepath.Join(dir, "commit"))
+	if err != nil || string(got) != "head-sha" {
+		t.Fatalf("checkout holds %q (%v), want head-sha", got, err)
+	}
+	if clone.exports != 1 || clone.over != 1 {
+		t.Errorf("the head took %d whole exports and %d moves; want the kept base moved once", clone.exports-1, clone.over)
+	}
+}
