@@ -99,21 +99,9 @@ func (p *headPool) put(t *headTree) {
 // otherwise. The checkout is the same as a fresh export's
 // (TestExportOverEqualsExport); done gives it back.
 func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir string, done func(), err error) {
-	over, ok := w.clone.(overExporter)
-	if !ok {
-		return b.export(ctx, w.clone, sha, what)
-	}
-	t := b.heads.take(w.full, sha)
-	if t != nil && t.sha != sha {
-		if err := over.ExportOver(ctx, t.sha, sha, t.dir); err != nil {
-			_ = os.RemoveAll(t.dir)
-			if retry.IsTerminal(err) {
-				return "", nil, err
-			}
-			t = nil // in between: start afresh
-		} else {
-			t.sha = sha
-		}
+	t, err := b.idleAt(ctx, w.clone, w.full, sha)
+	if err != nil {
+		return "", nil, err
 	}
 	if t == nil {
 		dir, _, err := b.export(ctx, w.clone, sha, what)
@@ -123,6 +111,30 @@ func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir st
 		t = &headTree{repo: w.full, sha: sha, dir: dir}
 	}
 	return t.dir, func() { b.heads.put(t) }, nil
+}
+
+// idleAt takes an idle checkout of repository full and moves it to
+// commit sha, writing what differs; nil when the clone cannot move
+// checkouts, none is idle, or the move failed short of a terminal error
+// (the checkout is then removed).
+func (b *Bot) idleAt(ctx context.Context, clone Clone, full, sha string) (*headTree, error) {
+	over, ok := clone.(overExporter)
+	if !ok {
+		return nil, nil
+	}
+	t := b.heads.take(full, sha)
+	if t == nil || t.sha == sha {
+		return t, nil
+	}
+	if err := over.ExportOver(ctx, t.sha, sha, t.dir); err != nil {
+		_ = os.RemoveAll(t.dir)
+		if retry.IsTerminal(err) {
+			return nil, err
+		}
+		return nil, nil // in between: start afresh
+	}
+	t.sha = sha
+	return t, nil
 }
 
 // warmHeads keeps a checkout of the job's base commit among the idle

@@ -66,3 +66,41 @@ func TestWarmHeadsKeepsTheBase(t *testing.T) {
 		t.Errorf("the head took %d whole exports and %d moves; want the kept base moved once", clone.exports-1, clone.over)
 	}
 }
+
+// TestBaseMovesARetiredCheckout: when the default branch moves, the
+// checkout of its new head is the old base's (or a head's) moved by what
+// differs, once no job reads the old one; only the first is exported
+// whole.
+func TestBaseMovesARetiredCheckout(t *testing.T) {
+	ctx := context.Background()
+	b := &Bot{log: slog.New(slog.DiscardHandler), opts: Options{ScratchDir: t.TempDir()}, bases: map[string]*baseTree{}}
+	clone := &exportingClone{}
+	first, err := b.base(ctx, clone, "acme/infra", "sha-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.release(first)
+	second, err := b.base(ctx, clone, "acme/infra", "sha-2") // sha-1 still read: exported
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(first.dir); err != nil || !b.heads.holds("acme/infra") {
+		t.Fatalf("the retired base was not kept for later: %v", err)
+	}
+	b.release(second)
+	third, err := b.base(ctx, clone, "acme/infra", "sha-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.release(third)
+	if third.dir != first.dir {
+		t.Errorf("the new base is in %s, want the retired checkout %s moved", third.dir, first.dir)
+	}
+	got, err := os.ReadFile(filepath.Join(third.dir, "commit"))
+	if err != nil || string(got) != "sha-3" {
+		t.Fatalf("base checkout holds %q (%v), want sha-3", got, err)
+	}
+	if clone.exports != 2 || clone.over != 1 {
+		t.Errorf("%d whole exports and %d moves, want 2 and 1", clone.exports, clone.over)
+	}
+}

@@ -62,6 +62,8 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 // by the jobs that run on it, with its configuration and catalog loaded.
 type baseTree struct {
 	key   string // repo@sha
+	repo  string // owner/name
+	sha   string
 	dir   string
 	cfg   *config.Repo
 	cat   *blueprint.Catalog
@@ -79,11 +81,11 @@ func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTre
 		t.users++
 		return t, nil
 	}
-	dir, cleanup, err := b.export(ctx, clone, sha, "base")
+	dir, cleanup, err := b.checkout(ctx, clone, full, sha, "base")
 	if err != nil {
 		return nil, err
 	}
-	t := &baseTree{key: key, dir: dir, co: desired.NewCheckout(dir), users: 1}
+	t := &baseTree{key: key, repo: full, sha: sha, dir: dir, co: desired.NewCheckout(dir), users: 1}
 	if t.cfg, err = config.LoadRepo(dir); err != nil {
 		cleanup()
 		return nil, retry.Terminal(fmt.Errorf("%s at %.12s: %w", full, sha, err)) // fixed by a new commit only
@@ -95,7 +97,7 @@ func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTre
 	if old := b.bases[full]; old != nil {
 		old.stale = true
 		if old.users == 0 {
-			_ = os.RemoveAll(old.dir)
+			b.retire(old)
 		}
 	}
 	b.bases[full] = t
@@ -107,8 +109,28 @@ func (b *Bot) release(t *baseTree) {
 	b.baseMu.Lock()
 	defer b.baseMu.Unlock()
 	if t.users--; t.users == 0 && t.stale {
-		_ = os.RemoveAll(t.dir)
+		b.retire(t)
 	}
+}
+
+// retire hands a base checkout no job uses any more to the idle heads:
+// the next head or base of its repository is a few files away from it.
+func (b *Bot) retire(t *baseTree) {
+	b.heads.put(&headTree{repo: t.repo, sha: t.sha, dir: t.dir})
+}
+
+// checkout checks out commit sha of repository full for reading: an idle
+// checkout of the repository moved to sha when the clone can (see
+// idleAt), a fresh export otherwise. done removes it.
+func (b *Bot) checkout(ctx context.Context, clone Clone, full, sha, what string) (dir string, done func(), err error) {
+	t, err := b.idleAt(ctx, clone, full, sha)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case t == nil:
+		return b.export(ctx, clone, sha, what)
+	}
+	return t.dir, func() { _ = os.RemoveAll(t.dir) }, nil
 }
 
 // export checks out commit sha of the clone into a scratch directory.
