@@ -133,18 +133,7 @@ func TestRenderIsDeterministicAndDecodes(t *testing.T) {
 
 func TestPropose(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadRepo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := blueprint.Load(ctx, blueprint.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, cfg, cat := exampleRepo(t)
 	r := request.New("orders", request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments",
 		Owner: "payments", Parameters: map[string]any{"image": "ghcr.io/acme/orders:2.0.0"}})
 	c, err := Propose(ctx, dir, cfg, cat, r, "acme/infra#7")
@@ -177,15 +166,7 @@ func TestPropose(t *testing.T) {
 
 	// Written, the same origin may change it; another may not, nor may
 	// anyone change a record written by hand.
-	for _, f := range c.Files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeChange(t, dir, c)
 	if _, err := Propose(ctx, dir, cfg, cat, r, "acme/infra#7"); err != nil {
 		t.Fatalf("same origin: %v", err)
 	}
@@ -291,18 +272,7 @@ func TestRefNamerAsRel(t *testing.T) {
 // before, between and after the others, and for one already there.
 func TestCheckoutRootsAsEnvironmentRoot(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadRepo(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := blueprint.Load(ctx, blueprint.Builtin())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, cfg, cat := exampleRepo(t)
 	newRequest := func(name string) *request.Request {
 		return request.New(name, request.Spec{Blueprint: "web-service", Environment: "dev", Namespace: "team-payments",
 			Owner: "payments", Parameters: map[string]any{"image": "ghcr.io/acme/" + name + ":1.0.0"}})
@@ -312,15 +282,7 @@ func TestCheckoutRootsAsEnvironmentRoot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range c.Files {
-			p := filepath.Join(dir, filepath.FromSlash(f.Path))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeChange(t, dir, c)
 	}
 	env, err := admission.Environment(cfg, "dev")
 	if err != nil {
@@ -359,5 +321,32 @@ func TestCheckoutRootsAsEnvironmentRoot(t *testing.T) {
 				t.Errorf("%s (include %v): checkout writes\n%s\nEnvironmentRoot writes\n%s", name, include, got, want)
 			}
 		}
+	}
+}
+
+// exampleRepo copies the example desired-state repository into a new
+// folder and loads its configuration and the built-in blueprints.
+func exampleRepo(t *testing.T) (string, *config.Repo, *blueprint.Catalog) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../examples/desired-state")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := blueprint.Load(context.Background(), blueprint.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg, cat
+}
+
+// writeChange writes the files of c into the repository in dir.
+func writeChange(t *testing.T, dir string, c *Change) {
+	t.Helper()
+	for _, f := range c.Files {
+		writeFile(t, dir, f.Path, f.Data)
 	}
 }

@@ -175,42 +175,43 @@ func awaitFirstApply(ctx context.Context, gh *githubtest.Server, limit, poll tim
 		return err
 	}
 	head := branches["main"]
-	deadline := time.Now().Add(limit)
-	for {
+	return pollUntil(ctx, limit, poll, "the repository's first apply did not succeed", func() (bool, error) {
 		sts, err := gh.Statuses(demo.Repo)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, st := range sts {
 			if st.SHA == head && st.Context == "gitvend/apply/"+demo.Target && st.State == "success" {
-				return nil
+				return true, nil
 			}
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the repository's first apply did not succeed within DRAIN (%s)", limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(poll):
-		}
-	}
+		return false, nil
+	})
 }
 
 // awaitFirstResync waits for the server's metrics to count a resync job
 // done, well or not.
 func awaitFirstResync(ctx context.Context, metricsURL string, limit, poll time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return pollUntil(ctx, limit, poll, "the server's first resync did not end", func() (bool, error) {
 		m, err := Scrape(ctx, metricsURL)
 		if err != nil {
+			return false, err
+		}
+		return m.Sum("gitvend_bot_jobs_total", map[string]string{"kind": "resync"}) >= 1, nil
+	})
+}
+
+// pollUntil asks done every poll until it answers true, failing with
+// what when limit (DRAIN) passes first.
+func pollUntil(ctx context.Context, limit, poll time.Duration, what string, done func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	for {
+		ok, err := done()
+		if err != nil || ok {
 			return err
 		}
-		if m.Sum("gitvend_bot_jobs_total", map[string]string{"kind": "resync"}) >= 1 {
-			return nil
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the server's first resync did not end within DRAIN (%s)", limit)
+			return fmt.Errorf("%s within DRAIN (%s)", what, limit)
 		}
 		select {
 		case <-ctx.Done():

@@ -20,6 +20,15 @@ import (
 // kustomize's order. An object built by two environments must be identical
 // in both. A failed build is an error, never an empty result.
 func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstructured.Unstructured, error) {
+	return DesiredCached(ctx, repoDir, t, nil)
+}
+
+// DesiredCached is Desired with the builds of folders kept in cache (nil
+// for none) for later calls: a server builds a target from checkouts of
+// one repository again and again (the plan of every pull request, base
+// and head, every apply), and folders whose files have not changed are
+// not decoded again. The objects returned are copies, never the cache's.
+func DesiredCached(ctx context.Context, repoDir string, t cluster.Target, cache *manifest.BuildCache) ([]*unstructured.Unstructured, error) {
 	repo, err := config.LoadRepo(repoDir)
 	if err != nil {
 		return nil, fmt.Errorf("load repository configuration: %w", err)
@@ -32,6 +41,10 @@ func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstruct
 		return nil, fmt.Errorf("build target %s: %w", t.Name, err)
 	}
 	defer tree.Close()
+	if cache != nil {
+		tree.UseCache(cache)
+		tree.ReadOnly() // every object is copied below before it is used
+	}
 	var out []*unstructured.Unstructured
 	from := map[key]string{}
 	index := map[key]int{}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/manifest"
 )
@@ -90,5 +92,40 @@ func writeFile(t testing.TB, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDesiredCachedEqualsDesired: builds kept between calls give what a
+// fresh build gives, the second call decodes no folder again, and objects
+// changed by a caller never reach the cache or the next caller.
+func TestDesiredCachedEqualsDesired(t *testing.T) {
+	repo := exampleRepo(t)
+	target := cluster.Target{Name: "dev", Environments: []string{"dev"}}
+	want, err := Desired(t.Context(), repo, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := manifest.NewBuildCache(1000)
+	for call := range 3 {
+		got, err := DesiredCached(t.Context(), repo, target, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("call %d: %d objects, want %d", call, len(got), len(want))
+		}
+		for i := range got {
+			if !equality.Semantic.DeepEqual(got[i].Object, want[i].Object) {
+				t.Fatalf("call %d: %s differs from a fresh build", call, idOf(got[i]))
+			}
+		}
+		if call > 0 && cache.Hits() == 0 {
+			t.Fatalf("call %d: no folder build came from the cache", call)
+		}
+		// A caller that changes what it got changes nothing kept.
+		for _, o := range got {
+			o.SetLabels(map[string]string{"changed": "by-caller"})
+			o.Object["spec"] = "changed by the caller"
+		}
 	}
 }

@@ -32,12 +32,12 @@ func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*re
 		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
-		head, err := reconcile.Desired(ctx, headDir, t.Target)
+		head, err := r.desired(ctx, headDir, t.Target)
 		if err != nil {
 			out = append(out, &reconcile.Plan{Target: t.Name, Environments: t.Environments, BuildError: err.Error()})
 			continue
 		}
-		base, err := reconcile.Desired(ctx, baseDir, t.Target)
+		base, err := r.desired(ctx, baseDir, t.Target)
 		if err != nil {
 			base = nil
 		} else if sameObjects(base, head) {

@@ -12,6 +12,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitvend/gitvend/internal/cluster"
@@ -19,6 +20,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/manifest"
 	"github.com/gitvend/gitvend/internal/permalink"
 	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/retry"
@@ -114,6 +116,10 @@ type Rollout struct {
 	branches *desired.Branches
 	targets  []*targetState
 	kick     chan string       // repositories to reconcile now
+	// builds keeps folder builds for the targets' desired states, which
+	// plans, applies and holds build from checkouts of the same
+	// repositories again and again.
+	builds *manifest.BuildCache
 	served   map[string]string // config.RepoKey -> owner/name as in Branches
 	synced   syncTimes         // when Run last synced each repository, for the status page
 
@@ -142,6 +148,17 @@ type targetState struct {
 const maxReported = 10000
 
 // New builds a Rollout and the reconciler of every target.
+// buildCacheSize is how many folder builds a Rollout keeps: those of a
+// repository of 10,000 requests, with room for the folders its pull
+// requests and merges change.
+const buildCacheSize = 50_000
+
+// desired builds target t from the checkout in dir (reconcile.Desired),
+// with the Rollout's folder builds.
+func (r *Rollout) desired(ctx context.Context, dir string, t cluster.Target) ([]*unstructured.Unstructured, error) {
+	return reconcile.DesiredCached(ctx, dir, t, r.builds)
+}
+
 func New(opts Options) (*Rollout, error) {
 	if opts.Clients == nil || opts.Git == nil {
 		return nil, errors.New("rollout: Clients and Git are required")
@@ -166,7 +183,7 @@ func New(opts Options) (*Rollout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rollout: %w", err)
 	}
-	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches),
+	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches), builds: manifest.NewBuildCache(buildCacheSize),
 		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
 		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{}, healUntil: map[string]time.Time{},
 		heldApplies: map[string][]HeldApply{}}
