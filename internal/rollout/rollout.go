@@ -115,13 +115,13 @@ type Rollout struct {
 	metrics  *metrics
 	branches *desired.Branches
 	targets  []*targetState
-	kick     chan string // repositories to reconcile now
+	kick     chan string       // repositories to reconcile now
+	served   map[string]string // config.RepoKey -> owner/name as in Branches
+	synced   syncTimes         // when Run last synced each repository, for the status page
 	// builds keeps folder builds for the targets' desired states, which
 	// plans, applies and holds build from checkouts of the same
 	// repositories again and again.
 	builds *manifest.BuildCache
-	served map[string]string // config.RepoKey -> owner/name as in Branches
-	synced syncTimes         // when Run last synced each repository, for the status page
 
 	mu          sync.Mutex
 	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
