@@ -50,8 +50,7 @@ func (b *Bot) RepoView(ctx context.Context, full string) (RepoView, error) {
 	}
 	if t := b.lastBase(full); t != nil {
 		defer b.release(t)
-		_, sha, _ := strings.Cut(t.key, "@")
-		v.Revision, v.Blueprints = sha, t.cat.List()
+		v.Revision, v.Blueprints = t.sha, t.cat.List()
 		if t.cfg.Intake.Label != "" {
 			v.Label = t.cfg.Intake.Label
 		}

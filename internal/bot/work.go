@@ -61,7 +61,6 @@ func (b *Bot) open(ctx context.Context, full string) (*work, error) {
 // baseTree is a default branch head checked out once and shared, read-only,
 // by the jobs that run on it, with its configuration and catalog loaded.
 type baseTree struct {
-	key   string // repo@sha
 	repo  string // owner/name
 	sha   string
 	dir   string
@@ -74,10 +73,9 @@ type baseTree struct {
 
 // base returns the checkout of sha, making it when it is new.
 func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTree, error) {
-	key := full + "@" + sha
 	b.baseMu.Lock()
 	defer b.baseMu.Unlock()
-	if t := b.bases[full]; t != nil && t.key == key {
+	if t := b.bases[full]; t != nil && t.sha == sha {
 		t.users++
 		return t, nil
 	}
@@ -85,7 +83,7 @@ func (b *Bot) base(ctx context.Context, clone Clone, full, sha string) (*baseTre
 	if err != nil {
 		return nil, err
 	}
-	t := &baseTree{key: key, repo: full, sha: sha, dir: dir, co: desired.NewCheckout(dir), users: 1}
+	t := &baseTree{repo: full, sha: sha, dir: dir, co: desired.NewCheckout(dir), users: 1}
 	if t.cfg, err = config.LoadRepo(dir); err != nil {
 		cleanup()
 		return nil, retry.Terminal(fmt.Errorf("%s at %.12s: %w", full, sha, err)) // fixed by a new commit only
