@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gitvend/gitvend/internal/bot"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
 // adopter answers every checkout with the same adoptions and remembers
@@ -17,7 +18,7 @@ type adopter struct {
 	lines []string
 }
 
-func (a *adopter) Adoptions(_ context.Context, repo, _ string) []string {
+func (a *adopter) Adoptions(_ context.Context, repo string, _, _ reconcile.Checkout) []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.asked = append(a.asked, repo)

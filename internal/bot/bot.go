@@ -107,19 +107,20 @@ type Options struct {
 	Links *permalink.Links
 }
 
-// Adopter finds the objects of a checkout that a merge would adopt, such
-// as a *rollout.Rollout: one line each, naming the target.
+// Adopter finds the objects a change from checkout base to checkout head
+// touches that its merge would adopt, such as a *rollout.Rollout: one line
+// each, naming the target.
 type Adopter interface {
-	Adoptions(ctx context.Context, repo, dir string) []string
+	Adoptions(ctx context.Context, repo string, base, head reconcile.Checkout) []string
 }
 
 // Planner plans a checkout against the clusters, such as a
 // *rollout.Rollout: one plan per target the change between the checkouts
-// baseDir and headDir of repository repo touches, found with server-side
+// base and head of repository repo touches, found with server-side
 // dry-runs, writing nothing; a target that cannot be asked gets a plan
 // that says so. It returns within a bounded time.
 type Planner interface {
-	Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan
+	Plan(ctx context.Context, repo string, base, head reconcile.Checkout) []*reconcile.Plan
 }
 
 // Bot turns request issues and commands into pull requests and checks them.

@@ -19,6 +19,7 @@ import (
 	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
 // checkers keeps one prepared checker per base commit, and shares the
@@ -130,12 +131,18 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string, stamps manifes
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	if b.opts.Adopter != nil {
-		for _, line := range b.opts.Adopter.Adoptions(ctx, w.full, headDir) {
+		head := reconcile.Checkout{Dir: headDir, Stamps: stamps}
+		for _, line := range b.opts.Adopter.Adoptions(ctx, w.full, b.baseCheckout(ctx, w), head) {
 			rep.Notices = append(rep.Notices, check.Problem{Message: line})
 		}
 	}
 	b.metrics.checks.WithLabelValues(verdict(rep)).Inc()
 	return rep, nil
+}
+
+// baseCheckout is the job's base checkout with its stamps.
+func (b *Bot) baseCheckout(ctx context.Context, w *work) reconcile.Checkout {
+	return reconcile.Checkout{Dir: w.baseDir, Stamps: b.stamps(ctx, w, w.baseSHA)}
 }
 
 // checkCommit checks commit sha of the job's repository.

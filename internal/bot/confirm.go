@@ -137,7 +137,7 @@ func (b *Bot) confirmPrune(ctx context.Context, w *work, number int, login, mark
 		return err
 	}
 	defer cleanup()
-	plans := b.opts.Planner.Plan(ctx, w.full, w.baseDir, dir)
+	plans := b.opts.Planner.Plan(ctx, w.full, b.baseCheckout(ctx, w), reconcile.Checkout{Dir: dir, Stamps: b.stamps(ctx, w, pr.HeadSHA)})
 	var past []*reconcile.Plan
 	for _, p := range plans {
 		if p.PruneExceeded != "" {

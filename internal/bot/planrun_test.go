@@ -252,9 +252,9 @@ type countingPlanner struct {
 	calls atomic.Int64
 }
 
-func (c *countingPlanner) Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan {
+func (c *countingPlanner) Plan(ctx context.Context, repo string, base, head reconcile.Checkout) []*reconcile.Plan {
 	c.calls.Add(1)
-	return c.p.Plan(ctx, repo, baseDir, headDir)
+	return c.p.Plan(ctx, repo, base, head)
 }
 
 // confirmations counts gitvend's own prune confirmations on sha.

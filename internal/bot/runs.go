@@ -264,7 +264,7 @@ func (b *Bot) withPlan(ctx context.Context, w *work, sha string, fork bool, runs
 		return nil, err
 	}
 	defer cleanup()
-	plans := b.opts.Planner.Plan(ctx, w.full, w.baseDir, dir)
+	plans := b.opts.Planner.Plan(ctx, w.full, b.baseCheckout(ctx, w), reconcile.Checkout{Dir: dir, Stamps: b.stamps(ctx, w, sha)})
 	var confirmed *github.Status
 	for _, p := range plans {
 		if p.PruneExceeded == "" {

@@ -20,15 +20,26 @@ import (
 // kustomize's order. An object built by two environments must be identical
 // in both. A failed build is an error, never an empty result.
 func Desired(ctx context.Context, repoDir string, t cluster.Target) ([]*unstructured.Unstructured, error) {
-	return DesiredCached(ctx, repoDir, t, nil)
+	return DesiredCached(ctx, Checkout{Dir: repoDir}, t, nil)
 }
 
-// DesiredCached is Desired with the builds of folders kept in cache (nil
-// for none) for later calls: a server builds a target from checkouts of
-// one repository again and again (the plan of every pull request, base
-// and head, every apply), and folders whose files have not changed are
-// not decoded again. The objects returned are copies, never the cache's.
-func DesiredCached(ctx context.Context, repoDir string, t cluster.Target, cache *manifest.BuildCache) ([]*unstructured.Unstructured, error) {
+// Checkout is a commit's files on disk as a build reads them: the folder
+// Dir and, when known, the commit's Stamps (manifest.Stamps), which a
+// cached build trusts for what Dir holds, so that folders whose stamps it
+// has built before are not read again.
+type Checkout struct {
+	Dir    string
+	Stamps manifest.Stamps
+}
+
+// DesiredCached is Desired of checkout c with the builds of folders kept
+// in cache (nil for none) for later calls: a server builds a target from
+// checkouts of one repository again and again (the plan of every pull
+// request, base and head, every apply), and folders whose files (or, with
+// stamps, whose stamps) have not changed are not decoded again. The
+// objects returned are copies, never the cache's.
+func DesiredCached(ctx context.Context, c Checkout, t cluster.Target, cache *manifest.BuildCache) ([]*unstructured.Unstructured, error) {
+	repoDir := c.Dir
 	repo, err := config.LoadRepo(repoDir)
 	if err != nil {
 		return nil, fmt.Errorf("load repository configuration: %w", err)
@@ -44,6 +55,7 @@ func DesiredCached(ctx context.Context, repoDir string, t cluster.Target, cache 
 	if cache != nil {
 		tree.UseCache(cache)
 		tree.ReadOnly() // every object is copied below before it is used
+		tree.UseStamps(c.Stamps)
 	}
 	var out []*unstructured.Unstructured
 	from := map[key]string{}

@@ -107,7 +107,7 @@ func TestDesiredCachedEqualsDesired(t *testing.T) {
 	}
 	cache := manifest.NewBuildCache(1000)
 	for call := range 3 {
-		got, err := DesiredCached(t.Context(), repo, target, cache)
+		got, err := DesiredCached(t.Context(), Checkout{Dir: repo}, target, cache)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -131,6 +131,11 @@ func (inv *inventory) without(items []*item) []entry {
 	for _, it := range items {
 		desired[it.key] = true
 	}
+	return inv.withoutKeys(desired)
+}
+
+// withoutKeys returns the entries whose objects desired lacks.
+func (inv *inventory) withoutKeys(desired map[key]bool) []entry {
 	var out []entry
 	for _, e := range inv.entries {
 		if !desired[keyOfID(e.id)] {

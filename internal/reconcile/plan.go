@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,6 +40,10 @@ type Plan struct {
 	Change []ObjectDrift `json:"change,omitempty"`
 	// Unchanged counts the objects that already match.
 	Unchanged int `json:"unchanged"`
+	// Untouched counts the objects a planned change leaves exactly as its
+	// base has them (see PlanChange): they are not compared with the
+	// cluster, drift detection does that.
+	Untouched int `json:"untouched,omitempty"`
 	// Prune are the objects of the inventory that leave Git and that
 	// gitvend would delete; Keep those that leave Git but that it would
 	// leave in place (it did not create them, or the target does not
@@ -92,10 +97,14 @@ func (p *Plan) Summary() string {
 	add(len(p.Keep), "left in place")
 	add(len(p.Refuse), "refused")
 	add(len(p.Fail), "rejected by the dry-run")
-	if len(parts) == 0 {
-		return fmt.Sprintf("no changes (%d unchanged)", p.Unchanged)
+	untouched := ""
+	if p.Untouched > 0 {
+		untouched = fmt.Sprintf("; %d untouched by the change", p.Untouched)
 	}
-	return strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		return fmt.Sprintf("no changes (%d unchanged%s)", p.Unchanged, untouched)
+	}
+	return strings.Join(parts, ", ") + untouched
 }
 
 // WriteText writes the plan as plain text, one line per object, the same
@@ -170,7 +179,50 @@ func orAbsent(s string) string {
 // is written: no object, no inventory, no event. The error is non-nil when
 // the cluster could not be asked.
 func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured, revision string) (*Plan, error) {
-	items, err := r.prepareAll(ctx, objs)
+	return r.plan(ctx, objs, nil, revision)
+}
+
+// PlanChange is Plan of objs, the desired state after a change, against
+// base, the desired state before it (as built from the change's base
+// commit; nil when unknown, and then all of objs is compared): only the
+// objects the change adds or alters are compared with the cluster, and
+// those it leaves exactly as base has them are counted in Untouched, since
+// drift detection compares them. What would be pruned, and the prune
+// threshold, are found over all of objs as Plan finds them. The requests
+// made grow with the change, not with the target.
+func (r *Reconciler) PlanChange(ctx context.Context, base, objs []*unstructured.Unstructured, revision string) (*Plan, error) {
+	touched, untouched := splitChange(base, objs)
+	return r.plan(ctx, touched, untouched, revision)
+}
+
+// splitChange splits objs into the objects base lacks or holds otherwise
+// (touched) and those base holds exactly so (untouched). An ID that objs
+// holds more than once is touched, so that Plan reports the duplicate.
+func splitChange(base, objs []*unstructured.Unstructured) (touched, untouched []*unstructured.Unstructured) {
+	before := make(map[manifest.ID]*unstructured.Unstructured, len(base))
+	for _, o := range base {
+		before[idOf(o)] = o
+	}
+	count := make(map[manifest.ID]int, len(objs))
+	for _, o := range objs {
+		count[idOf(o)]++
+	}
+	for _, o := range objs {
+		id := idOf(o)
+		if was, ok := before[id]; ok && count[id] == 1 && equality.Semantic.DeepEqual(was.Object, o.Object) {
+			untouched = append(untouched, o)
+			continue
+		}
+		touched = append(touched, o)
+	}
+	return touched, untouched
+}
+
+// plan plans the objects of compare against the cluster; objects of
+// untouched, the rest of the desired state, only keep their inventory
+// entries from the prune.
+func (r *Reconciler) plan(ctx context.Context, compare, untouched []*unstructured.Unstructured, revision string) (*Plan, error) {
+	items, err := r.prepareAll(ctx, compare)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +230,7 @@ func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured
 	if err != nil {
 		return nil, fmt.Errorf("read the inventory of target %s: %w", r.target.Name, err)
 	}
-	p := &Plan{Target: r.target.Name, Environments: r.target.Environments, Revision: revision, Total: len(inv.entries)}
+	p := &Plan{Target: r.target.Name, Environments: r.target.Environments, Revision: revision, Total: len(inv.entries), Untouched: len(untouched)}
 	var compared []*item
 	newNamespaces := map[string]bool{}
 	for _, it := range items {
@@ -218,7 +270,14 @@ func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured
 			p.Unchanged++
 		}
 	}
-	prune, keep := pruneCandidates(inv.without(items))
+	stay := make(map[key]bool, len(items)+len(untouched))
+	for _, it := range items {
+		stay[it.key] = true
+	}
+	for _, o := range untouched {
+		stay[r.scopedKey(o)] = true
+	}
+	prune, keep := pruneCandidates(inv.withoutKeys(stay))
 	for _, e := range keep {
 		p.Keep = append(p.Keep, PlannedObject{ID: e.id, Message: "it existed in the cluster before gitvend applied it and was never adopted"})
 	}
@@ -285,4 +344,14 @@ func pruneCandidates(stale []entry) (prune, keep []entry) {
 		}
 	}
 	return prune, keep
+}
+
+// scopedKey is the key of u as prepare settles it: without a namespace
+// when its kind is cluster-scoped.
+func (r *Reconciler) scopedKey(u *unstructured.Unstructured) key {
+	k := keyOf(u)
+	if namespaced, err := r.namespaced(u); err == nil && !namespaced {
+		k.Namespace = ""
+	}
+	return k
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -231,5 +232,98 @@ func TestPruneGuard(t *testing.T) {
 	}
 	if _, ok := f.get(t, "v1", "Service", f.ns, "web"); ok {
 		t.Error("the Service is still there after a confirmed prune")
+	}
+}
+
+// TestPlanChangeComparesOnlyWhatChanges plans a change against its base:
+// the objects the change alters, adds and removes are planned as Plan
+// plans them, and those it leaves as they are are only counted, even the
+// one that drifted in the cluster, which Plan of the whole state shows.
+func TestPlanChangeComparesOnlyWhatChanges(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	base := objects(t, f.ns, planBefore)
+	mustApply(t, r, base, "rev1")
+	cm := &corev1.ConfigMap{}
+	if err := f.client.Get(t.Context(), client.ObjectKey{Namespace: f.ns, Name: "settings"}, cm); err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["mode"] = "by hand"
+	if err := f.client.Update(t.Context(), cm); err != nil {
+		t.Fatal(err)
+	}
+
+	// The change: the Deployment's image, a new ConfigMap, the Secret gone.
+	head := objects(t, f.ns, planBefore)
+	var kept []*unstructured.Unstructured
+	for _, o := range head {
+		switch o.GetKind() {
+		case "Deployment":
+			if err := unstructured.SetNestedSlice(o.Object, []any{map[string]any{"name": "app", "image": "ghcr.io/acme/web:2.0.0"}},
+				"spec", "template", "spec", "containers"); err != nil {
+				t.Fatal(err)
+			}
+		case "Secret":
+			continue
+		}
+		kept = append(kept, o)
+	}
+	head = append(kept, objects(t, f.ns, `
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: extra
+  namespace: %[1]s
+`)...)
+	writes := f.writes.n.Load()
+	p, err := f.reconciler(t).PlanChange(t.Context(), base, head, "rev2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.writes.n.Load() - writes; n != 0 {
+		t.Errorf("the plan made %d writes, want none", n)
+	}
+	summary := func(p *Plan) string {
+		var b strings.Builder
+		for _, o := range p.Create {
+			b.WriteString("+" + o.ID.String() + " ")
+		}
+		for _, o := range p.Change {
+			b.WriteString("~" + o.ID.String() + " ")
+		}
+		for _, o := range p.Prune {
+			b.WriteString("-" + o.ID.String() + " ")
+		}
+		return fmt.Sprintf("%s untouched %d", b.String(), p.Untouched)
+	}
+	ns := f.ns
+	want := fmt.Sprintf("+ConfigMap/%[1]s/extra ~Deployment/%[1]s/web -Secret/%[1]s/creds  untouched 2", ns)
+	if got := summary(p); got != want {
+		t.Errorf("plan of the change:\n got %s\nwant %s", got, want)
+	}
+	if s := p.Summary(); !strings.HasSuffix(s, "; 2 untouched by the change") {
+		t.Errorf("summary %q does not count what the change leaves", s)
+	}
+
+	// The whole state's plan shows the drifted ConfigMap too, and the
+	// same creates and prunes.
+	full, err := f.reconciler(t).Plan(t.Context(), head, "rev2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = fmt.Sprintf("+ConfigMap/%[1]s/extra ~ConfigMap/%[1]s/settings ~Deployment/%[1]s/web -Secret/%[1]s/creds  untouched 0", ns)
+	if got := summary(full); got != want {
+		t.Errorf("plan of the whole state:\n got %s\nwant %s", got, want)
+	}
+
+	// An object the change repeats is compared, so that the repeat is
+	// reported, even where one of the two is as the base has it.
+	twice := append(objects(t, f.ns, planBefore), objects(t, f.ns, planBefore)[0])
+	p, err = f.reconciler(t).PlanChange(t.Context(), base, twice, "rev3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Fail) != 1 || !strings.Contains(p.Fail[0].Message, "appears twice") || p.Untouched != 3 {
+		t.Errorf("plan of a repeated object: fail %+v, untouched %d; want the repeat rejected, 3 untouched", p.Fail, p.Untouched)
 	}
 }

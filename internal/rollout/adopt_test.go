@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/cluster"
+	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/kubetest"
 )
 
@@ -34,7 +35,9 @@ func TestAdoptionsReportObjectsMadeByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := r.Adoptions(ctx, "Acme/Infra", filepath.Join("..", "..", "examples", "desired-state"))
+	example := reconcile.Checkout{Dir: filepath.Join("..", "..", "examples", "desired-state")}
+	// A base that does not build: every object of the head is looked at.
+	lines := r.Adoptions(ctx, "Acme/Infra", reconcile.Checkout{Dir: t.TempDir()}, example)
 	want := "dev: adopts existing object Service/team-payments/payments-api"
 	found := false
 	for _, l := range lines {
@@ -46,7 +49,12 @@ func TestAdoptionsReportObjectsMadeByHand(t *testing.T) {
 	if !found {
 		t.Errorf("adoptions %q lack %q", lines, want)
 	}
-	if got := r.Adoptions(ctx, "acme/other", filepath.Join("..", "..", "examples", "desired-state")); len(got) != 0 {
+	if got := r.Adoptions(ctx, "acme/other", reconcile.Checkout{Dir: t.TempDir()}, example); len(got) != 0 {
 		t.Errorf("another repository's adoptions = %q, want none", got)
+	}
+	// A change that leaves the target as its base has it adopts nothing
+	// new: the base's own check said so.
+	if got := r.Adoptions(ctx, "acme/infra", example, example); len(got) != 0 {
+		t.Errorf("adoptions of a change that touches nothing = %q, want none", got)
 	}
 }

@@ -18,36 +18,62 @@ import (
 // that does not answer in time is reported unreachable.
 const DefaultPlanTimeout = 30 * time.Second
 
-// Plan tells what merging the checkout headDir of repository repo (a pull
-// request's head) onto the checkout baseDir (its base) would do on every
+// Plan tells what merging the checkout head of repository repo (a pull
+// request's head) onto the checkout base (its base) would do on every
 // target that serves repo and an environment whose build differs between
 // the two: one reconcile.Plan each, in the order of the configuration,
-// found with server-side dry-runs and writing nothing. A target whose
-// cluster cannot be asked within the plan timeout gets a plan that says
-// so (Unreachable) instead of an error, so that the others are still
-// shown; a head that does not build gets one saying that (BuildError).
-func (r *Rollout) Plan(ctx context.Context, repo, baseDir, headDir string) []*reconcile.Plan {
+// found with server-side dry-runs and writing nothing. Only the objects
+// the change adds, alters or removes are compared with the cluster
+// (reconcile.PlanChange), so a plan costs what the pull request changes,
+// not what the target holds; where the base does not build, every object
+// is. A target whose cluster cannot be asked within the plan timeout gets
+// a plan that says so (Unreachable) instead of an error, so that the
+// others are still shown; a head that does not build gets one saying that
+// (BuildError).
+func (r *Rollout) Plan(ctx context.Context, repo string, base, head reconcile.Checkout) []*reconcile.Plan {
 	var out []*reconcile.Plan
 	for _, t := range r.targets {
 		if !config.SameRepo(t.Repository, repo) {
 			continue
 		}
-		head, err := r.desired(ctx, headDir, t.Target)
+		c, err := r.change(ctx, t, base, head)
 		if err != nil {
 			out = append(out, &reconcile.Plan{Target: t.Name, Environments: t.Environments, BuildError: err.Error()})
 			continue
 		}
-		base, err := r.desired(ctx, baseDir, t.Target)
-		if err != nil {
-			base = nil
-		} else if sameObjects(base, head) {
+		if c.same() {
 			continue // the pull request does not touch this target
 		}
-		p := planTarget(ctx, t.rec, head, r.planTimeout())
-		r.planHold(ctx, t, baseDir, headDir, base, head, p)
+		plan := func(ctx context.Context) (*reconcile.Plan, error) { return t.rec.PlanChange(ctx, c.base, c.head, "") }
+		p := planWithin(ctx, t.rec.Target(), plan, r.planTimeout())
+		r.planHold(ctx, t, base.Dir, head.Dir, c.base, c.head, p)
 		out = append(out, p)
 	}
 	return out
+}
+
+// targetChange is a target built from a change's base and head checkouts;
+// base is nil when the base does not build.
+type targetChange struct {
+	base, head []*unstructured.Unstructured
+}
+
+// change builds target t from both checkouts; the error is the head's.
+func (r *Rollout) change(ctx context.Context, t *targetState, base, head reconcile.Checkout) (targetChange, error) {
+	h, err := r.desired(ctx, head, t.Target)
+	if err != nil {
+		return targetChange{}, err
+	}
+	b, err := r.desired(ctx, base, t.Target)
+	if err != nil {
+		b = nil
+	}
+	return targetChange{base: b, head: h}, nil
+}
+
+// same tells whether the base built and holds the same objects as the head.
+func (c targetChange) same() bool {
+	return c.base != nil && sameObjects(c.base, c.head)
 }
 
 func (r *Rollout) planTimeout() time.Duration {
@@ -60,15 +86,14 @@ func (r *Rollout) planTimeout() time.Duration {
 // PlanTarget plans objs on the target rec reaches within timeout (see
 // Rollout.Plan): what gitvend apply --dry-run prints, from the same code.
 func PlanTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, timeout time.Duration) *reconcile.Plan {
-	return planTarget(ctx, rec, objs, timeout)
+	return planWithin(ctx, rec.Target(), func(ctx context.Context) (*reconcile.Plan, error) { return rec.Plan(ctx, objs, "") }, timeout)
 }
 
-// planTarget runs the plan in its own goroutine so that the wait is
-// bounded even where a client call does not honour the context (such as
-// discovery): past timeout the target is reported unreachable and the
-// call left to finish on its own.
-func planTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstructured.Unstructured, timeout time.Duration) *reconcile.Plan {
-	name, envs := rec.Target().Name, rec.Target().Environments
+// planWithin runs plan, a plan of target t, in its own goroutine so that
+// the wait is bounded even where a client call does not honour the
+// context (such as discovery): past timeout the target is reported
+// unreachable and the call left to finish on its own.
+func planWithin(ctx context.Context, t cluster.Target, plan func(context.Context) (*reconcile.Plan, error), timeout time.Duration) *reconcile.Plan {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	type result struct {
 		p   *reconcile.Plan
@@ -77,17 +102,17 @@ func planTarget(ctx context.Context, rec *reconcile.Reconciler, objs []*unstruct
 	done := make(chan result, 1)
 	go func() {
 		defer cancel()
-		p, err := rec.Plan(ctx, objs, "")
+		p, err := plan(ctx)
 		done <- result{p, err}
 	}()
 	select {
 	case res := <-done:
 		if res.err != nil {
-			return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(res.err, timeout)}
+			return &reconcile.Plan{Target: t.Name, Environments: t.Environments, Unreachable: unreachable(res.err, timeout)}
 		}
 		return res.p
 	case <-ctx.Done():
-		return &reconcile.Plan{Target: name, Environments: envs, Unreachable: unreachable(ctx.Err(), timeout)}
+		return &reconcile.Plan{Target: t.Name, Environments: t.Environments, Unreachable: unreachable(ctx.Err(), timeout)}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gitvend/gitvend/internal/cluster"
 	"github.com/gitvend/gitvend/internal/github"
 	"github.com/gitvend/gitvend/internal/gitrepo"
+	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/rollout"
 )
 
@@ -68,7 +69,7 @@ func TestPlanOfAnUnreachableTargetIsBounded(t *testing.T) {
 	writeExample(t, base, "environments/dev/search-config.yaml", strings.Replace(readExample(t, "environments/dev/search-config.yaml"), `"3"`, `"4"`, 1))
 
 	start := time.Now()
-	plans := r.Plan(context.Background(), repo, base, head)
+	plans := r.Plan(context.Background(), repo, reconcile.Checkout{Dir: base}, reconcile.Checkout{Dir: head})
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("planning a hung cluster took %s", d)
 	}

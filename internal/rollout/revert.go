@@ -220,7 +220,7 @@ func (r *Rollout) LiveDrift(ctx context.Context, target, dir string) ([]desired.
 	if t == nil {
 		return nil, fmt.Errorf("target %s is not configured", target)
 	}
-	objs, err := r.desired(ctx, dir, t.Target)
+	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
 	if err != nil {
 		return nil, fmt.Errorf("render target %s: %w", target, err)
 	}

@@ -153,10 +153,10 @@ const maxReported = 10000
 // requests and merges change.
 const buildCacheSize = 50_000
 
-// desired builds target t from the checkout in dir (reconcile.Desired),
-// with the Rollout's folder builds.
-func (r *Rollout) desired(ctx context.Context, dir string, t cluster.Target) ([]*unstructured.Unstructured, error) {
-	return reconcile.DesiredCached(ctx, dir, t, r.builds)
+// desired builds target t from checkout c (reconcile.Desired), with the
+// Rollout's folder builds.
+func (r *Rollout) desired(ctx context.Context, c reconcile.Checkout, t cluster.Target) ([]*unstructured.Unstructured, error) {
+	return reconcile.DesiredCached(ctx, c, t, r.builds)
 }
 
 func New(opts Options) (*Rollout, error) {

@@ -101,7 +101,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				// since are drift, reported (and healed where the target
 				// asks), never quietly overwritten by a periodic apply. Sleep
 				// still comes and goes with the clock.
-				if objs, err := r.desired(ctx, dir, t.Target); err == nil {
+				if objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target); err == nil {
 					objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
 					if err != nil {
 						sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
@@ -277,7 +277,7 @@ func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t 
 // applyTarget renders and applies one target; confirmed tells, when asked,
 // whether the change may prune past the target's threshold.
 func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha string, confirmed func() bool) Applied {
-	objs, err := r.desired(ctx, dir, t.Target)
+	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
 	if err != nil {
 		// The same commit renders the same way: only a new one can fix it.
 		return Applied{Target: t.Name, Err: retry.Terminal(fmt.Errorf("render: %w", err))}

@@ -96,7 +96,7 @@ func (r *Rollout) windowHold(ctx context.Context, gh GitHub, clone *gitrepo.Repo
 	if err != nil {
 		return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
 	}
-	objs, err := r.desired(ctx, dir, t.Target)
+	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
 	if err != nil {
 		ws.healEnded = r.setHealHeld(t.Name, false, time.Time{})
 		return ws, nil
@@ -174,7 +174,7 @@ func (r *Rollout) exportApplied(ctx context.Context, gh GitHub, clone *gitrepo.R
 		a.close()
 		return appliedCommit{}, fmt.Errorf("export %.12s: %w", sha, err)
 	}
-	if a.objs, err = r.desired(ctx, dir, t.Target); err != nil {
+	if a.objs, err = r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target); err != nil {
 		a.objs = nil
 	}
 	if a.cfg, err = config.LoadRepo(dir); err != nil {
@@ -540,7 +540,7 @@ func (r *Rollout) watchDuringHold(ctx context.Context, gh GitHub, clone *gitrepo
 	if err := clone.Export(ctx, applied, dir); err != nil {
 		return fmt.Errorf("export %.12s: %w", applied, err)
 	}
-	objs, err := r.desired(ctx, dir, t.Target)
+	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
 	if err != nil {
 		return nil // applied once, yet not rendering now: nothing to watch
 	}

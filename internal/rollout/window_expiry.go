@@ -11,6 +11,7 @@ import (
 	"github.com/gitvend/gitvend/internal/desired"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/manifest"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
 // expiryThrough tells whether the held head sha of target t, checked out
@@ -46,7 +47,7 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 	if err != nil {
 		return false
 	}
-	objs, err := r.desired(ctx, dir, t.Target)
+	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
 	if err != nil {
 		return false
 	}
