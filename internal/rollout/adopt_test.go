@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/gitvend/gitvend/internal/cluster"
-	"github.com/gitvend/gitvend/internal/reconcile"
 	"github.com/gitvend/gitvend/internal/kubetest"
+	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
 // TestAdoptionsReportObjectsMadeByHand: a Service created by hand before
