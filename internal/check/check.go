@@ -117,6 +117,9 @@ type Checker struct {
 	// quotaInputs keeps judged quotas; nil unless CachingBases.
 	quotaInputs *quotaMemo
 	stamps      manifest.Stamps // of repoDir, when it is a checkout (WithStamps)
+	// shared are the content memories of CachingBases copies; nil unless
+	// KeepingCommits.
+	shared *contentMemos
 }
 
 // baseIDs numbers the bases estimated (base.id).
@@ -182,25 +185,44 @@ func (m *baseMemo) get(key string, estimate func() (base, error)) (base, error) 
 func (c *Checker) CachingBases() *Checker {
 	cp := *c
 	cp.bases = newBaseMemo(baseCacheSize)
-	cp.builds = newBuildCache(buildCacheSize)
-	cp.records = newRecordMemo(recordMemoSize)
-	cp.costs = cost.NewMemo(costMemoSize)
-	cp.quotas = quota.NewMemo(costMemoSize)
-	cp.quotaInputs = newQuotaMemo(quotaMemoSize)
+	m := c.shared
+	if m == nil {
+		m = newContentMemos()
+	}
+	cp.builds, cp.records, cp.costs, cp.quotas, cp.quotaInputs = m.builds, m.records, m.costs, m.quotas, m.quotaInputs
 	if cp.trees == nil {
 		cp.trees = &treeMemo{}
 	}
 	return &cp
 }
 
+// contentMemos are what a caching Checker remembers by content: builds,
+// request owners, estimates and quota uses, the same for any commit
+// checked with the same rules.
+type contentMemos struct {
+	builds      *buildCache
+	records     *recordMemo
+	costs       *cost.Memo
+	quotas      *quota.Memo
+	quotaInputs *quotaMemo
+}
+
+func newContentMemos() *contentMemos {
+	return &contentMemos{builds: newBuildCache(buildCacheSize), records: newRecordMemo(recordMemoSize),
+		costs: cost.NewMemo(costMemoSize), quotas: quota.NewMemo(costMemoSize), quotaInputs: newQuotaMemo(quotaMemoSize)}
+}
+
 // KeepingCommits returns a Checker (sharing the prepared policies) whose
 // caching copies (CachingBases) share one memory of the commits they
 // checked, by which a commit is checked from the one before as it changed
-// (see units.go): for the copies made for each base commit of one
+// (see units.go), and what they remember by content, so that the first
+// check on a new base (after a merge) builds and judges only what the
+// merge changed: for the copies made for each base commit of one
 // repository with the same rules.
 func (c *Checker) KeepingCommits() *Checker {
 	cp := *c
 	cp.trees = &treeMemo{}
+	cp.shared = newContentMemos()
 	return &cp
 }
 

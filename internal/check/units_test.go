@@ -356,3 +356,40 @@ func TestRootRefs(t *testing.T) {
 		t.Errorf("after most entries left: %v, want %v", got, want)
 	}
 }
+
+// TestBasesShareWhatTheyRememberByContent: the checker of the next base
+// (after a merge) takes the folders its predecessor built from what they
+// share by content, and reports what a fresh checker reports.
+func TestBasesShareWhatTheyRememberByContent(t *testing.T) {
+	ctx := context.Background()
+	base := unitsRepo(t)
+	fresh, err := New(ctx, base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := fresh.KeepingCommits()
+	if _, err := keep.For(base).CachingBases().Check(ctx, []string{base}, base); err != nil {
+		t.Fatal(err)
+	}
+	next := t.TempDir()
+	if err := copyTree(base, next); err != nil {
+		t.Fatal(err)
+	}
+	addRequest(t, next, "dev", "team-1", "merged", true)
+	second := keep.For(next).CachingBases()
+	before := second.builds.folders.Hits()
+	got, err := second.Check(ctx, []string{next}, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.builds.folders.Hits() == before {
+		t.Error("the first check on the next base built every folder again")
+	}
+	whole, err := fresh.For(next).Check(ctx, []string{next}, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := reportJSON(t, whole), reportJSON(t, got); !bytes.Equal(a, b) {
+		t.Errorf("report differs from a fresh checker's:\nfresh:  %s\nshared: %s", a, b)
+	}
+}

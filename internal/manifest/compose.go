@@ -184,6 +184,11 @@ func (c *composer) folder(dir string) (*folderBuild, error) {
 	}
 	if cache != nil {
 		if objs, ok := cache.get(key); ok {
+			// Built before without its stamp (by a tree that had none):
+			// known by the stamp from now on too.
+			if stamped && self {
+				stampCache.add(selfKey, objs)
+			}
 			fb = &folderBuild{objs: objs, key: key}
 			t.remember(dir, fb)
 			return fb, nil

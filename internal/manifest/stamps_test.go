@@ -81,6 +81,16 @@ func TestStampedBuildReadsWhatChanged(t *testing.T) {
 	if _, again := build(head, stamptest.Of(t, head)); again != headDigest {
 		t.Errorf("the same stamps gave digest %s, then %s", headDigest, again)
 	}
+
+	// Folders a build without stamps kept are known by their stamps once
+	// a stamped build has found them by content, as when a server first
+	// applies from a plain checkout and then plans pull requests.
+	cache = NewBuildCache(1000)
+	build(base, nil)
+	build(base, stamptest.Of(t, base))
+	if got, _ := build(head, stamptest.Of(t, head)); got.files > 7 {
+		t.Errorf("stamped build after builds by content read %d files, want at most 7", got.files)
+	}
 }
 
 // TestStampsRefusedWithLinks: a link can lead to a file whose content

@@ -122,6 +122,8 @@ type Rollout struct {
 	// plans, applies and holds build from checkouts of the same
 	// repositories again and again.
 	builds *manifest.BuildCache
+	// kept holds the checkout each repository's last sync read.
+	kept checkouts
 
 	mu          sync.Mutex
 	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
@@ -281,6 +283,7 @@ func (r *Rollout) Wants(ctx context.Context, repo, branch string) bool {
 // one replica at a time (the leader), or, with Options.Sharded, on every
 // replica, each applying and watching the targets it owns (see Own).
 func (r *Rollout) Run(ctx context.Context) error {
+	defer r.dropCheckouts()
 	var wg sync.WaitGroup
 	for _, t := range r.targets {
 		if r.opts.Sharded {

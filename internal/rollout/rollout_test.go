@@ -325,3 +325,35 @@ func TestMergeMessageNamingNoPullRequest(t *testing.T) {
 		t.Fatalf("index.shards: %q %v", out, err)
 	}
 }
+
+// TestSyncKeepsOneCheckoutMovedToEachHead: a sync after a push applies
+// the new head from the checkout the last sync read, moved to it, and
+// only that one checkout stays in the scratch folder between syncs.
+func TestSyncKeepsOneCheckoutMovedToEachHead(t *testing.T) {
+	env := kubetest.ForTest(t)
+	var scratch string
+	f := startWith(t, env, func(o *rollout.Options) { scratch = o.ScratchDir })
+	ctx := context.Background()
+	waitFor(t, "the first apply", func() bool { return statusOf(t, f.gh, f.head(t)) == "success" })
+	for _, shards := range []string{"4", "5"} {
+		sha, err := f.gh.Push(ctx, repo, githubtest.PushSpec{User: "carol", Branch: "main", Message: "More shards",
+			Files: map[string]string{"environments/dev/search-config.yaml": strings.Replace(exampleFiles(t)["environments/dev/search-config.yaml"], `"3"`, `"`+shards+`"`, 1)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.r.Pushed(ctx, repo, "main", sha)
+		waitFor(t, "success on "+sha, func() bool { return statusOf(t, f.gh, sha) == "success" })
+		out, err := env.Kubectl(ctx, "get", "configmap", "search-settings", "-n", "team-search", "-o", "jsonpath={.data.index\\.shards}").CombinedOutput()
+		if err != nil || string(out) != shards {
+			t.Fatalf("index.shards: %q %v, want %s", out, err, shards)
+		}
+		kept, err := filepath.Glob(filepath.Join(scratch, "gitvend-rollout-*"))
+		if err != nil || len(kept) != 1 {
+			t.Fatalf("checkouts in the scratch folder: %q %v, want one", kept, err)
+		}
+		data, err := os.ReadFile(filepath.Join(kept[0], "environments", "dev", "search-config.yaml"))
+		if err != nil || !strings.Contains(string(data), `"`+shards+`"`) {
+			t.Errorf("the kept checkout holds %q (%v), want the head's %s shards", data, err, shards)
+		}
+	}
+}

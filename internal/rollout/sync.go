@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,14 +48,12 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 	if err != nil {
 		return fmt.Errorf("head of %s %s: %w", repo, branch, err)
 	}
-	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-rollout-")
+	files, done, err := r.checkout(ctx, clone, repo, sha)
 	if err != nil {
-		return fmt.Errorf("make scratch directory: %w", err)
+		return err
 	}
-	defer os.RemoveAll(dir)
-	if err := clone.Export(ctx, sha, dir); err != nil {
-		return fmt.Errorf("export %.12s: %w", sha, err)
-	}
+	defer done()
+	dir := files.Dir
 	// A prune past a target's threshold needs the merged pull request's
 	// confirmation, asked of GitHub once, when a target is to be applied.
 	confirmed := sync.OnceValue(func() bool {
@@ -101,7 +98,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				// since are drift, reported (and healed where the target
 				// asks), never quietly overwritten by a periodic apply. Sleep
 				// still comes and goes with the clock.
-				if objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target); err == nil {
+				if objs, err := r.desired(ctx, files, t.Target); err == nil {
 					objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
 					if err != nil {
 						sleepErrs = append(sleepErrs, fmt.Errorf("target %s: %w", t.Name, err))
@@ -141,7 +138,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				return nil
 			}
 			r.setPending(ctx, gh, owner, name, sha, t.Name)
-			a := r.applyTarget(ctx, t, dir, sha, confirmed)
+			a := r.applyTarget(ctx, t, files, sha, confirmed)
 			if a.Err == nil {
 				r.mu.Lock()
 				r.applied[t.Name] = sha
@@ -276,15 +273,15 @@ func (r *Rollout) current(ctx context.Context, gh GitHub, owner, name string, t 
 
 // applyTarget renders and applies one target; confirmed tells, when asked,
 // whether the change may prune past the target's threshold.
-func (r *Rollout) applyTarget(ctx context.Context, t *targetState, dir, sha string, confirmed func() bool) Applied {
-	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
+func (r *Rollout) applyTarget(ctx context.Context, t *targetState, files reconcile.Checkout, sha string, confirmed func() bool) Applied {
+	objs, err := r.desired(ctx, files, t.Target)
 	if err != nil {
 		// The same commit renders the same way: only a new one can fix it.
 		return Applied{Target: t.Name, Err: retry.Terminal(fmt.Errorf("render: %w", err))}
 	}
 	// Sleep first: what sleep changes is recorded before the apply
 	// writes the sleeping values, and the apply does not wake anything.
-	objs, settled, err := r.sleepTarget(ctx, t, dir, objs)
+	objs, settled, err := r.sleepTarget(ctx, t, files.Dir, objs)
 	if err != nil {
 		return Applied{Target: t.Name, Err: fmt.Errorf("sleep: %w", err)}
 	}
