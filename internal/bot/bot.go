@@ -146,6 +146,7 @@ type Bot struct {
 
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
+	warmed map[string]string    // repository → the base commit its checker last checked whole (warmCheck)
 	heads  headPool             // head checkouts kept between checks and plans
 	// current are the requests a fan-out found rendered as their
 	// blueprints render them, not rendered again while nothing changed.

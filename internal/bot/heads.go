@@ -155,6 +155,37 @@ func (b *Bot) warmHeads(ctx context.Context, w *work) {
 	done()
 }
 
+// warmCheck checks the job's base commit whole once per base, so that
+// what the checker remembers by content and by commit (builds, owners,
+// estimates, quota uses) is there before the first pull request on the
+// base: after a start, a request's check would otherwise build every
+// environment of a big repository while its requester waits. After a
+// merge the checker takes what the last base shares with the new one, so
+// this costs what the merge changed. The result is not posted anywhere,
+// and a failure only leaves the work to the next check.
+func (b *Bot) warmCheck(ctx context.Context, w *work) {
+	b.baseMu.Lock()
+	done := b.warmed[w.full] == w.baseSHA
+	b.baseMu.Unlock()
+	if done {
+		return
+	}
+	ch, _, err := b.checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
+	if err == nil {
+		_, err = ch.For(w.baseDir).WithStamps(b.stamps(ctx, w, w.baseSHA)).Check(ctx, []string{w.baseDir}, w.baseDir)
+	}
+	if err != nil {
+		b.log.Warn("check the base ahead of its pull requests", "repo", w.full, "sha", w.baseSHA, "err", err)
+		return
+	}
+	b.baseMu.Lock()
+	if b.warmed == nil {
+		b.warmed = map[string]string{}
+	}
+	b.warmed[w.full] = w.baseSHA
+	b.baseMu.Unlock()
+}
+
 // holds tells whether an idle checkout of repo is kept.
 func (p *headPool) holds(repo string) bool {
 	p.mu.Lock()

@@ -104,3 +104,36 @@ func TestBaseMovesARetiredCheckout(t *testing.T) {
 		t.Errorf("%d whole exports and %d moves, want 2 and 1", clone.exports, clone.over)
 	}
 }
+
+// TestWarmCheckBuildsTheBaseOnce: a resync checks its base whole once, so
+// that the first pull request on it takes every environment it leaves
+// alone from the checker's memory; a second resync on the same base does
+// nothing.
+func TestWarmCheckBuildsTheBaseOnce(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	checks, err := newCheckers(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bot{log: log, checks: checks}
+	example := filepath.Join("..", "..", "examples", "desired-state")
+	w := &work{full: "acme/infra", baseSHA: "base-sha", baseDir: example}
+	b.warmCheck(ctx, w)
+	ch, _, err := checks.get(ctx, w.full+"@"+w.baseSHA, w.baseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, _ := ch.Builds()
+	b.warmCheck(ctx, w)
+	if again, _ := ch.Builds(); again != built || built == 0 || b.warmed[w.full] != w.baseSHA {
+		t.Fatalf("environments built by the warm-up %d, then by a second one on the same base %d; want some, then none", built, again-built)
+	}
+	// A pull request that changes nothing the environments build.
+	if _, err := ch.For(example).Check(ctx, []string{example}, example); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := ch.Builds(); again != built {
+		t.Errorf("the first check after the warm-up built %d environments again, want none", again-built)
+	}
+}

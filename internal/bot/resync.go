@@ -28,6 +28,7 @@ func (b *Bot) Resync(ctx context.Context, full string) error {
 	err = b.ensureLabels(ctx, w)
 	expiring := expiringIssues(w)
 	b.warmHeads(ctx, w)
+	b.warmCheck(ctx, w)
 	w.cleanup()
 	if err != nil {
 		return err

@@ -36,7 +36,8 @@ type buildCache struct {
 
 	mu   sync.Mutex
 	lru  *simplelru.LRU[string, *keptBuild]
-	hits int // builds answered from the cache
+	hits  int // builds answered from the cache
+	built int // builds made (and kept, when they could be)
 }
 
 func newBuildCache(size int) *buildCache {
@@ -45,6 +46,17 @@ func newBuildCache(size int) *buildCache {
 		panic(fmt.Sprintf("environment build cache of size %d: %v", size, err))
 	}
 	return &buildCache{lru: l, folders: manifest.NewBuildCache(folderCacheSize)}
+}
+
+// Builds tells how many environment builds a caching Checker made and
+// how many it took from what it remembers instead; 0 and 0 for others.
+func (c *Checker) Builds() (built, remembered int) {
+	if c.builds == nil {
+		return 0, 0
+	}
+	c.builds.mu.Lock()
+	defer c.builds.mu.Unlock()
+	return c.builds.built, c.builds.hits
 }
 
 // buildEnvironment builds env from repo as desired.BuildEnvironment does,
@@ -78,6 +90,9 @@ func buildEnvironment(repo *manifest.Tree, env config.Environment, cache *buildC
 		return kept.in(repo.Dir(), repo.Path), folders, nil
 	}
 	objs, err := desired.BuildEnvironment(repo, env)
+	cache.mu.Lock()
+	cache.built++
+	cache.mu.Unlock()
 	if err != nil {
 		return objs, folders, err // problems are reported again each time
 	}
