@@ -34,8 +34,8 @@ const folderCacheSize = 50_000
 type buildCache struct {
 	folders *manifest.BuildCache
 
-	mu   sync.Mutex
-	lru  *simplelru.LRU[string, *keptBuild]
+	mu    sync.Mutex
+	lru   *simplelru.LRU[string, *keptBuild]
 	hits  int // builds answered from the cache
 	built int // builds made (and kept, when they could be)
 }
