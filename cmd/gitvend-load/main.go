@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -29,11 +30,16 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the run's files (repository, configuration, server log) after it ends")
 	cli := flag.Bool("cli", false, "also time `gitvend check` and `gitvend render --verify` on the synthetic repository")
 	profile := flag.String("profile", "", "write a CPU profile of the server during the run to this file (perf record)")
+	poll := flag.Duration("poll", 200*time.Millisecond, "how often the generator looks at the GitHub double and the cluster (from 10ms to 10s): the resolution of its own latencies")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: [REQUESTS=n] [ENVS=n] [RATE=2/s] [DURATION=60s] [DRAIN=5m] [MERGES=n] [DRIFT=n] gitvend-load [flags]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *poll < 10*time.Millisecond || *poll > 10*time.Second {
+		fmt.Fprintf(os.Stderr, "gitvend-load: -poll must be from 10ms to 10s, got %s\n", *poll)
+		os.Exit(2)
+	}
 	cfg, err := load.Vars(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gitvend-load: bad settings:\n%v\n", err)
@@ -43,7 +49,7 @@ func main() {
 	// are not the run's.
 	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = run(ctx, load.Options{Config: cfg, Bin: *bin, CLI: *cli, Profile: *profile, Out: os.Stdout}, *keep)
+	err = run(ctx, load.Options{Config: cfg, Bin: *bin, CLI: *cli, Profile: *profile, Poll: *poll, Out: os.Stdout}, *keep)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gitvend-load:", err)

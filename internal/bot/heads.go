@@ -155,15 +155,19 @@ func (b *Bot) warmHeads(ctx context.Context, w *work) {
 	done()
 }
 
-// warmCheck checks the job's base commit whole once per base, so that
-// what the checker remembers by content and by commit (builds, owners,
-// estimates, quota uses) is there before the first pull request on the
-// base: after a start, a request's check would otherwise build every
-// environment of a big repository while its requester waits. After a
-// merge the checker takes what the last base shares with the new one, so
-// this costs what the merge changed. The result is not posted anywhere,
-// and a failure only leaves the work to the next check.
+// warmCheck reads the request records of the job's base and checks it
+// whole, once per base, so that what the base checkout and the checker
+// remember (records; builds, owners, estimates and quota uses by content
+// and by commit) is there before the first pull request on the base:
+// after a start, a request would otherwise read every record and build
+// every environment of a big repository while its requester waits. After
+// a merge the checker takes what the last base shares with the new one,
+// so this costs what the merge changed. The result is not posted
+// anywhere, and a failure only leaves the work to the next request.
 func (b *Bot) warmCheck(ctx context.Context, w *work) {
+	if w.base != nil {
+		_, _ = w.base.Requests() // read once per checkout; an error is the proposal's to report
+	}
 	b.baseMu.Lock()
 	done := b.warmed[w.full] == w.baseSHA
 	b.baseMu.Unlock()

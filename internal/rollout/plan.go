@@ -59,16 +59,45 @@ type targetChange struct {
 }
 
 // change builds target t from both checkouts; the error is the head's.
+// The objects are shared (see shared): only read them.
 func (r *Rollout) change(ctx context.Context, t *targetState, base, head reconcile.Checkout) (targetChange, error) {
-	h, err := r.desired(ctx, head, t.Target)
+	h, err := r.shared(ctx, head, t.Target)
 	if err != nil {
 		return targetChange{}, err
 	}
-	b, err := r.desired(ctx, base, t.Target)
+	b, err := r.shared(ctx, base, t.Target)
 	if err != nil {
 		b = nil
 	}
 	return targetChange{base: b, head: h}, nil
+}
+
+// sharedBuildsKept bounds the target builds shared between plans and
+// adoptions: the base and the heads checked last.
+const sharedBuildsKept = 8
+
+// shared is r.desired for callers that only read the objects: the build
+// of a stamped checkout is kept by target and by the stamp of the whole
+// tree (which names every file, gitvend.yaml included), so the base of
+// every pull request is built once, and a head once for its adoptions and
+// its plan.
+func (r *Rollout) shared(ctx context.Context, c reconcile.Checkout, t cluster.Target) ([]*unstructured.Unstructured, error) {
+	var key string
+	if c.Stamps != nil && c.Stamps.Links() == 0 {
+		if root, ok := c.Stamps.Folder("."); ok {
+			key = t.Name + "\x00" + root
+		}
+	}
+	if key != "" {
+		if objs, ok := r.sharedBuilds.Get(key); ok {
+			return objs, nil
+		}
+	}
+	objs, err := r.desired(ctx, c, t)
+	if err == nil && key != "" {
+		r.sharedBuilds.Add(key, objs)
+	}
+	return objs, err
 }
 
 // same tells whether the base built and holds the same objects as the head.

@@ -124,6 +124,8 @@ type Rollout struct {
 	builds *manifest.BuildCache
 	// kept holds the checkout each repository's last sync read.
 	kept checkouts
+	// sharedBuilds keeps target builds that plans and adoptions only read.
+	sharedBuilds *lru.Cache[string, []*unstructured.Unstructured]
 
 	mu          sync.Mutex
 	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
@@ -185,8 +187,12 @@ func New(opts Options) (*Rollout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rollout: %w", err)
 	}
+	sharedBuilds, err := lru.New[string, []*unstructured.Unstructured](sharedBuildsKept)
+	if err != nil {
+		return nil, fmt.Errorf("rollout: %w", err)
+	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches), builds: manifest.NewBuildCache(buildCacheSize),
-		kick: make(chan string, 64), reported: reported, applied: map[string]string{}, served: map[string]string{},
+		kick: make(chan string, 64), reported: reported, sharedBuilds: sharedBuilds, applied: map[string]string{}, served: map[string]string{},
 		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{}, healUntil: map[string]time.Time{},
 		heldApplies: map[string][]HeldApply{}}
 	for full := range opts.Branches {
