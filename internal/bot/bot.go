@@ -147,6 +147,9 @@ type Bot struct {
 	baseMu sync.Mutex
 	bases  map[string]*baseTree // the newest base checkout per repository
 	warmed map[string]string    // repository → the base commit its checker last checked whole (warmCheck)
+	// rerendered is the fan-out's last rerender of each repository's base
+	// (rerenderOf).
+	rerendered map[string]rerenderAt
 	heads  headPool             // head checkouts kept between checks and plans
 	// current are the requests a fan-out found rendered as their
 	// blueprints render them, not rendered again while nothing changed.

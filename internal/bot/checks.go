@@ -31,6 +31,11 @@ type checkers struct {
 	mu       sync.Mutex                   // one preparation at a time
 	byBase   *lru.Cache[string, prepared] // by repo@sha
 	byPolicy *lru.Cache[string, prepared] // by fingerprint of the rules
+	// reports keeps the reports of the heads checked last, by repository,
+	// base commit and head commit, which decide them: a resync brings
+	// every open request's pull request up to date, and one whose head
+	// and base have not moved is not checked again. Shared: only read.
+	reports *lru.Cache[string, *check.Report]
 }
 
 type prepared struct {
@@ -40,8 +45,9 @@ type prepared struct {
 
 // How many base commits and rule sets the checkers keep prepared.
 const (
-	basesKept = 64 // bases move on; old ones are not asked for again
-	rulesKept = 16
+	basesKept   = 64 // bases move on; old ones are not asked for again
+	rulesKept   = 16
+	reportsKept = 256 // the open requests' heads, a few bases
 )
 
 func newCheckers(log *slog.Logger) (*checkers, error) {
@@ -53,7 +59,11 @@ func newCheckers(log *slog.Logger) (*checkers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkers: %w", err)
 	}
-	return &checkers{log: log, byBase: byBase, byPolicy: byPolicy}, nil
+	reports, err := lru.New[string, *check.Report](reportsKept)
+	if err != nil {
+		return nil, fmt.Errorf("checkers: %w", err)
+	}
+	return &checkers{log: log, byBase: byBase, byPolicy: byPolicy, reports: reports}, nil
 }
 
 // get returns the checker of the base commit checked out in baseDir.
@@ -145,14 +155,30 @@ func (b *Bot) baseCheckout(ctx context.Context, w *work) reconcile.Checkout {
 	return reconcile.Checkout{Dir: w.baseDir, Stamps: b.stamps(ctx, w, w.baseSHA)}
 }
 
-// checkCommit checks commit sha of the job's repository.
+// checkCommit checks commit sha of the job's repository, or returns the
+// report of its last check against the same base (see checkers.reports);
+// the report is shared: only read it.
 func (b *Bot) checkCommit(ctx context.Context, w *work, sha string) (*check.Report, error) {
+	key := reportKey(w, sha)
+	if rep, ok := b.checks.reports.Get(key); ok {
+		return rep, nil
+	}
 	dir, cleanup, err := b.exportHead(ctx, w, sha, "head")
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	return b.check(ctx, w, dir, b.stamps(ctx, w, sha))
+	rep, err := b.check(ctx, w, dir, b.stamps(ctx, w, sha))
+	if err != nil {
+		return nil, err
+	}
+	b.checks.reports.Add(key, rep)
+	return rep, nil
+}
+
+// reportKey names the report of head commit sha against the job's base.
+func reportKey(w *work, sha string) string {
+	return w.full + "@" + w.baseSHA + ".." + sha
 }
 
 // summary is the Markdown summary of a report, as the summary comment and
@@ -296,6 +322,7 @@ func (b *Bot) CheckPR(ctx context.Context, full string, head PRHead, force bool)
 	var existing []github.CheckRun
 	if force {
 		b.checked.Remove(key)
+		b.checks.reports.Remove(reportKey(w, pr.HeadSHA)) // a re-run checks again
 	} else {
 		if b.wasChecked(key) {
 			return nil

@@ -285,7 +285,10 @@ func checksPassed(runs []github.CheckRun) bool {
 // the desired-state branch have a ttl: the requests a resync looks at for
 // expiry, however long ago their issues closed.
 func expiringIssues(w *work) []int {
-	recs, err := desired.Requests(w.baseDir)
+	if w.base == nil {
+		return nil
+	}
+	recs, err := w.base.Requests() // read once per base checkout
 	if err != nil {
 		return nil
 	}

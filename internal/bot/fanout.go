@@ -130,7 +130,7 @@ func (b *Bot) fanOut(ctx context.Context, full, pushed string) (*FanoutResult, e
 	if !ok {
 		return nil, errors.New("fan-out: the GitHub client cannot keep issues and close pull requests")
 	}
-	rr, err := desired.RerenderWith(ctx, w.baseDir, w.cfg, w.cat, &b.current)
+	rr, err := b.rerenderOf(ctx, w)
 	if err != nil {
 		return nil, fmt.Errorf("fan-out: %w", err)
 	}
@@ -211,6 +211,37 @@ func (b *Bot) fanoutPRs(ctx context.Context, w *work, env string, res *FanoutRes
 			}
 		}
 	}
+}
+
+// rerenderAt is the rerender of a repository's base commit sha.
+type rerenderAt struct {
+	sha string
+	rr  *desired.Rerenders
+}
+
+// rerenderOf renders again the requests of the job's base that follow
+// their blueprints (desired.RerenderWith): once per base commit, whose
+// records, blueprints and committed files decide it, so that a resync on
+// a base it has seen reads nothing of a big repository. The result is
+// shared: only read it.
+func (b *Bot) rerenderOf(ctx context.Context, w *work) (*desired.Rerenders, error) {
+	b.baseMu.Lock()
+	last, ok := b.rerendered[w.full]
+	b.baseMu.Unlock()
+	if ok && last.sha == w.baseSHA {
+		return last.rr, nil
+	}
+	rr, err := desired.RerenderWith(ctx, w.baseDir, w.cfg, w.cat, &b.current)
+	if err != nil {
+		return nil, err
+	}
+	b.baseMu.Lock()
+	if b.rerendered == nil {
+		b.rerendered = map[string]rerenderAt{}
+	}
+	b.rerendered[w.full] = rerenderAt{sha: w.baseSHA, rr: rr}
+	b.baseMu.Unlock()
+	return rr, nil
 }
 
 // assignGroups puts an environment's stale requests (in path order) into

@@ -53,8 +53,26 @@ type headTree struct {
 // headPool holds the idle head checkouts, newest last. A checkout is
 // owned by one job at a time; the jobs only read it.
 type headPool struct {
-	mu   sync.Mutex
-	idle []*headTree
+	mu     sync.Mutex
+	idle   []*headTree
+	warmed map[string]bool // repositories warmHeads kept a checkout for
+}
+
+// warm tells whether warmHeads should keep a checkout for repo: the
+// first time it asks with none kept. It is not asked again, so that a
+// resync never exports the whole tree because jobs hold every checkout
+// at that moment.
+func (p *headPool) warm(repo string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.warmed[repo] {
+		return false
+	}
+	if p.warmed == nil {
+		p.warmed = map[string]bool{}
+	}
+	p.warmed[repo] = true
+	return !p.holdsLocked(repo)
 }
 
 // take removes and returns the idle checkout of repo that holds sha, or
@@ -138,13 +156,14 @@ func (b *Bot) idleAt(ctx context.Context, clone Clone, full, sha string) (*headT
 }
 
 // warmHeads keeps a checkout of the job's base commit among the idle
-// heads when none of its repository is kept, as after a start: the first
+// heads once per repository, when none is kept, as after a start (later,
+// bases that retire and heads given back keep the pool): the first
 // pull request's head then moves it by the files it changes, where a
 // fresh export writes the whole tree (tens of thousands of files in a
 // big repository) while the requester waits. The resync pays for it
 // instead. A failure only leaves the pool as it was.
 func (b *Bot) warmHeads(ctx context.Context, w *work) {
-	if _, ok := w.clone.(overExporter); !ok || b.heads.holds(w.full) {
+	if _, ok := w.clone.(overExporter); !ok || !b.heads.warm(w.full) {
 		return
 	}
 	_, done, err := b.exportHead(ctx, w, w.baseSHA, "head")
@@ -194,6 +213,10 @@ func (b *Bot) warmCheck(ctx context.Context, w *work) {
 func (p *headPool) holds(repo string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.holdsLocked(repo)
+}
+
+func (p *headPool) holdsLocked(repo string) bool {
 	for _, t := range p.idle {
 		if t.repo == repo {
 			return true
