@@ -150,7 +150,7 @@ type Bot struct {
 	// rerendered is the fan-out's last rerender of each repository's base
 	// (rerenderOf).
 	rerendered map[string]rerenderAt
-	heads  headPool             // head checkouts kept between checks and plans
+	heads      headPool // head checkouts kept between checks and plans
 	// current are the requests a fan-out found rendered as their
 	// blueprints render them, not rendered again while nothing changed.
 	current desired.CurrentMemo
