@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -56,6 +57,65 @@ type headPool struct {
 	mu     sync.Mutex
 	idle   []*headTree
 	warmed map[string]bool // repositories warmHeads kept a checkout for
+	lent   map[string]int  // checkouts jobs hold, by repository
+	back   chan struct{}   // closed, and replaced, when a checkout comes back
+}
+
+// headWait bounds how long a job waits for a checkout another job holds
+// before it exports a new one: a job holds one for its check and plan (a
+// second or two even in a repository of 10,000 requests), where a fresh
+// export of such a repository writes 50,000 files.
+const headWait = 5 * time.Second
+
+// borrow takes the idle checkout of repo that holds sha, or else the
+// newest of repo, for a job; when none is idle but jobs hold some, it
+// waits up to wait for one to come back. nil when none came.
+func (p *headPool) borrow(ctx context.Context, repo, sha string, wait time.Duration) *headTree {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		t := p.takeLocked(repo, sha)
+		if t != nil || p.lent[repo] == 0 {
+			p.mu.Unlock()
+			return t
+		}
+		if p.back == nil {
+			p.back = make(chan struct{})
+		}
+		back := p.back
+		p.mu.Unlock()
+		select {
+		case <-back:
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// lend counts a checkout of repo a job holds until giveBack.
+func (p *headPool) lend(repo string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lent == nil {
+		p.lent = map[string]int{}
+	}
+	p.lent[repo]++
+}
+
+// giveBack keeps t, which a job held, for later jobs, and wakes those
+// waiting for one.
+func (p *headPool) giveBack(t *headTree) {
+	p.mu.Lock()
+	p.lent[t.repo]--
+	if p.back != nil {
+		close(p.back)
+		p.back = nil
+	}
+	p.mu.Unlock()
+	p.put(t)
 }
 
 // warm tells whether warmHeads should keep a checkout for repo: the
@@ -75,11 +135,9 @@ func (p *headPool) warm(repo string) bool {
 	return !p.holdsLocked(repo)
 }
 
-// take removes and returns the idle checkout of repo that holds sha, or
-// else the newest of repo, or nil.
-func (p *headPool) take(repo, sha string) *headTree {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// takeLocked removes and returns the idle checkout of repo that holds
+// sha, or else the newest of repo, or nil; p.mu is held.
+func (p *headPool) takeLocked(repo, sha string) *headTree {
 	pick := -1
 	for i, t := range p.idle {
 		if t.repo != repo {
@@ -117,7 +175,7 @@ func (p *headPool) put(t *headTree) {
 // otherwise. The checkout is the same as a fresh export's
 // (TestExportOverEqualsExport); done gives it back.
 func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir string, done func(), err error) {
-	t, err := b.idleAt(ctx, w.clone, w.full, sha)
+	t, err := b.idleAt(ctx, w.clone, w.full, sha, headWait)
 	if err != nil {
 		return "", nil, err
 	}
@@ -128,19 +186,21 @@ func (b *Bot) exportHead(ctx context.Context, w *work, sha, what string) (dir st
 		}
 		t = &headTree{repo: w.full, sha: sha, dir: dir}
 	}
-	return t.dir, func() { b.heads.put(t) }, nil
+	b.heads.lend(w.full)
+	return t.dir, func() { b.heads.giveBack(t) }, nil
 }
 
-// idleAt takes an idle checkout of repository full and moves it to
-// commit sha, writing what differs; nil when the clone cannot move
+// idleAt takes an idle checkout of repository full, waiting up to wait
+// for one a job holds (see borrow), and moves it to commit sha, writing
+// what differs; nil when the clone cannot move
 // checkouts, none is idle, or the move failed short of a terminal error
 // (the checkout is then removed).
-func (b *Bot) idleAt(ctx context.Context, clone Clone, full, sha string) (*headTree, error) {
+func (b *Bot) idleAt(ctx context.Context, clone Clone, full, sha string, wait time.Duration) (*headTree, error) {
 	over, ok := clone.(overExporter)
 	if !ok {
 		return nil, nil
 	}
-	t := b.heads.take(full, sha)
+	t := b.heads.borrow(ctx, full, sha, wait)
 	if t == nil || t.sha == sha {
 		return t, nil
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gitvend/gitvend/internal/gitrepo"
 )
@@ -135,5 +136,55 @@ func TestWarmCheckBuildsTheBaseOnce(t *testing.T) {
 	}
 	if again, _ := ch.Builds(); again != built {
 		t.Errorf("the first check after the warm-up built %d environments again, want none", again-built)
+	}
+}
+
+// TestHeadWaitsForACheckoutAJobHolds: a job that needs a head checkout
+// while another job holds the only one waits for it to come back and
+// moves it, instead of exporting the whole tree; with nobody holding one,
+// or past the wait, it exports.
+func TestHeadWaitsForACheckoutAJobHolds(t *testing.T) {
+	ctx := context.Background()
+	b := &Bot{log: slog.New(slog.DiscardHandler), opts: Options{ScratchDir: t.TempDir()}}
+	clone := &exportingClone{}
+	w := &work{clone: clone, full: "acme/infra", baseSHA: "base-sha"}
+	_, first, err := b.exportHead(ctx, w, "head-1", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string)
+	go func() {
+		dir, done, err := b.exportHead(ctx, w, "head-2", "check")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "commit"))
+		done()
+		got <- string(data)
+	}()
+	time.Sleep(50 * time.Millisecond) // the second job waits
+	first()
+	if sha := <-got; sha != "head-2" {
+		t.Fatalf("the waiting job's checkout holds %q, want head-2", sha)
+	}
+	if clone.exports != 1 || clone.over != 1 {
+		t.Errorf("%d whole exports, %d moves; want 1 and 1", clone.exports, clone.over)
+	}
+
+	// Held past the wait: the next job exports its own.
+	_, held, err := b.exportHead(ctx, w, "head-3", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held()
+	start := time.Now()
+	if _, done, err := b.exportHead(ctx, w, "head-4", "check"); err != nil {
+		t.Fatal(err)
+	} else {
+		done()
+	}
+	if waited := time.Since(start); waited < headWait || clone.exports != 2 {
+		t.Errorf("waited %s and made %d whole exports; want the wait (%s), then a second export", waited, clone.exports, headWait)
 	}
 }

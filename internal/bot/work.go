@@ -121,7 +121,7 @@ func (b *Bot) retire(t *baseTree) {
 // checkout of the repository moved to sha when the clone can (see
 // idleAt), a fresh export otherwise. done removes it.
 func (b *Bot) checkout(ctx context.Context, clone Clone, full, sha, what string) (dir string, done func(), err error) {
-	t, err := b.idleAt(ctx, clone, full, sha)
+	t, err := b.idleAt(ctx, clone, full, sha, 0) // under baseMu: never waits
 	switch {
 	case err != nil:
 		return "", nil, err

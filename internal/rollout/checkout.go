@@ -6,11 +6,12 @@ import (
 	"os"
 	"sync"
 
+	"github.com/gitvend/gitvend/internal/config"
 	"github.com/gitvend/gitvend/internal/gitrepo"
 	"github.com/gitvend/gitvend/internal/reconcile"
 )
 
-// keptCheckout is a checkout of a repository's branch head that a sync
+// keptCheckout is a checkout of a commit of a repository that a sync
 // read, kept for the next one: in a big repository the next head differs
 // in a few files, so moving the checkout writes those (gitrepo's
 // ExportOver) where a fresh export writes, and afterwards removes, tens of
@@ -19,10 +20,55 @@ type keptCheckout struct {
 	sha, dir string
 }
 
-// checkouts holds one idle checkout per repository.
+// checkoutsKept bounds the idle checkouts kept per repository: the head a
+// sync applies and the commit applied before it, which a change window
+// compares it with.
+const checkoutsKept = 2
+
+// checkouts holds the idle checkouts of each repository, oldest first.
 type checkouts struct {
 	mu   sync.Mutex
-	idle map[string]keptCheckout // by owner/name
+	idle map[string][]keptCheckout // by config.RepoKey
+}
+
+// take removes and returns the idle checkout of key that holds sha, or
+// else the oldest; ok is false when none is idle.
+func (c *checkouts) take(key, sha string) (keptCheckout, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	idle := c.idle[key]
+	if len(idle) == 0 {
+		return keptCheckout{}, false
+	}
+	pick := 0
+	for i, k := range idle {
+		if k.sha == sha {
+			pick = i
+			break
+		}
+	}
+	k := idle[pick]
+	c.idle[key] = append(idle[:pick:pick], idle[pick+1:]...)
+	return k, true
+}
+
+// put keeps k as the newest idle checkout of key, removing the oldest
+// past the bound.
+func (c *checkouts) put(key string, k keptCheckout) {
+	c.mu.Lock()
+	if c.idle == nil {
+		c.idle = map[string][]keptCheckout{}
+	}
+	idle := append(c.idle[key], k)
+	var drop []keptCheckout
+	if n := len(idle) - checkoutsKept; n > 0 {
+		drop, idle = idle[:n:n], idle[n:]
+	}
+	c.idle[key] = idle
+	c.mu.Unlock()
+	for _, d := range drop {
+		_ = os.RemoveAll(d.dir)
+	}
 }
 
 // checkout returns a checkout of commit sha of repository repo, exactly as
@@ -30,10 +76,8 @@ type checkouts struct {
 // stamps for builds. It is the caller's alone until done gives it back;
 // nothing writes into it meanwhile.
 func (r *Rollout) checkout(ctx context.Context, clone *gitrepo.Repo, repo, sha string) (reconcile.Checkout, func(), error) {
-	r.kept.mu.Lock()
-	k, ok := r.kept.idle[repo]
-	delete(r.kept.idle, repo)
-	r.kept.mu.Unlock()
+	key := config.RepoKey(repo)
+	k, ok := r.kept.take(key, sha)
 	if ok && k.sha != sha {
 		if err := clone.ExportOver(ctx, k.sha, sha, k.dir); err != nil {
 			_ = os.RemoveAll(k.dir)
@@ -56,27 +100,17 @@ func (r *Rollout) checkout(ctx context.Context, clone *gitrepo.Repo, repo, sha s
 	if ix, err := clone.Index(ctx, sha); err == nil {
 		c.Stamps = ix
 	}
-	done := func() {
-		r.kept.mu.Lock()
-		old, had := r.kept.idle[repo]
-		if r.kept.idle == nil {
-			r.kept.idle = map[string]keptCheckout{}
-		}
-		r.kept.idle[repo] = k
-		r.kept.mu.Unlock()
-		if had {
-			_ = os.RemoveAll(old.dir)
-		}
-	}
-	return c, done, nil
+	return c, func() { r.kept.put(key, k) }, nil
 }
 
 // dropCheckouts removes the idle checkouts.
 func (r *Rollout) dropCheckouts() {
 	r.kept.mu.Lock()
 	defer r.kept.mu.Unlock()
-	for repo, k := range r.kept.idle {
-		_ = os.RemoveAll(k.dir)
-		delete(r.kept.idle, repo)
+	for key, idle := range r.kept.idle {
+		for _, k := range idle {
+			_ = os.RemoveAll(k.dir)
+		}
+		delete(r.kept.idle, key)
 	}
 }

@@ -60,3 +60,39 @@ func TestSharedBuildsByTree(t *testing.T) {
 		t.Fatalf("a changed tree was taken from the shared builds (err %v)", err)
 	}
 }
+
+// TestCheckoutsKeepTheNewestTwo: a sync takes the checkout holding the
+// commit it asks for, or else the oldest, so that the commit applied last
+// stays for a change window's comparison; past two, the oldest is removed.
+func TestCheckoutsKeepTheNewestTwo(t *testing.T) {
+	var c checkouts
+	dir := func(name string) string {
+		d := filepath.Join(t.TempDir(), name)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	applied, head := keptCheckout{sha: "applied", dir: dir("a")}, keptCheckout{sha: "head", dir: dir("h")}
+	c.put("acme/infra", applied)
+	c.put("acme/infra", head)
+	if k, ok := c.take("acme/infra", "next"); !ok || k != applied {
+		t.Fatalf("took %+v for a new commit, want the oldest, %+v", k, applied)
+	}
+	c.put("acme/infra", applied)
+	if k, ok := c.take("acme/infra", "head"); !ok || k != head {
+		t.Fatalf("took %+v for head, want the checkout holding it", k)
+	}
+	if _, ok := c.take("acme/other", "head"); ok {
+		t.Fatal("took another repository's checkout")
+	}
+	c.put("acme/infra", head)
+	third := keptCheckout{sha: "third", dir: dir("t")}
+	c.put("acme/infra", third)
+	if _, err := os.Stat(applied.dir); !os.IsNotExist(err) {
+		t.Errorf("the oldest of three checkouts is still on disk (%v)", err)
+	}
+	if got := c.idle["acme/infra"]; len(got) != 2 || got[0] != head || got[1] != third {
+		t.Errorf("kept %+v, want the newest two", got)
+	}
+}

@@ -3,7 +3,6 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,35 +148,33 @@ type appliedCommit struct {
 	dir  string
 	cfg  *config.Repo
 	objs []*unstructured.Unstructured
+	done func() // gives the checkout back
 }
 
-// close removes the export.
+// close gives the checkout back.
 func (a appliedCommit) close() {
-	if a.dir != "" {
-		os.RemoveAll(a.dir)
+	if a.done != nil {
+		a.done()
 	}
 }
 
-// exportApplied exports the commit last applied to target t before head
-// (see lastApplied); call close on the result.
+// exportApplied checks out the commit last applied to target t before
+// head (see lastApplied), moving a kept checkout when there is one (see
+// checkout); call close on the result.
 func (r *Rollout) exportApplied(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState) (appliedCommit, error) {
 	sha, err := r.lastApplied(ctx, gh, clone, owner, name, head, t)
 	if err != nil || sha == "" {
 		return appliedCommit{}, err
 	}
-	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-applied-")
+	files, done, err := r.checkout(ctx, clone, t.Repository, sha)
 	if err != nil {
-		return appliedCommit{}, fmt.Errorf("make scratch directory: %w", err)
+		return appliedCommit{}, err
 	}
-	a := appliedCommit{sha: sha, dir: dir}
-	if err := clone.Export(ctx, sha, dir); err != nil {
-		a.close()
-		return appliedCommit{}, fmt.Errorf("export %.12s: %w", sha, err)
-	}
-	if a.objs, err = r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target); err != nil {
+	a := appliedCommit{sha: sha, dir: files.Dir, done: done}
+	if a.objs, err = r.desired(ctx, files, t.Target); err != nil {
 		a.objs = nil
 	}
-	if a.cfg, err = config.LoadRepo(dir); err != nil {
+	if a.cfg, err = config.LoadRepo(files.Dir); err != nil {
 		a.cfg = nil
 	}
 	return a, nil
@@ -532,15 +529,13 @@ func (r *Rollout) watchDuringHold(ctx context.Context, gh GitHub, clone *gitrepo
 	if err != nil || applied == "" {
 		return err
 	}
-	dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-applied-")
+	files, done, err := r.checkout(ctx, clone, t.Repository, applied)
 	if err != nil {
-		return fmt.Errorf("make scratch directory: %w", err)
+		return err
 	}
-	defer os.RemoveAll(dir)
-	if err := clone.Export(ctx, applied, dir); err != nil {
-		return fmt.Errorf("export %.12s: %w", applied, err)
-	}
-	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
+	defer done()
+	dir := files.Dir
+	objs, err := r.desired(ctx, files, t.Target)
 	if err != nil {
 		return nil // applied once, yet not rendering now: nothing to watch
 	}
