@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,6 +40,18 @@ type Checkout struct {
 // stamps, whose stamps) have not changed are not decoded again. The
 // objects returned are copies, never the cache's.
 func DesiredCached(ctx context.Context, c Checkout, t cluster.Target, cache *manifest.BuildCache) ([]*unstructured.Unstructured, error) {
+	return desiredOf(ctx, c, t, cache, false)
+}
+
+// DesiredShared is DesiredCached for callers that only read the objects
+// (plans, adoptions): they share their content with the cache instead of
+// being copied, so two builds of a folder give the same content, which
+// SameContent tells at once.
+func DesiredShared(ctx context.Context, c Checkout, t cluster.Target, cache *manifest.BuildCache) ([]*unstructured.Unstructured, error) {
+	return desiredOf(ctx, c, t, cache, cache != nil)
+}
+
+func desiredOf(ctx context.Context, c Checkout, t cluster.Target, cache *manifest.BuildCache, share bool) ([]*unstructured.Unstructured, error) {
 	repoDir := c.Dir
 	repo, err := config.LoadRepo(repoDir)
 	if err != nil {
@@ -77,10 +90,12 @@ func DesiredCached(ctx context.Context, c Checkout, t cluster.Target, cache *man
 				continue
 			}
 			u := &unstructured.Unstructured{Object: o.Content}
-			u = u.DeepCopy()
+			if !share {
+				u = u.DeepCopy()
+			}
 			k := keyOf(u)
 			if prev, dup := from[k]; dup {
-				if !equality.Semantic.DeepEqual(out[index[k]].Object, u.Object) {
+				if !SameContent(out[index[k]], u) {
 					return nil, fmt.Errorf("build target %s: %s is built by environments %s and %s with different content", t.Name, k, prev, name)
 				}
 				continue
@@ -90,4 +105,13 @@ func DesiredCached(ctx context.Context, c Checkout, t cluster.Target, cache *man
 		}
 	}
 	return out, nil
+}
+
+// SameContent tells whether a and b hold the same content: at once when
+// they share it (DesiredShared), else compared field by field.
+func SameContent(a, b *unstructured.Unstructured) bool {
+	if reflect.ValueOf(a.Object).UnsafePointer() == reflect.ValueOf(b.Object).UnsafePointer() {
+		return true
+	}
+	return equality.Semantic.DeepEqual(a.Object, b.Object)
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -127,5 +128,45 @@ func TestDesiredCachedEqualsDesired(t *testing.T) {
 			o.SetLabels(map[string]string{"changed": "by-caller"})
 			o.Object["spec"] = "changed by the caller"
 		}
+	}
+}
+
+// TestDesiredSharedEqualsDesired: a shared build holds the objects a
+// build of copies holds, and two shared builds of one checkout share each
+// object's content, which SameContent tells without comparing.
+func TestDesiredSharedEqualsDesired(t *testing.T) {
+	repo := filepath.Join("..", "..", "examples", "desired-state")
+	target := cluster.Target{Name: "dev", Environments: []string{"dev"}}
+	want, err := Desired(t.Context(), repo, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := manifest.NewBuildCache(1000)
+	first, err := DesiredShared(t.Context(), Checkout{Dir: repo}, target, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := DesiredShared(t.Context(), Checkout{Dir: repo}, target, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != len(want) || len(second) != len(want) {
+		t.Fatalf("%d and %d objects, want %d", len(first), len(second), len(want))
+	}
+	for i := range want {
+		if !equality.Semantic.DeepEqual(first[i].Object, want[i].Object) {
+			t.Errorf("object %d differs from a build of copies: %v", i, first[i].Object)
+		}
+		if reflect.ValueOf(first[i].Object).UnsafePointer() != reflect.ValueOf(second[i].Object).UnsafePointer() {
+			t.Errorf("object %s: two shared builds do not share its content", idOf(first[i]))
+		}
+		if !SameContent(first[i], want[i]) || !SameContent(first[i], second[i]) {
+			t.Errorf("object %s: SameContent says equal objects differ", idOf(first[i]))
+		}
+	}
+	changed := want[0].DeepCopy()
+	changed.SetLabels(map[string]string{"changed": "yes"})
+	if SameContent(first[0], changed) {
+		t.Error("SameContent says a changed object is the same")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -209,7 +208,7 @@ func splitChange(base, objs []*unstructured.Unstructured) (touched, untouched []
 	}
 	for _, o := range objs {
 		id := idOf(o)
-		if was, ok := before[id]; ok && count[id] == 1 && equality.Semantic.DeepEqual(was.Object, o.Object) {
+		if was, ok := before[id]; ok && count[id] == 1 && SameContent(was, o) {
 			untouched = append(untouched, o)
 			continue
 		}

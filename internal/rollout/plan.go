@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitvend/gitvend/internal/cluster"
@@ -76,11 +75,12 @@ func (r *Rollout) change(ctx context.Context, t *targetState, base, head reconci
 // adoptions: the base and the heads checked last.
 const sharedBuildsKept = 8
 
-// shared is r.desired for callers that only read the objects: the build
-// of a stamped checkout is kept by target and by the stamp of the whole
-// tree (which names every file, gitvend.yaml included), so the base of
-// every pull request is built once, and a head once for its adoptions and
-// its plan.
+// shared is r.desired for callers that only read the objects, whose
+// content it shares with the folder builds (reconcile.DesiredShared): the
+// build of a stamped checkout is kept by target and by the stamp of the
+// whole tree (which names every file, gitvend.yaml included), so the base
+// of every pull request is built once, and a head once for its adoptions
+// and its plan; objects of a folder both leave alone share their content.
 func (r *Rollout) shared(ctx context.Context, c reconcile.Checkout, t cluster.Target) ([]*unstructured.Unstructured, error) {
 	var key string
 	if c.Stamps != nil && c.Stamps.Links() == 0 {
@@ -93,7 +93,7 @@ func (r *Rollout) shared(ctx context.Context, c reconcile.Checkout, t cluster.Ta
 			return objs, nil
 		}
 	}
-	objs, err := r.desired(ctx, c, t)
+	objs, err := reconcile.DesiredShared(ctx, c, t, r.builds)
 	if err == nil && key != "" {
 		r.sharedBuilds.Add(key, objs)
 	}
@@ -159,7 +159,7 @@ func sameObjects(a, b []*unstructured.Unstructured) bool {
 		return false
 	}
 	for i := range a {
-		if !equality.Semantic.DeepEqual(a[i].Object, b[i].Object) {
+		if !reconcile.SameContent(a[i], b[i]) {
 			return false
 		}
 	}
