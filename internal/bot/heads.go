@@ -108,14 +108,7 @@ func (p *headPool) lend(repo string) {
 // giveBack keeps t, which a job held, for later jobs, and wakes those
 // waiting for one.
 func (p *headPool) giveBack(t *headTree) {
-	p.mu.Lock()
-	p.lent[t.repo]--
-	if p.back != nil {
-		close(p.back)
-		p.back = nil
-	}
-	p.mu.Unlock()
-	p.put(t)
+	p.keep(t, true)
 }
 
 // warm tells whether warmHeads should keep a checkout for repo: the
@@ -157,12 +150,26 @@ func (p *headPool) takeLocked(repo, sha string) *headTree {
 
 // put keeps t for later jobs, dropping the oldest checkout past the bound.
 func (p *headPool) put(t *headTree) {
+	p.keep(t, false)
+}
+
+// keep puts t among the idle checkouts, dropping the oldest past the
+// bound; lent says a job held it (see lend), and those waiting for one
+// are woken once it is idle.
+func (p *headPool) keep(t *headTree, lent bool) {
 	p.mu.Lock()
 	p.idle = append(p.idle, t)
 	var drop []*headTree
 	if n := len(p.idle) - maxIdleHeads; n > 0 {
 		drop = append(drop, p.idle[:n]...)
 		p.idle = append([]*headTree(nil), p.idle[n:]...)
+	}
+	if lent {
+		p.lent[t.repo]--
+	}
+	if p.back != nil {
+		close(p.back)
+		p.back = nil
 	}
 	p.mu.Unlock()
 	for _, t := range drop {
