@@ -80,10 +80,11 @@ func (r *Rollout) checkout(ctx context.Context, clone *gitrepo.Repo, repo, sha s
 	k, ok := r.kept.take(key, sha)
 	if ok && k.sha != sha {
 		if err := clone.ExportOver(ctx, k.sha, sha, k.dir); err != nil {
-			_ = os.RemoveAll(k.dir)
+			_ = os.RemoveAll(k.dir) // exported afresh below
 			ok = false
+		} else {
+			k.sha = sha
 		}
-		k.sha = sha
 	}
 	if !ok {
 		dir, err := os.MkdirTemp(r.opts.ScratchDir, "gitvend-rollout-")

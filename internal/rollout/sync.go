@@ -82,7 +82,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 			if err != nil {
 				return err
 			}
-			ws, err := r.windowHold(ctx, gh, clone, owner, name, sha, t, dir, current, r.now())
+			ws, err := r.windowHold(ctx, gh, clone, owner, name, sha, t, files, current, r.now())
 			if err != nil {
 				sleepErrs = append(sleepErrs, err)
 				return nil
@@ -124,7 +124,7 @@ func (r *Rollout) Sync(ctx context.Context, repo string) error {
 				}
 				return nil
 			}
-			if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, dir)) {
+			if held && (r.appliedNow(ctx, gh, owner, name, sha, t, h) || r.expiryThrough(ctx, gh, clone, owner, name, sha, t, files)) {
 				held = false
 				r.setHeld(t.Name, false, time.Time{})
 			}

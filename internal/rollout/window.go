@@ -76,7 +76,7 @@ type windowState struct {
 	healEnded bool
 }
 
-// windowHold tells whether the apply of head, checked out in dir, to
+// windowHold tells whether the apply of head, checked out in files, to
 // target t waits at now, and why, and records whether self-heal waits
 // (for the heal gate and Run's wake). The apply is asked about only when
 // head is not applied (current false), for the objects it changes from
@@ -89,13 +89,14 @@ type windowState struct {
 // the rules in force are those applied. Self-heal is asked about for
 // every object of the target, by head's rules. A commit that does not
 // render is not held: its apply reports the render error.
-func (r *Rollout) windowHold(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState, dir string, current bool, now time.Time) (windowState, error) {
+func (r *Rollout) windowHold(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, head string, t *targetState, files reconcile.Checkout, current bool, now time.Time) (windowState, error) {
+	dir := files.Dir
 	var ws windowState
 	cfg, err := config.LoadRepo(dir)
 	if err != nil {
 		return ws, fmt.Errorf("change windows of %s: %w", t.Name, err)
 	}
-	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
+	objs, err := r.desired(ctx, files, t.Target)
 	if err != nil {
 		ws.healEnded = r.setHealHeld(t.Name, false, time.Time{})
 		return ws, nil

@@ -15,7 +15,7 @@ import (
 )
 
 // expiryThrough tells whether the held head sha of target t, checked out
-// in dir, is the removal of an expired request that a window allowing
+// in files, is the removal of an expired request that a window allowing
 // expiry lets through: gitvend's own cluster.ExpiryRemoval status is on
 // it (the bot sets it on the removals it merges, naming the request; a
 // status of that context set by anyone else is not asked about); its
@@ -24,7 +24,8 @@ import (
 // request; and for every one of them the windows do not hold expiry
 // (config.ForExpiry: each holding window says expiry: allow). Anything
 // else waits for the window like any merge.
-func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, sha string, t *targetState, dir string) bool {
+func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.Repo, owner, name, sha string, t *targetState, files reconcile.Checkout) bool {
+	dir := files.Dir
 	st, err := gh.Status(ctx, owner, name, sha, cluster.ExpiryRemoval)
 	if err != nil || st.State != "success" {
 		return false
@@ -47,7 +48,7 @@ func (r *Rollout) expiryThrough(ctx context.Context, gh GitHub, clone *gitrepo.R
 	if err != nil {
 		return false
 	}
-	objs, err := r.desired(ctx, reconcile.Checkout{Dir: dir}, t.Target)
+	objs, err := r.desired(ctx, files, t.Target)
 	if err != nil {
 		return false
 	}
