@@ -79,7 +79,7 @@ type Stats struct {
 	Workers   int `json:"workers"`
 	Capacity  int `json:"capacity"`
 	Waiting   int `json:"waiting"`   // accepted, not running (waiting for a worker or a retry)
-	Running   int `json:"running"`   // running now
+	Running   int `json:"running"`   // running now, or taking its key's lock
 	Abandoned int `json:"abandoned"` // dropped by Shutdown or a cancelled Run
 }
 
