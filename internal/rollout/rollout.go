@@ -292,6 +292,11 @@ func (r *Rollout) Run(ctx context.Context) error {
 	defer r.dropCheckouts()
 	var wg sync.WaitGroup
 	for _, t := range r.targets {
+		// Another process may have put objects to sleep or woken them
+		// since this one last ran.
+		t.sleep.forget()
+	}
+	for _, t := range r.targets {
 		if r.opts.Sharded {
 			break
 		}

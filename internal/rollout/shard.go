@@ -31,6 +31,9 @@ func (r *Rollout) Own(ctx context.Context, target string) {
 		r.log.Warn("asked to own a target that is not configured", "target", target)
 		return
 	}
+	// The previous owner may have put objects to sleep or woken them;
+	// forgotten before any sync of this ownership can start.
+	t.sleep.forget()
 	t.own.mu.Lock()
 	t.own.ctx = ctx
 	t.own.mu.Unlock()

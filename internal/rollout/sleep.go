@@ -118,13 +118,60 @@ func kindKey(u *unstructured.Unstructured) string {
 	return u.GroupVersionKind().Group + "/" + u.GetKind()
 }
 
-// sleeper is one target's sleep: its cluster client and what it set quiet.
+// sleeper is one target's sleep: its cluster client, what it set quiet,
+// and which objects carry a sleep record.
 type sleeper struct {
 	c  client.Client
 	mu sync.Mutex
 	// quiet are the fields of what sleeps, set quiet by the last
 	// reconcile.
 	quiet map[manifest.ID][]string
+	// records are the objects known to carry a sleep record, complete
+	// once swept: enact has read every object that may sleep since the
+	// sleeper last forgot (at the start of a leadership or an ownership
+	// of the target, when another process may have written records).
+	// Once swept, an object that should be awake and is not in records
+	// is not read: it has nothing to wake, so a reconcile of a target
+	// where nothing sleeps reads nothing, whatever the target holds.
+	records map[manifest.ID]bool
+	swept   bool
+}
+
+// forget drops what the sleeper knows of the cluster's sleep records: the
+// next enact reads every object that may sleep again.
+func (s *sleeper) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records, s.swept = nil, false
+}
+
+// mayHoldRecord tells whether enact must read the object id to know
+// whether it carries a sleep record.
+func (s *sleeper) mayHoldRecord(id manifest.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.swept || s.records[id]
+}
+
+// noteRecord records whether the object id carries a sleep record.
+func (s *sleeper) noteRecord(id manifest.ID, has bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.records == nil {
+		s.records = map[manifest.ID]bool{}
+	}
+	if has {
+		s.records[id] = true
+	} else {
+		delete(s.records, id)
+	}
+}
+
+// sweptAll marks the records complete.
+func (s *sleeper) sweptAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.swept = true
 }
 
 // sleepItem is one object that may sleep.
@@ -325,27 +372,36 @@ func (p sleepPlan) quiet() map[manifest.ID][]string {
 // awake and has a record is restored from it. It returns the objects to
 // apply and watch instead of objs: the sleeping ones with their sleeping
 // values (and, for those not in the cluster yet, the record of Git's).
-// It counts what it put to sleep and woke.
+// It counts what it put to sleep and woke. Objects that should be awake
+// are read only until the sleeper knows which carry a record (see
+// sleeper.records).
 func (s *sleeper) enact(ctx context.Context, p sleepPlan, objs []*unstructured.Unstructured) (out []*unstructured.Unstructured, slept, woke int, err error) {
 	replace := map[*unstructured.Unstructured]*unstructured.Unstructured{}
 	var errs []error
 	for _, it := range p.items {
+		id := idOf(it.obj)
+		if !it.sleep && !s.mayHoldRecord(id) {
+			continue
+		}
 		live := &unstructured.Unstructured{}
 		live.SetGroupVersionKind(it.obj.GroupVersionKind())
 		err := s.c.Get(ctx, client.ObjectKeyFromObject(it.obj), live)
 		exists := err == nil
 		if err != nil && !apierrors.IsNotFound(err) {
+			s.noteRecord(id, true) // unknown: read it again next time
 			errs = append(errs, fmt.Errorf("read %s: %w", describe(it.obj), err))
 			continue
 		}
 		var rec map[string]any
-		if exists {
-			if raw, ok := live.GetAnnotations()[SleepAnnotation]; ok {
-				if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-					rec = nil // unreadable: sleep records anew, wake leaves it
-				}
+		_, recorded := live.GetAnnotations()[SleepAnnotation]
+		if exists && recorded {
+			if err := json.Unmarshal([]byte(live.GetAnnotations()[SleepAnnotation]), &rec); err != nil {
+				rec = nil // unreadable: sleep records anew, wake leaves it
 			}
 		}
+		// A record stays until a patch removes it; an object created
+		// asleep by the apply will carry one.
+		s.noteRecord(id, exists && recorded || it.sleep)
 		switch {
 		case it.sleep:
 			record := rec
@@ -377,8 +433,12 @@ func (s *sleeper) enact(ctx context.Context, p sleepPlan, objs []*unstructured.U
 				errs = append(errs, err)
 				continue
 			}
+			s.noteRecord(id, false)
 			woke++
 		}
+	}
+	if len(errs) == 0 {
+		s.sweptAll()
 	}
 	out = make([]*unstructured.Unstructured, len(objs))
 	for i, o := range objs {
