@@ -49,7 +49,7 @@ func (r *Reconciler) Adoptions(ctx context.Context, objs []*unstructured.Unstruc
 	if err != nil {
 		return nil, err
 	}
-	inv, err := r.readInventory(ctx)
+	inv, err := r.readEntries(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -107,6 +107,20 @@ func desiredOf(ctx context.Context, c Checkout, t cluster.Target, cache *manifes
 	return out, nil
 }
 
+// SameObjects tells whether two builds of a target hold the same objects
+// in the same order.
+func SameObjects(a, b []*unstructured.Unstructured) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !SameContent(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // SameContent tells whether a and b hold the same content: at once when
 // they share it (DesiredShared), else compared field by field.
 func SameContent(a, b *unstructured.Unstructured) bool {

@@ -268,8 +268,20 @@ func decodeInventory(revision string, data []byte) (*inventory, error) {
 	return newInventory(revision, entries), nil
 }
 
-// readInventory reads the target's inventory; a missing one is empty.
+// readInventory reads the target's inventory, with the records of what
+// was applied; a missing one is empty.
 func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
+	return r.readInventoryOf(ctx, true)
+}
+
+// readEntries reads the target's inventory without the records, for
+// those that only ask what it holds (plans, adoptions): decoding the
+// records of every object would cost more than the question.
+func (r *Reconciler) readEntries(ctx context.Context) (*inventory, error) {
+	return r.readInventoryOf(ctx, false)
+}
+
+func (r *Reconciler) readInventoryOf(ctx context.Context, records bool) (*inventory, error) {
 	cm := &corev1.ConfigMap{}
 	nn := client.ObjectKey{Namespace: r.target.InventoryNamespace, Name: inventoryName(r.target)}
 	if err := r.client.Get(ctx, nn, cm); err != nil {
@@ -287,7 +299,7 @@ func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
 		return nil, fmt.Errorf("read inventory %s: %s is damaged (%w); fix or delete the ConfigMap", nn, inventoryObjectsKey, err)
 	}
 	inv.since = cm.CreationTimestamp.Time
-	if recs, ok := cm.BinaryData[inventoryRecordsKey]; ok {
+	if recs, ok := cm.BinaryData[inventoryRecordsKey]; ok && records {
 		if err := inv.decodeRecords(recs); err != nil {
 			// Records only spare comparisons: without them every
 			// object is compared, and the next apply writes them anew.

@@ -224,10 +224,17 @@ func orDefault[T int | time.Duration](v, def T) T {
 func (r *Reconciler) Target() cluster.Target { return r.target }
 
 // recordApply remembers the objects of an apply for Heal and Monitor and
-// wakes whoever waits for the next apply.
+// wakes whoever waits for the next apply. The same content at the same
+// revision (a periodic reconcile of a target already applied) wakes no
+// one: the monitor goes on with the watches it has, rather than listing
+// every managed object again and checking them all.
 func (r *Reconciler) recordApply(objs []*unstructured.Unstructured, revision string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.hasApply && revision == r.lastRev && SameObjects(r.last, objs) {
+		r.last = objs // the content the monitor compares with, as Recorded tells
+		return
+	}
 	r.last, r.lastRev, r.hasApply = objs, revision, true
 	close(r.applied)
 	r.applied = make(chan struct{})

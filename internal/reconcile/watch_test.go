@@ -2,10 +2,13 @@ package reconcile
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestWatchNoticesManualChanges(t *testing.T) {
@@ -113,6 +116,50 @@ func TestMonitorReportsAndHeals(t *testing.T) {
 	if mode := live.Object["data"].(map[string]any)["mode"]; mode != "fast" {
 		t.Errorf("mode = %v after self-heal, want fast", mode)
 	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMonitorKeepsWatchingTheSameDesiredState: a periodic reconcile that
+// observes the content already watched, at the same revision, restarts
+// nothing (no new listing, no new check); new content, or a new revision,
+// is checked at once.
+func TestMonitorKeepsWatchingTheSameDesiredState(t *testing.T) {
+	f := newFixture(t)
+	f.target.DriftInterval = time.Hour
+	r := f.reconciler(t)
+	objs := objects(t, f.ns, basicObjects)
+	var checks atomic.Int32
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Monitor(ctx, func(context.Context, *DriftReport) error { checks.Add(1); return nil })
+	}()
+	mustApply(t, r, objs, "rev1")
+	eventually(t, 30*time.Second, "the check after the apply", func() bool { return checks.Load() == 1 })
+
+	again := make([]*unstructured.Unstructured, len(objs))
+	for i, o := range objs {
+		again[i] = o.DeepCopy()
+	}
+	r.Observe(again, "rev1")
+	if !r.Recorded(again) {
+		t.Error("the objects observed last are not the ones recorded")
+	}
+	time.Sleep(2 * time.Second)
+	if n := checks.Load(); n != 1 {
+		t.Errorf("%d checks after observing the same content, want 1", n)
+	}
+
+	r.Observe(again, "rev2")
+	eventually(t, 30*time.Second, "a check of the new revision", func() bool { return checks.Load() == 2 })
+	changed := slices.Clone(again)
+	changed[0] = again[0].DeepCopy()
+	changed[0].SetAnnotations(map[string]string{"team": "search"})
+	r.Observe(changed, "rev2")
+	eventually(t, 30*time.Second, "a check of the new content", func() bool { return checks.Load() == 3 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

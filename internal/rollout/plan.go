@@ -102,7 +102,7 @@ func (r *Rollout) shared(ctx context.Context, c reconcile.Checkout, t cluster.Ta
 
 // same tells whether the base built and holds the same objects as the head.
 func (c targetChange) same() bool {
-	return c.base != nil && sameObjects(c.base, c.head)
+	return c.base != nil && reconcile.SameObjects(c.base, c.head)
 }
 
 func (r *Rollout) planTimeout() time.Duration {
@@ -151,19 +151,6 @@ func unreachable(err error, timeout time.Duration) string {
 		return fmt.Sprintf("no answer within %s", timeout)
 	}
 	return err.Error()
-}
-
-// sameObjects tells whether two builds of a target hold the same objects.
-func sameObjects(a, b []*unstructured.Unstructured) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !reconcile.SameContent(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // pruneConfirmed tells whether the merge commit sha (message its commit
