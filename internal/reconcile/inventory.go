@@ -275,8 +275,8 @@ func (r *Reconciler) readInventory(ctx context.Context) (*inventory, error) {
 }
 
 // readEntries reads the target's inventory without the records, for
-// those that only ask what it holds (plans, adoptions): decoding the
-// records of every object would cost more than the question.
+// those that only ask what it holds (adoptions): decoding the records of
+// every object would cost more than the question.
 func (r *Reconciler) readEntries(ctx context.Context) (*inventory, error) {
 	return r.readInventoryOf(ctx, false)
 }

@@ -225,7 +225,7 @@ func (r *Reconciler) plan(ctx context.Context, compare, untouched []*unstructure
 	if err != nil {
 		return nil, err
 	}
-	inv, err := r.readEntries(ctx)
+	inv, err := r.readInventory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the inventory of target %s: %w", r.target.Name, err)
 	}
