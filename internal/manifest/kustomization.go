@@ -86,6 +86,19 @@ func isRemote(v string) bool {
 // *field.Error per entry, joined, with its line; the includes are the
 // local paths of resources, bases and components, for following.
 func vetKustomization(file string, data []byte) (includes []string, err error) {
+	if resources, ok := aggregatedLines(data); ok {
+		// The root gitvend writes: only local, relative resources, all
+		// included, and nothing else to vet; read without a YAML parse,
+		// which a root of thousands of requests would make the larger
+		// part of a build.
+		return resources, nil
+	}
+	return vetKustomizationYAML(file, data)
+}
+
+// vetKustomizationYAML is vetKustomization for any kustomization, read as
+// YAML.
+func vetKustomizationYAML(file string, data []byte) (includes []string, err error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, field.YAMLError(file, err)

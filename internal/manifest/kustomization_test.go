@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -90,6 +91,29 @@ configMapGenerator:
 				}
 			}
 		})
+	}
+}
+
+// TestVetKustomizationOfARootAsYAML: a root gitvend writes is vetted
+// without a YAML parse, with the same result as the parse; anything the
+// line reading is not sure of (a remote or absolute path among them) goes
+// to the parse, which refuses it with its line.
+func TestVetKustomizationOfARootAsYAML(t *testing.T) {
+	for _, in := range []string{
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../../requests/dev/team-a/web\n- ./base/cm.yaml\n",
+		"resources:\n  - ../../requests/dev/team-a/web\n  - ../../requests/dev/team-b/api\n",
+		"resources:\n- gitlab.com/acme/infra\n- ../../requests/dev/team-a/web\n",
+		"resources:\n- /etc/kubernetes/x\n",
+		"resources:\n- ../a/b\ncomponents:\n- ../c/d\n",
+	} {
+		fast, fastErr := vetKustomization("k/kustomization.yaml", []byte(in))
+		slow, slowErr := vetKustomizationYAML("k/kustomization.yaml", []byte(in))
+		if strings.Join(fast, ",") != strings.Join(slow, ",") || fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+			t.Errorf("%q: %v (%v), as YAML %v (%v)", in, fast, fastErr, slow, slowErr)
+		}
+	}
+	if _, err := vetKustomization("k/kustomization.yaml", []byte("resources:\n- gitlab.com/acme/infra\n")); err == nil {
+		t.Error("a remote resource in a root's form was not refused")
 	}
 }
 

@@ -87,15 +87,6 @@ func (r *Reconciler) Adoptions(ctx context.Context, objs []*unstructured.Unstruc
 	return out, nil
 }
 
-// AdoptionsChange is Adoptions of the objects of objs, the desired state
-// after a change, that base, the desired state before it (nil when
-// unknown: all of objs), lacks or holds otherwise: what merging the change
-// would newly adopt, asked of the cluster for what the change touches.
-func (r *Reconciler) AdoptionsChange(ctx context.Context, base, objs []*unstructured.Unstructured) ([]Adoption, error) {
-	touched, _ := splitChange(base, objs)
-	return r.Adoptions(ctx, touched)
-}
-
 // exists tells whether the item's object is in the cluster: from the list
 // of live objects, or else by reading it.
 func (r *Reconciler) exists(ctx context.Context, it *item) (bool, error) {

@@ -71,8 +71,13 @@ func desiredOf(ctx context.Context, c Checkout, t cluster.Target, cache *manifes
 		tree.UseStamps(c.Stamps)
 	}
 	var out []*unstructured.Unstructured
-	from := map[key]string{}
-	index := map[key]int{}
+	// built is where each object was first built: its environment and
+	// its place in out.
+	type built struct {
+		env string
+		at  int
+	}
+	var seen map[key]built
 	for _, name := range t.Environments {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("build target %s: %w", t.Name, err)
@@ -85,6 +90,10 @@ func desiredOf(ctx context.Context, c Checkout, t cluster.Target, cache *manifes
 		if err != nil {
 			return nil, fmt.Errorf("build environment %s: %w", name, err)
 		}
+		if seen == nil {
+			seen = make(map[key]built, len(objs)*len(t.Environments))
+			out = make([]*unstructured.Unstructured, 0, len(objs)*len(t.Environments))
+		}
 		for _, o := range objs {
 			if manifest.IsGitvendKind(o.ID) {
 				continue
@@ -93,14 +102,14 @@ func desiredOf(ctx context.Context, c Checkout, t cluster.Target, cache *manifes
 			if !share {
 				u = u.DeepCopy()
 			}
-			k := keyOf(u)
-			if prev, dup := from[k]; dup {
-				if !SameContent(out[index[k]], u) {
-					return nil, fmt.Errorf("build target %s: %s is built by environments %s and %s with different content", t.Name, k, prev, name)
+			k := keyOfID(o.ID)
+			if prev, dup := seen[k]; dup {
+				if !SameContent(out[prev.at], u) {
+					return nil, fmt.Errorf("build target %s: %s is built by environments %s and %s with different content", t.Name, k, prev.env, name)
 				}
 				continue
 			}
-			from[k], index[k] = name, len(out)
+			seen[k] = built{env: name, at: len(out)}
 			out = append(out, u)
 		}
 	}

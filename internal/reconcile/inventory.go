@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gitvend/gitvend/internal/manifest"
@@ -281,6 +283,51 @@ func (r *Reconciler) readEntries(ctx context.Context) (*inventory, error) {
 	return r.readInventoryOf(ctx, false)
 }
 
+// decodedInventory is an inventory as decoded from one version of its
+// ConfigMap, with or without its records.
+type decodedInventory struct {
+	uid     types.UID
+	version string
+	inv     *inventory
+}
+
+// inventories keeps the inventory decoded last, with and without its
+// records, so that reads of an unchanged ConfigMap (every plan and every
+// adoption check between two applies) do not decode it again. The
+// inventories it hands out are shared: nobody changes one in place.
+type inventories struct {
+	mu   sync.Mutex
+	last [2]decodedInventory // without, with records
+}
+
+func (c *inventories) get(cm *corev1.ConfigMap, records bool) *inventory {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.last[b2i(records)]; d.inv != nil && d.uid == cm.UID && d.version == cm.ResourceVersion {
+		return d.inv
+	}
+	return nil
+}
+
+func (c *inventories) add(cm *corev1.ConfigMap, records bool, inv *inventory) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last[b2i(records)] = decodedInventory{uid: cm.UID, version: cm.ResourceVersion, inv: inv}
+}
+
+func (c *inventories) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.last = [2]decodedInventory{}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func (r *Reconciler) readInventoryOf(ctx context.Context, records bool) (*inventory, error) {
 	cm := &corev1.ConfigMap{}
 	nn := client.ObjectKey{Namespace: r.target.InventoryNamespace, Name: inventoryName(r.target)}
@@ -290,6 +337,19 @@ func (r *Reconciler) readInventoryOf(ctx context.Context, records bool) (*invent
 		}
 		return nil, fmt.Errorf("read inventory %s: %w", nn, err)
 	}
+	if inv := r.inventories.get(cm, records); inv != nil {
+		return inv, nil
+	}
+	inv, err := r.decodeInventoryOf(nn, cm, records)
+	if err == nil {
+		r.inventories.add(cm, records, inv)
+	}
+	return inv, err
+}
+
+// decodeInventoryOf decodes the inventory the ConfigMap cm (named nn)
+// holds.
+func (r *Reconciler) decodeInventoryOf(nn client.ObjectKey, cm *corev1.ConfigMap, records bool) (*inventory, error) {
 	data, ok := cm.BinaryData[inventoryObjectsKey]
 	if !ok {
 		return &inventory{revision: cm.Data[inventoryRevisionKey], since: cm.CreationTimestamp.Time}, nil

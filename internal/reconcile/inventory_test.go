@@ -177,3 +177,48 @@ func TestOriginOf(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestInventoryDecodedOncePerVersion: reads of an unchanged inventory
+// share one decoding; an apply, or anyone's edit of the ConfigMap (a new
+// resourceVersion), is decoded anew, so what was cached never hides what
+// the cluster holds.
+func TestInventoryDecodedOncePerVersion(t *testing.T) {
+	f := newFixture(t)
+	r := f.reconciler(t)
+	ctx := t.Context()
+	objs := objects(t, f.ns, basicObjects)
+	mustApply(t, r, objs[:2], "rev1")
+	read := func(records bool) *inventory {
+		t.Helper()
+		inv, err := r.readInventoryOf(ctx, records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv
+	}
+	first, entries := read(true), read(false)
+	if again := read(true); again != first {
+		t.Error("an unchanged inventory was decoded again")
+	}
+	if again := read(false); again != entries {
+		t.Error("an unchanged inventory without records was decoded again")
+	}
+	if len(first.entries) != 2 || len(entries.entries) != 2 {
+		t.Fatalf("entries: %d and %d, want 2", len(first.entries), len(entries.entries))
+	}
+	mustApply(t, r, objs, "rev2")
+	if after := read(true); after == first || len(after.entries) != len(objs) || after.revision != "rev2" {
+		t.Errorf("after an apply: %d entries at %q, want %d at rev2", len(after.entries), after.revision, len(objs))
+	}
+	// Someone edits the inventory by hand: the next read sees it.
+	f.kubectl(t, "-n", f.target.InventoryNamespace, "patch", "configmap", inventoryName(f.target), "--type=merge",
+		"-p", `{"data":{"revision":"edited"}}`)
+	edited := read(false)
+	if edited.revision != "edited" {
+		t.Errorf("after an edit: revision %q, want edited", edited.revision)
+	}
+	r.Release()
+	if got := read(false); got == edited {
+		t.Error("a released reconciler handed out the inventory it read before")
+	}
+}

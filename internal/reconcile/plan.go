@@ -181,40 +181,50 @@ func (r *Reconciler) Plan(ctx context.Context, objs []*unstructured.Unstructured
 	return r.plan(ctx, objs, nil, revision)
 }
 
-// PlanChange is Plan of objs, the desired state after a change, against
-// base, the desired state before it (as built from the change's base
-// commit; nil when unknown, and then all of objs is compared): only the
-// objects the change adds or alters are compared with the cluster, and
-// those it leaves exactly as base has them are counted in Untouched, since
-// drift detection compares them. What would be pruned, and the prune
-// threshold, are found over all of objs as Plan finds them. The requests
-// made grow with the change, not with the target.
-func (r *Reconciler) PlanChange(ctx context.Context, base, objs []*unstructured.Unstructured, revision string) (*Plan, error) {
-	touched, untouched := splitChange(base, objs)
-	return r.plan(ctx, touched, untouched, revision)
+// Change is a desired state split by a change (SplitChange): the objects
+// the change adds or alters, and those it leaves exactly as they were.
+type Change struct {
+	Touched, Untouched []*unstructured.Unstructured
 }
 
-// splitChange splits objs into the objects base lacks or holds otherwise
-// (touched) and those base holds exactly so (untouched). An ID that objs
-// holds more than once is touched, so that Plan reports the duplicate.
-func splitChange(base, objs []*unstructured.Unstructured) (touched, untouched []*unstructured.Unstructured) {
+// PlanChange is Plan of a desired state after a change, split against the
+// desired state before it (SplitChange): only the objects the change adds
+// or alters are compared with the cluster, and those it leaves exactly as
+// they were are counted in Untouched, since drift detection compares them.
+// What would be pruned, and the prune threshold, are found over the whole
+// desired state as Plan finds them. The requests made grow with the
+// change, not with the target.
+func (r *Reconciler) PlanChange(ctx context.Context, c Change, revision string) (*Plan, error) {
+	return r.plan(ctx, c.Touched, c.Untouched, revision)
+}
+
+// SplitChange splits objs, the desired state after a change, by base, the
+// desired state before it (as built from the change's base commit; nil
+// when unknown, and then all of objs is touched): the objects base lacks
+// or holds otherwise are touched, those base holds exactly so untouched.
+// An ID that objs holds more than once is touched, so that a plan reports
+// the duplicate.
+func SplitChange(base, objs []*unstructured.Unstructured) Change {
+	var c Change
 	before := make(map[manifest.ID]*unstructured.Unstructured, len(base))
 	for _, o := range base {
 		before[idOf(o)] = o
 	}
+	ids := make([]manifest.ID, len(objs))
 	count := make(map[manifest.ID]int, len(objs))
-	for _, o := range objs {
-		count[idOf(o)]++
+	for i, o := range objs {
+		ids[i] = idOf(o)
+		count[ids[i]]++
 	}
-	for _, o := range objs {
-		id := idOf(o)
+	for i, o := range objs {
+		id := ids[i]
 		if was, ok := before[id]; ok && count[id] == 1 && SameContent(was, o) {
-			untouched = append(untouched, o)
+			c.Untouched = append(c.Untouched, o)
 			continue
 		}
-		touched = append(touched, o)
+		c.Touched = append(c.Touched, o)
 	}
-	return touched, untouched
+	return c
 }
 
 // plan plans the objects of compare against the cluster; objects of

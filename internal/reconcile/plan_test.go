@@ -276,7 +276,7 @@ metadata:
   namespace: %[1]s
 `)...)
 	writes := f.writes.n.Load()
-	p, err := f.reconciler(t).PlanChange(t.Context(), base, head, "rev2")
+	p, err := f.reconciler(t).PlanChange(t.Context(), SplitChange(base, head), "rev2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ metadata:
 	// An object the change repeats is compared, so that the repeat is
 	// reported, even where one of the two is as the base has it.
 	twice := append(objects(t, f.ns, planBefore), objects(t, f.ns, planBefore)[0])
-	p, err = f.reconciler(t).PlanChange(t.Context(), base, twice, "rev3")
+	p, err = f.reconciler(t).PlanChange(t.Context(), SplitChange(base, twice), "rev3")
 	if err != nil {
 		t.Fatal(err)
 	}

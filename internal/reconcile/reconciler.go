@@ -110,6 +110,8 @@ type Reconciler struct {
 	// state made outside Apply (BeginChange); heals wait for it.
 	changeMu sync.Mutex
 	seen     *seenCache
+	// inventories is the target's inventory as last read and decoded.
+	inventories inventories
 
 	// keyMu guards key, the key of the inventory's content prints once
 	// read (recordKey), and seeded, set once the seen cache was seeded

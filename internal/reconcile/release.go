@@ -1,8 +1,8 @@
 package reconcile
 
 // Release forgets what the Reconciler keeps of the target between calls:
-// the objects of the last apply (or Observe) and the comparisons of the
-// seen cache, so that a process that stops working on the target (another
+// the objects of the last apply (or Observe), the comparisons of the
+// seen cache and the inventory last read, so that a process that stops working on the target (another
 // replica owns it now) holds nothing of its content. Nothing is lost that
 // matters: the next Apply or Observe records the desired state again, and
 // the seen cache is seeded again from the target's inventory at the next
@@ -13,6 +13,7 @@ func (r *Reconciler) Release() {
 	r.last, r.lastRev, r.hasApply = nil, "", false
 	r.mu.Unlock()
 	r.seen.clear()
+	r.inventories.clear()
 	r.keyMu.Lock()
 	r.seeded = false
 	r.keyMu.Unlock()

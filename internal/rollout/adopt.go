@@ -47,5 +47,5 @@ func (r *Rollout) adoptions(ctx context.Context, t *targetState, base, head reco
 	if c.same() {
 		return nil, nil
 	}
-	return t.rec.AdoptionsChange(ctx, c.base, c.head)
+	return t.rec.Adoptions(ctx, r.split(c).Touched)
 }

@@ -43,7 +43,8 @@ func (r *Rollout) Plan(ctx context.Context, repo string, base, head reconcile.Ch
 		if c.same() {
 			continue // the pull request does not touch this target
 		}
-		plan := func(ctx context.Context) (*reconcile.Plan, error) { return t.rec.PlanChange(ctx, c.base, c.head, "") }
+		split := r.split(c)
+		plan := func(ctx context.Context) (*reconcile.Plan, error) { return t.rec.PlanChange(ctx, split, "") }
 		p := planWithin(ctx, t.rec.Target(), plan, r.planTimeout())
 		r.planHold(ctx, t, base.Dir, head.Dir, c.base, c.head, p)
 		out = append(out, p)
@@ -52,9 +53,11 @@ func (r *Rollout) Plan(ctx context.Context, repo string, base, head reconcile.Ch
 }
 
 // targetChange is a target built from a change's base and head checkouts;
-// base is nil when the base does not build.
+// base is nil when the base does not build. key names both builds ("" when
+// either checkout is not stamped).
 type targetChange struct {
 	base, head []*unstructured.Unstructured
+	key        string
 }
 
 // change builds target t from both checkouts; the error is the head's.
@@ -68,11 +71,45 @@ func (r *Rollout) change(ctx context.Context, t *targetState, base, head reconci
 	if err != nil {
 		b = nil
 	}
-	return targetChange{base: b, head: h}, nil
+	c := targetChange{base: b, head: h}
+	if bk, hk := buildKey(base, t.Target), buildKey(head, t.Target); b != nil && bk != "" && hk != "" {
+		c.key = bk + "\x00" + hk
+	}
+	return c, nil
+}
+
+// split is the change split by what it touches (reconcile.SplitChange),
+// found once for the adoptions and the plan of the same change.
+func (r *Rollout) split(c targetChange) reconcile.Change {
+	if c.key != "" {
+		if s, ok := r.splits.Get(c.key); ok {
+			return s
+		}
+	}
+	s := reconcile.SplitChange(c.base, c.head)
+	if c.key != "" {
+		r.splits.Add(c.key, s)
+	}
+	return s
+}
+
+// buildKey names the build of target t from checkout c by the stamp of
+// the whole tree (which names every file, gitvend.yaml included); "" when
+// c is not stamped or holds links.
+func buildKey(c reconcile.Checkout, t cluster.Target) string {
+	if c.Stamps == nil || c.Stamps.Links() != 0 {
+		return ""
+	}
+	root, ok := c.Stamps.Folder(".")
+	if !ok {
+		return ""
+	}
+	return t.Name + "\x00" + root
 }
 
 // sharedBuildsKept bounds the target builds shared between plans and
-// adoptions: the base and the heads checked last.
+// adoptions: the base and the heads checked last; as many splits of a
+// change are kept.
 const sharedBuildsKept = 8
 
 // shared is r.desired for callers that only read the objects, whose
@@ -82,12 +119,7 @@ const sharedBuildsKept = 8
 // of every pull request is built once, and a head once for its adoptions
 // and its plan; objects of a folder both leave alone share their content.
 func (r *Rollout) shared(ctx context.Context, c reconcile.Checkout, t cluster.Target) ([]*unstructured.Unstructured, error) {
-	var key string
-	if c.Stamps != nil && c.Stamps.Links() == 0 {
-		if root, ok := c.Stamps.Folder("."); ok {
-			key = t.Name + "\x00" + root
-		}
-	}
+	key := buildKey(c, t)
 	if key != "" {
 		if objs, ok := r.sharedBuilds.Get(key); ok {
 			return objs, nil

@@ -126,6 +126,8 @@ type Rollout struct {
 	kept checkouts
 	// sharedBuilds keeps target builds that plans and adoptions only read.
 	sharedBuilds *lru.Cache[string, []*unstructured.Unstructured]
+	// splits keeps the splits of the changes of those builds.
+	splits *lru.Cache[string, reconcile.Change]
 
 	mu          sync.Mutex
 	reported    *lru.Cache[string, string] // "repo@sha…" → the report already posted for it
@@ -191,8 +193,12 @@ func New(opts Options) (*Rollout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rollout: %w", err)
 	}
+	splits, err := lru.New[string, reconcile.Change](sharedBuildsKept)
+	if err != nil {
+		return nil, fmt.Errorf("rollout: %w", err)
+	}
 	r := &Rollout{opts: opts, log: opts.Logger, now: opts.Now, metrics: m, branches: desired.NewBranches(opts.Branches), builds: manifest.NewBuildCache(buildCacheSize),
-		kick: make(chan string, 64), reported: reported, sharedBuilds: sharedBuilds, applied: map[string]string{}, served: map[string]string{},
+		kick: make(chan string, 64), reported: reported, sharedBuilds: sharedBuilds, splits: splits, applied: map[string]string{}, served: map[string]string{},
 		nextSleep: map[string]time.Time{}, heldUntil: map[string]time.Time{}, healUntil: map[string]time.Time{},
 		heldApplies: map[string][]HeldApply{}}
 	for full := range opts.Branches {

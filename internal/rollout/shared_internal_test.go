@@ -55,9 +55,35 @@ func TestSharedBuildsByTree(t *testing.T) {
 	if err := os.WriteFile(settings, append(data, []byte("  extra: \"1\"\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	changed, err := r.shared(ctx, reconcile.Checkout{Dir: other, Stamps: stamptest.Of(t, other)}, target.Target)
+	head := reconcile.Checkout{Dir: other, Stamps: stamptest.Of(t, other)}
+	changed, err := r.shared(ctx, head, target.Target)
 	if err != nil || &changed[0] == &first[0] {
 		t.Fatalf("a changed tree was taken from the shared builds (err %v)", err)
+	}
+
+	// The change is split once for its adoptions and its plan; without
+	// stamps it is split each time.
+	c, err := r.change(ctx, r.targets[0], stamped, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.split(c)
+	if len(s.Touched) != 1 || s.Touched[0].GetKind() != "ConfigMap" || len(s.Untouched) != len(changed)-1 {
+		t.Fatalf("split: %d touched (%v), %d untouched of %d", len(s.Touched), s.Touched, len(s.Untouched), len(changed))
+	}
+	c, err = r.change(ctx, r.targets[0], stamped, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := r.split(c); &again.Untouched[0] != &s.Untouched[0] {
+		t.Error("the same change was split again")
+	}
+	c, err = r.change(ctx, r.targets[0], reconcile.Checkout{Dir: example}, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := r.split(c); c.key != "" || &again.Untouched[0] == &s.Untouched[0] {
+		t.Error("a change from a checkout without stamps was taken from the splits kept")
 	}
 }
 
