@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,13 @@ func newFreshHarness(t testing.TB, opts ...func(*bot.Options)) *harness {
 // newHarnessOf is newFreshHarness on a repository holding files.
 func newHarnessOf(t testing.TB, files map[string]string, opts ...func(*bot.Options)) *harness {
 	t.Helper()
+	return newHarnessThrough(t, files, nil, opts...)
+}
+
+// newHarnessThrough is newHarnessOf with the bot's requests to GitHub
+// going through transport (nil: straight to the double).
+func newHarnessThrough(t testing.TB, files map[string]string, transport http.RoundTripper, opts ...func(*bot.Options)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -91,8 +99,11 @@ func newHarnessOf(t testing.TB, files map[string]string, opts ...func(*bot.Optio
 
 	h := &harness{t: t, gh: gh, reg: prometheus.NewRegistry()}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	app, err := github.NewApp(github.AppConfig{APIURL: gh.URL() + "/", AppID: appID, PrivateKey: pemKey(key)},
-		github.WithLogger(log), github.WithRegisterer(h.reg), github.WithRetryPolicy(fastRetries()))
+	appOpts := []github.Option{github.WithLogger(log), github.WithRegisterer(h.reg), github.WithRetryPolicy(fastRetries())}
+	if transport != nil {
+		appOpts = append(appOpts, github.WithTransport(transport))
+	}
+	app, err := github.NewApp(github.AppConfig{APIURL: gh.URL() + "/", AppID: appID, PrivateKey: pemKey(key)}, appOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}

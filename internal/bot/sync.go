@@ -254,6 +254,12 @@ func (b *Bot) propose(ctx context.Context, w *work, in *intake, r *request.Reque
 		}
 	}
 	pr, did, err := b.onePR.ensure(ctx, w, in.issue.Number, p.title, rv.body, w.branch, in.pr)
+	if errors.Is(err, github.ErrNoCommits) {
+		// The branch holds the request's commit already: its pull request
+		// was merged after this job read the branch (a resync that
+		// started before the merge, say).
+		return b.finish(ctx, w, in, OutcomeInBranch, inBranchStatus(r.Metadata.Name, w.branch).render())
+	}
 	if err != nil {
 		return "", err
 	}

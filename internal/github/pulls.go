@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitvend/gitvend/internal/retry"
 )
 
 // PullRequest is a pull request.
@@ -213,11 +215,19 @@ func (c *Client) CreatePR(ctx context.Context, owner, repo string, spec NewPR) (
 			}
 			return err
 		}, find)
+	if hasStatus(err, http.StatusUnprocessableEntity, "No commits between") {
+		err = fmt.Errorf("%w: %w", ErrNoCommits, err)
+	}
 	if err != nil {
 		return PullRequest{}, fmt.Errorf("create pull request from %s in %s/%s: %w", spec.Head, owner, repo, err)
 	}
 	return out, nil
 }
+
+// ErrNoCommits is matched (errors.Is) by CreatePR's error when GitHub
+// refuses the pull request because its base branch holds every commit of
+// its head already (merged, say). It is terminal.
+var ErrNoCommits = retry.Terminal(errors.New("the base branch holds every commit of the head"))
 
 // EditPR changes a pull request's title or body.
 func (c *Client) EditPR(ctx context.Context, owner, repo string, number int, edit PREdit) (PullRequest, error) {
