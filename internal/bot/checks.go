@@ -136,15 +136,22 @@ func (b *Bot) check(ctx context.Context, w *work, headDir string, stamps manifes
 	if err != nil {
 		return nil, fmt.Errorf("prepare checks: %w", err)
 	}
+	// The clusters are asked for the objects a merge would adopt while
+	// the policies are evaluated: both only read the checkouts.
+	adoptions := make(chan []string, 1)
+	if b.opts.Adopter != nil {
+		base, head := b.baseCheckout(ctx, w), reconcile.Checkout{Dir: headDir, Stamps: stamps}
+		go func() { adoptions <- b.opts.Adopter.Adoptions(ctx, w.full, base, head) }()
+	} else {
+		adoptions <- nil
+	}
 	rep, err := ch.For(headDir).WithStamps(stamps).Check(ctx, []string{headDir}, w.baseDir)
+	lines := <-adoptions
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	if b.opts.Adopter != nil {
-		head := reconcile.Checkout{Dir: headDir, Stamps: stamps}
-		for _, line := range b.opts.Adopter.Adoptions(ctx, w.full, b.baseCheckout(ctx, w), head) {
-			rep.Notices = append(rep.Notices, check.Problem{Message: line})
-		}
+	for _, line := range lines {
+		rep.Notices = append(rep.Notices, check.Problem{Message: line})
 	}
 	b.metrics.checks.WithLabelValues(verdict(rep)).Inc()
 	return rep, nil
