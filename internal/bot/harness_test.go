@@ -282,3 +282,26 @@ func (w testWriter) Write(p []byte) (int, error) {
 func fastRetries() github.RetryPolicy {
 	return github.RetryPolicy{MaxAttempts: 6, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxRateLimitWait: 5 * time.Second}
 }
+
+// jobErrors counts the bot's jobs that ended in an error.
+func (h *harness) jobErrors() float64 {
+	h.t.Helper()
+	families, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "gitvend_bot_jobs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == "error" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}

@@ -75,26 +75,3 @@ func TestRequestMergedBeforeItsPullRequestOpens(t *testing.T) {
 		t.Errorf("%v jobs failed", errs)
 	}
 }
-
-// jobErrors counts the bot's jobs that ended in an error.
-func (h *harness) jobErrors() float64 {
-	h.t.Helper()
-	families, err := h.reg.Gather()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var n float64
-	for _, f := range families {
-		if f.GetName() != "gitvend_bot_jobs_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "result" && l.GetValue() == "error" {
-					n += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return n
-}

@@ -105,6 +105,10 @@ func TestVetKustomizationOfARootAsYAML(t *testing.T) {
 		"resources:\n- gitlab.com/acme/infra\n- ../../requests/dev/team-a/web\n",
 		"resources:\n- /etc/kubernetes/x\n",
 		"resources:\n- ../a/b\ncomponents:\n- ../c/d\n",
+		// Paths out of the tree are followed by neither (the build refuses
+		// them); a field in another case goes to the parse.
+		"resources:\n- ../../../../etc/kubernetes\n- ../../requests/dev/team-a/web\n",
+		"Resources:\n- https://example.com/a.yaml\n",
 	} {
 		fast, fastErr := vetKustomization("k/kustomization.yaml", []byte(in))
 		slow, slowErr := vetKustomizationYAML("k/kustomization.yaml", []byte(in))

@@ -1,9 +1,10 @@
 package reconcile
 
 // Release forgets what the Reconciler keeps of the target between calls:
-// the objects of the last apply (or Observe), the comparisons of the
-// seen cache and the inventory last read, so that a process that stops working on the target (another
-// replica owns it now) holds nothing of its content. Nothing is lost that
+// the objects of the last apply (or Observe), the comparisons of the seen
+// cache and the inventory last read, so that a process that stops working
+// on the target (another replica owns it now) holds nothing of its
+// content. Nothing is lost that
 // matters: the next Apply or Observe records the desired state again, and
 // the seen cache is seeded again from the target's inventory at the next
 // drift check. Call it when no Monitor, Watch, Apply or Heal of the

@@ -393,15 +393,15 @@ func (s *sleeper) enact(ctx context.Context, p sleepPlan, objs []*unstructured.U
 			continue
 		}
 		var rec map[string]any
-		_, recorded := live.GetAnnotations()[SleepAnnotation]
-		if exists && recorded {
-			if err := json.Unmarshal([]byte(live.GetAnnotations()[SleepAnnotation]), &rec); err != nil {
+		raw, recorded := live.GetAnnotations()[SleepAnnotation] // none when it does not exist
+		if recorded {
+			if err := json.Unmarshal([]byte(raw), &rec); err != nil {
 				rec = nil // unreadable: sleep records anew, wake leaves it
 			}
 		}
 		// A record stays until a patch removes it; an object created
 		// asleep by the apply will carry one.
-		s.noteRecord(id, exists && recorded || it.sleep)
+		s.noteRecord(id, recorded || it.sleep)
 		switch {
 		case it.sleep:
 			record := rec
